@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package ORSA needs to build, test and run.
+# Idempotent: installs only what is missing, so `make run` / `make test` can
+# call it every time at almost no cost.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config clang-format clang-tidy
+  # Boost 1.81 (not libboost-all-dev, which is 1.74 and conflicts)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  # libraries
+  libsoci-dev libsqlite3-dev libpq-dev libgit2-dev libarchive-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libsodium-dev libjwt-dev
+  libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/role.hpp"
+#include "core/owner_scope.hpp"
+
+namespace orsa::auth {
+
+/// The authenticated caller of a request.
+struct Principal {
+  std::string user_id;
+  std::string username;
+  Role role = Role::kViewer;
+  bool via_api_token = false;
+};
+
+enum class Action {
+  kRead,    // view a resource
+  kWrite,   // create, change or delete a resource
+};
+
+/// The one place that decides who may do what. Handlers ask; they never
+/// compare roles or owners themselves.
+///  - another user's resource → kNotFound (existence is not revealed);
+///  - own resource, role lacks the action (viewer writing) → kPermissionDenied;
+///  - admins may do everything.
+class Policy {
+ public:
+  /// Rows of which owners the principal may see (admins: everyone).
+  static OwnerScope scope(const Principal& who);
+
+  /// May `who` perform `action` on a resource owned by `owner_id`?
+  static Result<void> authorize(const Principal& who, Action action, std::string_view owner_id);
+
+  /// May `who` create resources of their own (developers and admins)?
+  static Result<void> authorize_create(const Principal& who);
+
+  /// User management and collector runs: admins only (403 otherwise).
+  static Result<void> require_admin(const Principal& who);
+};
+
+}  // namespace orsa::auth

@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "core/files.hpp"
+#include "core/json.hpp"
+#include "core/random.hpp"
+#include "core/slug.hpp"
+#include "core/time.hpp"
+
+namespace orsa {
+namespace {
+
+TEST(Slug, AcceptsLowercaseDigitsAndDashes) {
+  EXPECT_TRUE(validate_slug("knapsack", "name"));
+  EXPECT_TRUE(validate_slug("a", "name"));
+  EXPECT_TRUE(validate_slug("0-facility-location-2", "name"));
+  EXPECT_TRUE(validate_slug(std::string(63, 'a'), "name"));
+}
+
+TEST(Slug, RejectsEverythingElseNamingTheField) {
+  for (const char* bad : {"", "-lead", "Upper", "under_score", "dot.ted", "sp ace", "..", "a/b"}) {
+    auto r = validate_slug(bad, "project name");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find("project name"), std::string::npos);
+  }
+  EXPECT_FALSE(validate_slug(std::string(64, 'a'), "name"));
+}
+
+TEST(Random, IdsHavePrefixAndAreUnique) {
+  const auto a = new_id("usr");
+  const auto b = new_id("usr");
+  EXPECT_EQ(a.rfind("usr_", 0), 0u);
+  EXPECT_EQ(a.size(), 24u);
+  EXPECT_NE(a, b);
+}
+
+TEST(Random, EncodersAreCorrect) {
+  EXPECT_EQ(hex_encode(std::string("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(random_hex(16).size(), 32u);
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+TEST(Time, FormatsRfc3339InUtc) {
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(1798393554), "2026-12-27T17:45:54Z");
+}
+
+TEST(JsonObjectReader, NamesTheBadField) {
+  EXPECT_EQ(JsonObjectReader::parse("{").error().message, "request body is not valid JSON");
+  EXPECT_EQ(JsonObjectReader::parse("[1]").error().message, "request body must be a JSON object");
+  auto r = JsonObjectReader::parse(R"({"name": 5, "extra": true})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->required_string("name").error().message, "field 'name' must be a string");
+  EXPECT_EQ(r->required_string("missing").error().message, "missing field 'missing'");
+  EXPECT_EQ(r->optional_bool("extra").value(), true);
+  EXPECT_FALSE(r->optional_string("missing").value().has_value());
+  EXPECT_EQ(r->reject_unknown({"name"}).error().message, "unknown field 'extra'");
+  EXPECT_TRUE(r->reject_unknown({"name", "extra"}));
+}
+
+TEST(Files, WriteAtomicSetsModeAndContent) {
+  const auto dir = std::filesystem::temp_directory_path() / ("orsa-core-" + random_hex(6));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "secret.key";
+  ASSERT_TRUE(write_file_atomic(path, "s3cret", 0600));
+  EXPECT_EQ(read_file(path).value(), "s3cret");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temp left
+  EXPECT_EQ(read_file(dir / "absent").error().code, ErrorCode::kNotFound);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace orsa

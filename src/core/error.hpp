@@ -1,0 +1,51 @@
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+
+namespace orsa {
+
+/// The one error vocabulary of the program; the HTTP layer maps each code to a status.
+enum class ErrorCode {
+  kInvalidArgument,   // 400: the request is malformed or a field is wrong
+  kUnauthenticated,   // 401: no or bad credentials
+  kPermissionDenied,  // 403: known caller, not allowed
+  kNotFound,          // 404: absent, or not visible to the caller
+  kConflict,          // 409: state changed underneath, or a duplicate
+  kTooLarge,          // 413: a size limit was exceeded
+  kUnprocessable,     // 422: well-formed but semantically rejected
+  kRateLimited,       // 429: slow down
+  kUnavailable,       // 503: a dependency is down
+  kInternal,          // 500: a bug or an unexpected failure
+};
+
+/// A recoverable failure: a code, a message safe to show to the caller, and
+/// optional extra detail (e.g. retry-after seconds, the current head commit).
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::string detail;  // machine-readable extra, meaning depends on code
+
+  static Error invalid_argument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg), {}}; }
+  static Error unauthenticated(std::string msg) { return {ErrorCode::kUnauthenticated, std::move(msg), {}}; }
+  static Error permission_denied(std::string msg) { return {ErrorCode::kPermissionDenied, std::move(msg), {}}; }
+  static Error not_found(std::string msg) { return {ErrorCode::kNotFound, std::move(msg), {}}; }
+  static Error conflict(std::string msg, std::string detail = {}) { return {ErrorCode::kConflict, std::move(msg), std::move(detail)}; }
+  static Error too_large(std::string msg) { return {ErrorCode::kTooLarge, std::move(msg), {}}; }
+  static Error unprocessable(std::string msg) { return {ErrorCode::kUnprocessable, std::move(msg), {}}; }
+  static Error rate_limited(std::string msg, std::string retry_after_s) { return {ErrorCode::kRateLimited, std::move(msg), std::move(retry_after_s)}; }
+  static Error unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg), {}}; }
+  static Error internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg), {}}; }
+};
+
+template <class T>
+using Result = std::expected<T, Error>;
+
+/// Shorthand for returning an error from a function that returns Result<T>.
+inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+
+/// Stable snake_case name of a code, used as `error.code` in JSON responses.
+std::string_view error_code_name(ErrorCode code);
+
+}  // namespace orsa

@@ -1,0 +1,54 @@
+#include "core/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/random.hpp"
+
+namespace orsa {
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Error::not_found("cannot open " + path.string()));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes,
+                               unsigned mode) {
+  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" + random_hex(6));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return fail(Error::internal("cannot create " + tmp.string() + ": " + std::strerror(errno)));
+  }
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(Error::internal("cannot write " + tmp.string() + ": " + why));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  ::fchmod(fd, mode);  // O_CREAT's mode is filtered by the umask; be exact
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return fail(Error::internal("cannot rename to " + path.string() + ": " + why));
+  }
+  return {};
+}
+
+}  // namespace orsa

@@ -1,0 +1,67 @@
+#include "core/random.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace orsa {
+namespace {
+
+void ensure_sodium() {
+  // sodium_init is idempotent and thread-safe; it fails only if the OS has no
+  // entropy source, which is a fatal environment bug.
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw std::runtime_error("libsodium initialisation failed");
+}
+
+}  // namespace
+
+std::string random_bytes(std::size_t n) {
+  ensure_sodium();
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+std::string random_hex(std::size_t n) { return hex_encode(random_bytes(n)); }
+
+std::string new_id(std::string_view prefix) {
+  // Crockford-style base32 without ambiguous letters: 20 chars = 100 bits.
+  static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+  const std::string raw = random_bytes(20);
+  std::string out(prefix);
+  out.push_back('_');
+  for (unsigned char c : raw) out.push_back(kAlphabet[c & 31]);
+  return out;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  ensure_sodium();
+  const std::size_t len =
+      sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  std::string out(len, '\0');
+  sodium_bin2base64(out.data(), len, reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(len - 1);  // drop the terminating NUL
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  ensure_sodium();
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace orsa

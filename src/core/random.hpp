@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace orsa {
+
+/// `n` bytes from the OS CSPRNG.
+std::string random_bytes(std::size_t n);
+
+/// Lower-case hex of `n` random bytes (2n characters).
+std::string random_hex(std::size_t n);
+
+/// A new opaque identifier such as "usr_3k9x…": prefix, '_' and 20 base32 chars.
+std::string new_id(std::string_view prefix);
+
+/// Unpadded base64url of arbitrary bytes.
+std::string base64url_encode(std::string_view bytes);
+
+/// Lower-case hex of arbitrary bytes.
+std::string hex_encode(std::string_view bytes);
+
+/// Compares two strings in time independent of where they differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace orsa

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace orsa::http {
+
+/// Header names compare case-insensitively.
+struct CaseInsensitiveLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
+
+/// A fully read HTTP request as handlers see it (transport-independent).
+struct Request {
+  std::string method;                             // "GET", "POST", …
+  std::string target;                             // raw request target
+  std::string path;                               // percent-decoded path, no query
+  std::map<std::string, std::string> query;       // percent-decoded query parameters
+  Headers headers;
+  std::string body;
+  std::string remote_ip;                          // peer address of the TCP connection
+  std::string request_id;                         // X-Request-Id, given or generated
+  std::map<std::string, std::string> params;      // path parameters filled by the Router
+
+  /// A header value, if present.
+  std::optional<std::string_view> header(std::string_view name) const;
+  /// A cookie value from the Cookie header, if present.
+  std::optional<std::string_view> cookie(std::string_view name) const;
+  /// A path parameter ("" if the route has none of that name).
+  std::string_view param(std::string_view name) const;
+  /// A query parameter, if present.
+  std::optional<std::string_view> query_param(std::string_view name) const;
+};
+
+/// A response built by a handler; the server adds Date, Content-Length,
+/// X-Request-Id and connection headers.
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  /// Replaces any header of that name.
+  void set_header(std::string_view name, std::string value);
+  /// Appends a header (e.g. a second Set-Cookie).
+  void add_header(std::string name, std::string value);
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// The HTTP status for an error code (kNotFound → 404, …).
+int status_for(ErrorCode code);
+
+/// `{"error":{"code":…,"message":…}}` with the mapped status; adds
+/// Retry-After for kRateLimited and `current_head` for conflicts with detail.
+Response error_response(const Error& error);
+
+/// A response with the given body and content type.
+Response text_response(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
+
+/// A JSON response from already serialised JSON text.
+Response json_text_response(int status, std::string json_text);
+
+}  // namespace orsa::http

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace orsa::http {
+
+/// Request counters and latency histograms by route and status, rendered in
+/// the Prometheus text exposition format. Thread-safe.
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  /// Records one finished request.
+  void observe_request(std::string_view method, std::string_view route, int status,
+                       double seconds);
+  /// Sets a gauge such as open connections.
+  void set_gauge(std::string_view name, std::string_view help, double value);
+  /// Prometheus text format (version 0.0.4).
+  std::string render() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orsa::http

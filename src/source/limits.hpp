@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace orsa::source {
+
+/// Limits on what a user may put into a project repository.
+struct Limits {
+  std::size_t max_path_bytes = 255;
+  std::size_t max_file_bytes = 2 * 1024 * 1024;
+  std::size_t max_repo_bytes = 50 * 1024 * 1024;  // sum of file sizes at a commit
+  std::size_t max_files = 10'000;
+};
+
+/// Validates a repository-relative file path and returns its normal form
+/// (no leading "./", no duplicate or trailing slashes). Rejects empty paths,
+/// absolute paths, ".." and "." segments, anything under ".git/", NUL and
+/// other control characters, backslashes, and paths over the byte limit. The
+/// error message names the path and the rule.
+Result<std::string> validate_path(std::string_view path, const Limits& limits = {});
+
+}  // namespace orsa::source

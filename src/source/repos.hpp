@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "source/limits.hpp"
+
+namespace orsa::source {
+
+/// Who a commit is by; time in unix seconds (UTC).
+struct Author {
+  std::string name;
+  std::string email;
+  std::int64_t time = 0;
+};
+
+struct FileEntry {
+  std::string path;  // repository-relative, '/'-separated
+  std::int64_t size = 0;
+};
+
+struct File {
+  std::string path;
+  std::string content;
+};
+
+/// One change in an atomic commit: content to write, or nullopt to delete.
+struct FileChange {
+  std::string path;
+  std::optional<std::string> content;
+};
+
+struct CommitInfo {
+  std::string sha;
+  std::string author_name;
+  std::string author_email;
+  std::string message;
+  std::int64_t time = 0;
+  std::vector<std::string> parents;
+};
+
+/// Identifies a project repository.
+struct RepoId {
+  std::string owner;  // username slug
+  std::string name;   // project slug
+};
+
+/// The SourceRepos port: one git repository per project, one branch (main).
+/// Every write is one commit authored by the user. Writes may carry the head
+/// the caller last saw; if the branch moved since, they fail with kConflict
+/// and Error::detail = the current head sha. Nothing is written on failure.
+class SourceRepos {
+ public:
+  virtual ~SourceRepos() = default;
+
+  /// Creates the repository with a first commit of `files`.
+  virtual Result<CommitInfo> create(const RepoId& repo, const std::vector<File>& files,
+                                    const Author& author, std::string_view message) = 0;
+  /// Deletes the repository from disk.
+  virtual Result<void> remove(const RepoId& repo) = 0;
+
+  /// Resolves "" / "HEAD" / "main" / a full or abbreviated sha to a commit sha.
+  virtual Result<std::string> resolve(const RepoId& repo, std::string_view ref) = 0;
+  /// Every file (blobs only, recursively, sorted by path) at `ref`.
+  virtual Result<std::vector<FileEntry>> list_files(const RepoId& repo, std::string_view ref) = 0;
+  /// One file's bytes at `ref`; kNotFound if absent.
+  virtual Result<std::string> read_file(const RepoId& repo, std::string_view ref,
+                                        std::string_view path) = 0;
+
+  /// Applies `changes` atomically on top of the head as one commit.
+  /// Deleting an absent file is kNotFound; an empty change list is invalid.
+  virtual Result<CommitInfo> commit(const RepoId& repo, const std::vector<FileChange>& changes,
+                                    const Author& author, std::string_view message,
+                                    std::optional<std::string_view> expected_head) = 0;
+  /// Replaces the whole tree with `files` as one commit (archive upload).
+  virtual Result<CommitInfo> replace_tree(const RepoId& repo, const std::vector<File>& files,
+                                          const Author& author, std::string_view message,
+                                          std::optional<std::string_view> expected_head) = 0;
+
+  /// Commits reachable from `ref`, newest first, at most `limit`.
+  virtual Result<std::vector<CommitInfo>> history(const RepoId& repo, std::string_view ref,
+                                                  std::size_t limit) = 0;
+};
+
+/// Bare libgit2 repositories under `root/<owner>/<name>.git`. Writes to one
+/// repository are serialised in-process and guarded by a compare-and-swap on
+/// the branch ref, so concurrent writers never lose a commit.
+std::unique_ptr<SourceRepos> make_git_repos(std::filesystem::path root, Limits limits = {});
+
+/// Unpacks a .tar.gz upload into files, validating every path with
+/// validate_path. Rejects symlinks, hard links, devices and other non-regular
+/// entries, files over the file limit, and totals over the repo limit (checked
+/// while streaming, so a zip bomb stops early). Directories are implied.
+Result<std::vector<File>> extract_tar_gz(std::string_view archive, const Limits& limits = {});
+
+}  // namespace orsa::source
