@@ -12,12 +12,15 @@ function(orsa_embed)
   foreach(f IN LISTS ARG_FILES)
     list(APPEND abs_files ${ARG_BASE_DIR}/${f})
   endforeach()
+  # ';' would split the list in the generated shell command: pass '|' instead.
+  string(REPLACE ";" "|" files_arg "${ARG_FILES}")
   add_custom_command(
     OUTPUT ${out_cpp} ${out_hpp}
     COMMAND ${CMAKE_COMMAND} -DOUT_CPP=${out_cpp} -DOUT_HPP=${out_hpp} -DNS=${ARG_NAMESPACE}
-            -DBASE_DIR=${ARG_BASE_DIR} "-DFILES=${ARG_FILES}" -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+            -DBASE_DIR=${ARG_BASE_DIR} "-DFILES=${files_arg}" -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
     DEPENDS ${abs_files} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
-    COMMENT "Embedding ${ARG_NAMESPACE} files")
+    COMMENT "Embedding ${ARG_NAMESPACE} files"
+    VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE ${out_cpp} ${out_hpp})
   target_include_directories(${ARG_TARGET} PUBLIC ${out_dir})
 endfunction()

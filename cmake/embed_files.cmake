@@ -1,4 +1,5 @@
 # Script mode helper for orsa_embed(): writes OUT_HPP and OUT_CPP.
+string(REPLACE "|" ";" FILES "${FILES}")
 file(WRITE ${OUT_HPP} "#pragma once\n#include <span>\n#include <string_view>\n\nnamespace ${NS} {\n"
      "struct EmbeddedFile {\n  std::string_view path;\n  std::string_view bytes;\n};\n"
      "/// Files compiled into the binary, sorted by path.\n"

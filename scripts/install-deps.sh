@@ -15,6 +15,8 @@ packages=(
   libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk
+  # the starter model is checked with the real solver stack it will run on
+  python3 python3-pulp coinor-cbc
 )
 
 missing=()

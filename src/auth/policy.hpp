@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "core/error.hpp"
-#include "core/role.hpp"
 #include "core/owner_scope.hpp"
+#include "core/role.hpp"
 
 namespace orsa::auth {
 
@@ -18,8 +18,8 @@ struct Principal {
 };
 
 enum class Action {
-  kRead,    // view a resource
-  kWrite,   // create, change or delete a resource
+  kRead,   // view a resource
+  kWrite,  // create, change or delete a resource
 };
 
 /// The one place that decides who may do what. Handlers ask; they never

@@ -27,15 +27,29 @@ struct Error {
   std::string message;
   std::string detail;  // machine-readable extra, meaning depends on code
 
-  static Error invalid_argument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg), {}}; }
-  static Error unauthenticated(std::string msg) { return {ErrorCode::kUnauthenticated, std::move(msg), {}}; }
-  static Error permission_denied(std::string msg) { return {ErrorCode::kPermissionDenied, std::move(msg), {}}; }
+  static Error invalid_argument(std::string msg) {
+    return {ErrorCode::kInvalidArgument, std::move(msg), {}};
+  }
+  static Error unauthenticated(std::string msg) {
+    return {ErrorCode::kUnauthenticated, std::move(msg), {}};
+  }
+  static Error permission_denied(std::string msg) {
+    return {ErrorCode::kPermissionDenied, std::move(msg), {}};
+  }
   static Error not_found(std::string msg) { return {ErrorCode::kNotFound, std::move(msg), {}}; }
-  static Error conflict(std::string msg, std::string detail = {}) { return {ErrorCode::kConflict, std::move(msg), std::move(detail)}; }
+  static Error conflict(std::string msg, std::string detail = {}) {
+    return {ErrorCode::kConflict, std::move(msg), std::move(detail)};
+  }
   static Error too_large(std::string msg) { return {ErrorCode::kTooLarge, std::move(msg), {}}; }
-  static Error unprocessable(std::string msg) { return {ErrorCode::kUnprocessable, std::move(msg), {}}; }
-  static Error rate_limited(std::string msg, std::string retry_after_s) { return {ErrorCode::kRateLimited, std::move(msg), std::move(retry_after_s)}; }
-  static Error unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg), {}}; }
+  static Error unprocessable(std::string msg) {
+    return {ErrorCode::kUnprocessable, std::move(msg), {}};
+  }
+  static Error rate_limited(std::string msg, std::string retry_after_s) {
+    return {ErrorCode::kRateLimited, std::move(msg), std::move(retry_after_s)};
+  }
+  static Error unavailable(std::string msg) {
+    return {ErrorCode::kUnavailable, std::move(msg), {}};
+  }
   static Error internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg), {}}; }
 };
 
@@ -43,7 +57,9 @@ template <class T>
 using Result = std::expected<T, Error>;
 
 /// Shorthand for returning an error from a function that returns Result<T>.
-inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+  return std::unexpected<Error>(std::move(e));
+}
 
 /// Stable snake_case name of a code, used as `error.code` in JSON responses.
 std::string_view error_code_name(ErrorCode code);

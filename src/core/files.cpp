@@ -23,7 +23,11 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes,
                                unsigned mode) {
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" + random_hex(6));
+  // Built with append: GCC 12 reports a false -Wrestrict for chained
+  // operator+ on std::string in release builds.
+  std::string tmp_name = ".";
+  tmp_name.append(path.filename().string()).append(".tmp-").append(random_hex(6));
+  const auto tmp = path.parent_path() / tmp_name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return fail(Error::internal("cannot create " + tmp.string() + ": " + std::strerror(errno)));

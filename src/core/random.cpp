@@ -35,7 +35,9 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
-std::string random_hex(std::size_t n) { return hex_encode(random_bytes(n)); }
+std::string random_hex(std::size_t n) {
+  return hex_encode(random_bytes(n));
+}
 
 std::string new_id(std::string_view prefix) {
   // Crockford-style base32 without ambiguous letters: 20 chars = 100 bits.

@@ -12,9 +12,12 @@ enum class Role { kAdmin, kDeveloper, kViewer };
 /// "admin" | "developer" | "viewer".
 constexpr std::string_view role_name(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kDeveloper: return "developer";
-    case Role::kViewer: return "viewer";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kDeveloper:
+      return "developer";
+    case Role::kViewer:
+      return "viewer";
   }
   return "viewer";
 }

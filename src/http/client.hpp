@@ -24,9 +24,11 @@ class Client {
  public:
   explicit Client(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-  Result<ClientResponse> request(std::string_view method, const std::string& url,
-                                 const std::vector<std::pair<std::string, std::string>>& headers = {},
-                                 std::string_view body = {}) const;
+  /// Sends one request and reads the whole response.
+  Result<ClientResponse> request(
+      std::string_view method, const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& headers = {},
+      std::string_view body = {}) const;
 
  private:
   std::chrono::milliseconds timeout_;

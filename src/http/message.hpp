@@ -21,15 +21,15 @@ using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
 
 /// A fully read HTTP request as handlers see it (transport-independent).
 struct Request {
-  std::string method;                             // "GET", "POST", …
-  std::string target;                             // raw request target
-  std::string path;                               // percent-decoded path, no query
-  std::map<std::string, std::string> query;       // percent-decoded query parameters
+  std::string method;                        // "GET", "POST", …
+  std::string target;                        // raw request target
+  std::string path;                          // percent-decoded path, no query
+  std::map<std::string, std::string> query;  // percent-decoded query parameters
   Headers headers;
   std::string body;
-  std::string remote_ip;                          // peer address of the TCP connection
-  std::string request_id;                         // X-Request-Id, given or generated
-  std::map<std::string, std::string> params;      // path parameters filled by the Router
+  std::string remote_ip;                      // peer address of the TCP connection
+  std::string request_id;                     // X-Request-Id, given or generated
+  std::map<std::string, std::string> params;  // path parameters filled by the Router
 
   /// A header value, if present.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -16,8 +16,7 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   /// Records one finished request.
-  void observe_request(std::string_view method, std::string_view route, int status,
-                       double seconds);
+  void observe_request(std::string_view method, std::string_view route, int status, double seconds);
   /// Sets a gauge such as open connections.
   void set_gauge(std::string_view name, std::string_view help, double value);
   /// Prometheus text format (version 0.0.4).

@@ -42,11 +42,13 @@ class Router {
   struct Match {
     const Handler* handler = nullptr;  // null when nothing matched
     const RouteOptions* options = nullptr;
-    std::string pattern;               // the matched route pattern (metrics label)
+    std::string pattern;  // the matched route pattern (metrics label)
     std::map<std::string, std::string> params;
-    bool method_not_allowed = false;   // path matched, method did not → 405
+    bool method_not_allowed = false;  // path matched, method did not → 405
+    std::string allow;                // the Allow header value when method_not_allowed
   };
-  /// Finds the route for a request path (already percent-decoded).
+  /// Finds the route for a request path (already percent-decoded); HEAD falls
+  /// back to the GET route when no HEAD route is registered.
   Match match(std::string_view method, std::string_view path) const;
 
   /// Every registered route.

@@ -21,6 +21,11 @@ struct Limits {
 /// absolute paths, ".." and "." segments, anything under ".git/", NUL and
 /// other control characters, backslashes, and paths over the byte limit. The
 /// error message names the path and the rule.
+// Normalising: one leading "./" is dropped and empty segments ("a//b", "a/")
+// are ignored; every other "." segment is an error. ".git" matches in any case
+// and with trailing dots or spaces, as does "git~1" (NTFS short name), since
+// some checkouts treat those as ".git". The byte limit applies to the normal
+// form. Other bytes (UTF-8 included) pass through unchanged.
 Result<std::string> validate_path(std::string_view path, const Limits& limits = {});
 
 }  // namespace orsa::source

@@ -55,6 +55,12 @@ struct RepoId {
 /// Every write is one commit authored by the user. Writes may carry the head
 /// the caller last saw; if the branch moved since, they fail with kConflict
 /// and Error::detail = the current head sha. Nothing is written on failure.
+// Further rules of the git implementation: expected heads must be full
+// 40-hex shas (else kInvalidArgument); a write that leaves the tree as it is
+// fails with kInvalidArgument ("no changes") to keep history clean; a path
+// cannot be both a file and a directory; commit messages are trimmed, at most
+// 4 KiB, and a default is used when empty; an edited file keeps its
+// executable bit. Refs other than those resolve() accepts are kInvalidArgument.
 class SourceRepos {
  public:
   virtual ~SourceRepos() = default;
@@ -83,7 +89,7 @@ class SourceRepos {
                                           const Author& author, std::string_view message,
                                           std::optional<std::string_view> expected_head) = 0;
 
-  /// Commits reachable from `ref`, newest first, at most `limit`.
+  /// Commits reachable from `ref`, newest first, at most `limit` (clamped to 1..1000).
   virtual Result<std::vector<CommitInfo>> history(const RepoId& repo, std::string_view ref,
                                                   std::size_t limit) = 0;
 };

@@ -63,10 +63,10 @@ struct AuditEvent {
   std::string id;  // "aud_…"
   std::int64_t at = 0;
   std::optional<std::string> actor_id;  // null for anonymous (failed login)
-  std::string action;                    // "login", "login_failed", "role_change", …
-  std::string target;                    // what it acted on ("user:usr_…", "project:alice/knap")
+  std::string action;                   // "login", "login_failed", "role_change", …
+  std::string target;                   // what it acted on ("user:usr_…", "project:alice/knap")
   std::string ip;
-  std::string detail;                    // short free text, never a secret
+  std::string detail;  // short free text, never a secret
 };
 
 }  // namespace orsa::store

@@ -1,0 +1,96 @@
+#include "auth/policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace orsa::auth {
+namespace {
+
+Principal principal(Role role) {
+  return {"usr_me", "me", role, false};
+}
+
+struct Case {
+  Role role;
+  bool own;
+  Action action;
+  std::optional<ErrorCode> expected;  // nullopt = allowed
+};
+
+TEST(Policy, AuthorizeTable) {
+  using enum ErrorCode;
+  const Case cases[] = {
+      {Role::kAdmin, true, Action::kRead, std::nullopt},
+      {Role::kAdmin, true, Action::kWrite, std::nullopt},
+      {Role::kAdmin, false, Action::kRead, std::nullopt},
+      {Role::kAdmin, false, Action::kWrite, std::nullopt},
+      {Role::kDeveloper, true, Action::kRead, std::nullopt},
+      {Role::kDeveloper, true, Action::kWrite, std::nullopt},
+      {Role::kDeveloper, false, Action::kRead, kNotFound},
+      {Role::kDeveloper, false, Action::kWrite, kNotFound},
+      {Role::kViewer, true, Action::kRead, std::nullopt},
+      {Role::kViewer, true, Action::kWrite, kPermissionDenied},
+      {Role::kViewer, false, Action::kRead, kNotFound},
+      {Role::kViewer, false, Action::kWrite, kNotFound},
+  };
+  for (const auto& c : cases) {
+    const auto who = principal(c.role);
+    const auto r = Policy::authorize(who, c.action, c.own ? "usr_me" : "usr_other");
+    const std::string label = std::string(role_name(c.role)) + (c.own ? " own " : " other ") +
+                              (c.action == Action::kRead ? "read" : "write");
+    if (!c.expected) {
+      EXPECT_TRUE(r) << label;
+      continue;
+    }
+    ASSERT_FALSE(r) << label;
+    EXPECT_EQ(r.error().code, *c.expected) << label;
+  }
+}
+
+TEST(Policy, MessagesDoNotRevealOtherUsersResources) {
+  const auto r = Policy::authorize(principal(Role::kViewer), Action::kWrite, "usr_other");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "not found");
+  const auto own = Policy::authorize(principal(Role::kViewer), Action::kWrite, "usr_me");
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().message, "viewers have read-only access");
+}
+
+TEST(Policy, EmptyUserIdOwnsNothing) {
+  Principal nobody{"", "", Role::kDeveloper, false};
+  const auto r = Policy::authorize(nobody, Action::kRead, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+}
+
+TEST(Policy, AuthorizeCreate) {
+  EXPECT_TRUE(Policy::authorize_create(principal(Role::kAdmin)));
+  EXPECT_TRUE(Policy::authorize_create(principal(Role::kDeveloper)));
+  const auto r = Policy::authorize_create(principal(Role::kViewer));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST(Policy, RequireAdmin) {
+  EXPECT_TRUE(Policy::require_admin(principal(Role::kAdmin)));
+  for (Role role : {Role::kDeveloper, Role::kViewer}) {
+    const auto r = Policy::require_admin(principal(role));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+    EXPECT_EQ(r.error().message, "admin role required");
+  }
+}
+
+TEST(Policy, ScopeIsEveryoneOnlyForAdmins) {
+  EXPECT_FALSE(Policy::scope(principal(Role::kAdmin)).owner_id.has_value());
+  for (Role role : {Role::kDeveloper, Role::kViewer}) {
+    const auto scope = Policy::scope(principal(role));
+    ASSERT_TRUE(scope.owner_id.has_value());
+    EXPECT_EQ(*scope.owner_id, "usr_me");
+  }
+}
+
+}  // namespace
+}  // namespace orsa::auth

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/policy.hpp"
+#include "auth/rate_limiter.hpp"
+#include "auth/sessions.hpp"
+#include "core/clock.hpp"
+#include "deployer/audit.hpp"
+#include "deployer/config.hpp"
+#include "store/store.hpp"
+
+namespace orsa::deployer {
+
+struct NewAccount {
+  std::string username;
+  std::string email;
+  std::string password;
+  Role role = Role::kDeveloper;
+};
+
+struct UserChange {
+  std::optional<Role> role;
+  std::optional<bool> disabled;
+};
+
+struct LoggedIn {
+  store::User user;
+  auth::IssuedSession session;
+};
+
+struct CreatedToken {
+  store::ApiToken token;
+  std::string secret;  // shown once
+};
+
+/// Where a request comes from and how it authenticated (for audit and CSRF).
+struct Caller {
+  std::string ip;
+};
+
+/// Users, logins, sessions and API tokens. Policy decisions are delegated to
+/// auth::Policy; this class only orchestrates store, hashing and audit.
+class Accounts {
+ public:
+  Accounts(store::Store& store, const auth::SessionSigner& signer,
+           auth::LoginRateLimiter& limiter, Audit& audit, const Clock& clock,
+           Registration registration);
+
+  /// Self-service sign-up (open registration only) → a developer, logged in.
+  Result<LoggedIn> register_user(const NewAccount& account, const Caller& caller);
+  /// Admin-created user (works with closed registration too).
+  Result<store::User> create_user(const auth::Principal& who, const NewAccount& account,
+                                  const Caller& caller);
+  /// Verifies a password login, rate-limited per IP and login.
+  Result<LoggedIn> login(std::string_view login, std::string_view password, const Caller& caller);
+
+  /// Creates the first admin when the database has no users. Returns the
+  /// generated password when one had to be made up (to print once).
+  Result<std::optional<std::string>> bootstrap_admin(const std::string& username,
+                                                     const std::string& email,
+                                                     const std::optional<std::string>& password);
+
+  /// Resolves a bearer value (API token or session JWT) to its principal.
+  Result<auth::Principal> authenticate_bearer(std::string_view bearer);
+  /// Resolves a session JWT; also returns its CSRF claim for the cookie check.
+  Result<std::pair<auth::Principal, std::string>> authenticate_session(std::string_view jwt);
+
+  Result<store::User> me(const auth::Principal& who);
+  Result<std::vector<store::User>> list_users(const auth::Principal& who);
+  Result<store::User> update_user(const auth::Principal& who, std::string_view user_id,
+                                  const UserChange& change, const Caller& caller);
+
+  Result<CreatedToken> create_token(const auth::Principal& who, std::string_view name,
+                                    std::optional<std::int64_t> expires_in_days,
+                                    const Caller& caller);
+  Result<std::vector<store::ApiToken>> list_tokens(const auth::Principal& who);
+  Result<void> revoke_token(const auth::Principal& who, std::string_view token_id,
+                            const Caller& caller);
+
+ private:
+  Result<store::User> insert_user(const NewAccount& account);
+  Result<auth::Principal> active_principal(std::string_view user_id, bool via_api_token);
+
+  store::Store& store_;
+  const auth::SessionSigner& signer_;
+  auth::LoginRateLimiter& limiter_;
+  Audit& audit_;
+  const Clock& clock_;
+  Registration registration_;
+  std::string dummy_hash_;  // verified against when a login names no user (timing)
+};
+
+/// Trims and lower-cases an email and checks its shape.
+Result<std::string> normalize_email(std::string_view email);
+
+}  // namespace orsa::deployer

@@ -1,0 +1,189 @@
+// Routes for sign-up, login, sessions, API tokens and user administration.
+
+#include <string>
+
+#include "core/time.hpp"
+#include "deployer/api.hpp"
+#include "deployer/api_support.hpp"
+#include "deployer/views.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+std::string session_cookie(std::string_view value, std::int64_t max_age) {
+  return std::string(kSessionCookie) + "=" + std::string(value) +
+         "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+}
+
+std::string csrf_cookie(std::string_view value, std::int64_t max_age) {
+  // Readable by the SPA on purpose: it echoes the value in X-CSRF-Token.
+  return std::string(kCsrfCookie) + "=" + std::string(value) +
+         "; Path=/; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+}
+
+http::Response session_response(int status, const LoggedIn& in) {
+  const std::int64_t max_age = in.session.claims.expires_at - in.session.claims.issued_at;
+  auto res = json_response(status, {{"token", in.session.token},
+                                    {"csrf_token", in.session.claims.csrf},
+                                    {"expires_at", format_rfc3339(in.session.claims.expires_at)},
+                                    {"user", to_json(in.user)}});
+  res.add_header("Set-Cookie", session_cookie(in.session.token, max_age));
+  res.add_header("Set-Cookie", csrf_cookie(in.session.claims.csrf, max_age));
+  res.set_header("Cache-Control", "no-store");
+  return res;
+}
+
+Result<NewAccount> parse_account(const http::Request& req, bool allow_role) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return fail(body.error());
+  const auto known = allow_role ? std::initializer_list<std::string_view>{"username", "email",
+                                                                          "password", "role"}
+                                : std::initializer_list<std::string_view>{"username", "email",
+                                                                          "password"};
+  if (auto ok = body->reject_unknown(known); !ok) return fail(ok.error());
+  NewAccount account;
+  auto username = body->required_string("username");
+  if (!username) return fail(username.error());
+  auto email = body->required_string("email");
+  if (!email) return fail(email.error());
+  auto password = body->required_string("password");
+  if (!password) return fail(password.error());
+  account = {*username, *email, *password, Role::kDeveloper};
+  auto role = body->optional_string("role");
+  if (!role) return fail(role.error());
+  if (*role) {
+    auto parsed = parse_role(**role);
+    if (!parsed) return fail(Error::invalid_argument("role must be admin, developer or viewer"));
+    account.role = *parsed;
+  }
+  return account;
+}
+
+http::Response register_user(Accounts& accounts, http::Request& req) {
+  auto account = parse_account(req, false);
+  if (!account) return http::error_response(account.error());
+  auto in = accounts.register_user(*account, caller_of(req));
+  if (!in) return http::error_response(in.error());
+  return session_response(201, *in);
+}
+
+http::Response login(Accounts& accounts, http::Request& req) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return http::error_response(body.error());
+  if (auto ok = body->reject_unknown({"login", "username", "email", "password"}); !ok) {
+    return http::error_response(ok.error());
+  }
+  std::optional<std::string> login;
+  for (const char* field : {"login", "username", "email"}) {
+    auto value = body->optional_string(field);
+    if (!value) return http::error_response(value.error());
+    if (*value) login = **value;
+  }
+  if (!login) return http::error_response(Error::invalid_argument("missing field 'username' or 'email'"));
+  auto password = body->required_string("password");
+  if (!password) return http::error_response(password.error());
+  auto in = accounts.login(*login, *password, caller_of(req));
+  if (!in) return http::error_response(in.error());
+  return session_response(200, *in);
+}
+
+http::Response logout(http::Request&) {
+  http::Response res;
+  res.status = 204;
+  res.add_header("Set-Cookie", session_cookie("", 0));
+  res.add_header("Set-Cookie", csrf_cookie("", 0));
+  return res;
+}
+
+http::Response create_token(Accounts& accounts, http::Request& req, const auth::Principal& who) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return http::error_response(body.error());
+  if (auto ok = body->reject_unknown({"name", "expires_in_days"}); !ok) {
+    return http::error_response(ok.error());
+  }
+  auto name = body->required_string("name");
+  if (!name) return http::error_response(name.error());
+  auto days = body->optional_int("expires_in_days");
+  if (!days) return http::error_response(days.error());
+  auto created = accounts.create_token(who, *name, *days, caller_of(req));
+  return respond(created, 201, [](const CreatedToken& t) {
+    Json out = to_json(t.token);
+    out["secret"] = t.secret;
+    return out;
+  });
+}
+
+http::Response update_user(Accounts& accounts, http::Request& req, const auth::Principal& who) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return http::error_response(body.error());
+  if (auto ok = body->reject_unknown({"role", "disabled"}); !ok) return http::error_response(ok.error());
+  UserChange change;
+  auto role = body->optional_string("role");
+  if (!role) return http::error_response(role.error());
+  if (*role) {
+    change.role = parse_role(**role);
+    if (!change.role) {
+      return http::error_response(Error::invalid_argument("role must be admin, developer or viewer"));
+    }
+  }
+  auto disabled = body->optional_bool("disabled");
+  if (!disabled) return http::error_response(disabled.error());
+  change.disabled = *disabled;
+  auto user = accounts.update_user(who, req.param("id"), change, caller_of(req));
+  return respond(user, 200, [](const store::User& u) { return to_json(u); });
+}
+
+Json users_json(const std::vector<store::User>& users) {
+  Json list = Json::array();
+  for (const auto& u : users) list.push_back(to_json(u));
+  return {{"users", list}};
+}
+
+Json tokens_json(const std::vector<store::ApiToken>& tokens) {
+  Json list = Json::array();
+  for (const auto& t : tokens) list.push_back(to_json(t));
+  return {{"tokens", list}};
+}
+
+}  // namespace
+
+void register_account_routes(http::Router& router, ApiContext& ctx) {
+  Accounts& accounts = ctx.accounts;
+  const auto with_auth = [&accounts](AuthedHandler h) { return authenticated(accounts, std::move(h)); };
+
+  router.add("POST", "/api/v1/auth/register", [&accounts](http::Request& req) {
+    return register_user(accounts, req);
+  });
+  router.add("POST", "/api/v1/auth/login", [&accounts](http::Request& req) {
+    return login(accounts, req);
+  });
+  router.add("POST", "/api/v1/auth/logout", logout);
+  router.add("GET", "/api/v1/me", with_auth([&accounts](http::Request&, const auth::Principal& who) {
+    return respond(accounts.me(who), 200, [](const store::User& u) { return to_json(u); });
+  }));
+
+  router.add("POST", "/api/v1/tokens", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+    return create_token(accounts, req, who);
+  }));
+  router.add("GET", "/api/v1/tokens", with_auth([&accounts](http::Request&, const auth::Principal& who) {
+    return respond(accounts.list_tokens(who), 200, tokens_json);
+  }));
+  router.add("DELETE", "/api/v1/tokens/{id}", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+    return no_content_or_error(accounts.revoke_token(who, req.param("id"), caller_of(req)));
+  }));
+
+  router.add("GET", "/api/v1/users", with_auth([&accounts](http::Request&, const auth::Principal& who) {
+    return respond(accounts.list_users(who), 200, users_json);
+  }));
+  router.add("POST", "/api/v1/users", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+    auto account = parse_account(req, true);
+    if (!account) return http::error_response(account.error());
+    return respond(accounts.create_user(who, *account, caller_of(req)), 201,
+                   [](const store::User& u) { return to_json(u); });
+  }));
+  router.add("PATCH", "/api/v1/users/{id}", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+    return update_user(accounts, req, who);
+  }));
+}
+
+}  // namespace orsa::deployer

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "deployer/accounts.hpp"
+#include "deployer/config.hpp"
+#include "deployer/projects.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "store/store.hpp"
+
+namespace orsa::deployer {
+
+/// What the REST handlers need; owned by the Deployer.
+struct ApiContext {
+  Accounts& accounts;
+  Projects& projects;
+  store::Store& store;
+  http::Metrics& metrics;
+  const Config& config;
+};
+
+/// Registers every route of the HTTP contract (docs/api/openapi.yaml).
+void register_routes(http::Router& router, ApiContext& ctx);
+
+/// The OpenAPI document served at /api/openapi.yaml.
+std::string_view openapi_document();
+
+}  // namespace orsa::deployer

@@ -1,0 +1,50 @@
+#pragma once
+
+// Helpers shared by the deployer's handler files; not part of the module's
+// public surface.
+
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "auth/policy.hpp"
+#include "core/json.hpp"
+#include "deployer/accounts.hpp"
+#include "deployer/projects.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+namespace orsa::deployer {
+
+inline constexpr std::string_view kSessionCookie = "orsa_session";
+inline constexpr std::string_view kCsrfCookie = "orsa_csrf";
+inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
+
+using AuthedHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;
+
+/// Wraps a handler that needs a caller: resolves bearer tokens or the
+/// session cookie (with the CSRF check for unsafe methods), 401 otherwise.
+http::Handler authenticated(Accounts& accounts, AuthedHandler handler);
+
+/// Serialises `body` as the response.
+http::Response json_response(int status, const Json& body);
+
+/// An error, or `ok_status` with `to_body(value)` as JSON.
+template <class T, class F>
+http::Response respond(const Result<T>& result, int ok_status, F&& to_body) {
+  if (!result) return http::error_response(result.error());
+  return json_response(ok_status, to_body(*result));
+}
+
+/// 204 or the error.
+http::Response no_content_or_error(const Result<void>& result);
+
+Caller caller_of(const http::Request& req);
+ProjectRef project_ref_of(const http::Request& req);
+/// The `limit` query parameter (1-1000), or `fallback` when absent.
+Result<std::size_t> parse_limit(const http::Request& req, std::size_t fallback);
+
+/// The head sha from If-Match (quotes stripped), if given.
+std::optional<std::string_view> if_match(const http::Request& req);
+
+}  // namespace orsa::deployer

@@ -1,0 +1,106 @@
+#include "deployer/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+
+namespace orsa::deployer {
+namespace {
+
+Result<void> parse_listen(const std::string& listen, Config& config) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return fail(Error::invalid_argument("--listen must be HOST:PORT, got '" + listen + "'"));
+  }
+  unsigned port = 0;
+  const std::string_view port_text = std::string_view(listen).substr(colon + 1);
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return fail(Error::invalid_argument("--listen port must be 0-65535, got '" + listen + "'"));
+  }
+  config.listen_host = listen.substr(0, colon);
+  config.listen_port = static_cast<std::uint16_t>(port);
+  return {};
+}
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace
+
+std::string Config::effective_database_url() const {
+  if (!database_url.empty()) return database_url;
+  return "sqlite:" + (data_dir / "orsa.db").string();
+}
+
+Result<std::chrono::seconds> parse_duration(std::string_view text) {
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const std::string_view unit(end, text.data() + text.size());
+  long long scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  if (unit == "m") scale = 60;
+  if (unit == "h") scale = 3600;
+  if (unit == "d") scale = 86400;
+  if (ec != std::errc() || end == text.data() || scale == 0 || value <= 0) {
+    return fail(Error::invalid_argument("duration must look like 90s, 30m, 12h or 7d, got '" +
+                                        std::string(text) + "'"));
+  }
+  return std::chrono::seconds(value * scale);
+}
+
+Result<Config> parse_config(int argc, const char* const* argv) {
+  Config config;
+  CLI::App app{"orsa-deployer: the ORSA control plane"};
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = config.data_dir.string();
+  std::string registration = "open";
+  std::string session_ttl = "12h";
+  std::string ready_file;
+  app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks one)")
+      ->envname("ORSA_LISTEN");
+  app.add_option("--data-dir", data_dir, "Directory for the database, repositories and keys")
+      ->envname("ORSA_DATA_DIR");
+  app.add_option("--database", config.database_url, "sqlite:PATH or postgresql://… URL")
+      ->envname("ORSA_DATABASE_URL");
+  app.add_option("--registration", registration, "open: anyone may register; closed: admins only")
+      ->envname("ORSA_REGISTRATION")
+      ->check(CLI::IsMember({"open", "closed"}));
+  app.add_option("--session-ttl", session_ttl, "Lifetime of login sessions (e.g. 12h)")
+      ->envname("ORSA_SESSION_TTL");
+  app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error")
+      ->envname("ORSA_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--workers", config.worker_threads, "Threads for blocking work (DB, git)")
+      ->envname("ORSA_WORKERS")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--max-connections", config.max_connections, "Open connection limit")
+      ->envname("ORSA_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--ready-file", ready_file, "Write the base URL here once serving");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return fail(Error::invalid_argument(""));
+  } catch (const CLI::ParseError& e) {
+    return fail(Error::invalid_argument(e.what()));
+  }
+  if (auto ok = parse_listen(listen, config); !ok) return fail(ok.error());
+  auto ttl = parse_duration(session_ttl);
+  if (!ttl) return fail(Error::invalid_argument("--session-ttl: " + ttl.error().message));
+  config.session_ttl = *ttl;
+  config.data_dir = data_dir;
+  config.registration = registration == "closed" ? Registration::kClosed : Registration::kOpen;
+  if (!ready_file.empty()) config.ready_file = ready_file;
+  if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;
+  if (auto v = env("ORSA_ADMIN_EMAIL")) config.admin_email = *v;
+  config.admin_password = env("ORSA_ADMIN_PASSWORD");
+  return config;
+}
+
+}  // namespace orsa::deployer

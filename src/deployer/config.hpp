@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace orsa::deployer {
+
+enum class Registration { kOpen, kClosed };
+
+/// Everything orsa-deployer is told at start, parsed once at the edge
+/// (flags, then environment, then defaults; a flag wins over its variable).
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::filesystem::path data_dir = "orsa-data";
+  std::string database_url;  // empty → sqlite:<data_dir>/orsa.db
+  Registration registration = Registration::kOpen;
+  std::chrono::seconds session_ttl = std::chrono::hours(12);
+  std::string log_level = "info";
+  int worker_threads = 4;
+  std::size_t max_connections = 1024;
+  std::optional<std::filesystem::path> ready_file;  // written with the base URL once serving
+  std::string admin_username = "admin";
+  std::string admin_email = "admin@localhost";
+  std::optional<std::string> admin_password;  // generated and printed once when absent
+
+  /// The database URL with the default applied.
+  std::string effective_database_url() const;
+};
+
+/// Parses the command line and ORSA_* environment. Returns kInvalidArgument
+/// naming the bad flag; `--help` output is written to stdout and reported as
+/// an error with an empty message so the caller exits 0.
+Result<Config> parse_config(int argc, const char* const* argv);
+
+/// "12h", "30m", "90s" or a plain number of seconds.
+Result<std::chrono::seconds> parse_duration(std::string_view text);
+
+}  // namespace orsa::deployer

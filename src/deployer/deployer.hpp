@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "deployer/config.hpp"
+#include "http/router.hpp"
+
+namespace orsa::deployer {
+
+/// The control plane wired together: adapters built from the Config,
+/// services on top, routes on the HTTP server.
+class Deployer {
+ public:
+  /// Opens the data dir, database (migrating it), repositories and signing
+  /// key, and creates the bootstrap admin on an empty database.
+  static Result<std::unique_ptr<Deployer>> create(const Config& config);
+  ~Deployer();
+
+  /// The admin password generated on this start, if one was (print once).
+  const std::optional<std::string>& generated_admin_password() const;
+
+  /// Starts serving; returns the bound port.
+  Result<std::uint16_t> start();
+  /// Graceful stop; safe from another thread.
+  void stop();
+  /// Blocks until the server has stopped.
+  void wait();
+
+  const http::Router& router() const;
+
+  struct Parts;  // the wired adapters and services; defined in deployer.cpp
+
+ private:
+  explicit Deployer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace orsa::deployer

@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "core/random.hpp"
+#include "deployer/accounts.hpp"
+#include "deployer/api.hpp"
+#include "deployer/config.hpp"
+#include "deployer/deployer.hpp"
+#include "deployer/templates.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+Result<Config> parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "orsa-deployer");
+  return parse_config(static_cast<int>(args.size()), args.data());
+}
+
+TEST(Config, DefaultsAreEmbeddedMode) {
+  auto config = parse({});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->listen_host, "127.0.0.1");
+  EXPECT_EQ(config->listen_port, 8080);
+  EXPECT_EQ(config->registration, Registration::kOpen);
+  EXPECT_EQ(config->session_ttl, std::chrono::hours(12));
+  EXPECT_EQ(config->effective_database_url(), "sqlite:orsa-data/orsa.db");
+}
+
+TEST(Config, FlagsOverrideDefaults) {
+  auto config = parse({"--listen", "0.0.0.0:0", "--data-dir", "/tmp/x", "--registration", "closed",
+                       "--session-ttl", "30m", "--database", "postgresql://db/orsa"});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->listen_host, "0.0.0.0");
+  EXPECT_EQ(config->listen_port, 0);
+  EXPECT_EQ(config->registration, Registration::kClosed);
+  EXPECT_EQ(config->session_ttl, std::chrono::minutes(30));
+  EXPECT_EQ(config->effective_database_url(), "postgresql://db/orsa");
+}
+
+TEST(Config, RejectsBadValuesNamingThem) {
+  EXPECT_NE(parse({"--listen", "nonsense"}).error().message.find("--listen"), std::string::npos);
+  EXPECT_NE(parse({"--listen", "h:99999"}).error().message.find("port"), std::string::npos);
+  EXPECT_FALSE(parse({"--registration", "maybe"}));
+  EXPECT_FALSE(parse({"--session-ttl", "soon"}));
+  EXPECT_FALSE(parse({"--no-such-flag"}));
+}
+
+TEST(Config, ParsesDurations) {
+  EXPECT_EQ(parse_duration("90").value(), std::chrono::seconds(90));
+  EXPECT_EQ(parse_duration("2h").value(), std::chrono::hours(2));
+  EXPECT_EQ(parse_duration("7d").value(), std::chrono::hours(168));
+  for (const char* bad : {"", "h", "-5s", "0", "5y", "5 h"}) EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+TEST(Accounts, NormalizesEmails) {
+  EXPECT_EQ(normalize_email("  Ada@Example.ORG ").value(), "ada@example.org");
+  for (const char* bad : {"", "   ", "no-at", "@x", "x@", "a@b@c", "a b@c", "<a>@b"}) {
+    EXPECT_FALSE(normalize_email(bad)) << bad;
+  }
+}
+
+TEST(Templates, PythonFlaskStarterHasTheModel) {
+  EXPECT_EQ(TemplateCatalog::names(), std::vector<std::string>{"python-flask"});
+  auto files = TemplateCatalog::starter_files("python-flask");
+  ASSERT_TRUE(files);
+  std::set<std::string> paths;
+  for (const auto& f : *files) paths.insert(f.path);
+  EXPECT_EQ(paths, (std::set<std::string>{"README.md", "input.json", "model.py", "orsa.toml"}));
+  auto unknown = TemplateCatalog::starter_files("cobol");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("python-flask"), std::string::npos);
+}
+
+// Collects "METHOD /path" from the document: paths at two spaces of
+// indentation, methods at four (the style docs/api/openapi.yaml keeps).
+std::set<std::string> documented_routes(std::string_view yaml) {
+  std::set<std::string> out;
+  std::istringstream in{std::string(yaml)};
+  const std::regex path_line(R"(^  (/\S*):\s*$)");
+  const std::regex method_line(R"(^    (get|put|post|delete|patch|head):\s*$)");
+  std::string line, path;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, m, path_line)) path = m[1];
+    if (std::regex_match(line, m, method_line) && !path.empty()) {
+      std::string method = m[1];
+      for (auto& c : method) c = static_cast<char>(std::toupper(c));
+      out.insert(method + " " + path);
+    }
+  }
+  return out;
+}
+
+TEST(OpenApi, DocumentsEveryRegisteredRoute) {
+  const auto dir = std::filesystem::temp_directory_path() / ("orsa-deployer-" + random_hex(6));
+  Config config;
+  config.data_dir = dir;
+  config.admin_password = "correct horse battery";
+  auto deployer = Deployer::create(config);
+  ASSERT_TRUE(deployer) << deployer.error().message;
+  const auto documented = documented_routes(openapi_document());
+  std::set<std::string> registered;
+  for (const auto& route : (*deployer)->router().routes()) {
+    // The router's tail capture {path...} is an ordinary parameter in OpenAPI.
+    const std::string pattern = std::regex_replace(route.pattern, std::regex(R"(\.\.\.\})"), "}");
+    registered.insert(route.method + " " + pattern);
+    EXPECT_TRUE(documented.contains(route.method + " " + pattern))
+        << route.method << " " << route.pattern << " is missing from docs/api/openapi.yaml";
+  }
+  for (const auto& doc : documented) {
+    EXPECT_TRUE(registered.contains(doc)) << doc << " is documented but not served";
+  }
+  EXPECT_GT(registered.size(), 20u);
+  deployer->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace orsa::deployer

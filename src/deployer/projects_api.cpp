@@ -1,0 +1,213 @@
+// Routes for projects, their files, commits and archive uploads.
+
+#include <charconv>
+#include <string>
+
+#include "deployer/api.hpp"
+#include "deployer/api_support.hpp"
+#include "deployer/templates.hpp"
+#include "deployer/views.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+constexpr std::size_t kMaxChangesPerCommit = 1000;
+constexpr std::size_t kDefaultHistory = 50;
+constexpr std::size_t kFileBodyLimit = 2 * 1024 * 1024;      // one file, as source::Limits
+constexpr std::size_t kArchiveBodyLimit = 50 * 1024 * 1024;  // a whole repository
+
+Json project_view_json(const ProjectView& view) {
+  Json out = to_json(view.project);
+  out["head"] = view.head ? to_json(*view.head) : Json(nullptr);
+  return out;
+}
+
+Json commit_json(const source::CommitInfo& commit) { return {{"commit", to_json(commit)}}; }
+
+std::string_view ref_of(const http::Request& req) { return req.query_param("ref").value_or(""); }
+
+std::string_view message_of(const http::Request& req) {
+  return req.query_param("message").value_or("");
+}
+
+std::string content_type_for(std::string_view path) {
+  const auto dot = path.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot + 1);
+  if (ext == "json") return "application/json";
+  if (ext == "py" || ext == "toml" || ext == "md" || ext == "txt" || ext == "cfg" ||
+      ext == "yaml" || ext == "yml" || ext == "csv") {
+    return "text/plain; charset=utf-8";
+  }
+  return "application/octet-stream";
+}
+
+Result<source::FileChange> parse_change(const Json& item, std::size_t index) {
+  const std::string where = "changes[" + std::to_string(index) + "]";
+  if (!item.is_object()) return fail(Error::invalid_argument(where + " must be an object"));
+  for (const auto& [key, value] : item.items()) {
+    if (key != "path" && key != "content" && key != "delete") {
+      return fail(Error::invalid_argument(where + " has unknown field '" + key + "'"));
+    }
+  }
+  const auto path = item.find("path");
+  if (path == item.end() || !path->is_string()) {
+    return fail(Error::invalid_argument(where + ".path must be a string"));
+  }
+  const auto content = item.find("content");
+  const auto del = item.find("delete");
+  const bool deleting = del != item.end() && del->is_boolean() && del->get<bool>();
+  if (del != item.end() && !del->is_boolean()) {
+    return fail(Error::invalid_argument(where + ".delete must be a boolean"));
+  }
+  if (deleting == (content != item.end())) {
+    return fail(Error::invalid_argument(where + " needs exactly one of 'content' or 'delete': true"));
+  }
+  if (deleting) return source::FileChange{path->get<std::string>(), std::nullopt};
+  if (!content->is_string()) return fail(Error::invalid_argument(where + ".content must be a string"));
+  return source::FileChange{path->get<std::string>(), content->get<std::string>()};
+}
+
+struct CommitRequest {
+  std::vector<source::FileChange> changes;
+  std::string message;
+  std::optional<std::string> expected_head;
+};
+
+Result<CommitRequest> parse_commit(const http::Request& req) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return fail(body.error());
+  if (auto ok = body->reject_unknown({"message", "changes", "expected_head"}); !ok) return fail(ok.error());
+  CommitRequest out;
+  auto message = body->optional_string("message");
+  if (!message) return fail(message.error());
+  out.message = message->value_or("");
+  auto head = body->optional_string("expected_head");
+  if (!head) return fail(head.error());
+  out.expected_head = *head;
+  if (auto header = if_match(req)) out.expected_head = std::string(*header);
+  const Json* changes = body->find("changes");
+  if (changes == nullptr || !changes->is_array() || changes->empty()) {
+    return fail(Error::invalid_argument("field 'changes' must be a non-empty array"));
+  }
+  if (changes->size() > kMaxChangesPerCommit) {
+    return fail(Error::too_large("a commit may change at most 1000 files"));
+  }
+  for (std::size_t i = 0; i < changes->size(); ++i) {
+    auto change = parse_change((*changes)[i], i);
+    if (!change) return fail(change.error());
+    out.changes.push_back(std::move(*change));
+  }
+  return out;
+}
+
+http::Response create_project(Projects& projects, http::Request& req, const auth::Principal& who) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return http::error_response(body.error());
+  if (auto ok = body->reject_unknown({"name", "template"}); !ok) return http::error_response(ok.error());
+  auto name = body->required_string("name");
+  if (!name) return http::error_response(name.error());
+  auto tmpl = body->optional_string("template");
+  if (!tmpl) return http::error_response(tmpl.error());
+  auto view = projects.create(who, *name, tmpl->value_or("python-flask"), caller_of(req));
+  return respond(view, 201, project_view_json);
+}
+
+http::Response read_file(Projects& projects, http::Request& req, const auth::Principal& who) {
+  auto file = projects.read(who, project_ref_of(req), ref_of(req), req.param("path"));
+  if (!file) return http::error_response(file.error());
+  auto res = http::text_response(200, std::move(file->bytes), content_type_for(req.param("path")));
+  res.set_header("ETag", "\"" + file->commit + "\"");
+  res.set_header("X-Orsa-Commit", file->commit);
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Cache-Control", "no-cache");
+  return res;
+}
+
+http::Response write_file(Projects& projects, http::Request& req, const auth::Principal& who,
+                          bool remove) {
+  std::vector<source::FileChange> changes{{std::string(req.param("path")), std::nullopt}};
+  if (!remove) changes.front().content = std::move(req.body);
+  const std::string fallback =
+      (remove ? "Delete " : "Update ") + std::string(req.param("path"));
+  const std::string_view message = message_of(req).empty() ? fallback : message_of(req);
+  return respond(projects.commit(who, project_ref_of(req), changes, message, if_match(req)), 200,
+                 commit_json);
+}
+
+http::Response post_commit(Projects& projects, http::Request& req, const auth::Principal& who) {
+  auto input = parse_commit(req);
+  if (!input) return http::error_response(input.error());
+  std::optional<std::string_view> head;
+  if (input->expected_head) head = *input->expected_head;
+  return respond(projects.commit(who, project_ref_of(req), input->changes, input->message, head),
+                 201, commit_json);
+}
+
+Json history_json(const std::vector<source::CommitInfo>& commits) {
+  Json list = Json::array();
+  for (const auto& c : commits) list.push_back(to_json(c));
+  return {{"commits", list}};
+}
+
+Json projects_json(const std::vector<store::Project>& projects) {
+  Json list = Json::array();
+  for (const auto& p : projects) list.push_back(to_json(p));
+  return {{"projects", list}};
+}
+
+}  // namespace
+
+void register_project_routes(http::Router& router, ApiContext& ctx) {
+  Projects& projects = ctx.projects;
+  const auto with_auth = [&ctx](AuthedHandler h) { return authenticated(ctx.accounts, std::move(h)); };
+  const std::string base = "/api/v1/projects/{owner}/{name}";
+
+  router.add("GET", "/api/v1/templates", with_auth([](http::Request&, const auth::Principal&) {
+    return json_response(200, {{"templates", TemplateCatalog::names()}});
+  }));
+  router.add("POST", "/api/v1/projects", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return create_project(projects, req, who);
+  }));
+  router.add("GET", "/api/v1/projects", with_auth([&projects](http::Request&, const auth::Principal& who) {
+    return respond(projects.list(who), 200, projects_json);
+  }));
+  router.add("GET", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return respond(projects.get(who, project_ref_of(req)), 200, project_view_json);
+  }));
+  router.add("DELETE", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return no_content_or_error(projects.remove(who, project_ref_of(req), caller_of(req)));
+  }));
+
+  router.add("GET", base + "/files", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return respond(projects.files(who, project_ref_of(req), ref_of(req)), 200,
+                   [](const Projects::Tree& tree) {
+                     Json files = Json::array();
+                     for (const auto& f : tree.files) files.push_back({{"path", f.path}, {"size", f.size}});
+                     return Json{{"commit", tree.commit}, {"files", files}};
+                   });
+  }));
+  router.add("GET", base + "/files/{path...}", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return read_file(projects, req, who);
+  }));
+  router.add("PUT", base + "/files/{path...}", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return write_file(projects, req, who, false);
+  }), {.body_limit = kFileBodyLimit});
+  router.add("DELETE", base + "/files/{path...}", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return write_file(projects, req, who, true);
+  }));
+
+  router.add("POST", base + "/commits", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return post_commit(projects, req, who);
+  }));
+  router.add("GET", base + "/commits", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    auto limit = parse_limit(req, kDefaultHistory);
+    if (!limit) return http::error_response(limit.error());
+    return respond(projects.history(who, project_ref_of(req), ref_of(req), *limit), 200, history_json);
+  }));
+  router.add("POST", base + "/archive", with_auth([&projects](http::Request& req, const auth::Principal& who) {
+    return respond(projects.upload_archive(who, project_ref_of(req), req.body, message_of(req), if_match(req)),
+                   201, commit_json);
+  }), {.body_limit = kArchiveBodyLimit});
+}
+
+}  // namespace orsa::deployer

@@ -1,0 +1,50 @@
+#include "deployer/views.hpp"
+
+#include "core/time.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+Json optional_time(const std::optional<std::int64_t>& t) {
+  return t ? Json(format_rfc3339(*t)) : Json(nullptr);
+}
+
+}  // namespace
+
+Json to_json(const store::User& user) {
+  return {{"id", user.id},
+          {"username", user.username},
+          {"email", user.email},
+          {"role", role_name(user.role)},
+          {"disabled", user.disabled},
+          {"created_at", format_rfc3339(user.created_at)}};
+}
+
+Json to_json(const store::ApiToken& token) {
+  return {{"id", token.id},
+          {"user_id", token.user_id},
+          {"name", token.name},
+          {"created_at", format_rfc3339(token.created_at)},
+          {"expires_at", optional_time(token.expires_at)},
+          {"last_used_at", optional_time(token.last_used_at)}};
+}
+
+Json to_json(const store::Project& project) {
+  return {{"id", project.id},
+          {"owner", project.owner_username},
+          {"name", project.name},
+          {"full_name", project.owner_username + "/" + project.name},
+          {"template", project.template_name},
+          {"created_at", format_rfc3339(project.created_at)},
+          {"updated_at", format_rfc3339(project.updated_at)}};
+}
+
+Json to_json(const source::CommitInfo& commit) {
+  return {{"sha", commit.sha},
+          {"author", {{"name", commit.author_name}, {"email", commit.author_email}}},
+          {"message", commit.message},
+          {"time", format_rfc3339(commit.time)},
+          {"parents", commit.parents}};
+}
+
+}  // namespace orsa::deployer

@@ -1,0 +1,15 @@
+#pragma once
+
+#include "core/json.hpp"
+#include "source/repos.hpp"
+#include "store/models.hpp"
+
+namespace orsa::deployer {
+
+/// Public JSON shapes of stored rows. Hashes and secrets are never included.
+Json to_json(const store::User& user);
+Json to_json(const store::ApiToken& token);
+Json to_json(const store::Project& project);
+Json to_json(const source::CommitInfo& commit);
+
+}  // namespace orsa::deployer

@@ -1,0 +1,119 @@
+#include "http/client.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+namespace orsa::http {
+namespace {
+
+void ensure_curl_global() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct EasyDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct ListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  const CaseInsensitiveLess less;
+  return !less(a, b) && !less(b, a);
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* out = static_cast<ClientResponse*>(user);
+  const std::string_view line(data, size * count);
+  // A new status line (after 100 Continue) starts a new header block.
+  if (line.starts_with("HTTP/")) {
+    out->headers.clear();
+    out->set_cookies.clear();
+    return size * count;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * count;
+  const std::string_view name = trim(line.substr(0, colon));
+  const std::string value(trim(line.substr(colon + 1)));
+  if (iequals(name, "Set-Cookie")) out->set_cookies.push_back(value);
+  out->headers.insert_or_assign(std::string(name), value);
+  return size * count;
+}
+
+}  // namespace
+
+Client::Client(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+
+Result<ClientResponse> Client::request(
+    std::string_view method, const std::string& url,
+    const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body) const {
+  ensure_curl_global();
+  std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
+  if (!curl) return fail(Error::internal("could not create an HTTP client handle"));
+  CURL* h = curl.get();
+  ClientResponse response;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  const std::string method_text(method);
+
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+  if (method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET" || !body.empty()) {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_text.c_str());
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  }
+
+  curl_slist* raw_list = nullptr;
+  bool has_expect = false;
+  bool has_content_type = false;
+  for (const auto& [name, value] : headers) {
+    has_expect = has_expect || iequals(name, "Expect");
+    has_content_type = has_content_type || iequals(name, "Content-Type");
+    raw_list = curl_slist_append(raw_list, (name + ": " + value).c_str());
+  }
+  // curl's own 100-continue handshake adds a round trip; callers opt in.
+  if (!has_expect) raw_list = curl_slist_append(raw_list, "Expect:");
+  // Otherwise curl labels every body as a form post.
+  if (!has_content_type) raw_list = curl_slist_append(raw_list, "Content-Type:");
+  std::unique_ptr<curl_slist, ListDeleter> list(raw_list);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
+
+  const CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) {
+    const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+    return fail(Error::unavailable(method_text + " request failed: " + detail));
+  }
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  return response;
+}
+
+}  // namespace orsa::http

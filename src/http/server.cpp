@@ -1,0 +1,578 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <ctime>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "core/random.hpp"
+
+namespace orsa::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 8 * 1024;
+constexpr std::size_t kLingerMaxBytes = 8 * 1024 * 1024;
+constexpr std::chrono::seconds kLingerTimeout{1};
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+constexpr std::string_view kUnmatched = "unmatched";
+constexpr std::string_view kOpenConnectionsGauge = "orsa_http_open_connections";
+
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+/// One TCP connection; touched only on its own strand.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool idle = true;  // waiting for the first byte of the next request
+};
+
+/// What the session does after one exchange.
+enum class Next { kKeepAlive, kClose, kLingerClose };
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Formatting the date once per second per thread keeps it off the hot path.
+const std::string& http_date() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second || cached.empty()) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf, n);
+    cached_second = now;
+  }
+  return cached;
+}
+
+bool has_no_body(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
+bool safe_header(std::string_view name, std::string_view value) {
+  const auto bad = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
+  return !name.empty() && std::ranges::none_of(name, bad) && std::ranges::none_of(value, bad);
+}
+
+/// Fills path and query from the request target; fails on bad encoding.
+Result<void> decode_target(std::string_view target, Request& request) {
+  const auto parsed = boost::urls::parse_uri_reference(target);
+  if (!parsed) return fail(Error::invalid_argument("request target is not a valid URI"));
+  const boost::urls::url_view& url = *parsed;
+  request.path = url.path();
+  if (request.path.empty()) request.path = "/";
+  if (request.path.front() != '/') {
+    return fail(Error::invalid_argument("request path must start with '/'"));
+  }
+  if (request.path.find('\0') != std::string::npos) {
+    return fail(Error::invalid_argument("request path contains an encoded NUL"));
+  }
+  for (const auto& param : url.params(boost::urls::encoding_opts(true, false, false))) {
+    request.query.insert_or_assign(param.key, param.value);
+  }
+  return {};
+}
+
+/// Copies headers; repeated fields are joined as RFC 9110 allows.
+void copy_headers(const bhttp::request<bhttp::string_body>& in, Headers& out) {
+  for (const auto& field : in) {
+    const std::string_view name = field.name_string();
+    const std::string_view value = field.value();
+    auto [it, inserted] = out.try_emplace(std::string(name), value);
+    if (!inserted) {
+      // Cookie pairs are separated by ';', every other list by ','.
+      it->second += beast::iequals(name, "cookie") ? "; " : ", ";
+      it->second += value;
+    }
+  }
+}
+
+/// Per-exchange facts for the log line and metrics.
+struct Exchange {
+  Clock::time_point start = Clock::now();
+  std::string method;
+  std::string raw_path;  // still percent-encoded, so logs cannot be forged with CR/LF
+  std::string route{kUnmatched};
+  std::string request_id;
+  std::string_view remote_ip;
+  unsigned version = 11;
+  bool head = false;
+};
+
+Response invoke(const Handler& handler, Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("request_id={} handler failed: {}", request.request_id, e.what());
+  } catch (...) {
+    spdlog::error("request_id={} handler failed with a non-standard exception", request.request_id);
+  }
+  return error_response(
+      Error::internal("internal server error (request id " + request.request_id + ")"));
+}
+
+void log_error_handler(std::exception_ptr e, std::string_view what) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("http server: {} failed: {}", what, ex.what());
+  } catch (...) {
+    spdlog::error("http server: {} failed", what);
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions opts, const Router& r, Metrics& m)
+      : options(std::move(opts)),
+        router(r),
+        metrics(m),
+        ioc(std::max(1, options.network_threads)),
+        pool(static_cast<std::size_t>(std::max(1, options.worker_threads))),
+        control(asio::make_strand(ioc)),
+        acceptor(control),
+        drain_timer(control) {}
+
+  ServerOptions options;
+  const Router& router;
+  Metrics& metrics;
+  asio::io_context ioc;
+  asio::thread_pool pool;
+  asio::strand<asio::io_context::executor_type> control;  // acceptor and shutdown
+  tcp::acceptor acceptor;
+  asio::steady_timer drain_timer;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open{0};
+  std::mutex gauge_mutex;
+  std::mutex connections_mutex;
+  std::unordered_set<std::shared_ptr<Connection>> connections;
+  std::mutex wait_mutex;
+  bool joined = false;
+
+  void publish_open_connections() {
+    // Reading the counter under the lock makes the last publisher write the latest value.
+    std::lock_guard lock(gauge_mutex);
+    metrics.set_gauge(kOpenConnectionsGauge, "Open HTTP connections.",
+                      static_cast<double>(open.load()));
+  }
+
+  Result<std::uint16_t> start();
+  void stop(std::chrono::seconds grace);
+  void wait();
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> reject(tcp::socket socket);
+  asio::awaitable<void> session(std::shared_ptr<Connection> conn);
+  asio::awaitable<Next> serve_one(Connection& conn, beast::flat_buffer& buffer,
+                                  const std::string& remote_ip);
+  asio::awaitable<Next> answer(Connection& conn, Exchange& ex, Response response, Next next);
+  asio::awaitable<void> drain(std::chrono::seconds grace);
+  void connection_closed(const std::shared_ptr<Connection>& conn);
+  void record(const Exchange& ex, int status, std::size_t bytes);
+};
+
+Result<std::uint16_t> Server::Impl::start() {
+  if (started.exchange(true)) return fail(Error::internal("server already started"));
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.address, ec);
+  if (ec) {
+    started = false;
+    return fail(Error::invalid_argument("invalid listen address '" + options.address + "'"));
+  }
+  const tcp::endpoint endpoint(address, options.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    started = false;
+    return fail(Error::unavailable("cannot listen on " + options.address + ":" +
+                                   std::to_string(options.port) + ": " + ec.message()));
+  }
+  const std::uint16_t port = acceptor.local_endpoint().port();
+  publish_open_connections();
+  work.emplace(ioc.get_executor());
+  asio::co_spawn(control, accept_loop(),
+                 [](std::exception_ptr e) { log_error_handler(e, "accept loop"); });
+  for (int i = 0; i < std::max(1, options.network_threads); ++i) {
+    threads.emplace_back([this] {
+      // A throwing completion handler must not take the I/O thread down.
+      for (;;) {
+        try {
+          ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("http server: I/O thread caught: {}", e.what());
+        }
+      }
+    });
+  }
+  return port;
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      spdlog::warn("http server: accept failed: {}", ec.message());
+      // Back off so a full file table does not turn this loop into a spin.
+      asio::steady_timer delay(control, kAcceptRetryDelay);
+      co_await delay.async_wait(kTuple);
+      continue;
+    }
+    if (open.load() >= options.max_connections) {
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, reject(std::move(socket)),
+                     [](std::exception_ptr e) { log_error_handler(e, "reject"); });
+      continue;
+    }
+    ++open;
+    publish_open_connections();
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(connections_mutex);
+      connections.insert(conn);
+    }
+    asio::co_spawn(conn->stream.get_executor(), session(conn), [this, conn](std::exception_ptr e) {
+      log_error_handler(e, "session");
+      connection_closed(conn);
+    });
+  }
+}
+
+void Server::Impl::connection_closed(const std::shared_ptr<Connection>& conn) {
+  {
+    std::lock_guard lock(connections_mutex);
+    connections.erase(conn);
+  }
+  // Decrement before reading `stopping` so drain() cannot miss the last close.
+  const std::size_t left = --open;
+  publish_open_connections();
+  if (left == 0 && stopping.load()) {
+    asio::post(control, [this] { drain_timer.cancel(); });
+  }
+}
+
+namespace {
+
+asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  // Reading what the client still sends before closing avoids a TCP reset
+  // that could destroy the error response we just wrote.
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(kLingerTimeout);
+  std::array<char, kReadChunk> scratch;
+  std::size_t total = 0;
+  while (total < kLingerMaxBytes) {
+    auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+    if (read_ec) break;
+    total += n;
+  }
+  stream.socket().close(ec);
+}
+
+}  // namespace
+
+asio::awaitable<void> Server::Impl::reject(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  const Response error = error_response(Error::unavailable("server is at its connection limit"));
+  BeastResponse res{bhttp::status::service_unavailable, 11};
+  for (const auto& [name, value] : error.headers) res.insert(name, value);
+  res.set(bhttp::field::server, "orsa");
+  res.set(bhttp::field::date, http_date());
+  res.keep_alive(false);
+  res.body() = error.body;
+  res.prepare_payload();
+  stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  spdlog::debug("http server: rejected a connection at the limit of {}", options.max_connections);
+  if (!ec) co_await linger_close(stream);
+}
+
+asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  const auto peer = conn->stream.socket().remote_endpoint(ec);
+  const std::string remote_ip = ec ? std::string() : peer.address().to_string();
+  Next next = Next::kClose;
+  for (;;) {
+    conn->idle = true;
+    if (stopping.load()) break;
+    if (buffer.size() == 0) {
+      conn->stream.expires_after(options.idle_timeout);
+      auto [read_ec, n] = co_await conn->stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      if (read_ec) break;
+      buffer.commit(n);
+    }
+    conn->idle = false;
+    next = co_await serve_one(*conn, buffer, remote_ip);
+    if (next != Next::kKeepAlive) break;
+  }
+  if (next == Next::kLingerClose) {
+    co_await linger_close(conn->stream);
+  } else {
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.socket().close(ec);
+  }
+}
+
+asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buffer& buffer,
+                                              const std::string& remote_ip) {
+  Exchange ex;
+  ex.remote_ip = remote_ip;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+  parser.body_limit(boost::none);  // the route's limit is applied once the route is known
+  conn.stream.expires_after(options.read_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(conn.stream, buffer, parser, kTuple);
+  if (ec == bhttp::error::header_limit) {
+    Response res = error_response(Error::too_large(
+        "request headers exceed " + std::to_string(options.header_limit) + " bytes"));
+    res.status = 431;
+    ex.request_id = random_hex(8);
+    co_return co_await answer(conn, ex, std::move(res), Next::kLingerClose);
+  }
+  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+      ec == bhttp::error::partial_message || ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || ec == asio::error::eof) {
+    co_return Next::kClose;
+  }
+  if (ec) {
+    ex.request_id = random_hex(8);
+    co_return co_await answer(conn, ex,
+                              error_response(Error::invalid_argument("malformed HTTP request")),
+                              Next::kLingerClose);
+  }
+
+  auto& req = parser.get();
+  ex.version = req.version();
+  ex.method = req.method_string();
+  ex.head = req.method() == bhttp::verb::head;
+  const std::string_view target(req.target().data(), req.target().size());
+  ex.raw_path = target.substr(0, target.find('?'));
+  const auto given_id = req[std::string_view("X-Request-Id")];
+  ex.request_id = valid_request_id(given_id) ? std::string(given_id) : random_hex(8);
+  // With a body still unread, answering early means the connection cannot be reused.
+  const Next after_early_answer = !parser.is_done()  ? Next::kLingerClose
+                                  : req.keep_alive() ? Next::kKeepAlive
+                                                     : Next::kClose;
+
+  Request request;
+  if (auto decoded = decode_target(target, request); !decoded) {
+    co_return co_await answer(conn, ex, error_response(decoded.error()), after_early_answer);
+  }
+  Router::Match match = router.match(ex.method, request.path);
+  if (match.handler == nullptr) {
+    if (!match.method_not_allowed) {
+      co_return co_await answer(conn, ex, error_response(Error::not_found("no route for path")),
+                                after_early_answer);
+    }
+    Response res = error_response(Error::invalid_argument("method not allowed"));
+    res.status = 405;
+    res.set_header("Allow", match.allow);
+    co_return co_await answer(conn, ex, std::move(res), after_early_answer);
+  }
+  ex.route = match.pattern;
+
+  if (!parser.is_done()) {
+    const std::size_t limit = match.options->body_limit;
+    const Response too_large = error_response(
+        Error::too_large("request body exceeds " + std::to_string(limit) + " bytes"));
+    if (parser.content_length() && *parser.content_length() > limit) {
+      co_return co_await answer(conn, ex, too_large, Next::kLingerClose);
+    }
+    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, req.version()};
+      conn.stream.expires_after(options.write_timeout);
+      auto [write_ec, written] = co_await bhttp::async_write(conn.stream, cont, kTuple);
+      if (write_ec) co_return Next::kClose;
+      conn.stream.expires_after(options.read_timeout);
+    }
+    parser.body_limit(limit);
+    auto [body_ec, body_n] = co_await bhttp::async_read(conn.stream, buffer, parser, kTuple);
+    if (body_ec == bhttp::error::body_limit) {
+      co_return co_await answer(conn, ex, too_large, Next::kLingerClose);
+    }
+    if (body_ec == beast::error::timeout || body_ec == bhttp::error::partial_message ||
+        body_ec == asio::error::connection_reset || body_ec == asio::error::operation_aborted) {
+      co_return Next::kClose;
+    }
+    if (body_ec) {
+      co_return co_await answer(
+          conn, ex, error_response(Error::invalid_argument("malformed HTTP request body")),
+          Next::kLingerClose);
+    }
+  }
+
+  request.method = ex.method;
+  request.target = target;
+  copy_headers(req, request.headers);
+  request.body = std::move(req.body());
+  request.remote_ip = remote_ip;
+  request.request_id = ex.request_id;
+  request.params = std::move(match.params);
+  const Handler& handler = *match.handler;
+  // Handlers block (DB, git): run them on the pool and resume on this strand.
+  Response response = co_await asio::co_spawn(
+      pool, [&]() -> asio::awaitable<Response> { co_return invoke(handler, request); },
+      asio::use_awaitable);
+  const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
+  co_return co_await answer(conn, ex, std::move(response), next);
+}
+
+asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Response response,
+                                           Next next) {
+  if (stopping.load() && next == Next::kKeepAlive) next = Next::kClose;
+  BeastResponse res{static_cast<bhttp::status>(response.status), ex.version};
+  for (const auto& [name, value] : response.headers) {
+    if (safe_header(name, value)) {
+      res.insert(name, value);
+    } else {
+      spdlog::warn("request_id={} dropped a response header with control characters",
+                   ex.request_id);
+    }
+  }
+  res.set(bhttp::field::server, "orsa");
+  res.set(bhttp::field::date, http_date());
+  res.set("X-Request-Id", ex.request_id);
+  std::size_t bytes = 0;
+  if (!has_no_body(response.status)) {
+    res.content_length(response.body.size());
+    if (!ex.head) {
+      bytes = response.body.size();
+      res.body() = std::move(response.body);
+    }
+  }
+  res.keep_alive(next == Next::kKeepAlive);
+  conn.stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(conn.stream, res, kTuple);
+  record(ex, response.status, bytes);
+  co_return ec ? Next::kClose : next;
+}
+
+void Server::Impl::record(const Exchange& ex, int status, std::size_t bytes) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - ex.start).count();
+  metrics.observe_request(ex.method, ex.route, status, seconds);
+  spdlog::info(
+      "http request_id={} remote_ip={} method={} path={} route={} status={} bytes={} "
+      "duration_ms={:.3f}",
+      ex.request_id, ex.remote_ip, ex.method, ex.raw_path, ex.route, status, bytes, seconds * 1000);
+}
+
+void Server::Impl::stop(std::chrono::seconds grace) {
+  if (!started.load() || stopping.exchange(true)) return;
+  asio::co_spawn(control, drain(grace), [](std::exception_ptr e) { log_error_handler(e, "stop"); });
+}
+
+asio::awaitable<void> Server::Impl::drain(std::chrono::seconds grace) {
+  beast::error_code ec;
+  acceptor.close(ec);
+  std::vector<std::shared_ptr<Connection>> snapshot;
+  {
+    std::lock_guard lock(connections_mutex);
+    snapshot.assign(connections.begin(), connections.end());
+  }
+  // Idle keep-alive connections close now; busy ones finish their exchange.
+  for (const auto& conn : snapshot) {
+    asio::post(conn->stream.get_executor(), [conn] {
+      if (conn->idle) conn->stream.cancel();
+    });
+  }
+  if (open.load() > 0) {
+    drain_timer.expires_after(grace);
+    co_await drain_timer.async_wait(kTuple);
+  }
+  {
+    std::lock_guard lock(connections_mutex);
+    snapshot.assign(connections.begin(), connections.end());
+  }
+  if (!snapshot.empty()) {
+    spdlog::warn("http server: closing {} connections still open after the grace period",
+                 snapshot.size());
+  }
+  work.reset();
+  ioc.stop();
+}
+
+void Server::Impl::wait() {
+  std::lock_guard lock(wait_mutex);
+  if (joined) return;
+  for (auto& t : threads) t.join();
+  // Running handlers still reference their sessions' frames: let them finish
+  // before the io_context (and those frames) can be destroyed.
+  pool.stop();
+  pool.join();
+  joined = true;
+}
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+Server::~Server() {
+  if (impl_->started.load()) {
+    impl_->stop(std::chrono::seconds(0));
+    impl_->wait();
+  }
+  std::lock_guard lock(impl_->connections_mutex);
+  impl_->connections.clear();
+}
+
+Result<std::uint16_t> Server::start() {
+  return impl_->start();
+}
+void Server::wait() {
+  impl_->wait();
+}
+void Server::stop(std::chrono::seconds grace) {
+  impl_->stop(grace);
+}
+
+}  // namespace orsa::http

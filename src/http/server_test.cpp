@@ -1,0 +1,586 @@
+#include "http/server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/json.hpp"
+#include "http/client.hpp"
+
+namespace orsa::http {
+namespace {
+
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+/// A raw TCP client for what http::Client cannot express (bad framing, keep-alive).
+class RawConn {
+ public:
+  explicit RawConn(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConn() { ::close(fd_); }
+  RawConn(const RawConn&) = delete;
+  RawConn& operator=(const RawConn&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  /// Reads more bytes into the buffer; false on EOF, error or deadline.
+  bool fill(SteadyClock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[16384];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    buffer_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  struct Reply {
+    int status = 0;
+    std::string head;  // status line and headers
+    std::string body;
+    std::string header(std::string_view name) const {
+      std::string lower_head;
+      for (char c : head) lower_head += static_cast<char>(std::tolower(c));
+      std::string key = "\r\n";
+      for (char c : name) key += static_cast<char>(std::tolower(c));
+      key += ": ";
+      const auto at = lower_head.find(key);
+      if (at == std::string::npos) return {};
+      const auto start = at + key.size();
+      return head.substr(start, head.find("\r\n", start) - start);
+    }
+  };
+
+  /// Reads one response; `no_body` for HEAD and 100 Continue.
+  std::optional<Reply> read_reply(bool no_body = false, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = SteadyClock::now() + timeout;
+    std::size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill(deadline)) return std::nullopt;
+    }
+    Reply reply;
+    reply.head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    reply.status = std::stoi(reply.head.substr(9, 3));
+    const std::string length = reply.header("Content-Length");
+    const std::size_t n = (no_body || length.empty()) ? 0 : std::stoul(length);
+    while (buffer_.size() < n) {
+      if (!fill(deadline)) return std::nullopt;
+    }
+    reply.body = buffer_.substr(0, n);
+    buffer_.erase(0, n);
+    return reply;
+  }
+
+  /// True once the peer closed the connection, polled up to `timeout`.
+  bool closed_within(std::chrono::milliseconds timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    while (SteadyClock::now() < deadline) {
+      fill(deadline);
+      if (eof_) return true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+  bool eof_ = false;
+  std::string buffer_;
+};
+
+std::string error_code_of(const std::string& body) {
+  const Json j = Json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "<not an error body: " + body + ">";
+  return j["error"]["code"].get<std::string>();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.port = 0;
+    options_.worker_threads = 2;
+    router_.add("GET", "/hello", [](Request&) { return text_response(200, "hello"); });
+    router_.add("GET", "/items/{id}", [](Request& r) {
+      Json j = {{"id", r.param("id")}, {"query", r.query}, {"path", r.path}};
+      return json_text_response(200, j.dump());
+    });
+    router_.add(
+        "POST", "/echo", [](Request& r) { return text_response(200, r.body); },
+        RouteOptions{.body_limit = 1024});
+    router_.add("GET", "/boom", [](Request&) -> Response {
+      throw std::runtime_error("secret database password leaked");
+    });
+    router_.add("GET", "/request-id", [](Request& r) { return text_response(200, r.request_id); });
+    router_.add("GET", "/cookies", [](Request& r) {
+      Response res = text_response(200, std::string(r.cookie("a").value_or("none")));
+      res.add_header("Set-Cookie", "x=1; HttpOnly");
+      res.add_header("Set-Cookie", "y=2");
+      return res;
+    });
+  }
+
+  void TearDown() override {
+    if (server_) {
+      server_->stop(0s);
+      server_->wait();
+    }
+  }
+
+  void start() {
+    server_.emplace(options_, router_, metrics_);
+    auto port = server_->start();
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+  }
+
+  std::string url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+
+  ServerOptions options_;
+  Router router_;
+  Metrics metrics_;
+  std::optional<Server> server_;
+  std::uint16_t port_ = 0;
+  Client client_{5s};
+};
+
+TEST_F(ServerTest, AnswersAndAddsStandardHeaders) {
+  start();
+  auto r = client_.request("GET", url("/hello"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_EQ(r->headers["server"], "orsa");
+  EXPECT_EQ(r->headers["content-length"], "5");
+  EXPECT_FALSE(r->headers["date"].empty());
+  EXPECT_FALSE(r->headers["x-request-id"].empty());
+}
+
+TEST_F(ServerTest, RunsHandlersOnTheWorkerPoolNotTheNetworkThread) {
+  // With one network thread, two handlers can only overlap if they run on the pool.
+  options_.network_threads = 1;
+  options_.worker_threads = 2;
+  std::promise<void> second_started;
+  auto second_future = second_started.get_future().share();
+  router_.add("GET", "/first", [second_future](Request&) {
+    const bool overlapped = second_future.wait_for(5s) == std::future_status::ready;
+    return text_response(200, overlapped ? "overlapped" : "serialised");
+  });
+  router_.add("GET", "/second", [&second_started](Request&) {
+    second_started.set_value();
+    return text_response(200, "ok");
+  });
+  start();
+  auto first =
+      std::async(std::launch::async, [&] { return client_.request("GET", url("/first")); });
+  // Whichever handler starts first, both must be able to run at once.
+  auto second = client_.request("GET", url("/second"));
+  ASSERT_TRUE(second);
+  auto first_result = first.get();
+  ASSERT_TRUE(first_result);
+  EXPECT_EQ(first_result->body, "overlapped");
+}
+
+TEST_F(ServerTest, DecodesPathParamsAndQuery) {
+  start();
+  auto r = client_.request("GET", url("/items/hello%20world?q=a%2Bb&x=1+2&flag"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const Json j = Json::parse(r->body);
+  EXPECT_EQ(j["id"], "hello world");
+  EXPECT_EQ(j["path"], "/items/hello world");
+  EXPECT_EQ(j["query"]["q"], "a+b");
+  EXPECT_EQ(j["query"]["x"], "1 2");
+  EXPECT_EQ(j["query"]["flag"], "");
+}
+
+TEST_F(ServerTest, RejectsBadPathEncoding) {
+  start();
+  for (const char* path : {"/items/%zz", "/items/a%00b", "/items/%"}) {
+    RawConn c(port_);
+    ASSERT_TRUE(c.send("GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto reply = c.read_reply();
+    ASSERT_TRUE(reply) << path;
+    EXPECT_EQ(reply->status, 400) << path;
+    EXPECT_EQ(error_code_of(reply->body), "invalid_argument");
+  }
+}
+
+TEST_F(ServerTest, UnknownRouteIs404AndWrongMethodIs405) {
+  start();
+  auto missing = client_.request("GET", url("/nope"));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->headers["content-type"], "application/json");
+  EXPECT_EQ(error_code_of(missing->body), "not_found");
+
+  auto wrong = client_.request("DELETE", url("/hello"));
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->headers["allow"], "GET, HEAD");
+  EXPECT_EQ(error_code_of(wrong->body), "invalid_argument");
+}
+
+TEST_F(ServerTest, BodyWithinLimitIsDelivered) {
+  start();
+  auto r = client_.request("POST", url("/echo"), {}, std::string(1024, 'a'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 1024u);
+}
+
+TEST_F(ServerTest, ContentLengthOverRouteLimitIs413) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"));
+  ASSERT_TRUE(c.send(std::string(5000, 'a')));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  const Json j = Json::parse(reply->body);
+  EXPECT_EQ(j["error"]["code"], "too_large");
+  EXPECT_EQ(j["error"]["message"], "request body exceeds 1024 bytes");
+  EXPECT_TRUE(c.closed_within(5s));
+}
+
+TEST_F(ServerTest, ChunkedBodyGrowingPastLimitIs413) {
+  start();
+  RawConn c(port_);
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i) req += "200\r\n" + std::string(512, 'b') + "\r\n";
+  req += "0\r\n\r\n";
+  ASSERT_TRUE(c.send(req));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(error_code_of(reply->body), "too_large");
+  EXPECT_TRUE(c.closed_within(5s));
+}
+
+TEST_F(ServerTest, SmallChunkedBodyIsAccepted) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "abcde");
+}
+
+TEST_F(ServerTest, ExpectContinueGets100ThenTheAnswer) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  auto cont = c.read_reply(/*no_body=*/true);
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100);
+  ASSERT_TRUE(c.send("xyz"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "xyz");
+}
+
+TEST_F(ServerTest, ExpectContinueOverLimitIs413WithoutContinue) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\nExpect: 100-continue\r\n\r\n"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+}
+
+TEST_F(ServerTest, HeaderOverLimitIs431) {
+  options_.header_limit = 1024;
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(
+      c.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'h') + "\r\n\r\n"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 431);
+  EXPECT_EQ(error_code_of(reply->body), "too_large");
+}
+
+TEST_F(ServerTest, MalformedRequestIs400AndCloses) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("GARBAGE\x01 / HTTP/1.1\r\n\r\n"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(error_code_of(reply->body), "invalid_argument");
+  EXPECT_TRUE(c.closed_within(5s));
+}
+
+TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto first = c.read_reply();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  ASSERT_TRUE(c.send("GET /items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  auto second = c.read_reply();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->header("Connection"), "close");
+  EXPECT_TRUE(c.closed_within(5s));
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(
+      c.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto first = c.read_reply();
+  auto second = c.read_reply();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(Json::parse(first->body)["id"], "1");
+  EXPECT_EQ(Json::parse(second->body)["id"], "2");
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+  options_.idle_timeout = 1s;
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.read_reply());
+  const auto begin = SteadyClock::now();
+  EXPECT_TRUE(c.closed_within(10s));
+  EXPECT_GE(SteadyClock::now() - begin, 900ms);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500WithRequestIdAndNoDetail) {
+  start();
+  auto r = client_.request("GET", url("/boom"), {{"X-Request-Id", "req-boom-1"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(error_code_of(r->body), "internal");
+  EXPECT_NE(r->body.find("req-boom-1"), std::string::npos);
+  EXPECT_EQ(r->body.find("secret"), std::string::npos);
+  // The connection and the server survive.
+  auto after = client_.request("GET", url("/hello"));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+}
+
+TEST_F(ServerTest, EchoesValidRequestIdAndGeneratesOtherwise) {
+  start();
+  auto given = client_.request("GET", url("/request-id"), {{"X-Request-Id", "abc.DEF_123-x"}});
+  ASSERT_TRUE(given);
+  EXPECT_EQ(given->body, "abc.DEF_123-x");
+  EXPECT_EQ(given->headers["x-request-id"], "abc.DEF_123-x");
+
+  for (const std::string& bad :
+       {std::string("has space"), std::string(65, 'a'), std::string("a/b")}) {
+    auto r = client_.request("GET", url("/request-id"), {{"X-Request-Id", bad}});
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body, bad);
+    EXPECT_FALSE(r->body.empty());
+    EXPECT_EQ(r->headers["x-request-id"], r->body);
+  }
+  auto a = client_.request("GET", url("/request-id"));
+  auto b = client_.request("GET", url("/request-id"));
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->body, b->body);
+}
+
+TEST_F(ServerTest, ConnectionsBeyondMaxGet503) {
+  options_.max_connections = 1;
+  start();
+  RawConn first(port_);
+  ASSERT_TRUE(first.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(first.read_reply());  // accepted and still open (keep-alive)
+  RawConn second(port_);
+  ASSERT_TRUE(second.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto reply = second.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(error_code_of(reply->body), "unavailable");
+  EXPECT_TRUE(second.closed_within(5s));
+  EXPECT_NE(metrics_.render().find("orsa_http_open_connections 1"), std::string::npos);
+}
+
+TEST_F(ServerTest, StopLetsAnInFlightRequestFinish) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  router_.add("GET", "/slow", [&entered, release_future](Request&) {
+    entered.set_value();
+    release_future.wait_for(10s);
+    return text_response(200, "done");
+  });
+  start();
+  RawConn idle(port_);  // an idle keep-alive connection must be closed promptly
+  ASSERT_TRUE(idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(idle.read_reply());
+  auto slow = std::async(std::launch::async, [&] { return client_.request("GET", url("/slow")); });
+  ASSERT_EQ(entered.get_future().wait_for(5s), std::future_status::ready);
+  server_->stop(10s);
+  EXPECT_TRUE(idle.closed_within(5s));
+  release.set_value();
+  auto r = slow.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "done");
+  EXPECT_EQ(r->headers["connection"], "close");
+  server_->wait();
+  server_->stop();  // idempotent
+  auto refused = client_.request("GET", url("/hello"));
+  EXPECT_FALSE(refused);
+}
+
+TEST_F(ServerTest, StopPastGraceAbandonsTheBusyConnection) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  router_.add("GET", "/stuck", [&entered, release_future](Request&) {
+    entered.set_value();
+    release_future.wait_for(10s);
+    return text_response(200, "late");
+  });
+  start();
+  auto stuck =
+      std::async(std::launch::async, [&] { return client_.request("GET", url("/stuck")); });
+  ASSERT_EQ(entered.get_future().wait_for(5s), std::future_status::ready);
+  server_->stop(0s);
+  // wait() can only return once the handler thread is free again.
+  std::thread releaser([&release] { release.set_value(); });
+  server_->wait();
+  releaser.join();
+  server_.reset();  // closes the abandoned socket
+  auto r = stuck.get();
+  EXPECT_FALSE(r && r->status == 200 && r->body == "late");
+}
+
+TEST_F(ServerTest, StopWithoutTrafficReturnsPromptly) {
+  start();
+  const auto begin = SteadyClock::now();
+  std::thread stopper([this] { server_->stop(30s); });
+  server_->wait();
+  stopper.join();
+  EXPECT_LT(SteadyClock::now() - begin, 5s);
+}
+
+TEST_F(ServerTest, HeadIsServedByGetWithoutBody) {
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = c.read_reply(/*no_body=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("Content-Length"), "5");
+  // The next response on the same connection must start right away (no stray body).
+  ASSERT_TRUE(c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto get = c.read_reply();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, "hello");
+
+  auto viaclient = client_.request("HEAD", url("/hello"));
+  ASSERT_TRUE(viaclient);
+  EXPECT_EQ(viaclient->status, 200);
+  EXPECT_TRUE(viaclient->body.empty());
+}
+
+TEST_F(ServerTest, RecordsMetricsByRoutePattern) {
+  start();
+  ASSERT_TRUE(client_.request("GET", url("/items/42")));
+  ASSERT_TRUE(client_.request("GET", url("/missing/thing")));
+  // The server records after the write completes, so the client can be faster.
+  const std::string ok =
+      "orsa_http_requests_total{method=\"GET\",route=\"/items/{id}\",status=\"200\"} 1";
+  const std::string missing =
+      "orsa_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1";
+  const auto deadline = SteadyClock::now() + 5s;
+  std::string text = metrics_.render();
+  while (text.find(missing) == std::string::npos && SteadyClock::now() < deadline) {
+    std::this_thread::yield();
+    text = metrics_.render();
+  }
+  EXPECT_NE(text.find(ok), std::string::npos) << text;
+  EXPECT_NE(text.find(missing), std::string::npos) << text;
+  EXPECT_EQ(text.find("/items/42"), std::string::npos);
+}
+
+TEST_F(ServerTest, ClientCollectsCookiesAndSendsHeaders) {
+  start();
+  auto r = client_.request("GET", url("/cookies"), {{"Cookie", "a=42; b=1"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "42");
+  ASSERT_EQ(r->set_cookies.size(), 2u);
+  EXPECT_EQ(r->set_cookies[0], "x=1; HttpOnly");
+  EXPECT_EQ(r->set_cookies[1], "y=2");
+  EXPECT_EQ(r->headers["SET-COOKIE"], "y=2");
+}
+
+TEST_F(ServerTest, BindFailureIsAnError) {
+  start();
+  ServerOptions taken = options_;
+  taken.port = port_;
+  Server other(taken, router_, metrics_);
+  auto r = other.start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+
+  ServerOptions bad = options_;
+  bad.address = "not-an-ip";
+  Server third(bad, router_, metrics_);
+  EXPECT_EQ(third.start().error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(Client, TransportFailureIsUnavailable) {
+  // Find a port nobody listens on by binding and closing a socket.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  Client client(2s);
+  auto r = client.request("GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("GET request failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace orsa::http

@@ -1,0 +1,331 @@
+// The whole API journey against a real orsa-deployer process: accounts,
+// sessions, tokens, roles, projects in git, audit, restart.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/api_client.hpp"
+#include "support/deployer_process.hpp"
+
+namespace orsa::testing {
+namespace {
+
+class ApiFlow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    deployer_ = DeployerProcess::start();
+    api_ = std::make_unique<ApiClient>(deployer_->url());
+    admin_ = api_->login("admin", DeployerProcess::kAdminPassword);
+  }
+
+  std::string head_of(const std::string& token, const std::string& project) const {
+    auto res = api_->call("GET", "/api/v1/projects/" + project, std::nullopt, token);
+    EXPECT_EQ(res.status, 200) << res.body;
+    return res.json["head"]["sha"];
+  }
+
+  std::unique_ptr<DeployerProcess> deployer_;
+  std::unique_ptr<ApiClient> api_;
+  std::string admin_;
+};
+
+TEST_F(ApiFlow, SystemEndpointsAnswer) {
+  EXPECT_EQ(api_->call("GET", "/healthz").json["status"], "ok");
+  auto ready = api_->call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json["database"], "up");
+  auto openapi = api_->call("GET", "/api/openapi.yaml");
+  EXPECT_EQ(openapi.status, 200);
+  EXPECT_NE(openapi.body.find("openapi: 3.1.0"), std::string::npos);
+  auto metrics = api_->call("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("orsa_http_requests_total{"), std::string::npos);
+  EXPECT_NE(metrics.body.find("route=\"/healthz\""), std::string::npos);
+  EXPECT_NE(metrics.body.find("orsa_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_FALSE(metrics.headers["X-Request-Id"].empty());
+}
+
+TEST_F(ApiFlow, RegisterLoginAndMe) {
+  auto reg = api_->call("POST", "/api/v1/auth/register",
+                        Json{{"username", "ada"}, {"email", " Ada@Example.ORG "},
+                             {"password", "analytical-engine"}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  EXPECT_EQ(reg.json["user"]["email"], "ada@example.org");
+  EXPECT_EQ(reg.json["user"]["role"], "developer");
+  EXPECT_FALSE(reg.json["user"].contains("password_hash"));
+
+  const std::string by_email = api_->call("POST", "/api/v1/auth/login",
+                                          Json{{"email", "ADA@example.org"},
+                                               {"password", "analytical-engine"}})
+                                   .json["token"];
+  auto me = api_->call("GET", "/api/v1/me", std::nullopt, by_email);
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(me.json["username"], "ada");
+
+  auto login = api_->call("POST", "/api/v1/auth/login",
+                          Json{{"username", "ada"}, {"password", "analytical-engine"}});
+  ASSERT_EQ(login.status, 200);
+  bool http_only_session = false;
+  for (const auto& cookie : login.set_cookies) {
+    if (cookie.starts_with("orsa_session=")) {
+      http_only_session = cookie.find("HttpOnly") != std::string::npos &&
+                          cookie.find("SameSite=Lax") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(http_only_session);
+
+  auto dup = api_->call("POST", "/api/v1/auth/register",
+                        Json{{"username", "ada"}, {"email", "other@example.org"},
+                             {"password", "analytical-engine"}});
+  EXPECT_EQ(dup.status, 409);
+  auto dup_email = api_->call("POST", "/api/v1/auth/register",
+                              Json{{"username", "ada2"}, {"email", "ada@EXAMPLE.org"},
+                                   {"password", "analytical-engine"}});
+  EXPECT_EQ(dup_email.status, 409);
+  auto short_pw = api_->call("POST", "/api/v1/auth/register",
+                             Json{{"username", "bob"}, {"email", "bob@example.org"},
+                                  {"password", "short"}});
+  EXPECT_EQ(short_pw.status, 400);
+  EXPECT_NE(short_pw.error_message().find("10"), std::string::npos);
+}
+
+TEST_F(ApiFlow, FailedLoginsAreRateLimited) {
+  api_->register_user("eve");
+  for (int i = 0; i < 5; ++i) {
+    auto res = api_->call("POST", "/api/v1/auth/login",
+                          Json{{"username", "eve"}, {"password", "wrong-password"}});
+    EXPECT_EQ(res.status, 401) << i;
+  }
+  auto limited = api_->call("POST", "/api/v1/auth/login",
+                            Json{{"username", "eve"}, {"password", "password-1234"}});
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.headers["Retry-After"].empty());
+  // Other logins from the same address are unaffected.
+  EXPECT_EQ(api_->call("POST", "/api/v1/auth/login",
+                       Json{{"username", "admin"}, {"password", DeployerProcess::kAdminPassword}})
+                .status,
+            200);
+}
+
+TEST_F(ApiFlow, CookieSessionsNeedTheCsrfHeaderForWrites) {
+  api_->register_user("carol");
+  auto login = api_->call("POST", "/api/v1/auth/login",
+                          Json{{"username", "carol"}, {"password", "password-1234"}});
+  const std::string cookie = "orsa_session=" + login.json["token"].get<std::string>();
+  const std::string csrf = login.json["csrf_token"];
+  auto me = api_->call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", cookie}});
+  EXPECT_EQ(me.status, 200);
+  auto without = api_->call("POST", "/api/v1/projects", Json{{"name", "p1"}}, "",
+                            {{"Cookie", cookie}});
+  EXPECT_EQ(without.status, 403);
+  auto wrong = api_->call("POST", "/api/v1/projects", Json{{"name", "p1"}}, "",
+                          {{"Cookie", cookie}, {"X-CSRF-Token", "nope"}});
+  EXPECT_EQ(wrong.status, 403);
+  auto with = api_->call("POST", "/api/v1/projects", Json{{"name", "p1"}}, "",
+                         {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(with.status, 201) << with.body;
+  auto logout = api_->call("POST", "/api/v1/auth/logout");
+  EXPECT_EQ(logout.status, 204);
+  ASSERT_FALSE(logout.set_cookies.empty());
+  EXPECT_NE(logout.set_cookies.front().find("Max-Age=0"), std::string::npos);
+}
+
+TEST_F(ApiFlow, ApiTokensWorkUntilRevoked) {
+  const std::string dev = api_->register_user("dave");
+  auto created = api_->call("POST", "/api/v1/tokens",
+                            Json{{"name", "ci"}, {"expires_in_days", 30}}, dev);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string secret = created.json["secret"];
+  EXPECT_TRUE(secret.starts_with("orsa_"));
+  EXPECT_FALSE(created.json["expires_at"].is_null());
+
+  auto me = api_->call("GET", "/api/v1/me", std::nullopt, secret);
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.json["username"], "dave");
+  auto list = api_->call("GET", "/api/v1/tokens", std::nullopt, dev);
+  ASSERT_EQ(list.json["tokens"].size(), 1u);
+  EXPECT_FALSE(list.json["tokens"][0].contains("secret"));
+  EXPECT_FALSE(list.json["tokens"][0]["last_used_at"].is_null());
+
+  const std::string id = created.json["id"];
+  EXPECT_EQ(api_->call("DELETE", "/api/v1/tokens/" + id, std::nullopt, dev).status, 204);
+  EXPECT_EQ(api_->call("GET", "/api/v1/me", std::nullopt, secret).status, 401);
+  EXPECT_EQ(api_->call("DELETE", "/api/v1/tokens/" + id, std::nullopt, dev).status, 404);
+}
+
+TEST_F(ApiFlow, AdminsManageRolesAndDisabledUsersLoseAccessAtOnce) {
+  const std::string dev = api_->register_user("frank");
+  const std::string token =
+      api_->call("POST", "/api/v1/tokens", Json{{"name", "cli"}}, dev).json["secret"];
+  ASSERT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "model"}}, dev).status, 201);
+  const std::string id = api_->call("GET", "/api/v1/me", std::nullopt, dev).json["id"];
+
+  auto users = api_->call("GET", "/api/v1/users", std::nullopt, admin_);
+  ASSERT_EQ(users.status, 200);
+  EXPECT_EQ(users.json["users"].size(), 2u);
+
+  auto demote = api_->call("PATCH", "/api/v1/users/" + id, Json{{"role", "viewer"}}, admin_);
+  ASSERT_EQ(demote.status, 200) << demote.body;
+  EXPECT_EQ(demote.json["role"], "viewer");
+  // Roles are read per request: the existing session is now read-only.
+  EXPECT_EQ(api_->call("GET", "/api/v1/projects/frank/model/files", std::nullopt, dev).status, 200);
+  EXPECT_EQ(api_->call("PUT", "/api/v1/projects/frank/model/files/x.txt", std::nullopt, dev).status,
+            403);
+
+  auto disable = api_->call("PATCH", "/api/v1/users/" + id, Json{{"disabled", true}}, admin_);
+  ASSERT_EQ(disable.status, 200);
+  EXPECT_EQ(api_->call("GET", "/api/v1/me", std::nullopt, dev).status, 401);
+  EXPECT_EQ(api_->call("GET", "/api/v1/me", std::nullopt, token).status, 401);
+  EXPECT_EQ(api_->call("POST", "/api/v1/auth/login",
+                       Json{{"username", "frank"}, {"password", "password-1234"}})
+                .status,
+            403);
+
+  const std::string admin_id = api_->call("GET", "/api/v1/me", std::nullopt, admin_).json["id"];
+  EXPECT_EQ(api_->call("PATCH", "/api/v1/users/" + admin_id, Json{{"role", "viewer"}}, admin_).status,
+            400);
+
+  auto audit = api_->call("GET", "/api/v1/admin/audit", std::nullopt, admin_);
+  ASSERT_EQ(audit.status, 200);
+  std::set<std::string> actions;
+  for (const auto& e : audit.json["events"]) actions.insert(e["action"].get<std::string>());
+  for (const char* a : {"login", "register", "role_change", "user_disable", "project_create",
+                        "token_create"}) {
+    EXPECT_TRUE(actions.contains(a)) << a;
+  }
+}
+
+TEST_F(ApiFlow, ProjectsLiveInGit) {
+  const std::string dev = api_->register_user("grace");
+  auto created = api_->call("POST", "/api/v1/projects",
+                            Json{{"name", "knapsack"}, {"template", "python-flask"}}, dev);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json["full_name"], "grace/knapsack");
+  EXPECT_EQ(created.json["head"]["author"]["name"], "grace");
+  EXPECT_TRUE(std::filesystem::exists(deployer_->data_dir() / "repos/grace/knapsack.git"));
+  EXPECT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "knapsack"}}, dev).status, 409);
+
+  const std::string base = "/api/v1/projects/grace/knapsack";
+  auto tree = api_->call("GET", base + "/files", std::nullopt, dev);
+  ASSERT_EQ(tree.status, 200);
+  std::set<std::string> paths;
+  for (const auto& f : tree.json["files"]) paths.insert(f["path"].get<std::string>());
+  EXPECT_EQ(paths, (std::set<std::string>{"README.md", "input.json", "model.py", "orsa.toml"}));
+  auto model = api_->call("GET", base + "/files/model.py", std::nullopt, dev);
+  ASSERT_EQ(model.status, 200);
+  EXPECT_NE(model.body.find("def solve(data: dict) -> dict"), std::string::npos);
+  const std::string first = head_of(dev, "grace/knapsack");
+  EXPECT_EQ(model.headers["X-Orsa-Commit"], first);
+
+  // Optimistic concurrency: a write based on the current head lands; one
+  // based on a stale head is refused with the current head.
+  auto put = api_->raw("PUT", base + "/files/data/extra.json?message=Add%20data", "{\"a\":1}", dev,
+                       {{"If-Match", first}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  const std::string second = put.json["commit"]["sha"];
+  EXPECT_EQ(put.json["commit"]["message"], "Add data");
+  EXPECT_EQ(put.json["commit"]["parents"][0], first);
+  auto stale = api_->raw("PUT", base + "/files/model.py", "print(1)", dev, {{"If-Match", first}});
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(stale.json["error"]["current_head"], second);
+  EXPECT_EQ(head_of(dev, "grace/knapsack"), second);
+
+  // Atomic multi-file commit.
+  auto commit = api_->call(
+      "POST", base + "/commits",
+      Json{{"message", "Rework"},
+           {"expected_head", second},
+           {"changes", Json::array({Json{{"path", "model.py"}, {"content", "def solve(d): return d\n"}},
+                                    Json{{"path", "data/extra.json"}, {"delete", true}},
+                                    Json{{"path", "lib/util.py"}, {"content", "X = 1\n"}}})}},
+      dev);
+  ASSERT_EQ(commit.status, 201) << commit.body;
+  EXPECT_EQ(api_->call("GET", base + "/files/data/extra.json", std::nullopt, dev).status, 404);
+  EXPECT_EQ(api_->call("GET", base + "/files/lib/util.py", std::nullopt, dev).body, "X = 1\n");
+  // Reading at an older ref still gives the old content.
+  EXPECT_EQ(api_->call("GET", base + "/files/data/extra.json?ref=" + second, std::nullopt, dev).body,
+            "{\"a\":1}");
+
+  auto del = api_->call("DELETE", base + "/files/lib/util.py", std::nullopt, dev);
+  ASSERT_EQ(del.status, 200);
+
+  auto history = api_->call("GET", base + "/commits?limit=10", std::nullopt, dev);
+  ASSERT_EQ(history.status, 200);
+  ASSERT_EQ(history.json["commits"].size(), 4u);
+  EXPECT_EQ(history.json["commits"][1]["message"], "Rework");
+  EXPECT_EQ(history.json["commits"][3]["sha"], first);
+  EXPECT_EQ(history.json["commits"][0]["author"]["email"], "grace@example.org");
+
+  // Archive upload replaces the tree in one commit.
+  auto archive = api_->raw("POST", base + "/archive",
+                           make_tar_gz({{"./model.py", "def solve(d):\n  return {}\n"},
+                                        {"orsa.toml", "[service]\n"},
+                                        {"pkg/__init__.py", ""}}),
+                           dev, {{"Content-Type", "application/gzip"}});
+  ASSERT_EQ(archive.status, 201) << archive.body;
+  auto after = api_->call("GET", base + "/files", std::nullopt, dev);
+  EXPECT_EQ(after.json["files"].size(), 3u);
+
+  auto list = api_->call("GET", "/api/v1/projects", std::nullopt, dev);
+  ASSERT_EQ(list.json["projects"].size(), 1u);
+  EXPECT_EQ(api_->call("DELETE", base, std::nullopt, dev).status, 204);
+  EXPECT_EQ(api_->call("GET", base, std::nullopt, dev).status, 404);
+  EXPECT_FALSE(std::filesystem::exists(deployer_->data_dir() / "repos/grace/knapsack.git"));
+  // The name is free again.
+  EXPECT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "knapsack"}}, dev).status, 201);
+}
+
+TEST_F(ApiFlow, StateSurvivesARestartAndShutdownIsGraceful) {
+  const std::string dev = api_->register_user("heidi");
+  ASSERT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "lp"}}, dev).status, 201);
+  const auto data_dir = deployer_->data_dir();
+  const auto database = deployer_->database_url();
+  EXPECT_EQ(deployer_->stop(), 0) << deployer_->output();
+
+  auto again = DeployerProcess::start({.data_dir = data_dir, .database_url = database});
+  ApiClient api(again->url());
+  // The same signing key: the old session is still valid.
+  EXPECT_EQ(api.call("GET", "/api/v1/projects/heidi/lp", std::nullopt, dev).status, 200);
+  EXPECT_EQ(api.call("GET", "/api/v1/users", std::nullopt,
+                     api.login("admin", DeployerProcess::kAdminPassword))
+                .json["users"]
+                .size(),
+            2u);
+  EXPECT_EQ(again->stop(), 0);
+}
+
+TEST(Bootstrap, GeneratesAndPrintsAnAdminPasswordOnce) {
+  auto deployer = DeployerProcess::start({.set_admin_password = false});
+  const std::string out = deployer->output();
+  const auto start = out.find("password '");
+  ASSERT_NE(start, std::string::npos) << out;
+  const auto end = out.find('\'', start + 10);
+  const std::string password = out.substr(start + 10, end - start - 10);
+  EXPECT_GE(password.size(), 20u);
+  ApiClient api(deployer->url());
+  EXPECT_NO_THROW(api.login("admin", password));
+  auto secret_mode = std::filesystem::status(deployer->data_dir() / "secret.key").permissions();
+  EXPECT_EQ(secret_mode & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+}
+
+TEST(Registration, ClosedRegistrationLeavesUserCreationToAdmins) {
+  auto deployer = DeployerProcess::start({.args = {"--registration", "closed"}});
+  ApiClient api(deployer->url());
+  auto reg = api.call("POST", "/api/v1/auth/register",
+                      Json{{"username", "ivan"}, {"email", "ivan@example.org"},
+                           {"password", "password-1234"}});
+  EXPECT_EQ(reg.status, 403);
+  const std::string admin = api.login("admin", DeployerProcess::kAdminPassword);
+  auto created = api.call("POST", "/api/v1/users",
+                          Json{{"username", "ivan"}, {"email", "ivan@example.org"},
+                               {"password", "password-1234"}, {"role", "viewer"}},
+                          admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json["role"], "viewer");
+  EXPECT_NO_THROW(api.login("ivan", "password-1234"));
+}
+
+}  // namespace
+}  // namespace orsa::testing

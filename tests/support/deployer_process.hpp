@@ -1,0 +1,58 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace orsa::testing {
+
+struct DeployerOptions {
+  std::vector<std::string> args;                  // extra flags
+  std::map<std::string, std::string> env;         // extra environment
+  bool set_admin_password = true;                 // else the deployer generates one
+  std::filesystem::path data_dir;                 // empty → a fresh temp dir
+  std::string database_url;                       // empty → per ORSA_TEST_DATABASE
+};
+
+/// A real orsa-deployer process on 127.0.0.1:<free port> with its own data
+/// directory and database: SQLite by default, or a fresh PostgreSQL database
+/// on the test server when ORSA_TEST_DATABASE=postgres (the URL of the
+/// server's admin connection is read from ORSA_TEST_POSTGRES_URL_FILE).
+class DeployerProcess {
+ public:
+  static constexpr const char* kAdminPassword = "admin-password-for-tests";
+
+  /// Starts the process and waits (with a deadline) until it serves.
+  /// Throws std::runtime_error with the process log on failure.
+  static std::unique_ptr<DeployerProcess> start(DeployerOptions options = {});
+  ~DeployerProcess();
+
+  const std::string& url() const { return url_; }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+  const std::string& database_url() const { return database_url_; }
+  /// Everything the process printed so far (stdout and stderr).
+  std::string output() const;
+
+  /// SIGTERM, then waits; returns the exit status (or -signal).
+  int stop();
+  /// SIGKILL, no grace.
+  void kill();
+
+ private:
+  DeployerProcess() = default;
+  pid_t pid_ = -1;
+  std::string url_;
+  std::filesystem::path data_dir_;
+  std::filesystem::path log_path_;
+  std::string database_url_;
+  bool owns_data_dir_ = false;
+};
+
+/// True when the suite runs against PostgreSQL.
+bool using_postgres();
+
+}  // namespace orsa::testing
