@@ -22,12 +22,13 @@ run:
 	@$(MAKE) --no-print-directory build PRESET=release
 	@build/release/apps/orsa-deployer/orsa-deployer $(ARGS)
 
-test: build
+test: deps
 	@scripts/check-format.sh
+	@$(MAKE) --no-print-directory build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 600
 
 format:
-	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+	@scripts/cpp-files.sh | xargs clang-format -i
 
 bench:
 	@$(MAKE) --no-print-directory build PRESET=release

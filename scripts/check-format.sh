@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Fails when any tracked C++ file differs from its clang-format output.
+# Fails when any C++ source differs from its clang-format output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=$(git ls-files '*.cpp' '*.hpp' 2>/dev/null || true)
+files=$(scripts/cpp-files.sh)
 [ -n "$files" ] || exit 0
-if ! echo "$files" | xargs clang-format --dry-run --Werror 2>/tmp/orsa-format.log; then
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! echo "$files" | xargs clang-format --dry-run --Werror 2>"$log"; then
   echo "clang-format drift (run 'make format'):"
-  head -40 /tmp/orsa-format.log
+  grep -E '^[^ ].*error:' "$log" | cut -d: -f1 | sort -u
   exit 1
 fi

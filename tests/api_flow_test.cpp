@@ -47,18 +47,18 @@ TEST_F(ApiFlow, SystemEndpointsAnswer) {
 }
 
 TEST_F(ApiFlow, RegisterLoginAndMe) {
-  auto reg = api_->call("POST", "/api/v1/auth/register",
-                        Json{{"username", "ada"}, {"email", " Ada@Example.ORG "},
-                             {"password", "analytical-engine"}});
+  auto reg = api_->call(
+      "POST", "/api/v1/auth/register",
+      Json{{"username", "ada"}, {"email", " Ada@Example.ORG "}, {"password", "analytical-engine"}});
   ASSERT_EQ(reg.status, 201) << reg.body;
   EXPECT_EQ(reg.json["user"]["email"], "ada@example.org");
   EXPECT_EQ(reg.json["user"]["role"], "developer");
   EXPECT_FALSE(reg.json["user"].contains("password_hash"));
 
-  const std::string by_email = api_->call("POST", "/api/v1/auth/login",
-                                          Json{{"email", "ADA@example.org"},
-                                               {"password", "analytical-engine"}})
-                                   .json["token"];
+  const std::string by_email =
+      api_->call("POST", "/api/v1/auth/login",
+                 Json{{"email", "ADA@example.org"}, {"password", "analytical-engine"}})
+          .json["token"];
   auto me = api_->call("GET", "/api/v1/me", std::nullopt, by_email);
   ASSERT_EQ(me.status, 200);
   EXPECT_EQ(me.json["username"], "ada");
@@ -75,17 +75,17 @@ TEST_F(ApiFlow, RegisterLoginAndMe) {
   }
   EXPECT_TRUE(http_only_session);
 
-  auto dup = api_->call("POST", "/api/v1/auth/register",
-                        Json{{"username", "ada"}, {"email", "other@example.org"},
-                             {"password", "analytical-engine"}});
+  auto dup = api_->call(
+      "POST", "/api/v1/auth/register",
+      Json{{"username", "ada"}, {"email", "other@example.org"}, {"password", "analytical-engine"}});
   EXPECT_EQ(dup.status, 409);
-  auto dup_email = api_->call("POST", "/api/v1/auth/register",
-                              Json{{"username", "ada2"}, {"email", "ada@EXAMPLE.org"},
-                                   {"password", "analytical-engine"}});
+  auto dup_email = api_->call(
+      "POST", "/api/v1/auth/register",
+      Json{{"username", "ada2"}, {"email", "ada@EXAMPLE.org"}, {"password", "analytical-engine"}});
   EXPECT_EQ(dup_email.status, 409);
-  auto short_pw = api_->call("POST", "/api/v1/auth/register",
-                             Json{{"username", "bob"}, {"email", "bob@example.org"},
-                                  {"password", "short"}});
+  auto short_pw =
+      api_->call("POST", "/api/v1/auth/register",
+                 Json{{"username", "bob"}, {"email", "bob@example.org"}, {"password", "short"}});
   EXPECT_EQ(short_pw.status, 400);
   EXPECT_NE(short_pw.error_message().find("10"), std::string::npos);
 }
@@ -116,8 +116,8 @@ TEST_F(ApiFlow, CookieSessionsNeedTheCsrfHeaderForWrites) {
   const std::string csrf = login.json["csrf_token"];
   auto me = api_->call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", cookie}});
   EXPECT_EQ(me.status, 200);
-  auto without = api_->call("POST", "/api/v1/projects", Json{{"name", "p1"}}, "",
-                            {{"Cookie", cookie}});
+  auto without =
+      api_->call("POST", "/api/v1/projects", Json{{"name", "p1"}}, "", {{"Cookie", cookie}});
   EXPECT_EQ(without.status, 403);
   auto wrong = api_->call("POST", "/api/v1/projects", Json{{"name", "p1"}}, "",
                           {{"Cookie", cookie}, {"X-CSRF-Token", "nope"}});
@@ -133,8 +133,8 @@ TEST_F(ApiFlow, CookieSessionsNeedTheCsrfHeaderForWrites) {
 
 TEST_F(ApiFlow, ApiTokensWorkUntilRevoked) {
   const std::string dev = api_->register_user("dave");
-  auto created = api_->call("POST", "/api/v1/tokens",
-                            Json{{"name", "ci"}, {"expires_in_days", 30}}, dev);
+  auto created =
+      api_->call("POST", "/api/v1/tokens", Json{{"name", "ci"}, {"expires_in_days", 30}}, dev);
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string secret = created.json["secret"];
   EXPECT_TRUE(secret.starts_with("orsa_"));
@@ -183,15 +183,16 @@ TEST_F(ApiFlow, AdminsManageRolesAndDisabledUsersLoseAccessAtOnce) {
             403);
 
   const std::string admin_id = api_->call("GET", "/api/v1/me", std::nullopt, admin_).json["id"];
-  EXPECT_EQ(api_->call("PATCH", "/api/v1/users/" + admin_id, Json{{"role", "viewer"}}, admin_).status,
-            400);
+  EXPECT_EQ(
+      api_->call("PATCH", "/api/v1/users/" + admin_id, Json{{"role", "viewer"}}, admin_).status,
+      400);
 
   auto audit = api_->call("GET", "/api/v1/admin/audit", std::nullopt, admin_);
   ASSERT_EQ(audit.status, 200);
   std::set<std::string> actions;
   for (const auto& e : audit.json["events"]) actions.insert(e["action"].get<std::string>());
-  for (const char* a : {"login", "register", "role_change", "user_disable", "project_create",
-                        "token_create"}) {
+  for (const char* a :
+       {"login", "register", "role_change", "user_disable", "project_create", "token_create"}) {
     EXPECT_TRUE(actions.contains(a)) << a;
   }
 }
@@ -236,16 +237,18 @@ TEST_F(ApiFlow, ProjectsLiveInGit) {
       "POST", base + "/commits",
       Json{{"message", "Rework"},
            {"expected_head", second},
-           {"changes", Json::array({Json{{"path", "model.py"}, {"content", "def solve(d): return d\n"}},
-                                    Json{{"path", "data/extra.json"}, {"delete", true}},
-                                    Json{{"path", "lib/util.py"}, {"content", "X = 1\n"}}})}},
+           {"changes",
+            Json::array({Json{{"path", "model.py"}, {"content", "def solve(d): return d\n"}},
+                         Json{{"path", "data/extra.json"}, {"delete", true}},
+                         Json{{"path", "lib/util.py"}, {"content", "X = 1\n"}}})}},
       dev);
   ASSERT_EQ(commit.status, 201) << commit.body;
   EXPECT_EQ(api_->call("GET", base + "/files/data/extra.json", std::nullopt, dev).status, 404);
   EXPECT_EQ(api_->call("GET", base + "/files/lib/util.py", std::nullopt, dev).body, "X = 1\n");
   // Reading at an older ref still gives the old content.
-  EXPECT_EQ(api_->call("GET", base + "/files/data/extra.json?ref=" + second, std::nullopt, dev).body,
-            "{\"a\":1}");
+  EXPECT_EQ(
+      api_->call("GET", base + "/files/data/extra.json?ref=" + second, std::nullopt, dev).body,
+      "{\"a\":1}");
 
   auto del = api_->call("DELETE", base + "/files/lib/util.py", std::nullopt, dev);
   ASSERT_EQ(del.status, 200);
@@ -313,14 +316,16 @@ TEST(Bootstrap, GeneratesAndPrintsAnAdminPasswordOnce) {
 TEST(Registration, ClosedRegistrationLeavesUserCreationToAdmins) {
   auto deployer = DeployerProcess::start({.args = {"--registration", "closed"}});
   ApiClient api(deployer->url());
-  auto reg = api.call("POST", "/api/v1/auth/register",
-                      Json{{"username", "ivan"}, {"email", "ivan@example.org"},
-                           {"password", "password-1234"}});
+  auto reg = api.call(
+      "POST", "/api/v1/auth/register",
+      Json{{"username", "ivan"}, {"email", "ivan@example.org"}, {"password", "password-1234"}});
   EXPECT_EQ(reg.status, 403);
   const std::string admin = api.login("admin", DeployerProcess::kAdminPassword);
   auto created = api.call("POST", "/api/v1/users",
-                          Json{{"username", "ivan"}, {"email", "ivan@example.org"},
-                               {"password", "password-1234"}, {"role", "viewer"}},
+                          Json{{"username", "ivan"},
+                               {"email", "ivan@example.org"},
+                               {"password", "password-1234"},
+                               {"role", "viewer"}},
                           admin);
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.json["role"], "viewer");

@@ -46,35 +46,39 @@ class BadInput : public ::testing::Test {
 TEST_F(BadInput, MalformedAndMistypedJsonNamesTheProblem) {
   const std::string before = state();
   const HeaderList json = {{"Content-Type", "application/json"}};
-  expect_error(api_->raw("POST", "/api/v1/projects", "{\"name\":", dev_, json), 400, "not valid JSON",
-               "truncated JSON");
-  expect_error(api_->raw("POST", "/api/v1/projects", "[]", dev_, json), 400, "JSON object", "array");
+  expect_error(api_->raw("POST", "/api/v1/projects", "{\"name\":", dev_, json), 400,
+               "not valid JSON", "truncated JSON");
+  expect_error(api_->raw("POST", "/api/v1/projects", "[]", dev_, json), 400, "JSON object",
+               "array");
   expect_error(api_->call("POST", "/api/v1/projects", Json{{"name", 7}}, dev_), 400, "'name'",
                "wrong type");
   expect_error(api_->call("POST", "/api/v1/projects", Json::object(), dev_), 400, "'name'",
                "missing field");
-  expect_error(api_->call("POST", "/api/v1/projects", Json{{"name", "ok"}, {"colour", "red"}}, dev_),
-               400, "'colour'", "unknown field");
-  expect_error(api_->call("POST", "/api/v1/projects", Json{{"name", "x"}, {"template", "cobol"}}, dev_),
-               400, "python-flask", "unknown template");
+  expect_error(
+      api_->call("POST", "/api/v1/projects", Json{{"name", "ok"}, {"colour", "red"}}, dev_), 400,
+      "'colour'", "unknown field");
+  expect_error(
+      api_->call("POST", "/api/v1/projects", Json{{"name", "x"}, {"template", "cobol"}}, dev_), 400,
+      "python-flask", "unknown template");
   expect_error(api_->call("POST", "/api/v1/auth/register", Json{{"username", "u"}}), 400, "'email'",
                "register missing email");
   expect_error(api_->call("POST", "/api/v1/auth/login", Json{{"username", "admin"}}), 400,
                "'password'", "login missing password");
-  expect_error(api_->call("POST", "/api/v1/tokens", Json{{"name", "t"}, {"expires_in_days", "soon"}},
-                          dev_),
-               400, "'expires_in_days'", "token expiry type");
-  expect_error(api_->call("POST", "/api/v1/tokens", Json{{"name", "t"}, {"expires_in_days", 99999}},
-                          dev_),
-               400, "expires_in_days", "token expiry range");
+  expect_error(
+      api_->call("POST", "/api/v1/tokens", Json{{"name", "t"}, {"expires_in_days", "soon"}}, dev_),
+      400, "'expires_in_days'", "token expiry type");
+  expect_error(
+      api_->call("POST", "/api/v1/tokens", Json{{"name", "t"}, {"expires_in_days", 99999}}, dev_),
+      400, "expires_in_days", "token expiry range");
   expect_error(api_->call("POST", "/api/v1/projects/mallory/target/commits",
                           Json{{"changes", Json::array({Json{{"path", "a"}}})}}, dev_),
                400, "changes[0]", "change without content");
   expect_error(api_->call("POST", "/api/v1/projects/mallory/target/commits",
                           Json{{"changes", Json::array()}}, dev_),
                400, "changes", "empty changes");
-  expect_error(api_->call("GET", "/api/v1/projects/mallory/target/commits?limit=abc", std::nullopt, dev_),
-               400, "limit", "bad limit");
+  expect_error(
+      api_->call("GET", "/api/v1/projects/mallory/target/commits?limit=abc", std::nullopt, dev_),
+      400, "limit", "bad limit");
   const std::string admin_id = api_->call("GET", "/api/v1/me", std::nullopt, admin_).json["id"];
   const std::string dev_id = api_->call("GET", "/api/v1/me", std::nullopt, dev_).json["id"];
   expect_error(api_->call("PATCH", "/api/v1/users/" + dev_id, Json{{"role", "god"}}, admin_), 400,
@@ -108,22 +112,21 @@ TEST_F(BadInput, UnsafePathsAndNamesAreRefused) {
   }
   const std::string long_name(300, 'a');
   expect_error(api_->raw("PUT", files + long_name, "x", dev_), 400, "255", "path over 255 bytes");
-  expect_error(api_->call("POST", "/api/v1/projects/mallory/target/commits",
-                          Json{{"changes", Json::array({Json{{"path", "../x"}, {"content", "x"}}})}},
-                          dev_),
-               400, "..", "traversal in a commit");
+  expect_error(
+      api_->call("POST", "/api/v1/projects/mallory/target/commits",
+                 Json{{"changes", Json::array({Json{{"path", "../x"}, {"content", "x"}}})}}, dev_),
+      400, "..", "traversal in a commit");
   for (const char* name : {"Bad_Name", "-lead", "UPPER", "dot.ted", "", "a/b"}) {
     auto res = api_->call("POST", "/api/v1/projects", Json{{"name", name}}, dev_);
     EXPECT_EQ(res.status, 400) << name << ": " << res.body;
   }
-  auto user = api_->call("POST", "/api/v1/auth/register",
-                         Json{{"username", "Not_A_Slug"}, {"email", "n@example.org"},
-                              {"password", "password-1234"}});
+  auto user = api_->call(
+      "POST", "/api/v1/auth/register",
+      Json{{"username", "Not_A_Slug"}, {"email", "n@example.org"}, {"password", "password-1234"}});
   expect_error(user, 400, "username", "bad username");
   // Archives with symlinks or traversal are refused whole.
-  for (const auto& archive :
-       {make_tar_gz({{"model.py", "x"}, {"link", "symlink:/etc/passwd"}}),
-        make_tar_gz({{"../evil.py", "x"}}), std::string("not a tarball")}) {
+  for (const auto& archive : {make_tar_gz({{"model.py", "x"}, {"link", "symlink:/etc/passwd"}}),
+                              make_tar_gz({{"../evil.py", "x"}}), std::string("not a tarball")}) {
     auto res = api_->raw("POST", "/api/v1/projects/mallory/target/archive", archive, dev_);
     EXPECT_EQ(res.status, 400) << res.body;
   }
@@ -133,16 +136,19 @@ TEST_F(BadInput, UnsafePathsAndNamesAreRefused) {
 TEST_F(BadInput, UnknownIdsAre404) {
   expect_error(api_->call("DELETE", "/api/v1/tokens/tok_doesnotexist", std::nullopt, dev_), 404,
                "not found", "unknown token");
-  expect_error(api_->call("PATCH", "/api/v1/users/usr_doesnotexist", Json{{"disabled", true}}, admin_),
-               404, "not found", "unknown user");
+  expect_error(
+      api_->call("PATCH", "/api/v1/users/usr_doesnotexist", Json{{"disabled", true}}, admin_), 404,
+      "not found", "unknown user");
   expect_error(api_->call("GET", "/api/v1/projects/mallory/nothing", std::nullopt, dev_), 404,
                "not found", "unknown project");
-  expect_error(api_->call("GET", "/api/v1/projects/mallory/target/files/nope.py", std::nullopt, dev_),
-               404, "not found", "unknown file");
-  expect_error(api_->call("GET", "/api/v1/projects/mallory/target/files?ref=abcdef1234", std::nullopt,
-                          dev_),
-               404, "not found", "unknown commit");
-  expect_error(api_->call("GET", "/api/v1/no-such-route", std::nullopt, dev_), 404, "", "unknown route");
+  expect_error(
+      api_->call("GET", "/api/v1/projects/mallory/target/files/nope.py", std::nullopt, dev_), 404,
+      "not found", "unknown file");
+  expect_error(
+      api_->call("GET", "/api/v1/projects/mallory/target/files?ref=abcdef1234", std::nullopt, dev_),
+      404, "not found", "unknown commit");
+  expect_error(api_->call("GET", "/api/v1/no-such-route", std::nullopt, dev_), 404, "",
+               "unknown route");
 }
 
 TEST_F(BadInput, ForgedRevokedAndExpiredCredentialsAre401) {
@@ -156,7 +162,8 @@ TEST_F(BadInput, ForgedRevokedAndExpiredCredentialsAre401) {
                                          "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."};
   const std::string secret =
       api_->call("POST", "/api/v1/tokens", Json{{"name", "short-lived"}}, dev_).json["secret"];
-  const std::string id = api_->call("GET", "/api/v1/tokens", std::nullopt, dev_).json["tokens"][0]["id"];
+  const std::string id =
+      api_->call("GET", "/api/v1/tokens", std::nullopt, dev_).json["tokens"][0]["id"];
   ASSERT_EQ(api_->call("DELETE", "/api/v1/tokens/" + id, std::nullopt, dev_).status, 204);
   bad_tokens.push_back(secret);
   for (const auto& token : bad_tokens) {
@@ -167,8 +174,8 @@ TEST_F(BadInput, ForgedRevokedAndExpiredCredentialsAre401) {
   auto basic = api_->call("GET", "/api/v1/projects", std::nullopt, "",
                           {{"Authorization", "Basic YWRtaW46eA=="}});
   EXPECT_EQ(basic.status, 401);
-  auto bad_cookie = api_->call("GET", "/api/v1/me", std::nullopt, "",
-                               {{"Cookie", "orsa_session=not.a.jwt"}});
+  auto bad_cookie =
+      api_->call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", "orsa_session=not.a.jwt"}});
   EXPECT_EQ(bad_cookie.status, 401);
   EXPECT_EQ(state(), before);
   EXPECT_EQ(api_->call("GET", "/healthz").status, 200);

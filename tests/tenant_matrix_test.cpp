@@ -39,18 +39,24 @@ class TenantMatrix : public ::testing::Test {
     vera_token_id_ = api_->call("POST", "/api/v1/tokens", Json{{"name", "v"}}, vera_).json["id"];
     alice_id_ = api_->call("GET", "/api/v1/me", std::nullopt, alice_).json["id"];
     const std::string vera_id = api_->call("GET", "/api/v1/me", std::nullopt, vera_).json["id"];
-    ASSERT_EQ(api_->call("PATCH", "/api/v1/users/" + vera_id, Json{{"role", "viewer"}}, admin_).status,
-              200);
+    ASSERT_EQ(
+        api_->call("PATCH", "/api/v1/users/" + vera_id, Json{{"role", "viewer"}}, admin_).status,
+        200);
   }
 
   std::string token_for(Caller c) const {
     switch (c) {
-      case kAnonymous: return "";
-      case kOtherDeveloper: return bob_;
+      case kAnonymous:
+        return "";
+      case kOtherDeveloper:
+        return bob_;
       case kViewerOther:
-      case kViewerOwn: return vera_;
-      case kAdmin: return admin_;
-      default: return "";
+      case kViewerOwn:
+        return vera_;
+      case kAdmin:
+        return admin_;
+      default:
+        return "";
     }
   }
 
@@ -89,7 +95,8 @@ class TenantMatrix : public ::testing::Test {
 std::vector<Row> rows() {
   const Json change = {{"changes", Json::array({Json{{"path", "n.txt"}, {"content", "x"}}})}};
   const std::string archive = make_tar_gz({{"model.py", "x = 1\n"}});
-  //            method    path                                      body          anon  other viewer-other viewer-own admin
+  // Each row: method, path, JSON body or raw body, then the expected status for
+  // anonymous, other developer, viewer on alice's, viewer on own, admin.
   return {
       {"GET", "/api/v1/me", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/templates", std::nullopt, "", {401, 200, 200, 200, 200}},
@@ -98,8 +105,16 @@ std::vector<Row> rows() {
       {"GET", "/api/v1/projects/{p}", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"GET", "/api/v1/projects/{p}/files", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"GET", "/api/v1/projects/{p}/files/model.py", std::nullopt, "", {401, 404, 404, 200, 200}},
-      {"PUT", "/api/v1/projects/{p}/files/new.py", std::nullopt, "x = 2\n", {401, 404, 404, 403, 200}},
-      {"DELETE", "/api/v1/projects/{p}/files/README.md", std::nullopt, "", {401, 404, 404, 403, 200}},
+      {"PUT",
+       "/api/v1/projects/{p}/files/new.py",
+       std::nullopt,
+       "x = 2\n",
+       {401, 404, 404, 403, 200}},
+      {"DELETE",
+       "/api/v1/projects/{p}/files/README.md",
+       std::nullopt,
+       "",
+       {401, 404, 404, 403, 200}},
       {"GET", "/api/v1/projects/{p}/commits", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"POST", "/api/v1/projects/{p}/commits", change, "", {401, 404, 404, 403, 201}},
       {"POST", "/api/v1/projects/{p}/archive", std::nullopt, archive, {401, 404, 404, 403, 201}},
@@ -107,9 +122,11 @@ std::vector<Row> rows() {
       {"GET", "/api/v1/tokens", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"DELETE", "/api/v1/tokens/{tok}", std::nullopt, "", {401, 404, 404, 403, 204}},
       {"GET", "/api/v1/users", std::nullopt, "", {401, 403, 403, 403, 200}},
-      {"POST", "/api/v1/users",
+      {"POST",
+       "/api/v1/users",
        Json{{"username", "zed"}, {"email", "zed@example.org"}, {"password", "password-1234"}},
-       "", {401, 403, 403, 403, 201}},
+       "",
+       {401, 403, 403, 403, 201}},
       {"PATCH", "/api/v1/users/{uid}", Json{{"role", "developer"}}, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/audit", std::nullopt, "", {401, 403, 403, 403, 200}},
       {"DELETE", "/api/v1/projects/{p}", std::nullopt, "", {401, 404, 404, 403, 204}},

@@ -18,7 +18,9 @@ constexpr std::int64_t kMaxTokenDays = 3650;
 // do not each turn into a database write.
 constexpr std::int64_t kTokenTouchIntervalS = 60;
 
-Error invalid_credentials() { return Error::unauthenticated("invalid username, email or password"); }
+Error invalid_credentials() {
+  return Error::unauthenticated("invalid username, email or password");
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -130,8 +132,8 @@ Result<std::optional<std::string>> Accounts::bootstrap_admin(
   const std::string chosen = password.value_or(auth::generate_password());
   auto user = insert_user({username, email, chosen, Role::kAdmin});
   if (!user) {
-    return fail(Error::invalid_argument("cannot create the bootstrap admin: " +
-                                        user.error().message));
+    return fail(
+        Error::invalid_argument("cannot create the bootstrap admin: " + user.error().message));
   }
   audit_.record(user->id, "bootstrap_admin", "user:" + user->id, "local");
   return password ? std::optional<std::string>() : std::optional<std::string>(chosen);
@@ -205,9 +207,9 @@ Result<store::User> Accounts::update_user(const auth::Principal& who, std::strin
   if (!after) return fail(after.error());
   const std::string target = "user:" + after->id;
   if (before->role != after->role) {
-    audit_.record(who.user_id, "role_change", target, caller.ip,
-                  std::string(role_name(before->role)) + " -> " +
-                      std::string(role_name(after->role)));
+    audit_.record(
+        who.user_id, "role_change", target, caller.ip,
+        std::string(role_name(before->role)) + " -> " + std::string(role_name(after->role)));
   }
   if (before->disabled != after->disabled) {
     audit_.record(who.user_id, after->disabled ? "user_disable" : "user_enable", target, caller.ip);

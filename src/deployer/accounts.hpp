@@ -46,9 +46,8 @@ struct Caller {
 /// auth::Policy; this class only orchestrates store, hashing and audit.
 class Accounts {
  public:
-  Accounts(store::Store& store, const auth::SessionSigner& signer,
-           auth::LoginRateLimiter& limiter, Audit& audit, const Clock& clock,
-           Registration registration);
+  Accounts(store::Store& store, const auth::SessionSigner& signer, auth::LoginRateLimiter& limiter,
+           Audit& audit, const Clock& clock, Registration registration);
 
   /// Self-service sign-up (open registration only) → a developer, logged in.
   Result<LoggedIn> register_user(const NewAccount& account, const Caller& caller);

@@ -36,10 +36,9 @@ http::Response session_response(int status, const LoggedIn& in) {
 Result<NewAccount> parse_account(const http::Request& req, bool allow_role) {
   auto body = JsonObjectReader::parse(req.body);
   if (!body) return fail(body.error());
-  const auto known = allow_role ? std::initializer_list<std::string_view>{"username", "email",
-                                                                          "password", "role"}
-                                : std::initializer_list<std::string_view>{"username", "email",
-                                                                          "password"};
+  const auto known =
+      allow_role ? std::initializer_list<std::string_view>{"username", "email", "password", "role"}
+                 : std::initializer_list<std::string_view>{"username", "email", "password"};
   if (auto ok = body->reject_unknown(known); !ok) return fail(ok.error());
   NewAccount account;
   auto username = body->required_string("username");
@@ -79,7 +78,8 @@ http::Response login(Accounts& accounts, http::Request& req) {
     if (!value) return http::error_response(value.error());
     if (*value) login = **value;
   }
-  if (!login) return http::error_response(Error::invalid_argument("missing field 'username' or 'email'"));
+  if (!login)
+    return http::error_response(Error::invalid_argument("missing field 'username' or 'email'"));
   auto password = body->required_string("password");
   if (!password) return http::error_response(password.error());
   auto in = accounts.login(*login, *password, caller_of(req));
@@ -116,14 +116,16 @@ http::Response create_token(Accounts& accounts, http::Request& req, const auth::
 http::Response update_user(Accounts& accounts, http::Request& req, const auth::Principal& who) {
   auto body = JsonObjectReader::parse(req.body);
   if (!body) return http::error_response(body.error());
-  if (auto ok = body->reject_unknown({"role", "disabled"}); !ok) return http::error_response(ok.error());
+  if (auto ok = body->reject_unknown({"role", "disabled"}); !ok)
+    return http::error_response(ok.error());
   UserChange change;
   auto role = body->optional_string("role");
   if (!role) return http::error_response(role.error());
   if (*role) {
     change.role = parse_role(**role);
     if (!change.role) {
-      return http::error_response(Error::invalid_argument("role must be admin, developer or viewer"));
+      return http::error_response(
+          Error::invalid_argument("role must be admin, developer or viewer"));
     }
   }
   auto disabled = body->optional_bool("disabled");
@@ -149,41 +151,49 @@ Json tokens_json(const std::vector<store::ApiToken>& tokens) {
 
 void register_account_routes(http::Router& router, ApiContext& ctx) {
   Accounts& accounts = ctx.accounts;
-  const auto with_auth = [&accounts](AuthedHandler h) { return authenticated(accounts, std::move(h)); };
+  const auto with_auth = [&accounts](AuthedHandler h) {
+    return authenticated(accounts, std::move(h));
+  };
 
-  router.add("POST", "/api/v1/auth/register", [&accounts](http::Request& req) {
-    return register_user(accounts, req);
-  });
-  router.add("POST", "/api/v1/auth/login", [&accounts](http::Request& req) {
-    return login(accounts, req);
-  });
+  router.add("POST", "/api/v1/auth/register",
+             [&accounts](http::Request& req) { return register_user(accounts, req); });
+  router.add("POST", "/api/v1/auth/login",
+             [&accounts](http::Request& req) { return login(accounts, req); });
   router.add("POST", "/api/v1/auth/logout", logout);
-  router.add("GET", "/api/v1/me", with_auth([&accounts](http::Request&, const auth::Principal& who) {
-    return respond(accounts.me(who), 200, [](const store::User& u) { return to_json(u); });
-  }));
+  router.add(
+      "GET", "/api/v1/me", with_auth([&accounts](http::Request&, const auth::Principal& who) {
+        return respond(accounts.me(who), 200, [](const store::User& u) { return to_json(u); });
+      }));
 
-  router.add("POST", "/api/v1/tokens", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
-    return create_token(accounts, req, who);
-  }));
-  router.add("GET", "/api/v1/tokens", with_auth([&accounts](http::Request&, const auth::Principal& who) {
-    return respond(accounts.list_tokens(who), 200, tokens_json);
-  }));
-  router.add("DELETE", "/api/v1/tokens/{id}", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
-    return no_content_or_error(accounts.revoke_token(who, req.param("id"), caller_of(req)));
-  }));
+  router.add("POST", "/api/v1/tokens",
+             with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+               return create_token(accounts, req, who);
+             }));
+  router.add("GET", "/api/v1/tokens",
+             with_auth([&accounts](http::Request&, const auth::Principal& who) {
+               return respond(accounts.list_tokens(who), 200, tokens_json);
+             }));
+  router.add(
+      "DELETE", "/api/v1/tokens/{id}",
+      with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+        return no_content_or_error(accounts.revoke_token(who, req.param("id"), caller_of(req)));
+      }));
 
-  router.add("GET", "/api/v1/users", with_auth([&accounts](http::Request&, const auth::Principal& who) {
-    return respond(accounts.list_users(who), 200, users_json);
-  }));
-  router.add("POST", "/api/v1/users", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
-    auto account = parse_account(req, true);
-    if (!account) return http::error_response(account.error());
-    return respond(accounts.create_user(who, *account, caller_of(req)), 201,
-                   [](const store::User& u) { return to_json(u); });
-  }));
-  router.add("PATCH", "/api/v1/users/{id}", with_auth([&accounts](http::Request& req, const auth::Principal& who) {
-    return update_user(accounts, req, who);
-  }));
+  router.add("GET", "/api/v1/users",
+             with_auth([&accounts](http::Request&, const auth::Principal& who) {
+               return respond(accounts.list_users(who), 200, users_json);
+             }));
+  router.add("POST", "/api/v1/users",
+             with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+               auto account = parse_account(req, true);
+               if (!account) return http::error_response(account.error());
+               return respond(accounts.create_user(who, *account, caller_of(req)), 201,
+                              [](const store::User& u) { return to_json(u); });
+             }));
+  router.add("PATCH", "/api/v1/users/{id}",
+             with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+               return update_user(accounts, req, who);
+             }));
 }
 
 }  // namespace orsa::deployer

@@ -56,7 +56,9 @@ http::Response no_content_or_error(const Result<void>& result) {
   return res;
 }
 
-Caller caller_of(const http::Request& req) { return Caller{req.remote_ip}; }
+Caller caller_of(const http::Request& req) {
+  return Caller{req.remote_ip};
+}
 
 ProjectRef project_ref_of(const http::Request& req) {
   return {std::string(req.param("owner")), std::string(req.param("name"))};

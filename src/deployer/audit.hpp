@@ -15,8 +15,8 @@ class Audit {
  public:
   Audit(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  void record(std::optional<std::string> actor_id, std::string_view action,
-              std::string_view target, std::string_view ip, std::string_view detail = {});
+  void record(std::optional<std::string> actor_id, std::string_view action, std::string_view target,
+              std::string_view ip, std::string_view detail = {});
 
  private:
   store::Store& store_;

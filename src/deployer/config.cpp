@@ -15,7 +15,8 @@ Result<void> parse_listen(const std::string& listen, Config& config) {
   }
   unsigned port = 0;
   const std::string_view port_text = std::string_view(listen).substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
     return fail(Error::invalid_argument("--listen port must be 0-65535, got '" + listen + "'"));
   }

@@ -40,8 +40,8 @@ Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir / "repos", ec);
   if (ec) {
-    return fail(Error::unavailable("cannot create data directory " + dir.string() + ": " +
-                                   ec.message()));
+    return fail(
+        Error::unavailable("cannot create data directory " + dir.string() + ": " + ec.message()));
   }
   // The data dir holds the signing key and password hashes: owner only.
   ::chmod(dir.c_str(), 0700);
@@ -76,9 +76,8 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   if (!generated) return fail(generated.error());
   parts->generated_admin_password = std::move(*generated);
 
-  parts->api = std::make_unique<ApiContext>(ApiContext{*parts->accounts, *parts->projects,
-                                                       *parts->store, parts->metrics,
-                                                       parts->config});
+  parts->api = std::make_unique<ApiContext>(
+      ApiContext{*parts->accounts, *parts->projects, *parts->store, parts->metrics, parts->config});
   register_routes(parts->router, *parts->api);
   http::ServerOptions options;
   options.address = config.listen_host;
@@ -96,9 +95,17 @@ const std::optional<std::string>& Deployer::generated_admin_password() const {
   return parts_->generated_admin_password;
 }
 
-Result<std::uint16_t> Deployer::start() { return parts_->server->start(); }
-void Deployer::stop() { parts_->server->stop(); }
-void Deployer::wait() { parts_->server->wait(); }
-const http::Router& Deployer::router() const { return parts_->router; }
+Result<std::uint16_t> Deployer::start() {
+  return parts_->server->start();
+}
+void Deployer::stop() {
+  parts_->server->stop();
+}
+void Deployer::wait() {
+  parts_->server->wait();
+}
+const http::Router& Deployer::router() const {
+  return parts_->router;
+}
 
 }  // namespace orsa::deployer

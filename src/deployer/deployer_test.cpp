@@ -1,3 +1,5 @@
+#include "deployer/deployer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include "deployer/accounts.hpp"
 #include "deployer/api.hpp"
 #include "deployer/config.hpp"
-#include "deployer/deployer.hpp"
 #include "deployer/templates.hpp"
 
 namespace orsa::deployer {
@@ -53,7 +54,8 @@ TEST(Config, ParsesDurations) {
   EXPECT_EQ(parse_duration("90").value(), std::chrono::seconds(90));
   EXPECT_EQ(parse_duration("2h").value(), std::chrono::hours(2));
   EXPECT_EQ(parse_duration("7d").value(), std::chrono::hours(168));
-  for (const char* bad : {"", "h", "-5s", "0", "5y", "5 h"}) EXPECT_FALSE(parse_duration(bad)) << bad;
+  for (const char* bad : {"", "h", "-5s", "0", "5y", "5 h"})
+    EXPECT_FALSE(parse_duration(bad)) << bad;
 }
 
 TEST(Accounts, NormalizesEmails) {

@@ -68,8 +68,9 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
   }
   auto author = author_of(who);
   if (!author) return fail(author.error());
-  auto project = store_.create_project(
-      {.owner_id = who.user_id, .name = std::string(name), .template_name = std::string(template_name)});
+  auto project = store_.create_project({.owner_id = who.user_id,
+                                        .name = std::string(name),
+                                        .template_name = std::string(template_name)});
   if (!project) return fail(project.error());
 
   auto head = repos_.create(repo_of(*project), *files, *author,

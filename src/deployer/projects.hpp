@@ -58,9 +58,8 @@ class Projects {
   Result<source::CommitInfo> upload_archive(const auth::Principal& who, const ProjectRef& ref,
                                             std::string_view tar_gz, std::string_view message,
                                             std::optional<std::string_view> expected_head);
-  Result<std::vector<source::CommitInfo>> history(const auth::Principal& who,
-                                                  const ProjectRef& ref, std::string_view at,
-                                                  std::size_t limit);
+  Result<std::vector<source::CommitInfo>> history(const auth::Principal& who, const ProjectRef& ref,
+                                                  std::string_view at, std::size_t limit);
 
  private:
   /// The project if `who` may perform `action` on it.

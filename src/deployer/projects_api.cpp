@@ -22,9 +22,13 @@ Json project_view_json(const ProjectView& view) {
   return out;
 }
 
-Json commit_json(const source::CommitInfo& commit) { return {{"commit", to_json(commit)}}; }
+Json commit_json(const source::CommitInfo& commit) {
+  return {{"commit", to_json(commit)}};
+}
 
-std::string_view ref_of(const http::Request& req) { return req.query_param("ref").value_or(""); }
+std::string_view ref_of(const http::Request& req) {
+  return req.query_param("ref").value_or("");
+}
 
 std::string_view message_of(const http::Request& req) {
   return req.query_param("message").value_or("");
@@ -60,10 +64,12 @@ Result<source::FileChange> parse_change(const Json& item, std::size_t index) {
     return fail(Error::invalid_argument(where + ".delete must be a boolean"));
   }
   if (deleting == (content != item.end())) {
-    return fail(Error::invalid_argument(where + " needs exactly one of 'content' or 'delete': true"));
+    return fail(
+        Error::invalid_argument(where + " needs exactly one of 'content' or 'delete': true"));
   }
   if (deleting) return source::FileChange{path->get<std::string>(), std::nullopt};
-  if (!content->is_string()) return fail(Error::invalid_argument(where + ".content must be a string"));
+  if (!content->is_string())
+    return fail(Error::invalid_argument(where + ".content must be a string"));
   return source::FileChange{path->get<std::string>(), content->get<std::string>()};
 }
 
@@ -76,7 +82,8 @@ struct CommitRequest {
 Result<CommitRequest> parse_commit(const http::Request& req) {
   auto body = JsonObjectReader::parse(req.body);
   if (!body) return fail(body.error());
-  if (auto ok = body->reject_unknown({"message", "changes", "expected_head"}); !ok) return fail(ok.error());
+  if (auto ok = body->reject_unknown({"message", "changes", "expected_head"}); !ok)
+    return fail(ok.error());
   CommitRequest out;
   auto message = body->optional_string("message");
   if (!message) return fail(message.error());
@@ -103,7 +110,8 @@ Result<CommitRequest> parse_commit(const http::Request& req) {
 http::Response create_project(Projects& projects, http::Request& req, const auth::Principal& who) {
   auto body = JsonObjectReader::parse(req.body);
   if (!body) return http::error_response(body.error());
-  if (auto ok = body->reject_unknown({"name", "template"}); !ok) return http::error_response(ok.error());
+  if (auto ok = body->reject_unknown({"name", "template"}); !ok)
+    return http::error_response(ok.error());
   auto name = body->required_string("name");
   if (!name) return http::error_response(name.error());
   auto tmpl = body->optional_string("template");
@@ -127,8 +135,7 @@ http::Response write_file(Projects& projects, http::Request& req, const auth::Pr
                           bool remove) {
   std::vector<source::FileChange> changes{{std::string(req.param("path")), std::nullopt}};
   if (!remove) changes.front().content = std::move(req.body);
-  const std::string fallback =
-      (remove ? "Delete " : "Update ") + std::string(req.param("path"));
+  const std::string fallback = (remove ? "Delete " : "Update ") + std::string(req.param("path"));
   const std::string_view message = message_of(req).empty() ? fallback : message_of(req);
   return respond(projects.commit(who, project_ref_of(req), changes, message, if_match(req)), 200,
                  commit_json);
@@ -159,55 +166,72 @@ Json projects_json(const std::vector<store::Project>& projects) {
 
 void register_project_routes(http::Router& router, ApiContext& ctx) {
   Projects& projects = ctx.projects;
-  const auto with_auth = [&ctx](AuthedHandler h) { return authenticated(ctx.accounts, std::move(h)); };
+  const auto with_auth = [&ctx](AuthedHandler h) {
+    return authenticated(ctx.accounts, std::move(h));
+  };
   const std::string base = "/api/v1/projects/{owner}/{name}";
 
   router.add("GET", "/api/v1/templates", with_auth([](http::Request&, const auth::Principal&) {
-    return json_response(200, {{"templates", TemplateCatalog::names()}});
-  }));
-  router.add("POST", "/api/v1/projects", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return create_project(projects, req, who);
-  }));
-  router.add("GET", "/api/v1/projects", with_auth([&projects](http::Request&, const auth::Principal& who) {
-    return respond(projects.list(who), 200, projects_json);
-  }));
+               return json_response(200, {{"templates", TemplateCatalog::names()}});
+             }));
+  router.add("POST", "/api/v1/projects",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return create_project(projects, req, who);
+             }));
+  router.add("GET", "/api/v1/projects",
+             with_auth([&projects](http::Request&, const auth::Principal& who) {
+               return respond(projects.list(who), 200, projects_json);
+             }));
   router.add("GET", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return respond(projects.get(who, project_ref_of(req)), 200, project_view_json);
-  }));
-  router.add("DELETE", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return no_content_or_error(projects.remove(who, project_ref_of(req), caller_of(req)));
-  }));
+               return respond(projects.get(who, project_ref_of(req)), 200, project_view_json);
+             }));
+  router.add(
+      "DELETE", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
+        return no_content_or_error(projects.remove(who, project_ref_of(req), caller_of(req)));
+      }));
 
-  router.add("GET", base + "/files", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return respond(projects.files(who, project_ref_of(req), ref_of(req)), 200,
-                   [](const Projects::Tree& tree) {
-                     Json files = Json::array();
-                     for (const auto& f : tree.files) files.push_back({{"path", f.path}, {"size", f.size}});
-                     return Json{{"commit", tree.commit}, {"files", files}};
-                   });
-  }));
-  router.add("GET", base + "/files/{path...}", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return read_file(projects, req, who);
-  }));
-  router.add("PUT", base + "/files/{path...}", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return write_file(projects, req, who, false);
-  }), {.body_limit = kFileBodyLimit});
-  router.add("DELETE", base + "/files/{path...}", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return write_file(projects, req, who, true);
-  }));
+  router.add("GET", base + "/files",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return respond(projects.files(who, project_ref_of(req), ref_of(req)), 200,
+                              [](const Projects::Tree& tree) {
+                                Json files = Json::array();
+                                for (const auto& f : tree.files)
+                                  files.push_back({{"path", f.path}, {"size", f.size}});
+                                return Json{{"commit", tree.commit}, {"files", files}};
+                              });
+             }));
+  router.add("GET", base + "/files/{path...}",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return read_file(projects, req, who);
+             }));
+  router.add("PUT", base + "/files/{path...}",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return write_file(projects, req, who, false);
+             }),
+             {.body_limit = kFileBodyLimit});
+  router.add("DELETE", base + "/files/{path...}",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return write_file(projects, req, who, true);
+             }));
 
-  router.add("POST", base + "/commits", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return post_commit(projects, req, who);
-  }));
-  router.add("GET", base + "/commits", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    auto limit = parse_limit(req, kDefaultHistory);
-    if (!limit) return http::error_response(limit.error());
-    return respond(projects.history(who, project_ref_of(req), ref_of(req), *limit), 200, history_json);
-  }));
-  router.add("POST", base + "/archive", with_auth([&projects](http::Request& req, const auth::Principal& who) {
-    return respond(projects.upload_archive(who, project_ref_of(req), req.body, message_of(req), if_match(req)),
-                   201, commit_json);
-  }), {.body_limit = kArchiveBodyLimit});
+  router.add("POST", base + "/commits",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return post_commit(projects, req, who);
+             }));
+  router.add("GET", base + "/commits",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               auto limit = parse_limit(req, kDefaultHistory);
+               if (!limit) return http::error_response(limit.error());
+               return respond(projects.history(who, project_ref_of(req), ref_of(req), *limit), 200,
+                              history_json);
+             }));
+  router.add("POST", base + "/archive",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return respond(projects.upload_archive(who, project_ref_of(req), req.body,
+                                                      message_of(req), if_match(req)),
+                              201, commit_json);
+             }),
+             {.body_limit = kArchiveBodyLimit});
 }
 
 }  // namespace orsa::deployer

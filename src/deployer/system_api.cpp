@@ -50,7 +50,8 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
   });
   router.add("GET", "/api/v1/admin/audit",
              authenticated(ctx.accounts, [&ctx](http::Request& req, const auth::Principal& who) {
-               if (auto ok = auth::Policy::require_admin(who); !ok) return http::error_response(ok.error());
+               if (auto ok = auth::Policy::require_admin(who); !ok)
+                 return http::error_response(ok.error());
                auto limit = parse_limit(req, 100);
                if (!limit) return http::error_response(limit.error());
                return respond(ctx.store.list_audit(*limit), 200, audit_json);

@@ -42,16 +42,16 @@ ApiResponse ApiClient::call(const std::string& method, const std::string& path,
 
 std::string ApiClient::register_user(const std::string& username,
                                      const std::string& password) const {
-  auto res = call("POST", "/api/v1/auth/register",
-                  Json{{"username", username}, {"email", username + "@example.org"},
-                       {"password", password}});
+  auto res = call(
+      "POST", "/api/v1/auth/register",
+      Json{{"username", username}, {"email", username + "@example.org"}, {"password", password}});
   if (res.status != 201) throw std::runtime_error("register " + username + ": " + res.body);
   return res.json["token"];
 }
 
 std::string ApiClient::login(const std::string& username, const std::string& password) const {
-  auto res = call("POST", "/api/v1/auth/login",
-                  Json{{"username", username}, {"password", password}});
+  auto res =
+      call("POST", "/api/v1/auth/login", Json{{"username", username}, {"password", password}});
   if (res.status != 200) throw std::runtime_error("login " + username + ": " + res.body);
   return res.json["token"];
 }

@@ -111,12 +111,12 @@ std::unique_ptr<DeployerProcess> DeployerProcess::start(DeployerOptions options)
   p->log_path_ = p->data_dir_.string() + ".log";
   p->database_url_ = !options.database_url.empty() ? options.database_url
                      : using_postgres()            ? create_postgres_database()
-                                                   : "sqlite:" + (p->data_dir_ / "orsa.db").string();
+                                        : "sqlite:" + (p->data_dir_ / "orsa.db").string();
   const auto ready_file = p->data_dir_.string() + ".ready";
   std::filesystem::remove(ready_file);
-  std::vector<std::string> argv{ORSA_DEPLOYER_BIN, "--listen", "127.0.0.1:0", "--data-dir",
-                                p->data_dir_.string(), "--database", p->database_url_,
-                                "--ready-file", ready_file};
+  std::vector<std::string> argv{
+      ORSA_DEPLOYER_BIN, "--listen",       "127.0.0.1:0",  "--data-dir", p->data_dir_.string(),
+      "--database",      p->database_url_, "--ready-file", ready_file};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   p->pid_ = spawn(argv, child_environment(options), p->log_path_);
 
@@ -136,7 +136,9 @@ std::unique_ptr<DeployerProcess> DeployerProcess::start(DeployerOptions options)
   throw std::runtime_error("orsa-deployer did not become ready in time:\n" + p->output());
 }
 
-std::string DeployerProcess::output() const { return read_file(log_path_).value_or(""); }
+std::string DeployerProcess::output() const {
+  return read_file(log_path_).value_or("");
+}
 
 int DeployerProcess::stop() {
   if (pid_ <= 0) return -1;

@@ -11,11 +11,11 @@
 namespace orsa::testing {
 
 struct DeployerOptions {
-  std::vector<std::string> args;                  // extra flags
-  std::map<std::string, std::string> env;         // extra environment
-  bool set_admin_password = true;                 // else the deployer generates one
-  std::filesystem::path data_dir;                 // empty → a fresh temp dir
-  std::string database_url;                       // empty → per ORSA_TEST_DATABASE
+  std::vector<std::string> args;           // extra flags
+  std::map<std::string, std::string> env;  // extra environment
+  bool set_admin_password = true;          // else the deployer generates one
+  std::filesystem::path data_dir;          // empty → a fresh temp dir
+  std::string database_url;                // empty → per ORSA_TEST_DATABASE
 };
 
 /// A real orsa-deployer process on 127.0.0.1:<free port> with its own data
