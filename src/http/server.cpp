@@ -538,6 +538,12 @@ asio::awaitable<void> Server::Impl::drain(std::chrono::seconds grace) {
     spdlog::warn("http server: closing {} connections still open after the grace period",
                  snapshot.size());
   }
+  for (const auto& conn : snapshot) {
+    // shutdown(2) on the descriptor is safe while the session is suspended
+    // awaiting its handler; the peer sees the close at once instead of when
+    // the server object is finally destroyed.
+    conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
   work.reset();
   ioc.stop();
 }
