@@ -16,7 +16,9 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk
   # the starter model is checked with the real solver stack it will run on
-  python3 python3-pulp coinor-cbc
+  python3 python3-pulp coinor-cbc python3-flask gunicorn
+  # OCI images: reference registry, real clients, reference template renderer
+  docker-registry skopeo podman runc uidmap cookiecutter busybox-static mmdebstrap
 )
 
 missing=()

@@ -33,6 +33,31 @@ Result<void> Policy::authorize(const Principal& who, Action action, std::string_
   return fail(read_only());
 }
 
+bool Policy::is_reserved_namespace(std::string_view name) {
+  return name == kReservedNamespace;
+}
+
+Result<void> Policy::authorize_repository(const Principal& who, Action action,
+                                          const RegistryRepository& repo) {
+  const std::string_view owner = repo.name.substr(0, repo.name.find('/'));
+  const bool reserved =
+      repo.name.find('/') != std::string_view::npos && is_reserved_namespace(owner);
+  if (reserved) {
+    // Base images are shared by every build; only admins maintain them.
+    if (action == Action::kRead) return {};
+    if (!who.repository_scope.empty() && who.repository_scope != repo.name) {
+      return fail(Error::not_found("not found"));
+    }
+    if (is_admin(who)) return {};
+    return fail(Error::permission_denied("only admins may push base images"));
+  }
+  if (!who.repository_scope.empty() && who.repository_scope != repo.name) {
+    return fail(Error::not_found("not found"));
+  }
+  if (repo.owner_id.empty()) return fail(Error::not_found("not found"));
+  return authorize(who, action, repo.owner_id);
+}
+
 Result<void> Policy::authorize_create(const Principal& who) {
   if (is_admin(who) || who.role == Role::kDeveloper) return {};
   return fail(read_only());

@@ -15,6 +15,19 @@ struct Principal {
   std::string username;
   Role role = Role::kViewer;
   bool via_api_token = false;
+  /// Set for a builder push token: the one registry repository
+  /// ("<owner>/<project>") it may push and pull; nothing else opens to it.
+  std::string repository_scope;
+};
+
+/// The registry namespace of base images ("orsa/<name>"); no user may be
+/// called this.
+inline constexpr std::string_view kReservedNamespace = "orsa";
+
+/// A registry repository "<owner>/<project>" as the policy sees it.
+struct RegistryRepository {
+  std::string_view name;      // "<owner>/<project>"
+  std::string_view owner_id;  // the owning user's id; empty in the reserved namespace
 };
 
 enum class Action {
@@ -37,6 +50,16 @@ class Policy {
 
   /// May `who` create resources of their own (developers and admins)?
   static Result<void> authorize_create(const Principal& who);
+
+  /// May `who` pull (kRead) or push (kWrite) `repo` in the embedded registry?
+  /// Own repositories as for any resource; the reserved namespace: pull for
+  /// everyone authenticated, push for admins; a push token: its repository
+  /// (push and pull) and pulls from the reserved namespace, nothing else.
+  static Result<void> authorize_repository(const Principal& who, Action action,
+                                           const RegistryRepository& repo);
+
+  /// Is `name` the reserved registry namespace (also refused as a username)?
+  static bool is_reserved_namespace(std::string_view name);
 
   /// User management and collector runs: admins only (403 otherwise).
   static Result<void> require_admin(const Principal& who);

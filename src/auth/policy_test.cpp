@@ -9,7 +9,7 @@ namespace orsa::auth {
 namespace {
 
 Principal principal(Role role) {
-  return {"usr_me", "me", role, false};
+  return {"usr_me", "me", role, false, ""};
 }
 
 struct Case {
@@ -59,7 +59,7 @@ TEST(Policy, MessagesDoNotRevealOtherUsersResources) {
 }
 
 TEST(Policy, EmptyUserIdOwnsNothing) {
-  Principal nobody{"", "", Role::kDeveloper, false};
+  Principal nobody{"", "", Role::kDeveloper, false, ""};
   const auto r = Policy::authorize(nobody, Action::kRead, "");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
@@ -81,6 +81,61 @@ TEST(Policy, RequireAdmin) {
     EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
     EXPECT_EQ(r.error().message, "admin role required");
   }
+}
+
+struct RepoCase {
+  Role role;
+  std::string scope;  // push token scope, "" for none
+  std::string repo;
+  std::string owner_id;
+  Action action;
+  std::optional<ErrorCode> expected;
+};
+
+TEST(Policy, AuthorizeRepositoryTable) {
+  using enum ErrorCode;
+  const RepoCase cases[] = {
+      // Own repository: as any resource.
+      {Role::kDeveloper, "", "me/app", "usr_me", Action::kWrite, std::nullopt},
+      {Role::kViewer, "", "me/app", "usr_me", Action::kRead, std::nullopt},
+      {Role::kViewer, "", "me/app", "usr_me", Action::kWrite, kPermissionDenied},
+      // Another user's: invisible, whatever the action.
+      {Role::kDeveloper, "", "other/app", "usr_other", Action::kRead, kNotFound},
+      {Role::kViewer, "", "other/app", "usr_other", Action::kWrite, kNotFound},
+      {Role::kAdmin, "", "other/app", "usr_other", Action::kWrite, std::nullopt},
+      // No owner (project unknown): not found, even for its namesake.
+      {Role::kDeveloper, "", "me/ghost", "", Action::kRead, kNotFound},
+      // Reserved namespace: everyone pulls, admins push.
+      {Role::kViewer, "", "orsa/base", "", Action::kRead, std::nullopt},
+      {Role::kDeveloper, "", "orsa/base", "", Action::kWrite, kPermissionDenied},
+      {Role::kAdmin, "", "orsa/base", "", Action::kWrite, std::nullopt},
+      // Push tokens: their repository only, plus pulling base images.
+      {Role::kDeveloper, "me/app", "me/app", "usr_me", Action::kWrite, std::nullopt},
+      {Role::kDeveloper, "me/app", "me/other", "usr_me", Action::kRead, kNotFound},
+      {Role::kAdmin, "me/app", "other/app", "usr_other", Action::kRead, kNotFound},
+      {Role::kDeveloper, "me/app", "orsa/base", "", Action::kRead, std::nullopt},
+      {Role::kAdmin, "me/app", "orsa/base", "", Action::kWrite, kNotFound},
+      {Role::kAdmin, "orsa/base", "orsa/base", "", Action::kWrite, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    Principal who = principal(c.role);
+    who.repository_scope = c.scope;
+    const auto r = Policy::authorize_repository(who, c.action, {c.repo, c.owner_id});
+    const std::string label = std::string(role_name(c.role)) + " scope=" + c.scope + " " + c.repo +
+                              (c.action == Action::kRead ? " pull" : " push");
+    if (!c.expected) {
+      EXPECT_TRUE(r) << label;
+      continue;
+    }
+    ASSERT_FALSE(r) << label;
+    EXPECT_EQ(r.error().code, *c.expected) << label;
+  }
+}
+
+TEST(Policy, ReservedNamespace) {
+  EXPECT_TRUE(Policy::is_reserved_namespace("orsa"));
+  EXPECT_FALSE(Policy::is_reserved_namespace("orsa2"));
+  EXPECT_FALSE(Policy::is_reserved_namespace(""));
 }
 
 TEST(Policy, ScopeIsEveryoneOnlyForAdmins) {

@@ -21,6 +21,11 @@ namespace orsa::auth {
 namespace {
 
 constexpr const char* kIssuer = "orsa";
+constexpr const char* kSessionType = "session";
+constexpr const char* kPushType = "push";
+constexpr const char* kRegistryAudience = "orsa-registry";
+constexpr std::string_view kScopePrefix = "repository:";
+constexpr std::string_view kPushScopeSuffix = ":push,pull";
 constexpr std::size_t kMaxTokenLength = 4096;
 constexpr std::size_t kKeyBytes = 32;
 constexpr std::size_t kCsrfBytes = 16;  // 32 hex characters
@@ -130,6 +135,39 @@ Result<std::string> read_existing_key(const std::filesystem::path& path, const s
   return std::move(*key);
 }
 
+// Signs the grants that `add` puts on a new HS256 token. libjwt fails only
+// on allocation failure or an empty key (a wiring bug): both are bugs.
+template <class AddGrants>
+std::string sign_token(const std::string& key, AddGrants add) {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) throw std::bad_alloc();
+  JwtPtr jwt(raw);
+  int rc = add(jwt.get());
+  rc =
+      rc ? rc
+         : jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(key.data()),
+                       static_cast<int>(key.size()));
+  if (rc != 0) throw std::runtime_error("cannot build token");
+  std::unique_ptr<char, FreeDeleter> encoded(jwt_encode_str(jwt.get()));
+  if (!encoded) throw std::runtime_error("cannot sign token");
+  return std::string(encoded.get());
+}
+
+// Checks shape, HS256 signature and algorithm; the decoded token or null.
+JwtPtr decode_verified(const std::string& key, std::string_view token) {
+  if (token.size() > kMaxTokenLength || !has_jws_shape(token)) return nullptr;
+  if (!signature_matches(key, token)) return nullptr;
+  const std::string terminated(token);
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, terminated.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
+                 static_cast<int>(key.size())) != 0) {
+    return nullptr;
+  }
+  JwtPtr jwt(raw);
+  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) return nullptr;
+  return jwt;
+}
+
 }  // namespace
 
 SessionSigner::SessionSigner(std::string key, std::chrono::seconds ttl, const Clock& clock)
@@ -157,51 +195,82 @@ IssuedSession SessionSigner::issue(std::string_view user_id) const {
   claims.csrf = random_hex(kCsrfBytes);
   claims.issued_at = clock_.now_unix();
   claims.expires_at = claims.issued_at + ttl_.count();
-
-  jwt_t* raw = nullptr;
-  if (jwt_new(&raw) != 0) throw std::bad_alloc();
-  JwtPtr jwt(raw);
-  // libjwt fails here only on allocation failure or an empty key (a wiring
-  // bug): both are bugs, not recoverable conditions.
-  int rc = jwt_add_grant(jwt.get(), "iss", kIssuer);
-  rc = rc ? rc : jwt_add_grant(jwt.get(), "sub", claims.user_id.c_str());
-  rc = rc ? rc : jwt_add_grant_int(jwt.get(), "iat", claims.issued_at);
-  rc = rc ? rc : jwt_add_grant_int(jwt.get(), "exp", claims.expires_at);
-  rc = rc ? rc : jwt_add_grant(jwt.get(), "csrf", claims.csrf.c_str());
-  rc = rc ? rc
-          : jwt_set_alg(jwt.get(), JWT_ALG_HS256,
-                        reinterpret_cast<const unsigned char*>(key_.data()),
-                        static_cast<int>(key_.size()));
-  if (rc != 0) throw std::runtime_error("cannot build session token");
-  std::unique_ptr<char, FreeDeleter> encoded(jwt_encode_str(jwt.get()));
-  if (!encoded) throw std::runtime_error("cannot sign session token");
-  return {std::string(encoded.get()), std::move(claims)};
+  std::string token = sign_token(key_, [&](jwt_t* jwt) {
+    int rc = jwt_add_grant(jwt, "iss", kIssuer);
+    rc = rc ? rc : jwt_add_grant(jwt, "typ", kSessionType);
+    rc = rc ? rc : jwt_add_grant(jwt, "sub", claims.user_id.c_str());
+    rc = rc ? rc : jwt_add_grant_int(jwt, "iat", claims.issued_at);
+    rc = rc ? rc : jwt_add_grant_int(jwt, "exp", claims.expires_at);
+    return rc ? rc : jwt_add_grant(jwt, "csrf", claims.csrf.c_str());
+  });
+  return {std::move(token), std::move(claims)};
 }
 
 Result<SessionClaims> SessionSigner::verify(std::string_view token) const {
-  if (token.size() > kMaxTokenLength || !has_jws_shape(token)) return invalid_session();
-  if (!signature_matches(key_, token)) return invalid_session();
-
-  const std::string terminated(token);
-  jwt_t* raw = nullptr;
-  if (jwt_decode(&raw, terminated.c_str(), reinterpret_cast<const unsigned char*>(key_.data()),
-                 static_cast<int>(key_.size())) != 0) {
-    return invalid_session();
-  }
-  JwtPtr jwt(raw);
-  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) return invalid_session();
-
+  const JwtPtr jwt = decode_verified(key_, token);
+  if (!jwt) return invalid_session();
   const auto issuer = string_grant(jwt.get(), "iss");
+  const auto type = string_grant(jwt.get(), "typ");
   const auto subject = string_grant(jwt.get(), "sub");
   const auto csrf = string_grant(jwt.get(), "csrf");
   const auto issued_at = int_grant(jwt.get(), "iat");
   const auto expires_at = int_grant(jwt.get(), "exp");
-  if (!issuer || *issuer != kIssuer || !subject || !csrf || !issued_at || !expires_at) {
+  // Sessions issued before tokens were typed carry no `typ`; anything typed
+  // otherwise (a push token) is not a session.
+  const bool is_session = !type || *type == kSessionType;
+  if (!issuer || *issuer != kIssuer || !is_session || !subject || !csrf || !issued_at ||
+      !expires_at || jwt_get_grant(jwt.get(), "aud") != nullptr) {
     return invalid_session();
   }
   const std::int64_t now = clock_.now_unix();
   if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid_session();
   return SessionClaims{*subject, *csrf, *issued_at, *expires_at};
+}
+
+PushTokenSigner::PushTokenSigner(std::string key, const Clock& clock, std::chrono::seconds ttl)
+    : key_(std::move(key)), clock_(clock), ttl_(ttl) {}
+
+std::string PushTokenSigner::issue(std::string_view user_id, std::string_view repository) const {
+  const std::int64_t now = clock_.now_unix();
+  const std::string subject(user_id);
+  std::string scope(kScopePrefix);
+  scope.append(repository).append(kPushScopeSuffix);
+  return sign_token(key_, [&](jwt_t* jwt) {
+    int rc = jwt_add_grant(jwt, "iss", kIssuer);
+    rc = rc ? rc : jwt_add_grant(jwt, "typ", kPushType);
+    rc = rc ? rc : jwt_add_grant(jwt, "aud", kRegistryAudience);
+    rc = rc ? rc : jwt_add_grant(jwt, "sub", subject.c_str());
+    rc = rc ? rc : jwt_add_grant(jwt, "scope", scope.c_str());
+    rc = rc ? rc : jwt_add_grant_int(jwt, "iat", now);
+    return rc ? rc : jwt_add_grant_int(jwt, "exp", now + ttl_.count());
+  });
+}
+
+Result<PushClaims> PushTokenSigner::verify(std::string_view token) const {
+  const auto invalid = [] { return fail(Error::unauthenticated("invalid or expired push token")); };
+  const JwtPtr jwt = decode_verified(key_, token);
+  if (!jwt) return invalid();
+  const auto issuer = string_grant(jwt.get(), "iss");
+  const auto type = string_grant(jwt.get(), "typ");
+  const auto audience = string_grant(jwt.get(), "aud");
+  const auto subject = string_grant(jwt.get(), "sub");
+  const auto scope = string_grant(jwt.get(), "scope");
+  const auto issued_at = int_grant(jwt.get(), "iat");
+  const auto expires_at = int_grant(jwt.get(), "exp");
+  if (!issuer || *issuer != kIssuer || !type || *type != kPushType || !audience ||
+      *audience != kRegistryAudience || !subject || !scope || !issued_at || !expires_at) {
+    return invalid();
+  }
+  const std::string_view s = *scope;
+  if (!s.starts_with(kScopePrefix) || !s.ends_with(kPushScopeSuffix) ||
+      s.size() <= kScopePrefix.size() + kPushScopeSuffix.size()) {
+    return invalid();
+  }
+  const std::int64_t now = clock_.now_unix();
+  if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid();
+  std::string repository(
+      s.substr(kScopePrefix.size(), s.size() - kScopePrefix.size() - kPushScopeSuffix.size()));
+  return PushClaims{*subject, std::move(repository), *expires_at};
 }
 
 }  // namespace orsa::auth

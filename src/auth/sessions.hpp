@@ -46,4 +46,32 @@ class SessionSigner {
   const Clock& clock_;
 };
 
+/// What a valid registry push token says.
+struct PushClaims {
+  std::string user_id;     // on whose behalf (the build's requester)
+  std::string repository;  // "<owner>/<project>": the only repository it opens
+  std::int64_t expires_at = 0;
+};
+
+/// Issues and verifies builder push tokens: HS256 JWTs signed with the
+/// session key but typed apart from sessions (`typ` "push", `aud`
+/// "orsa-registry", `scope` "repository:<owner>/<project>:push,pull"), so a
+/// push token is never a session and a session never a push token.
+class PushTokenSigner {
+ public:
+  static constexpr std::chrono::seconds kDefaultTtl{15 * 60};
+
+  PushTokenSigner(std::string key, const Clock& clock, std::chrono::seconds ttl = kDefaultTtl);
+
+  /// A token for `user_id` scoped to `repository` ("<owner>/<project>").
+  std::string issue(std::string_view user_id, std::string_view repository) const;
+  /// kUnauthenticated for a bad signature, another token type, expiry or garbage.
+  Result<PushClaims> verify(std::string_view token) const;
+
+ private:
+  std::string key_;
+  const Clock& clock_;
+  std::chrono::seconds ttl_;
+};
+
 }  // namespace orsa::auth

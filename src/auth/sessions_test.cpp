@@ -244,3 +244,89 @@ TEST(SessionKey, MissingDirectoryIsAnError) {
 
 }  // namespace
 }  // namespace orsa::auth
+
+namespace orsa::auth {
+namespace {
+
+TEST(PushTokenSigner, IssueThenVerifyRoundTrips) {
+  ManualClock clock(kStart);
+  PushTokenSigner signer(kKey, clock);
+  const auto r = signer.verify(signer.issue("usr_1", "alice/app"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->user_id, "usr_1");
+  EXPECT_EQ(r->repository, "alice/app");
+  EXPECT_EQ(r->expires_at, kStart + 15 * 60);
+}
+
+TEST(PushTokenSigner, ExpiresAfterFifteenMinutes) {
+  ManualClock clock(kStart);
+  PushTokenSigner signer(kKey, clock);
+  const std::string token = signer.issue("usr_1", "alice/app");
+  clock.advance(15 * 60 - 1);
+  EXPECT_TRUE(signer.verify(token));
+  clock.advance(1);
+  const auto r = signer.verify(token);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST(PushTokenSigner, PushTokensAndSessionsAreNotInterchangeable) {
+  ManualClock clock(kStart);
+  SessionSigner sessions(kKey, kTtl, clock);
+  PushTokenSigner pushes(kKey, clock);
+  expect_rejected(sessions.verify(pushes.issue("usr_1", "alice/app")));
+  EXPECT_FALSE(pushes.verify(sessions.issue("usr_1").token));
+  // Nor is a hand-made session that adds a registry audience.
+  expect_rejected(sessions.verify(
+      sign(JWT_ALG_HS256, kKey,
+           R"({"iss":"orsa","sub":"usr_1","csrf":"abc","aud":"orsa-registry","iat":)" +
+               std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}")));
+}
+
+TEST(PushTokenSigner, ForgedOrMalformedClaimsFail) {
+  ManualClock clock(kStart);
+  PushTokenSigner signer(kKey, clock);
+  const std::string times =
+      R"("iat":)" + std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60);
+  const std::string good =
+      R"({"iss":"orsa","typ":"push","aud":"orsa-registry","sub":"usr_1","scope":"repository:a/b:push,pull",)" +
+      times + "}";
+  ASSERT_TRUE(signer.verify(sign(JWT_ALG_HS256, kKey, good)));
+  for (
+      const std::string& claims : {
+          R"({"iss":"orsa","typ":"session","aud":"orsa-registry","sub":"usr_1","scope":"repository:a/b:push,pull",)" +
+              times + "}",
+          R"({"iss":"orsa","typ":"push","aud":"other","sub":"usr_1","scope":"repository:a/b:push,pull",)" +
+              times + "}",
+          R"({"iss":"orsa","typ":"push","sub":"usr_1","scope":"repository:a/b:push,pull",)" +
+              times + "}",
+          R"({"iss":"orsa","typ":"push","aud":"orsa-registry","sub":"usr_1","scope":"repository:a/b:pull",)" +
+              times + "}",
+          R"({"iss":"orsa","typ":"push","aud":"orsa-registry","sub":"usr_1","scope":"repository::push,pull",)" +
+              times + "}",
+          R"({"iss":"orsa","typ":"push","aud":"orsa-registry","scope":"repository:a/b:push,pull",)" +
+              times + "}",
+      }) {
+    SCOPED_TRACE(claims);
+    EXPECT_FALSE(signer.verify(sign(JWT_ALG_HS256, kKey, claims)));
+  }
+  EXPECT_FALSE(signer.verify(sign(JWT_ALG_HS256, std::string(32, 'x'), good)));
+  EXPECT_FALSE(signer.verify(sign(JWT_ALG_HS512, kKey, good)));
+  EXPECT_FALSE(signer.verify("garbage"));
+}
+
+TEST(SessionSigner, IssuedSessionsAreTyped) {
+  ManualClock clock(kStart);
+  SessionSigner signer(kKey, kTtl, clock);
+  expect_rejected(signer.verify(
+      sign(JWT_ALG_HS256, kKey,
+           R"({"iss":"orsa","typ":"push","sub":"usr_1","csrf":"abc","iat":)" +
+               std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}")));
+  EXPECT_TRUE(signer.verify(
+      sign(JWT_ALG_HS256, kKey,
+           R"({"iss":"orsa","typ":"session","sub":"usr_1","csrf":"abc","iat":)" +
+               std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}")));
+}
+
+}  // namespace
+}  // namespace orsa::auth

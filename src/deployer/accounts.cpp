@@ -31,6 +31,10 @@ std::string lower(std::string_view text) {
 
 Result<void> validate_account(const NewAccount& account) {
   if (auto ok = validate_slug(account.username, "username"); !ok) return ok;
+  if (auth::Policy::is_reserved_namespace(account.username)) {
+    // The name is the registry namespace of base images.
+    return fail(Error::invalid_argument("username '" + account.username + "' is reserved"));
+  }
   if (auto ok = normalize_email(account.email); !ok) return fail(ok.error());
   return auth::validate_password(account.password);
 }
@@ -55,14 +59,16 @@ Result<std::string> normalize_email(std::string_view email) {
 }
 
 Accounts::Accounts(store::Store& store, const auth::SessionSigner& signer,
-                   auth::LoginRateLimiter& limiter, Audit& audit, const Clock& clock,
-                   Registration registration)
+                   const auth::PushTokenSigner& push_signer, auth::LoginRateLimiter& limiter,
+                   Audit& audit, const Clock& clock, Registration registration)
     : store_(store),
       signer_(signer),
+      push_signer_(push_signer),
       limiter_(limiter),
       audit_(audit),
       clock_(clock),
       registration_(registration),
+      basic_cache_(clock),
       dummy_hash_(auth::hash_password(auth::generate_password()).value_or("")) {}
 
 Result<store::User> Accounts::insert_user(const NewAccount& account) {
@@ -97,8 +103,9 @@ Result<store::User> Accounts::create_user(const auth::Principal& who, const NewA
   return user;
 }
 
-Result<LoggedIn> Accounts::login(std::string_view login, std::string_view password,
-                                 const Caller& caller) {
+Result<store::User> Accounts::verify_password_login(std::string_view login,
+                                                    std::string_view password,
+                                                    const Caller& caller) {
   const std::string key = lower(login);
   const std::string limiter_key = caller.ip + "|" + key;
   if (auto ok = limiter_.check(limiter_key); !ok) return fail(ok.error());
@@ -119,6 +126,13 @@ Result<LoggedIn> Accounts::login(std::string_view login, std::string_view passwo
     return fail(Error::permission_denied("this account is disabled"));
   }
   limiter_.record_success(limiter_key);
+  return user;
+}
+
+Result<LoggedIn> Accounts::login(std::string_view login, std::string_view password,
+                                 const Caller& caller) {
+  auto user = verify_password_login(login, password, caller);
+  if (!user) return fail(user.error());
   audit_.record(user->id, "login", "user:" + user->id, caller.ip);
   return LoggedIn{*user, signer_.issue(user->id)};
 }
@@ -150,7 +164,7 @@ Result<auth::Principal> Accounts::active_principal(std::string_view user_id, boo
   // Checked on every request, so disabling a user revokes all their
   // sessions and tokens at once.
   if (user->disabled) return fail(Error::unauthenticated("this account is disabled"));
-  return auth::Principal{user->id, user->username, user->role, via_api_token};
+  return auth::Principal{user->id, user->username, user->role, via_api_token, ""};
 }
 
 Result<auth::Principal> Accounts::authenticate_bearer(std::string_view bearer) {
@@ -183,6 +197,67 @@ Result<std::pair<auth::Principal, std::string>> Accounts::authenticate_session(
   auto principal = active_principal(claims->user_id, false);
   if (!principal) return fail(principal.error());
   return std::pair{std::move(*principal), std::move(claims->csrf)};
+}
+
+Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
+                                                     std::string_view password,
+                                                     const Caller& caller) {
+  if (auth::is_api_token(password)) {
+    auto principal = authenticate_bearer(password);
+    if (!principal) return fail(principal.error());
+    // The username must name the token's owner, so a leaked token cannot be
+    // replayed under a misleading name in logs and audit.
+    auto named = store_.find_user_by_login(lower(login));
+    if (!named || named->id != principal->user_id) return fail(invalid_credentials());
+    return principal;
+  }
+  const std::string key = lower(login);
+  if (auto user_id = basic_cache_.find(key, password)) return active_principal(*user_id, false);
+  auto user = verify_password_login(key, password, caller);
+  if (!user) {
+    // A disabled account is a failed login here: the registry speaks 401.
+    if (user.error().code == ErrorCode::kPermissionDenied) {
+      return fail(Error::unauthenticated(user.error().message));
+    }
+    return fail(user.error());
+  }
+  basic_cache_.remember(key, password, user->id);
+  return active_principal(user->id, false);
+}
+
+Result<auth::Principal> Accounts::authenticate_registry_bearer(std::string_view bearer) {
+  if (auth::is_api_token(bearer)) return authenticate_bearer(bearer);
+  if (auto push = push_signer_.verify(bearer)) {
+    auto principal = active_principal(push->user_id, true);
+    if (!principal) return fail(principal.error());
+    principal->repository_scope = push->repository;
+    return principal;
+  }
+  return authenticate_bearer(bearer);
+}
+
+Result<void> Accounts::authorize_repository(const auth::Principal& who, auth::Action action,
+                                            std::string_view repository) {
+  const auto slash = repository.find('/');
+  if (slash == std::string_view::npos) return fail(Error::not_found("repository not found"));
+  const std::string_view owner = repository.substr(0, slash);
+  std::string owner_id;
+  if (!auth::Policy::is_reserved_namespace(owner)) {
+    auto project =
+        store_.find_project(auth::Policy::scope(who), owner, repository.substr(slash + 1));
+    if (!project && project.error().code != ErrorCode::kNotFound) return fail(project.error());
+    // Unknown projects stay unnamed: the policy answers not found.
+    if (project) owner_id = project->owner_id;
+  }
+  return auth::Policy::authorize_repository(who, action, {repository, owner_id});
+}
+
+Result<std::string> Accounts::issue_push_token(const auth::Principal& who,
+                                               std::string_view repository) {
+  if (auto ok = authorize_repository(who, auth::Action::kWrite, repository); !ok) {
+    return fail(ok.error());
+  }
+  return push_signer_.issue(who.user_id, repository);
 }
 
 Result<store::User> Accounts::me(const auth::Principal& who) {

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/credential_cache.hpp"
 #include "auth/policy.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
@@ -46,8 +47,9 @@ struct Caller {
 /// auth::Policy; this class only orchestrates store, hashing and audit.
 class Accounts {
  public:
-  Accounts(store::Store& store, const auth::SessionSigner& signer, auth::LoginRateLimiter& limiter,
-           Audit& audit, const Clock& clock, Registration registration);
+  Accounts(store::Store& store, const auth::SessionSigner& signer,
+           const auth::PushTokenSigner& push_signer, auth::LoginRateLimiter& limiter, Audit& audit,
+           const Clock& clock, Registration registration);
 
   /// Self-service sign-up (open registration only) → a developer, logged in.
   Result<LoggedIn> register_user(const NewAccount& account, const Caller& caller);
@@ -68,6 +70,22 @@ class Accounts {
   /// Resolves a session JWT; also returns its CSRF claim for the cookie check.
   Result<std::pair<auth::Principal, std::string>> authenticate_session(std::string_view jwt);
 
+  /// Resolves HTTP Basic credentials for the registry: (username or email,
+  /// password) or (username, API token). Verified passwords are cached for a
+  /// minute; the user row is still read on every call.
+  Result<auth::Principal> authenticate_basic(std::string_view login, std::string_view password,
+                                             const Caller& caller);
+  /// Resolves a registry bearer: a push token (scoped principal), an API
+  /// token or a session JWT.
+  Result<auth::Principal> authenticate_registry_bearer(std::string_view bearer);
+  /// A 15-minute push token for `repository` ("<owner>/<project>") on behalf
+  /// of `who`, who must be allowed to push there (for the build queue).
+  Result<std::string> issue_push_token(const auth::Principal& who, std::string_view repository);
+  /// May `who` pull (kRead) or push (kWrite) the registry repository? Looks
+  /// the project up through the owner-scoped store, then asks auth::Policy.
+  Result<void> authorize_repository(const auth::Principal& who, auth::Action action,
+                                    std::string_view repository);
+
   Result<store::User> me(const auth::Principal& who);
   Result<std::vector<store::User>> list_users(const auth::Principal& who);
   Result<store::User> update_user(const auth::Principal& who, std::string_view user_id,
@@ -83,13 +101,17 @@ class Accounts {
  private:
   Result<store::User> insert_user(const NewAccount& account);
   Result<auth::Principal> active_principal(std::string_view user_id, bool via_api_token);
+  Result<store::User> verify_password_login(std::string_view login, std::string_view password,
+                                            const Caller& caller);
 
   store::Store& store_;
   const auth::SessionSigner& signer_;
+  const auth::PushTokenSigner& push_signer_;
   auth::LoginRateLimiter& limiter_;
   Audit& audit_;
   const Clock& clock_;
   Registration registration_;
+  auth::CredentialCache basic_cache_;
   std::string dummy_hash_;  // verified against when a login names no user (timing)
 };
 

@@ -1,10 +1,12 @@
 #pragma once
 
 #include "deployer/accounts.hpp"
+#include "deployer/builds.hpp"
 #include "deployer/config.hpp"
 #include "deployer/projects.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "oci/registry.hpp"
 #include "store/store.hpp"
 
 namespace orsa::deployer {
@@ -16,6 +18,9 @@ struct ApiContext {
   store::Store& store;
   http::Metrics& metrics;
   const Config& config;
+  oci::Registry& registry;  // the embedded OCI registry behind /v2/
+  Builds& builds;
+  Images& images;
 };
 
 /// Registers every route of the HTTP contract (docs/api/openapi.yaml).

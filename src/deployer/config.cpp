@@ -38,6 +38,16 @@ std::string Config::effective_database_url() const {
   return "sqlite:" + (data_dir / "orsa.db").string();
 }
 
+std::filesystem::path default_builder_bin() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto dir = ec ? std::filesystem::current_path(ec) : self.parent_path();
+  const auto beside = dir / "orsa-builder";
+  const auto in_tree = dir.parent_path() / "orsa-builder" / "orsa-builder";
+  if (!std::filesystem::exists(beside, ec) && std::filesystem::exists(in_tree, ec)) return in_tree;
+  return beside;
+}
+
 Result<std::chrono::seconds> parse_duration(std::string_view text) {
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -62,6 +72,7 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   std::string registration = "open";
   std::string session_ttl = "12h";
   std::string ready_file;
+  std::string builder_bin, build_timeout = "10m", templates_dir;
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks one)")
       ->envname("ORSA_LISTEN");
   app.add_option("--data-dir", data_dir, "Directory for the database, repositories and keys")
@@ -83,6 +94,18 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->envname("ORSA_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1'000'000));
   app.add_option("--ready-file", ready_file, "Write the base URL here once serving");
+  app.add_option("--builder-bin", builder_bin, "The orsa-builder executable")
+      ->envname("ORSA_BUILDER_BIN");
+  app.add_option("--base-image", config.base_image, "Base image of built services (repo:tag)")
+      ->envname("ORSA_BASE_IMAGE");
+  app.add_option("--max-builds", config.max_builds, "Builds running at once")
+      ->envname("ORSA_MAX_BUILDS")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--build-timeout", build_timeout, "Wall-clock limit of one build (e.g. 10m)")
+      ->envname("ORSA_BUILD_TIMEOUT");
+  app.add_option("--templates-dir", templates_dir,
+                 "Service templates (python-flask/…) instead of the embedded ones")
+      ->envname("ORSA_TEMPLATES_DIR");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -96,6 +119,14 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (!ttl) return fail(Error::invalid_argument("--session-ttl: " + ttl.error().message));
   config.session_ttl = *ttl;
   config.data_dir = data_dir;
+  auto timeout = parse_duration(build_timeout);
+  if (!timeout || *timeout > std::chrono::hours(1)) {
+    return fail(Error::invalid_argument("--build-timeout must be a duration of at most 1h"));
+  }
+  config.build_timeout = *timeout;
+  config.builder_bin =
+      builder_bin.empty() ? default_builder_bin() : std::filesystem::path(builder_bin);
+  if (!templates_dir.empty()) config.templates_dir = templates_dir;
   config.registration = registration == "closed" ? Registration::kClosed : Registration::kOpen;
   if (!ready_file.empty()) config.ready_file = ready_file;
   if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;

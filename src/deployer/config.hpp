@@ -29,6 +29,11 @@ struct Config {
   std::string admin_username = "admin";
   std::string admin_email = "admin@localhost";
   std::optional<std::string> admin_password;  // generated and printed once when absent
+  std::filesystem::path builder_bin;          // empty → default_builder_bin()
+  std::string base_image = "orsa/base-python-or:latest";
+  std::size_t max_builds = 2;  // builders running at once
+  std::chrono::seconds build_timeout = std::chrono::minutes(10);
+  std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;
@@ -38,6 +43,10 @@ struct Config {
 /// naming the bad flag; `--help` output is written to stdout and reported as
 /// an error with an empty message so the caller exits 0.
 Result<Config> parse_config(int argc, const char* const* argv);
+
+/// orsa-builder beside the running executable, or in the build tree's
+/// apps/orsa-builder/ when the deployer runs from apps/orsa-deployer/.
+std::filesystem::path default_builder_bin();
 
 /// "12h", "30m", "90s" or a plain number of seconds.
 Result<std::chrono::seconds> parse_duration(std::string_view text);

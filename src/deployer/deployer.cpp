@@ -9,9 +9,13 @@
 #include "deployer/accounts.hpp"
 #include "deployer/api.hpp"
 #include "deployer/audit.hpp"
+#include "deployer/builds.hpp"
 #include "deployer/projects.hpp"
+#include "deployer/service_templates.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
+#include "oci/blob_store.hpp"
+#include "oci/registry.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"
 
@@ -23,10 +27,15 @@ struct Deployer::Parts {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<source::SourceRepos> repos;
   std::unique_ptr<auth::SessionSigner> signer;
+  std::unique_ptr<auth::PushTokenSigner> push_signer;
   std::unique_ptr<auth::LoginRateLimiter> limiter;
   std::unique_ptr<Audit> audit;
   std::unique_ptr<Accounts> accounts;
   std::unique_ptr<Projects> projects;
+  std::unique_ptr<oci::BlobStore> blobs;
+  std::unique_ptr<oci::Registry> registry;
+  std::unique_ptr<Builds> builds;
+  std::unique_ptr<Images> images;
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<ApiContext> api;
@@ -48,6 +57,42 @@ Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   return {};
 }
 
+// Unlinks an image's tag, and its manifest when no other tag still names it
+// (two builds of one commit share a digest).
+Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) {
+  if (auto ok = blobs.delete_tag(image.repository, image.tag);
+      !ok && ok.error().code != ErrorCode::kNotFound) {
+    return fail(ok.error());
+  }
+  auto tags = blobs.list_tags(image.repository);
+  if (!tags) return {};
+  for (const auto& tag : *tags) {
+    auto digest = blobs.resolve_tag(image.repository, tag);
+    if (digest && digest->str() == image.digest) return {};
+  }
+  auto digest = oci::Digest::parse(image.digest);
+  if (digest) static_cast<void>(blobs.unlink_manifest(image.repository, *digest));
+  return {};
+}
+
+Result<void> build_queue(Deployer::Parts& p) {
+  auto templates = p.config.templates_dir
+                       ? Result<std::filesystem::path>(*p.config.templates_dir)
+                       : install_service_templates(p.config.data_dir / "templates");
+  if (!templates) return fail(templates.error());
+  BuildQueueOptions options{.data_dir = p.config.data_dir,
+                            .builder_bin = p.config.builder_bin,
+                            .template_dir = *templates / "python-flask",
+                            .base_image = p.config.base_image,
+                            .max_concurrent = p.config.max_builds,
+                            .timeout = p.config.build_timeout};
+  p.builds = std::make_unique<Builds>(*p.store, *p.repos, *p.accounts, p.clock, std::move(options));
+  p.images = std::make_unique<Images>(*p.store, [&blobs = *p.blobs](const store::Image& image) {
+    return remove_image_tag(blobs, image);
+  });
+  return {};
+}
+
 Result<void> build_services(Deployer::Parts& p) {
   auto store = store::open_store(p.config.effective_database_url(), p.clock);
   if (!store) return fail(store.error());
@@ -55,13 +100,18 @@ Result<void> build_services(Deployer::Parts& p) {
   p.repos = source::make_git_repos(p.config.data_dir / "repos");
   auto key = auth::SessionSigner::load_or_create_key(p.config.data_dir / "secret.key");
   if (!key) return fail(key.error());
+  p.push_signer = std::make_unique<auth::PushTokenSigner>(*key, p.clock);
   p.signer = std::make_unique<auth::SessionSigner>(std::move(*key), p.config.session_ttl, p.clock);
   p.limiter = std::make_unique<auth::LoginRateLimiter>(p.clock);
   p.audit = std::make_unique<Audit>(*p.store, p.clock);
-  p.accounts = std::make_unique<Accounts>(*p.store, *p.signer, *p.limiter, *p.audit, p.clock,
-                                          p.config.registration);
+  p.accounts = std::make_unique<Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter, *p.audit,
+                                          p.clock, p.config.registration);
   p.projects = std::make_unique<Projects>(*p.store, *p.repos, *p.audit, p.clock);
-  return {};
+  auto blobs = oci::BlobStore::open(p.config.data_dir / "registry");
+  if (!blobs) return fail(blobs.error());
+  p.blobs = std::move(*blobs);
+  p.registry = std::make_unique<oci::Registry>(*p.blobs);
+  return build_queue(p);
 }
 
 }  // namespace
@@ -77,7 +127,8 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   parts->generated_admin_password = std::move(*generated);
 
   parts->api = std::make_unique<ApiContext>(
-      ApiContext{*parts->accounts, *parts->projects, *parts->store, parts->metrics, parts->config});
+      ApiContext{*parts->accounts, *parts->projects, *parts->store, parts->metrics, parts->config,
+                 *parts->registry, *parts->builds, *parts->images});
   register_routes(parts->router, *parts->api);
   http::ServerOptions options;
   options.address = config.listen_host;
@@ -96,10 +147,23 @@ const std::optional<std::string>& Deployer::generated_admin_password() const {
 }
 
 Result<std::uint16_t> Deployer::start() {
-  return parts_->server->start();
+  auto port = parts_->server->start();
+  if (!port) return port;
+  // Builders push to this process's own registry.
+  const auto& host = parts_->config.listen_host;
+  const std::string reachable = host == "0.0.0.0" || host.empty() ? "127.0.0.1"
+                                : host == "::"                    ? "[::1]"
+                                                                  : host;
+  auto started = parts_->builds->start("http://" + reachable + ":" + std::to_string(*port));
+  if (!started) {
+    parts_->server->stop();
+    return fail(started.error());
+  }
+  return port;
 }
 void Deployer::stop() {
   parts_->server->stop();
+  parts_->builds->stop();
 }
 void Deployer::wait() {
   parts_->server->wait();

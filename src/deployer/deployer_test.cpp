@@ -50,6 +50,29 @@ TEST(Config, RejectsBadValuesNamingThem) {
   EXPECT_FALSE(parse({"--no-such-flag"}));
 }
 
+TEST(Config, BuildQueueFlags) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->builder_bin.filename(), "orsa-builder");
+  EXPECT_EQ(defaults->base_image, "orsa/base-python-or:latest");
+  EXPECT_EQ(defaults->max_builds, 2u);
+  EXPECT_EQ(defaults->build_timeout, std::chrono::minutes(10));
+  EXPECT_FALSE(defaults->templates_dir);
+
+  auto config = parse({"--builder-bin", "/opt/b", "--base-image", "orsa/base-tiny:1",
+                       "--max-builds", "3", "--build-timeout", "90s", "--templates-dir", "/t"});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->builder_bin, "/opt/b");
+  EXPECT_EQ(config->base_image, "orsa/base-tiny:1");
+  EXPECT_EQ(config->max_builds, 3u);
+  EXPECT_EQ(config->build_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(config->templates_dir, std::filesystem::path("/t"));
+
+  EXPECT_FALSE(parse({"--max-builds", "0"}));
+  EXPECT_FALSE(parse({"--build-timeout", "2h"}));
+  EXPECT_FALSE(parse({"--build-timeout", "soon"}));
+}
+
 TEST(Config, ParsesDurations) {
   EXPECT_EQ(parse_duration("90").value(), std::chrono::seconds(90));
   EXPECT_EQ(parse_duration("2h").value(), std::chrono::hours(2));

@@ -12,6 +12,8 @@ namespace orsa::deployer {
 
 void register_account_routes(http::Router& router, ApiContext& ctx);
 void register_project_routes(http::Router& router, ApiContext& ctx);
+void register_registry_routes(http::Router& router, ApiContext& ctx);
+void register_build_routes(http::Router& router, ApiContext& ctx);
 
 namespace {
 
@@ -71,6 +73,8 @@ void register_routes(http::Router& router, ApiContext& ctx) {
   register_system_routes(router, ctx);
   register_account_routes(router, ctx);
   register_project_routes(router, ctx);
+  register_registry_routes(router, ctx);
+  register_build_routes(router, ctx);
 }
 
 }  // namespace orsa::deployer

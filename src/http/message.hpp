@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,12 +42,35 @@ struct Request {
   std::optional<std::string_view> query_param(std::string_view name) const;
 };
 
+/// The sending side of a streamed response body, handed to its producer.
+/// Thread-safe; the producer runs on its own thread.
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  /// Sends one chunk and waits until it is on the wire (under the server's
+  /// write deadline); false once the client is gone or the server stops.
+  virtual bool write(std::string_view chunk) = 0;
+  /// True once writes fail.
+  virtual bool closed() const = 0;
+  /// Calls `wake` once, from any thread, when the stream closes (at once if
+  /// it already has), so a producer blocked waiting for data can return.
+  virtual void on_close(std::function<void()> wake) = 0;
+};
+
+/// Produces a streamed body: writes chunks until done, then returns. Must
+/// return soon after a write fails or on_close fires.
+using StreamProducer = std::function<void(BodyWriter& out)>;
+
 /// A response built by a handler; the server adds Date, Content-Length,
 /// X-Request-Id and connection headers.
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, `body` is ignored: the server sends the headers, runs this on a
+  // dedicated thread and sends what it writes with chunked transfer-encoding
+  // (SSE, large blobs), then closes the connection.
+  StreamProducer stream;
 
   /// Replaces any header of that name.
   void set_header(std::string_view name, std::string value);

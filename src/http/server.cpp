@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -22,7 +23,10 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <charconv>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -49,6 +53,120 @@ constexpr std::string_view kUnmatched = "unmatched";
 constexpr std::string_view kOpenConnectionsGauge = "orsa_http_open_connections";
 
 using BeastResponse = bhttp::response<bhttp::string_body>;
+
+/// A streamed response body between its producer thread (write) and the
+/// connection's strand (take, written). Closed by the client going away, a
+/// failed write, or server stop; closing wakes everyone waiting.
+class StreamState final : public BodyWriter, public std::enable_shared_from_this<StreamState> {
+ public:
+  explicit StreamState(asio::any_io_executor strand) : strand_(std::move(strand)) {}
+
+  bool write(std::string_view chunk) override {
+    std::unique_lock lock(mu_);
+    if (closed_) return false;
+    if (chunk.empty()) return true;
+    pending_.emplace_back(chunk);
+    const std::uint64_t ticket = ++queued_;
+    kick(lock);
+    // Waiting for the socket write gives the producer back-pressure.
+    cv_.wait(lock, [&] { return closed_ || written_ >= ticket; });
+    return written_ >= ticket;
+  }
+
+  bool closed() const override {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+
+  void on_close(std::function<void()> wake) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!closed_) {
+        wake_ = std::move(wake);
+        return;
+      }
+    }
+    wake();
+  }
+
+  void close() {
+    std::function<void()> wake;
+    {
+      std::unique_lock lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+      wake = std::move(wake_);
+      kick(lock);
+    }
+    cv_.notify_all();
+    if (wake) wake();
+  }
+
+  /// The producer returned.
+  void finish() {
+    std::unique_lock lock(mu_);
+    done_ = true;
+    kick(lock);
+  }
+
+  struct Batch {
+    std::deque<std::string> chunks;
+    bool done = false;
+    bool closed = false;
+  };
+  /// On the strand: what to send now; `signal` is the timer to cancel on news.
+  Batch take(asio::steady_timer* signal) {
+    std::lock_guard lock(mu_);
+    signal_ = signal;
+    Batch batch{std::move(pending_), done_, closed_};
+    pending_.clear();
+    return batch;
+  }
+  /// On the strand: `n` more chunks reached the socket.
+  void written(std::size_t n) {
+    {
+      std::lock_guard lock(mu_);
+      written_ += n;
+    }
+    cv_.notify_all();
+  }
+  /// On the strand, before the coroutine's timer goes away.
+  void detach_signal() {
+    std::lock_guard lock(mu_);
+    signal_ = nullptr;
+  }
+
+ private:
+  // Wakes the sending coroutine: the timer lives in its frame and is only
+  // touched on the strand, so the cancel is posted there.
+  void kick(std::unique_lock<std::mutex>&) {
+    if (signal_ == nullptr) return;
+    asio::post(strand_, [self = shared_from_this()] {
+      std::lock_guard lock(self->mu_);
+      // An expiry in the past also wakes a wait that has not started yet.
+      if (self->signal_ != nullptr)
+        self->signal_->expires_at(asio::steady_timer::time_point::min());
+    });
+  }
+
+  asio::any_io_executor strand_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> pending_;
+  std::uint64_t queued_ = 0;
+  std::uint64_t written_ = 0;
+  bool closed_ = false;
+  bool done_ = false;
+  std::function<void()> wake_;
+  asio::steady_timer* signal_ = nullptr;
+};
+
+/// "1a\r\n": the size line of a chunk.
+std::string chunk_size_line(std::size_t size) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, size, 16);
+  return std::string(buf, end) + "\r\n";
+}
 
 /// One TCP connection; touched only on its own strand.
 struct Connection {
@@ -195,6 +313,10 @@ struct Server::Impl {
   std::unordered_set<std::shared_ptr<Connection>> connections;
   std::mutex wait_mutex;
   bool joined = false;
+  // Streamed responses whose producer thread is still running.
+  std::mutex streams_mutex;
+  std::condition_variable streams_cv;
+  std::unordered_set<std::shared_ptr<StreamState>> streams;
 
   void publish_open_connections() {
     // Reading the counter under the lock makes the last publisher write the latest value.
@@ -213,6 +335,11 @@ struct Server::Impl {
   asio::awaitable<Next> serve_one(Connection& conn, beast::flat_buffer& buffer,
                                   const std::string& remote_ip);
   asio::awaitable<Next> answer(Connection& conn, Exchange& ex, Response response, Next next);
+  asio::awaitable<Next> stream_answer(Connection& conn, Exchange& ex, Response response);
+  asio::awaitable<std::size_t> send_chunks(Connection& conn, StreamState& state);
+  bool reserve_stream(const std::shared_ptr<StreamState>& state);
+  void release_stream(const std::shared_ptr<StreamState>& state);
+  void close_streams();
   asio::awaitable<void> drain(std::chrono::seconds grace);
   void connection_closed(const std::shared_ptr<Connection>& conn);
   void record(const Exchange& ex, int status, std::size_t bytes);
@@ -470,6 +597,9 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
 
 asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Response response,
                                            Next next) {
+  if (response.stream && !ex.head && !has_no_body(response.status)) {
+    co_return co_await stream_answer(conn, ex, std::move(response));
+  }
   if (stopping.load() && next == Next::kKeepAlive) next = Next::kClose;
   BeastResponse res{static_cast<bhttp::status>(response.status), ex.version};
   for (const auto& [name, value] : response.headers) {
@@ -485,7 +615,9 @@ asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Respo
   res.set("X-Request-Id", ex.request_id);
   std::size_t bytes = 0;
   if (!has_no_body(response.status)) {
-    res.content_length(response.body.size());
+    // A HEAD handler may declare the length of the body it does not send
+    // (a registry blob's size) instead of building that body.
+    if (!ex.head || !response.header("Content-Length")) res.content_length(response.body.size());
     if (!ex.head) {
       bytes = response.body.size();
       res.body() = std::move(response.body);
@@ -496,6 +628,116 @@ asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Respo
   auto [ec, n] = co_await bhttp::async_write(conn.stream, res, kTuple);
   record(ex, response.status, bytes);
   co_return ec ? Next::kClose : next;
+}
+
+bool Server::Impl::reserve_stream(const std::shared_ptr<StreamState>& state) {
+  std::lock_guard lock(streams_mutex);
+  if (stopping.load() || streams.size() >= options.max_streams) return false;
+  streams.insert(state);
+  return true;
+}
+
+void Server::Impl::release_stream(const std::shared_ptr<StreamState>& state) {
+  std::lock_guard lock(streams_mutex);
+  streams.erase(state);
+  // Notified under the lock so wait() cannot return (and destroy the
+  // condition variable) before this thread is done with it.
+  streams_cv.notify_all();
+}
+
+void Server::Impl::close_streams() {
+  std::vector<std::shared_ptr<StreamState>> open_streams;
+  {
+    std::lock_guard lock(streams_mutex);
+    open_streams.assign(streams.begin(), streams.end());
+  }
+  for (const auto& state : open_streams) state->close();
+}
+
+asio::awaitable<Next> Server::Impl::stream_answer(Connection& conn, Exchange& ex,
+                                                  Response response) {
+  auto state = std::make_shared<StreamState>(conn.stream.get_executor());
+  if (!reserve_stream(state)) {
+    co_return co_await answer(conn, ex, error_response(Error::unavailable("too many open streams")),
+                              Next::kClose);
+  }
+  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), ex.version};
+  for (const auto& [name, value] : response.headers) {
+    if (safe_header(name, value)) res.insert(name, value);
+  }
+  res.set(bhttp::field::server, "orsa");
+  res.set(bhttp::field::date, http_date());
+  res.set("X-Request-Id", ex.request_id);
+  res.chunked(true);
+  res.keep_alive(false);
+  bhttp::response_serializer<bhttp::empty_body> serializer{res};
+  conn.stream.expires_after(options.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(conn.stream, serializer, kTuple);
+  if (ec) {
+    release_stream(state);
+    record(ex, response.status, 0);
+    co_return Next::kClose;
+  }
+  std::thread([this, state, producer = std::move(response.stream)] {
+    try {
+      producer(*state);
+    } catch (const std::exception& e) {
+      spdlog::error("http server: stream producer failed: {}", e.what());
+    }
+    state->finish();
+    release_stream(state);
+  }).detach();
+  const std::size_t bytes = co_await send_chunks(conn, *state);
+  record(ex, response.status, bytes);
+  co_return Next::kClose;
+}
+
+// Sends what the producer writes until it returns or the stream closes,
+// watching the socket meanwhile so a client that leaves is noticed even
+// while the producer has nothing to say.
+asio::awaitable<std::size_t> Server::Impl::send_chunks(Connection& conn, StreamState& state) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer signal(conn.stream.get_executor());
+  std::array<char, 1024> scratch;
+  std::size_t bytes = 0;
+  bool clean_end = false;
+  for (;;) {
+    signal.expires_at(asio::steady_timer::time_point::max());
+    auto batch = state.take(&signal);
+    for (const auto& chunk : batch.chunks) {
+      const std::string size_line = chunk_size_line(chunk.size());
+      const std::array<asio::const_buffer, 3> buffers{asio::buffer(size_line), asio::buffer(chunk),
+                                                      asio::buffer("\r\n", 2)};
+      conn.stream.expires_after(options.write_timeout);
+      auto [ec, n] = co_await asio::async_write(conn.stream, buffers, kTuple);
+      if (ec) {
+        state.close();
+        break;
+      }
+      bytes += chunk.size();
+      state.written(1);
+    }
+    if (state.closed()) break;
+    if (batch.done) {
+      clean_end = true;
+      break;
+    }
+    // More may have been written while these went out.
+    if (!batch.chunks.empty()) continue;
+    auto woke = co_await (signal.async_wait(kTuple) ||
+                          conn.stream.socket().async_read_some(asio::buffer(scratch), kTuple));
+    if (woke.index() == 1) {
+      // Bytes after the request (none expected) are ignored; EOF or an error means gone.
+      const auto& [read_ec, n] = std::get<1>(woke);
+      if (read_ec) state.close();
+    }
+  }
+  state.detach_signal();
+  if (clean_end) {
+    conn.stream.expires_after(options.write_timeout);
+    co_await asio::async_write(conn.stream, asio::buffer("0\r\n\r\n", 5), kTuple);
+  }
+  co_return bytes;
 }
 
 void Server::Impl::record(const Exchange& ex, int status, std::size_t bytes) {
@@ -520,7 +762,9 @@ asio::awaitable<void> Server::Impl::drain(std::chrono::seconds grace) {
     std::lock_guard lock(connections_mutex);
     snapshot.assign(connections.begin(), connections.end());
   }
-  // Idle keep-alive connections close now; busy ones finish their exchange.
+  // Streams end now (their producers may wait for data indefinitely); idle
+  // keep-alive connections close now; busy ones finish their exchange.
+  close_streams();
   for (const auto& conn : snapshot) {
     asio::post(conn->stream.get_executor(), [conn] {
       if (conn->idle) conn->stream.cancel();
@@ -552,6 +796,11 @@ void Server::Impl::wait() {
   std::lock_guard lock(wait_mutex);
   if (joined) return;
   for (auto& t : threads) t.join();
+  close_streams();
+  {
+    std::unique_lock streams_lock(streams_mutex);
+    streams_cv.wait(streams_lock, [this] { return streams.empty(); });
+  }
   // Running handlers still reference their sessions' frames: let them finish
   // before the io_context (and those frames) can be destroyed.
   pool.stop();

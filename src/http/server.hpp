@@ -22,6 +22,7 @@ struct ServerOptions {
   std::size_t max_connections = 1024;      // beyond this new connections get 503 and close
   int network_threads = 1;                 // Beast I/O threads
   int worker_threads = 4;                  // handlers (DB, git) run here, never on I/O threads
+  std::size_t max_streams = 256;           // streamed responses at once (a thread each); then 503
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -100,6 +102,21 @@ class RawConn {
     reply.body = buffer_.substr(0, n);
     buffer_.erase(0, n);
     return reply;
+  }
+
+  /// Reads until `needle` has arrived; false on EOF or deadline.
+  bool read_until(std::string_view needle, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = SteadyClock::now() + timeout;
+    while (buffer_.find(needle) == std::string::npos) {
+      if (!fill(deadline)) return false;
+    }
+    return true;
+  }
+  const std::string& received() const { return buffer_; }
+  /// Closes the client side now (the destructor would too, later).
+  void close() {
+    ::close(fd_);
+    fd_ = -1;
   }
 
   /// True once the peer closed the connection, polled up to `timeout`.
@@ -500,6 +517,132 @@ TEST_F(ServerTest, StopWithoutTrafficReturnsPromptly) {
   EXPECT_LT(SteadyClock::now() - begin, 5s);
 }
 
+/// A producer the test drives: it writes "first", then waits for `release`
+/// (or the stream closing) and writes "second" when released.
+struct DrivenStream {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  bool woken = false;
+  std::promise<void> started;
+  std::promise<bool> ended;  // the result of the last write
+
+  StreamProducer producer() {
+    return [this](BodyWriter& out) {
+      out.on_close([this] {
+        std::lock_guard lock(mu);
+        woken = true;
+        cv.notify_all();
+      });
+      out.write("first\n");
+      started.set_value();
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [this] { return released || woken; });
+      }
+      ended.set_value(out.write("second\n"));
+    };
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+};
+
+TEST_F(ServerTest, StreamedChunksArriveIncrementally) {
+  DrivenStream driven;
+  router_.add("GET", "/stream", [&driven](Request&) {
+    Response res = text_response(200, "ignored", "text/event-stream");
+    res.stream = driven.producer();
+    return res;
+  });
+  start();
+  RawConn conn(port_);
+  ASSERT_TRUE(conn.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // The first chunk arrives while the producer is still blocked.
+  ASSERT_TRUE(conn.read_until("first\n")) << conn.received();
+  EXPECT_NE(conn.received().find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_NE(conn.received().find("text/event-stream"), std::string::npos);
+  EXPECT_EQ(conn.received().find("second"), std::string::npos);
+  EXPECT_EQ(conn.received().find("ignored"), std::string::npos);
+  driven.release();
+  ASSERT_TRUE(conn.read_until("7\r\nsecond\n\r\n0\r\n\r\n")) << conn.received();
+  EXPECT_TRUE(conn.closed_within(5s));
+  auto ended = driven.ended.get_future();
+  ASSERT_EQ(ended.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(ended.get());
+  // Recorded once the stream ended.
+  const std::string line =
+      "orsa_http_requests_total{method=\"GET\",route=\"/stream\",status=\"200\"} 1";
+  const auto deadline = SteadyClock::now() + 5s;
+  while (metrics_.render().find(line) == std::string::npos && SteadyClock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_NE(metrics_.render().find(line), std::string::npos);
+}
+
+TEST_F(ServerTest, ClientDisconnectEndsTheProducer) {
+  DrivenStream driven;
+  router_.add("GET", "/stream", [&driven](Request&) {
+    Response res;
+    res.stream = driven.producer();
+    return res;
+  });
+  start();
+  RawConn conn(port_);
+  ASSERT_TRUE(conn.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(conn.read_until("first\n"));
+  auto ended = driven.ended.get_future();
+  conn.close();
+  // Never released: only the disconnect can wake the producer.
+  ASSERT_EQ(ended.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(ended.get());
+}
+
+TEST_F(ServerTest, StopEndsOpenStreams) {
+  DrivenStream driven;
+  router_.add("GET", "/stream", [&driven](Request&) {
+    Response res;
+    res.stream = driven.producer();
+    return res;
+  });
+  start();
+  RawConn conn(port_);
+  ASSERT_TRUE(conn.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(conn.read_until("first\n"));
+  const auto begin = SteadyClock::now();
+  server_->stop(30s);
+  server_->wait();
+  EXPECT_LT(SteadyClock::now() - begin, 5s);
+  auto ended = driven.ended.get_future();
+  ASSERT_EQ(ended.wait_for(0s), std::future_status::ready);
+  EXPECT_FALSE(ended.get());
+  EXPECT_TRUE(conn.closed_within(5s));
+}
+
+TEST_F(ServerTest, StreamsBeyondTheLimitGet503) {
+  options_.max_streams = 1;
+  DrivenStream driven;
+  router_.add("GET", "/stream", [&driven](Request&) {
+    Response res;
+    res.stream = driven.producer();
+    return res;
+  });
+  start();
+  RawConn first(port_);
+  ASSERT_TRUE(first.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(first.read_until("first\n"));
+  RawConn second(port_);
+  ASSERT_TRUE(second.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto reply = second.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);
+  driven.release();
+  // `driven` must outlive its producer thread.
+  EXPECT_EQ(driven.ended.get_future().wait_for(5s), std::future_status::ready);
+}
+
 TEST_F(ServerTest, HeadIsServedByGetWithoutBody) {
   start();
   RawConn c(port_);
@@ -518,6 +661,30 @@ TEST_F(ServerTest, HeadIsServedByGetWithoutBody) {
   ASSERT_TRUE(viaclient);
   EXPECT_EQ(viaclient->status, 200);
   EXPECT_TRUE(viaclient->body.empty());
+}
+
+TEST_F(ServerTest, HeadHandlerMayDeclareTheLengthItDoesNotSend) {
+  router_.add("HEAD", "/big", [](Request&) {
+    Response res = text_response(200, "");
+    res.set_header("Content-Length", "123456");
+    return res;
+  });
+  router_.add("GET", "/declared", [](Request&) {
+    Response res = text_response(200, "abc");
+    res.set_header("Content-Length", "999");  // ignored: a GET sends its real body
+    return res;
+  });
+  start();
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("HEAD /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = c.read_reply(/*no_body=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("Content-Length"), "123456");
+  ASSERT_TRUE(c.send("GET /declared HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto get = c.read_reply();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->header("Content-Length"), "3");
+  EXPECT_EQ(get->body, "abc");
 }
 
 TEST_F(ServerTest, RecordsMetricsByRoutePattern) {

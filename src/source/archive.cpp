@@ -2,6 +2,7 @@
 #include <archive_entry.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -149,6 +150,55 @@ Result<std::vector<File>> extract_tar_gz(std::string_view bytes, const Limits& l
   }
   if (files.empty()) return fail(Error::invalid_argument("the archive contains no files"));
   return files;
+}
+
+}  // namespace orsa::source
+
+namespace orsa::source {
+namespace {
+
+struct WriterFree {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+using WriterPtr = std::unique_ptr<archive, WriterFree>;
+
+la_ssize_t append_to_string(archive*, void* data, const void* buffer, size_t length) {
+  static_cast<std::string*>(data)->append(static_cast<const char*>(buffer), length);
+  return static_cast<la_ssize_t>(length);
+}
+
+}  // namespace
+
+Result<std::string> pack_tar_gz(const std::vector<File>& files, std::int64_t mtime) {
+  std::vector<const File*> sorted;
+  sorted.reserve(files.size());
+  for (const auto& f : files) sorted.push_back(&f);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const File* a, const File* b) { return a->path < b->path; });
+  std::string out;
+  WriterPtr writer(archive_write_new());
+  archive* a = writer.get();
+  if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+      archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+      archive_write_open(a, &out, nullptr, append_to_string, nullptr) != ARCHIVE_OK) {
+    return fail(Error::internal("cannot start a tar.gz archive"));
+  }
+  for (const File* f : sorted) {
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
+                                                                   archive_entry_free);
+    archive_entry_set_pathname(entry.get(), f->path.c_str());
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(f->content.size()));
+    archive_entry_set_mtime(entry.get(), static_cast<time_t>(mtime), 0);
+    if (archive_write_header(a, entry.get()) != ARCHIVE_OK ||
+        archive_write_data(a, f->content.data(), f->content.size()) !=
+            static_cast<la_ssize_t>(f->content.size())) {
+      return fail(Error::internal("cannot write " + internal::quote(f->path) + " to an archive"));
+    }
+  }
+  if (archive_write_close(a) != ARCHIVE_OK) return fail(Error::internal("cannot finish archive"));
+  return out;
 }
 
 }  // namespace orsa::source

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -208,6 +209,27 @@ TEST(ExtractTarGz, StopsAGzipBombEarly) {
   std::vector<Entry> many;
   for (int i = 0; i < 40; ++i) many.push_back(file("f" + std::to_string(i), "", 2u << 20));
   expect_error(extract_tar_gz(pack(many)), ErrorCode::kTooLarge, "limit of 52428800 bytes");
+}
+
+}  // namespace
+}  // namespace orsa::source
+
+namespace orsa::source {
+namespace {
+
+TEST(PackTarGz, RoundTripsThroughExtract) {
+  const std::vector<File> files = {
+      {"model.py", "def solve(d):\n  return d\n"}, {"data/input.json", "{}"}, {"README.md", ""}};
+  auto packed = pack_tar_gz(files, 1700000000);
+  ASSERT_TRUE(packed) << packed.error().message;
+  auto back = extract_tar_gz(*packed);
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back->size(), 3u);
+  std::map<std::string, std::string> by_path;
+  for (const auto& f : *back) by_path[f.path] = f.content;
+  EXPECT_EQ(by_path["model.py"], "def solve(d):\n  return d\n");
+  EXPECT_EQ(by_path["data/input.json"], "{}");
+  EXPECT_EQ(by_path["README.md"], "");
 }
 
 }  // namespace

@@ -444,6 +444,29 @@ class GitRepos final : public SourceRepos {
     return write(repo, author, message, "Replace files", expected_head, replace);
   }
 
+  Result<Snapshot> snapshot(const RepoId& repo, std::string_view ref) override {
+    auto git_repo = open(repo);
+    if (!git_repo) return fail(git_repo.error());
+    auto commit = resolve_commit(git_repo->get(), ref);
+    if (!commit) return fail(commit.error());
+    auto tree = commit_tree(commit->get());
+    if (!tree) return fail(tree.error());
+    auto files = load_files(git_repo->get(), tree->get());
+    if (!files) return fail(files.error());
+    Snapshot out{commit_info(commit->get()), {}};
+    out.files.reserve(files->size());
+    for (const auto& [path, file] : *files) {
+      git_blob* raw_blob = nullptr;
+      if (git_blob_lookup(&raw_blob, git_repo->get(), &file.id) < 0) {
+        return fail(git_failure("blob lookup"));
+      }
+      BlobPtr blob(raw_blob);
+      const auto* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
+      out.files.push_back({path, std::string(data, git_blob_rawsize(blob.get()))});
+    }
+    return out;
+  }
+
   Result<std::vector<CommitInfo>> history(const RepoId& repo, std::string_view ref,
                                           std::size_t limit) override {
     auto git_repo = open(repo);

@@ -514,3 +514,31 @@ TEST_F(GitReposTest, ConcurrentWritersWithTheSameExpectedHeadOnlyOneWins) {
 
 }  // namespace
 }  // namespace orsa::source
+
+namespace orsa::source {
+namespace {
+
+TEST(GitReposSnapshot, GivesEveryFileOfACommit) {
+  const auto root = std::filesystem::temp_directory_path() / ("orsa-snap-" + random_hex(6));
+  auto repos = make_git_repos(root);
+  const RepoId repo{"alice", "snap"};
+  const Author author{"alice", "alice@example.org", 1700000000};
+  auto first = repos->create(repo, {{"model.py", "x = 1\n"}, {"a/b.txt", "b"}}, author, "init");
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(
+      repos->commit(repo, {{"model.py", std::string("x = 2\n")}}, author, "edit", std::nullopt));
+  auto old = repos->snapshot(repo, first->sha);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->commit.sha, first->sha);
+  ASSERT_EQ(old->files.size(), 2u);
+  EXPECT_EQ(old->files[0].path, "a/b.txt");
+  EXPECT_EQ(old->files[1].content, "x = 1\n");
+  auto head = repos->snapshot(repo, "");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->files[1].content, "x = 2\n");
+  EXPECT_EQ(repos->snapshot(repo, "0123456789abcdef").error().code, ErrorCode::kNotFound);
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace orsa::source

@@ -45,6 +45,12 @@ struct CommitInfo {
   std::vector<std::string> parents;
 };
 
+/// Every file of a commit, for handing a project to a build.
+struct Snapshot {
+  CommitInfo commit;
+  std::vector<File> files;  // sorted by path
+};
+
 /// Identifies a project repository.
 struct RepoId {
   std::string owner;  // username slug
@@ -89,6 +95,9 @@ class SourceRepos {
                                           const Author& author, std::string_view message,
                                           std::optional<std::string_view> expected_head) = 0;
 
+  /// The commit at `ref` with every file's content.
+  virtual Result<Snapshot> snapshot(const RepoId& repo, std::string_view ref) = 0;
+
   /// Commits reachable from `ref`, newest first, at most `limit` (clamped to 1..1000).
   virtual Result<std::vector<CommitInfo>> history(const RepoId& repo, std::string_view ref,
                                                   std::size_t limit) = 0;
@@ -104,5 +113,9 @@ std::unique_ptr<SourceRepos> make_git_repos(std::filesystem::path root, Limits l
 /// entries, files over the file limit, and totals over the repo limit (checked
 /// while streaming, so a zip bomb stops early). Directories are implied.
 Result<std::vector<File>> extract_tar_gz(std::string_view archive, const Limits& limits = {});
+
+/// Packs files into a .tar.gz that extract_tar_gz accepts: regular files
+/// (mode 0644), sorted by path, every mtime `mtime`, no owner names.
+Result<std::string> pack_tar_gz(const std::vector<File>& files, std::int64_t mtime);
 
 }  // namespace orsa::source

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/owner_scope.hpp"
 #include "core/role.hpp"
@@ -67,6 +68,72 @@ struct AuditEvent {
   std::string target;                   // what it acted on ("user:usr_…", "project:alice/knap")
   std::string ip;
   std::string detail;  // short free text, never a secret
+};
+
+/// Where a build is in its life: queued → running → succeeded | failed |
+/// canceled (a queued build may also be canceled before it runs).
+enum class BuildStatus { kQueued, kRunning, kSucceeded, kFailed, kCanceled };
+
+/// "queued", "running", … (the stored and the API spelling).
+std::string_view build_status_name(BuildStatus status);
+std::optional<BuildStatus> parse_build_status(std::string_view name);
+/// True for succeeded, failed and canceled.
+bool is_final(BuildStatus status);
+
+struct Build {
+  std::string id;  // "bld_…"
+  std::string project_id;
+  std::string owner_id;
+  std::string owner_username;  // joined from users
+  std::string project_name;    // joined from projects
+  std::int64_t number = 0;     // per project, from 1; the image tag
+  std::string commit_sha;
+  BuildStatus status = BuildStatus::kQueued;
+  std::string error;  // why it failed or was canceled; empty otherwise
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> finished_at;
+  std::optional<std::string> image_id;
+};
+
+struct NewBuild {
+  std::string project_id;  // the owner is taken from the project row
+  std::string commit_sha;
+};
+
+/// A status change; unset optionals keep the stored value.
+struct BuildUpdate {
+  BuildStatus status = BuildStatus::kQueued;
+  std::optional<BuildStatus>
+      from;  // when set, only a build in this status changes (else kConflict)
+  std::string error;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> finished_at;
+  std::optional<std::string> image_id;
+};
+
+struct Image {
+  std::string id;  // "img_…"
+  std::string owner_id;
+  std::string project_id;
+  std::string build_id;
+  std::string repository;  // "<owner>/<project>"
+  std::string tag;         // the build number
+  std::string digest;      // manifest digest
+  std::int64_t size = 0;
+  std::string commit_sha;
+  std::int64_t created_at = 0;
+};
+
+struct NewImage {
+  std::string owner_id;
+  std::string project_id;
+  std::string build_id;
+  std::string repository;
+  std::string tag;
+  std::string digest;
+  std::int64_t size = 0;
+  std::string commit_sha;
 };
 
 }  // namespace orsa::store

@@ -38,6 +38,15 @@ constexpr std::string_view kTokenColumns =
 constexpr std::string_view kProjectColumns =
     "SELECT p.id, p.owner_id, u.username, p.name, p.template_name, p.created_at, p.updated_at "
     "FROM projects p JOIN users u ON u.id = p.owner_id";
+constexpr std::string_view kBuildColumns =
+    "SELECT b.id, b.project_id, b.owner_id, u.username, p.name, b.number, b.commit_sha, b.status, "
+    "b.error, b.created_at, b.started_at, b.finished_at, b.image_id "
+    "FROM builds b JOIN projects p ON p.id = b.project_id JOIN users u ON u.id = p.owner_id";
+constexpr std::string_view kImageColumns =
+    "SELECT id, owner_id, project_id, build_id, repository, tag, digest, size, commit_sha, "
+    "created_at FROM images";
+// Concurrent inserts on PostgreSQL may pick the same number; the loser retries.
+constexpr int kBuildNumberAttempts = 8;
 constexpr std::string_view kAuditColumns =
     "SELECT id, at, actor_id, action, target, ip, detail FROM audit_events";
 
@@ -106,6 +115,68 @@ struct ProjectRow {
     return {id, owner_id, owner_username, name, template_name, created_at, updated_at};
   }
 };
+
+struct NullableText {
+  std::string value;
+  soci::indicator ind = soci::i_null;
+
+  static NullableText of(const std::optional<std::string>& v) {
+    return v ? NullableText{*v, soci::i_ok} : NullableText{};
+  }
+  std::optional<std::string> get() const {
+    return ind == soci::i_ok ? std::optional<std::string>(value) : std::nullopt;
+  }
+};
+
+struct BuildRow {
+  std::string id, project_id, owner_id, owner_username, project_name, commit_sha, status, error;
+  long long number = 0, created_at = 0;
+  NullableInt started_at, finished_at;
+  NullableText image_id;
+
+  void bind(soci::details::prepare_temp_type& p) {
+    p, soci::into(id), soci::into(project_id), soci::into(owner_id), soci::into(owner_username),
+        soci::into(project_name), soci::into(number), soci::into(commit_sha), soci::into(status),
+        soci::into(error), soci::into(created_at), soci::into(started_at.value, started_at.ind),
+        soci::into(finished_at.value, finished_at.ind), soci::into(image_id.value, image_id.ind);
+  }
+  Build get() const {
+    // The CHECK constraint keeps statuses valid.
+    return {id,
+            project_id,
+            owner_id,
+            owner_username,
+            project_name,
+            number,
+            commit_sha,
+            parse_build_status(status).value_or(BuildStatus::kFailed),
+            error,
+            created_at,
+            started_at.get(),
+            finished_at.get(),
+            image_id.get()};
+  }
+};
+
+struct ImageRow {
+  std::string id, owner_id, project_id, build_id, repository, tag, digest, commit_sha;
+  long long size = 0, created_at = 0;
+
+  void bind(soci::details::prepare_temp_type& p) {
+    p, soci::into(id), soci::into(owner_id), soci::into(project_id), soci::into(build_id),
+        soci::into(repository), soci::into(tag), soci::into(digest), soci::into(size),
+        soci::into(commit_sha), soci::into(created_at);
+  }
+  Image get() const {
+    return {id,  owner_id, project_id, build_id,   repository,
+            tag, digest,   size,       commit_sha, created_at};
+  }
+};
+
+long long clamp_limit(std::size_t limit) {
+  const long long max = std::numeric_limits<long long>::max();
+  return limit > static_cast<std::size_t>(max) ? max : static_cast<long long>(limit);
+}
 
 struct AuditRow {
   std::string id, action, target, ip, detail;
@@ -407,6 +478,139 @@ class SociStore final : public Store {
                       at, "project not found");
   }
 
+  Result<Build> create_build(const NewBuild& in) override {
+    for (int attempt = 1;; ++attempt) {
+      auto build = insert_build(in);
+      if (build || build.error().code != ErrorCode::kConflict || attempt == kBuildNumberAttempts) {
+        return build;
+      }
+    }
+  }
+
+  Result<Build> find_build(const OwnerScope& scope, std::string_view id) override {
+    return run("find_build", Access::kRead,
+               [&](soci::session& sql) { return one_build(sql, scope, std::string(id)); });
+  }
+
+  Result<std::vector<Build>> list_builds(const OwnerScope& scope, std::string_view project_id,
+                                         std::size_t limit) override {
+    return run("list_builds", Access::kRead, [&](soci::session& sql) -> Result<std::vector<Build>> {
+      const std::string project(project_id);
+      const long long n = clamp_limit(limit);
+      const auto query = concat(kBuildColumns, " WHERE b.project_id = :project");
+      const std::string order = " ORDER BY b.number DESC LIMIT :n";
+      if (!scope.owner_id) {
+        return select_rows<BuildRow>(sql, query + order, soci::use(project), soci::use(n));
+      }
+      return select_rows<BuildRow>(sql, query + " AND b.owner_id = :owner" + order,
+                                   soci::use(project), soci::use(*scope.owner_id), soci::use(n));
+    });
+  }
+
+  Result<std::vector<Build>> builds_with_status(BuildStatus status) override {
+    return run(
+        "builds_with_status", Access::kRead, [&](soci::session& sql) -> Result<std::vector<Build>> {
+          const std::string name(build_status_name(status));
+          return select_rows<BuildRow>(
+              sql, concat(kBuildColumns, " WHERE b.status = :status ORDER BY b.created_at, b.id"),
+              soci::use(name));
+        });
+  }
+
+  Result<Build> update_build(std::string_view id, const BuildUpdate& update) override {
+    return run("update_build", Access::kWrite, [&](soci::session& sql) -> Result<Build> {
+      const std::string build_id(id);
+      const std::string status(build_status_name(update.status));
+      const std::string from(update.from ? build_status_name(*update.from) : "");
+      auto started = NullableInt::of(update.started_at);
+      auto finished = NullableInt::of(update.finished_at);
+      auto image = NullableText::of(update.image_id);
+      // COALESCE keeps the stored value where the update leaves a field unset.
+      const auto changed =
+          execute(sql,
+                  "UPDATE builds SET status = :status, error = :error, "
+                  "started_at = COALESCE(:started_at, started_at), "
+                  "finished_at = COALESCE(:finished_at, finished_at), "
+                  "image_id = COALESCE(:image_id, image_id) "
+                  "WHERE id = :id AND (CAST(:from AS TEXT) = '' OR status = :from2)",
+                  soci::use(status), soci::use(update.error), soci::use(started.value, started.ind),
+                  soci::use(finished.value, finished.ind), soci::use(image.value, image.ind),
+                  soci::use(build_id), soci::use(from), soci::use(from));
+      auto build = one_build(sql, OwnerScope::everyone(), build_id);
+      if (!build) return build;
+      if (changed == 0) {
+        return fail(
+            Error::conflict("build is already " + std::string(build_status_name(build->status))));
+      }
+      return build;
+    });
+  }
+
+  Result<Image> create_image(const NewImage& in) override {
+    const Image image{new_id("img"), in.owner_id, in.project_id, in.build_id,   in.repository,
+                      in.tag,        in.digest,   in.size,       in.commit_sha, clock_.now_unix()};
+    return run(
+        "create_image", Access::kWrite,
+        [&](soci::session& sql) -> Result<Image> {
+          const long long size = image.size, created_at = image.created_at;
+          execute(
+              sql,
+              "INSERT INTO images (id, owner_id, project_id, build_id, repository, tag, digest, "
+              "size, commit_sha, created_at) VALUES (:id, :owner_id, :project_id, :build_id, "
+              ":repository, :tag, :digest, :size, :commit_sha, :created_at)",
+              soci::use(image.id), soci::use(image.owner_id), soci::use(image.project_id),
+              soci::use(image.build_id), soci::use(image.repository), soci::use(image.tag),
+              soci::use(image.digest), soci::use(size), soci::use(image.commit_sha),
+              soci::use(created_at));
+          return image;
+        },
+        [&](Violation kind, std::string_view) -> std::optional<Error> {
+          if (kind == Violation::kForeignKey) return Error::not_found("project not found");
+          return Error::conflict(
+              fmt::format("image {}:{} already exists", image.repository, image.tag));
+        });
+  }
+
+  Result<Image> find_image(const OwnerScope& scope, std::string_view id) override {
+    return run("find_image", Access::kRead, [&](soci::session& sql) {
+      const std::string image_id(id);
+      const auto query = concat(kImageColumns, " WHERE id = :id");
+      auto rows = scope.owner_id
+                      ? select_rows<ImageRow>(sql, query + " AND owner_id = :owner",
+                                              soci::use(image_id), soci::use(*scope.owner_id))
+                      : select_rows<ImageRow>(sql, query, soci::use(image_id));
+      return first_or(std::move(rows), "image not found");
+    });
+  }
+
+  Result<std::vector<Image>> list_images(const OwnerScope& scope,
+                                         std::optional<std::string_view> project_id) override {
+    return run("list_images", Access::kRead, [&](soci::session& sql) -> Result<std::vector<Image>> {
+      // Empty strings match nothing real and stand for "no filter".
+      const std::string owner = scope.owner_id.value_or("");
+      const std::string project(project_id.value_or(""));
+      return select_rows<ImageRow>(
+          sql,
+          concat(kImageColumns,
+                 " WHERE (CAST(:owner AS TEXT) = '' OR owner_id = :owner2) AND (CAST(:project AS "
+                 "TEXT) = '' OR project_id = "
+                 ":project2) ORDER BY created_at DESC, id DESC"),
+          soci::use(owner), soci::use(owner), soci::use(project), soci::use(project));
+    });
+  }
+
+  Result<void> delete_image(const OwnerScope& scope, std::string_view id) override {
+    return run("delete_image", Access::kWrite, [&](soci::session& sql) -> Result<void> {
+      const std::string image_id(id);
+      const auto deleted =
+          scope.owner_id ? execute(sql, "DELETE FROM images WHERE id = :id AND owner_id = :owner",
+                                   soci::use(image_id), soci::use(*scope.owner_id))
+                         : execute(sql, "DELETE FROM images WHERE id = :id", soci::use(image_id));
+      if (deleted == 0) return fail(Error::not_found("image not found"));
+      return {};
+    });
+  }
+
   Result<void> record_audit(const AuditEvent& in) override {
     AuditEvent event = in;
     if (event.id.empty()) event.id = new_id("aud");
@@ -438,6 +642,41 @@ class SociStore final : public Store {
   }
 
  private:
+  // The number comes from the same statement as the insert: SQLite writers
+  // are serialised by write_mutex_, PostgreSQL losers hit the unique key and
+  // create_build retries. The owner is copied from the project row.
+  Result<Build> insert_build(const NewBuild& in) {
+    const std::string id = new_id("bld");
+    return run(
+        "create_build", Access::kWrite,
+        [&](soci::session& sql) -> Result<Build> {
+          const long long now = clock_.now_unix();
+          const auto inserted = execute(
+              sql,
+              "INSERT INTO builds (id, project_id, owner_id, number, commit_sha, status, error, "
+              "created_at) SELECT CAST(:id AS TEXT), p.id, p.owner_id, COALESCE((SELECT "
+              "MAX(b.number) FROM builds b WHERE b.project_id = p.id), 0) + 1, "
+              "CAST(:commit AS TEXT), 'queued', '', CAST(:now AS BIGINT) FROM projects p "
+              "WHERE p.id = :project",
+              soci::use(id), soci::use(in.commit_sha), soci::use(now), soci::use(in.project_id));
+          if (inserted == 0) return fail(Error::not_found("project not found"));
+          return one_build(sql, OwnerScope::everyone(), id);
+        },
+        [](Violation kind, std::string_view) -> std::optional<Error> {
+          if (kind == Violation::kForeignKey) return Error::not_found("project not found");
+          return Error::conflict("build number taken, retry");
+        });
+  }
+
+  static Result<Build> one_build(soci::session& sql, const OwnerScope& scope,
+                                 const std::string& id) {
+    const auto query = concat(kBuildColumns, " WHERE b.id = :id");
+    auto rows = scope.owner_id ? select_rows<BuildRow>(sql, query + " AND b.owner_id = :owner",
+                                                       soci::use(id), soci::use(*scope.owner_id))
+                               : select_rows<BuildRow>(sql, query, soci::use(id));
+    return first_or(std::move(rows), "build not found");
+  }
+
   // Borrows a pooled session, runs `body`, and turns exceptions into errors.
   // SQLite allows one writer at a time: writers in this process queue on
   // write_mutex_ instead of spinning in SQLite's busy handler, and
@@ -529,6 +768,34 @@ Result<void> create_parent_dir(const std::string& path) {
 }
 
 }  // namespace
+
+std::string_view build_status_name(BuildStatus status) {
+  switch (status) {
+    case BuildStatus::kQueued:
+      return "queued";
+    case BuildStatus::kRunning:
+      return "running";
+    case BuildStatus::kSucceeded:
+      return "succeeded";
+    case BuildStatus::kFailed:
+      return "failed";
+    case BuildStatus::kCanceled:
+      return "canceled";
+  }
+  return "failed";
+}
+
+std::optional<BuildStatus> parse_build_status(std::string_view name) {
+  for (auto status : {BuildStatus::kQueued, BuildStatus::kRunning, BuildStatus::kSucceeded,
+                      BuildStatus::kFailed, BuildStatus::kCanceled}) {
+    if (build_status_name(status) == name) return status;
+  }
+  return std::nullopt;
+}
+
+bool is_final(BuildStatus status) {
+  return status != BuildStatus::kQueued && status != BuildStatus::kRunning;
+}
 
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const Clock& clock,
                                           std::size_t pool_size) {

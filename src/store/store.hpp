@@ -50,6 +50,30 @@ class Store {
   virtual Result<void> delete_project(const OwnerScope& scope, std::string_view id) = 0;
   virtual Result<void> touch_project(std::string_view id, std::int64_t at) = 0;
 
+  // Builds, scoped to the project's owner.
+  /// Queues a build with the project's next number (1, 2, …); kNotFound when
+  /// the project is gone.
+  virtual Result<Build> create_build(const NewBuild& build) = 0;
+  virtual Result<Build> find_build(const OwnerScope& scope, std::string_view id) = 0;
+  /// Newest first, at most `limit`.
+  virtual Result<std::vector<Build>> list_builds(const OwnerScope& scope,
+                                                 std::string_view project_id,
+                                                 std::size_t limit) = 0;
+  /// Every build in `status`, oldest first (internal: restart recovery, queue).
+  virtual Result<std::vector<Build>> builds_with_status(BuildStatus status) = 0;
+  /// Applies a status change (internal: the build queue); kConflict when
+  /// `update.from` is set and the build is no longer in that status.
+  virtual Result<Build> update_build(std::string_view id, const BuildUpdate& update) = 0;
+
+  // Images, scoped to their owner.
+  /// kConflict when the project already has an image with that tag.
+  virtual Result<Image> create_image(const NewImage& image) = 0;
+  virtual Result<Image> find_image(const OwnerScope& scope, std::string_view id) = 0;
+  /// Newest first; only `project_id`'s when given.
+  virtual Result<std::vector<Image>> list_images(const OwnerScope& scope,
+                                                 std::optional<std::string_view> project_id) = 0;
+  virtual Result<void> delete_image(const OwnerScope& scope, std::string_view id) = 0;
+
   // Audit log.
   virtual Result<void> record_audit(const AuditEvent& event) = 0;
   virtual Result<std::vector<AuditEvent>> list_audit(std::size_t limit) = 0;

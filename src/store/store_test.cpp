@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <set>
 #include <string>
@@ -457,6 +458,173 @@ TEST_P(StoreTest, ConcurrentWritersAllSucceed) {
   std::set<std::string> ids;
   for (const auto& p : *all) ids.insert(p.id);
   EXPECT_EQ(ids.size(), all->size());
+}
+
+TEST_P(StoreTest, BuildsAreNumberedPerProjectFromOne) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  const auto other = project(alice, "other");
+  const std::string sha(40, 'a');
+  auto first = store_->create_build({knap.id, sha});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->id.starts_with("bld_")) << first->id;
+  EXPECT_EQ(first->number, 1);
+  EXPECT_EQ(first->owner_id, alice.id);
+  EXPECT_EQ(first->owner_username, "alice");
+  EXPECT_EQ(first->project_name, "knap");
+  EXPECT_EQ(first->status, BuildStatus::kQueued);
+  EXPECT_EQ(first->created_at, kStart);
+  EXPECT_FALSE(first->started_at);
+  EXPECT_FALSE(first->image_id);
+  EXPECT_EQ(store_->create_build({knap.id, sha}).value().number, 2);
+  EXPECT_EQ(store_->create_build({other.id, sha}).value().number, 1);
+  auto gone = store_->create_build({"prj_missing", sha});
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+
+  auto listed = store_->list_builds(OwnerScope::of(alice.id), knap.id, 10);
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].number, 2);  // newest first
+  EXPECT_EQ(store_->list_builds(OwnerScope::of(alice.id), knap.id, 1).value().size(), 1u);
+}
+
+TEST_P(StoreTest, ConcurrentBuildsGetDistinctNumbers) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  constexpr int kThreads = 6;
+  constexpr int kEach = 5;
+  std::vector<std::string> failures;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto created = store_->create_build({knap.id, std::string(40, 'b')});
+        if (!created) {
+          std::lock_guard lock(mu);
+          failures.push_back(created.error().message);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  auto all = store_->list_builds(OwnerScope::everyone(), knap.id, 1000);
+  ASSERT_TRUE(all);
+  std::set<std::int64_t> numbers;
+  for (const auto& b : *all) numbers.insert(b.number);
+  EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kThreads * kEach));
+  EXPECT_EQ(*numbers.begin(), 1);
+  EXPECT_EQ(*numbers.rbegin(), kThreads * kEach);
+}
+
+TEST_P(StoreTest, BuildStatusUpdatesKeepUnsetFieldsAndGuardTheSource) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  const auto build = store_->create_build({knap.id, std::string(40, 'c')}).value();
+  auto running = store_->update_build(
+      build.id, {.status = BuildStatus::kRunning, .from = BuildStatus::kQueued, .started_at = 10});
+  ASSERT_TRUE(running) << running.error().message;
+  EXPECT_EQ(running->status, BuildStatus::kRunning);
+  EXPECT_EQ(running->started_at, 10);
+  // A second claim of the same queued build loses.
+  auto again = store_->update_build(
+      build.id, {.status = BuildStatus::kRunning, .from = BuildStatus::kQueued, .started_at = 11});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+
+  auto failed = store_->update_build(
+      build.id,
+      {.status = BuildStatus::kFailed, .error = "boom", .finished_at = 20, .image_id = "img_x"});
+  ASSERT_TRUE(failed) << failed.error().message;
+  EXPECT_EQ(failed->started_at, 10);
+  EXPECT_EQ(failed->finished_at, 20);
+  EXPECT_EQ(failed->error, "boom");
+  EXPECT_EQ(failed->image_id, "img_x");
+  EXPECT_EQ(store_->update_build("bld_missing", {}).error().code, ErrorCode::kNotFound);
+
+  auto found = store_->builds_with_status(BuildStatus::kFailed);
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].id, build.id);
+  EXPECT_TRUE(store_->builds_with_status(BuildStatus::kQueued).value().empty());
+}
+
+TEST_P(StoreTest, BuildsAreScopedToTheirOwner) {
+  const auto alice = user("alice");
+  const auto bob = user("bob");
+  const auto knap = project(alice, "knap");
+  const auto build = store_->create_build({knap.id, std::string(40, 'd')}).value();
+  EXPECT_TRUE(store_->find_build(OwnerScope::of(alice.id), build.id));
+  EXPECT_TRUE(store_->find_build(OwnerScope::everyone(), build.id));
+  auto hidden = store_->find_build(OwnerScope::of(bob.id), build.id);
+  ASSERT_FALSE(hidden);
+  EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->list_builds(OwnerScope::of(bob.id), knap.id, 10).value().empty());
+}
+
+TEST_P(StoreTest, ImagesAreUniquePerTagAndScoped) {
+  const auto alice = user("alice");
+  const auto bob = user("bob");
+  const auto knap = project(alice, "knap");
+  const auto other = project(alice, "other");
+  const auto bobs = project(bob, "knap");
+  const auto image = [&](const Project& p, const User& owner, const std::string& tag) {
+    return store_->create_image({owner.id, p.id, "bld_1", owner.username + "/" + p.name, tag,
+                                 "sha256:" + std::string(64, 'e'), 1234, std::string(40, 'f')});
+  };
+  auto first = image(knap, alice, "1");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->id.starts_with("img_"));
+  EXPECT_EQ(first->size, 1234);
+  EXPECT_EQ(first->repository, "alice/knap");
+  auto dup = image(knap, alice, "1");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+  clock_.advance(1);
+  ASSERT_TRUE(image(knap, alice, "2"));
+  ASSERT_TRUE(image(other, alice, "1"));
+  ASSERT_TRUE(image(bobs, bob, "1"));
+
+  EXPECT_EQ(store_->list_images(OwnerScope::of(alice.id), std::nullopt).value().size(), 3u);
+  auto knaps = store_->list_images(OwnerScope::of(alice.id), knap.id);
+  ASSERT_TRUE(knaps);
+  ASSERT_EQ(knaps->size(), 2u);
+  EXPECT_EQ((*knaps)[0].tag, "2");  // newest first
+  EXPECT_EQ(store_->list_images(OwnerScope::everyone(), std::nullopt).value().size(), 4u);
+  EXPECT_TRUE(store_->list_images(OwnerScope::of(bob.id), knap.id).value().empty());
+
+  EXPECT_EQ(store_->find_image(OwnerScope::of(alice.id), first->id).value().tag, "1");
+  EXPECT_EQ(store_->find_image(OwnerScope::of(bob.id), first->id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(store_->delete_image(OwnerScope::of(bob.id), first->id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->delete_image(OwnerScope::of(alice.id), first->id));
+  EXPECT_FALSE(store_->find_image(OwnerScope::everyone(), first->id));
+}
+
+TEST_P(StoreTest, DeletingAProjectCascadesToBuildsAndImages) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  const auto build = store_->create_build({knap.id, std::string(40, 'a')}).value();
+  const auto image =
+      store_->create_image({alice.id, knap.id, build.id, "alice/knap", "1",
+                            "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')});
+  ASSERT_TRUE(image) << image.error().message;
+  ASSERT_TRUE(store_->delete_project(OwnerScope::of(alice.id), knap.id));
+  EXPECT_FALSE(store_->find_build(OwnerScope::everyone(), build.id));
+  EXPECT_FALSE(store_->find_image(OwnerScope::everyone(), image->id));
+}
+
+TEST_P(StoreTest, BuildStatusNamesRoundTrip) {
+  for (auto status : {BuildStatus::kQueued, BuildStatus::kRunning, BuildStatus::kSucceeded,
+                      BuildStatus::kFailed, BuildStatus::kCanceled}) {
+    EXPECT_EQ(parse_build_status(build_status_name(status)), status);
+  }
+  EXPECT_FALSE(parse_build_status("done"));
+  EXPECT_TRUE(is_final(BuildStatus::kCanceled));
+  EXPECT_FALSE(is_final(BuildStatus::kRunning));
 }
 
 TEST_P(StoreTest, FailingMigrationIsNamedAndRolledBack) {

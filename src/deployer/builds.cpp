@@ -1,0 +1,571 @@
+#include "deployer/builds.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/files.hpp"
+#include "core/json.hpp"
+#include "deployer/build_process.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+using store::BuildStatus;
+
+constexpr std::string_view kInterrupted = "interrupted";
+constexpr std::size_t kMaxRefLength = 256;
+constexpr std::int64_t kMaxBuilderTimeoutS = 3600;  // build::parse_job's bound
+
+/// Wakes followers of one build when lines arrive or the build ends.
+struct LogChannel {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t seq = 0;
+  bool ended = false;
+
+  void notify(bool end) {
+    {
+      std::lock_guard lock(mu);
+      ++seq;
+      ended = ended || end;
+    }
+    cv.notify_all();
+  }
+};
+
+/// One queued or running build in this process.
+struct Job {
+  std::string id;
+  std::shared_ptr<LogChannel> channel = std::make_shared<LogChannel>();
+  BuildProcess process;
+  std::atomic<bool> cancel_requested{false};
+};
+
+/// Appends lines to the log file, up to the size limit.
+class LogWriter {
+ public:
+  LogWriter(const std::filesystem::path& path, std::size_t limit, LogChannel& channel)
+      : file_(std::fopen(path.c_str(), "ae")), limit_(limit), channel_(channel) {}
+  ~LogWriter() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  void line(std::string_view text) {
+    if (file_ == nullptr || truncated_) return;
+    std::string out(text);
+    out.push_back('\n');
+    if (written_ + out.size() > limit_) {
+      out = "[log truncated: over " + std::to_string(limit_) + " bytes]\n";
+      truncated_ = true;
+    }
+    std::fwrite(out.data(), 1, out.size(), file_);
+    std::fflush(file_);
+    written_ += out.size();
+    channel_.notify(false);
+  }
+
+ private:
+  std::FILE* file_;
+  std::size_t limit_;
+  LogChannel& channel_;
+  std::size_t written_ = 0;
+  bool truncated_ = false;
+};
+
+/// Reads a log file incrementally, waiting on the build's channel.
+class FileFollower final : public LogFollower {
+ public:
+  FileFollower(std::filesystem::path path, std::shared_ptr<LogChannel> channel)
+      : path_(std::move(path)), channel_(std::move(channel)) {}
+
+  std::vector<std::string> next(std::chrono::milliseconds wait, bool& ended) override {
+    bool was_ended = true;
+    if (channel_) {
+      std::unique_lock lock(channel_->mu);
+      if (!first_ && !channel_->ended && !woken_ && channel_->seq == seen_) {
+        channel_->cv.wait_for(lock, wait,
+                              [&] { return channel_->ended || woken_ || channel_->seq != seen_; });
+      }
+      seen_ = channel_->seq;
+      was_ended = channel_->ended;
+    }
+    first_ = false;
+    // The end flag is read before the file, so lines written before the end are never lost.
+    auto lines = read_new_lines();
+    ended = was_ended;
+    if (ended && !partial_.empty()) lines.push_back(std::exchange(partial_, {}));
+    return lines;
+  }
+
+  void wake() override {
+    if (!channel_) return;
+    {
+      std::lock_guard lock(channel_->mu);
+      woken_ = true;
+    }
+    channel_->cv.notify_all();
+  }
+
+ private:
+  std::vector<std::string> read_new_lines() {
+    std::vector<std::string> lines;
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return lines;
+    in.seekg(static_cast<std::streamoff>(offset_));
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    offset_ += chunk.size();
+    partial_ += chunk;
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      lines.push_back(partial_.substr(start, nl - start));
+    }
+    partial_.erase(0, start);
+    return lines;
+  }
+
+  std::filesystem::path path_;
+  std::shared_ptr<LogChannel> channel_;
+  std::uint64_t seen_ = 0;
+  std::size_t offset_ = 0;
+  std::string partial_;
+  bool first_ = true;
+  bool woken_ = false;
+};
+
+/// "orsa/base-python-or:latest" → ("orsa/base-python-or", "latest"); digests with '@'.
+std::pair<std::string, std::string> split_image(const std::string& image) {
+  if (const auto at = image.find('@'); at != std::string::npos) {
+    return {image.substr(0, at), image.substr(at + 1)};
+  }
+  const auto slash = image.rfind('/');
+  const auto colon = image.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+    return {image, "latest"};
+  }
+  return {image.substr(0, colon), image.substr(colon + 1)};
+}
+
+/// What the builder's last stdout line says.
+struct BuilderResult {
+  bool succeeded = false;
+  std::string error;
+  std::string digest;
+  std::int64_t size = 0;
+  std::string repository;
+  std::string tag;
+};
+
+std::optional<BuilderResult> parse_result_line(std::string_view line) {
+  const Json j = Json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("status") || !j["status"].is_string()) {
+    return std::nullopt;
+  }
+  BuilderResult out;
+  out.succeeded = j["status"] == "succeeded";
+  out.error = j.value("error", std::string());
+  out.digest = j.value("digest", std::string());
+  out.size = j.value("size", std::int64_t{0});
+  out.repository = j.value("repository", std::string());
+  out.tag = j.value("tag", std::string());
+  return out;
+}
+
+}  // namespace
+
+struct Builds::Impl {
+  Impl(store::Store& s, source::SourceRepos& r, Accounts& a, const Clock& c, BuildQueueOptions o)
+      : store(s), repos(r), accounts(a), clock(c), options(std::move(o)) {}
+
+  store::Store& store;
+  source::SourceRepos& repos;
+  Accounts& accounts;
+  const Clock& clock;
+  BuildQueueOptions options;
+  std::string registry_url;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> queue;
+  std::map<std::string, std::shared_ptr<Job>, std::less<>> jobs;  // queued and running
+  std::vector<std::thread> workers;
+  bool stopping = false;
+  bool started = false;
+
+  std::filesystem::path builds_dir() const { return options.data_dir / "builds"; }
+  std::filesystem::path log_path(std::string_view id) const {
+    return builds_dir() / (std::string(id) + ".log");
+  }
+
+  void enqueue(const std::string& id) {
+    {
+      std::lock_guard lock(mu);
+      auto job = std::make_shared<Job>();
+      job->id = id;
+      jobs.emplace(id, std::move(job));
+      queue.push_back(id);
+    }
+    cv.notify_one();
+  }
+
+  std::shared_ptr<Job> pop() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stopping || !queue.empty(); });
+    if (stopping) return nullptr;
+    auto id = std::move(queue.front());
+    queue.pop_front();
+    return jobs.at(id);
+  }
+
+  void forget(const Job& job) {
+    {
+      std::lock_guard lock(mu);
+      jobs.erase(job.id);
+    }
+    job.channel->notify(true);
+  }
+
+  void worker() {
+    while (auto job = pop()) {
+      run(*job);
+      forget(*job);
+    }
+  }
+
+  void finish(const std::string& id, BuildStatus status, std::string error,
+              std::optional<std::string> image_id = std::nullopt) {
+    store::BuildUpdate update{.status = status,
+                              .error = std::move(error),
+                              .finished_at = clock.now_unix(),
+                              .image_id = std::move(image_id)};
+    if (auto ok = store.update_build(id, update); !ok) {
+      spdlog::error("builds: cannot record the end of {}: {}", id, ok.error().message);
+    }
+  }
+
+  void run(Job& job) {
+    auto claimed = store.update_build(job.id, {.status = BuildStatus::kRunning,
+                                               .from = BuildStatus::kQueued,
+                                               .started_at = clock.now_unix()});
+    if (!claimed) return;  // canceled while queued, or the project is gone
+    const auto dir = builds_dir() / job.id;
+    LogWriter log(log_path(job.id), options.max_log_bytes, *job.channel);
+    auto spec = prepare(*claimed, dir);
+    if (!spec) {
+      log.line("error: " + spec.error().message);
+      finish(job.id, BuildStatus::kFailed, spec.error().message);
+    } else {
+      log.line("build " + std::to_string(claimed->number) + " of " + claimed->owner_username + "/" +
+               claimed->project_name + " at " + claimed->commit_sha);
+      auto exit = job.process.run(*spec, options.timeout, [&](std::string_view l) { log.line(l); });
+      conclude(job, *claimed, exit, log);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  Result<ProcessSpec> prepare(const store::Build& build, const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(Error::unavailable("cannot create the build directory"));
+    const std::string repository = build.owner_username + "/" + build.project_name;
+    auto owner = store.find_user_by_id(build.owner_id);
+    if (!owner) return fail(owner.error());
+    const auth::Principal principal{owner->id, owner->username, owner->role, false, {}};
+    auto token = accounts.issue_push_token(principal, repository);
+    if (!token) return fail(token.error());
+    auto snapshot = repos.snapshot({build.owner_username, build.project_name}, build.commit_sha);
+    if (!snapshot) return fail(snapshot.error());
+    auto archive = source::pack_tar_gz(snapshot->files, snapshot->commit.time);
+    if (!archive) return fail(archive.error());
+    const auto source = std::filesystem::absolute(dir / "source.tar.gz");
+    if (auto ok = write_file_atomic(source, *archive, 0600); !ok) return fail(ok.error());
+    const auto [base_repository, base_reference] = split_image(options.base_image);
+    const Json job{
+        {"build_id", build.id},
+        {"owner", build.owner_username},
+        {"project", build.project_name},
+        {"commit", build.commit_sha},
+        {"commit_time", snapshot->commit.time},
+        {"source_archive", source.string()},
+        {"template_dir", std::filesystem::absolute(options.template_dir).string()},
+        {"registry", registry_url},
+        {"base_repository", base_repository},
+        {"base_reference", base_reference},
+        {"target_repository", repository},
+        {"target_tag", std::to_string(build.number)},
+        {"timeout_s", std::clamp<std::int64_t>(options.timeout.count(), 1, kMaxBuilderTimeoutS)}};
+    const auto job_path = std::filesystem::absolute(dir / "job.json");
+    if (auto ok = write_file_atomic(job_path, job.dump(2), 0600); !ok) return fail(ok.error());
+    return ProcessSpec{
+        options.builder_bin,
+        {"build", "--job", job_path.string()},
+        {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+         "HOME=" + std::filesystem::absolute(dir).string(),
+         "TMPDIR=" + std::filesystem::absolute(dir).string(), "ORSA_PUSH_TOKEN=" + *token},
+        std::filesystem::absolute(dir)};
+  }
+
+  void conclude(Job& job, const store::Build& build, const Result<ProcessExit>& exit,
+                LogWriter& log) {
+    if (!exit) {
+      log.line("error: " + exit.error().message);
+      return finish(job.id, BuildStatus::kFailed, exit.error().message);
+    }
+    if (exit->canceled) {
+      const bool interrupted = stopping_now();
+      log.line(interrupted ? "interrupted: the deployer is stopping" : "canceled");
+      return finish(job.id, interrupted ? BuildStatus::kFailed : BuildStatus::kCanceled,
+                    std::string(interrupted ? kInterrupted : "canceled"));
+    }
+    if (exit->timed_out) {
+      const auto message = "timed out after " + std::to_string(options.timeout.count()) + "s";
+      log.line(message);
+      return finish(job.id, BuildStatus::kFailed, message);
+    }
+    const auto result = parse_result_line(exit->last_stdout_line);
+    if (exit->exit_code == 0 && result && result->succeeded) {
+      return record_image(job, build, *result);
+    }
+    std::string error = result && !result->error.empty() ? result->error
+                        : exit->signal != 0
+                            ? "builder killed by signal " + std::to_string(exit->signal)
+                            : "builder exited with status " + std::to_string(exit->exit_code);
+    finish(job.id, BuildStatus::kFailed, std::move(error));
+  }
+
+  void record_image(Job& job, const store::Build& build, const BuilderResult& result) {
+    const std::string repository = build.owner_username + "/" + build.project_name;
+    const std::string tag = std::to_string(build.number);
+    if (result.repository != repository || result.tag != tag || result.digest.empty()) {
+      return finish(job.id, BuildStatus::kFailed, "builder reported an unexpected image");
+    }
+    auto image = store.create_image({build.owner_id, build.project_id, build.id, repository, tag,
+                                     result.digest, result.size, build.commit_sha});
+    if (!image) return finish(job.id, BuildStatus::kFailed, image.error().message);
+    finish(job.id, BuildStatus::kSucceeded, "", image->id);
+  }
+
+  bool stopping_now() {
+    std::lock_guard lock(mu);
+    return stopping;
+  }
+
+  /// Restart recovery: nothing of a previous process is still running.
+  Result<void> recover() {
+    auto running = store.builds_with_status(BuildStatus::kRunning);
+    if (!running) return fail(running.error());
+    for (const auto& build : *running)
+      finish(build.id, BuildStatus::kFailed, std::string(kInterrupted));
+    auto queued = store.builds_with_status(BuildStatus::kQueued);
+    if (!queued) return fail(queued.error());
+    for (const auto& build : *queued) enqueue(build.id);
+    return {};
+  }
+
+  Result<store::Build> visible(const auth::Principal& who, std::string_view id,
+                               auth::Action action) {
+    auto build = store.find_build(auth::Policy::scope(who), id);
+    if (!build) return fail(build.error());
+    if (auto ok = auth::Policy::authorize(who, action, build->owner_id); !ok) {
+      return fail(ok.error());
+    }
+    return build;
+  }
+
+  Result<store::Project> project(const auth::Principal& who, const ProjectRef& ref,
+                                 auth::Action action) {
+    auto project = store.find_project(auth::Policy::scope(who), ref.owner, ref.name);
+    if (!project) return fail(project.error());
+    if (auto ok = auth::Policy::authorize(who, action, project->owner_id); !ok) {
+      return fail(ok.error());
+    }
+    return project;
+  }
+
+  Result<void> check_pending(const std::string& owner_id) {
+    std::size_t pending = 0;
+    for (auto status : {BuildStatus::kQueued, BuildStatus::kRunning}) {
+      auto builds = store.builds_with_status(status);
+      if (!builds) return fail(builds.error());
+      for (const auto& b : *builds) pending += b.owner_id == owner_id ? 1 : 0;
+    }
+    if (pending >= options.max_pending_per_owner) {
+      return fail(Error::rate_limited(
+          "at most " + std::to_string(options.max_pending_per_owner) + " builds may be pending",
+          "30"));
+    }
+    return {};
+  }
+
+  /// Removes a queued build from the queue; true when it was there.
+  bool dequeue(const std::string& id) {
+    std::shared_ptr<Job> job;
+    {
+      std::lock_guard lock(mu);
+      const auto it = std::find(queue.begin(), queue.end(), id);
+      if (it == queue.end()) return false;
+      queue.erase(it);
+      job = jobs.at(id);
+    }
+    forget(*job);
+    return true;
+  }
+
+  void cancel_running(const std::string& id) {
+    std::lock_guard lock(mu);
+    if (const auto it = jobs.find(id); it != jobs.end()) {
+      it->second->cancel_requested = true;
+      it->second->process.cancel();
+    }
+  }
+};
+
+Builds::Builds(store::Store& store, source::SourceRepos& repos, Accounts& accounts,
+               const Clock& clock, BuildQueueOptions options)
+    : impl_(std::make_unique<Impl>(store, repos, accounts, clock, std::move(options))) {}
+
+Builds::~Builds() {
+  stop();
+}
+
+Result<void> Builds::start(std::string registry_url) {
+  if (impl_->started) return fail(Error::internal("build queue already started"));
+  impl_->registry_url = std::move(registry_url);
+  std::error_code ec;
+  std::filesystem::create_directories(impl_->builds_dir(), ec);
+  if (ec) return fail(Error::unavailable("cannot create the builds directory"));
+  if (auto ok = impl_->recover(); !ok) return fail(ok.error());
+  impl_->started = true;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.max_concurrent); ++i) {
+    impl_->workers.emplace_back([this] { impl_->worker(); });
+  }
+  return {};
+}
+
+void Builds::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+    for (auto& [id, job] : impl_->jobs) job->process.cancel();
+  }
+  impl_->cv.notify_all();
+  for (auto& worker : impl_->workers) worker.join();
+  impl_->workers.clear();
+}
+
+Result<store::Build> Builds::create(const auth::Principal& who, const ProjectRef& ref,
+                                    std::string_view git_ref) {
+  if (git_ref.size() > kMaxRefLength) return fail(Error::invalid_argument("ref is too long"));
+  auto project = impl_->project(who, ref, auth::Action::kWrite);
+  if (!project) return fail(project.error());
+  auto sha = impl_->repos.resolve({project->owner_username, project->name}, git_ref);
+  if (!sha) return fail(sha.error());
+  if (auto ok = impl_->check_pending(project->owner_id); !ok) return fail(ok.error());
+  auto build = impl_->store.create_build({project->id, *sha});
+  if (!build) return fail(build.error());
+  impl_->enqueue(build->id);
+  spdlog::info("builds: queued {} ({}/{} #{} at {})", build->id, build->owner_username,
+               build->project_name, build->number, build->commit_sha);
+  return build;
+}
+
+Result<std::vector<store::Build>> Builds::list(const auth::Principal& who, const ProjectRef& ref,
+                                               std::size_t limit) {
+  auto project = impl_->project(who, ref, auth::Action::kRead);
+  if (!project) return fail(project.error());
+  return impl_->store.list_builds(auth::Policy::scope(who), project->id, limit);
+}
+
+Result<store::Build> Builds::get(const auth::Principal& who, std::string_view id) {
+  return impl_->visible(who, id, auth::Action::kRead);
+}
+
+Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view id) {
+  auto build = impl_->visible(who, id, auth::Action::kWrite);
+  if (!build) return fail(build.error());
+  if (store::is_final(build->status)) {
+    return fail(Error::conflict("build is already " +
+                                std::string(store::build_status_name(build->status))));
+  }
+  if (build->status == BuildStatus::kQueued) {
+    auto canceled = impl_->store.update_build(build->id, {.status = BuildStatus::kCanceled,
+                                                          .from = BuildStatus::kQueued,
+                                                          .error = "canceled",
+                                                          .finished_at = impl_->clock.now_unix()});
+    if (canceled) {
+      impl_->dequeue(build->id);
+      return canceled;
+    }
+    if (canceled.error().code != ErrorCode::kConflict) return fail(canceled.error());
+  }
+  // Running (or it just started): the worker records the end.
+  impl_->cancel_running(build->id);
+  return impl_->store.find_build(auth::Policy::scope(who), id);
+}
+
+Result<std::string> Builds::log(const auth::Principal& who, std::string_view id) {
+  auto build = impl_->visible(who, id, auth::Action::kRead);
+  if (!build) return fail(build.error());
+  if (!std::filesystem::exists(log_path(build->id))) return std::string();
+  return read_file(log_path(build->id));
+}
+
+Result<std::unique_ptr<LogFollower>> Builds::follow(const auth::Principal& who,
+                                                    std::string_view id) {
+  auto build = impl_->visible(who, id, auth::Action::kRead);
+  if (!build) return fail(build.error());
+  std::shared_ptr<LogChannel> channel;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (const auto it = impl_->jobs.find(build->id); it != impl_->jobs.end()) {
+      channel = it->second->channel;
+    }
+  }
+  return std::make_unique<FileFollower>(log_path(build->id), std::move(channel));
+}
+
+std::filesystem::path Builds::log_path(std::string_view id) const {
+  return impl_->log_path(id);
+}
+
+Result<std::vector<store::Image>> Images::list(const auth::Principal& who,
+                                               const std::optional<ProjectRef>& ref) {
+  const auto scope = auth::Policy::scope(who);
+  if (!ref) return store_.list_images(scope, std::nullopt);
+  auto project = store_.find_project(scope, ref->owner, ref->name);
+  if (!project) return fail(project.error());
+  return store_.list_images(scope, std::string_view(project->id));
+}
+
+Result<store::Image> Images::get(const auth::Principal& who, std::string_view id) {
+  auto image = store_.find_image(auth::Policy::scope(who), id);
+  if (!image) return fail(image.error());
+  if (auto ok = auth::Policy::authorize(who, auth::Action::kRead, image->owner_id); !ok) {
+    return fail(ok.error());
+  }
+  return image;
+}
+
+Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
+  auto image = store_.find_image(auth::Policy::scope(who), id);
+  if (!image) return fail(image.error());
+  if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
+    return fail(ok.error());
+  }
+  if (remove_tag_) {
+    if (auto ok = remove_tag_(*image); !ok) return fail(ok.error());
+  }
+  return store_.delete_image(auth::Policy::scope(who), id);
+}
+
+}  // namespace orsa::deployer

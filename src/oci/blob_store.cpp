@@ -1,0 +1,575 @@
+#include "oci/blob_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "core/random.hpp"
+#include "core/slug.hpp"
+
+namespace orsa::oci {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::size_t kIoChunk = 1 << 20;
+constexpr std::size_t kMaxTagBytes = 128;
+constexpr std::size_t kUploadIdBytes = 16;
+// An abandoned upload session stops counting against the limit after this.
+constexpr auto kUploadIdleTimeout = std::chrono::hours(1);
+constexpr std::string_view kLayoutFile = R"({"imageLayoutVersion":"1.0.0"})";
+constexpr std::string_view kEmptyIndex = R"({"schemaVersion":2,"manifests":[]})";
+
+using SteadyClock = std::chrono::steady_clock;
+
+Error coded(Error error, std::string_view code) {
+  error.detail = std::string(code);
+  return error;
+}
+
+// Messages go to API callers: they name the operation, never a server path.
+Error io_error(std::string_view what) {
+  return Error::internal(std::string(what) + ": " + std::strerror(errno));
+}
+
+Error blob_unknown() {
+  return coded(Error::not_found("blob unknown to registry"), "BLOB_UNKNOWN");
+}
+
+Error upload_unknown() {
+  return coded(Error::not_found("blob upload unknown to registry"), "BLOB_UPLOAD_UNKNOWN");
+}
+
+Error manifest_unknown() {
+  return coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
+}
+
+Error too_big(std::string_view what, std::int64_t limit) {
+  return coded(Error::too_large(std::string(what) + " exceeds the limit of " +
+                                std::to_string(limit) + " bytes"),
+               "SIZE_INVALID");
+}
+
+Error digest_mismatch(const Digest& expected, const Digest& actual) {
+  return coded(Error::invalid_argument("content digest " + actual.str() +
+                                       " does not match the expected " + expected.str()),
+               "DIGEST_INVALID");
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+Result<void> write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(io_error("cannot write to the registry store"));
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+// Writes `bytes` to a fresh temp file in `tmp_dir`, fsyncs it and renames it
+// over `dest`, so readers see the old content or the new, never a part.
+Result<void> write_atomic(const fs::path& tmp_dir, const fs::path& dest, std::string_view bytes) {
+  const fs::path tmp = tmp_dir / random_hex(12);
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.ok()) return fail(io_error("cannot create a file in the registry store"));
+    if (auto ok = write_all(fd.get(), bytes); !ok) {
+      ::unlink(tmp.c_str());
+      return ok;
+    }
+    ::fsync(fd.get());
+  }
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+    const Error error = io_error("cannot move a file into the registry store");
+    ::unlink(tmp.c_str());
+    return fail(error);
+  }
+  return {};
+}
+
+Result<Digest> hash_file(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return fail(io_error("cannot open the file to store"));
+  Sha256 hasher;
+  std::string buf(kIoChunk, '\0');
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(io_error("cannot read the file to store"));
+    if (n == 0) break;
+    hasher.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  }
+  return hasher.finish();
+}
+
+// Moves `file` to `dest` (same file system); an existing blob of the same
+// digest has the same bytes, so losing a race is harmless.
+Result<void> move_into_place(const fs::path& file, const fs::path& dest) {
+  if (::rename(file.c_str(), dest.c_str()) == 0) return {};
+  const Error error = io_error("cannot move a blob into the registry store");
+  return fail(error);
+}
+
+std::int64_t mtime_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtime);
+}
+
+bool is_tag_char(char c, bool first) {
+  const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  return alnum || c == '_' || (!first && (c == '.' || c == '-'));
+}
+
+std::vector<std::string> sorted_entries(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    names.push_back(it->path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+struct Upload {
+  std::mutex mu;
+  fs::path file;
+  std::int64_t size = 0;
+  Sha256 hasher;
+  SteadyClock::time_point touched = SteadyClock::now();
+  bool ended = false;
+};
+
+}  // namespace
+
+Result<void> validate_tag(std::string_view tag) {
+  const bool ok = !tag.empty() && tag.size() <= kMaxTagBytes && is_tag_char(tag.front(), true) &&
+                  std::all_of(tag.begin(), tag.end(), [](char c) { return is_tag_char(c, false); });
+  if (ok) return {};
+  return fail(coded(Error::invalid_argument("tag must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}"),
+                    "TAG_INVALID"));
+}
+
+Result<void> validate_repo_name(std::string_view repo) {
+  const auto slash = repo.find('/');
+  const bool ok = slash != std::string_view::npos &&
+                  validate_slug(repo.substr(0, slash), "owner") &&
+                  validate_slug(repo.substr(slash + 1), "project");
+  if (ok) return {};
+  return fail(coded(Error::invalid_argument("repository name must be <owner>/<project>, each 1-63 "
+                                            "characters of a-z, 0-9 and '-'"),
+                    "NAME_INVALID"));
+}
+
+struct BlobStore::Impl {
+  fs::path root;
+  BlobStoreLimits limits;
+  std::mutex uploads_mu;
+  std::map<std::string, std::shared_ptr<Upload>, std::less<>> uploads;
+  // Serialises manifest links and tags (read-modify-write of tag sets).
+  mutable std::mutex meta_mu;
+
+  fs::path blob(const Digest& d) const { return root / "blobs" / "sha256" / std::string(d.hex()); }
+  fs::path tmp() const { return root / "tmp"; }
+  fs::path repo_dir(RepoName repo) const { return root / "repositories" / std::string(repo); }
+  fs::path link(RepoName repo, const Digest& d) const {
+    return repo_dir(repo) / "manifests" / std::string(d.hex());
+  }
+  fs::path blob_link(RepoName repo, const Digest& d) const {
+    return repo_dir(repo) / "blobs" / std::string(d.hex());
+  }
+  fs::path tag(RepoName repo, std::string_view name) const {
+    return repo_dir(repo) / "tags" / std::string(name);
+  }
+
+  Result<std::shared_ptr<Upload>> find_upload(std::string_view id) {
+    std::lock_guard lock(uploads_mu);
+    const auto it = uploads.find(id);
+    if (it == uploads.end()) return fail(upload_unknown());
+    return it->second;
+  }
+
+  void forget_upload(std::string_view id) {
+    std::lock_guard lock(uploads_mu);
+    if (const auto it = uploads.find(id); it != uploads.end()) uploads.erase(it);
+  }
+
+  // Drops sessions idle for longer than the timeout; uploads_mu held.
+  void reap_idle_uploads() {
+    const auto cutoff = SteadyClock::now() - kUploadIdleTimeout;
+    std::erase_if(uploads, [&](const auto& entry) {
+      std::unique_lock session(entry.second->mu, std::try_to_lock);
+      if (!session || entry.second->touched > cutoff) return false;
+      entry.second->ended = true;
+      ::unlink(entry.second->file.c_str());
+      return true;
+    });
+  }
+
+  // The session's mutex is held by the caller.
+  Result<std::int64_t> append_locked(Upload& u, std::string_view chunk,
+                                     std::optional<std::int64_t> expected_offset) {
+    if (u.ended) return fail(upload_unknown());
+    if (expected_offset && *expected_offset != u.size) {
+      return fail(
+          coded(Error::invalid_argument("chunk starts at " + std::to_string(*expected_offset) +
+                                        " but the upload has " + std::to_string(u.size) + " bytes"),
+                "BLOB_UPLOAD_INVALID"));
+    }
+    if (u.size + static_cast<std::int64_t>(chunk.size()) > limits.max_blob_bytes) {
+      return fail(too_big("blob upload", limits.max_blob_bytes));
+    }
+    u.touched = SteadyClock::now();
+    if (chunk.empty()) return u.size;
+    Fd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    if (!fd.ok()) return fail(io_error("cannot append to a blob upload"));
+    if (auto ok = write_all(fd.get(), chunk); !ok) {
+      // Keep the file equal to what the hash has seen, so a retry can succeed.
+      if (::ftruncate(fd.get(), static_cast<off_t>(u.size)) != 0) u.ended = true;
+      return fail(ok.error());
+    }
+    u.hasher.update(chunk);
+    u.size += static_cast<std::int64_t>(chunk.size());
+    return u.size;
+  }
+
+  Result<Digest> store_verified_file(const fs::path& file, const Digest& actual,
+                                     const std::optional<Digest>& expected) {
+    if (expected && *expected != actual) return fail(digest_mismatch(*expected, actual));
+    if (auto moved = move_into_place(file, blob(actual)); !moved) return fail(moved.error());
+    return actual;
+  }
+};
+
+BlobStore::BlobStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlobStore::~BlobStore() = default;
+
+Result<std::unique_ptr<BlobStore>> BlobStore::open(fs::path root, BlobStoreLimits limits) {
+  auto impl = std::make_unique<Impl>();
+  impl->root = std::move(root);
+  impl->limits = limits;
+  std::error_code ec;
+  for (const char* dir : {"blobs/sha256", "repositories", "uploads", "tmp"}) {
+    fs::create_directories(impl->root / dir, ec);
+    if (ec) return fail(Error::unavailable("cannot create the registry store: " + ec.message()));
+  }
+  // Upload sessions live in memory (with their running hash): files left by
+  // a previous process can never be finished.
+  for (const char* dir : {"uploads", "tmp"}) {
+    for (const auto& name : sorted_entries(impl->root / dir))
+      fs::remove(impl->root / dir / name, ec);
+  }
+  for (const auto& [name, text] :
+       {std::pair{"oci-layout", kLayoutFile}, std::pair{"index.json", kEmptyIndex}}) {
+    if (fs::exists(impl->root / name)) continue;
+    if (auto ok = write_atomic(impl->tmp(), impl->root / name, text); !ok) return fail(ok.error());
+  }
+  return std::unique_ptr<BlobStore>(new BlobStore(std::move(impl)));
+}
+
+const BlobStoreLimits& BlobStore::limits() const {
+  return impl_->limits;
+}
+
+bool BlobStore::has_blob(const Digest& digest) const {
+  std::error_code ec;
+  return fs::is_regular_file(impl_->blob(digest), ec);
+}
+
+Result<std::int64_t> BlobStore::blob_size(const Digest& digest) const {
+  std::error_code ec;
+  const auto size = fs::file_size(impl_->blob(digest), ec);
+  if (ec) return fail(blob_unknown());
+  return static_cast<std::int64_t>(size);
+}
+
+Result<std::string> BlobStore::read_blob(const Digest& digest) const {
+  auto size = blob_size(digest);
+  if (!size) return fail(size.error());
+  return read_blob_range(digest, 0, *size);
+}
+
+Result<std::string> BlobStore::read_blob_range(const Digest& digest, std::int64_t offset,
+                                               std::int64_t length) const {
+  Fd fd(::open(impl_->blob(digest).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return fail(blob_unknown());
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(io_error("cannot read a blob"));
+  if (offset < 0 || length < 0 || offset > st.st_size || length > st.st_size - offset) {
+    return fail(
+        coded(Error::invalid_argument("requested range is outside the blob"), "RANGE_INVALID"));
+  }
+  std::string out(static_cast<std::size_t>(length), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done,
+                              static_cast<off_t>(offset) + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(io_error("cannot read a blob"));
+    done += static_cast<std::size_t>(n);
+  }
+  return out;
+}
+
+fs::path BlobStore::blob_path(const Digest& digest) const {
+  return impl_->blob(digest);
+}
+
+Result<Digest> BlobStore::put_blob(std::string_view bytes, std::optional<Digest> expected) {
+  if (static_cast<std::int64_t>(bytes.size()) > impl_->limits.max_blob_bytes) {
+    return fail(too_big("blob", impl_->limits.max_blob_bytes));
+  }
+  const Digest actual = Digest::of(bytes);
+  if (expected && *expected != actual) return fail(digest_mismatch(*expected, actual));
+  if (has_blob(actual)) return actual;
+  if (auto ok = write_atomic(impl_->tmp(), impl_->blob(actual), bytes); !ok) {
+    return fail(ok.error());
+  }
+  return actual;
+}
+
+Result<Digest> BlobStore::adopt_file(const fs::path& file, std::optional<Digest> expected) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec) return fail(Error::not_found("the file to store does not exist"));
+  if (static_cast<std::int64_t>(size) > impl_->limits.max_blob_bytes) {
+    return fail(too_big("blob", impl_->limits.max_blob_bytes));
+  }
+  auto actual = hash_file(file);
+  if (!actual) return fail(actual.error());
+  return impl_->store_verified_file(file, *actual, expected);
+}
+
+Result<void> BlobStore::delete_blob(const Digest& digest) {
+  if (::unlink(impl_->blob(digest).c_str()) == 0) return {};
+  if (errno == ENOENT) return fail(blob_unknown());
+  return fail(io_error("cannot delete a blob"));
+}
+
+std::vector<std::pair<Digest, std::int64_t>> BlobStore::list_blobs() const {
+  std::vector<std::pair<Digest, std::int64_t>> out;
+  const fs::path dir = impl_->root / "blobs" / "sha256";
+  for (const auto& name : sorted_entries(dir)) {
+    // Anything that is not a well-formed digest is not ours to report.
+    auto digest = Digest::parse("sha256:" + name);
+    if (digest) out.emplace_back(*digest, mtime_of(dir / name));
+  }
+  return out;
+}
+
+Result<std::string> BlobStore::start_upload() {
+  std::lock_guard lock(impl_->uploads_mu);
+  if (impl_->uploads.size() >= impl_->limits.max_open_uploads) impl_->reap_idle_uploads();
+  if (impl_->uploads.size() >= impl_->limits.max_open_uploads) {
+    return fail(coded(Error::rate_limited("too many blob uploads in progress; finish or cancel "
+                                          "one first",
+                                          "60"),
+                      "TOOMANYREQUESTS"));
+  }
+  auto upload = std::make_shared<Upload>();
+  std::string id = random_hex(kUploadIdBytes);
+  upload->file = impl_->root / "uploads" / id;
+  Fd fd(::open(upload->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.ok()) return fail(io_error("cannot start a blob upload"));
+  impl_->uploads.emplace(id, std::move(upload));
+  return id;
+}
+
+Result<std::int64_t> BlobStore::append_upload(std::string_view id, std::string_view chunk,
+                                              std::optional<std::int64_t> expected_offset) {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  std::lock_guard lock((*upload)->mu);
+  return impl_->append_locked(**upload, chunk, expected_offset);
+}
+
+Result<std::int64_t> BlobStore::upload_size(std::string_view id) const {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  std::lock_guard lock((*upload)->mu);
+  if ((*upload)->ended) return fail(upload_unknown());
+  return (*upload)->size;
+}
+
+Result<Digest> BlobStore::finish_upload(std::string_view id, const Digest& expected,
+                                        std::string_view final_chunk) {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  Upload& u = **upload;
+  std::lock_guard lock(u.mu);
+  if (auto appended = impl_->append_locked(u, final_chunk, std::nullopt); !appended) {
+    return fail(appended.error());
+  }
+  u.ended = true;
+  impl_->forget_upload(id);
+  const Digest actual = u.hasher.finish();
+  if (actual != expected) {
+    ::unlink(u.file.c_str());
+    return fail(digest_mismatch(expected, actual));
+  }
+  {
+    Fd fd(::open(u.file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.ok()) ::fsync(fd.get());
+  }
+  auto stored = impl_->store_verified_file(u.file, actual, expected);
+  if (!stored) ::unlink(u.file.c_str());
+  return stored;
+}
+
+Result<void> BlobStore::cancel_upload(std::string_view id) {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  std::lock_guard lock((*upload)->mu);
+  if ((*upload)->ended) return fail(upload_unknown());
+  (*upload)->ended = true;
+  impl_->forget_upload(id);
+  ::unlink((*upload)->file.c_str());
+  return {};
+}
+
+Result<void> BlobStore::link_blob(RepoName repo, const Digest& digest) {
+  if (auto ok = validate_repo_name(repo); !ok) return ok;
+  if (!has_blob(digest)) return fail(blob_unknown());
+  std::error_code ec;
+  fs::create_directories(impl_->repo_dir(repo) / "blobs", ec);
+  if (ec) return fail(Error::internal("cannot create the repository: " + ec.message()));
+  return write_atomic(impl_->tmp(), impl_->blob_link(repo, digest), {});
+}
+
+bool BlobStore::has_blob_link(RepoName repo, const Digest& digest) const {
+  if (!validate_repo_name(repo)) return false;
+  std::error_code ec;
+  return fs::is_regular_file(impl_->blob_link(repo, digest), ec) && has_blob(digest);
+}
+
+Result<void> BlobStore::link_manifest(RepoName repo, const Digest& digest,
+                                      std::string_view media_type) {
+  if (auto ok = validate_repo_name(repo); !ok) return ok;
+  std::lock_guard lock(impl_->meta_mu);
+  std::error_code ec;
+  fs::create_directories(impl_->repo_dir(repo) / "manifests", ec);
+  if (ec) return fail(Error::internal("cannot create the repository: " + ec.message()));
+  return write_atomic(impl_->tmp(), impl_->link(repo, digest), media_type);
+}
+
+bool BlobStore::has_manifest(RepoName repo, const Digest& digest) const {
+  if (!validate_repo_name(repo)) return false;
+  std::error_code ec;
+  return fs::is_regular_file(impl_->link(repo, digest), ec);
+}
+
+Result<std::string> BlobStore::manifest_media_type(RepoName repo, const Digest& digest) const {
+  if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  Fd fd(::open(impl_->link(repo, digest).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return fail(manifest_unknown());
+  std::string text(256, '\0');
+  const ssize_t n = ::read(fd.get(), text.data(), text.size());
+  if (n < 0) return fail(io_error("cannot read a manifest link"));
+  text.resize(static_cast<std::size_t>(n));
+  return text;
+}
+
+Result<void> BlobStore::unlink_manifest(RepoName repo, const Digest& digest) {
+  if (auto ok = validate_repo_name(repo); !ok) return ok;
+  std::lock_guard lock(impl_->meta_mu);
+  if (::unlink(impl_->link(repo, digest).c_str()) != 0) {
+    if (errno == ENOENT) return fail(manifest_unknown());
+    return fail(io_error("cannot delete a manifest"));
+  }
+  const fs::path tags = impl_->repo_dir(repo) / "tags";
+  for (const auto& name : sorted_entries(tags)) {
+    // Tag files are tiny; a read error just leaves that tag in place.
+    Fd fd(::open((tags / name).c_str(), O_RDONLY | O_CLOEXEC));
+    std::string text(80, '\0');
+    const ssize_t n = fd.ok() ? ::read(fd.get(), text.data(), text.size()) : -1;
+    if (n > 0 && std::string_view(text.data(), static_cast<std::size_t>(n)) == digest.str()) {
+      ::unlink((tags / name).c_str());
+    }
+  }
+  return {};
+}
+
+Result<void> BlobStore::set_tag(RepoName repo, std::string_view tag, const Digest& digest) {
+  if (auto ok = validate_repo_name(repo); !ok) return ok;
+  if (auto ok = validate_tag(tag); !ok) return ok;
+  std::lock_guard lock(impl_->meta_mu);
+  std::error_code ec;
+  fs::create_directories(impl_->repo_dir(repo) / "tags", ec);
+  if (ec) return fail(Error::internal("cannot create the repository: " + ec.message()));
+  return write_atomic(impl_->tmp(), impl_->tag(repo, tag), digest.str());
+}
+
+Result<Digest> BlobStore::resolve_tag(RepoName repo, std::string_view tag) const {
+  if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  if (auto ok = validate_tag(tag); !ok) return fail(ok.error());
+  Fd fd(::open(impl_->tag(repo, tag).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return fail(manifest_unknown());
+  std::string text(80, '\0');
+  const ssize_t n = ::read(fd.get(), text.data(), text.size());
+  if (n <= 0) return fail(manifest_unknown());
+  text.resize(static_cast<std::size_t>(n));
+  auto digest = Digest::parse(text);
+  if (!digest) return fail(Error::internal("a tag of the repository is corrupt"));
+  return digest;
+}
+
+Result<void> BlobStore::delete_tag(RepoName repo, std::string_view tag) {
+  if (auto ok = validate_repo_name(repo); !ok) return ok;
+  if (auto ok = validate_tag(tag); !ok) return ok;
+  std::lock_guard lock(impl_->meta_mu);
+  if (::unlink(impl_->tag(repo, tag).c_str()) == 0) return {};
+  if (errno == ENOENT) return fail(manifest_unknown());
+  return fail(io_error("cannot delete a tag"));
+}
+
+Result<std::vector<std::string>> BlobStore::list_tags(RepoName repo) const {
+  if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  std::vector<std::string> tags = sorted_entries(impl_->repo_dir(repo) / "tags");
+  std::erase_if(tags, [](const std::string& t) { return !validate_tag(t); });
+  return tags;
+}
+
+Result<std::vector<Digest>> BlobStore::list_manifests(RepoName repo) const {
+  if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  std::vector<Digest> out;
+  for (const auto& name : sorted_entries(impl_->repo_dir(repo) / "manifests")) {
+    if (auto digest = Digest::parse("sha256:" + name)) out.push_back(*digest);
+  }
+  return out;
+}
+
+std::vector<std::string> BlobStore::list_repositories() const {
+  std::vector<std::string> out;
+  const fs::path root = impl_->root / "repositories";
+  for (const auto& owner : sorted_entries(root)) {
+    for (const auto& project : sorted_entries(root / owner)) {
+      const std::string name = owner + "/" + project;
+      if (!validate_repo_name(name)) continue;
+      if (!sorted_entries(root / owner / project / "manifests").empty()) out.push_back(name);
+    }
+  }
+  return out;
+}
+
+}  // namespace orsa::oci

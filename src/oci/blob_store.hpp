@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "oci/digest.hpp"
+
+namespace orsa::oci {
+
+struct BlobStoreLimits {
+  std::int64_t max_blob_bytes = 2LL * 1024 * 1024 * 1024;  // 2 GiB (base image layers)
+  std::int64_t max_manifest_bytes = 4 * 1024 * 1024;
+  std::size_t max_open_uploads = 64;
+};
+
+/// A repository name in the store: "<owner>/<project>" (two slugs).
+/// Validated by every method; anything else is kInvalidArgument.
+using RepoName = std::string_view;
+
+/// Content-addressed storage on disk for the embedded registry, laid out as
+/// an OCI image layout whose blobs all repositories share:
+///   oci-layout, blobs/sha256/<hex>            content, written via temp + rename
+///   repositories/<owner>/<project>/manifests/<hex>   the repo holds this manifest
+///   repositories/<owner>/<project>/tags/<tag>        a tag (file holds the digest)
+///   repositories/<owner>/<project>/blobs/<hex>       the repo may serve this blob
+///   uploads/<id>                                     upload sessions in progress
+/// Every write verifies the digest before the content becomes visible, so a
+/// reader never sees a partial or wrong blob. Thread-safe.
+class BlobStore {
+ public:
+  static Result<std::unique_ptr<BlobStore>> open(std::filesystem::path root,
+                                                 BlobStoreLimits limits = {});
+  ~BlobStore();
+
+  // Blobs (shared by all repositories).
+  bool has_blob(const Digest& digest) const;
+  Result<std::int64_t> blob_size(const Digest& digest) const;
+  /// The whole blob; for manifests and configs (small).
+  Result<std::string> read_blob(const Digest& digest) const;
+  /// A byte range [offset, offset+length) of a blob.
+  Result<std::string> read_blob_range(const Digest& digest, std::int64_t offset,
+                                      std::int64_t length) const;
+  /// Where a blob lives, for streaming it out.
+  std::filesystem::path blob_path(const Digest& digest) const;
+  /// Stores `bytes`; fails with kInvalidArgument (detail "DIGEST_INVALID") if
+  /// they do not hash to `expected`.
+  Result<Digest> put_blob(std::string_view bytes, std::optional<Digest> expected = std::nullopt);
+  /// Moves a finished file into the store after verifying its digest.
+  Result<Digest> adopt_file(const std::filesystem::path& file,
+                            std::optional<Digest> expected = std::nullopt);
+  Result<void> delete_blob(const Digest& digest);
+  /// Every stored blob with its modification time (unix seconds), for GC.
+  std::vector<std::pair<Digest, std::int64_t>> list_blobs() const;
+
+  // Upload sessions (the distribution spec's POST/PATCH/PUT flow).
+  Result<std::string> start_upload();
+  /// Appends a chunk; `expected_offset` (from Content-Range) must equal the
+  /// current size (else kInvalidArgument, detail "BLOB_UPLOAD_INVALID").
+  /// Returns the new size.
+  Result<std::int64_t> append_upload(std::string_view id, std::string_view chunk,
+                                     std::optional<std::int64_t> expected_offset = std::nullopt);
+  Result<std::int64_t> upload_size(std::string_view id) const;
+  /// Appends `final_chunk`, verifies the whole upload hashes to `expected`
+  /// and moves it into the blobs. The session ends either way on mismatch.
+  Result<Digest> finish_upload(std::string_view id, const Digest& expected,
+                               std::string_view final_chunk = {});
+  Result<void> cancel_upload(std::string_view id);
+
+  // Blob links: which shared blobs a repository serves (uploaded, mounted or
+  // pushed there), so knowing a digest never opens another tenant's content.
+  Result<void> link_blob(RepoName repo, const Digest& digest);
+  bool has_blob_link(RepoName repo, const Digest& digest) const;
+
+  // Manifests and tags, per repository.
+  /// Records that `repo` holds the manifest blob `digest`, with the media
+  /// type it was pushed with (returned to pullers when the document has none).
+  Result<void> link_manifest(RepoName repo, const Digest& digest, std::string_view media_type = {});
+  bool has_manifest(RepoName repo, const Digest& digest) const;
+  /// The media type recorded by link_manifest ("" if none was given).
+  Result<std::string> manifest_media_type(RepoName repo, const Digest& digest) const;
+  /// Removes the link and every tag of `repo` pointing at it.
+  Result<void> unlink_manifest(RepoName repo, const Digest& digest);
+  Result<void> set_tag(RepoName repo, std::string_view tag, const Digest& digest);
+  Result<Digest> resolve_tag(RepoName repo, std::string_view tag) const;
+  Result<void> delete_tag(RepoName repo, std::string_view tag);
+  /// Sorted tag names (empty list for an unknown repository).
+  Result<std::vector<std::string>> list_tags(RepoName repo) const;
+  /// Digests of the manifests `repo` holds.
+  Result<std::vector<Digest>> list_manifests(RepoName repo) const;
+  /// Sorted "<owner>/<project>" names that hold at least one manifest.
+  std::vector<std::string> list_repositories() const;
+
+  const BlobStoreLimits& limits() const;
+
+ private:
+  struct Impl;
+  explicit BlobStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Tag syntax of the distribution spec: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+Result<void> validate_tag(std::string_view tag);
+
+/// A repository name "<owner>/<project>": two slugs (detail "NAME_INVALID").
+Result<void> validate_repo_name(std::string_view repo);
+
+}  // namespace orsa::oci

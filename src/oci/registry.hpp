@@ -1,0 +1,123 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "oci/blob_store.hpp"
+#include "oci/digest.hpp"
+
+namespace orsa::oci {
+
+// The OCI distribution spec (v1.1) semantics over a BlobStore, with no HTTP
+// and no notion of users: callers decide access first and pass the verdicts
+// in (e.g. whether the source of a mount is readable). Every error carries
+// the spec's error code in Error::detail ("MANIFEST_BLOB_UNKNOWN", …); the
+// Error::code gives the HTTP status class.
+
+/// A manifest as pushed: its exact bytes, digest and media type.
+struct StoredManifest {
+  std::string bytes;
+  Digest digest;
+  std::string media_type;
+};
+
+/// One page of a sorted listing; `next_last` is set when more entries follow
+/// (the `last` value of the next page's request, for the Link header).
+struct Page {
+  std::vector<std::string> entries;
+  std::optional<std::string> next_last;
+};
+
+/// An inclusive byte range of a blob.
+struct ByteRange {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  std::int64_t length() const { return last - first + 1; }
+};
+
+/// The outcome of a cross-repository mount: mounted, or an upload to use instead.
+struct MountOutcome {
+  bool mounted = false;
+  std::string upload_id;  // when not mounted
+};
+
+/// Largest page a client may ask for; larger `n` is clamped.
+inline constexpr std::size_t kMaxPageSize = 1000;
+
+/// Parses a `Range: bytes=a-b` (or `bytes=a-`, `bytes=-n`) header against a
+/// blob of `size` bytes; detail "RANGE_INVALID" when unsatisfiable or malformed.
+Result<ByteRange> parse_range_header(std::string_view header, std::int64_t size);
+
+/// Parses a PATCH `Content-Range: a-b` (optionally "bytes a-b") and returns
+/// its start offset; detail "BLOB_UPLOAD_INVALID" when malformed.
+Result<std::int64_t> parse_content_range_start(std::string_view header);
+
+/// True when `reference` names a digest (contains ':') rather than a tag.
+bool is_digest_reference(std::string_view reference);
+
+class Registry {
+ public:
+  explicit Registry(BlobStore& store);
+
+  // Blobs, as seen through one repository.
+  /// Size of a blob the repository serves; BLOB_UNKNOWN otherwise.
+  Result<std::int64_t> blob_size(RepoName repo, std::string_view digest) const;
+  /// The bytes of `range` of a blob the repository serves.
+  Result<std::string> read_blob(RepoName repo, std::string_view digest, ByteRange range) const;
+
+  // Uploads, bound to the repository that started them.
+  Result<std::string> start_upload(RepoName repo);
+  /// POST with ?digest=: the whole blob in one request.
+  Result<Digest> put_blob(RepoName repo, std::string_view digest, std::string_view bytes);
+  /// PATCH: appends a chunk at `offset` (when the client gave one); new size.
+  Result<std::int64_t> append_upload(RepoName repo, std::string_view id, std::string_view chunk,
+                                     std::optional<std::int64_t> offset);
+  Result<std::int64_t> upload_size(RepoName repo, std::string_view id) const;
+  /// PUT ?digest=: appends the final chunk, verifies and links the blob.
+  Result<Digest> finish_upload(RepoName repo, std::string_view id, std::string_view digest,
+                               std::string_view final_chunk);
+  Result<void> cancel_upload(RepoName repo, std::string_view id);
+  /// Links `digest` from `from` when the caller may read `from` and it holds
+  /// the blob; otherwise starts an ordinary upload in `repo`.
+  Result<MountOutcome> mount_blob(RepoName repo, std::string_view digest, RepoName from,
+                                  bool may_read_from);
+
+  // Manifests.
+  /// By tag or digest: the bytes exactly as pushed, with their media type.
+  Result<StoredManifest> get_manifest(RepoName repo, std::string_view reference) const;
+  /// Validates (JSON shape, every referenced blob or manifest present in the
+  /// repository, size), stores the bytes as sent, links and tags them.
+  Result<Digest> put_manifest(RepoName repo, std::string_view reference, std::string_view bytes,
+                              std::string_view content_type);
+  /// By digest: unlinks the manifest and its tags. By tag: removes only the
+  /// tag (distribution spec v1.1), the manifest stays reachable by digest.
+  Result<void> delete_manifest(RepoName repo, std::string_view reference);
+
+  // Listings.
+  /// Tags after `last`, at most `n` (all when nullopt), sorted.
+  Result<Page> list_tags(RepoName repo, std::optional<std::size_t> n, std::string_view last) const;
+  /// Repositories holding a manifest that `visible` accepts, paged likewise.
+  Page catalog(const std::function<bool(std::string_view)>& visible, std::optional<std::size_t> n,
+               std::string_view last) const;
+
+  BlobStore& store() const { return store_; }
+
+ private:
+  Result<void> check_upload_owner(RepoName repo, std::string_view id) const;
+  void forget_upload(std::string_view id);
+  Result<void> check_references(RepoName repo, std::string_view bytes,
+                                std::string_view content_type, std::string& media_type) const;
+
+  BlobStore& store_;
+  mutable std::mutex uploads_mu_;
+  std::map<std::string, std::string, std::less<>> upload_repos_;  // upload id → repository
+};
+
+}  // namespace orsa::oci

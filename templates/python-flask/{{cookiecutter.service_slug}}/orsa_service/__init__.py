@@ -1,0 +1,1 @@
+"""ORSA's service wrapper around {{ cookiecutter.owner }}/{{ cookiecutter.project_name }}."""

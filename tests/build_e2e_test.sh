@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# End to end through real parts: orsa-deployer (embedded registry), the
+# orsa-builder process, podman. Usage:
+#   build_e2e_test.sh DEPLOYER BUILDER SOURCE_DIR BASE
+# BASE=busybox: base build, project build, reproducibility (same commit →
+#   same digest), a one-line change rebuilt, podman pulls the image and runs
+#   a command in it.
+# BASE=python-or: the real Debian base (mmdebstrap); the image is pulled and
+#   run by podman, and POST /solve with the starter's input.json answers the
+#   knapsack optimum.
+set -euo pipefail
+DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE=$4
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/deployer.sh"
+. "$here/lib/podman.sh"
+
+work=$(mktemp -d /tmp/orsa-e2e-XXXXXX)
+cleanup() {
+  pod rm -f -a >/dev/null 2>&1 || true
+  stop_deployer
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+export ORSA_ADMIN_PASSWORD=admin-password-for-e2e
+start_deployer "$DEPLOYER" "$work"
+podman_setup "$work/podman" "$HOSTPORT"
+
+# 1. The admin builds and pushes the base image.
+ORSA_REGISTRY_USERNAME=admin ORSA_REGISTRY_PASSWORD=$ORSA_ADMIN_PASSWORD \
+  "$BUILDER" base build "$BASE" --bases-dir "$SRC/templates/bases" --registry "$URL" \
+  --work-dir "$work" >"$work/base.out" || { cat "$work/base.out"; fail "base build"; }
+base_tag=$(tail -n 1 "$work/base.out" | json_get 'd["tag"]')
+echo "base orsa/base-$BASE:$base_tag $(tail -n 1 "$work/base.out" | json_get 'd["digest"]')"
+
+# 2. Alice's project from the python-flask template; her API token pushes.
+session=$(register alice)
+api POST /api/v1/projects "$session" '{"name":"knapsack"}' >"$work/project.json"
+commit=$(json_get 'd["head"]["sha"]' <"$work/project.json")
+token=$(api POST /api/v1/tokens "$session" '{"name":"builder"}' | json_get 'd["secret"]')
+
+make_job() {  # tag archive
+  cat >"$work/job-$1.json" <<JOB
+{"build_id": "bld_e2e$1", "owner": "alice", "project": "knapsack", "commit": "$commit",
+ "commit_time": 1700000000, "source_archive": "$2",
+ "template_dir": "$SRC/templates/python-flask", "registry": "$URL",
+ "base_repository": "orsa/base-$BASE", "base_reference": "$base_tag",
+ "target_repository": "alice/knapsack", "target_tag": "$1", "timeout_s": 300}
+JOB
+}
+
+build() {  # tag archive → prints the result line
+  make_job "$1" "$2"
+  ORSA_PUSH_TOKEN=$token "$BUILDER" build --job "$work/job-$1.json" >"$work/build-$1.out" ||
+    { cat "$work/build-$1.out"; fail "build $1"; }
+  tail -n 1 "$work/build-$1.out"
+}
+
+mkdir -p "$work/src"
+cp "$SRC"/templates/python-flask/starter/* "$work/src/"
+tar -czf "$work/src1.tar.gz" -C "$work/src" model.py input.json orsa.toml README.md
+first=$(build 1 "$work/src1.tar.gz")
+again=$(build 2 "$work/src1.tar.gz")
+d1=$(echo "$first" | json_get 'd["digest"]')
+d2=$(echo "$again" | json_get 'd["digest"]')
+echo "build 1: $first"
+[ "$d1" = "$d2" ] || fail "same commit gave $d1 and $d2"
+[ "$(echo "$first" | json_get 'd["base_layers_reused"]')" -ge 1 ] || fail "base layers not reused"
+
+echo "# tuned" >>"$work/src/model.py"
+tar -czf "$work/src2.tar.gz" -C "$work/src" model.py input.json orsa.toml README.md
+changed=$(build 3 "$work/src2.tar.gz")
+echo "build 3 (one-line change): $changed"
+[ "$(echo "$changed" | json_get 'd["digest"]')" != "$d1" ] || fail "a changed model kept its digest"
+
+# A broken orsa.toml fails the build with the key named, and pushes nothing.
+printf '[service]\ntimout = 5\n' >"$work/src/orsa.toml"
+tar -czf "$work/src3.tar.gz" -C "$work/src" model.py input.json orsa.toml README.md
+make_job 4 "$work/src3.tar.gz"
+if ORSA_PUSH_TOKEN=$token "$BUILDER" build --job "$work/job-4.json" >"$work/build-4.out" 2>&1; then
+  fail "a build with an unknown orsa.toml key succeeded"
+fi
+grep -q "unknown key 'service.timout'" "$work/build-4.out" || fail "no key named in: $(cat "$work/build-4.out")"
+tags=$(curl -sS -u "alice:$token" "$URL/v2/alice/knapsack/tags/list" | json_get '",".join(sorted(d["tags"]))')
+[ "$tags" = "1,2,3" ] || fail "registry tags are $tags"
+
+# 3. podman pulls from the embedded registry and runs the image.
+image="$HOSTPORT/alice/knapsack:1"
+pod pull -q --creds "alice:$token" "$image" >/dev/null || fail "podman pull"
+[ "$(pod image inspect --format '{{.Digest}}' "$image")" = "$d1" ] || fail "pulled digest differs"
+
+if [ "$BASE" = busybox ]; then
+  out=$(pod run --rm --entrypoint /bin/busybox "$image" ls /app/orsa_service)
+  echo "$out" | grep -q gunicorn.conf.py || fail "service files missing in the image: $out"
+  user=$(pod run --rm --entrypoint /bin/busybox "$image" id -u)
+  [ "$user" = 65532 ] || fail "runs as uid $user"
+else
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  pod run -d --name knapsack -p "127.0.0.1:$port:8000" "$image" >/dev/null || fail "podman run"
+  for _ in $(seq 1 200); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+    sleep 0.1
+  done
+  answer=$(curl -sSf -X POST "http://127.0.0.1:$port/solve" -H 'Content-Type: application/json' \
+    --data-binary @"$SRC/templates/python-flask/starter/input.json") ||
+    { pod logs knapsack; fail "POST /solve"; }
+  echo "solve: $answer"
+  [ "$(echo "$answer" | json_get 'd["objective"]')" = "15.0" ] || fail "wrong optimum"
+fi
+echo "build e2e ($BASE) ok"
