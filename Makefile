@@ -17,10 +17,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Embedded mode: SQLite, local git repos, data under ./orsa-data.
+# Embedded mode: SQLite, local git repos, data under ./orsa-data. On the first
+# start the python-or base image is built in the background (mmdebstrap).
+RUN_ARGS ?= --ensure-base python-or
 run:
 	@$(MAKE) --no-print-directory build PRESET=release
-	@build/release/apps/orsa-deployer/orsa-deployer $(ARGS)
+	@build/release/apps/orsa-deployer/orsa-deployer $(RUN_ARGS) $(ARGS)
 
 test: deps
 	@scripts/check-format.sh

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
@@ -330,6 +331,37 @@ TEST(Registration, ClosedRegistrationLeavesUserCreationToAdmins) {
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.json["role"], "viewer");
   EXPECT_NO_THROW(api.login("ivan", "password-1234"));
+}
+
+}  // namespace
+}  // namespace orsa::testing
+
+namespace orsa::testing {
+namespace {
+
+TEST(EnsureBase, BuildsAMissingBaseImageOnceAtStart) {
+  auto deployer = DeployerProcess::start({.args = {"--ensure-base", "busybox"}});
+  ApiClient api(deployer->url());
+  const std::string admin = api.login("admin", DeployerProcess::kAdminPassword);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  Json tags;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto res = api.call("GET", "/v2/orsa/base-busybox/tags/list", std::nullopt, admin);
+    if (res.status == 200 && res.json["tags"].size() == 2) {
+      tags = res.json["tags"];
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(tags.size(), 2u) << deployer->output();
+  EXPECT_EQ(tags[1], "latest");
+  EXPECT_TRUE(tags[0].get<std::string>().starts_with("busybox-"));
+  // Every signed-in user may pull bases; the namespace is the admins' to push.
+  const std::string dev = api.register_user("pat");
+  EXPECT_EQ(api.call("GET", "/v2/orsa/base-busybox/manifests/latest", std::nullopt, dev,
+                     {{"Accept", "application/vnd.oci.image.manifest.v1+json"}})
+                .status,
+            200);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 export ORSA_ADMIN_PASSWORD=admin-password-for-e2e
-start_deployer "$DEPLOYER" "$work"
+start_deployer "$DEPLOYER" "$work" --base-image "orsa/base-$BASE:latest"
 podman_setup "$work/podman" "$HOSTPORT"
 
 # 1. The admin builds and pushes the base image.
@@ -60,35 +60,83 @@ build() {  # tag archive → prints the result line
 mkdir -p "$work/src"
 cp "$SRC"/templates/python-flask/starter/* "$work/src/"
 tar -czf "$work/src1.tar.gz" -C "$work/src" model.py input.json orsa.toml README.md
-first=$(build 1 "$work/src1.tar.gz")
-again=$(build 2 "$work/src1.tar.gz")
+first=$(build d1 "$work/src1.tar.gz")
+again=$(build d2 "$work/src1.tar.gz")
 d1=$(echo "$first" | json_get 'd["digest"]')
 d2=$(echo "$again" | json_get 'd["digest"]')
-echo "build 1: $first"
+echo "build d1: $first"
 [ "$d1" = "$d2" ] || fail "same commit gave $d1 and $d2"
 [ "$(echo "$first" | json_get 'd["base_layers_reused"]')" -ge 1 ] || fail "base layers not reused"
 
 echo "# tuned" >>"$work/src/model.py"
 tar -czf "$work/src2.tar.gz" -C "$work/src" model.py input.json orsa.toml README.md
-changed=$(build 3 "$work/src2.tar.gz")
-echo "build 3 (one-line change): $changed"
+changed=$(build d3 "$work/src2.tar.gz")
+echo "build d3 (one-line change): $changed"
 [ "$(echo "$changed" | json_get 'd["digest"]')" != "$d1" ] || fail "a changed model kept its digest"
 
 # A broken orsa.toml fails the build with the key named, and pushes nothing.
 printf '[service]\ntimout = 5\n' >"$work/src/orsa.toml"
 tar -czf "$work/src3.tar.gz" -C "$work/src" model.py input.json orsa.toml README.md
-make_job 4 "$work/src3.tar.gz"
-if ORSA_PUSH_TOKEN=$token "$BUILDER" build --job "$work/job-4.json" >"$work/build-4.out" 2>&1; then
+make_job d4 "$work/src3.tar.gz"
+if ORSA_PUSH_TOKEN=$token "$BUILDER" build --job "$work/job-d4.json" >"$work/build-d4.out" 2>&1; then
   fail "a build with an unknown orsa.toml key succeeded"
 fi
-grep -q "unknown key 'service.timout'" "$work/build-4.out" || fail "no key named in: $(cat "$work/build-4.out")"
+grep -q "unknown key 'service.timout'" "$work/build-d4.out" || fail "no key named in: $(cat "$work/build-d4.out")"
 tags=$(curl -sS -u "alice:$token" "$URL/v2/alice/knapsack/tags/list" | json_get '",".join(sorted(d["tags"]))')
-[ "$tags" = "1,2,3" ] || fail "registry tags are $tags"
+[ "$tags" = "d1,d2,d3" ] || fail "registry tags are $tags"
 
-# 3. podman pulls from the embedded registry and runs the image.
-image="$HOSTPORT/alice/knapsack:1"
+# A builder killed at any moment leaves the registry consistent: every tag's
+# manifest references only blobs the repository holds.
+for delay in 0.005 0.02 0.05; do
+  make_job "k$delay" "$work/src2.tar.gz"
+  ORSA_PUSH_TOKEN=$token "$BUILDER" build --job "$work/job-k$delay.json" >/dev/null 2>&1 &
+  victim=$!
+  sleep "$delay"
+  kill -9 "$victim" 2>/dev/null || true
+  wait "$victim" 2>/dev/null || true
+done
+python3 - "$URL" "alice:$token" <<'PY' || fail "registry inconsistent after killed builds"
+import base64, json, sys, urllib.request
+url, creds = sys.argv[1], base64.b64encode(sys.argv[2].encode()).decode()
+def get(path, method="GET", accept="application/vnd.oci.image.manifest.v1+json"):
+    req = urllib.request.Request(url + path, method=method,
+                                 headers={"Authorization": "Basic " + creds, "Accept": accept})
+    with urllib.request.urlopen(req) as r:
+        return r.read()
+tags = json.loads(get("/v2/alice/knapsack/tags/list"))["tags"]
+for tag in tags:
+    m = json.loads(get(f"/v2/alice/knapsack/manifests/{tag}"))
+    for d in [m["config"]] + m["layers"]:
+        get(f"/v2/alice/knapsack/blobs/{d['digest']}", method="HEAD")
+print(f"{len(tags)} tags, every referenced blob present")
+PY
+
+# 3. "Build" through the API: the deployer's queue runs orsa-builder with a
+# push token; the build's image row names what landed in the registry.
+build_json=$(api POST /api/v1/projects/alice/knapsack/builds "$session" '{}')
+build_id=$(echo "$build_json" | json_get 'd["id"]')
+status=queued
+for _ in $(seq 1 600); do
+  status=$(api GET "/api/v1/builds/$build_id" "$session" | json_get 'd["status"]')
+  case $status in succeeded | failed | canceled) break ;; esac
+  sleep 0.1
+done
+logs=$(api GET "/api/v1/builds/$build_id/logs" "$session")
+[ "$status" = succeeded ] || { echo "$logs"; fail "API build $status"; }
+echo "$logs" | grep -q 'step push done' || fail "no step timings in the build log: $logs"
+image_json=$(api GET /api/v1/projects/alice/knapsack/images "$session")
+image_tag=$(echo "$image_json" | json_get '[i for i in d["images"] if i["build_id"] == "'"$build_id"'"][0]["tag"]')
+image_digest=$(echo "$image_json" | json_get '[i for i in d["images"] if i["build_id"] == "'"$build_id"'"][0]["digest"]')
+echo "API build $build_id → alice/knapsack:$image_tag $image_digest"
+# Another user sees neither the build nor the image.
+other=$(register bob)
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/builds/$build_id" -H "Authorization: Bearer $other")" = 404 ] ||
+  fail "bob can see alice's build"
+
+# 4. podman pulls from the embedded registry and runs the image.
+image="$HOSTPORT/alice/knapsack:$image_tag"
 pod pull -q --creds "alice:$token" "$image" >/dev/null || fail "podman pull"
-[ "$(pod image inspect --format '{{.Digest}}' "$image")" = "$d1" ] || fail "pulled digest differs"
+[ "$(pod image inspect --format '{{.Digest}}' "$image")" = "$image_digest" ] || fail "pulled digest differs"
 
 if [ "$BASE" = busybox ]; then
   out=$(pod run --rm --entrypoint /bin/busybox "$image" ls /app/orsa_service)

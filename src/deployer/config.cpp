@@ -103,6 +103,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--build-timeout", build_timeout, "Wall-clock limit of one build (e.g. 10m)")
       ->envname("ORSA_BUILD_TIMEOUT");
+  app.add_option("--ensure-base", config.ensure_base,
+                 "Build this base recipe (e.g. python-or) at start when it is missing")
+      ->envname("ORSA_ENSURE_BASE");
   app.add_option("--templates-dir", templates_dir,
                  "Service templates (python-flask/…) instead of the embedded ones")
       ->envname("ORSA_TEMPLATES_DIR");

@@ -34,6 +34,7 @@ struct Config {
   std::size_t max_builds = 2;  // builders running at once
   std::chrono::seconds build_timeout = std::chrono::minutes(10);
   std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
+  std::string ensure_base;  // build orsa/base-<name> at start when missing (empty: never)
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;

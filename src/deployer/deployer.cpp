@@ -1,5 +1,6 @@
 #include "deployer/deployer.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "deployer/accounts.hpp"
 #include "deployer/api.hpp"
 #include "deployer/audit.hpp"
+#include "deployer/base_bootstrap.hpp"
 #include "deployer/builds.hpp"
 #include "deployer/projects.hpp"
 #include "deployer/service_templates.hpp"
@@ -36,6 +38,7 @@ struct Deployer::Parts {
   std::unique_ptr<oci::Registry> registry;
   std::unique_ptr<Builds> builds;
   std::unique_ptr<Images> images;
+  std::unique_ptr<BaseBootstrap> base_bootstrap;  // only with --ensure-base
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<ApiContext> api;
@@ -90,6 +93,15 @@ Result<void> build_queue(Deployer::Parts& p) {
   p.images = std::make_unique<Images>(*p.store, [&blobs = *p.blobs](const store::Image& image) {
     return remove_image_tag(blobs, image);
   });
+  if (!p.config.ensure_base.empty()) {
+    p.base_bootstrap = std::make_unique<BaseBootstrap>(
+        *p.blobs, *p.store, *p.accounts,
+        BaseBootstrapOptions{.name = p.config.ensure_base,
+                             .builder_bin = p.config.builder_bin,
+                             .bases_dir = *templates / "bases",
+                             .work_dir = p.config.data_dir / "builds" / "base-work",
+                             .admin_username = p.config.admin_username});
+  }
   return {};
 }
 
@@ -154,10 +166,17 @@ Result<std::uint16_t> Deployer::start() {
   const std::string reachable = host == "0.0.0.0" || host.empty() ? "127.0.0.1"
                                 : host == "::"                    ? "[::1]"
                                                                   : host;
-  auto started = parts_->builds->start("http://" + reachable + ":" + std::to_string(*port));
+  const std::string self = "http://" + reachable + ":" + std::to_string(*port);
+  auto started = parts_->builds->start(self);
   if (!started) {
     parts_->server->stop();
     return fail(started.error());
+  }
+  if (parts_->base_bootstrap) {
+    // Serving goes on without the base; builds fail clearly until it exists.
+    if (auto ok = parts_->base_bootstrap->start(self); !ok) {
+      spdlog::error("cannot build the base image: {}", ok.error().message);
+    }
   }
   return port;
 }

@@ -104,8 +104,12 @@ class StreamState final : public BodyWriter, public std::enable_shared_from_this
 
   /// The producer returned.
   void finish() {
+    std::function<void()> stale;
     std::unique_lock lock(mu_);
     done_ = true;
+    // Nobody is left to wake, and what the callback refers to may be gone.
+    stale = std::move(wake_);
+    wake_ = nullptr;
     kick(lock);
   }
 

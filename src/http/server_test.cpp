@@ -518,35 +518,40 @@ TEST_F(ServerTest, StopWithoutTrafficReturnsPromptly) {
 }
 
 /// A producer the test drives: it writes "first", then waits for `release`
-/// (or the stream closing) and writes "second" when released.
+/// (or the stream closing) and writes "second" when released. The shared
+/// part outlives the test body, since the server may close the stream later.
 struct DrivenStream {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  bool woken = false;
-  std::promise<void> started;
-  std::promise<bool> ended;  // the result of the last write
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    bool woken = false;
+    std::promise<void> started;
+    std::promise<bool> ended;  // the result of the last write
+  };
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  std::future<bool> ended = shared->ended.get_future();
 
   StreamProducer producer() {
-    return [this](BodyWriter& out) {
-      out.on_close([this] {
-        std::lock_guard lock(mu);
-        woken = true;
-        cv.notify_all();
+    return [s = shared](BodyWriter& out) {
+      out.on_close([s] {
+        std::lock_guard lock(s->mu);
+        s->woken = true;
+        s->cv.notify_all();
       });
       out.write("first\n");
-      started.set_value();
+      s->started.set_value();
       {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [this] { return released || woken; });
+        std::unique_lock lock(s->mu);
+        s->cv.wait(lock, [&] { return s->released || s->woken; });
       }
-      ended.set_value(out.write("second\n"));
+      s->ended.set_value(out.write("second\n"));
     };
   }
   void release() {
-    std::lock_guard lock(mu);
-    released = true;
-    cv.notify_all();
+    std::lock_guard lock(shared->mu);
+    shared->released = true;
+    shared->cv.notify_all();
   }
 };
 
@@ -569,7 +574,7 @@ TEST_F(ServerTest, StreamedChunksArriveIncrementally) {
   driven.release();
   ASSERT_TRUE(conn.read_until("7\r\nsecond\n\r\n0\r\n\r\n")) << conn.received();
   EXPECT_TRUE(conn.closed_within(5s));
-  auto ended = driven.ended.get_future();
+  auto& ended = driven.ended;
   ASSERT_EQ(ended.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(ended.get());
   // Recorded once the stream ended.
@@ -593,7 +598,7 @@ TEST_F(ServerTest, ClientDisconnectEndsTheProducer) {
   RawConn conn(port_);
   ASSERT_TRUE(conn.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(conn.read_until("first\n"));
-  auto ended = driven.ended.get_future();
+  auto& ended = driven.ended;
   conn.close();
   // Never released: only the disconnect can wake the producer.
   ASSERT_EQ(ended.wait_for(5s), std::future_status::ready);
@@ -615,7 +620,7 @@ TEST_F(ServerTest, StopEndsOpenStreams) {
   server_->stop(30s);
   server_->wait();
   EXPECT_LT(SteadyClock::now() - begin, 5s);
-  auto ended = driven.ended.get_future();
+  auto& ended = driven.ended;
   ASSERT_EQ(ended.wait_for(0s), std::future_status::ready);
   EXPECT_FALSE(ended.get());
   EXPECT_TRUE(conn.closed_within(5s));
@@ -640,7 +645,7 @@ TEST_F(ServerTest, StreamsBeyondTheLimitGet503) {
   EXPECT_EQ(reply->status, 503);
   driven.release();
   // `driven` must outlive its producer thread.
-  EXPECT_EQ(driven.ended.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(driven.ended.wait_for(5s), std::future_status::ready);
 }
 
 TEST_F(ServerTest, HeadIsServedByGetWithoutBody) {
