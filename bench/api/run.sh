@@ -38,7 +38,8 @@ sleep 1  # let allocator caches settle before reading idle RSS
 idle_rss=$(rss_kb)
 
 run_wrk() {  # name path [header]
-  local out="$work/$1.txt"
+  local out
+  out="$work/wrk-$(echo "$1" | tr -c 'a-zA-Z0-9' '_').txt"
   if [ $# -ge 3 ]; then
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$url$2" >"$out"
   else

@@ -291,8 +291,8 @@ Result<BuildResult> run_build(const BuildJob& job, std::string_view push_token,
                                     static_cast<std::int64_t>(config_json.size()),
                                     {},
                                     {}};
-  const std::string manifest_json =
-      oci::serialize(image_manifest(base->manifest, config_desc, layer->info));
+  const oci::ImageManifest manifest = image_manifest(base->manifest, config_desc, layer->info);
+  const std::string manifest_json = oci::serialize(manifest);
   clock.done("config");
 
   auto reused = reuse_base_layers(*client, job, base->manifest);
@@ -314,7 +314,7 @@ Result<BuildResult> run_build(const BuildJob& job, std::string_view push_token,
   result.base_layers_reused = *reused;
   result.bytes_uploaded = client->stats().bytes_uploaded;
   result.size = static_cast<std::int64_t>(manifest_json.size() + config_json.size());
-  for (const auto& l : oci::parse_manifest(manifest_json)->layers) result.size += l.size;
+  for (const auto& l : manifest.layers) result.size += l.size;
   return result;
 }
 

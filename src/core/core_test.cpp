@@ -5,6 +5,7 @@
 
 #include "core/files.hpp"
 #include "core/json.hpp"
+#include "core/json_writer.hpp"
 #include "core/random.hpp"
 #include "core/slug.hpp"
 #include "core/time.hpp"
@@ -76,6 +77,47 @@ TEST(Files, WriteAtomicSetsModeAndContent) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temp left
   EXPECT_EQ(read_file(dir / "absent").error().code, ErrorCode::kNotFound);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace orsa
+
+namespace orsa {
+namespace {
+
+TEST(Time, MatchesTheCivilCalendarAcrossLeapYearsAndCenturies) {
+  EXPECT_EQ(format_rfc3339(951782400), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(4107542399), "2100-02-28T23:59:59Z");
+  EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(format_rfc3339(1700000000), "2023-11-14T22:13:20Z");
+}
+
+TEST(JsonWriter, WritesCompactEscapedJsonThatNlohmannReadsBack) {
+  JsonWriter w;
+  w.begin_object()
+      .key("name")
+      .value("a \"quoted\"\n\\ \x01")
+      .key("n")
+      .value(std::int64_t{-42})
+      .key("ok")
+      .value(true)
+      .key("none")
+      .null()
+      .key("list")
+      .begin_array()
+      .value("x")
+      .begin_object()
+      .end_object()
+      .raw("[1,2]")
+      .end_array()
+      .end_object();
+  const std::string text = w.take();
+  EXPECT_EQ(
+      text,
+      R"({"name":"a \"quoted\"\n\\ \u0001","n":-42,"ok":true,"none":null,"list":["x",{},[1,2]]})");
+  const Json parsed = Json::parse(text);
+  EXPECT_EQ(parsed["name"], "a \"quoted\"\n\\ \x01");
+  EXPECT_EQ(parsed["list"][2][1], 2);
 }
 
 }  // namespace

@@ -36,10 +36,11 @@ http::Response session_response(int status, const LoggedIn& in) {
 Result<NewAccount> parse_account(const http::Request& req, bool allow_role) {
   auto body = JsonObjectReader::parse(req.body);
   if (!body) return fail(body.error());
-  const auto known =
-      allow_role ? std::initializer_list<std::string_view>{"username", "email", "password", "role"}
-                 : std::initializer_list<std::string_view>{"username", "email", "password"};
-  if (auto ok = body->reject_unknown(known); !ok) return fail(ok.error());
+  // Each list lives for the whole call (an initializer_list stored in a
+  // variable from a conditional would dangle).
+  auto known = allow_role ? body->reject_unknown({"username", "email", "password", "role"})
+                          : body->reject_unknown({"username", "email", "password"});
+  if (!known) return fail(known.error());
   NewAccount account;
   auto username = body->required_string("username");
   if (!username) return fail(username.error());

@@ -29,14 +29,29 @@ Json to_json(const store::ApiToken& token) {
           {"last_used_at", optional_time(token.last_used_at)}};
 }
 
+void write_json(JsonWriter& out, const store::Project& project) {
+  out.begin_object()
+      .key("id")
+      .value(project.id)
+      .key("owner")
+      .value(project.owner_username)
+      .key("name")
+      .value(project.name)
+      .key("full_name")
+      .value(project.owner_username + "/" + project.name)
+      .key("template")
+      .value(project.template_name)
+      .key("created_at")
+      .value(format_rfc3339(project.created_at))
+      .key("updated_at")
+      .value(format_rfc3339(project.updated_at))
+      .end_object();
+}
+
 Json to_json(const store::Project& project) {
-  return {{"id", project.id},
-          {"owner", project.owner_username},
-          {"name", project.name},
-          {"full_name", project.owner_username + "/" + project.name},
-          {"template", project.template_name},
-          {"created_at", format_rfc3339(project.created_at)},
-          {"updated_at", format_rfc3339(project.updated_at)}};
+  JsonWriter out;
+  write_json(out, project);
+  return Json::parse(out.take());
 }
 
 Json to_json(const source::CommitInfo& commit) {
