@@ -364,17 +364,11 @@ class GitRepos final : public SourceRepos {
   }
 
   Result<std::vector<FileEntry>> list_files(const RepoId& repo, std::string_view ref) override {
-    auto git_repo = open(repo);
-    if (!git_repo) return fail(git_repo.error());
-    auto commit = resolve_commit(git_repo->get(), ref);
-    if (!commit) return fail(commit.error());
-    auto tree = commit_tree(commit->get());
-    if (!tree) return fail(tree.error());
-    auto files = load_files(git_repo->get(), tree->get());
-    if (!files) return fail(files.error());
+    auto at = files_at(repo, ref);
+    if (!at) return fail(at.error());
     std::vector<FileEntry> out;
-    out.reserve(files->size());
-    for (const auto& [path, file] : *files) {
+    out.reserve(at->files.size());
+    for (const auto& [path, file] : at->files) {
       out.push_back({path, static_cast<std::int64_t>(file.size)});
     }
     return out;
@@ -445,19 +439,13 @@ class GitRepos final : public SourceRepos {
   }
 
   Result<Snapshot> snapshot(const RepoId& repo, std::string_view ref) override {
-    auto git_repo = open(repo);
-    if (!git_repo) return fail(git_repo.error());
-    auto commit = resolve_commit(git_repo->get(), ref);
-    if (!commit) return fail(commit.error());
-    auto tree = commit_tree(commit->get());
-    if (!tree) return fail(tree.error());
-    auto files = load_files(git_repo->get(), tree->get());
-    if (!files) return fail(files.error());
-    Snapshot out{commit_info(commit->get()), {}};
-    out.files.reserve(files->size());
-    for (const auto& [path, file] : *files) {
+    auto at = files_at(repo, ref);
+    if (!at) return fail(at.error());
+    Snapshot out{commit_info(at->commit.get()), {}};
+    out.files.reserve(at->files.size());
+    for (const auto& [path, file] : at->files) {
       git_blob* raw_blob = nullptr;
-      if (git_blob_lookup(&raw_blob, git_repo->get(), &file.id) < 0) {
+      if (git_blob_lookup(&raw_blob, at->repo.get(), &file.id) < 0) {
         return fail(git_failure("blob lookup"));
       }
       BlobPtr blob(raw_blob);
@@ -527,6 +515,24 @@ class GitRepos final : public SourceRepos {
       return fail(Error::not_found("repository " + repo_name(repo) + " not found"));
     if (rc < 0) return fail(git_failure("open"));
     return RepoPtr(raw);
+  }
+
+  struct CommitFiles {
+    RepoPtr repo;
+    CommitPtr commit;
+    FileMap files;
+  };
+  /// The repository, the commit at `ref` and its file map.
+  Result<CommitFiles> files_at(const RepoId& repo, std::string_view ref) {
+    auto git_repo = open(repo);
+    if (!git_repo) return fail(git_repo.error());
+    auto commit = resolve_commit(git_repo->get(), ref);
+    if (!commit) return fail(commit.error());
+    auto tree = commit_tree(commit->get());
+    if (!tree) return fail(tree.error());
+    auto files = load_files(git_repo->get(), tree->get());
+    if (!files) return fail(files.error());
+    return CommitFiles{std::move(*git_repo), std::move(*commit), std::move(*files)};
   }
 
   Result<CommitPtr> resolve_commit(git_repository* repo, std::string_view ref) const {
