@@ -32,7 +32,9 @@ void announce(const orsa::deployer::Config& config, std::uint16_t port,
   if (const auto& password = deployer.generated_admin_password()) {
     std::printf("Bootstrap admin created: username '%s', password '%s'\n",
                 config.admin_username.c_str(), password->c_str());
-    std::printf("This password is shown only once; change it or set ORSA_ADMIN_PASSWORD.\n");
+    std::printf(
+        "This password is shown only once: keep it, or set ORSA_ADMIN_PASSWORD before the first "
+        "start.\n");
   }
   std::fflush(stdout);
   if (config.ready_file) (void)orsa::write_file_atomic(*config.ready_file, url + "\n", 0600);
