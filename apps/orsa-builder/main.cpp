@@ -92,7 +92,9 @@ void apply_limits(std::int64_t timeout_s) {
     setrlimit(resource, &r);
   };
   limit(RLIMIT_CPU, static_cast<rlim_t>(timeout_s + 30));
+#ifndef __SANITIZE_ADDRESS__  // ASan reserves terabytes of address space for its shadow
   limit(RLIMIT_AS, rlim_t{4} << 30);
+#endif
   limit(RLIMIT_FSIZE, rlim_t{1} << 30);
   limit(RLIMIT_NOFILE, 256);
   // Wall-clock bound: SIGALRM's default action ends the process.
