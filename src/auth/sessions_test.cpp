@@ -10,6 +10,7 @@
 
 #include "core/files.hpp"
 #include "core/random.hpp"
+#include "core/temp_dir.hpp"
 
 namespace orsa::auth {
 namespace {
@@ -19,18 +20,6 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kStart = 1'700'000'000;
 constexpr std::chrono::seconds kTtl(3600);
 const std::string kKey(32, 'k');
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("orsa-auth-" + random_hex(8))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Signs arbitrary claims with any algorithm, as an attacker could.
 std::string sign(jwt_alg_t alg, const std::string& key, const std::string& grants_json) {

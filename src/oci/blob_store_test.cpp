@@ -9,22 +9,12 @@
 #include <thread>
 #include <vector>
 
-#include "core/random.hpp"
+#include "core/temp_dir.hpp"
 
 namespace orsa::oci {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("orsa-blobs-" + random_hex(8))) {}
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 class BlobStoreTest : public ::testing::Test {
  protected:

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/random.hpp"
+#include "core/temp_dir.hpp"
 
 namespace orsa::oci {
 namespace {
@@ -21,20 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kEpoch = 1'700'000'000;
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("orsa-layer-" + random_hex(6))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 struct Written {
   LayerInfo info;

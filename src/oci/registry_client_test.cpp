@@ -24,6 +24,7 @@
 
 #include "core/files.hpp"
 #include "core/random.hpp"
+#include "core/temp_dir.hpp"
 #include "oci/media_types.hpp"
 
 extern char** environ;
@@ -154,21 +155,6 @@ class ChildProcess {
  private:
   pid_t pid_ = -1;
   fs::path log_;
-};
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("orsa-regclient-" + random_hex(6))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
 };
 
 // `docker-registry serve` with filesystem storage in a temp dir, optionally

@@ -6,28 +6,13 @@
 #include <string>
 
 #include "core/files.hpp"
-#include "core/random.hpp"
+#include "core/temp_dir.hpp"
 #include "templating/render.hpp"
 
 namespace orsa::templating {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("orsa-templating-" + random_hex(8))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write(const fs::path& path, std::string_view bytes, fs::perms perms = fs::perms(0644)) {
   fs::create_directories(path.parent_path());
