@@ -10,7 +10,7 @@
 
 #include "build/project_config.hpp"
 #include "core/files.hpp"
-#include "core/random.hpp"
+#include "core/temp_dir.hpp"
 #include "core/time.hpp"
 #include "oci/layer_writer.hpp"
 #include "oci/manifest.hpp"
@@ -114,14 +114,11 @@ Result<std::vector<oci::LayerFile>> read_tree(const fs::path& root) {
 /// Renders the service wrapper into a temp dir and returns its files.
 Result<std::vector<oci::LayerFile>> render_service(const BuildJob& job,
                                                    const ProjectConfig& config) {
-  const fs::path out = fs::temp_directory_path() / ("orsa-render-" + random_hex(8));
+  const TempDir out("orsa-render");
   auto generated =
-      templating::render_template(job.template_dir, template_context(job, config), out);
-  Result<std::vector<oci::LayerFile>> files =
-      generated ? read_tree(*generated) : fail(generated.error());
-  std::error_code ec;
-  fs::remove_all(out, ec);
-  return files;
+      templating::render_template(job.template_dir, template_context(job, config), out.path());
+  if (!generated) return fail(generated.error());
+  return read_tree(*generated);
 }
 
 /// Project files plus the rendered service; a project file may not shadow
