@@ -260,6 +260,19 @@ TEST_F(Registry, BlobRanges) {
   EXPECT_EQ(req("GET", path, with(alice_, "Range", "lines=1-2")).status, 416);
 }
 
+TEST_F(Registry, LargeBlobsAreStreamedIntact) {
+  std::string big(9 * 1024 * 1024 + 7, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) % 251);
+  const std::string d = push_blob("alice/app", big, alice_);
+  auto whole = req("GET", "/v2/alice/app/blobs/" + d, alice_);
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.body.size(), big.size());
+  EXPECT_EQ(digest_of(whole.body), d);
+  auto tail = req("GET", "/v2/alice/app/blobs/" + d, with(alice_, "Range", "bytes=1000-"));
+  EXPECT_EQ(tail.status, 206);
+  EXPECT_EQ(tail.body, big.substr(1000));
+}
+
 TEST_F(Registry, ManifestsByTagAndDigest) {
   const std::string repo = "/v2/alice/app";
   // Blobs first, else MANIFEST_BLOB_UNKNOWN.

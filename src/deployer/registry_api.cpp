@@ -2,6 +2,7 @@
 // only. Semantics live in oci::Registry; access is decided by auth::Policy
 // through Accounts::authorize_repository; errors use the spec's JSON shape.
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -189,6 +190,24 @@ void add_next_link(http::Response& res, const std::string& path, const oci::Page
 
 // ---- blobs ----
 
+// Large blobs (base image layers) are sent in pieces rather than read into
+// memory whole.
+constexpr std::int64_t kStreamBlobsAbove = 4 * 1024 * 1024;
+constexpr std::int64_t kStreamChunkBytes = 256 * 1024;
+
+http::StreamProducer blob_stream(const oci::Registry& registry, std::string repo,
+                                 std::string digest, oci::ByteRange range) {
+  return [&registry, repo = std::move(repo), digest = std::move(digest),
+          range](http::BodyWriter& out) {
+    for (std::int64_t at = range.first; at <= range.last; at += kStreamChunkBytes) {
+      const oci::ByteRange piece{at, std::min(range.last, at + kStreamChunkBytes - 1)};
+      auto bytes = registry.read_blob(repo, digest, piece);
+      // Stopping early truncates the body: the client's digest check fails.
+      if (!bytes || !out.write(*bytes)) return;
+    }
+  };
+}
+
 http::Response blob_response(ApiContext& ctx, http::Request& req, const std::string& repo,
                              bool head) {
   const std::string_view digest = req.param("digest");
@@ -216,6 +235,10 @@ http::Response blob_response(ApiContext& ctx, http::Request& req, const std::str
     return res;
   }
   if (range.length() == 0) return res;
+  if (range.length() > kStreamBlobsAbove) {
+    res.stream = blob_stream(ctx.registry, repo, std::string(digest), range);
+    return res;
+  }
   auto bytes = ctx.registry.read_blob(repo, digest, range);
   if (!bytes) return registry_error(bytes.error());
   res.body = std::move(*bytes);
