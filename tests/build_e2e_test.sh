@@ -13,6 +13,7 @@ DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE=$4
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
 . "$here/lib/podman.sh"
+. "$here/lib/builder.sh"
 
 work=$(mktemp -d /tmp/orsa-e2e-XXXXXX)
 cleanup() {
@@ -41,13 +42,8 @@ commit=$(json_get 'd["head"]["sha"]' <"$work/project.json")
 token=$(api POST /api/v1/tokens "$session" '{"name":"builder"}' | json_get 'd["secret"]')
 
 make_job() {  # tag archive
-  cat >"$work/job-$1.json" <<JOB
-{"build_id": "bld_e2e$1", "owner": "alice", "project": "knapsack", "commit": "$commit",
- "commit_time": 1700000000, "source_archive": "$2",
- "template_dir": "$SRC/templates/python-flask", "registry": "$URL",
- "base_repository": "orsa/base-$BASE", "base_reference": "$base_tag",
- "target_repository": "alice/knapsack", "target_tag": "$1", "timeout_s": 300}
-JOB
+  write_job "$work/job-$1.json" alice knapsack "$1" "$commit" "$2" "$SRC/templates/python-flask" \
+    "$URL" "orsa/base-$BASE" "$base_tag"
 }
 
 build() {  # tag archive → prints the result line

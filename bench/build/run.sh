@@ -16,6 +16,7 @@ BUILDER=$root/build/release/apps/orsa-builder/orsa-builder
 [ -x "$DEPLOYER" ] && [ -x "$BUILDER" ] || { echo "run: make build PRESET=release" >&2; exit 1; }
 . "$root/tests/lib/deployer.sh"
 . "$root/tests/lib/podman.sh"
+. "$root/tests/lib/builder.sh"
 
 work=$(mktemp -d /tmp/orsa-bench-XXXXXX)
 trap 'stop_deployer; rm -rf "$work"' EXIT
@@ -46,13 +47,8 @@ ms() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 tag=0
 orsa_build() {  # archive → "elapsed_ms digest"
   tag=$((tag + 1))
-  cat >"$work/job.json" <<JOB
-{"build_id": "bld_bench$tag", "owner": "bench", "project": "knapsack", "commit": "$commit",
- "commit_time": 1700000000, "source_archive": "$work/$1",
- "template_dir": "$root/templates/python-flask", "registry": "$URL",
- "base_repository": "orsa/base-$BASE", "base_reference": "$base_tag",
- "target_repository": "bench/knapsack", "target_tag": "$tag", "timeout_s": 300}
-JOB
+  write_job "$work/job.json" bench knapsack "$tag" "$commit" "$work/$1" \
+    "$root/templates/python-flask" "$URL" "orsa/base-$BASE" "$base_tag"
   local t0 t1
   t0=$(ms)
   ORSA_PUSH_TOKEN=$token "$BUILDER" build --job "$work/job.json" >"$work/build.out"
