@@ -6,7 +6,7 @@ PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test unit format format-check bench clean
+.PHONY: deps configure build run test unit web format format-check bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,15 +19,24 @@ build: configure
 
 # Embedded mode: SQLite, local git repos, data under ./orsa-data. On the first
 # start the python-or base image is built in the background (mmdebstrap).
+# The web app is built first (npm ci only when web/package-lock.json changed).
 RUN_ARGS ?= --ensure-base python-or
 run:
 	@$(MAKE) --no-print-directory build PRESET=release
-	@build/release/apps/orsa-deployer/orsa-deployer $(RUN_ARGS) $(ARGS)
+	@scripts/web.sh build
+	@bin=build/release/apps/orsa-deployer/orsa-deployer; \
+	  web=$$($$bin --help 2>/dev/null | grep -q -- '--web-dir' && echo "--web-dir web/dist"); \
+	  exec $$bin $$web $(RUN_ARGS) $(ARGS)
 
+# ctest includes web.unit (Vitest) and web.e2e (Chromium journey).
 test: deps
 	@scripts/check-format.sh
 	@$(MAKE) --no-print-directory build
+	@scripts/web.sh deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 600
+
+web:
+	@scripts/web.sh build
 
 format:
 	@scripts/cpp-files.sh | xargs clang-format -i

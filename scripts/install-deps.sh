@@ -14,19 +14,40 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libsodium-dev libjwt-dev
   libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk
+  libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk nginx
   # the starter model is checked with the real solver stack it will run on
   python3 python3-pulp coinor-cbc python3-flask gunicorn
   # OCI images: reference registry, real clients, reference template renderer
   docker-registry skopeo podman runc uidmap cookiecutter busybox-static mmdebstrap
+  # web app end-to-end tests (playwright-core drives Debian's Chromium)
+  chromium
 )
+
+# The web app needs Node 20.19+ and npm (Vite 7). Our machines carry Node 20
+# from an apt repository of their own (nodesource's "nodejs" package, which
+# bundles npm); Debian bookworm's own nodejs is 18. Install Debian's only when
+# there is no node at all, and say when the version is too old.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+node_check() {
+  command -v node >/dev/null 2>&1 || return 0
+  local v
+  v=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    echo "install-deps: Node $v is older than 20.19, which the web app (Vite 7) needs;" \
+      "install Node 20 or 22 (e.g. the nodesource 'nodejs' package)" >&2
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  node_check
   exit 0
 fi
 
@@ -36,3 +57,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+node_check

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
+#include "core/temp_dir.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
 
@@ -280,6 +283,60 @@ TEST_F(ApiFlow, ProjectsLiveInGit) {
   EXPECT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "knapsack"}}, dev).status, 201);
 }
 
+TEST_F(ApiFlow, CommitDiffsShowWhatChanged) {
+  const std::string dev = api_->register_user("linus");
+  ASSERT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "lp"}}, dev).status, 201);
+  const std::string base = "/api/v1/projects/linus/lp";
+  const std::string first = head_of(dev, "linus/lp");
+  auto commit = api_->call(
+      "POST", base + "/commits",
+      Json{{"message", "Tune"},
+           {"changes", Json::array({Json{{"path", "model.py"}, {"content", "print(42)\n"}},
+                                    Json{{"path", "README.md"}, {"delete", true}},
+                                    Json{{"path", "data/a.csv"}, {"content", "x,y\n1,2\n"}}})}},
+      dev);
+  ASSERT_EQ(commit.status, 201) << commit.body;
+  const std::string second = commit.json["commit"]["sha"];
+
+  auto diff = api_->call("GET", base + "/commits/" + second.substr(0, 10), std::nullopt, dev);
+  ASSERT_EQ(diff.status, 200) << diff.body;
+  EXPECT_EQ(diff.json["commit"]["sha"], second);
+  EXPECT_EQ(diff.json["commit"]["message"], "Tune");
+  EXPECT_EQ(diff.json["commit"]["parents"][0], first);
+  EXPECT_EQ(diff.json["commit"]["author"]["name"], "linus");
+  EXPECT_EQ(diff.json["truncated"], false);
+  std::map<std::string, Json> files;
+  for (const auto& f : diff.json["files"]) files[f["path"].get<std::string>()] = f;
+  ASSERT_EQ(files.size(), 3u) << diff.body;
+  EXPECT_EQ(files["data/a.csv"]["status"], "added");
+  EXPECT_EQ(files["data/a.csv"]["additions"], 2);
+  EXPECT_EQ(files["README.md"]["status"], "deleted");
+  EXPECT_EQ(files["model.py"]["status"], "modified");
+  EXPECT_EQ(files["model.py"]["binary"], false);
+  EXPECT_EQ(files["model.py"]["additions"], 1);
+  const std::string patch = files["model.py"]["patch"];
+  EXPECT_NE(patch.find("+print(42)"), std::string::npos) << patch;
+  EXPECT_FALSE(files["model.py"].contains("old_path"));
+
+  // The first commit is diffed against the empty tree.
+  auto root = api_->call("GET", base + "/commits/" + first, std::nullopt, dev);
+  ASSERT_EQ(root.status, 200) << root.body;
+  EXPECT_TRUE(root.json["commit"]["parents"].empty());
+  ASSERT_EQ(root.json["files"].size(), 4u);
+  for (const auto& f : root.json["files"]) EXPECT_EQ(f["status"], "added") << f.dump();
+
+  auto bad = api_->call("GET", base + "/commits/not-a-sha", std::nullopt, dev);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.error_message().find("not-a-sha"), std::string::npos) << bad.body;
+  auto unknown = api_->call("GET", base + "/commits/" + std::string(40, '0'), std::nullopt, dev);
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.error_code(), "not_found");
+  // Another developer's project is not found; an admin may read it.
+  const std::string other = api_->register_user("mallory");
+  EXPECT_EQ(api_->call("GET", base + "/commits/" + second, std::nullopt, other).status, 404);
+  EXPECT_EQ(api_->call("GET", base + "/commits/" + second, std::nullopt, admin_).status, 200);
+}
+
 TEST_F(ApiFlow, StateSurvivesARestartAndShutdownIsGraceful) {
   const std::string dev = api_->register_user("heidi");
   ASSERT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "lp"}}, dev).status, 201);
@@ -362,6 +419,54 @@ TEST(EnsureBase, BuildsAMissingBaseImageOnceAtStart) {
                      {{"Accept", "application/vnd.oci.image.manifest.v1+json"}})
                 .status,
             200);
+}
+
+// The web app beside the API: files, client routes and headers from
+// --web-dir, while API paths keep their JSON errors.
+TEST(WebApp, IsServedBesideTheApi) {
+  TempDir web("orsa-web-dist");
+  const std::string index = "<!doctype html><title>ORSA</title>";
+  std::filesystem::create_directories(web.path() / "assets");
+  std::ofstream(web.path() / "index.html") << index;
+  std::ofstream(web.path() / "assets/index-3f2a.js") << "export {}";
+  auto deployer = DeployerProcess::start({.args = {"--web-dir", web.path().string()}});
+  ApiClient api(deployer->url());
+
+  for (const char* path : {"/", "/projects/ada/lp"}) {
+    auto page = api.call("GET", path);
+    EXPECT_EQ(page.status, 200) << path;
+    EXPECT_EQ(page.body, index) << path;
+    EXPECT_EQ(page.headers["Cache-Control"], "no-cache") << path;
+    EXPECT_EQ(page.headers["Content-Type"], "text/html; charset=utf-8") << path;
+    EXPECT_NE(page.headers["Content-Security-Policy"].find("default-src 'self'"),
+              std::string::npos);
+  }
+  auto script = api.call("GET", "/assets/index-3f2a.js");
+  EXPECT_EQ(script.body, "export {}");
+  EXPECT_EQ(script.headers["Content-Type"], "text/javascript; charset=utf-8");
+  EXPECT_EQ(script.headers["Cache-Control"], "public, max-age=31536000, immutable");
+  EXPECT_EQ(script.headers["X-Content-Type-Options"], "nosniff");
+  auto again = api.call("GET", "/assets/index-3f2a.js", std::nullopt, "",
+                        {{"If-None-Match", script.headers["ETag"]}});
+  EXPECT_EQ(again.status, 304);
+
+  auto nope = api.call("GET", "/api/v1/nope");
+  EXPECT_EQ(nope.status, 404);
+  EXPECT_EQ(nope.error_code(), "not_found");
+  EXPECT_EQ(api.call("POST", "/api/v1/nope").status, 404);
+  EXPECT_EQ(api.call("GET", "/api/v1/auth/login").status, 405);
+  EXPECT_EQ(api.call("GET", "/v2/_catalog").status, 401);
+  EXPECT_EQ(api.call("GET", "/healthz").json["status"], "ok");
+}
+
+TEST(WebApp, WithoutABuildTheRootExplainsHowToBuildIt) {
+  auto deployer = DeployerProcess::start({.args = {"--web-dir", "/nonexistent/orsa-web"}});
+  ApiClient api(deployer->url());
+  auto root = api.call("GET", "/");
+  EXPECT_EQ(root.status, 200);
+  EXPECT_NE(root.body.find("make run"), std::string::npos) << root.body;
+  EXPECT_EQ(api.call("GET", "/healthz").status, 200);
+  EXPECT_EQ(api.call("GET", "/api/v1/nope").error_code(), "not_found");
 }
 
 }  // namespace

@@ -116,6 +116,7 @@ std::vector<Row> rows() {
        "",
        {401, 404, 404, 403, 200}},
       {"GET", "/api/v1/projects/{p}/commits", std::nullopt, "", {401, 404, 404, 200, 200}},
+      {"GET", "/api/v1/projects/{p}/commits/main", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"POST", "/api/v1/projects/{p}/commits", change, "", {401, 404, 404, 403, 201}},
       {"POST", "/api/v1/projects/{p}/archive", std::nullopt, archive, {401, 404, 404, 403, 201}},
       {"POST", "/api/v1/tokens", Json{{"name", "t"}}, "", {401, 201, 403, 403, 201}},

@@ -212,6 +212,17 @@ Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
     return principal;
   }
   const std::string key = lower(login);
+  // The container runtime pulls a deployment's image with a push token as
+  // its password (Docker's X-Registry-Auth carries only user and password).
+  if (password.starts_with("eyJ")) {
+    if (auto push = push_signer_.verify(password)) {
+      auto principal = active_principal(push->user_id, true);
+      if (!principal) return fail(principal.error());
+      if (principal->username != key) return fail(invalid_credentials());
+      principal->repository_scope = push->repository;
+      return principal;
+    }
+  }
   if (auto user_id = basic_cache_.find(key, password)) return active_principal(*user_id, false);
   auto user = verify_password_login(key, password, caller);
   if (!user) {

@@ -71,7 +71,8 @@ class Accounts {
   Result<std::pair<auth::Principal, std::string>> authenticate_session(std::string_view jwt);
 
   /// Resolves HTTP Basic credentials for the registry: (username or email,
-  /// password) or (username, API token). Verified passwords are cached for a
+  /// password), (username, API token) or (username, push token: the runtime
+  /// pulling a deployment's image). Verified passwords are cached for a
   /// minute; the user row is still read on every call.
   Result<auth::Principal> authenticate_basic(std::string_view login, std::string_view password,
                                              const Caller& caller);

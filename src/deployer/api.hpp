@@ -4,12 +4,16 @@
 #include "deployer/builds.hpp"
 #include "deployer/config.hpp"
 #include "deployer/projects.hpp"
+#include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "oci/registry.hpp"
 #include "store/store.hpp"
 
 namespace orsa::deployer {
+
+class Collector;
+class Deployments;
 
 /// What the REST handlers need; owned by the Deployer.
 struct ApiContext {
@@ -21,6 +25,9 @@ struct ApiContext {
   oci::Registry& registry;  // the embedded OCI registry behind /v2/
   Builds& builds;
   Images& images;
+  Collector* collector = nullptr;  // POST /api/v1/admin/gc; null → 503
+  Deployments* deployments = nullptr;
+  gateway::RouteTable* routes = nullptr;  // per-deployment series on /metrics
 };
 
 /// Registers every route of the HTTP contract (docs/api/openapi.yaml).

@@ -11,6 +11,8 @@ bool is_unsafe(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+}  // namespace
+
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req) {
   if (auto header = req.header("Authorization")) {
     constexpr std::string_view kBearer = "Bearer ";
@@ -34,8 +36,6 @@ Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Req
   }
   return fail(Error::unauthenticated("authentication required"));
 }
-
-}  // namespace
 
 http::Handler authenticated(Accounts& accounts, AuthedHandler handler) {
   return [&accounts, handler = std::move(handler)](http::Request& req) {

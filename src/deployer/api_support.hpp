@@ -22,6 +22,10 @@ inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 
 using AuthedHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;
 
+/// The caller from a bearer token or the session cookie (with the CSRF
+/// check for unsafe methods).
+Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req);
+
 /// Wraps a handler that needs a caller: resolves bearer tokens or the
 /// session cookie (with the CSRF check for unsafe methods), 401 otherwise.
 http::Handler authenticated(Accounts& accounts, AuthedHandler handler);

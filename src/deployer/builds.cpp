@@ -562,10 +562,23 @@ Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
   if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
     return fail(ok.error());
   }
+  auto uses = store_.count_deployments_of_image(image->id);
+  if (!uses) return fail(uses.error());
+  if (*uses > 0) {
+    return fail(Error::conflict("the image is used by " + std::to_string(*uses) +
+                                " deployment(s); delete them first"));
+  }
   if (remove_tag_) {
     if (auto ok = remove_tag_(*image); !ok) return fail(ok.error());
   }
   return store_.delete_image(auth::Policy::scope(who), id);
+}
+
+Result<void> Images::remove_unchecked(const store::Image& image) {
+  if (remove_tag_) {
+    if (auto ok = remove_tag_(image); !ok) return fail(ok.error());
+  }
+  return store_.delete_image(OwnerScope::everyone(), image.id);
 }
 
 }  // namespace orsa::deployer

@@ -96,6 +96,9 @@ class Images {
                                          const std::optional<ProjectRef>& ref);
   Result<store::Image> get(const auth::Principal& who, std::string_view id);
   Result<void> remove(const auth::Principal& who, std::string_view id);
+  /// Deletes an image (registry tag, then row) with no caller to check
+  /// (internal: the collector, which decides what may go).
+  Result<void> remove_unchecked(const store::Image& image);
 
  private:
   store::Store& store_;

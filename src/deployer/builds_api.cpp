@@ -53,7 +53,9 @@ Json image_json(const store::Image& i) {
           {"digest", i.digest},
           {"size", i.size},
           {"commit", i.commit_sha},
-          {"created_at", format_rfc3339(i.created_at)}};
+          {"created_at", format_rfc3339(i.created_at)},
+          {"deployments", i.deployments},
+          {"deployed", i.running_deployments > 0}};
 }
 
 Json images_json(const std::vector<store::Image>& images) {

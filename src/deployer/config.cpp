@@ -31,6 +31,39 @@ std::optional<std::string> env(const char* name) {
   return std::string(value);
 }
 
+// The collector's flags as given, checked after parsing.
+struct GcFlags {
+  std::string interval = "1h";
+  std::string image_age = "7d";
+  std::string idle = "24h";
+};
+
+void add_gc_options(CLI::App& app, GcFlags& flags, Config& config) {
+  app.add_option("--gc-interval", flags.interval, "Time between collector runs (e.g. 1h; 0: never)")
+      ->envname("ORSA_GC_INTERVAL");
+  app.add_option("--gc-image-age", flags.image_age, "Unused images older than this may go (7d)")
+      ->envname("ORSA_GC_IMAGE_AGE");
+  app.add_option("--gc-keep", config.gc_keep, "Newest images the collector keeps per project")
+      ->envname("ORSA_GC_KEEP")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--gc-idle", flags.idle, "Stop deployments without a request for this long (24h)")
+      ->envname("ORSA_GC_IDLE");
+}
+
+Result<void> apply_gc_flags(const GcFlags& flags, Config& config) {
+  auto interval = flags.interval == "0" ? Result<std::chrono::seconds>(std::chrono::seconds(0))
+                                        : parse_duration(flags.interval);
+  if (!interval) return fail(Error::invalid_argument("--gc-interval: " + interval.error().message));
+  auto age = parse_duration(flags.image_age);
+  if (!age) return fail(Error::invalid_argument("--gc-image-age: " + age.error().message));
+  auto idle = parse_duration(flags.idle);
+  if (!idle) return fail(Error::invalid_argument("--gc-idle: " + idle.error().message));
+  config.gc_interval = *interval;
+  config.gc_image_age = *age;
+  config.gc_idle = *idle;
+  return {};
+}
+
 }  // namespace
 
 std::string Config::effective_database_url() const {
@@ -46,6 +79,20 @@ std::filesystem::path default_builder_bin() {
   const auto in_tree = dir.parent_path() / "orsa-builder" / "orsa-builder";
   if (!std::filesystem::exists(beside, ec) && std::filesystem::exists(in_tree, ec)) return in_tree;
   return beside;
+}
+
+std::filesystem::path default_web_dir() {
+  // Deep enough to reach the source root from build/<preset>/apps/orsa-deployer/.
+  constexpr int kLevels = 5;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto dir = ec ? std::filesystem::current_path(ec) : self.parent_path();
+  auto at = dir;
+  for (int i = 0; i < kLevels && !at.empty(); ++i, at = at.parent_path()) {
+    if (std::filesystem::is_directory(at / "web" / "dist", ec)) return at / "web" / "dist";
+    if (at == at.root_path()) break;
+  }
+  return dir / "web" / "dist";
 }
 
 Result<std::chrono::seconds> parse_duration(std::string_view text) {
@@ -106,9 +153,29 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_option("--ensure-base", config.ensure_base,
                  "Build this base recipe (e.g. python-or) at start when it is missing")
       ->envname("ORSA_ENSURE_BASE");
+  std::string web_dir;
+  app.add_option("--web-dir", web_dir, "The built web app (default: web/dist near the executable)")
+      ->envname("ORSA_WEB_DIR");
+  std::string runtime_socket, health_timeout = "60s";
+  app.add_option("--runtime-socket", runtime_socket,
+                 "Docker Engine API socket (podman or dockerd); default: start podman here")
+      ->envname("ORSA_RUNTIME_SOCKET");
+  app.add_option("--podman-bin", config.podman_bin, "podman, started when no socket is given")
+      ->envname("ORSA_PODMAN_BIN");
+  app.add_option("--max-memory-mb", config.max_memory_mb, "Largest memory a deployment may ask")
+      ->envname("ORSA_MAX_MEMORY_MB")
+      ->check(CLI::Range(64, 1'048'576));
+  app.add_option("--max-cpus", config.max_cpus, "Most CPUs a deployment may ask")
+      ->envname("ORSA_MAX_CPUS")
+      ->check(CLI::Range(0.1, 256.0));
+  app.add_option("--health-timeout", health_timeout,
+                 "Time a new container has to answer /healthz (e.g. 60s)")
+      ->envname("ORSA_HEALTH_TIMEOUT");
   app.add_option("--templates-dir", templates_dir,
                  "Service templates (python-flask/…) instead of the embedded ones")
       ->envname("ORSA_TEMPLATES_DIR");
+  GcFlags gc;
+  add_gc_options(app, gc, config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -130,8 +197,16 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   config.builder_bin =
       builder_bin.empty() ? default_builder_bin() : std::filesystem::path(builder_bin);
   if (!templates_dir.empty()) config.templates_dir = templates_dir;
+  if (!runtime_socket.empty()) config.runtime_socket = runtime_socket;
+  auto health = parse_duration(health_timeout);
+  if (!health || *health > std::chrono::minutes(30)) {
+    return fail(Error::invalid_argument("--health-timeout must be a duration of at most 30m"));
+  }
+  config.health_timeout = *health;
+  config.web_dir = web_dir.empty() ? default_web_dir() : std::filesystem::path(web_dir);
   config.registration = registration == "closed" ? Registration::kClosed : Registration::kOpen;
   if (!ready_file.empty()) config.ready_file = ready_file;
+  if (auto ok = apply_gc_flags(gc, config); !ok) return fail(ok.error());
   if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;
   if (auto v = env("ORSA_ADMIN_EMAIL")) config.admin_email = *v;
   config.admin_password = env("ORSA_ADMIN_PASSWORD");

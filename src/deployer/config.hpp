@@ -34,7 +34,20 @@ struct Config {
   std::size_t max_builds = 2;  // builders running at once
   std::chrono::seconds build_timeout = std::chrono::minutes(10);
   std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
+  // Deployments. No socket: a private podman service is started under the data dir.
+  std::optional<std::filesystem::path> runtime_socket;
+  std::string podman_bin = "podman";
+  std::int64_t max_memory_mb = 4096;
+  double max_cpus = 4.0;
+  std::chrono::seconds health_timeout{60};
   std::string ensure_base;  // build orsa/base-<name> at start when missing (empty: never)
+  // The built web app; empty → default_web_dir().
+  std::filesystem::path web_dir;
+  // Collector (garbage collection); see deployer/collector.hpp.
+  std::chrono::seconds gc_interval = std::chrono::hours(1);  // 0: no periodic runs
+  std::chrono::seconds gc_image_age = std::chrono::hours(24 * 7);
+  std::size_t gc_keep = 3;  // newest images kept per project
+  std::chrono::seconds gc_idle = std::chrono::hours(24);
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;
@@ -48,6 +61,11 @@ Result<Config> parse_config(int argc, const char* const* argv);
 /// orsa-builder beside the running executable, or in the build tree's
 /// apps/orsa-builder/ when the deployer runs from apps/orsa-deployer/.
 std::filesystem::path default_builder_bin();
+
+/// The first web/dist found in the executable's directory or an ancestor of
+/// it (the source tree when run from build/<preset>/apps/orsa-deployer/), else
+/// web/dist beside the executable.
+std::filesystem::path default_web_dir();
 
 /// "12h", "30m", "90s" or a plain number of seconds.
 Result<std::chrono::seconds> parse_duration(std::string_view text);

@@ -12,12 +12,20 @@
 #include "deployer/audit.hpp"
 #include "deployer/base_bootstrap.hpp"
 #include "deployer/builds.hpp"
+#include "deployer/collector.hpp"
+#include "deployer/deployments.hpp"
 #include "deployer/projects.hpp"
 #include "deployer/service_templates.hpp"
+#include "deployer/static_site.hpp"
+#include "deployer/api_support.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
+#include "runtime/docker_api_runtime.hpp"
+#include "runtime/podman_service.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"
 
@@ -38,7 +46,14 @@ struct Deployer::Parts {
   std::unique_ptr<oci::Registry> registry;
   std::unique_ptr<Builds> builds;
   std::unique_ptr<Images> images;
+  std::unique_ptr<Collector> collector;           // deployment hooks: set_deployment_hooks()
   std::unique_ptr<BaseBootstrap> base_bootstrap;  // only with --ensure-base
+  // Declared before what uses them: members are destroyed in reverse order.
+  gateway::RouteTable routes;
+  std::unique_ptr<runtime::PodmanService> podman;  // only without --runtime-socket
+  std::unique_ptr<runtime::Runtime> runtime;
+  std::unique_ptr<Deployments> deployments;
+  std::unique_ptr<gateway::Gateway> gateway;
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<ApiContext> api;
@@ -93,6 +108,21 @@ Result<void> build_queue(Deployer::Parts& p) {
   p.images = std::make_unique<Images>(*p.store, [&blobs = *p.blobs](const store::Image& image) {
     return remove_image_tag(blobs, image);
   });
+  p.collector = std::make_unique<Collector>(*p.store, *p.images, *p.blobs, *p.audit, p.clock,
+                                            CollectorOptions{.interval = p.config.gc_interval,
+                                                             .image_age = p.config.gc_image_age,
+                                                             .keep = p.config.gc_keep,
+                                                             .idle = p.config.gc_idle});
+  p.deployments = std::make_unique<Deployments>(
+      *p.store, *p.repos, *p.accounts, p.routes, *p.audit, p.clock,
+      DeploymentOptions{.max_memory_mb = p.config.max_memory_mb,
+                        .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
+                        .health_timeout = p.config.health_timeout});
+  p.collector->set_deployment_hooks(
+      {.stop_idle = [&d = *p.deployments](const store::Deployment& x) { return d.stop_idle(x); },
+       .last_request_at = [&r = p.routes](const std::string& id) {
+         return r.stats(id).last_request_at;
+       }});
   if (!p.config.ensure_base.empty()) {
     p.base_bootstrap = std::make_unique<BaseBootstrap>(
         *p.blobs, *p.store, *p.accounts,
@@ -126,6 +156,41 @@ Result<void> build_services(Deployer::Parts& p) {
   return build_queue(p);
 }
 
+// The gateway asks the control plane who may call a private deployment and
+// to wake an idle one.
+void mount_gateway(Deployer::Parts& p) {
+  gateway::Hooks hooks{
+      .authorize =
+          [&accounts = *p.accounts](const gateway::Route& route, const http::Request& req) {
+            auto who = authenticate_request(accounts, req);
+            return who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id);
+          },
+      .wake = [&d = *p.deployments](const gateway::Route& route) { d.wake(route.deployment_id); }};
+  p.gateway = std::make_unique<gateway::Gateway>(p.routes, gateway::Options{}, std::move(hooks));
+  p.gateway->mount(*p.server);
+}
+
+// The container runtime: the given Docker API socket, or a private podman
+// service under the data dir that may pull from this process's registry.
+Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host) {
+  std::string socket;
+  if (p.config.runtime_socket) {
+    socket = p.config.runtime_socket->string();
+  } else {
+    auto podman = runtime::PodmanService::start(
+        {.state_dir = p.config.data_dir / "podman",
+         .insecure_registries = {registry_host},
+         .podman_binary = p.config.podman_bin});
+    if (!podman) return fail(podman.error());
+    p.podman = std::move(*podman);
+    socket = p.podman->socket_path();
+  }
+  p.runtime = std::make_unique<runtime::DockerApiRuntime>(
+      runtime::DockerApiOptions{.socket_path = socket});
+  p.deployments->start(*p.runtime, {registry_host});
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
@@ -141,13 +206,21 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   parts->api = std::make_unique<ApiContext>(
       ApiContext{*parts->accounts, *parts->projects, *parts->store, parts->metrics, parts->config,
                  *parts->registry, *parts->builds, *parts->images});
+  parts->api->collector = parts->collector.get();
+  parts->api->deployments = parts->deployments.get();
+  parts->api->routes = &parts->routes;
   register_routes(parts->router, *parts->api);
+  // The web app: GET / and a catch-all that every API route outranks.
+  const auto web_dir = config.web_dir.empty() ? default_web_dir() : config.web_dir;
+  auto site = std::make_shared<const StaticSite>(StaticSiteOptions{.dir = web_dir});
+  register_static_site_routes(parts->router, std::move(site));
   http::ServerOptions options;
   options.address = config.listen_host;
   options.port = config.listen_port;
   options.worker_threads = config.worker_threads;
   options.max_connections = config.max_connections;
   parts->server = std::make_unique<http::Server>(options, parts->router, parts->metrics);
+  mount_gateway(*parts);
   return std::unique_ptr<Deployer>(new Deployer(std::move(parts)));
 }
 
@@ -172,6 +245,11 @@ Result<std::uint16_t> Deployer::start() {
     parts_->server->stop();
     return fail(started.error());
   }
+  parts_->collector->start();
+  // Serving goes on without a runtime; deploying then answers 503.
+  if (auto ok = attach_runtime(*parts_, reachable + ":" + std::to_string(*port)); !ok) {
+    spdlog::error("no container runtime, deployments are unavailable: {}", ok.error().message);
+  }
   if (parts_->base_bootstrap) {
     // Serving goes on without the base; builds fail clearly until it exists.
     if (auto ok = parts_->base_bootstrap->start(self); !ok) {
@@ -182,7 +260,10 @@ Result<std::uint16_t> Deployer::start() {
 }
 void Deployer::stop() {
   parts_->server->stop();
+  parts_->collector->stop();
   parts_->builds->stop();
+  // Containers keep running: the next start adopts them.
+  parts_->deployments->stop();
 }
 void Deployer::wait() {
   parts_->server->wait();

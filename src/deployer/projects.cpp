@@ -180,4 +180,11 @@ Result<std::vector<source::CommitInfo>> Projects::history(const auth::Principal&
   return repos_.history(repo_of(*project), at, std::min(limit, kMaxHistory));
 }
 
+Result<source::CommitDiff> Projects::diff(const auth::Principal& who, const ProjectRef& ref,
+                                          std::string_view sha) {
+  auto project = authorized(who, ref, auth::Action::kRead);
+  if (!project) return fail(project.error());
+  return repos_.diff(repo_of(*project), sha);
+}
+
 }  // namespace orsa::deployer

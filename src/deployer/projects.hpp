@@ -60,6 +60,9 @@ class Projects {
                                             std::optional<std::string_view> expected_head);
   Result<std::vector<source::CommitInfo>> history(const auth::Principal& who, const ProjectRef& ref,
                                                   std::string_view at, std::size_t limit);
+  /// The changes of the commit `sha` against its first parent.
+  Result<source::CommitDiff> diff(const auth::Principal& who, const ProjectRef& ref,
+                                  std::string_view sha);
 
  private:
   /// The project if `who` may perform `action` on it.

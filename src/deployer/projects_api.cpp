@@ -156,6 +156,35 @@ Json history_json(const std::vector<source::CommitInfo>& commits) {
   return {{"commits", list}};
 }
 
+std::string_view status_name(source::DiffStatus status) {
+  switch (status) {
+    case source::DiffStatus::kAdded:
+      return "added";
+    case source::DiffStatus::kDeleted:
+      return "deleted";
+    case source::DiffStatus::kRenamed:
+      return "renamed";
+    case source::DiffStatus::kModified:
+      break;
+  }
+  return "modified";
+}
+
+Json diff_json(const source::CommitDiff& diff) {
+  Json files = Json::array();
+  for (const auto& f : diff.files) {
+    Json file = {{"path", f.path},
+                 {"status", status_name(f.status)},
+                 {"binary", f.binary},
+                 {"additions", f.additions},
+                 {"deletions", f.deletions}};
+    if (f.old_path) file["old_path"] = *f.old_path;
+    if (f.patch) file["patch"] = *f.patch;
+    files.push_back(std::move(file));
+  }
+  return {{"commit", to_json(diff.commit)}, {"files", files}, {"truncated", diff.truncated}};
+}
+
 // The hottest list of the API: written without a JSON DOM.
 http::Response projects_response(const Result<std::vector<store::Project>>& projects) {
   if (!projects) return http::error_response(projects.error());
@@ -228,6 +257,11 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
                if (!limit) return http::error_response(limit.error());
                return respond(projects.history(who, project_ref_of(req), ref_of(req), *limit), 200,
                               history_json);
+             }));
+  router.add("GET", base + "/commits/{sha}",
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               return respond(projects.diff(who, project_ref_of(req), req.param("sha")), 200,
+                              diff_json);
              }));
   router.add("POST", base + "/archive",
              with_auth([&projects](http::Request& req, const auth::Principal& who) {

@@ -14,6 +14,8 @@ void register_account_routes(http::Router& router, ApiContext& ctx);
 void register_project_routes(http::Router& router, ApiContext& ctx);
 void register_registry_routes(http::Router& router, ApiContext& ctx);
 void register_build_routes(http::Router& router, ApiContext& ctx);
+void register_deployment_routes(http::Router& router, ApiContext& ctx);
+void register_admin_routes(http::Router& router, ApiContext& ctx);
 
 namespace {
 
@@ -45,7 +47,9 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
     return json_response(200, {{"status", "ready"}, {"database", "up"}});
   });
   router.add("GET", "/metrics", [&ctx](http::Request&) {
-    return http::text_response(200, ctx.metrics.render(), "text/plain; version=0.0.4");
+    std::string text = ctx.metrics.render();
+    if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
+    return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
   });
   router.add("GET", "/api/openapi.yaml", [](http::Request&) {
     return http::text_response(200, std::string(openapi_document()), "application/yaml");
@@ -75,6 +79,8 @@ void register_routes(http::Router& router, ApiContext& ctx) {
   register_project_routes(router, ctx);
   register_registry_routes(router, ctx);
   register_build_routes(router, ctx);
+  register_admin_routes(router, ctx);
+  register_deployment_routes(router, ctx);
 }
 
 }  // namespace orsa::deployer

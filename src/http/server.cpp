@@ -34,6 +34,7 @@
 #include <unordered_set>
 
 #include "core/random.hpp"
+#include "http/passthrough.hpp"
 
 namespace orsa::http {
 namespace {
@@ -299,6 +300,11 @@ struct Server::Impl {
         drain_timer(control) {}
 
   ServerOptions options;
+  // Declared before the io_context so that it outlives the coroutine frames
+  // the io_context destroys.
+  std::string passthrough_prefix;
+  std::string passthrough_route;
+  std::shared_ptr<PassthroughHandler> passthrough;
   const Router& router;
   Metrics& metrics;
   asio::io_context ioc;
@@ -339,6 +345,9 @@ struct Server::Impl {
   asio::awaitable<Next> serve_one(Connection& conn, beast::flat_buffer& buffer,
                                   const std::string& remote_ip);
   asio::awaitable<Next> answer(Connection& conn, Exchange& ex, Response response, Next next);
+  asio::awaitable<Next> pass_through(Connection& conn, Exchange& ex,
+                                     bhttp::request_parser<bhttp::string_body>& parser,
+                                     beast::flat_buffer& buffer, const std::string& remote_ip);
   asio::awaitable<Next> stream_answer(Connection& conn, Exchange& ex, Response response);
   asio::awaitable<std::size_t> send_chunks(Connection& conn, StreamState& state);
   bool reserve_stream(const std::shared_ptr<StreamState>& state);
@@ -407,6 +416,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     }
     ++open;
     publish_open_connections();
+    // Streamed and proxied responses leave in several writes; Nagle would
+    // hold each one back for the client's delayed ACK (40 ms).
+    beast::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     auto conn = std::make_shared<Connection>(std::move(socket));
     {
       std::lock_guard lock(connections_mutex);
@@ -536,6 +549,10 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
                                   : req.keep_alive() ? Next::kKeepAlive
                                                      : Next::kClose;
 
+  if (passthrough && target.starts_with(passthrough_prefix)) {
+    co_return co_await pass_through(conn, ex, parser, buffer, remote_ip);
+  }
+
   Request request;
   if (auto decoded = decode_target(target, request); !decoded) {
     co_return co_await answer(conn, ex, error_response(decoded.error()), after_early_answer);
@@ -597,6 +614,31 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
       asio::use_awaitable);
   const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
+}
+
+asio::awaitable<Next> Server::Impl::pass_through(Connection& conn, Exchange& ex,
+                                                 bhttp::request_parser<bhttp::string_body>& parser,
+                                                 beast::flat_buffer& buffer,
+                                                 const std::string& remote_ip) {
+  ex.route = passthrough_route;
+  PassthroughResult result;
+  try {
+    result = co_await passthrough->serve(PassthroughExchange{parser, conn.stream, buffer, remote_ip,
+                                                             ex.request_id, pool.get_executor()});
+  } catch (const std::exception& e) {
+    spdlog::error("request_id={} passthrough failed: {}", ex.request_id, e.what());
+    result = PassthroughResult{};
+  }
+  record(ex, result.status, result.bytes);
+  switch (result.next) {
+    case PassthroughNext::kKeepAlive:
+      co_return stopping.load() ? Next::kClose : Next::kKeepAlive;
+    case PassthroughNext::kLingerClose:
+      co_return Next::kLingerClose;
+    case PassthroughNext::kClose:
+      break;
+  }
+  co_return Next::kClose;
 }
 
 asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Response response,
@@ -809,6 +851,8 @@ void Server::Impl::wait() {
   // before the io_context (and those frames) can be destroyed.
   pool.stop();
   pool.join();
+  // Pooled upstream connections belong to this io_context: drop them while it exists.
+  if (passthrough) passthrough->on_server_stopped();
   joined = true;
 }
 
@@ -832,6 +876,12 @@ void Server::wait() {
 }
 void Server::stop(std::chrono::seconds grace) {
   impl_->stop(grace);
+}
+void Server::set_passthrough(std::string prefix, std::string route_label,
+                             std::shared_ptr<PassthroughHandler> handler) {
+  impl_->passthrough_prefix = std::move(prefix);
+  impl_->passthrough_route = std::move(route_label);
+  impl_->passthrough = std::move(handler);
 }
 
 }  // namespace orsa::http

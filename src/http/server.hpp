@@ -12,6 +12,8 @@
 
 namespace orsa::http {
 
+class PassthroughHandler;  // http/passthrough.hpp
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port
@@ -43,6 +45,11 @@ class Server {
   /// Stops accepting, lets in-flight requests finish (up to `grace`), closes
   /// idle keep-alive connections. Safe to call from a signal-handling thread.
   void stop(std::chrono::seconds grace = std::chrono::seconds(10));
+  /// Hands requests whose target starts with `prefix` to `handler` on the
+  /// connection's strand instead of the router; `route_label` names them in
+  /// logs and metrics. Call before start().
+  void set_passthrough(std::string prefix, std::string route_label,
+                       std::shared_ptr<PassthroughHandler> handler);
 
  private:
   struct Impl;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 
 #include "core/random.hpp"
 #include "core/slug.hpp"
@@ -131,6 +132,12 @@ Result<void> move_into_place(const fs::path& file, const fs::path& dest) {
   return fail(error);
 }
 
+// Marks a file as just written: an upload's file keeps the time of its last
+// chunk through the rename, and a sweep keeps only blobs younger than its start.
+void touch(const fs::path& path) {
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+}
+
 std::int64_t mtime_of(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return 0;
@@ -189,6 +196,8 @@ struct BlobStore::Impl {
   std::map<std::string, std::shared_ptr<Upload>, std::less<>> uploads;
   // Serialises manifest links and tags (read-modify-write of tag sets).
   mutable std::mutex meta_mu;
+  // See BlobStore::reachability_mutex().
+  mutable std::shared_mutex reach_mu;
 
   fs::path blob(const Digest& d) const { return root / "blobs" / "sha256" / std::string(d.hex()); }
   fs::path tmp() const { return root / "tmp"; }
@@ -258,6 +267,7 @@ struct BlobStore::Impl {
                                      const std::optional<Digest>& expected) {
     if (expected && *expected != actual) return fail(digest_mismatch(*expected, actual));
     if (auto moved = move_into_place(file, blob(actual)); !moved) return fail(moved.error());
+    touch(blob(actual));
     return actual;
   }
 };
@@ -342,7 +352,10 @@ Result<Digest> BlobStore::put_blob(std::string_view bytes, std::optional<Digest>
   }
   const Digest actual = Digest::of(bytes);
   if (expected && *expected != actual) return fail(digest_mismatch(*expected, actual));
-  if (has_blob(actual)) return actual;
+  if (has_blob(actual)) {
+    touch(impl_->blob(actual));
+    return actual;
+  }
   if (auto ok = write_atomic(impl_->tmp(), impl_->blob(actual), bytes); !ok) {
     return fail(ok.error());
   }
@@ -454,7 +467,27 @@ Result<void> BlobStore::link_blob(RepoName repo, const Digest& digest) {
   std::error_code ec;
   fs::create_directories(impl_->repo_dir(repo) / "blobs", ec);
   if (ec) return fail(Error::internal("cannot create the repository: " + ec.message()));
+  touch(impl_->blob(digest));
   return write_atomic(impl_->tmp(), impl_->blob_link(repo, digest), {});
+}
+
+Result<std::vector<std::pair<Digest, std::int64_t>>> BlobStore::list_blob_links(
+    RepoName repo) const {
+  if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  std::vector<std::pair<Digest, std::int64_t>> out;
+  const fs::path dir = impl_->repo_dir(repo) / "blobs";
+  for (const auto& name : sorted_entries(dir)) {
+    if (auto digest = Digest::parse("sha256:" + name))
+      out.emplace_back(*digest, mtime_of(dir / name));
+  }
+  return out;
+}
+
+Result<void> BlobStore::unlink_blob(RepoName repo, const Digest& digest) {
+  if (auto ok = validate_repo_name(repo); !ok) return ok;
+  if (::unlink(impl_->blob_link(repo, digest).c_str()) == 0) return {};
+  if (errno == ENOENT) return fail(blob_unknown());
+  return fail(io_error("cannot delete a blob link"));
 }
 
 bool BlobStore::has_blob_link(RepoName repo, const Digest& digest) const {
@@ -570,6 +603,22 @@ std::vector<std::string> BlobStore::list_repositories() const {
     }
   }
   return out;
+}
+
+std::vector<std::string> BlobStore::list_all_repositories() const {
+  std::vector<std::string> out;
+  const fs::path root = impl_->root / "repositories";
+  for (const auto& owner : sorted_entries(root)) {
+    for (const auto& project : sorted_entries(root / owner)) {
+      std::string name = owner + "/" + project;
+      if (validate_repo_name(name)) out.push_back(std::move(name));
+    }
+  }
+  return out;
+}
+
+std::shared_mutex& BlobStore::reachability_mutex() const {
+  return impl_->reach_mu;
 }
 
 }  // namespace orsa::oci

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,8 +75,15 @@ class BlobStore {
 
   // Blob links: which shared blobs a repository serves (uploaded, mounted or
   // pushed there), so knowing a digest never opens another tenant's content.
+  /// Links the blob and refreshes its modification time, so a sweep that
+  /// started earlier treats it as young (oci/gc.hpp).
   Result<void> link_blob(RepoName repo, const Digest& digest);
   bool has_blob_link(RepoName repo, const Digest& digest) const;
+  /// The repository's blob links with their modification times (for GC),
+  /// dangling ones included.
+  Result<std::vector<std::pair<Digest, std::int64_t>>> list_blob_links(RepoName repo) const;
+  /// Removes a blob link (the blob itself stays).
+  Result<void> unlink_blob(RepoName repo, const Digest& digest);
 
   // Manifests and tags, per repository.
   /// Records that `repo` holds the manifest blob `digest`, with the media
@@ -95,6 +103,15 @@ class BlobStore {
   Result<std::vector<Digest>> list_manifests(RepoName repo) const;
   /// Sorted "<owner>/<project>" names that hold at least one manifest.
   std::vector<std::string> list_repositories() const;
+  /// Every "<owner>/<project>" with a directory, also those holding only
+  /// blob links (an interrupted push), for GC.
+  std::vector<std::string> list_all_repositories() const;
+
+  /// Writers that make a blob reachable (storing it, linking it, a manifest
+  /// push from its reference check to its link) hold this shared; a sweep's
+  /// delete phase holds it exclusively (see oci/gc.hpp). BlobStore's own
+  /// methods never take it, so a holder may call them.
+  std::shared_mutex& reachability_mutex() const;
 
   const BlobStoreLimits& limits() const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <shared_mutex>
 
 #include "core/json.hpp"
 #include "oci/manifest.hpp"
@@ -157,6 +158,7 @@ Result<Digest> Registry::put_blob(RepoName repo, std::string_view digest, std::s
   auto expected = parse_digest(digest);
   if (!expected) return fail(expected.error());
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  std::shared_lock reachable(store_.reachability_mutex());
   auto stored = store_.put_blob(bytes, *expected);
   if (!stored) return fail(stored.error());
   if (auto ok = store_.link_blob(repo, *stored); !ok) return fail(ok.error());
@@ -195,6 +197,7 @@ Result<Digest> Registry::finish_upload(RepoName repo, std::string_view id, std::
   if (auto ok = check_upload_owner(repo, id); !ok) return fail(ok.error());
   auto expected = parse_digest(digest);
   if (!expected) return fail(expected.error());
+  std::shared_lock reachable(store_.reachability_mutex());
   auto stored = store_.finish_upload(id, *expected, final_chunk);
   // A size-limit failure leaves the session open; anything else ended it.
   if (stored || stored.error().code != ErrorCode::kTooLarge) forget_upload(id);
@@ -214,9 +217,12 @@ Result<MountOutcome> Registry::mount_blob(RepoName repo, std::string_view digest
   auto d = parse_digest(digest);
   if (!d) return fail(d.error());
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
-  if (may_read_from && store_.has_blob_link(from, *d)) {
-    if (auto ok = store_.link_blob(repo, *d); !ok) return fail(ok.error());
-    return MountOutcome{true, {}};
+  {
+    std::shared_lock reachable(store_.reachability_mutex());
+    if (may_read_from && store_.has_blob_link(from, *d)) {
+      if (auto ok = store_.link_blob(repo, *d); !ok) return fail(ok.error());
+      return MountOutcome{true, {}};
+    }
   }
   // The spec's fallback: the client uploads as if it had not asked to mount.
   auto id = start_upload(repo);
@@ -302,6 +308,9 @@ Result<Digest> Registry::put_manifest(RepoName repo, std::string_view reference,
     return fail(ok.error());
   }
   std::string media_type;
+  // From the reference check to the link, a sweep must not delete what the
+  // check found (oci/gc.hpp).
+  std::shared_lock reachable(store_.reachability_mutex());
   if (auto ok = check_references(repo, bytes, content_type, media_type); !ok)
     return fail(ok.error());
   if (auto stored = store_.put_blob(bytes, digest); !stored) return fail(stored.error());

@@ -38,6 +38,8 @@ using IndexPtr = GitPtr<git_index, git_index_free>;
 using SignaturePtr = GitPtr<git_signature, git_signature_free>;
 using ReferencePtr = GitPtr<git_reference, git_reference_free>;
 using RevwalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
+using DiffPtr = GitPtr<git_diff, git_diff_free>;
+using PatchPtr = GitPtr<git_patch, git_patch_free>;
 
 // libgit2's messages may carry server paths, so they go to the log and the
 // caller gets only the name of the operation.
@@ -300,6 +302,92 @@ Result<git_oid> create_commit(git_repository* repo, const git_oid& tree_id,
   return id;
 }
 
+// The first parent's tree, or null for a root commit (diffs against the empty tree).
+Result<TreePtr> parent_tree(const git_commit* commit) {
+  if (git_commit_parentcount(commit) == 0) return TreePtr();
+  git_commit* raw_parent = nullptr;
+  if (git_commit_parent(&raw_parent, commit, 0) < 0) return fail(git_failure("parent lookup"));
+  CommitPtr parent(raw_parent);
+  return commit_tree(parent.get());
+}
+
+Result<DiffPtr> diff_trees(git_repository* repo, git_tree* old_tree, git_tree* new_tree) {
+  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  git_diff* raw_diff = nullptr;
+  if (git_diff_tree_to_tree(&raw_diff, repo, old_tree, new_tree, &options) < 0) {
+    return fail(git_failure("diff"));
+  }
+  DiffPtr diff(raw_diff);
+  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+  find.flags = GIT_DIFF_FIND_RENAMES;
+  if (git_diff_find_similar(diff.get(), &find) < 0) return fail(git_failure("rename detection"));
+  return diff;
+}
+
+DiffStatus diff_status(git_delta_t status) {
+  switch (status) {
+    case GIT_DELTA_ADDED:
+      return DiffStatus::kAdded;
+    case GIT_DELTA_DELETED:
+      return DiffStatus::kDeleted;
+    case GIT_DELTA_RENAMED:
+      return DiffStatus::kRenamed;
+    default:
+      return DiffStatus::kModified;
+  }
+}
+
+Result<std::string> patch_text(git_patch* patch) {
+  git_buf buf = GIT_BUF_INIT;
+  if (git_patch_to_buf(&buf, patch) < 0) return fail(git_failure("patch text"));
+  std::string text(buf.ptr, buf.size);
+  git_buf_dispose(&buf);
+  return text;
+}
+
+// One file of a diff with its line counts, and its patch text when `with_text`.
+Result<FileDiff> file_diff(git_diff* diff, std::size_t index, bool with_text) {
+  git_patch* raw_patch = nullptr;
+  if (git_patch_from_diff(&raw_patch, diff, index) < 0) return fail(git_failure("patch"));
+  PatchPtr patch(raw_patch);
+  // Read after git_patch_from_diff, which sets the binary flag.
+  const git_diff_delta* delta = git_diff_get_delta(diff, index);
+  FileDiff out;
+  out.status = diff_status(delta->status);
+  out.path = delta->status == GIT_DELTA_DELETED ? delta->old_file.path : delta->new_file.path;
+  if (delta->status == GIT_DELTA_RENAMED) out.old_path = delta->old_file.path;
+  out.binary = !patch || (delta->flags & GIT_DIFF_FLAG_BINARY) != 0;
+  if (out.binary) return out;
+  std::size_t context = 0;
+  if (git_patch_line_stats(&context, &out.additions, &out.deletions, patch.get()) < 0) {
+    return fail(git_failure("patch stats"));
+  }
+  if (!with_text) return out;
+  auto text = patch_text(patch.get());
+  if (!text) return fail(text.error());
+  out.patch = std::move(*text);
+  return out;
+}
+
+// Lists at most max_diff_files files; patch text is kept in diff order until
+// the next one would pass max_diff_patch_bytes, and left out from there on.
+Result<void> collect_files(git_diff* diff, const Limits& limits, CommitDiff& out) {
+  const std::size_t count = git_diff_num_deltas(diff);
+  out.truncated = count > limits.max_diff_files;
+  std::size_t patch_bytes = 0;
+  for (std::size_t i = 0; i < std::min(count, limits.max_diff_files); ++i) {
+    auto file = file_diff(diff, i, patch_bytes <= limits.max_diff_patch_bytes);
+    if (!file) return fail(file.error());
+    if (file->patch) {
+      patch_bytes += file->patch->size();
+      if (patch_bytes > limits.max_diff_patch_bytes) file->patch.reset();
+    }
+    if (patch_bytes > limits.max_diff_patch_bytes) out.truncated = true;
+    out.files.push_back(std::move(*file));
+  }
+  return {};
+}
+
 class GitRepos final : public SourceRepos {
  public:
   GitRepos(std::filesystem::path root, Limits limits) : root_(std::move(root)), limits_(limits) {}
@@ -479,6 +567,22 @@ class GitRepos final : public SourceRepos {
       if (!commit) return fail(commit.error());
       out.push_back(commit_info(commit->get()));
     }
+    return out;
+  }
+
+  Result<CommitDiff> diff(const RepoId& repo, std::string_view ref) override {
+    auto git_repo = open(repo);
+    if (!git_repo) return fail(git_repo.error());
+    auto commit = resolve_commit(git_repo->get(), ref);
+    if (!commit) return fail(commit.error());
+    auto tree = commit_tree(commit->get());
+    if (!tree) return fail(tree.error());
+    auto old_tree = parent_tree(commit->get());
+    if (!old_tree) return fail(old_tree.error());
+    auto diff = diff_trees(git_repo->get(), old_tree->get(), tree->get());
+    if (!diff) return fail(diff.error());
+    CommitDiff out{commit_info(commit->get()), {}, false};
+    if (auto ok = collect_files(diff->get(), limits_, out); !ok) return fail(ok.error());
     return out;
   }
 

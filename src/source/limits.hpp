@@ -8,12 +8,15 @@
 
 namespace orsa::source {
 
-/// Limits on what a user may put into a project repository.
+/// Limits on what a user may put into a project repository, and on what one
+/// commit diff returns.
 struct Limits {
   std::size_t max_path_bytes = 255;
   std::size_t max_file_bytes = 2 * 1024 * 1024;
   std::size_t max_repo_bytes = 50 * 1024 * 1024;  // sum of file sizes at a commit
   std::size_t max_files = 10'000;
+  std::size_t max_diff_files = 300;                // files listed in one commit diff
+  std::size_t max_diff_patch_bytes = 1024 * 1024;  // patch text in one commit diff
 };
 
 /// Validates a repository-relative file path and returns its normal form

@@ -51,6 +51,28 @@ struct Snapshot {
   std::vector<File> files;  // sorted by path
 };
 
+/// How a file changed in a commit.
+enum class DiffStatus { kAdded, kModified, kDeleted, kRenamed };
+
+/// One file of a commit's diff against its first parent.
+struct FileDiff {
+  std::string path;                     // the new path (the old one when deleted)
+  std::optional<std::string> old_path;  // only for renames
+  DiffStatus status = DiffStatus::kModified;
+  std::optional<std::string> patch;  // unified diff; absent for binary files or past the limits
+  bool binary = false;
+  std::size_t additions = 0;
+  std::size_t deletions = 0;
+};
+
+/// A commit and what it changed; `truncated` when files or patch text were
+/// left out to stay within Limits::max_diff_files / max_diff_patch_bytes.
+struct CommitDiff {
+  CommitInfo commit;
+  std::vector<FileDiff> files;  // in git's diff order (by path)
+  bool truncated = false;
+};
+
 /// Identifies a project repository.
 struct RepoId {
   std::string owner;  // username slug
@@ -101,6 +123,9 @@ class SourceRepos {
   /// Commits reachable from `ref`, newest first, at most `limit` (clamped to 1..1000).
   virtual Result<std::vector<CommitInfo>> history(const RepoId& repo, std::string_view ref,
                                                   std::size_t limit) = 0;
+
+  /// The commit at `ref` diffed against its first parent (the empty tree for a root commit).
+  virtual Result<CommitDiff> diff(const RepoId& repo, std::string_view ref) = 0;
 };
 
 /// Bare libgit2 repositories under `root/<owner>/<name>.git`. Writes to one

@@ -123,6 +123,8 @@ struct Image {
   std::int64_t size = 0;
   std::string commit_sha;
   std::int64_t created_at = 0;
+  std::int64_t deployments = 0;          // deployments using it (then it cannot be deleted)
+  std::int64_t running_deployments = 0;  // of which are wanted running
 };
 
 struct NewImage {
@@ -134,6 +136,51 @@ struct NewImage {
   std::string digest;
   std::int64_t size = 0;
   std::string commit_sha;
+};
+
+
+enum class DeploymentStatus { kPending, kPulling, kStarting, kHealthy, kFailed, kStopped, kCrashloop };
+
+std::string_view deployment_status_name(DeploymentStatus status);
+std::optional<DeploymentStatus> parse_deployment_status(std::string_view name);
+
+enum class Visibility { kPrivate, kPublic };
+
+std::string_view visibility_name(Visibility visibility);
+std::optional<Visibility> parse_visibility(std::string_view name);
+
+struct Deployment {
+  std::string id;  // "dep_…"
+  std::string owner_id;
+  std::string owner_username;  // joined from users
+  std::string project_id;
+  std::string project_name;  // joined from projects
+  std::string image_id;
+  std::string image_tag;     // joined from images ("" once the image row is gone)
+  std::string image_digest;  // joined from images
+  DeploymentStatus status = DeploymentStatus::kPending;
+  std::string status_reason;    // why it failed or stopped; empty otherwise
+  bool desired_running = true;  // what the user asked for
+  Visibility visibility = Visibility::kPrivate;
+  std::int64_t memory_mb = 512;
+  std::int64_t cpu_millis = 1000;
+  std::string env_json = "{}";  // a JSON object of strings
+  std::string container_id;     // "" when none is running
+  std::int64_t host_port = 0;
+  std::int64_t restarts = 0;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> last_request_at;
+};
+
+struct NewDeployment {
+  std::string project_id;  // the owner is taken from the project row
+  std::string image_id;
+  Visibility visibility = Visibility::kPrivate;
+  std::int64_t memory_mb = 512;
+  std::int64_t cpu_millis = 1000;
+  std::string env_json = "{}";
 };
 
 }  // namespace orsa::store

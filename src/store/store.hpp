@@ -74,6 +74,21 @@ class Store {
                                                  std::optional<std::string_view> project_id) = 0;
   virtual Result<void> delete_image(const OwnerScope& scope, std::string_view id) = 0;
 
+  // Deployments, scoped to their owner.
+  /// A new deployment (pending, desired running); kNotFound for an unknown project.
+  virtual Result<Deployment> create_deployment(const NewDeployment& deployment) = 0;
+  virtual Result<Deployment> find_deployment(const OwnerScope& scope, std::string_view id) = 0;
+  /// Newest first; only `project_id`'s when given.
+  virtual Result<std::vector<Deployment>> list_deployments(
+      const OwnerScope& scope, std::optional<std::string_view> project_id) = 0;
+  /// Writes the mutable fields (status, reason, desired, container, port,
+  /// restarts, started/last request times) and bumps updated_at (internal:
+  /// the deployments service serialises writers of one deployment).
+  virtual Result<Deployment> save_deployment(const Deployment& deployment) = 0;
+  virtual Result<void> delete_deployment(const OwnerScope& scope, std::string_view id) = 0;
+  /// How many deployments use an image (an image in use cannot be deleted).
+  virtual Result<std::int64_t> count_deployments_of_image(std::string_view image_id) = 0;
+
   // Audit log.
   virtual Result<void> record_audit(const AuditEvent& event) = 0;
   virtual Result<std::vector<AuditEvent>> list_audit(std::size_t limit) = 0;

@@ -617,6 +617,73 @@ TEST_P(StoreTest, DeletingAProjectCascadesToBuildsAndImages) {
   EXPECT_FALSE(store_->find_image(OwnerScope::everyone(), image->id));
 }
 
+TEST_P(StoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
+  const auto alice = user("alice");
+  const auto bob = user("bob");
+  const auto knap = project(alice, "knap");
+  const auto image =
+      store_->create_image({alice.id, knap.id, "bld_1", "alice/knap", "1",
+                            "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')});
+  ASSERT_TRUE(image) << image.error().message;
+  auto created = store_->create_deployment(
+      {knap.id, image->id, Visibility::kPublic, 256, 500, R"({"MODE":"fast"})"});
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_TRUE(created->id.starts_with("dep_"));
+  EXPECT_EQ(created->owner_id, alice.id);
+  EXPECT_EQ(created->owner_username, "alice");
+  EXPECT_EQ(created->project_name, "knap");
+  EXPECT_EQ(created->image_tag, "1");
+  EXPECT_EQ(created->status, DeploymentStatus::kPending);
+  EXPECT_TRUE(created->desired_running);
+  EXPECT_EQ(created->visibility, Visibility::kPublic);
+  EXPECT_EQ(created->cpu_millis, 500);
+  EXPECT_EQ(created->env_json, R"({"MODE":"fast"})");
+  EXPECT_FALSE(created->started_at);
+
+  EXPECT_EQ(store_->create_deployment({"prj_missing", image->id}).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(store_->find_deployment(OwnerScope::of(bob.id), created->id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->list_deployments(OwnerScope::of(bob.id), std::nullopt).value().empty());
+  EXPECT_EQ(store_->list_deployments(OwnerScope::of(alice.id), knap.id).value().size(), 1u);
+
+  clock_.advance(5);
+  Deployment changed = *created;
+  changed.status = DeploymentStatus::kHealthy;
+  changed.container_id = "c0ffee";
+  changed.host_port = 41234;
+  changed.started_at = 77;
+  changed.restarts = 2;
+  auto saved = store_->save_deployment(changed);
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(saved->status, DeploymentStatus::kHealthy);
+  EXPECT_EQ(saved->container_id, "c0ffee");
+  EXPECT_EQ(saved->host_port, 41234);
+  EXPECT_EQ(saved->started_at, 77);
+  EXPECT_EQ(saved->restarts, 2);
+  EXPECT_EQ(saved->updated_at, created->updated_at + 5);
+  EXPECT_EQ(store_->count_deployments_of_image(image->id).value(), 1);
+
+  EXPECT_EQ(store_->delete_deployment(OwnerScope::of(bob.id), created->id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->delete_deployment(OwnerScope::of(alice.id), created->id));
+  EXPECT_EQ(store_->count_deployments_of_image(image->id).value(), 0);
+  Deployment gone = *created;
+  EXPECT_EQ(store_->save_deployment(gone).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, DeploymentNamesRoundTrip) {
+  for (auto status : {DeploymentStatus::kPending, DeploymentStatus::kPulling,
+                      DeploymentStatus::kStarting, DeploymentStatus::kHealthy,
+                      DeploymentStatus::kFailed, DeploymentStatus::kStopped,
+                      DeploymentStatus::kCrashloop}) {
+    EXPECT_EQ(parse_deployment_status(deployment_status_name(status)), status);
+  }
+  EXPECT_FALSE(parse_deployment_status("running"));
+  EXPECT_EQ(parse_visibility("public"), Visibility::kPublic);
+  EXPECT_FALSE(parse_visibility("secret"));
+}
+
 TEST_P(StoreTest, BuildStatusNamesRoundTrip) {
   for (auto status : {BuildStatus::kQueued, BuildStatus::kRunning, BuildStatus::kSucceeded,
                       BuildStatus::kFailed, BuildStatus::kCanceled}) {

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Gateway benchmark: wrk (-t2 -c64 -d20s --latency) against one small, fast
+# upstream (nginx answering `return 200 "ok\n"`), three ways in the same run:
+#   direct  — straight to the upstream
+#   nginx   — nginx proxy_pass with an upstream keepalive pool
+#   orsa    — http::Server + gateway::Gateway (gateway_bench_server.cpp)
+# Both proxies and the upstream get one worker (process or network thread).
+# Prints a markdown table. Not run in CI. DURATION/CONNECTIONS/THREADS override.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+BUILD=build/bench-gateway
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "nginx is missing: scripts/install-deps.sh" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing: scripts/install-deps.sh" >&2; exit 1; }
+
+# The bench target lives in its own wrapper project (bench/gateway/CMakeLists.txt),
+# built Release like the release preset, so the product build has no bench target.
+cmake -S bench/gateway -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+cmake --build "$BUILD" --target gateway_bench_server >/dev/null
+BIN=$BUILD/gateway_bench_server
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+up_port=$(free_port)
+proxy_port=$(free_port)
+orsa_port=$(free_port)
+
+nginx_conf() {  # name server-block [http-extra]
+  mkdir -p "$work/$1"
+  cat >"$work/$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/$1/nginx.pid;
+error_log $work/$1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/$1/body;
+  proxy_temp_path $work/$1/proxy;
+  fastcgi_temp_path $work/$1/fastcgi;
+  uwsgi_temp_path $work/$1/uwsgi;
+  scgi_temp_path $work/$1/scgi;
+  keepalive_requests 1000000;
+  $3
+  server {
+    listen 127.0.0.1:$2;
+    $4
+  }
+}
+CONF
+}
+nginx_conf upstream "$up_port" "" 'location / { return 200 "ok\n"; }'
+nginx_conf proxy "$proxy_port" \
+  "upstream up { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }" \
+  'location /s/bench/ok/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+
+"$NGINX" -p "$work/upstream" -c "$work/upstream/nginx.conf" &
+pids+=($!)
+"$NGINX" -p "$work/proxy" -c "$work/proxy/nginx.conf" &
+pids+=($!)
+"$BIN" "$orsa_port" "$up_port" 1 >"$work/orsa.log" 2>&1 &
+pids+=($!)
+
+wait_ok() {  # url
+  for _ in $(seq 1 200); do
+    [ "$(curl -s "$1" 2>/dev/null)" = "ok" ] && return 0
+    sleep 0.05
+  done
+  echo "no answer from $1" >&2
+  exit 1
+}
+wait_ok "http://127.0.0.1:$up_port/"
+wait_ok "http://127.0.0.1:$proxy_port/s/bench/ok/"
+wait_ok "http://127.0.0.1:$orsa_port/s/bench/ok/"
+
+to_ms() {  # wrk latency ("812.00us", "1.23ms", "1.01s") → ms
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 } }'
+}
+
+declare -A rps p50 p99
+run_wrk() {  # name url
+  local out
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$2" >/dev/null  # warm-up (pools, caches)
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
+  echo "$out" >"$work/wrk-$1.txt"
+  if echo "$out" | grep -q "Non-2xx\|Socket errors"; then
+    echo "$1: errors during the run:" >&2
+    echo "$out" | grep "Non-2xx\|Socket errors" >&2
+  fi
+  rps[$1]=$(echo "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
+  p50[$1]=$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")
+  p99[$1]=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
+}
+run_wrk direct "http://127.0.0.1:$up_port/"
+run_wrk nginx "http://127.0.0.1:$proxy_port/s/bench/ok/"
+run_wrk orsa "http://127.0.0.1:$orsa_port/s/bench/ok/"
+
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; upstream: nginx return 200 \"ok\\n\" (1 worker)"
+echo
+echo "| path | req/s | p50 | p99 | req/s vs nginx | p99 added over direct |"
+echo "|---|---|---|---|---|---|"
+for name in direct nginx orsa; do
+  ratio=$(awk -v a="${rps[$name]}" -v b="${rps[nginx]}" 'BEGIN {printf "%.2f×", a / b}')
+  added=$(awk -v a="${p99[$name]}" -v b="${p99[direct]}" 'BEGIN {printf "%+.2f ms", a - b}')
+  echo "| $name | ${rps[$name]} | ${p50[$name]} ms | ${p99[$name]} ms | $ratio | $added |"
+done

@@ -1,0 +1,65 @@
+// Admin routes: running the collector on demand.
+
+#include "deployer/api.hpp"
+#include "deployer/api_support.hpp"
+#include "deployer/collector.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+constexpr std::size_t kGcBodyLimit = 1024;
+
+Json report_json(const GcReport& r) {
+  Json images = Json::array();
+  for (const auto& i : r.images) {
+    images.push_back({{"id", i.id},
+                      {"repository", i.repository},
+                      {"tag", i.tag},
+                      {"digest", i.digest},
+                      {"size", i.size}});
+  }
+  Json idle = Json::array();
+  for (const auto& d : r.idle_stopped) {
+    idle.push_back({{"deployment_id", d.deployment_id}, {"project", d.project}});
+  }
+  return {{"dry_run", r.dry_run},
+          {"images", images},
+          {"blobs", {{"count", r.blob_count}, {"bytes", r.blob_bytes}}},
+          {"idle_stopped", idle},
+          {"bytes_freed", r.bytes_freed},
+          {"errors", r.errors}};
+}
+
+// The body is optional; `dry_run` defaults to false, like the periodic run.
+Result<bool> parse_dry_run(const http::Request& req) {
+  if (req.body.empty()) return false;
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return fail(body.error());
+  if (auto ok = body->reject_unknown({"dry_run"}); !ok) return fail(ok.error());
+  auto dry_run = body->optional_bool("dry_run");
+  if (!dry_run) return fail(dry_run.error());
+  return dry_run->value_or(false);
+}
+
+http::Response run_gc(Collector* collector, http::Request& req, const auth::Principal& who) {
+  if (auto ok = auth::Policy::require_admin(who); !ok) return http::error_response(ok.error());
+  auto dry_run = parse_dry_run(req);
+  if (!dry_run) return http::error_response(dry_run.error());
+  if (collector == nullptr) {
+    return http::error_response(Error::unavailable("the collector is not configured"));
+  }
+  return respond(collector->run(*dry_run, who.user_id, caller_of(req).ip), 200, report_json);
+}
+
+}  // namespace
+
+void register_admin_routes(http::Router& router, ApiContext& ctx) {
+  router.add("POST", "/api/v1/admin/gc",
+             authenticated(ctx.accounts,
+                           [&ctx](http::Request& req, const auth::Principal& who) {
+                             return run_gc(ctx.collector, req, who);
+                           }),
+             {.body_limit = kGcBodyLimit});
+}
+
+}  // namespace orsa::deployer

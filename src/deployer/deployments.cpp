@@ -1,0 +1,782 @@
+#include "deployer/deployments.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "build/project_config.hpp"
+#include "core/json.hpp"
+#include "core/random.hpp"
+#include "http/client.hpp"
+
+namespace orsa::deployer {
+namespace {
+
+using store::Deployment;
+using store::DeploymentStatus;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr auto kHealthPoll = std::chrono::milliseconds(100);
+constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr std::size_t kReasonLogLines = 20;
+constexpr std::string_view kIdleReason = "idle";
+
+bool valid_env_name(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  if (!(std::isupper(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  return std::ranges::all_of(name, [](char c) {
+    return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+           c == '_';
+  });
+}
+
+Result<std::string> env_to_json(const std::map<std::string, std::string>& env,
+                                const DeploymentOptions& options) {
+  if (env.size() > options.max_env_vars) {
+    return fail(Error::invalid_argument("env may have at most " +
+                                        std::to_string(options.max_env_vars) + " variables"));
+  }
+  Json out = Json::object();
+  for (const auto& [name, value] : env) {
+    if (!valid_env_name(name)) {
+      return fail(Error::invalid_argument("env name '" + name +
+                                          "' must be upper-case letters, digits and '_'"));
+    }
+    if (name.starts_with("ORSA_")) {
+      return fail(Error::invalid_argument("env names starting with ORSA_ are reserved"));
+    }
+    if (value.size() > options.max_env_value_bytes || value.find('\0') != std::string::npos) {
+      return fail(Error::invalid_argument("env value of " + name + " is too long or has a NUL"));
+    }
+    out[name] = value;
+  }
+  return out.dump();
+}
+
+std::map<std::string, std::string> env_from_json(const std::string& text) {
+  std::map<std::string, std::string> env;
+  const Json doc = Json::parse(text, nullptr, false);
+  if (!doc.is_object()) return env;
+  for (const auto& [name, value] : doc.items()) {
+    if (value.is_string()) env[name] = value.get<std::string>();
+  }
+  return env;
+}
+
+bool is_live(const Deployment& d) {
+  return d.desired_running && d.status == DeploymentStatus::kHealthy && d.host_port > 0;
+}
+
+std::string project_key(const Deployment& d) {
+  return d.owner_username + "/" + d.project_name;
+}
+
+}  // namespace
+
+Deployments::Deployments(store::Store& store, source::SourceRepos& repos, Accounts& accounts,
+                         gateway::RouteTable& routes, Audit& audit, const Clock& clock,
+                         DeploymentOptions options)
+    : store_(store),
+      repos_(repos),
+      accounts_(accounts),
+      routes_(routes),
+      audit_(audit),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Deployments::~Deployments() {
+  stop();
+}
+
+void Deployments::start(runtime::Runtime& runtime, RegistryAccess registry) {
+  runtime_ = &runtime;
+  registry_ = std::move(registry);
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { worker_loop(); });
+  }
+  reconciler_ = std::thread([this] { reconciler_loop(); });
+}
+
+void Deployments::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  if (reconciler_.joinable()) reconciler_.join();
+}
+
+// --- API operations ---------------------------------------------------------
+
+Result<Deployment> Deployments::authorized(const auth::Principal& who, std::string_view id,
+                                           auth::Action action) {
+  auto d = store_.find_deployment(auth::Policy::scope(who), id);
+  if (!d) return fail(d.error());
+  if (auto ok = auth::Policy::authorize(who, action, d->owner_id); !ok) return fail(ok.error());
+  return d;
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
+    const store::Image& image, const DeployRequest& request) {
+  std::int64_t memory = options_.default_memory_mb;
+  std::int64_t cpu = options_.default_cpu_millis;
+  // orsa.toml at the image's commit may ask for other resources.
+  auto project = store_.find_project(OwnerScope::everyone(), image.repository.substr(0, image.repository.find('/')),
+                                     image.repository.substr(image.repository.find('/') + 1));
+  if (project) {
+    auto toml = repos_.read_file({project->owner_username, project->name}, image.commit_sha,
+                                 "orsa.toml");
+    if (toml) {
+      if (auto config = build::parse_project_config(*toml)) {
+        if (config->memory_mb) memory = *config->memory_mb;
+        if (config->cpus) cpu = std::llround(*config->cpus * 1000);
+      }
+    }
+  }
+  if (request.memory_mb) memory = *request.memory_mb;
+  if (request.cpus) {
+    if (!std::isfinite(*request.cpus)) return fail(Error::invalid_argument("cpus must be a number"));
+    cpu = std::llround(*request.cpus * 1000);
+  }
+  if (memory < 64 || memory > options_.max_memory_mb) {
+    return fail(Error::invalid_argument("memory_mb must be between 64 and " +
+                                        std::to_string(options_.max_memory_mb)));
+  }
+  if (cpu < 100 || cpu > options_.max_cpu_millis) {
+    return fail(Error::invalid_argument(
+        "cpus must be between 0.1 and " + std::to_string(options_.max_cpu_millis / 1000.0)));
+  }
+  return std::pair{memory, cpu};
+}
+
+Result<void> Deployments::check_counts(const auth::Principal& who, const store::Image& image) {
+  auto own = store_.list_deployments(OwnerScope::of(image.owner_id), std::nullopt);
+  if (!own) return fail(own.error());
+  const auto running = std::ranges::count_if(*own, [](const Deployment& d) {
+    return d.desired_running;
+  });
+  const auto of_project = std::ranges::count_if(*own, [&](const Deployment& d) {
+    return d.project_id == image.project_id;
+  });
+  if (static_cast<std::size_t>(running) >= options_.max_running_per_user && !auth::Policy::require_admin(who)) {
+    return fail(Error::conflict("at most " + std::to_string(options_.max_running_per_user) +
+                                " deployments may run at once; stop one first"));
+  }
+  if (static_cast<std::size_t>(of_project) >= options_.max_per_project) {
+    return fail(Error::conflict("the project has " + std::to_string(of_project) +
+                                " deployments; delete old ones first"));
+  }
+  return {};
+}
+
+Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
+                                                    const DeployRequest& request) {
+  auto image = store_.find_image(auth::Policy::scope(who), request.image_id);
+  if (!image) return fail(image.error());
+  if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
+    return fail(ok.error());
+  }
+  auto resources = resources_for(*image, request);
+  if (!resources) return fail(resources.error());
+  auto env = env_to_json(request.env.value_or(std::map<std::string, std::string>{}), options_);
+  if (!env) return fail(env.error());
+  if (auto ok = check_counts(who, *image); !ok) return fail(ok.error());
+  return store_.create_deployment({.project_id = image->project_id,
+                                   .image_id = image->id,
+                                   .visibility = request.visibility.value_or(store::Visibility::kPrivate),
+                                   .memory_mb = resources->first,
+                                   .cpu_millis = resources->second,
+                                   .env_json = *env});
+}
+
+Result<Deployment> Deployments::create(const auth::Principal& who, const DeployRequest& request,
+                                       const Caller& caller) {
+  if (runtime_ == nullptr) return fail(Error::unavailable("no container runtime is attached"));
+  auto d = validate_and_create(who, request);
+  if (!d) return d;
+  audit_.record(who.user_id, "deploy", "deployment:" + d->id, caller.ip,
+                project_key(*d) + " image " + d->image_tag);
+  const std::string id = d->id;
+  enqueue(id, [this, id] { roll_out(id); });
+  refresh_route(d->project_id);
+  return d;
+}
+
+Result<Deployment> Deployments::get(const auth::Principal& who, std::string_view id) {
+  return authorized(who, id, auth::Action::kRead);
+}
+
+Result<std::vector<Deployment>> Deployments::list(const auth::Principal& who,
+                                                  const std::optional<ProjectRef>& project) {
+  if (!project) return store_.list_deployments(auth::Policy::scope(who), std::nullopt);
+  auto p = store_.find_project(auth::Policy::scope(who), project->owner, project->name);
+  if (!p) return fail(p.error());
+  return store_.list_deployments(auth::Policy::scope(who), p->id);
+}
+
+Result<Deployment> Deployments::stop_deployment(const auth::Principal& who, std::string_view id,
+                                                const Caller& caller) {
+  auto d = authorized(who, id, auth::Action::kWrite);
+  if (!d) return d;
+  if (is_busy(d->id)) return fail(Error::conflict("the deployment is changing; try again shortly"));
+  audit_.record(who.user_id, "deployment_stop", "deployment:" + d->id, caller.ip);
+  d->desired_running = false;
+  d->status = DeploymentStatus::kStopped;
+  d->status_reason = "stopped by " + who.username;
+  if (auto saved = save(*d); !saved) return saved;
+  refresh_route(d->project_id);
+  stop_container(*d, false);
+  return save(*d);
+}
+
+Result<Deployment> Deployments::start_deployment(const auth::Principal& who, std::string_view id,
+                                                 const Caller& caller) {
+  auto d = authorized(who, id, auth::Action::kWrite);
+  if (!d) return d;
+  if (runtime_ == nullptr) return fail(Error::unavailable("no container runtime is attached"));
+  if (d->desired_running && d->status != DeploymentStatus::kCrashloop) return d;
+  if (is_busy(d->id)) return fail(Error::conflict("the deployment is changing; try again shortly"));
+  audit_.record(who.user_id, "deployment_start", "deployment:" + d->id, caller.ip);
+  d->desired_running = true;
+  d->status = DeploymentStatus::kPending;
+  d->status_reason.clear();
+  auto saved = save(*d);
+  if (!saved) return saved;
+  {
+    std::lock_guard lock(mu_);
+    crashes_.erase(d->id);
+  }
+  const std::string dep_id = d->id;
+  enqueue(dep_id, [this, dep_id] { bring_up(dep_id, true, BringUp::kStart); });
+  return saved;
+}
+
+Result<void> Deployments::remove(const auth::Principal& who, std::string_view id,
+                                 const Caller& caller) {
+  auto d = authorized(who, id, auth::Action::kWrite);
+  if (!d) return fail(d.error());
+  if (is_busy(d->id)) return fail(Error::conflict("the deployment is changing; try again shortly"));
+  if (auto ok = store_.delete_deployment(auth::Policy::scope(who), d->id); !ok) return ok;
+  audit_.record(who.user_id, "deployment_delete", "deployment:" + d->id, caller.ip);
+  refresh_route(d->project_id);
+  stop_container(*d, true);
+  routes_.forget(d->id);
+  {
+    std::lock_guard lock(mu_);
+    crashes_.erase(d->id);
+  }
+  return {};
+}
+
+Result<std::vector<runtime::LogLine>> Deployments::logs(const auth::Principal& who,
+                                                        std::string_view id, const LogQuery& query) {
+  std::vector<runtime::LogLine> lines;
+  LogQuery once = query;
+  once.follow = false;
+  auto ok = follow_logs(who, id, once, [&](const runtime::LogLine* line) {
+    if (line != nullptr) lines.push_back(*line);
+    return true;
+  });
+  if (!ok) return fail(ok.error());
+  return lines;
+}
+
+Result<void> Deployments::follow_logs(const auth::Principal& who, std::string_view id,
+                                      const LogQuery& query,
+                                      const std::function<bool(const runtime::LogLine*)>& sink) {
+  auto d = authorized(who, id, auth::Action::kRead);
+  if (!d) return fail(d.error());
+  if (d->container_id.empty() || runtime_ == nullptr) return {};  // nothing ran (yet)
+  runtime::LogOptions options{.tail = query.tail, .since = query.since, .follow = query.follow};
+  options.keep_going = [&] { return sink(nullptr); };
+  return runtime_->logs(d->container_id, options,
+                        [&](const runtime::LogLine& line) { return sink(&line); });
+}
+
+Result<gateway::StatsSnapshot> Deployments::metrics(const auth::Principal& who,
+                                                    std::string_view id) {
+  auto d = authorized(who, id, auth::Action::kRead);
+  if (!d) return fail(d.error());
+  return routes_.stats(d->id);
+}
+
+Result<bool> Deployments::image_in_use(std::string_view image_id) {
+  auto count = store_.count_deployments_of_image(image_id);
+  if (!count) return fail(count.error());
+  return *count > 0;
+}
+
+Result<void> Deployments::stop_idle(const Deployment& deployment) {
+  if (is_busy(deployment.id)) return fail(Error::conflict("the deployment is changing"));
+  auto d = store_.find_deployment(OwnerScope::everyone(), deployment.id);
+  if (!d) return fail(d.error());
+  if (!is_live(*d)) return {};
+  d->desired_running = false;
+  d->status = DeploymentStatus::kStopped;
+  d->status_reason = std::string(kIdleReason);
+  if (auto saved = save(*d); !saved) return fail(saved.error());
+  refresh_route(d->project_id);
+  // The container is kept (stopped): starting it again is the fast way back.
+  stop_container(*d, false);
+  if (auto saved = save(*d); !saved) return fail(saved.error());
+  return {};
+}
+
+void Deployments::wake(const std::string& deployment_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || busy_.contains(deployment_id)) return;
+    waking_.insert(deployment_id);
+  }
+  enqueue(deployment_id, [this, deployment_id] {
+    bring_up(deployment_id, true, BringUp::kStart);
+    std::lock_guard lock(mu_);
+    waking_.erase(deployment_id);
+  });
+}
+
+// --- workers ----------------------------------------------------------------
+
+void Deployments::enqueue(const std::string& deployment_id, Task task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    busy_.insert(deployment_id);
+    queue_.emplace_back(deployment_id, std::move(task));
+  }
+  cv_.notify_all();
+}
+
+bool Deployments::is_busy(const std::string& deployment_id) {
+  std::lock_guard lock(mu_);
+  return busy_.contains(deployment_id);
+}
+
+void Deployments::worker_loop() {
+  for (;;) {
+    std::pair<std::string, Task> item;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    try {
+      item.second();
+    } catch (const std::exception& e) {
+      spdlog::error("deployment {}: task failed: {}", item.first, e.what());
+    }
+    {
+      std::lock_guard lock(mu_);
+      busy_.erase(item.first);
+    }
+    reconcile_soon();
+  }
+}
+
+Result<Deployment> Deployments::save(Deployment& d) {
+  auto saved = store_.save_deployment(d);
+  if (saved) d = *saved;
+  return saved;
+}
+
+std::string Deployments::image_reference(const Deployment& d) const {
+  return registry_.host + "/" + project_key(d) + "@" + d.image_digest;
+}
+
+runtime::ContainerSpec Deployments::spec_for(const Deployment& d) const {
+  runtime::ContainerSpec spec;
+  spec.name = "orsa-" + d.id + "-" + random_hex(4);
+  spec.image = image_reference(d);
+  spec.labels = {{runtime::kLabelManaged, "true"},
+                 {runtime::kLabelDeployment, d.id},
+                 {runtime::kLabelProject, project_key(d)},
+                 {runtime::kLabelOwner, d.owner_id}};
+  spec.env = env_from_json(d.env_json);
+  spec.env["ORSA_IMAGE_DIGEST"] = d.image_digest;
+  spec.env["ORSA_DEPLOYMENT"] = d.id;
+  spec.container_port = options_.container_port;
+  spec.memory_bytes = d.memory_mb * 1024 * 1024;
+  spec.cpus = static_cast<double>(d.cpu_millis) / 1000.0;
+  return spec;
+}
+
+std::string Deployments::failure_reason(const Deployment& d, const std::string& what) {
+  std::string reason = what;
+  if (d.container_id.empty()) return reason;
+  runtime::LogOptions options{.tail = kReasonLogLines};
+  std::string lines;
+  static_cast<void>(runtime_->logs(d.container_id, options, [&](const runtime::LogLine& line) {
+    lines += line.text + "\n";
+    return true;
+  }));
+  if (!lines.empty()) reason += "; last log lines:\n" + lines;
+  return reason;
+}
+
+void Deployments::roll_out(const std::string& deployment_id) {
+  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  if (!d || !d->desired_running) return;
+  d->status = DeploymentStatus::kPulling;
+  d->status_reason.clear();
+  if (!save(*d)) return;
+  auto project = store_.find_project(OwnerScope::everyone(), d->owner_username, d->project_name);
+  auto token = project ? accounts_.issue_push_token(
+                             {.user_id = d->owner_id, .username = d->owner_username,
+                              .role = Role::kDeveloper},
+                             project_key(*d))
+                       : Result<std::string>(fail(project.error()));
+  if (!token) return fail_rollout(*d, "cannot authorise the pull: " + token.error().message);
+  runtime::RegistryAuth auth{registry_.host, d->owner_username, *token};
+  if (auto pulled = runtime_->pull(image_reference(*d), auth); !pulled) {
+    return fail_rollout(*d, "pull failed: " + pulled.error().message);
+  }
+  bring_up(deployment_id, false, BringUp::kStart);
+}
+
+void Deployments::bring_up(const std::string& deployment_id, bool reuse_container,
+                           BringUp mode) {
+  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  if (!d) return;
+  const bool waking = d->status == DeploymentStatus::kStopped && d->status_reason == kIdleReason;
+  d->desired_running = true;
+  d->status = DeploymentStatus::kStarting;
+  d->status_reason = waking ? "waking from idle" : "";
+  if (!save(*d)) return;
+  if (!waking) refresh_route(d->project_id);
+  bool started = false;
+  if (reuse_container && !d->container_id.empty()) {
+    started = runtime_->start(d->container_id).has_value();
+  }
+  if (!started) {
+    if (!d->container_id.empty()) static_cast<void>(runtime_->remove(d->container_id));
+    auto id = runtime_->run(spec_for(*d));
+    if (!id) {
+      d->container_id.clear();
+      return fail_rollout(*d, "cannot start the container: " + id.error().message);
+    }
+    d->container_id = *id;
+  }
+  auto info = runtime_->inspect(d->container_id);
+  d->host_port = info ? info->host_port : 0;
+  if (!save(*d)) return;
+  auto healthy = wait_healthy(*d);
+  if (healthy) return go_live(*d);
+  if (mode == BringUp::kRestart) {
+    // The container stays: the reconciler sees it down again and counts a
+    // fast failure, so a version that keeps dying ends in crashloop.
+    d->status_reason = "restart failed: " + healthy.error().message.substr(0, 200);
+    static_cast<void>(save(*d));
+    if (auto now = runtime_->inspect(d->container_id);
+        now && now->state == runtime::ContainerState::kRunning) {
+      static_cast<void>(runtime_->stop(d->container_id, options_.stop_grace));
+    }
+    return;
+  }
+  fail_rollout(*d, healthy.error().message);
+}
+
+Result<void> Deployments::wait_healthy(Deployment& d) {
+  const auto deadline = SteadyClock::now() + options_.health_timeout;
+  const http::Client client(std::chrono::seconds(2));
+  while (SteadyClock::now() < deadline) {
+    auto info = runtime_->inspect(d.container_id);
+    if (!info) return fail(Error::unavailable("cannot inspect the container: " + info.error().message));
+    if (info->state == runtime::ContainerState::kExited ||
+        info->state == runtime::ContainerState::kDead) {
+      return fail(Error::unavailable(failure_reason(
+          d, "the container exited with code " + std::to_string(info->exit_code) +
+                 (info->oom_killed ? " (out of memory)" : ""))));
+    }
+    if (info->host_port != 0 && info->host_port != d.host_port) {
+      d.host_port = info->host_port;
+      if (auto saved = save(d); !saved) return fail(saved.error());
+    }
+    if (d.host_port != 0) {
+      auto res = client.request("GET", "http://127.0.0.1:" + std::to_string(d.host_port) + "/healthz");
+      if (res && res->status == 200) return {};
+    }
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, kHealthPoll, [&] { return stopping_; })) {
+        return fail(Error::unavailable("the control plane is stopping"));
+      }
+    }
+  }
+  return fail(Error::unavailable(failure_reason(
+      d, "no 200 from /healthz within " + std::to_string(options_.health_timeout.count()) + " s")));
+}
+
+void Deployments::go_live(Deployment& d) {
+  d.status = DeploymentStatus::kHealthy;
+  d.status_reason.clear();
+  d.started_at = clock_.now_unix();
+  if (!save(d)) return;
+  // The newest live deployment wins the route: the gateway switches now.
+  refresh_route(d.project_id);
+  auto siblings = store_.list_deployments(OwnerScope::everyone(), d.project_id);
+  if (!siblings) return;
+  for (auto& old : *siblings) {
+    if (old.id != d.id && old.desired_running && old.created_at <= d.created_at) retire(old, d.id);
+  }
+  refresh_route(d.project_id);
+}
+
+void Deployments::retire(Deployment& old, const std::string& replaced_by) {
+  if (is_busy(old.id)) return;  // its own task finishes and then sees it is not wanted
+  const gateway::Upstream upstream{"127.0.0.1", static_cast<std::uint16_t>(old.host_port)};
+  old.desired_running = false;
+  old.status = DeploymentStatus::kStopped;
+  old.status_reason = "replaced by " + replaced_by;
+  if (!save(old)) return;
+  // Requests already on their way to the old version finish first.
+  const auto deadline = SteadyClock::now() + options_.drain_timeout;
+  while (old.host_port != 0 && routes_.in_flight(upstream) > 0 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(kDrainPoll);
+  }
+  stop_container(old, true);
+  static_cast<void>(save(old));
+  audit_.record(std::nullopt, "deployment_replaced", "deployment:" + old.id, "",
+                "by " + replaced_by);
+}
+
+void Deployments::fail_rollout(Deployment& d, std::string reason) {
+  spdlog::warn("deployment {} ({}) failed: {}", d.id, project_key(d),
+               reason.substr(0, reason.find('\n')));
+  if (!d.container_id.empty()) static_cast<void>(runtime_->remove(d.container_id));
+  d.container_id.clear();
+  d.host_port = 0;
+  d.desired_running = false;
+  d.status = DeploymentStatus::kFailed;
+  d.status_reason = std::move(reason);
+  static_cast<void>(save(d));
+  refresh_route(d.project_id);
+  audit_.record(std::nullopt, "deployment_failed", "deployment:" + d.id, "",
+                d.status_reason.substr(0, d.status_reason.find('\n')));
+}
+
+void Deployments::stop_container(Deployment& d, bool remove_container) {
+  if (d.container_id.empty() || runtime_ == nullptr) return;
+  if (remove_container) {
+    if (auto ok = runtime_->remove(d.container_id); !ok) {
+      spdlog::warn("deployment {}: cannot remove container: {}", d.id, ok.error().message);
+    }
+    d.container_id.clear();
+    d.host_port = 0;
+    return;
+  }
+  if (auto ok = runtime_->stop(d.container_id, options_.stop_grace); !ok) {
+    spdlog::warn("deployment {}: cannot stop container: {}", d.id, ok.error().message);
+  }
+}
+
+// --- routes -----------------------------------------------------------------
+
+gateway::Route Deployments::route_for(const std::vector<Deployment>& of_project) const {
+  // Newest first: the newest live deployment serves; else an idle one can be woken.
+  const Deployment& newest = of_project.front();
+  gateway::Route route{.owner = newest.owner_username,
+                       .project = newest.project_name,
+                       .owner_id = newest.owner_id,
+                       .deployment_id = newest.id,
+                       .visibility = newest.visibility == store::Visibility::kPublic
+                                         ? gateway::Visibility::kPublic
+                                         : gateway::Visibility::kPrivate,
+                       .state = gateway::RouteState::kUnavailable,
+                       .upstream = {}};
+  const auto use = [&](const Deployment& d, gateway::RouteState state) {
+    route.deployment_id = d.id;
+    route.visibility = d.visibility == store::Visibility::kPublic ? gateway::Visibility::kPublic
+                                                                 : gateway::Visibility::kPrivate;
+    route.state = state;
+    route.upstream = {"127.0.0.1", static_cast<std::uint16_t>(d.host_port)};
+  };
+  for (const auto& d : of_project) {
+    if (is_live(d)) {
+      use(d, gateway::RouteState::kServing);
+      return route;
+    }
+  }
+  for (const auto& d : of_project) {
+    const bool idle = d.status == DeploymentStatus::kStopped && d.status_reason == kIdleReason;
+    const bool waking = d.status == DeploymentStatus::kStarting && d.status_reason == "waking from idle";
+    if (idle || waking) {
+      use(d, gateway::RouteState::kIdle);
+      return route;
+    }
+  }
+  return route;
+}
+
+void Deployments::refresh_route(const std::string& project_id) {
+  std::lock_guard lock(routes_mu_);
+  auto all = store_.list_deployments(OwnerScope::everyone(), project_id);
+  if (!all) return;
+  if (all->empty()) {
+    // The project's last deployment is gone: find its name among the routes.
+    for (const auto& route : routes_.routes()) {
+      auto p = store_.find_project(OwnerScope::everyone(), route.owner, route.project);
+      if (!p || p->id == project_id) routes_.erase(route.owner, route.project);
+    }
+    return;
+  }
+  routes_.put(route_for(*all));
+}
+
+void Deployments::refresh_all_routes(const std::vector<Deployment>& all) {
+  std::lock_guard lock(routes_mu_);
+  std::map<std::string, std::vector<Deployment>> by_project;
+  for (const auto& d : all) by_project[project_key(d)].push_back(d);
+  for (const auto& route : routes_.routes()) {
+    if (!by_project.contains(route.owner + "/" + route.project)) {
+      routes_.erase(route.owner, route.project);
+    }
+  }
+  for (const auto& [key, list] : by_project) routes_.put(route_for(list));
+}
+
+// --- reconciler -------------------------------------------------------------
+
+void Deployments::reconcile_soon() {
+  {
+    std::lock_guard lock(mu_);
+    reconcile_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Deployments::reconciler_loop() {
+  for (;;) {
+    reconcile();
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, options_.reconcile_interval,
+                 [&] { return stopping_ || reconcile_requested_; });
+    if (stopping_) return;
+    reconcile_requested_ = false;
+  }
+}
+
+void Deployments::reconcile() {
+  if (runtime_ == nullptr) return;
+  auto all = store_.list_deployments(OwnerScope::everyone(), std::nullopt);
+  if (!all) {
+    spdlog::warn("reconciler: cannot read deployments: {}", all.error().message);
+    return;
+  }
+  auto containers = runtime_->list({{runtime::kLabelManaged, "true"}});
+  if (!containers) {
+    spdlog::warn("reconciler: cannot list containers: {}", containers.error().message);
+    return;
+  }
+  reconcile_containers(*all, *containers);
+  std::map<std::string, runtime::ContainerInfo> by_id;
+  for (const auto& c : *containers) by_id.emplace(c.id, c);
+  for (const auto& d : *all) reconcile_deployment(d, by_id);
+  if (auto fresh = store_.list_deployments(OwnerScope::everyone(), std::nullopt)) {
+    refresh_all_routes(*fresh);
+  }
+}
+
+// Containers no deployment wants (deleted, replaced, failed, or left by a
+// crash of this process mid-rollout) are removed.
+void Deployments::reconcile_containers(const std::vector<Deployment>& all,
+                                       const std::vector<runtime::ContainerInfo>& containers) {
+  std::map<std::string, const Deployment*> by_id;
+  for (const auto& d : all) by_id.emplace(d.id, &d);
+  for (const auto& c : containers) {
+    const auto label = c.labels.find(runtime::kLabelDeployment);
+    const std::string dep_id = label == c.labels.end() ? "" : label->second;
+    if (!dep_id.empty() && is_busy(dep_id)) continue;
+    const auto it = by_id.find(dep_id);
+    const bool wanted = it != by_id.end() && it->second->container_id == c.id;
+    if (wanted) continue;
+    spdlog::info("reconciler: removing orphaned container {} ({})", c.name,
+                 dep_id.empty() ? "no deployment" : dep_id);
+    static_cast<void>(runtime_->remove(c.id));
+  }
+}
+
+void Deployments::reconcile_deployment(const Deployment& d,
+                                       const std::map<std::string, runtime::ContainerInfo>& by_id) {
+  if (is_busy(d.id)) return;
+  const auto it = by_id.find(d.container_id);
+  const bool running =
+      it != by_id.end() && it->second.state == runtime::ContainerState::kRunning;
+  if (!d.desired_running) {
+    if (running) {
+      Deployment copy = d;
+      stop_container(copy, false);
+    }
+    return;
+  }
+  switch (d.status) {
+    case DeploymentStatus::kPending:
+    case DeploymentStatus::kPulling:
+      // A rollout this process did not finish (it was restarted): start over.
+      enqueue(d.id, [this, id = d.id] { roll_out(id); });
+      return;
+    case DeploymentStatus::kStarting:
+    case DeploymentStatus::kHealthy:
+      if (running && d.status == DeploymentStatus::kHealthy) {
+        std::lock_guard lock(mu_);
+        crashes_.erase(d.id);  // forget old crashes once it stays up
+        return;
+      }
+      if (running) {
+        // Interrupted start-up: health-check it again.
+        enqueue(d.id, [this, id = d.id] { bring_up(id, true, BringUp::kRestart); });
+        return;
+      }
+      on_crash(d, it == by_id.end() ? runtime::ContainerInfo{} : it->second);
+      return;
+    case DeploymentStatus::kFailed:
+    case DeploymentStatus::kStopped:
+    case DeploymentStatus::kCrashloop:
+      return;
+  }
+}
+
+void Deployments::on_crash(const Deployment& d, const runtime::ContainerInfo& c) {
+  const auto now = SteadyClock::now();
+  const bool fast = !c.started_at || !c.finished_at ||
+                    *c.finished_at - *c.started_at < options_.fast_failure.count();
+  int failures = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto& crashes = crashes_[d.id];
+    if (crashes.next_attempt > now) return;  // backing off
+    crashes.fast_failures = fast ? crashes.fast_failures + 1 : 1;
+    failures = crashes.fast_failures;
+    const auto backoff = std::min<std::chrono::seconds>(
+        options_.max_backoff, std::chrono::seconds(1LL << std::min(failures - 1, 10)));
+    crashes.next_attempt = now + backoff;
+  }
+  Deployment copy = d;
+  if (failures >= options_.crashloop_failures) {
+    copy.status = DeploymentStatus::kCrashloop;
+    copy.status_reason = failure_reason(
+        copy, "crashed " + std::to_string(options_.crashloop_failures) +
+                  " times soon after starting; last exit code " + std::to_string(c.exit_code));
+    static_cast<void>(save(copy));
+    refresh_route(copy.project_id);
+    audit_.record(std::nullopt, "deployment_crashloop", "deployment:" + d.id, "");
+    return;
+  }
+  spdlog::warn("reconciler: deployment {} ({}) is down (exit code {}); restart {}", d.id,
+               project_key(d), c.exit_code, failures);
+  enqueue(d.id, [this, id = d.id] { restart_crashed(id); });
+}
+
+void Deployments::restart_crashed(const std::string& deployment_id) {
+  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  if (!d || !d->desired_running) return;
+  d->restarts += 1;
+  if (!save(*d)) return;
+  bring_up(deployment_id, true, BringUp::kRestart);
+}
+
+}  // namespace orsa::deployer

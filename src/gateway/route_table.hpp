@@ -1,0 +1,92 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orsa::gateway {
+
+enum class Visibility { kPrivate, kPublic };
+
+/// What the gateway does with a request for a project.
+enum class RouteState {
+  kServing,      // proxy to `upstream`
+  kIdle,         // stopped by the collector: wake it, hold the request until serving
+  kUnavailable,  // deployed but not healthy (starting, failed, stopped): 503
+};
+
+struct Upstream {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  bool operator==(const Upstream&) const = default;
+};
+
+/// The gateway's view of one project's live deployment.
+struct Route {
+  std::string owner;    // owner username, the first path segment
+  std::string project;  // project name, the second path segment
+  std::string owner_id;
+  std::string deployment_id;
+  Visibility visibility = Visibility::kPrivate;
+  RouteState state = RouteState::kUnavailable;
+  Upstream upstream;  // meaningful when serving
+};
+
+/// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
+inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                           0.1,   0.25,   0.5,   1,    2.5,   10};
+
+/// Counters of one deployment's proxied traffic, as read by the API.
+struct StatsSnapshot {
+  std::array<std::uint64_t, 5> requests_by_class{};  // 1xx … 5xx (index 0 = 1xx)
+  std::uint64_t bytes_in = 0;                        // request bodies
+  std::uint64_t bytes_out = 0;                       // response bodies
+  std::array<std::uint64_t, kLatencyBuckets.size() + 1> latency_buckets{};  // non-cumulative
+  double latency_sum_seconds = 0;
+  std::uint64_t in_flight = 0;
+  std::optional<std::int64_t> last_request_at;  // unix seconds
+};
+
+/// The routes and per-deployment counters shared by the gateway (readers,
+/// on network threads, lock-free on the hot path) and the control plane
+/// (writers: deployments, reconciler, collector). Thread-safe.
+class RouteTable {
+ public:
+  RouteTable();
+  ~RouteTable();
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
+
+  /// Adds or replaces the route of (route.owner, route.project).
+  void put(Route route);
+  /// Removes the route of a project (then its requests answer 404).
+  void erase(std::string_view owner, std::string_view project);
+  /// The current route, or null.
+  std::shared_ptr<const Route> find(std::string_view owner, std::string_view project) const;
+  /// Every route (for the reconciler's comparison and tests).
+  std::vector<Route> routes() const;
+
+  /// Counters of a deployment (zeros when it has seen no request).
+  StatsSnapshot stats(std::string_view deployment_id) const;
+  /// Requests currently proxied to an upstream (blue/green waits for 0).
+  std::uint64_t in_flight(const Upstream& upstream) const;
+  /// Drops the counters of a deleted deployment.
+  void forget(std::string_view deployment_id);
+  /// Per-deployment series in the Prometheus text format, appended to /metrics.
+  std::string render_metrics() const;
+
+  // Recording side, used by the gateway.
+  struct Recorder;
+  std::shared_ptr<Recorder> recorder(std::string_view deployment_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orsa::gateway

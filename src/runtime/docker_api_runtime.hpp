@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "runtime/runtime.hpp"
+
+namespace orsa::runtime {
+
+namespace detail {
+class UnixHttp;
+}
+
+/// Where and how to reach a Docker Engine API (podman system service or dockerd).
+struct DockerApiOptions {
+  std::string socket_path;           // "/run/podman/podman.sock"
+  std::string api_version = "1.41";  // paths are "/v1.41/…"
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds call_timeout{std::chrono::seconds(30)};  // each non-streaming call
+  std::chrono::milliseconds pull_timeout{std::chrono::minutes(15)};
+  std::size_t max_stream_line_bytes = 1024 * 1024;  // one JSON line of pull progress or events
+  std::size_t max_log_line_bytes = 64 * 1024;       // longer log lines arrive in pieces
+};
+
+/// The Runtime port over the Docker Engine API on a unix socket (libcurl).
+class DockerApiRuntime final : public Runtime {
+ public:
+  explicit DockerApiRuntime(DockerApiOptions options);
+  ~DockerApiRuntime() override;
+  DockerApiRuntime(const DockerApiRuntime&) = delete;
+  DockerApiRuntime& operator=(const DockerApiRuntime&) = delete;
+
+  /// The runtime's version (GET /version): a readiness and health probe.
+  Result<std::string> version();
+
+  Result<void> pull(const std::string& image, const RegistryAuth& auth) override;
+  Result<std::string> run(const ContainerSpec& spec) override;
+  Result<ContainerInfo> inspect(const std::string& id) override;
+  Result<void> start(const std::string& id) override;
+  Result<void> stop(const std::string& id, std::chrono::seconds grace) override;
+  Result<void> remove(const std::string& id) override;
+  Result<std::vector<ContainerInfo>> list(
+      const std::map<std::string, std::string>& labels) override;
+  Result<void> logs(const std::string& id, const LogOptions& options,
+                    const std::function<bool(const LogLine&)>& sink) override;
+  Result<void> events(const std::map<std::string, std::string>& labels,
+                      const std::function<bool(const Event*)>& sink) override;
+  Result<void> remove_image(const std::string& image) override;
+
+ private:
+  std::string path(std::string_view rest) const;
+
+  DockerApiOptions options_;
+  std::unique_ptr<detail::UnixHttp> http_;
+};
+
+/// Checks a spec before it reaches a runtime (names, limits, restart policy).
+Result<void> validate_spec(const ContainerSpec& spec);
+
+}  // namespace orsa::runtime

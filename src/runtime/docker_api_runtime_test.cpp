@@ -1,0 +1,391 @@
+#include "runtime/docker_api_runtime.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "core/temp_dir.hpp"
+
+namespace orsa::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+struct FakeResponse {
+  int status = 200;
+  std::vector<std::string> pieces;  // each piece is one chunk, written separately
+  bool hold_open = false;           // a stream that never ends (events, follow)
+};
+
+struct FakeRequest {
+  std::string line;  // "GET /v1.41/... HTTP/1.1"
+  std::string headers;
+  std::string body;
+};
+
+// A Docker API stand-in on a unix socket: one thread, one connection at a time.
+class FakeDocker {
+ public:
+  using Handler = std::function<FakeResponse(const FakeRequest&)>;
+
+  FakeDocker(const std::string& path, Handler handler) : handler_(std::move(handler)) {
+    listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listener_, 8), 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeDocker() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+
+  std::vector<FakeRequest> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  bool wait_readable(int fd) {
+    pollfd pfd{fd, POLLIN, 0};
+    while (!stop_) {
+      if (::poll(&pfd, 1, 20) > 0) return true;
+    }
+    return false;
+  }
+
+  void serve() {
+    while (wait_readable(listener_)) {
+      const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      handle(fd);
+      ::close(fd);
+    }
+  }
+
+  void handle(int fd) {
+    std::string data;
+    char buffer[4096];
+    std::size_t header_end = std::string::npos;
+    while (header_end == std::string::npos && wait_readable(fd)) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n <= 0) return;
+      data.append(buffer, static_cast<std::size_t>(n));
+      header_end = data.find("\r\n\r\n");
+    }
+    if (header_end == std::string::npos) return;
+    FakeRequest request;
+    request.line = data.substr(0, data.find("\r\n"));
+    request.headers = data.substr(0, header_end);
+    std::size_t length = 0;
+    if (const auto at = request.headers.find("Content-Length: "); at != std::string::npos) {
+      length = std::stoul(request.headers.substr(at + 16));
+    }
+    request.body = data.substr(header_end + 4);
+    while (request.body.size() < length && wait_readable(fd)) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n <= 0) return;
+      request.body.append(buffer, static_cast<std::size_t>(n));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      requests_.push_back(request);
+    }
+    const FakeResponse response = handler_(request);
+    send(fd, "HTTP/1.1 " + std::to_string(response.status) +
+                 " X\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (const auto& piece : response.pieces) {
+      if (piece.empty()) continue;
+      std::ostringstream chunk;
+      chunk << std::hex << piece.size() << "\r\n" << piece << "\r\n";
+      send(fd, chunk.str());
+    }
+    if (response.hold_open) {
+      // Until the client hangs up (or the test ends).
+      while (wait_readable(fd) && ::read(fd, buffer, sizeof buffer) > 0) {
+      }
+      return;
+    }
+    send(fd, "0\r\n\r\n");
+  }
+
+  static void send(int fd, const std::string& bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+
+  Handler handler_;
+  int listener_ = -1;
+  std::atomic<bool> stop_ = false;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<FakeRequest> requests_;
+};
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(ORSA_RUNTIME_TESTDATA) + "/" + name, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string frame(int stream, std::string_view payload) {
+  std::string out(8, '\0');
+  out[0] = static_cast<char>(stream);
+  const auto size = static_cast<std::uint32_t>(payload.size());
+  out[6] = static_cast<char>(size >> 8);
+  out[7] = static_cast<char>(size);
+  return out + std::string(payload);
+}
+
+struct Harness {
+  TempDir dir{"orsa-rt-unit"};
+  std::string socket = (dir.path() / "d.sock").string();
+  std::unique_ptr<FakeDocker> fake;
+  std::unique_ptr<DockerApiRuntime> runtime;
+
+  explicit Harness(FakeDocker::Handler handler) {
+    fake = std::make_unique<FakeDocker>(socket, std::move(handler));
+    runtime = std::make_unique<DockerApiRuntime>(
+        DockerApiOptions{.socket_path = socket, .call_timeout = 5s});
+  }
+};
+
+TEST(DockerApiRuntime, UnreachableSocketIsUnavailable) {
+  TempDir dir("orsa-rt-unit");
+  DockerApiRuntime runtime({.socket_path = (dir.path() / "missing.sock").string()});
+  const auto info = runtime.inspect("abc");
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(runtime.version().error().code, ErrorCode::kUnavailable);
+}
+
+TEST(DockerApiRuntime, MapsErrorStatuses) {
+  Harness h([](const FakeRequest& r) -> FakeResponse {
+    if (r.line.starts_with("GET /v1.41/containers/gone/json")) {
+      return {404, {fixture("error_not_found.json")}};
+    }
+    if (r.line.starts_with("POST /v1.41/containers/create")) {
+      return {500,
+              {R"({"message":"the container name \"web\" is already in use","response":500})"}};
+    }
+    if (r.line.starts_with("POST /v1.41/containers/abc/stop?t=3")) return {304, {}};
+    if (r.line.starts_with("DELETE")) return {404, {R"({"message":"no such"})"}};
+    return {500, {R"({"message":"boom"})"}};
+  });
+  EXPECT_EQ(h.runtime->inspect("gone").error().code, ErrorCode::kNotFound);
+  ContainerSpec spec;
+  spec.name = "web";
+  spec.image = "img";
+  EXPECT_EQ(h.runtime->run(spec).error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(h.runtime->stop("abc", 3s).has_value());
+  EXPECT_TRUE(h.runtime->remove("abc").has_value());
+  EXPECT_TRUE(h.runtime->remove_image("127.0.0.1:5000/a/b@sha256:00").has_value());
+  const auto other = h.runtime->start("abc");
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(other.error().message, HasSubstr("boom"));
+  const auto requests = h.fake->requests();
+  EXPECT_THAT(requests.back().line, HasSubstr("/containers/abc/start"));
+  EXPECT_THAT(requests[3].line, HasSubstr("DELETE /v1.41/containers/abc?force=1&v=1 "));
+  EXPECT_THAT(requests[4].line, HasSubstr("DELETE /v1.41/images/127.0.0.1:5000/a/b@sha256:00 "));
+}
+
+TEST(DockerApiRuntime, RejectsIdsThatCouldEscapeThePath) {
+  Harness h([](const FakeRequest&) { return FakeResponse{}; });
+  EXPECT_EQ(h.runtime->inspect("../images/x").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(h.runtime->remove("a?b").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(h.fake->requests().empty());
+}
+
+TEST(DockerApiRuntime, PullSendsCredentialsAndFailsOnAStreamError) {
+  Harness h([](const FakeRequest&) {
+    return FakeResponse{200,
+                        {"{\"status\":\"Trying to pull\"}\n{\"errorDetail\":{\"message\":\"una",
+                         "uthorized: authentication required\"},\"error\":\"unauthorized: "
+                         "authentication required\"}\n"}};
+  });
+  const auto pulled = h.runtime->pull("127.0.0.1:5000/alice/knap@sha256:0a",
+                                      {"127.0.0.1:5000", "alice", "s3cret-pass"});
+  ASSERT_FALSE(pulled.has_value());
+  EXPECT_EQ(pulled.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(pulled.error().message.find("s3cret"), std::string::npos);
+  const auto request = h.fake->requests().at(0);
+  EXPECT_THAT(request.line, HasSubstr("POST /v1.41/images/create?fromImage=127.0.0.1%3A5000%2Falice"
+                                      "%2Fknap%40sha256%3A0a "));
+  EXPECT_THAT(request.headers, HasSubstr("X-Registry-Auth: eyJ"));
+}
+
+TEST(DockerApiRuntime, PullWithoutTagAsksForLatestAndWithoutCredentialsSendsNoAuth) {
+  Harness h([](const FakeRequest&) {
+    return FakeResponse{200, {"{\"status\":\"Download complete\"}\n{\"id\":\"x\"}"}};
+  });
+  ASSERT_TRUE(h.runtime->pull("127.0.0.1:5000/a/b", {}).has_value());
+  const auto request = h.fake->requests().at(0);
+  EXPECT_THAT(request.line, HasSubstr("fromImage=127.0.0.1%3A5000%2Fa%2Fb%3Alatest "));
+  EXPECT_THAT(request.headers, ::testing::Not(HasSubstr("X-Registry-Auth")));
+}
+
+TEST(DockerApiRuntime, RunCreatesStartsAndRemovesWhenStartFails) {
+  Harness h([](const FakeRequest& r) -> FakeResponse {
+    if (r.line.starts_with("POST /v1.41/containers/create?name=web-1 ")) {
+      return {201, {R"({"Id":"c0ffee","Warnings":[]})"}};
+    }
+    if (r.line.starts_with("POST /v1.41/containers/c0ffee/start")) {
+      return {500, {R"({"message":"executable file not found"})"}};
+    }
+    return {204, {}};
+  });
+  ContainerSpec spec;
+  spec.name = "web-1";
+  spec.image = "img:1";
+  const auto id = h.runtime->run(spec);
+  ASSERT_FALSE(id.has_value());
+  EXPECT_THAT(id.error().message, HasSubstr("executable file not found"));
+  const auto requests = h.fake->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_THAT(requests[0].body, HasSubstr("\"ReadonlyRootfs\":true"));
+  EXPECT_THAT(requests[2].line, HasSubstr("DELETE /v1.41/containers/c0ffee?force=1&v=1"));
+}
+
+TEST(DockerApiRuntime, LogsDecodeFramesSplitAcrossChunks) {
+  const std::string stream = frame(1, "2026-11-27T20:18:50.5Z hello\n") +
+                             frame(2, "2026-11-27T20:18:51Z oops\n") +
+                             frame(1, "2026-11-27T20:18:52Z no newline");
+  Harness h([&](const FakeRequest&) {
+    return FakeResponse{200, {stream.substr(0, 3), stream.substr(3, 30), stream.substr(33)}};
+  });
+  std::vector<LogLine> lines;
+  LogOptions options;
+  options.tail = 5;
+  options.since = 100;
+  const auto r = h.runtime->logs("abc", options, [&](const LogLine& l) {
+    lines.push_back(l);
+    return true;
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].text, "hello");
+  EXPECT_EQ(lines[0].at_ns, 1795810730LL * 1'000'000'000 + 500'000'000);
+  EXPECT_EQ(lines[1].stream, LogLine::Stream::kStderr);
+  EXPECT_EQ(lines[2].text, "no newline");
+  EXPECT_THAT(h.fake->requests().at(0).line,
+              HasSubstr("/containers/abc/logs?stdout=1&stderr=1&timestamps=1&follow=0&tail=5"
+                        "&since=100 "));
+}
+
+TEST(DockerApiRuntime, FollowStopsWhenKeepGoingSaysSo) {
+  Harness h([](const FakeRequest&) {
+    return FakeResponse{200, {frame(1, "2026-11-27T20:18:50Z first\n")}, true};
+  });
+  std::vector<LogLine> lines;
+  LogOptions options;
+  options.follow = true;
+  const auto stop_at = std::chrono::steady_clock::now() + 600ms;
+  options.keep_going = [&] { return std::chrono::steady_clock::now() < stop_at; };
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = h.runtime->logs("abc", options, [&](const LogLine& l) {
+    lines.push_back(l);
+    return true;
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(lines.size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_THAT(h.fake->requests().at(0).line, HasSubstr("follow=1&tail=all"));
+}
+
+TEST(DockerApiRuntime, EventsTickWhileQuietAndStopWhenTheSinkSaysSo) {
+  const std::string die =
+      R"({"Type":"container","Action":"die","Actor":{"ID":"c1","Attributes":{"orsa.deployment":"d1","image":"x"}}})";
+  const std::string other =
+      R"({"Type":"container","Action":"die","Actor":{"ID":"c2","Attributes":{"orsa.deployment":"d2"}}})";
+  Harness h([&](const FakeRequest&) {
+    return FakeResponse{200, {die.substr(0, 20), die.substr(20) + "\n" + other + "\n"}, true};
+  });
+  std::vector<Event> events;
+  int ticks = 0;
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = h.runtime->events({{"orsa.deployment", "d1"}}, [&](const Event* e) {
+    if (e != nullptr) {
+      events.push_back(*e);
+    } else {
+      ++ticks;
+    }
+    return ticks < 3;
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(events.size(), 1u);  // the d2 event fails the client-side label check
+  EXPECT_EQ(events[0].container_id, "c1");
+  EXPECT_EQ(events[0].labels.count("image"), 0u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_THAT(h.fake->requests().at(0).line,
+              HasSubstr("/events?filters=%7B%22label%22%3A%5B%22orsa.deployment%3Dd1%22%5D%2C%22"
+                        "type%22%3A%5B%22container%22%5D%7D "));
+}
+
+TEST(DockerApiRuntime, EventStreamEndingIsUnavailable) {
+  Harness h([](const FakeRequest&) { return FakeResponse{200, {"{}\n"}}; });
+  const auto r = h.runtime->events({}, [](const Event*) { return true; });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(DockerApiRuntime, ListInspectsEachAndSkipsVanishedContainers) {
+  Harness h([](const FakeRequest& r) -> FakeResponse {
+    if (r.line.starts_with("GET /v1.41/containers/json?all=1&filters=")) {
+      return {200, {R"([{"Id":"b8f5c06f6ef3","Labels":{"k":"v"}},{"Id":"gone","Labels":{"k":"v"}},
+                        {"Id":"other","Labels":{"k":"x"}}])"}};
+    }
+    if (r.line.starts_with("GET /v1.41/containers/b8f5c06f6ef3/json")) {
+      return {200, {fixture("inspect_exited.json")}};
+    }
+    return {404, {fixture("error_not_found.json")}};
+  });
+  const auto list = h.runtime->list({{"k", "v"}});
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().exit_code, 137);
+  EXPECT_EQ(h.fake->requests().size(), 3u);  // "other" is not inspected
+}
+
+TEST(ValidateSpec, AcceptsDefaultsAndRejectsBadValues) {
+  ContainerSpec spec;
+  spec.name = "web-1";
+  spec.image = "img:1";
+  EXPECT_TRUE(validate_spec(spec).has_value());
+  auto bad = [&](auto change) {
+    ContainerSpec s = spec;
+    change(s);
+    return !validate_spec(s).has_value();
+  };
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.name = ""; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.name = "-web"; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.name = "a/b"; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.image = ""; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.env["A=B"] = "c"; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.memory_bytes = 1024; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.cpus = 0; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.pids_limit = 0; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.host_ip = ""; }));
+  EXPECT_TRUE(bad([](ContainerSpec& s) { s.restart_policy = "sometimes"; }));
+}
+
+}  // namespace
+}  // namespace orsa::runtime

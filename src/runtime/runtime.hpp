@@ -1,0 +1,124 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace orsa::runtime {
+
+/// Labels every container ORSA creates carries; the reconciler finds its
+/// containers by them, and removes `kLabelManaged` ones no deployment wants.
+inline constexpr const char* kLabelManaged = "orsa.managed";  // value "true"
+inline constexpr const char* kLabelDeployment = "orsa.deployment";
+inline constexpr const char* kLabelProject = "orsa.project";  // "<owner>/<name>"
+inline constexpr const char* kLabelOwner = "orsa.owner";      // owner user id
+
+/// Credentials the runtime presents to the registry when it pulls.
+struct RegistryAuth {
+  std::string server;  // "127.0.0.1:8080"
+  std::string username;
+  std::string password;
+};
+
+/// What to run. Runtime-neutral: adapters translate it (Docker API body,
+/// ECS task definition, Kubernetes pod spec).
+struct ContainerSpec {
+  std::string name;   // unique; adapters may use it as the container name
+  std::string image;  // a pullable reference, "127.0.0.1:8080/alice/knap@sha256:…"
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> command;  // empty → the image's Cmd
+  std::uint16_t container_port = 8000;
+  std::string host_ip = "127.0.0.1";  // the published port binds here only
+  std::uint16_t host_port = 0;        // 0 → the runtime picks a free one
+  std::int64_t memory_bytes = 512LL * 1024 * 1024;
+  double cpus = 1.0;
+  std::int64_t pids_limit = 256;
+  bool read_only_root = true;
+  std::int64_t tmp_size_bytes = 64LL * 1024 * 1024;  // tmpfs at /tmp
+  // The reconciler restarts crashed containers itself (with backoff and
+  // crash-loop detection that work the same on every runtime), so the
+  // runtime's own restart policy defaults to none.
+  std::string restart_policy = "no";
+};
+
+enum class ContainerState { kCreated, kRunning, kPaused, kRestarting, kExited, kDead, kUnknown };
+
+struct ContainerInfo {
+  std::string id;
+  std::string name;
+  std::string image;
+  std::map<std::string, std::string> labels;
+  ContainerState state = ContainerState::kUnknown;
+  int exit_code = 0;
+  bool oom_killed = false;
+  std::optional<std::int64_t> started_at;   // unix seconds
+  std::optional<std::int64_t> finished_at;  // unix seconds
+  std::string host_ip;                      // where the published port listens
+  std::uint16_t host_port = 0;              // 0 when not (yet) published
+};
+
+struct LogLine {
+  enum class Stream { kStdout, kStderr };
+  Stream stream = Stream::kStdout;
+  std::int64_t at_ns = 0;  // unix nanoseconds, 0 when the runtime gave none
+  std::string text;        // one line, without its newline
+};
+
+struct LogOptions {
+  std::optional<std::size_t> tail;    // last N lines; nullopt → all
+  std::optional<std::int64_t> since;  // unix seconds
+  bool follow = false;                // keep streaming until cancelled or the container stops
+  // With `follow`: polled at least once a second, also while the container is
+  // silent; returning false ends the stream (a sink alone only runs on lines).
+  std::function<bool()> keep_going;
+};
+
+/// A container event (start, die, …) as the reconciler cares about it.
+struct Event {
+  std::string container_id;
+  std::string action;  // "start", "die", "stop", "destroy", …
+  std::map<std::string, std::string> labels;
+};
+
+/// The container runtime port. Implementations: docker_api (podman or
+/// dockerd over a unix socket); later ECS and Kubernetes. All calls block
+/// and are thread-safe; failures are values (kUnavailable when the runtime
+/// cannot be reached, kNotFound for an unknown container).
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  /// Pulls an image with the given registry credentials.
+  virtual Result<void> pull(const std::string& image, const RegistryAuth& auth) = 0;
+  /// Creates and starts a container from an already pulled image; returns its id.
+  virtual Result<std::string> run(const ContainerSpec& spec) = 0;
+  virtual Result<ContainerInfo> inspect(const std::string& id) = 0;
+  /// Starts a stopped container again.
+  virtual Result<void> start(const std::string& id) = 0;
+  /// SIGTERM, then SIGKILL after `grace`.
+  virtual Result<void> stop(const std::string& id, std::chrono::seconds grace) = 0;
+  /// Removes a container, killing it if it runs; an unknown id is not an error.
+  virtual Result<void> remove(const std::string& id) = 0;
+  /// Every container (running or not) carrying all the given labels.
+  virtual Result<std::vector<ContainerInfo>> list(
+      const std::map<std::string, std::string>& labels) = 0;
+  /// Log lines of a container. With `follow`, calls `sink` for each line as
+  /// it arrives until `sink` returns false or the container stops.
+  virtual Result<void> logs(const std::string& id, const LogOptions& options,
+                            const std::function<bool(const LogLine&)>& sink) = 0;
+  /// Streams container events carrying all `labels` until `sink` returns false
+  /// (checked at least once a second, also without events).
+  virtual Result<void> events(const std::map<std::string, std::string>& labels,
+                              const std::function<bool(const Event*)>& sink) = 0;
+  /// Removes a local image (frees the runtime's disk); unknown is not an error.
+  virtual Result<void> remove_image(const std::string& image) = 0;
+};
+
+}  // namespace orsa::runtime

@@ -1,0 +1,187 @@
+#include "runtime/unix_http.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+namespace orsa::runtime::detail {
+namespace {
+
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+void ensure_curl_global() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct EasyDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct ListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+struct Transfer {
+  CURL* easy = nullptr;
+  const StreamHandlers* handlers = nullptr;
+  StreamEnd end;
+};
+
+std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t bytes = size * count;
+  if (t->end.status == 0) {
+    long code = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    t->end.status = static_cast<int>(code);
+  }
+  if (t->end.status >= 300) {
+    const std::size_t room = kMaxErrorBody - std::min(kMaxErrorBody, t->end.error_body.size());
+    t->end.error_body.append(data, std::min(room, bytes));
+    return bytes;
+  }
+  if (t->handlers->on_data && !t->handlers->on_data(std::string_view(data, bytes))) {
+    t->end.stopped = true;
+    return 0;  // anything but `bytes` makes libcurl abort the transfer
+  }
+  return bytes;
+}
+
+}  // namespace
+
+UnixHttp::UnixHttp(std::string socket_path, std::chrono::milliseconds connect_timeout)
+    : socket_path_(std::move(socket_path)), connect_timeout_(connect_timeout) {}
+
+Result<HttpReply> UnixHttp::request(std::string_view method, const std::string& target,
+                                    std::string_view body, const std::vector<std::string>& headers,
+                                    std::chrono::milliseconds timeout, std::size_t max_body) const {
+  HttpReply reply;
+  bool too_large = false;
+  StreamHandlers handlers;
+  handlers.on_data = [&](std::string_view chunk) {
+    if (reply.body.size() + chunk.size() > max_body) {
+      too_large = true;
+      return false;
+    }
+    reply.body.append(chunk);
+    return true;
+  };
+  auto end = stream(method, target, body, headers, timeout, handlers);
+  if (!end) return fail(end.error());
+  if (too_large) {
+    return fail(Error::too_large("container runtime response to " + target + " exceeds " +
+                                 std::to_string(max_body) + " bytes"));
+  }
+  reply.status = end->status;
+  if (reply.status >= 300) reply.body = std::move(end->error_body);
+  return reply;
+}
+
+Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& target,
+                                   std::string_view body, const std::vector<std::string>& headers,
+                                   std::chrono::milliseconds timeout,
+                                   const StreamHandlers& handlers) const {
+  ensure_curl_global();
+  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+  if (!easy || !multi) return fail(Error::internal("could not create an HTTP client handle"));
+  CURL* h = easy.get();
+  Transfer transfer;
+  transfer.easy = h;
+  transfer.handlers = &handlers;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  const std::string method_text(method);
+  // The host part is ignored on a unix socket; Docker only wants a valid URL.
+  const std::string url = "http://localhost" + target;
+
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_.count()));
+  if (timeout.count() > 0)
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_text.c_str());
+  if (method == "POST" || method == "PUT" || !body.empty()) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  }
+  curl_slist* raw_list = nullptr;
+  for (const auto& header : headers) raw_list = curl_slist_append(raw_list, header.c_str());
+  // curl's 100-continue handshake only adds a round trip on a local socket.
+  raw_list = curl_slist_append(raw_list, "Expect:");
+  if (!body.empty()) raw_list = curl_slist_append(raw_list, "Content-Type: application/json");
+  std::unique_ptr<curl_slist, ListDeleter> list(raw_list);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
+
+  curl_multi_add_handle(multi.get(), h);
+  auto last_tick = std::chrono::steady_clock::now();
+  int running = 1;
+  CURLMcode mc = CURLM_OK;
+  while (running > 0 && !transfer.end.stopped) {
+    mc = curl_multi_perform(multi.get(), &running);
+    if (mc != CURLM_OK || running == 0 || transfer.end.stopped) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (handlers.on_tick && now - last_tick >= kTickInterval) {
+      last_tick = now;
+      if (!handlers.on_tick()) {
+        transfer.end.stopped = true;
+        break;
+      }
+    }
+    // Wakes on socket activity, else after 100 ms so ticks stay on time.
+    mc = curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
+    if (mc != CURLM_OK) break;
+  }
+  CURLcode rc = CURLE_OK;
+  int pending = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi.get(), &pending)) {
+    if (msg->msg == CURLMSG_DONE) rc = msg->data.result;
+  }
+  curl_multi_remove_handle(multi.get(), h);
+  if (transfer.end.stopped) return std::move(transfer.end);
+  if (mc != CURLM_OK) {
+    return fail(Error::unavailable(std::string("container runtime request failed: ") +
+                                   curl_multi_strerror(mc)));
+  }
+  if (rc != CURLE_OK) {
+    const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+    return fail(Error::unavailable("container runtime at " + socket_path_ + ": " + method_text +
+                                   " " + target.substr(0, target.find('?')) +
+                                   " failed: " + detail));
+  }
+  if (transfer.end.status == 0) {
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    transfer.end.status = static_cast<int>(code);
+  }
+  return std::move(transfer.end);
+}
+
+std::string url_escape(std::string_view text, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
+                            (u >= '0' && u <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~' || keep.find(c) != std::string_view::npos;
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    }
+  }
+  return out;
+}
+
+}  // namespace orsa::runtime::detail

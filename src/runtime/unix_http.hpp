@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace orsa::runtime::detail {
+
+/// A complete HTTP response.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+/// How a streamed response ended.
+struct StreamEnd {
+  int status = 0;
+  std::string error_body;  // the body when status >= 300 (bounded); else empty
+  bool stopped = false;    // a handler asked to stop; the transfer was aborted
+};
+
+/// Callbacks of a streamed request. Both return false to stop the transfer.
+struct StreamHandlers {
+  std::function<bool(std::string_view chunk)> on_data;  // body bytes of a < 300 response
+  std::function<bool()> on_tick;                        // every kTickInterval, data or not
+};
+
+/// Blocking HTTP/1.1 over a unix socket with libcurl (one handle per call, so
+/// it is thread-safe). Transport failures are kUnavailable; statuses are values.
+class UnixHttp {
+ public:
+  static constexpr std::chrono::milliseconds kTickInterval{250};
+
+  UnixHttp(std::string socket_path, std::chrono::milliseconds connect_timeout);
+
+  /// Sends one request and reads the whole body (kTooLarge beyond `max_body`).
+  Result<HttpReply> request(std::string_view method, const std::string& target,
+                            std::string_view body, const std::vector<std::string>& headers,
+                            std::chrono::milliseconds timeout,
+                            std::size_t max_body = 16 * 1024 * 1024) const;
+
+  /// Sends one request and hands the body to `handlers` as it arrives. A zero
+  /// `timeout` means no total deadline (the handlers decide when to stop).
+  Result<StreamEnd> stream(std::string_view method, const std::string& target,
+                           std::string_view body, const std::vector<std::string>& headers,
+                           std::chrono::milliseconds timeout, const StreamHandlers& handlers) const;
+
+  const std::string& socket_path() const { return socket_path_; }
+
+ private:
+  std::string socket_path_;
+  std::chrono::milliseconds connect_timeout_;
+};
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `keep`.
+std::string url_escape(std::string_view text, std::string_view keep = {});
+
+}  // namespace orsa::runtime::detail

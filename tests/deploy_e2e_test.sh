@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Deployments end to end on real parts: orsa-deployer (which starts its own
+# podman service), orsa-builder, the python-or base, runc containers.
+#   deploy_e2e_test.sh DEPLOYER BUILDER SOURCE_DIR
+# The knapsack starter is built and deployed, answers through the gateway;
+# a killed container comes back; a new version replaces it with no failed
+# request; a version that crashes at import fails and leaves the old one
+# serving; another user sees nothing; after a kill -9 of orsa-deployer the
+# same containers are adopted; an idle deployment is stopped by the
+# collector and woken by a request; deleting it leaves nothing behind.
+set -euo pipefail
+DEPLOYER=$1 BUILDER=$2 SRC=$3
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/deployer.sh"
+
+work=$(mktemp -d /tmp/orsa-deploy-XXXXXX)
+DATA=$work/data
+cleanup() {
+  stop_deployer
+  # Containers outlive the deployer by design: remove this test's ones.
+  if [ -d "$DATA/podman" ]; then
+    dpod rm -f -a >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  tail -n 40 "$work/deployer.log" >&2 || true
+  exit 1
+}
+step() { echo "--- $*"; }
+
+# podman on the deployer's own store (what its podman service uses).
+dpod() {
+  CONTAINERS_CONF=$DATA/podman/containers.conf CONTAINERS_REGISTRIES_CONF=$DATA/podman/registries.conf \
+    podman --root "$DATA/podman/root" --runroot "$DATA/podman/runroot" "$@"
+}
+
+export ORSA_ADMIN_PASSWORD=admin-password-for-e2e
+FLAGS=(--base-image orsa/base-python-or:latest --health-timeout 60s)
+start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" || fail "deployer did not start"
+
+step "base image (mmdebstrap)"
+ORSA_REGISTRY_USERNAME=admin ORSA_REGISTRY_PASSWORD=$ORSA_ADMIN_PASSWORD \
+  "$BUILDER" base build python-or --bases-dir "$SRC/templates/bases" --registry "$URL" \
+  --work-dir "$work" >"$work/base.out" || { cat "$work/base.out"; fail "base build"; }
+
+alice=$(register alice)
+bob=$(register bob)
+admin=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"login\":\"admin\",\"password\":\"$ORSA_ADMIN_PASSWORD\"}" | json_get 'd["token"]')
+api POST /api/v1/projects "$alice" '{"name":"knapsack"}' >/dev/null
+
+build_image() {  # → image id of a new build of head
+  local build status=queued
+  build=$(api POST /api/v1/projects/alice/knapsack/builds "$alice" '{}' | json_get 'd["id"]')
+  for _ in $(seq 1 1200); do
+    status=$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["status"]')
+    case $status in succeeded | failed | canceled) break ;; esac
+    sleep 0.1
+  done
+  [ "$status" = succeeded ] || { api GET "/api/v1/builds/$build/logs" "$alice"; fail "build $status"; }
+  api GET "/api/v1/builds/$build" "$alice" | json_get 'd["image_id"]'
+}
+
+deploy() {  # image_id → deployment id
+  api POST /api/v1/deployments "$alice" "{\"image_id\":\"$1\"}" | json_get 'd["id"]'
+}
+
+wait_status() {  # deployment_id wanted... → final status (waits up to 180 s)
+  local id=$1 status
+  shift
+  for _ in $(seq 1 1800); do
+    status=$(api GET "/api/v1/deployments/$id" "$alice" | json_get 'd["status"]')
+    for want in "$@"; do [ "$status" = "$want" ] && { echo "$status"; return 0; }; done
+    sleep 0.1
+  done
+  echo "$status"
+}
+
+solve() {  # [token] → prints the HTTP status and body "CODE BODY"
+  curl -sS -o "$work/solve.out" -w '%{http_code}' -X POST "$URL/s/alice/knapsack/solve" \
+    -H "Authorization: Bearer ${1:-$alice}" -H 'Content-Type: application/json' \
+    --data-binary @"$SRC/templates/python-flask/starter/input.json"
+  echo " $(cat "$work/solve.out")"
+}
+
+objective() { solve | cut -d' ' -f2- | json_get 'd["objective"]'; }
+
+containers_of() {  # deployment id → ids of its containers (any state)
+  dpod ps -a -q --filter "label=orsa.deployment=$1"
+}
+
+step "build and deploy the starter"
+image1=$(build_image)
+dep1=$(deploy "$image1")
+[ -n "$dep1" ] || fail "deploy answered no id"
+status=$(wait_status "$dep1" healthy failed)
+[ "$status" = healthy ] || fail "first deployment is $status: $(api GET "/api/v1/deployments/$dep1" "$alice")"
+answer=$(solve)
+echo "solve: $answer"
+[ "${answer%% *}" = 200 ] || fail "solve through the gateway: $answer"
+[ "$(objective)" = 15.0 ] || fail "wrong optimum: $answer"
+
+step "tenant isolation"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "$URL/api/v1/deployments/$dep1" -H "Authorization: Bearer $bob")" = 404 ] || fail "bob sees the deployment"
+[ "$(code -X POST "$URL/api/v1/deployments/$dep1/stop" -H "Authorization: Bearer $bob")" = 404 ] || fail "bob stops it"
+[ "$(code -X DELETE "$URL/api/v1/deployments/$dep1" -H "Authorization: Bearer $bob")" = 404 ] || fail "bob deletes it"
+[ "$(code -X POST "$URL/api/v1/deployments" -H "Authorization: Bearer $bob" -H 'Content-Type: application/json' \
+  -d "{\"image_id\":\"$image1\"}")" = 404 ] || fail "bob deploys alice's image"
+[ "$(api GET /api/v1/deployments "$bob" | json_get 'len(d["deployments"])')" = 0 ] || fail "bob lists it"
+[ "$(solve "$bob" | cut -d' ' -f1)" = 404 ] || fail "bob calls the private deployment"
+[ "$(code -X POST "$URL/s/alice/knapsack/solve")" = 404 ] || fail "an anonymous caller reaches it"
+[ "$(code "$URL/s/alice/nothing/")" = 404 ] || fail "an unknown project is not 404"
+[ "$(code "$URL/api/v1/deployments/$dep1" -H "Authorization: Bearer $admin")" = 200 ] || fail "the admin cannot see it"
+
+step "logs and metrics"
+api GET "/api/v1/deployments/$dep1/logs?tail=50" "$alice" >"$work/logs.txt"
+grep -qi "listening at\|booting worker" "$work/logs.txt" || fail "no gunicorn lines in the log: $(cat "$work/logs.txt")"
+ok=$(api GET "/api/v1/deployments/$dep1/metrics" "$alice" | json_get 'd["requests"]["2xx"]')
+[ "$ok" -ge 2 ] || fail "metrics count $ok 2xx requests"
+curl -sS "$URL/metrics" | grep -q "orsa_gateway_requests_total{deployment=\"$dep1\"" || fail "no gateway series on /metrics"
+
+step "a killed container is restored"
+cid=$(containers_of "$dep1")
+[ "$(echo "$cid" | wc -w)" = 1 ] || fail "expected one container, got: $cid"
+pid=$(dpod inspect -f '{{.State.Pid}}' "$cid")
+kill -9 "$pid"
+restored=no
+for _ in $(seq 1 600); do
+  if [ "$(solve | cut -d' ' -f1)" = 200 ]; then restored=yes; break; fi
+  sleep 0.1
+done
+[ $restored = yes ] || fail "not restored after kill -9"
+restarts=$(api GET "/api/v1/deployments/$dep1" "$alice" | json_get 'd["restarts"]')
+[ "$restarts" -ge 1 ] || fail "restart not counted"
+
+step "blue/green: a new version, no failed request during the switch"
+model=$(curl -sS "$URL/api/v1/projects/alice/knapsack/files/model.py" -H "Authorization: Bearer $alice")
+# Doubling every value doubles the optimum: the new version answers 30.
+changed=$(printf '%s\n' "$model" | python3 -c 'import sys; s=sys.stdin.read(); print(s.replace("def solve(", "def _solve_once(", 1) + "\n\ndef solve(data):\n    result = _solve_once(data)\n    result[\"objective\"] = result[\"objective\"] * 2\n    return result\n")')
+printf '%s' "$changed" | curl -sSf -X PUT "$URL/api/v1/projects/alice/knapsack/files/model.py" \
+  -H "Authorization: Bearer $alice" --data-binary @- >/dev/null || fail "saving model.py"
+image2=$(build_image)
+: >"$work/loop.codes"
+(
+  while [ ! -e "$work/loop.stop" ]; do
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST "$URL/s/alice/knapsack/solve" \
+      -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
+      --data-binary @"$SRC/templates/python-flask/starter/input.json" >>"$work/loop.codes"
+  done
+) &
+loop=$!
+dep2=$(deploy "$image2")
+status=$(wait_status "$dep2" healthy failed)
+[ "$status" = healthy ] || fail "second deployment is $status"
+for _ in $(seq 1 300); do
+  [ "$(api GET "/api/v1/deployments/$dep1" "$alice" | json_get 'd["status"]')" = stopped ] && break
+  sleep 0.1
+done
+sleep 1
+touch "$work/loop.stop"
+wait "$loop"
+total=$(wc -l <"$work/loop.codes")
+bad=$(grep -vc '^200$' "$work/loop.codes" || true)
+echo "requests during the switch: $total, not 200: $bad"
+[ "$total" -ge 10 ] || fail "the client loop made only $total requests"
+[ "$bad" = 0 ] || fail "$bad failed requests during the switch: $(sort "$work/loop.codes" | uniq -c)"
+[ "$(objective)" = 30.0 ] || fail "the new version does not answer"
+[ -z "$(containers_of "$dep1")" ] || fail "the old version's container is left"
+reason=$(api GET "/api/v1/deployments/$dep1" "$alice" | json_get 'd["status_reason"]')
+[ "$reason" = "replaced by $dep2" ] || fail "old deployment reason: $reason"
+
+step "a version that crashes at import fails; the old one keeps serving"
+printf 'raise RuntimeError("model is broken on purpose")\n' | curl -sSf -X PUT \
+  "$URL/api/v1/projects/alice/knapsack/files/model.py" -H "Authorization: Bearer $alice" --data-binary @- >/dev/null
+image3=$(build_image)
+dep3=$(deploy "$image3")
+status=$(wait_status "$dep3" healthy failed)
+[ "$status" = failed ] || fail "the broken version is $status"
+reason=$(api GET "/api/v1/deployments/$dep3" "$alice" | json_get 'd["status_reason"]')
+echo "$reason" | grep -q "model is broken on purpose" || fail "the reason lacks the log lines: $reason"
+[ -z "$(containers_of "$dep3")" ] || fail "the failed version left a container"
+[ "$(objective)" = 30.0 ] || fail "the old version stopped serving"
+
+step "kill -9 of orsa-deployer: containers adopted, no duplicates"
+before=$(containers_of "$dep2")
+kill -9 "$DEPLOYER_PID"
+wait "$DEPLOYER_PID" 2>/dev/null || true
+rm -f "$work/ready"
+start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" --gc-idle 3s --gc-interval 0 || fail "restart"
+for _ in $(seq 1 300); do
+  [ "$(solve | cut -d' ' -f1)" = 200 ] && break
+  sleep 0.1
+done
+[ "$(objective)" = 30.0 ] || fail "not serving after the restart"
+after=$(containers_of "$dep2")
+[ "$before" = "$after" ] || fail "containers before ($before) and after ($after) the restart differ"
+[ "$(dpod ps -q --filter label=orsa.managed=true | wc -l)" = 1 ] || fail "duplicate containers: $(dpod ps)"
+
+step "collector: dry run, run; idle stop and wake"
+gc() { api POST /api/v1/admin/gc "$admin" "{\"dry_run\":$1}"; }
+gc true >"$work/gc-dry.json"
+python3 - "$work/gc-dry.json" "$image2" <<'PY' || fail "dry run report: $(cat "$work/gc-dry.json")"
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["dry_run"] is True
+assert sys.argv[2] not in [i["id"] for i in report["images"]], "a deployed image would be deleted"
+PY
+sleep 4  # longer than --gc-idle, with no request in between
+gc false >"$work/gc.json"
+python3 - "$work/gc.json" "$dep2" "$image2" <<'PY' || fail "gc report: $(cat "$work/gc.json")"
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert sys.argv[2] in [s["deployment_id"] for s in report["idle_stopped"]], "not stopped as idle"
+assert sys.argv[3] not in [i["id"] for i in report["images"]], "the deployed image was deleted"
+PY
+[ "$(api GET "/api/v1/deployments/$dep2" "$alice" | json_get 'd["status"] + " " + d["status_reason"]')" = "stopped idle" ] ||
+  fail "idle deployment is $(api GET "/api/v1/deployments/$dep2" "$alice")"
+api GET "/api/v1/images/$image2" "$alice" | json_get 'd["id"]' >/dev/null || fail "deployed image deleted"
+start_ns=$(date +%s%N)
+answer=$(solve)
+wake_ms=$((($(date +%s%N) - start_ns) / 1000000))
+echo "woken by a request in ${wake_ms} ms: $answer"
+[ "${answer%% *}" = 200 ] || fail "the idle deployment did not wake: $answer"
+[ "$(api GET "/api/v1/deployments/$dep2" "$alice" | json_get 'd["status"]')" = healthy ] || fail "not healthy after waking"
+
+step "delete"
+[ "$(code -X DELETE "$URL/api/v1/deployments/$dep2" -H "Authorization: Bearer $alice")" = 204 ] || fail "delete"
+[ -z "$(containers_of "$dep2")" ] || fail "container left after delete"
+[ "$(solve | cut -d' ' -f1)" = 503 ] || fail "a project with only stopped deployments should answer 503"
+for d in "$dep1" "$dep3"; do
+  [ "$(code -X DELETE "$URL/api/v1/deployments/$d" -H "Authorization: Bearer $alice")" = 204 ] || fail "delete $d"
+done
+[ "$(solve | cut -d' ' -f1)" = 404 ] || fail "a project without deployments should answer 404"
+[ -z "$(dpod ps -a -q --filter label=orsa.managed=true)" ] || fail "containers left: $(dpod ps -a)"
+echo "deploy e2e ok"

@@ -1,0 +1,58 @@
+import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
+import { NotFound } from '@/components/ui/not-found';
+import { setUnauthorizedHandler } from '@/lib/api-client';
+import { AdminRoute } from './routes/admin';
+import { AppLayout } from './routes/app-layout';
+import { LoginRoute, RegisterRoute } from './routes/auth';
+import {
+  BuildRoute,
+  BuildsRoute,
+  CodeRoute,
+  DeploymentRoute,
+  HistoryRoute,
+  ImagesRoute,
+  TryRoute,
+} from './routes/project-tabs';
+import { ProjectLayout } from './routes/project-layout';
+import { ProjectsRoute } from './routes/projects';
+import { TokensRoute } from './routes/tokens';
+
+export const routes: RouteObject[] = [
+  { path: '/login', element: <LoginRoute /> },
+  { path: '/register', element: <RegisterRoute /> },
+  {
+    element: <AppLayout />,
+    children: [
+      { index: true, element: <ProjectsRoute /> },
+      {
+        path: 'projects/:owner/:name',
+        element: <ProjectLayout />,
+        children: [
+          { index: true, element: <Navigate to="code" replace /> },
+          { path: 'code', element: <CodeRoute /> },
+          { path: 'history', element: <HistoryRoute /> },
+          { path: 'builds', element: <BuildsRoute /> },
+          { path: 'builds/:buildId', element: <BuildRoute /> },
+          { path: 'images', element: <ImagesRoute /> },
+          { path: 'deployment', element: <DeploymentRoute /> },
+          { path: 'try', element: <TryRoute /> },
+        ],
+      },
+      { path: 'account/tokens', element: <TokensRoute /> },
+      { path: 'admin', element: <AdminRoute /> },
+      { path: '*', element: <NotFound /> },
+    ],
+  },
+];
+
+export function createAppRouter() {
+  const router = createBrowserRouter(routes);
+  setUnauthorizedHandler(() => {
+    const { pathname, search } = router.state.location;
+    if (pathname === '/login' || pathname === '/register') return;
+    void router.navigate(`/login?next=${encodeURIComponent(pathname + search)}`, {
+      replace: true,
+    });
+  });
+  return router;
+}

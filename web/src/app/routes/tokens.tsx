@@ -1,0 +1,5 @@
+import { TokensPage } from '@/features/tokens';
+
+export function TokensRoute() {
+  return <TokensPage />;
+}

@@ -1,0 +1,24 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Session } from '@/types/api';
+import { meKey } from './get-me';
+
+export interface LoginInput {
+  login: string;
+  password: string;
+}
+
+export function login(input: LoginInput): Promise<Session> {
+  return apiJson<Session>('/api/v1/auth/login', { method: 'POST', json: input });
+}
+
+export function useLogin() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: login,
+    onSuccess: (session) => {
+      queryClient.clear();
+      queryClient.setQueryData(meKey, session.user);
+    },
+  });
+}

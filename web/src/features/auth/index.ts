@@ -1,0 +1,5 @@
+export { useMe, meKey } from './api/get-me';
+export { useLogout } from './api/logout';
+export { AuthCard } from './components/auth-card';
+export { LoginForm } from './components/login-form';
+export { RegisterForm } from './components/register-form';

@@ -1,0 +1,21 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Build } from '@/types/api';
+import { buildPath } from './paths';
+
+export const buildKey = (id: string) => ['build', id] as const;
+
+export function getBuild(id: string): Promise<Build> {
+  return apiJson<Build>(buildPath(id));
+}
+
+export function useBuild(id: string) {
+  return useQuery({
+    queryKey: buildKey(id),
+    queryFn: () => getBuild(id),
+    refetchInterval: (q) =>
+      q.state.data && (q.state.data.status === 'queued' || q.state.data.status === 'running')
+        ? 3000
+        : false,
+  });
+}

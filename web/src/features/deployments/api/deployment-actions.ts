@@ -1,0 +1,29 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Deployment } from '@/types/api';
+import { deploymentKey } from './get-deployment';
+import { deploymentsKey } from './get-deployments';
+import { deploymentPath } from './paths';
+
+export function stopDeployment(id: string): Promise<Deployment> {
+  return apiJson<Deployment>(`${deploymentPath(id)}/stop`, { method: 'POST' });
+}
+
+export function startDeployment(id: string): Promise<Deployment> {
+  return apiJson<Deployment>(`${deploymentPath(id)}/start`, { method: 'POST' });
+}
+
+function useDeploymentAction(action: (id: string) => Promise<Deployment>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: action,
+    onSuccess: (deployment, id) => {
+      if (deployment) queryClient.setQueryData(deploymentKey(id), deployment);
+      void queryClient.invalidateQueries({ queryKey: deploymentKey(id) });
+      void queryClient.invalidateQueries({ queryKey: deploymentsKey });
+    },
+  });
+}
+
+export const useStopDeployment = () => useDeploymentAction(stopDeployment);
+export const useStartDeployment = () => useDeploymentAction(startDeployment);

@@ -1,0 +1,22 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Deployment } from '@/types/api';
+import { deploymentPath } from './paths';
+
+export const deploymentKey = (id: string) => ['deployment', id] as const;
+
+export function getDeployment(id: string): Promise<Deployment> {
+  return apiJson<Deployment>(deploymentPath(id));
+}
+
+/** One deployment, polled fast while it moves towards healthy. */
+export function useDeployment(id: string) {
+  return useQuery({
+    queryKey: deploymentKey(id),
+    queryFn: () => getDeployment(id),
+    refetchInterval: (q) => {
+      const s = q.state.data?.status;
+      return s === 'pending' || s === 'pulling' || s === 'starting' ? 1000 : 5000;
+    },
+  });
+}

@@ -1,0 +1,23 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Deployment } from '@/types/api';
+
+export const deploymentsKey = ['deployments'] as const;
+
+const transitional = (d: Deployment) =>
+  d.status === 'pending' || d.status === 'pulling' || d.status === 'starting';
+
+/** The caller's deployments, optionally of one project (`owner/name`). */
+export async function getDeployments(project?: string): Promise<Deployment[]> {
+  const query = project ? `?project=${encodeURIComponent(project)}` : '';
+  const body = await apiJson<{ deployments: Deployment[] }>(`/api/v1/deployments${query}`);
+  return body.deployments;
+}
+
+export function useDeployments(project?: string) {
+  return useQuery({
+    queryKey: [...deploymentsKey, project ?? 'all'],
+    queryFn: () => getDeployments(project),
+    refetchInterval: (q) => (q.state.data?.some(transitional) ? 1500 : 10_000),
+  });
+}

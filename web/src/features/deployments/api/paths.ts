@@ -1,0 +1,3 @@
+export function deploymentPath(id: string): string {
+  return `/api/v1/deployments/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,3 @@
+export { DeployButton } from './components/deploy-button';
+export { ProjectDeployments } from './components/project-deployments';
+export { DeploymentStatusCell } from './components/deployment-status-cell';

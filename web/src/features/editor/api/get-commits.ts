@@ -1,0 +1,18 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Commit } from '@/types/api';
+import { projectPath } from './paths';
+
+export async function getCommits(owner: string, name: string): Promise<Commit[]> {
+  const body = await apiJson<{ commits: Commit[] }>(
+    `${projectPath(owner, name)}/commits?limit=100`,
+  );
+  return body.commits;
+}
+
+export function useCommits(owner: string, name: string) {
+  return useQuery({
+    queryKey: ['commits', owner, name],
+    queryFn: () => getCommits(owner, name),
+  });
+}

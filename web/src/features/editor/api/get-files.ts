@@ -1,0 +1,15 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { FileTree } from '@/types/api';
+import { projectPath } from './paths';
+
+export const filesKey = (owner: string, name: string) => ['files', owner, name] as const;
+
+/** Every file at the head of main, with the head commit. */
+export function getFiles(owner: string, name: string): Promise<FileTree> {
+  return apiJson<FileTree>(`${projectPath(owner, name)}/files`);
+}
+
+export function useFiles(owner: string, name: string) {
+  return useQuery({ queryKey: filesKey(owner, name), queryFn: () => getFiles(owner, name) });
+}

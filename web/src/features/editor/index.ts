@@ -1,0 +1,2 @@
+export { EditorWorkspace } from './components/editor-workspace';
+export { CommitHistory } from './components/commit-history';

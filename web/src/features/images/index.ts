@@ -1,0 +1,1 @@
+export { ImagesList } from './components/images-list';

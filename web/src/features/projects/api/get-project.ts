@@ -1,0 +1,15 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+import type { Project } from '@/types/api';
+
+export const projectKey = (owner: string, name: string) => ['project', owner, name] as const;
+
+export function getProject(owner: string, name: string): Promise<Project> {
+  return apiJson<Project>(
+    `/api/v1/projects/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
+  );
+}
+
+export function useProject(owner: string, name: string) {
+  return useQuery({ queryKey: projectKey(owner, name), queryFn: () => getProject(owner, name) });
+}

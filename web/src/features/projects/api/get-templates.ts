@@ -1,0 +1,11 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiJson } from '@/lib/api-client';
+
+export async function getTemplates(): Promise<string[]> {
+  const body = await apiJson<{ templates: string[] }>('/api/v1/templates');
+  return body.templates;
+}
+
+export function useTemplates() {
+  return useQuery({ queryKey: ['templates'], queryFn: getTemplates, staleTime: 300_000 });
+}

@@ -1,0 +1,95 @@
+import { useState } from 'react';
+import Alert from 'react-bootstrap/Alert';
+import Button from 'react-bootstrap/Button';
+import Form from 'react-bootstrap/Form';
+import Modal from 'react-bootstrap/Modal';
+import { errorMessage } from '@/lib/api-client';
+import type { Project } from '@/types/api';
+import { useCreateProject } from '../api/create-project';
+import { useTemplates } from '../api/get-templates';
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function CreateProjectModal({
+  show,
+  onHide,
+  onCreated,
+}: {
+  show: boolean;
+  onHide: () => void;
+  onCreated: (project: Project) => void;
+}) {
+  const templates = useTemplates();
+  const create = useCreateProject();
+  const [name, setName] = useState('');
+  const [template, setTemplate] = useState('');
+  const [touched, setTouched] = useState(false);
+  const chosen = template || templates.data?.[0] || 'python-flask';
+  const nameOk = NAME.test(name);
+  return (
+    <Modal
+      show={show}
+      onHide={onHide}
+      centered
+      onExited={() => {
+        setName('');
+        setTouched(false);
+        create.reset();
+      }}
+    >
+      <Form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          setTouched(true);
+          if (!nameOk) return;
+          create.mutate({ name, template: chosen }, { onSuccess: onCreated });
+        }}
+      >
+        <Modal.Header closeButton>
+          <Modal.Title as="h2" className="h5">
+            New project
+          </Modal.Title>
+        </Modal.Header>
+        <Modal.Body>
+          {create.isError ? <Alert variant="danger">{errorMessage(create.error)}</Alert> : null}
+          <Form.Group className="mb-3" controlId="project-name">
+            <Form.Label>Name</Form.Label>
+            <Form.Control
+              autoFocus
+              value={name}
+              isInvalid={touched && !nameOk}
+              onChange={(e) => setName(e.target.value)}
+              placeholder="knapsack"
+            />
+            <Form.Control.Feedback type="invalid">
+              Lowercase letters, digits and dashes, starting with a letter or digit.
+            </Form.Control.Feedback>
+          </Form.Group>
+          <Form.Group controlId="project-template">
+            <Form.Label>Template</Form.Label>
+            <Form.Select
+              value={chosen}
+              onChange={(e) => setTemplate(e.target.value)}
+              disabled={templates.isLoading}
+            >
+              {(templates.data ?? [chosen]).map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </Form.Select>
+          </Form.Group>
+        </Modal.Body>
+        <Modal.Footer>
+          <Button variant="outline-secondary" onClick={onHide}>
+            Cancel
+          </Button>
+          <Button type="submit" disabled={create.isPending}>
+            {create.isPending ? 'Creating…' : 'Create project'}
+          </Button>
+        </Modal.Footer>
+      </Form>
+    </Modal>
+  );
+}

@@ -1,0 +1,22 @@
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, apiText } from '@/lib/api-client';
+
+/** The project's `input.json` at head, or null when it has none. */
+export async function getSampleInput(owner: string, name: string): Promise<string | null> {
+  try {
+    return await apiText(
+      `/api/v1/projects/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/files/input.json`,
+    );
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+export function useSampleInput(owner: string, name: string) {
+  return useQuery({
+    queryKey: ['tryit', owner, name, 'input'],
+    queryFn: () => getSampleInput(owner, name),
+    staleTime: 0,
+  });
+}
