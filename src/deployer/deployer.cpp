@@ -9,6 +9,7 @@
 #include "auth/sessions.hpp"
 #include "deployer/accounts.hpp"
 #include "deployer/api.hpp"
+#include "deployer/api_support.hpp"
 #include "deployer/audit.hpp"
 #include "deployer/base_bootstrap.hpp"
 #include "deployer/builds.hpp"
@@ -17,7 +18,6 @@
 #include "deployer/projects.hpp"
 #include "deployer/service_templates.hpp"
 #include "deployer/static_site.hpp"
-#include "deployer/api_support.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
@@ -120,9 +120,8 @@ Result<void> build_queue(Deployer::Parts& p) {
                         .health_timeout = p.config.health_timeout});
   p.collector->set_deployment_hooks(
       {.stop_idle = [&d = *p.deployments](const store::Deployment& x) { return d.stop_idle(x); },
-       .last_request_at = [&r = p.routes](const std::string& id) {
-         return r.stats(id).last_request_at;
-       }});
+       .last_request_at =
+           [&r = p.routes](const std::string& id) { return r.stats(id).last_request_at; }});
   if (!p.config.ensure_base.empty()) {
     p.base_bootstrap = std::make_unique<BaseBootstrap>(
         *p.blobs, *p.store, *p.accounts,
@@ -177,16 +176,15 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
   if (p.config.runtime_socket) {
     socket = p.config.runtime_socket->string();
   } else {
-    auto podman = runtime::PodmanService::start(
-        {.state_dir = p.config.data_dir / "podman",
-         .insecure_registries = {registry_host},
-         .podman_binary = p.config.podman_bin});
+    auto podman = runtime::PodmanService::start({.state_dir = p.config.data_dir / "podman",
+                                                 .insecure_registries = {registry_host},
+                                                 .podman_binary = p.config.podman_bin});
     if (!podman) return fail(podman.error());
     p.podman = std::move(*podman);
     socket = p.podman->socket_path();
   }
-  p.runtime = std::make_unique<runtime::DockerApiRuntime>(
-      runtime::DockerApiOptions{.socket_path = socket});
+  p.runtime =
+      std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{.socket_path = socket});
   p.deployments->start(*p.runtime, {registry_host});
   return {};
 }

@@ -26,8 +26,8 @@ bool valid_env_name(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
   if (!(std::isupper(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
   return std::ranges::all_of(name, [](char c) {
-    return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-           c == '_';
+    return std::isupper(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
@@ -124,11 +124,12 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
   std::int64_t memory = options_.default_memory_mb;
   std::int64_t cpu = options_.default_cpu_millis;
   // orsa.toml at the image's commit may ask for other resources.
-  auto project = store_.find_project(OwnerScope::everyone(), image.repository.substr(0, image.repository.find('/')),
+  auto project = store_.find_project(OwnerScope::everyone(),
+                                     image.repository.substr(0, image.repository.find('/')),
                                      image.repository.substr(image.repository.find('/') + 1));
   if (project) {
-    auto toml = repos_.read_file({project->owner_username, project->name}, image.commit_sha,
-                                 "orsa.toml");
+    auto toml =
+        repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
     if (toml) {
       if (auto config = build::parse_project_config(*toml)) {
         if (config->memory_mb) memory = *config->memory_mb;
@@ -138,7 +139,8 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
   }
   if (request.memory_mb) memory = *request.memory_mb;
   if (request.cpus) {
-    if (!std::isfinite(*request.cpus)) return fail(Error::invalid_argument("cpus must be a number"));
+    if (!std::isfinite(*request.cpus))
+      return fail(Error::invalid_argument("cpus must be a number"));
     cpu = std::llround(*request.cpus * 1000);
   }
   if (memory < 64 || memory > options_.max_memory_mb) {
@@ -146,8 +148,8 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
                                         std::to_string(options_.max_memory_mb)));
   }
   if (cpu < 100 || cpu > options_.max_cpu_millis) {
-    return fail(Error::invalid_argument(
-        "cpus must be between 0.1 and " + std::to_string(options_.max_cpu_millis / 1000.0)));
+    return fail(Error::invalid_argument("cpus must be between 0.1 and " +
+                                        std::to_string(options_.max_cpu_millis / 1000.0)));
   }
   return std::pair{memory, cpu};
 }
@@ -155,13 +157,12 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
 Result<void> Deployments::check_counts(const auth::Principal& who, const store::Image& image) {
   auto own = store_.list_deployments(OwnerScope::of(image.owner_id), std::nullopt);
   if (!own) return fail(own.error());
-  const auto running = std::ranges::count_if(*own, [](const Deployment& d) {
-    return d.desired_running;
-  });
-  const auto of_project = std::ranges::count_if(*own, [&](const Deployment& d) {
-    return d.project_id == image.project_id;
-  });
-  if (static_cast<std::size_t>(running) >= options_.max_running_per_user && !auth::Policy::require_admin(who)) {
+  const auto running =
+      std::ranges::count_if(*own, [](const Deployment& d) { return d.desired_running; });
+  const auto of_project = std::ranges::count_if(
+      *own, [&](const Deployment& d) { return d.project_id == image.project_id; });
+  if (static_cast<std::size_t>(running) >= options_.max_running_per_user &&
+      !auth::Policy::require_admin(who)) {
     return fail(Error::conflict("at most " + std::to_string(options_.max_running_per_user) +
                                 " deployments may run at once; stop one first"));
   }
@@ -184,12 +185,13 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
   auto env = env_to_json(request.env.value_or(std::map<std::string, std::string>{}), options_);
   if (!env) return fail(env.error());
   if (auto ok = check_counts(who, *image); !ok) return fail(ok.error());
-  return store_.create_deployment({.project_id = image->project_id,
-                                   .image_id = image->id,
-                                   .visibility = request.visibility.value_or(store::Visibility::kPrivate),
-                                   .memory_mb = resources->first,
-                                   .cpu_millis = resources->second,
-                                   .env_json = *env});
+  return store_.create_deployment(
+      {.project_id = image->project_id,
+       .image_id = image->id,
+       .visibility = request.visibility.value_or(store::Visibility::kPrivate),
+       .memory_mb = resources->first,
+       .cpu_millis = resources->second,
+       .env_json = *env});
 }
 
 Result<Deployment> Deployments::create(const auth::Principal& who, const DeployRequest& request,
@@ -272,7 +274,8 @@ Result<void> Deployments::remove(const auth::Principal& who, std::string_view id
 }
 
 Result<std::vector<runtime::LogLine>> Deployments::logs(const auth::Principal& who,
-                                                        std::string_view id, const LogQuery& query) {
+                                                        std::string_view id,
+                                                        const LogQuery& query) {
   std::vector<runtime::LogLine> lines;
   LogQuery once = query;
   once.follow = false;
@@ -425,11 +428,12 @@ void Deployments::roll_out(const std::string& deployment_id) {
   d->status_reason.clear();
   if (!save(*d)) return;
   auto project = store_.find_project(OwnerScope::everyone(), d->owner_username, d->project_name);
-  auto token = project ? accounts_.issue_push_token(
-                             {.user_id = d->owner_id, .username = d->owner_username,
-                              .role = Role::kDeveloper},
-                             project_key(*d))
-                       : Result<std::string>(fail(project.error()));
+  auto token =
+      project
+          ? accounts_.issue_push_token(
+                {.user_id = d->owner_id, .username = d->owner_username, .role = Role::kDeveloper},
+                project_key(*d))
+          : Result<std::string>(fail(project.error()));
   if (!token) return fail_rollout(*d, "cannot authorise the pull: " + token.error().message);
   runtime::RegistryAuth auth{registry_.host, d->owner_username, *token};
   if (auto pulled = runtime_->pull(image_reference(*d), auth); !pulled) {
@@ -438,8 +442,7 @@ void Deployments::roll_out(const std::string& deployment_id) {
   bring_up(deployment_id, false, BringUp::kStart);
 }
 
-void Deployments::bring_up(const std::string& deployment_id, bool reuse_container,
-                           BringUp mode) {
+void Deployments::bring_up(const std::string& deployment_id, bool reuse_container, BringUp mode) {
   auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
   if (!d) return;
   const bool waking = d->status == DeploymentStatus::kStopped && d->status_reason == kIdleReason;
@@ -485,19 +488,21 @@ Result<void> Deployments::wait_healthy(Deployment& d) {
   const http::Client client(std::chrono::seconds(2));
   while (SteadyClock::now() < deadline) {
     auto info = runtime_->inspect(d.container_id);
-    if (!info) return fail(Error::unavailable("cannot inspect the container: " + info.error().message));
+    if (!info)
+      return fail(Error::unavailable("cannot inspect the container: " + info.error().message));
     if (info->state == runtime::ContainerState::kExited ||
         info->state == runtime::ContainerState::kDead) {
-      return fail(Error::unavailable(failure_reason(
-          d, "the container exited with code " + std::to_string(info->exit_code) +
-                 (info->oom_killed ? " (out of memory)" : ""))));
+      return fail(Error::unavailable(
+          failure_reason(d, "the container exited with code " + std::to_string(info->exit_code) +
+                                (info->oom_killed ? " (out of memory)" : ""))));
     }
     if (info->host_port != 0 && info->host_port != d.host_port) {
       d.host_port = info->host_port;
       if (auto saved = save(d); !saved) return fail(saved.error());
     }
     if (d.host_port != 0) {
-      auto res = client.request("GET", "http://127.0.0.1:" + std::to_string(d.host_port) + "/healthz");
+      auto res =
+          client.request("GET", "http://127.0.0.1:" + std::to_string(d.host_port) + "/healthz");
       if (res && res->status == 200) return {};
     }
     {
@@ -591,7 +596,7 @@ gateway::Route Deployments::route_for(const std::vector<Deployment>& of_project)
   const auto use = [&](const Deployment& d, gateway::RouteState state) {
     route.deployment_id = d.id;
     route.visibility = d.visibility == store::Visibility::kPublic ? gateway::Visibility::kPublic
-                                                                 : gateway::Visibility::kPrivate;
+                                                                  : gateway::Visibility::kPrivate;
     route.state = state;
     route.upstream = {"127.0.0.1", static_cast<std::uint16_t>(d.host_port)};
   };
@@ -603,7 +608,8 @@ gateway::Route Deployments::route_for(const std::vector<Deployment>& of_project)
   }
   for (const auto& d : of_project) {
     const bool idle = d.status == DeploymentStatus::kStopped && d.status_reason == kIdleReason;
-    const bool waking = d.status == DeploymentStatus::kStarting && d.status_reason == "waking from idle";
+    const bool waking =
+        d.status == DeploymentStatus::kStarting && d.status_reason == "waking from idle";
     if (idle || waking) {
       use(d, gateway::RouteState::kIdle);
       return route;
@@ -704,8 +710,7 @@ void Deployments::reconcile_deployment(const Deployment& d,
                                        const std::map<std::string, runtime::ContainerInfo>& by_id) {
   if (is_busy(d.id)) return;
   const auto it = by_id.find(d.container_id);
-  const bool running =
-      it != by_id.end() && it->second.state == runtime::ContainerState::kRunning;
+  const bool running = it != by_id.end() && it->second.state == runtime::ContainerState::kRunning;
   if (!d.desired_running) {
     if (running) {
       Deployment copy = d;

@@ -42,11 +42,11 @@ struct DeploymentOptions {
   std::chrono::seconds stop_grace{10};
   std::chrono::seconds drain_timeout{30};  // old version's in-flight requests, blue/green
   std::chrono::seconds reconcile_interval{5};
-  int crashloop_failures = 5;                 // fast failures in a row → crashloop
-  std::chrono::seconds fast_failure{60};      // a run shorter than this is a fast failure
+  int crashloop_failures = 5;             // fast failures in a row → crashloop
+  std::chrono::seconds fast_failure{60};  // a run shorter than this is a fast failure
   std::chrono::seconds max_backoff{60};
-  std::uint16_t container_port = 8000;        // the service template's gunicorn port
-  std::size_t workers = 4;                    // rollouts, restarts and wakes at once
+  std::uint16_t container_port = 8000;  // the service template's gunicorn port
+  std::size_t workers = 4;              // rollouts, restarts and wakes at once
 };
 
 /// What a caller asks to deploy.

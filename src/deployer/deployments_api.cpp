@@ -58,8 +58,8 @@ Json metrics_json(const std::string& id, const gateway::StatsSnapshot& s) {
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < s.latency_buckets.size(); ++i) {
     cumulative += s.latency_buckets[i];
-    const Json le = i < gateway::kLatencyBuckets.size() ? Json(gateway::kLatencyBuckets[i])
-                                                        : Json("+Inf");
+    const Json le =
+        i < gateway::kLatencyBuckets.size() ? Json(gateway::kLatencyBuckets[i]) : Json("+Inf");
     buckets.push_back({{"le", le}, {"count", cumulative}});
   }
   const auto& r = s.requests_by_class;
@@ -76,7 +76,8 @@ Json metrics_json(const std::string& id, const gateway::StatsSnapshot& s) {
 Result<std::optional<double>> optional_number(const JsonObjectReader& body, std::string_view key) {
   const Json* value = body.find(key);
   if (value == nullptr || value->is_null()) return std::nullopt;
-  if (!value->is_number()) return fail(Error::invalid_argument(std::string(key) + " must be a number"));
+  if (!value->is_number())
+    return fail(Error::invalid_argument(std::string(key) + " must be a number"));
   return value->get<double>();
 }
 
@@ -169,7 +170,8 @@ http::Response follow_logs(Deployments& deployments, const http::Request& req,
   http::Response res = http::text_response(200, "", "text/event-stream");
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
-  res.stream = [&deployments, who, query, id = std::string(req.param("id"))](http::BodyWriter& out) {
+  res.stream = [&deployments, who, query,
+                id = std::string(req.param("id"))](http::BodyWriter& out) {
     auto last_write = std::chrono::steady_clock::now();
     auto followed = deployments.follow_logs(who, id, query, [&](const runtime::LogLine* line) {
       if (out.closed()) return false;
@@ -183,7 +185,8 @@ http::Response follow_logs(Deployments& deployments, const http::Request& req,
       return out.write(sse_data(line->text));
     });
     if (!out.closed()) {
-      out.write("event: end\n" + sse_data(followed ? "{}" : Json{{"error", followed.error().message}}.dump()));
+      out.write("event: end\n" +
+                sse_data(followed ? "{}" : Json{{"error", followed.error().message}}.dump()));
     }
   };
   return res;

@@ -25,8 +25,10 @@ class FakeRuntime final : public runtime::Runtime {
   Result<void> pull(const std::string&, const runtime::RegistryAuth&) override { return {}; }
   Result<std::string> run(const runtime::ContainerSpec& spec) override {
     std::lock_guard lock(mu_);
-    runtime::ContainerInfo c{.id = "c" + std::to_string(++next_), .name = spec.name,
-                             .image = spec.image, .labels = spec.labels};
+    runtime::ContainerInfo c{.id = "c" + std::to_string(++next_),
+                             .name = spec.name,
+                             .image = spec.image,
+                             .labels = spec.labels};
     set_running(c);
     containers_[c.id] = c;
     ++runs_;
@@ -85,9 +87,9 @@ class FakeRuntime final : public runtime::Runtime {
   /// A container as a previous process left it.
   std::string add(const std::string& deployment_id, runtime::ContainerState state) {
     std::lock_guard lock(mu_);
-    runtime::ContainerInfo c{.id = "left" + std::to_string(++next_),
-                             .labels = {{runtime::kLabelManaged, "true"},
-                                        {runtime::kLabelDeployment, deployment_id}}};
+    runtime::ContainerInfo c{
+        .id = "left" + std::to_string(++next_),
+        .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, deployment_id}}};
     set_running(c);
     c.state = state;
     containers_[c.id] = c;
@@ -134,16 +136,17 @@ class DeploymentsTest : public ::testing::Test {
     port_ = server_->start().value();
     runtime_ = std::make_unique<FakeRuntime>(port_);
     store_ = store::open_store("sqlite:" + (dir_.path() / "orsa.db").string(), clock_).value();
-    signer_ = std::make_unique<auth::SessionSigner>(std::string(32, 'k'), std::chrono::hours(1),
-                                                    clock_);
+    signer_ =
+        std::make_unique<auth::SessionSigner>(std::string(32, 'k'), std::chrono::hours(1), clock_);
     push_ = std::make_unique<auth::PushTokenSigner>(std::string(32, 'k'), clock_);
     audit_ = std::make_unique<Audit>(*store_, clock_);
     accounts_ = std::make_unique<Accounts>(*store_, *signer_, *push_, limiter_, *audit_, clock_,
                                            Registration::kOpen);
     user_ = store_->create_user({"alice", "alice@example.org", "x"}).value();
     project_ = store_->create_project({user_.id, "knap", "python-flask"}).value();
-    image_ = store_->create_image({user_.id, project_.id, "bld_1", "alice/knap", "1",
-                                   "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')})
+    image_ = store_
+                 ->create_image({user_.id, project_.id, "bld_1", "alice/knap", "1",
+                                 "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')})
                  .value();
     DeploymentOptions options;
     options.reconcile_interval = std::chrono::hours(1);  // the tests drive reconcile()

@@ -138,8 +138,15 @@ struct NewImage {
   std::string commit_sha;
 };
 
-
-enum class DeploymentStatus { kPending, kPulling, kStarting, kHealthy, kFailed, kStopped, kCrashloop };
+enum class DeploymentStatus {
+  kPending,
+  kPulling,
+  kStarting,
+  kHealthy,
+  kFailed,
+  kStopped,
+  kCrashloop
+};
 
 std::string_view deployment_status_name(DeploymentStatus status);
 std::optional<DeploymentStatus> parse_deployment_status(std::string_view name);

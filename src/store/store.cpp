@@ -178,8 +178,8 @@ struct ImageRow {
         soci::into(running);
   }
   Image get() const {
-    return {id,         owner_id,   project_id,  build_id, repository, tag, digest, size,
-            commit_sha, created_at, deployments, running};
+    return {id,     owner_id, project_id, build_id,   repository,  tag,
+            digest, size,     commit_sha, created_at, deployments, running};
   }
 };
 
@@ -195,8 +195,8 @@ struct DeploymentRow {
         soci::into(project_name), soci::into(image_id), soci::into(image_tag),
         soci::into(image_digest), soci::into(status), soci::into(status_reason),
         soci::into(desired), soci::into(visibility), soci::into(memory_mb), soci::into(cpu_millis),
-        soci::into(env_json), soci::into(container_id), soci::into(host_port),
-        soci::into(restarts), soci::into(created_at), soci::into(updated_at),
+        soci::into(env_json), soci::into(container_id), soci::into(host_port), soci::into(restarts),
+        soci::into(created_at), soci::into(updated_at),
         soci::into(started_at.value, started_at.ind),
         soci::into(last_request_at.value, last_request_at.ind);
   }
@@ -667,37 +667,34 @@ class SociStore final : public Store {
 
   Result<Deployment> create_deployment(const NewDeployment& in) override {
     const std::string id = new_id("dep");
-    return run(
-        "create_deployment", Access::kWrite,
-        [&](soci::session& sql) -> Result<Deployment> {
-          const long long now = clock_.now_unix(), memory = in.memory_mb, cpu = in.cpu_millis;
-          const std::string visibility(visibility_name(in.visibility));
-          // The owner comes from the project row, so it cannot disagree with it.
-          const auto inserted = execute(
-              sql,
-              "INSERT INTO deployments (id, owner_id, project_id, image_id, status, desired, "
-              "visibility, memory_mb, cpu_millis, env, created_at, updated_at) SELECT :id, "
-              "owner_id, id, :image_id, 'pending', 'running', :visibility, :memory, :cpu, :env, "
-              ":created_at, :updated_at FROM projects WHERE id = :project_id",
-              soci::use(id), soci::use(in.image_id), soci::use(visibility), soci::use(memory),
-              soci::use(cpu), soci::use(in.env_json), soci::use(now), soci::use(now),
-              soci::use(in.project_id));
-          if (inserted == 0) return fail(Error::not_found("project not found"));
-          return first_or(select_rows<DeploymentRow>(
-                              sql, concat(kDeploymentColumns, " WHERE d.id = :id"), soci::use(id)),
-                          "deployment not found");
-        });
+    return run("create_deployment", Access::kWrite, [&](soci::session& sql) -> Result<Deployment> {
+      const long long now = clock_.now_unix(), memory = in.memory_mb, cpu = in.cpu_millis;
+      const std::string visibility(visibility_name(in.visibility));
+      // The owner comes from the project row, so it cannot disagree with it.
+      const auto inserted = execute(
+          sql,
+          "INSERT INTO deployments (id, owner_id, project_id, image_id, status, desired, "
+          "visibility, memory_mb, cpu_millis, env, created_at, updated_at) SELECT :id, "
+          "owner_id, id, :image_id, 'pending', 'running', :visibility, :memory, :cpu, :env, "
+          ":created_at, :updated_at FROM projects WHERE id = :project_id",
+          soci::use(id), soci::use(in.image_id), soci::use(visibility), soci::use(memory),
+          soci::use(cpu), soci::use(in.env_json), soci::use(now), soci::use(now),
+          soci::use(in.project_id));
+      if (inserted == 0) return fail(Error::not_found("project not found"));
+      return first_or(select_rows<DeploymentRow>(
+                          sql, concat(kDeploymentColumns, " WHERE d.id = :id"), soci::use(id)),
+                      "deployment not found");
+    });
   }
 
   Result<Deployment> find_deployment(const OwnerScope& scope, std::string_view id) override {
     return run("find_deployment", Access::kRead, [&](soci::session& sql) {
       const std::string deployment_id(id);
       const auto query = concat(kDeploymentColumns, " WHERE d.id = :id");
-      auto rows = scope.owner_id
-                      ? select_rows<DeploymentRow>(sql, query + " AND d.owner_id = :owner",
-                                                   soci::use(deployment_id),
-                                                   soci::use(*scope.owner_id))
-                      : select_rows<DeploymentRow>(sql, query, soci::use(deployment_id));
+      auto rows = scope.owner_id ? select_rows<DeploymentRow>(
+                                       sql, query + " AND d.owner_id = :owner",
+                                       soci::use(deployment_id), soci::use(*scope.owner_id))
+                                 : select_rows<DeploymentRow>(sql, query, soci::use(deployment_id));
       return first_or(std::move(rows), "deployment not found");
     });
   }
@@ -973,10 +970,10 @@ std::string_view deployment_status_name(DeploymentStatus status) {
 }
 
 std::optional<DeploymentStatus> parse_deployment_status(std::string_view name) {
-  for (auto status : {DeploymentStatus::kPending, DeploymentStatus::kPulling,
-                      DeploymentStatus::kStarting, DeploymentStatus::kHealthy,
-                      DeploymentStatus::kFailed, DeploymentStatus::kStopped,
-                      DeploymentStatus::kCrashloop}) {
+  for (auto status :
+       {DeploymentStatus::kPending, DeploymentStatus::kPulling, DeploymentStatus::kStarting,
+        DeploymentStatus::kHealthy, DeploymentStatus::kFailed, DeploymentStatus::kStopped,
+        DeploymentStatus::kCrashloop}) {
     if (deployment_status_name(status) == name) return status;
   }
   return std::nullopt;

@@ -673,10 +673,10 @@ TEST_P(StoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
 }
 
 TEST_P(StoreTest, DeploymentNamesRoundTrip) {
-  for (auto status : {DeploymentStatus::kPending, DeploymentStatus::kPulling,
-                      DeploymentStatus::kStarting, DeploymentStatus::kHealthy,
-                      DeploymentStatus::kFailed, DeploymentStatus::kStopped,
-                      DeploymentStatus::kCrashloop}) {
+  for (auto status :
+       {DeploymentStatus::kPending, DeploymentStatus::kPulling, DeploymentStatus::kStarting,
+        DeploymentStatus::kHealthy, DeploymentStatus::kFailed, DeploymentStatus::kStopped,
+        DeploymentStatus::kCrashloop}) {
     EXPECT_EQ(parse_deployment_status(deployment_status_name(status)), status);
   }
   EXPECT_FALSE(parse_deployment_status("running"));
