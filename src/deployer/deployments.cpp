@@ -20,6 +20,7 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto kHealthPoll = std::chrono::milliseconds(100);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 constexpr std::size_t kReasonLogLines = 20;
+constexpr auto kEventsRetry = std::chrono::seconds(2);
 constexpr std::string_view kIdleReason = "idle";
 
 bool valid_env_name(std::string_view name) {
@@ -96,6 +97,7 @@ void Deployments::start(runtime::Runtime& runtime, RegistryAccess registry) {
     workers_.emplace_back([this] { worker_loop(); });
   }
   reconciler_ = std::thread([this] { reconciler_loop(); });
+  events_ = std::thread([this] { events_loop(); });
 }
 
 void Deployments::stop() {
@@ -107,6 +109,7 @@ void Deployments::stop() {
   cv_.notify_all();
   for (auto& t : workers_) t.join();
   if (reconciler_.joinable()) reconciler_.join();
+  if (events_.joinable()) events_.join();
 }
 
 // --- API operations ---------------------------------------------------------
@@ -663,6 +666,28 @@ void Deployments::reconciler_loop() {
                  [&] { return stopping_ || reconcile_requested_; });
     if (stopping_) return;
     reconcile_requested_ = false;
+  }
+}
+
+// A container that dies is noticed within the event's delivery time instead
+// of the next periodic pass. When the runtime cannot stream events, the
+// periodic pass alone still converges.
+void Deployments::events_loop() {
+  const auto stopping = [this] {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  };
+  while (!stopping()) {
+    auto streamed = runtime_->events(
+        {{runtime::kLabelManaged, "true"}}, [&](const runtime::Event* event) {
+          if (event != nullptr && (event->action == "die" || event->action == "oom")) {
+            reconcile_soon();
+          }
+          return !stopping();
+        });
+    if (!streamed) spdlog::debug("runtime events: {}", streamed.error().message);
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kEventsRetry, [&] { return stopping_; });
   }
 }
 

@@ -143,6 +143,7 @@ class Deployments {
   void enqueue(const std::string& deployment_id, Task task);
   void worker_loop();
   void reconciler_loop();
+  void events_loop();
 
   // Steps run by workers; each owns the deployment while it runs (busy set).
   void roll_out(const std::string& deployment_id);
@@ -191,6 +192,7 @@ class Deployments {
   std::mutex routes_mu_;  // route recomputations of one project must not interleave
   std::vector<std::thread> workers_;
   std::thread reconciler_;
+  std::thread events_;  // runtime events make the reconciler run at once
 };
 
 }  // namespace orsa::deployer

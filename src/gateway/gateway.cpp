@@ -225,15 +225,17 @@ class ConnectionPool {
       : max_idle_(max_idle), idle_timeout_(idle_timeout) {}
 
   /// A pooled connection that still looks open, bound to `ex`; null if none.
-  ConnPtr acquire(const Upstream& upstream, const asio::any_io_executor& ex) {
+  /// `retryable`: the request may be resent if the connection turns out stale.
+  ConnPtr acquire(const Upstream& upstream, const asio::any_io_executor& ex, bool retryable) {
     for (;;) {
       ConnPtr conn = take(upstream, ex);
       if (!conn) return nullptr;
       // Upstreams close idle connections after a keep-alive timeout (gunicorn:
-      // 2 s), so one idle this briefly is trusted without the extra syscall;
-      // a close racing the request is what the one retry in forward() covers.
+      // 2 s), so for a request forward() may resend, a connection idle this
+      // briefly is trusted without the extra syscall. One that cannot be
+      // resent (a body, a non-idempotent method) is always checked.
       const bool recent = Clock::now() - conn->idle_since < kTrustIdleFor;
-      if (!recent && !looks_open(conn->stream.socket())) continue;
+      if ((!recent || !retryable) && !looks_open(conn->stream.socket())) continue;
       if (conn->stream.get_executor() != ex) conn = rebind(std::move(conn), ex);
       if (conn) return conn;
     }
@@ -623,7 +625,7 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
   std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
   ConnPtr up;
   for (int attempt = 0;; ++attempt) {
-    up = pool_.acquire(route.upstream, executor);
+    up = pool_.acquire(route.upstream, executor, retry_after_send);
     const bool pooled = up != nullptr;
     if (!pooled) {
       up = std::make_unique<UpstreamConn>(executor);

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiError, json, mockFetch, text } from '@/testing/fetch-mock';
-import { ApiError, apiJson, readCsrfToken, setUnauthorizedHandler } from './api-client';
+import {
+  ApiError,
+  apiJson,
+  hasSessionCookie,
+  readCsrfToken,
+  setUnauthorizedHandler,
+} from './api-client';
 
 describe('api client', () => {
   afterEach(() => setUnauthorizedHandler(() => {}));
@@ -84,5 +90,13 @@ describe('api client', () => {
   it('resolves 204 as undefined', async () => {
     mockFetch({ 'DELETE /api/v1/tokens/t1': () => new Response(null, { status: 204 }) });
     await expect(apiJson('/api/v1/tokens/t1', { method: 'DELETE' })).resolves.toBeUndefined();
+  });
+});
+
+describe('hasSessionCookie', () => {
+  it('is true only with a non-empty orsa_csrf cookie', () => {
+    expect(hasSessionCookie('theme=dark; orsa_csrf=xyz')).toBe(true);
+    expect(hasSessionCookie('orsa_csrf=')).toBe(false);
+    expect(hasSessionCookie('')).toBe(false);
   });
 });

@@ -45,6 +45,24 @@ export function readCsrfToken(cookies: string = document.cookie): string | undef
   return undefined;
 }
 
+/**
+ * Whether the browser holds a session: the server sets the readable CSRF
+ * cookie together with the (HttpOnly) session cookie and clears both at
+ * logout, so without it a call can only answer 401.
+ */
+export function hasSessionCookie(cookies: string = document.cookie): boolean {
+  return readCsrfToken(cookies) !== undefined;
+}
+
+/**
+ * The error of a call that was not sent because there is no session; sends
+ * the browser to the login page like a 401 from the server would.
+ */
+export function notLoggedIn(): ApiError {
+  onUnauthorized();
+  return new ApiError(401, 'unauthenticated', STATUS_TEXT[401]);
+}
+
 function isUnsafe(method: string): boolean {
   return !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
 }

@@ -23,8 +23,7 @@ export interface Commit {
   sha: string;
   author: { name: string; email: string };
   message: string;
-  time?: string;
-  created_at?: string;
+  time: string;
   parents: string[];
 }
 
@@ -58,14 +57,16 @@ export interface CommitFileDiff {
   /** Absent for binary files and past the server's size limit. */
   patch?: string;
   binary: boolean;
-  additions?: number;
-  deletions?: number;
+  additions: number;
+  deletions: number;
 }
 
+/** `CommitDiff`: a commit and its changes against its first parent. */
 export interface CommitDetail {
   commit: Commit;
   files: CommitFileDiff[];
-  truncated?: boolean;
+  /** Files or patch text were left out (past 300 files or 1 MiB of patch). */
+  truncated: boolean;
 }
 
 export type BuildStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -97,7 +98,10 @@ export interface Image {
   size: number;
   commit: string;
   created_at: string;
-  deployed?: boolean;
+  /** Deployment rows that use it (any status); while > 0, DELETE answers 409. */
+  deployments: number;
+  /** A deployment of it is wanted running. */
+  deployed: boolean;
 }
 
 export type DeploymentStatus =
@@ -159,7 +163,7 @@ export interface GcReport {
   blobs: { count: number; bytes: number };
   idle_stopped: { deployment_id: string; project: string }[];
   bytes_freed: number;
-  errors?: string[];
+  errors: string[];
 }
 
 export interface AuditEvent {

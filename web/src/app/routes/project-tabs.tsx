@@ -1,6 +1,6 @@
 import { useNavigate, useParams } from 'react-router';
 import { BuildLog, BuildsList } from '@/features/builds';
-import { DeployButton, ProjectDeployments } from '@/features/deployments';
+import { DeployButton, LiveDeploymentNote, ProjectDeployments } from '@/features/deployments';
 import { CommitHistory, EditorWorkspace } from '@/features/editor';
 import { ImagesList } from '@/features/images';
 import { TryIt } from '@/features/tryit';
@@ -60,5 +60,14 @@ export function DeploymentRoute() {
 
 export function TryRoute() {
   const { owner, name } = useProjectParams();
-  return <TryIt owner={owner} name={name} />;
+  return (
+    <>
+      <LiveDeploymentNote
+        owner={owner}
+        name={name}
+        deploymentHref={`/projects/${owner}/${name}/deployment`}
+      />
+      <TryIt owner={owner} name={name} />
+    </>
+  );
 }

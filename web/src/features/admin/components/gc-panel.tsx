@@ -17,7 +17,7 @@ function Report({ report }: { report: GcReport }) {
         ), stopped {report.idle_stopped.length} idle deployments;{' '}
         {report.dry_run ? 'would free' : 'freed'} {formatBytes(report.bytes_freed)}.
       </p>
-      {report.errors && report.errors.length > 0 ? (
+      {report.errors.length > 0 ? (
         <ul className="small text-danger" aria-label="Collector errors">
           {report.errors.map((e) => (
             <li key={e}>{e}</li>

@@ -1,10 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import { apiJson } from '@/lib/api-client';
+import { apiJson, hasSessionCookie, notLoggedIn } from '@/lib/api-client';
 import type { User } from '@/types/api';
 
 export const meKey = ['me'] as const;
 
+/**
+ * The logged-in user. Without the session's CSRF cookie the browser is
+ * logged out: no request is sent (it could only answer 401, which the
+ * browser would log as a console error) and the login page is shown.
+ */
 export function getMe(): Promise<User> {
+  if (!hasSessionCookie()) return Promise.reject(notLoggedIn());
   return apiJson<User>('/api/v1/me');
 }
 

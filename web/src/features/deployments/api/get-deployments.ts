@@ -4,7 +4,8 @@ import type { Deployment } from '@/types/api';
 
 export const deploymentsKey = ['deployments'] as const;
 
-const transitional = (d: Deployment) =>
+/** On its way to healthy (the page polls fast meanwhile). */
+export const isTransitional = (d: Deployment) =>
   d.status === 'pending' || d.status === 'pulling' || d.status === 'starting';
 
 /** The caller's deployments, optionally of one project (`owner/name`). */
@@ -18,6 +19,6 @@ export function useDeployments(project?: string) {
   return useQuery({
     queryKey: [...deploymentsKey, project ?? 'all'],
     queryFn: () => getDeployments(project),
-    refetchInterval: (q) => (q.state.data?.some(transitional) ? 1500 : 10_000),
+    refetchInterval: (q) => (q.state.data?.some(isTransitional) ? 1500 : 10_000),
   });
 }

@@ -1,17 +1,15 @@
-import { useState } from 'react';
 import Alert from 'react-bootstrap/Alert';
 import Badge from 'react-bootstrap/Badge';
 import Button from 'react-bootstrap/Button';
 import Card from 'react-bootstrap/Card';
-import { ConfirmDeleteModal } from '@/components/ui/confirm-delete-modal';
 import { CopyButton } from '@/components/ui/copy-button';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { ErrorState, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toasts';
 import { formatAge, shortDigest } from '@/lib/format';
-import { useDeleteDeployment } from '../api/delete-deployment';
 import { useStartDeployment, useStopDeployment } from '../api/deployment-actions';
 import { useDeployment } from '../api/get-deployment';
+import { DeleteDeploymentButton } from './delete-deployment-button';
 import { DeploymentLogs } from './deployment-logs';
 import { MetricsCharts } from './metrics-charts';
 
@@ -22,9 +20,7 @@ export function DeploymentCard({ id }: { id: string }) {
   const deployment = useDeployment(id);
   const stop = useStopDeployment();
   const start = useStartDeployment();
-  const remove = useDeleteDeployment();
   const toast = useToast();
-  const [confirmDelete, setConfirmDelete] = useState(false);
   if (deployment.isLoading) return <Loading label="Loading the deployment…" />;
   if (deployment.isError) return <ErrorState error={deployment.error} />;
   const d = deployment.data;
@@ -96,32 +92,16 @@ export function DeploymentCard({ id }: { id: string }) {
               Start
             </Button>
           )}
-          <Button size="sm" variant="outline-danger" onClick={() => setConfirmDelete(true)}>
-            Delete deployment
-          </Button>
+          <DeleteDeploymentButton deployment={d} />
         </div>
         <MetricsCharts id={d.id} />
         <div className="mt-3">
-          <DeploymentLogs id={d.id} />
+          <DeploymentLogs
+            id={d.id}
+            generation={`${d.status}:${d.restarts}:${d.started_at ?? ''}`}
+          />
         </div>
       </Card.Body>
-      <ConfirmDeleteModal
-        show={confirmDelete}
-        title="Delete this deployment?"
-        busy={remove.isPending}
-        onCancel={() => setConfirmDelete(false)}
-        onConfirm={() =>
-          remove.mutate(d.id, {
-            onSuccess: () => {
-              setConfirmDelete(false);
-              toast.notify('success', 'Deployment deleted.');
-            },
-            onError: onError('Could not delete the deployment'),
-          })
-        }
-      >
-        <p className="mb-0">The container stops and {d.url} stops answering. The image is kept.</p>
-      </ConfirmDeleteModal>
     </Card>
   );
 }

@@ -30,7 +30,7 @@ function CommitDiff({ owner, name, sha }: { owner: string; name: string; sha: st
         <code>{shortSha(commit.sha)}</code> {commit.message}
       </h2>
       <p className="small text-secondary">
-        {commit.author.name} · {formatTime(commit.created_at ?? commit.time)}
+        {commit.author.name} · {formatTime(commit.time)}
       </p>
       {files.length === 0 ? <EmptyState title="No file changes" /> : null}
       {truncated ? (
@@ -41,12 +41,10 @@ function CommitDiff({ owner, name, sha }: { owner: string; name: string; sha: st
           <Card.Header className="d-flex gap-2 align-items-center py-1">
             <Badge bg={STATUS_BG[f.status]}>{f.status}</Badge>
             <code>{f.old_path ? `${f.old_path} → ${f.path}` : f.path}</code>
-            {f.additions !== undefined ? (
-              <span className="small ms-auto">
-                <span className="text-success">+{f.additions}</span>{' '}
-                <span className="text-danger">−{f.deletions ?? 0}</span>
-              </span>
-            ) : null}
+            <span className="small ms-auto">
+              <span className="text-success">+{f.additions}</span>{' '}
+              <span className="text-danger">−{f.deletions}</span>
+            </span>
           </Card.Header>
           <Card.Body className="p-0">
             {f.binary ? (
@@ -86,7 +84,7 @@ export function CommitHistory({ owner, name }: { owner: string; name: string }) 
             >
               <div className="d-flex justify-content-between">
                 <code>{shortSha(c.sha)}</code>
-                <span>{formatAge(c.time ?? c.created_at)}</span>
+                <span>{formatAge(c.time)}</span>
               </div>
               <div className="text-truncate">{c.message.split('\n')[0]}</div>
             </ListGroup.Item>

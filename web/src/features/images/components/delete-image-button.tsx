@@ -7,6 +7,16 @@ import { errorMessage } from '@/lib/api-client';
 import type { Image } from '@/types/api';
 import { useDeleteImage } from '../api/delete-image';
 
+/** Why the server will refuse (409) to delete an image deployments still use. */
+export function inUseMessage(image: Image): string {
+  const n = image.deployments;
+  const which = image.deployed ? 'including a running one' : 'stopped or failed';
+  return (
+    `${n} deployment${n === 1 ? '' : 's'} (${which}) use${n === 1 ? 's' : ''} this image; ` +
+    'the server refuses to delete it until they are deleted on the Deployment tab.'
+  );
+}
+
 export function DeleteImageButton({ image }: { image: Image }) {
   const [show, setShow] = useState(false);
   const remove = useDeleteImage();
@@ -35,9 +45,9 @@ export function DeleteImageButton({ image }: { image: Image }) {
         }
       >
         <p>The tag is removed from the registry; builds keep their logs.</p>
-        {image.deployed ? (
-          <Alert variant="warning" className="mb-0">
-            This image is deployed; the server refuses to delete it until the deployment is deleted.
+        {image.deployments > 0 ? (
+          <Alert variant="warning" className="mb-0" data-testid="image-in-use">
+            {inUseMessage(image)}
           </Alert>
         ) : null}
         {remove.isError ? (

@@ -54,6 +54,10 @@ export function ImagesList({
             <td>
               {image.deployed ? (
                 <Badge bg="success">✓ deployed</Badge>
+              ) : image.deployments > 0 ? (
+                <span className="small text-secondary">
+                  not running ({image.deployments} deployment{image.deployments === 1 ? '' : 's'})
+                </span>
               ) : (
                 <span className="small text-secondary">no</span>
               )}

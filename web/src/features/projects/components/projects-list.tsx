@@ -59,7 +59,7 @@ export function ProjectsList({ renderBuild, renderDeployment }: Props) {
                   {p.head ? (
                     <>
                       <code>{shortSha(p.head.sha)}</code> {p.head.message.split('\n')[0]}
-                      <div className="text-secondary">{formatAge(p.head.time ?? p.updated_at)}</div>
+                      <div className="text-secondary">{formatAge(p.head.time)}</div>
                     </>
                   ) : (
                     formatAge(p.updated_at)
