@@ -79,6 +79,24 @@ TEST_F(BadInput, MalformedAndMistypedJsonNamesTheProblem) {
   expect_error(
       api_->call("GET", "/api/v1/projects/mallory/target/commits?limit=abc", std::nullopt, dev_),
       400, "limit", "bad limit");
+  expect_error(api_->call("POST", "/api/v1/deployments", Json::object(), dev_), 400, "'image_id'",
+               "deploy without an image");
+  expect_error(
+      api_->call("POST", "/api/v1/deployments", Json{{"image_id", "i"}, {"cpus", "two"}}, dev_),
+      400, "cpus", "cpus type");
+  expect_error(api_->call("POST", "/api/v1/deployments",
+                          Json{{"image_id", "i"}, {"env", Json{{"A", 1}}}}, dev_),
+               400, "env.A", "env value type");
+  expect_error(api_->call("POST", "/api/v1/deployments",
+                          Json{{"image_id", "i"}, {"visibility", "secret"}}, dev_),
+               400, "visibility", "bad visibility");
+  expect_error(
+      api_->call("POST", "/api/v1/deployments", Json{{"image_id", "i"}, {"port", 80}}, dev_), 400,
+      "'port'", "unknown deploy field");
+  expect_error(api_->call("GET", "/api/v1/deployments?project=nope", std::nullopt, dev_), 400,
+               "owner/name", "bad project filter");
+  expect_error(api_->call("GET", "/api/v1/deployments/dep_x/logs?tail=-1", std::nullopt, dev_), 400,
+               "tail", "bad tail");
   const std::string admin_id = api_->call("GET", "/api/v1/me", std::nullopt, admin_).json["id"];
   const std::string dev_id = api_->call("GET", "/api/v1/me", std::nullopt, dev_).json["id"];
   expect_error(api_->call("PATCH", "/api/v1/users/" + dev_id, Json{{"role", "god"}}, admin_), 400,

@@ -25,7 +25,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 export ORSA_ADMIN_PASSWORD=admin-password-for-e2e
-start_deployer "$DEPLOYER" "$work" --base-image "orsa/base-$BASE:latest"
+start_deployer "$DEPLOYER" "$work" --no-runtime --base-image "orsa/base-$BASE:latest"
 podman_setup "$work/podman" "$HOSTPORT"
 
 # 1. The admin builds and pushes the base image.

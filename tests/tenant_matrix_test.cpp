@@ -130,6 +130,10 @@ std::vector<Row> rows() {
        {401, 403, 403, 403, 201}},
       {"PATCH", "/api/v1/users/{uid}", Json{{"role", "developer"}}, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/audit", std::nullopt, "", {401, 403, 403, 403, 200}},
+      {"GET", "/api/v1/deployments", std::nullopt, "", {401, 200, 200, 200, 200}},
+      {"GET", "/api/v1/deployments?project={p}", std::nullopt, "", {401, 404, 404, 200, 200}},
+      {"GET", "/api/v1/deployments/dep_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
+      {"POST", "/api/v1/deployments", Json{{"image_id", "img_x"}}, "", {401, 404, 404, 404, 404}},
       {"DELETE", "/api/v1/projects/{p}", std::nullopt, "", {401, 404, 404, 403, 204}},
   };
 }

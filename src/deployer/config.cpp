@@ -160,6 +160,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_option("--runtime-socket", runtime_socket,
                  "Docker Engine API socket (podman or dockerd); default: start podman here")
       ->envname("ORSA_RUNTIME_SOCKET");
+  app.add_flag("--no-runtime", config.no_runtime,
+               "Serve without a container runtime (deploying answers 503)")
+      ->envname("ORSA_NO_RUNTIME");
   app.add_option("--podman-bin", config.podman_bin, "podman, started when no socket is given")
       ->envname("ORSA_PODMAN_BIN");
   app.add_option("--max-memory-mb", config.max_memory_mb, "Largest memory a deployment may ask")

@@ -36,6 +36,7 @@ struct Config {
   std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
   // Deployments. No socket: a private podman service is started under the data dir.
   std::optional<std::filesystem::path> runtime_socket;
+  bool no_runtime = false;  // serve without containers: deploying answers 503
   std::string podman_bin = "podman";
   std::int64_t max_memory_mb = 4096;
   double max_cpus = 4.0;

@@ -245,7 +245,9 @@ Result<std::uint16_t> Deployer::start() {
   }
   parts_->collector->start();
   // Serving goes on without a runtime; deploying then answers 503.
-  if (auto ok = attach_runtime(*parts_, reachable + ":" + std::to_string(*port)); !ok) {
+  if (parts_->config.no_runtime) {
+    spdlog::info("no container runtime (--no-runtime): deployments are unavailable");
+  } else if (auto ok = attach_runtime(*parts_, reachable + ":" + std::to_string(*port)); !ok) {
     spdlog::error("no container runtime, deployments are unavailable: {}", ok.error().message);
   }
   if (parts_->base_bootstrap) {

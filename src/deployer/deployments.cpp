@@ -188,6 +188,8 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
   auto env = env_to_json(request.env.value_or(std::map<std::string, std::string>{}), options_);
   if (!env) return fail(env.error());
   if (auto ok = check_counts(who, *image); !ok) return fail(ok.error());
+  // Checked last, so callers without access learn nothing from a 503.
+  if (runtime_ == nullptr) return fail(Error::unavailable("no container runtime is attached"));
   return store_.create_deployment(
       {.project_id = image->project_id,
        .image_id = image->id,
@@ -199,7 +201,6 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
 
 Result<Deployment> Deployments::create(const auth::Principal& who, const DeployRequest& request,
                                        const Caller& caller) {
-  if (runtime_ == nullptr) return fail(Error::unavailable("no container runtime is attached"));
   auto d = validate_and_create(who, request);
   if (!d) return d;
   audit_.record(who.user_id, "deploy", "deployment:" + d->id, caller.ip,
@@ -678,8 +679,8 @@ void Deployments::events_loop() {
     return stopping_;
   };
   while (!stopping()) {
-    auto streamed = runtime_->events(
-        {{runtime::kLabelManaged, "true"}}, [&](const runtime::Event* event) {
+    auto streamed =
+        runtime_->events({{runtime::kLabelManaged, "true"}}, [&](const runtime::Event* event) {
           if (event != nullptr && (event->action == "die" || event->action == "oom")) {
             reconcile_soon();
           }

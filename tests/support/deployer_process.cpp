@@ -117,6 +117,8 @@ std::unique_ptr<DeployerProcess> DeployerProcess::start(DeployerOptions options)
   std::vector<std::string> argv{
       ORSA_DEPLOYER_BIN, "--listen",       "127.0.0.1:0",  "--data-dir", p->data_dir_.string(),
       "--database",      p->database_url_, "--ready-file", ready_file};
+  // The API suites need no containers; the deploy end-to-end test runs podman.
+  argv.push_back("--no-runtime");
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   p->pid_ = spawn(argv, child_environment(options), p->log_path_);
 
