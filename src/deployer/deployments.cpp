@@ -704,12 +704,24 @@ void Deployments::reconcile() {
     spdlog::warn("reconciler: cannot list containers: {}", containers.error().message);
     return;
   }
+  persist_last_requests(*all);
   reconcile_containers(*all, *containers);
   std::map<std::string, runtime::ContainerInfo> by_id;
   for (const auto& c : *containers) by_id.emplace(c.id, c);
   for (const auto& d : *all) reconcile_deployment(d, by_id);
   if (auto fresh = store_.list_deployments(OwnerScope::everyone(), std::nullopt)) {
     refresh_all_routes(*fresh);
+  }
+}
+
+// The gateway counts requests in memory; the table keeps the last one's time
+// across restarts (the collector's idle rule and the API read it).
+void Deployments::persist_last_requests(const std::vector<Deployment>& all) {
+  for (const auto& d : all) {
+    const auto seen = routes_.stats(d.id).last_request_at;
+    if (seen && (!d.last_request_at || *seen > *d.last_request_at)) {
+      static_cast<void>(store_.record_last_request(d.id, *seen));
+    }
   }
 }
 

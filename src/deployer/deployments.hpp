@@ -165,6 +165,7 @@ class Deployments {
   void refresh_all_routes(const std::vector<store::Deployment>& all);
   gateway::Route route_for(const std::vector<store::Deployment>& of_project) const;
   bool is_busy(const std::string& deployment_id);
+  void persist_last_requests(const std::vector<store::Deployment>& all);
   void reconcile_containers(const std::vector<store::Deployment>& all,
                             const std::vector<runtime::ContainerInfo>& containers);
   void reconcile_deployment(const store::Deployment& d,

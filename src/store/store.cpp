@@ -752,6 +752,18 @@ class SociStore final : public Store {
     });
   }
 
+  Result<void> record_last_request(std::string_view id, std::int64_t at) override {
+    return run("record_last_request", Access::kWrite, [&](soci::session& sql) -> Result<void> {
+      const std::string deployment_id(id);
+      const long long when = at;
+      execute(sql,
+              "UPDATE deployments SET last_request_at = :at WHERE id = :id AND "
+              "(last_request_at IS NULL OR last_request_at < :at2)",
+              soci::use(when), soci::use(deployment_id), soci::use(when));
+      return {};
+    });
+  }
+
   Result<std::int64_t> count_deployments_of_image(std::string_view image_id) override {
     return run("count_deployments_of_image", Access::kRead,
                [&](soci::session& sql) -> Result<std::int64_t> {

@@ -86,6 +86,8 @@ class Store {
   /// the deployments service serialises writers of one deployment).
   virtual Result<Deployment> save_deployment(const Deployment& deployment) = 0;
   virtual Result<void> delete_deployment(const OwnerScope& scope, std::string_view id) = 0;
+  /// Moves last_request_at forward to `at` (never back); touches nothing else.
+  virtual Result<void> record_last_request(std::string_view id, std::int64_t at) = 0;
   /// How many deployments use an image (an image in use cannot be deleted).
   virtual Result<std::int64_t> count_deployments_of_image(std::string_view image_id) = 0;
 

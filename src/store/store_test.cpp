@@ -663,6 +663,11 @@ TEST_P(StoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
   EXPECT_EQ(saved->restarts, 2);
   EXPECT_EQ(saved->updated_at, created->updated_at + 5);
   EXPECT_EQ(store_->count_deployments_of_image(image->id).value(), 1);
+  ASSERT_TRUE(store_->record_last_request(created->id, 500));
+  ASSERT_TRUE(store_->record_last_request(created->id, 400));  // never moves back
+  EXPECT_EQ(store_->find_deployment(OwnerScope::everyone(), created->id)->last_request_at, 500);
+  EXPECT_EQ(store_->find_deployment(OwnerScope::everyone(), created->id)->status,
+            DeploymentStatus::kHealthy);
 
   EXPECT_EQ(store_->delete_deployment(OwnerScope::of(bob.id), created->id).error().code,
             ErrorCode::kNotFound);
