@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <stdexcept>
 
 namespace orsa {
@@ -37,6 +39,34 @@ std::string hex_encode(std::string_view bytes) {
 
 std::string random_hex(std::size_t n) {
   return hex_encode(random_bytes(n));
+}
+
+std::string new_request_id() {
+  // xoshiro256** (Blackman and Vigna), one state per thread.
+  struct Xoshiro {
+    std::array<std::uint64_t, 4> s{};
+    Xoshiro() {
+      ensure_sodium();
+      while (s == std::array<std::uint64_t, 4>{}) randombytes_buf(s.data(), sizeof s);
+    }
+    std::uint64_t next() {
+      const std::uint64_t result = std::rotl(s[1] * 5, 7) * 9;
+      const std::uint64_t t = s[1] << 17;
+      s[2] ^= s[0];
+      s[3] ^= s[1];
+      s[1] ^= s[2];
+      s[0] ^= s[3];
+      s[2] ^= t;
+      s[3] = std::rotl(s[3], 45);
+      return result;
+    }
+  };
+  thread_local Xoshiro rng;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::uint64_t v = rng.next();
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kDigits[v & 0xf];
+  return out;
 }
 
 std::string new_id(std::string_view prefix) {

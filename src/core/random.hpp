@@ -12,6 +12,11 @@ std::string random_bytes(std::size_t n);
 /// Lower-case hex of `n` random bytes (2n characters).
 std::string random_hex(std::size_t n);
 
+/// A request id for logs and X-Request-Id: 16 lower-case hex characters, like
+/// random_hex(8), from a per-thread xoshiro256** generator seeded once from the
+/// CSPRNG (no system call per id). Predictable: never use it for secrets.
+std::string new_request_id();
+
 /// A new opaque identifier such as "usr_3k9x…": prefix, '_' and 20 base32 chars.
 std::string new_id(std::string_view prefix);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,10 +19,14 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/url/parse.hpp>
 #include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -37,12 +42,14 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using namespace std::string_view_literals;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kChunk = 32 * 1024;  // body bytes moved per read/write
 constexpr std::string_view kRetryAfterSeconds = "5";
 constexpr std::chrono::seconds kSweepEvery{1};
 constexpr std::chrono::milliseconds kTrustIdleFor{500};
+constexpr std::chrono::seconds kReplyGrace{2};
 constexpr std::array<std::string_view, 2> kPrivateCookies = {"orsa_session", "orsa_csrf"};
 
 // ---- the request target ----
@@ -74,6 +81,11 @@ std::optional<Target> parse_target(std::string_view target) {
 }
 
 // ---- header rewriting ----
+//
+// Both directions are serialized by hand into a buffer reused across the
+// exchanges of an upstream connection: Beast's fields container (a node and
+// an allocation per field set) and its serializer (layered buffer-sequence
+// views) cost more than the rest of the proxy together.
 
 constexpr std::array kHopByHop = {bhttp::field::keep_alive,
                                   bhttp::field::proxy_authenticate,
@@ -85,22 +97,44 @@ constexpr std::array kHopByHop = {bhttp::field::keep_alive,
                                   bhttp::field::proxy_connection,
                                   bhttp::field::connection};
 
-/// Removes hop-by-hop fields, including those named in Connection (RFC 9110 §7.6.1).
-void strip_hop_by_hop(bhttp::fields& fields) {
-  // Collected first: erasing while walking the Connection range could remove
-  // the element its end iterator points to. The views stay valid because
-  // Connection fields themselves go last. Past 16 names a sender is abusive;
-  // the rest are simply forwarded (nothing they could not have sent anyway).
-  std::array<std::string_view, 16> named;
-  std::size_t count = 0;
-  for (auto [it, end] = fields.equal_range(bhttp::field::connection); it != end; ++it) {
-    for (const auto token : bhttp::token_list{it->value()}) {
-      if (count < named.size() && !beast::iequals(token, "connection")) named[count++] = token;
+/// Hop-by-hop fields: the fixed ones and those named in Connection (RFC 9110 §7.6.1).
+class HopByHop {
+ public:
+  explicit HopByHop(const bhttp::fields& fields) {
+    // Past 16 names a sender is abusive; the rest are simply forwarded
+    // (nothing they could not have sent anyway).
+    for (auto [it, end] = fields.equal_range(bhttp::field::connection); it != end; ++it) {
+      for (const auto token : bhttp::token_list{it->value()}) {
+        if (count_ < named_.size() && !beast::iequals(token, "connection"))
+          named_[count_++] = token;
+      }
     }
   }
-  for (std::size_t i = 0; i < count; ++i) fields.erase(named[i]);
-  for (const auto name : kHopByHop) fields.erase(name);
-}
+  template <class Fields>
+  explicit HopByHop(const Fields& fields, bool /*parsed*/) {
+    for (const auto& f : fields) {
+      if (f.name != bhttp::field::connection) continue;
+      for (const auto token : bhttp::token_list{f.value}) {
+        if (count_ < named_.size() && !beast::iequals(token, "connection"))
+          named_[count_++] = token;
+      }
+    }
+  }
+  bool contains(bhttp::field name, std::string_view name_string) const {
+    if (std::ranges::find(kHopByHop, name) != kHopByHop.end()) return true;
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (beast::iequals(named_[i], name_string)) return true;
+    }
+    return false;
+  }
+  bool contains(std::string_view name) const {
+    return contains(bhttp::string_to_field(name), name);
+  }
+
+ private:
+  std::array<std::string_view, 16> named_;
+  std::size_t count_ = 0;
+};
 
 bool is_private_cookie(std::string_view pair) {
   while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
@@ -108,54 +142,242 @@ bool is_private_cookie(std::string_view pair) {
   return std::ranges::any_of(kPrivateCookies, [&](std::string_view c) { return c == name; });
 }
 
-/// The Cookie value without ORSA's own cookies ("" if none is left).
-std::string without_private_cookies(std::string_view value) {
-  std::string out;
+/// Appends the Cookie value without ORSA's own cookies; false if none is left.
+bool append_without_private_cookies(std::string& out, std::string_view value) {
+  bool any = false;
   while (!value.empty()) {
     const std::size_t end = std::min(value.find(';'), value.size());
     std::string_view pair = value.substr(0, end);
     value.remove_prefix(std::min(end + 1, value.size()));
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     if (pair.empty() || is_private_cookie(pair)) continue;
-    if (!out.empty()) out += "; ";
+    if (any) out += "; "sv;
     out += pair;
+    any = true;
   }
-  return out;
+  return any;
 }
 
-// The deployed service runs its owner's code: the caller's ORSA credentials
-// must never reach it.
-void strip_credentials(bhttp::fields& fields) {
-  fields.erase(bhttp::field::authorization);
-  bool has_private = false;
-  for (auto [it, end] = fields.equal_range(bhttp::field::cookie); it != end; ++it) {
-    has_private = has_private || it->value().find("orsa_") != std::string_view::npos;
-  }
-  if (!has_private) return;
-  std::vector<std::string> kept;
-  for (auto [it, end] = fields.equal_range(bhttp::field::cookie); it != end; ++it) {
-    std::string value = without_private_cookies(it->value());
-    if (!value.empty()) kept.push_back(std::move(value));
-  }
-  fields.erase(bhttp::field::cookie);
-  for (const auto& value : kept) fields.insert(bhttp::field::cookie, value);
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": "sv).append(value).append("\r\n"sv);
 }
 
-void set_forwarded(bhttp::fields& fields, std::string_view remote_ip, std::string_view prefix,
-                   std::string_view request_id) {
-  std::string chain;
-  for (auto [it, end] = fields.equal_range("X-Forwarded-For"); it != end; ++it) {
-    if (!chain.empty()) chain += ", ";
-    chain += it->value();
-  }
-  if (!chain.empty()) chain += ", ";
-  chain += remote_ip;
-  fields.set("X-Forwarded-For", chain);
-  fields.set("X-Forwarded-Proto", "http");
-  fields.set("X-Forwarded-Host", fields[bhttp::field::host]);
-  fields.set("X-Forwarded-Prefix", prefix);
-  fields.set("X-Request-Id", request_id);
+void append_number(std::string& out, std::uint64_t n, int base = 10) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n, base);
+  out.append(buf, end);
 }
+
+/// One of the fields the gateway sets itself (any letter case).
+bool is_unknown_named(const bhttp::fields::value_type& f, std::string_view name) {
+  return f.name() == bhttp::field::unknown && beast::iequals(f.name_string(), name);
+}
+
+/// The upstream's response, parsed without a Beast fields container: the
+/// fields stay views into the read buffer (valid until more is read into it),
+/// and the body goes into the caller's buffer as with bhttp::buffer_body
+/// (`data`/`size`: where the next body bytes go and how many fit).
+class ResponseParser final : public bhttp::basic_parser<false> {
+ public:
+  struct Field {
+    bhttp::field name;
+    std::string_view name_string;
+    std::string_view value;
+  };
+  unsigned status = 0;
+  std::string_view reason;
+  boost::container::small_vector<Field, 24> fields;
+  char* data = nullptr;
+  std::size_t size = 0;
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
+                       beast::error_code& ec) override {
+    ec = bhttp::error::bad_method;  // not called for a response
+  }
+  void on_response_impl(int code, beast::string_view text, int, beast::error_code&) override {
+    status = static_cast<unsigned>(code);
+    reason = text;
+    fields.clear();
+  }
+  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                     beast::error_code&) override {
+    fields.push_back({name, name_string, value});
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, beast::error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
+    if (data == nullptr) {
+      ec = bhttp::error::need_buffer;
+      return 0;
+    }
+    const std::size_t n = std::min(size, body.size());
+    std::memcpy(data, body.data(), n);
+    data += n;
+    size -= n;
+    if (n != body.size()) ec = bhttp::error::need_buffer;
+    return n;
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code& ec) override {
+    return on_body_impl(body, ec);
+  }
+  void on_finish_impl(beast::error_code&) override {}
+};
+
+/// How a message body is framed on the wire.
+enum class Framing { kNone, kLength, kChunked, kClose };
+
+/// The request header as sent upstream: without hop-by-hop fields, the
+/// caller's ORSA credentials (the deployed service runs its owner's code) and
+/// Expect (100-continue is answered to the client here); with X-Forwarded-*,
+/// X-Request-Id and the upstream's Host; framing rebuilt from what the parser
+/// saw, never from fields a Connection header could have removed.
+void write_request_head(std::string& out, const bhttp::request_header<>& req,
+                        std::string_view target, std::string_view prefix, const Upstream& upstream,
+                        std::string_view remote_ip, std::string_view request_id, Framing framing,
+                        std::uint64_t length) {
+  const HopByHop hop(req);
+  bool has_private_cookie = false;
+  if (!hop.contains(bhttp::field::cookie, "Cookie")) {
+    for (auto [it, end] = req.equal_range(bhttp::field::cookie); it != end; ++it) {
+      has_private_cookie =
+          has_private_cookie || it->value().find("orsa_") != std::string_view::npos;
+    }
+  }
+  out.clear();
+  out.append(req.method_string()).append(" "sv).append(target).append(" HTTP/1.1\r\n"sv);
+  std::string_view host;
+  std::size_t forwarded_for = 0;  // X-Forwarded-For fields, joined at the end
+  for (const auto& f : req) {
+    const bhttp::field name = f.name();
+    if (hop.contains(name, f.name_string())) continue;
+    switch (name) {
+      case bhttp::field::authorization:
+      case bhttp::field::expect:
+      case bhttp::field::content_length:
+        continue;
+      case bhttp::field::host:
+        host = f.value();
+        continue;
+      case bhttp::field::cookie:
+        if (has_private_cookie) {
+          const std::size_t mark = out.size();
+          out.append(f.name_string()).append(": "sv);
+          if (append_without_private_cookies(out, f.value())) {
+            out += "\r\n"sv;
+          } else {
+            out.resize(mark);  // nothing left: no Cookie field at all
+          }
+          continue;
+        }
+        break;
+      case bhttp::field::unknown:
+        if (is_unknown_named(f, "X-Forwarded-For")) {
+          ++forwarded_for;
+          continue;
+        }
+        if (is_unknown_named(f, "X-Forwarded-Proto") || is_unknown_named(f, "X-Forwarded-Host") ||
+            is_unknown_named(f, "X-Forwarded-Prefix") || is_unknown_named(f, "X-Request-Id")) {
+          continue;
+        }
+        break;
+      default:
+        break;
+    }
+    append_field(out, f.name_string(), f.value());
+  }
+  out += "X-Forwarded-For: "sv;
+  if (forwarded_for != 0) {
+    for (const auto& f : req) {
+      if (f.name() == bhttp::field::unknown && is_unknown_named(f, "X-Forwarded-For")) {
+        out.append(f.value()).append(", "sv);
+      }
+    }
+  }
+  out.append(remote_ip).append("\r\n"sv);
+  out += "X-Forwarded-Proto: http\r\n"sv;
+  append_field(out, "X-Forwarded-Host", host);
+  append_field(out, "X-Forwarded-Prefix", prefix);
+  append_field(out, "X-Request-Id", request_id);
+  out.append("Host: "sv).append(upstream.host).append(":"sv);
+  append_number(out, upstream.port);
+  out += "\r\n"sv;
+  if (framing == Framing::kLength) {
+    out += "Content-Length: "sv;
+    append_number(out, length);
+    out += "\r\n"sv;
+  } else if (framing == Framing::kChunked) {
+    out += "Transfer-Encoding: chunked\r\n"sv;
+  }
+  out += "\r\n"sv;
+}
+
+/// The response header as sent to the client: without hop-by-hop fields and
+/// Set-Cookie (a deployed service must not set cookies on ORSA's origin), with
+/// X-Request-Id and the framing chosen by relay_response().
+void write_response_head(std::string& out, const ResponseParser& res, std::string_view request_id,
+                         Framing framing, std::uint64_t length, bool keep_alive) {
+  const HopByHop hop(res.fields, true);
+  out.clear();
+  out += "HTTP/1.1 "sv;
+  append_number(out, res.status);
+  out += ' ';
+  out.append(res.reason.empty()
+                 ? std::string_view(bhttp::obsolete_reason(static_cast<bhttp::status>(res.status)))
+                 : res.reason);
+  out += "\r\n"sv;
+  for (const auto& f : res.fields) {
+    if (hop.contains(f.name, f.name_string)) continue;
+    if (f.name == bhttp::field::set_cookie || f.name == bhttp::field::content_length) continue;
+    if (f.name == bhttp::field::unknown && beast::iequals(f.name_string, "X-Request-Id")) continue;
+    append_field(out, f.name_string, f.value);
+  }
+  append_field(out, "X-Request-Id", request_id);
+  if (framing == Framing::kLength) {
+    out += "Content-Length: "sv;
+    append_number(out, length);
+    out += "\r\n"sv;
+  } else if (framing == Framing::kChunked) {
+    out += "Transfer-Encoding: chunked\r\n"sv;
+  }
+  if (!keep_alive) out += "Connection: close\r\n"sv;
+  out += "\r\n"sv;
+}
+
+/// The size line of a chunk ("1a\r\n") into `buf`; its length.
+std::size_t chunk_size_line(char (&buf)[24], std::size_t size) {
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf - 2, size, 16);
+  end[0] = '\r';
+  end[1] = '\n';
+  return static_cast<std::size_t>(end + 2 - buf);
+}
+
+/// Up to five buffers: [header] [chunk size line] [data] [chunk CRLF] [last chunk].
+struct Gather {
+  std::array<asio::const_buffer, 5> parts;
+  std::size_t count = 0;
+  char size_line[24];
+
+  void add(asio::const_buffer b) {
+    if (b.size() != 0) parts[count++] = b;
+  }
+  /// Body bytes in `framing`; `last`: the body ends with them.
+  void body(Framing framing, const char* data, std::size_t n, bool last) {
+    if (framing == Framing::kChunked) {
+      if (n != 0) {
+        add(asio::buffer(size_line, chunk_size_line(size_line, n)));
+        add(asio::buffer(data, n));
+        add(asio::buffer("\r\n", 2));
+      }
+      if (last) add(asio::buffer("0\r\n\r\n", 5));
+    } else {
+      add(asio::buffer(data, n));
+    }
+  }
+  std::span<const asio::const_buffer> buffers() const { return {parts.data(), count}; }
+};
 
 bool idempotent(bhttp::verb method) {
   using bhttp::verb;
@@ -174,43 +396,41 @@ bool looks_open(tcp::socket& socket) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+/// Whether the write of `parts` is not to start: nothing to write (`ec` clear)
+/// or the deadline passed (`ec` timeout).
+bool skip_write(const Gather& parts, const http::Deadline& deadline, beast::error_code& ec) {
+  ec = {};
+  if (parts.count == 0) return true;
+  if (!deadline.expired()) return false;
+  ec = beast::error::timeout;
+  return true;
+}
+
+/// The write of `parts`, for co_await. Not a coroutine itself: a helper
+/// coroutine would allocate a frame per write.
+auto write_parts(tcp::socket& socket, const Gather& parts) {
+  return asio::async_write(socket, parts.buffers(), kTuple);
+}
+
 // ---- upstream connections ----
 
-/// A keep-alive connection to an upstream with its read buffer and body chunk.
+/// A keep-alive connection to an upstream with its read buffer, body chunk
+/// and header buffer. Its operations are bounded by the client connection's
+/// Deadline (watch()), and complete on the client connection's strand (the
+/// coroutine's executor), whichever executor the socket was opened with.
 struct UpstreamConn {
-  explicit UpstreamConn(asio::any_io_executor ex) : stream(std::move(ex)) {
-    // Beast reads min(capacity, 64 KiB), but at least 512 bytes: without
+  explicit UpstreamConn(const asio::any_io_executor& ex) : socket(ex) {
+    // Reads take min(capacity, 64 KiB), but at least 512 bytes: without
     // capacity up front every read would be 512 bytes.
     buffer.reserve(kChunk);
   }
-  beast::tcp_stream stream;
+  tcp::socket socket;
   beast::flat_buffer buffer;
-  std::unique_ptr<char[]> chunk = std::make_unique<char[]>(kChunk);
+  std::unique_ptr<char[]> chunk{new char[kChunk]};  // body bytes in transit
+  std::string head;                                 // the header being sent, either way
   Clock::time_point idle_since;
 };
 using ConnPtr = std::unique_ptr<UpstreamConn>;
-
-// A tcp_stream completes its timeouts on the executor it was built with, so a
-// connection must only be used from that strand. One taken over by another
-// client connection's strand gets its descriptor re-registered under the new
-// strand (two epoll_ctl calls); the pool prefers connections already there.
-ConnPtr rebind(ConnPtr conn, const asio::any_io_executor& ex) {
-  beast::error_code ec;
-  tcp::socket socket = conn->stream.release_socket();
-  const auto protocol = socket.local_endpoint(ec).protocol();
-  if (ec) return nullptr;
-  const int fd = socket.release(ec);
-  if (ec) return nullptr;
-  auto fresh = std::make_unique<UpstreamConn>(ex);
-  fresh->buffer = std::move(conn->buffer);
-  fresh->chunk = std::move(conn->chunk);
-  fresh->stream.socket().assign(protocol, fd, ec);
-  if (ec) {
-    ::close(fd);
-    return nullptr;
-  }
-  return fresh;
-}
 
 struct UpstreamHash {
   std::size_t operator()(const Upstream& u) const {
@@ -224,20 +444,19 @@ class ConnectionPool {
   ConnectionPool(std::size_t max_idle, std::chrono::milliseconds idle_timeout)
       : max_idle_(max_idle), idle_timeout_(idle_timeout) {}
 
-  /// A pooled connection that still looks open, bound to `ex`; null if none.
+  /// A pooled connection that still looks open; null if none.
   /// `retryable`: the request may be resent if the connection turns out stale.
-  ConnPtr acquire(const Upstream& upstream, const asio::any_io_executor& ex, bool retryable) {
+  ConnPtr acquire(const Upstream& upstream, bool retryable) {
     for (;;) {
-      ConnPtr conn = take(upstream, ex);
+      ConnPtr conn = take(upstream);
       if (!conn) return nullptr;
       // Upstreams close idle connections after a keep-alive timeout (gunicorn:
       // 2 s), so for a request forward() may resend, a connection idle this
       // briefly is trusted without the extra syscall. One that cannot be
       // resent (a body, a non-idempotent method) is always checked.
       const bool recent = Clock::now() - conn->idle_since < kTrustIdleFor;
-      if ((!recent || !retryable) && !looks_open(conn->stream.socket())) continue;
-      if (conn->stream.get_executor() != ex) conn = rebind(std::move(conn), ex);
-      if (conn) return conn;
+      if ((!recent || !retryable) && !looks_open(conn->socket)) continue;
+      return conn;
     }
   }
 
@@ -263,23 +482,19 @@ class ConnectionPool {
   }
 
  private:
-  ConnPtr take(const Upstream& upstream, const asio::any_io_executor& ex) {
+  ConnPtr take(const Upstream& upstream) {
     std::vector<ConnPtr> doomed;
     std::lock_guard lock(mutex_);
     const auto it = idle_.find(upstream);
     if (it == idle_.end()) return nullptr;
     auto& list = it->second;
-    expire(list, Clock::now(), doomed);
-    if (list.empty()) return nullptr;
-    auto pick = list.end() - 1;
-    for (auto i = list.rbegin(); i != list.rend(); ++i) {
-      if ((*i)->stream.get_executor() == ex) {
-        pick = std::next(i).base();
-        break;
-      }
+    // The oldest goes first when expired; the list is ordered by idle_since.
+    if (!list.empty() && list.front()->idle_since < Clock::now() - idle_timeout_) {
+      expire(list, Clock::now(), doomed);
     }
-    ConnPtr conn = std::move(*pick);
-    list.erase(pick);
+    if (list.empty()) return nullptr;
+    ConnPtr conn = std::move(list.back());
+    list.pop_back();
     return conn;
   }
 
@@ -314,6 +529,7 @@ struct Call {
   Call(http::PassthroughExchange& e, const Options& options)
       : ex(e), parser(std::move(e.parser)), deadline(start + options.request_timeout) {
     parser.body_limit(options.body_limit);
+    ex.deadline.expires_at(deadline);
   }
   http::PassthroughExchange& ex;
   bhttp::request_parser<bhttp::buffer_body> parser;
@@ -324,6 +540,16 @@ struct Call {
   bhttp::request<bhttp::buffer_body>& req() { return parser.get(); }
   bool head() { return req().method() == bhttp::verb::head; }
   std::string_view target() { return {req().target().data(), req().target().size()}; }
+  tcp::socket& socket() { return ex.stream.socket(); }
+};
+
+/// The upstream socket of an exchange is bounded by the client's deadline while this lives.
+struct Watch {
+  Watch(http::Deadline& d, tcp::socket& socket) : deadline(d) { deadline.watch(&socket); }
+  ~Watch() { deadline.watch(nullptr); }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+  http::Deadline& deadline;
 };
 
 /// Counts a request in flight to an upstream while alive.
@@ -423,22 +649,19 @@ class Gateway::Proxy final : public http::PassthroughHandler {
  private:
   using Found = RouteTable::Recorder::Found;
 
-  asio::awaitable<http::PassthroughResult> serve_route(Call& call, const Target& t, Found found,
-                                                       Recording& recording);
   asio::awaitable<bool> authorized(Call& call, const Route& route);
   asio::awaitable<Found> wait_for_wake(Call& call, const Target& t, Found found);
   asio::awaitable<http::PassthroughResult> forward(Call& call, const Target& t, Found found,
                                                    Recording& recording);
-  asio::awaitable<beast::error_code> connect(UpstreamConn& conn, const Upstream& upstream,
-                                             Clock::time_point deadline);
+  asio::awaitable<beast::error_code> connect(Call& call, UpstreamConn& conn,
+                                             const Upstream& upstream);
   asio::awaitable<Sent> send_request(Call& call, UpstreamConn& up, bool expect_continue,
                                      beast::error_code& ec);
-  asio::awaitable<http::PassthroughResult> relay_response(
-      Call& call, ConnPtr up, bhttp::response_parser<bhttp::buffer_body>& rp,
-      const Upstream& upstream, Recording& recording);
+  asio::awaitable<http::PassthroughResult> relay_response(Call& call, UpstreamConn& up,
+                                                          ResponseParser& rp,
+                                                          const Upstream& upstream,
+                                                          Recording& recording, bool& reusable);
   asio::awaitable<http::PassthroughResult> reply(Call& call, http::Response res);
-
-  void prepare_request(Call& call, const Target& t, const Route& route);
 
   RouteTable& routes_;
   const Options options_;
@@ -454,28 +677,29 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::Passthrough
   Found found = RouteTable::Recorder::lookup(routes_, t->owner, t->project);
   if (!found.route) co_return co_await reply(call, not_found());
   Recording recording(found.recorder, call);
-  auto result = co_await serve_route(call, *t, std::move(found), recording);
+  http::PassthroughResult result;
+  const auto length = call.parser.content_length();
+  // (One coroutine rather than a helper per step: each call allocates a frame.)
+  if (found.route->visibility == Visibility::kPrivate && !co_await authorized(call, *found.route)) {
+    // An unauthorised caller gets the answer for a project that does not exist.
+    result = co_await reply(call, not_found());
+  } else if (length && *length > options_.body_limit) {
+    result = co_await reply(call, too_large(options_.body_limit));
+  } else {
+    if (found.route->state == RouteState::kIdle) {
+      found = co_await wait_for_wake(call, *t, std::move(found));
+    }
+    if (!found.route) {
+      result = co_await reply(call, not_found());
+    } else if (found.route->state != RouteState::kServing) {
+      result = co_await reply(call, unavailable());
+    } else {
+      result = co_await forward(call, *t, std::move(found), recording);
+    }
+  }
   recording.status = result.status;
   recording.bytes_out = result.bytes;
   co_return result;
-}
-
-asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve_route(Call& call, const Target& t,
-                                                                     Found found,
-                                                                     Recording& recording) {
-  // An unauthorised caller gets the answer for a project that does not exist.
-  if (found.route->visibility == Visibility::kPrivate && !co_await authorized(call, *found.route)) {
-    co_return co_await reply(call, not_found());
-  }
-  if (const auto length = call.parser.content_length(); length && *length > options_.body_limit) {
-    co_return co_await reply(call, too_large(options_.body_limit));
-  }
-  if (found.route->state == RouteState::kIdle) {
-    found = co_await wait_for_wake(call, t, std::move(found));
-    if (!found.route) co_return co_await reply(call, not_found());
-  }
-  if (found.route->state != RouteState::kServing) co_return co_await reply(call, unavailable());
-  co_return co_await forward(call, t, std::move(found), recording);
 }
 
 asio::awaitable<bool> Gateway::Proxy::authorized(Call& call, const Route& route) {
@@ -517,94 +741,76 @@ asio::awaitable<RouteTable::Recorder::Found> Gateway::Proxy::wait_for_wake(Call&
   co_return found;
 }
 
-void Gateway::Proxy::prepare_request(Call& call, const Target& t, const Route& route) {
-  auto& req = call.req();
-  const bool has_body = !call.parser.is_done();
-  const auto length = call.parser.content_length();
-  const bool chunked = call.parser.chunked();
-  strip_hop_by_hop(req.base());
-  strip_credentials(req.base());
-  // 100-continue is answered to the client here; the upstream gets the body straight away.
-  req.erase(bhttp::field::expect);
-  set_forwarded(req.base(), call.ex.remote_ip, t.prefix, call.ex.request_id);
-  req.set(bhttp::field::host, route.upstream.host + ":" + std::to_string(route.upstream.port));
-  // Framing is rebuilt from what the parser saw, never from fields a Connection
-  // header could have removed.
-  if (length) {
-    req.content_length(*length);
-  } else if (chunked) {
-    req.chunked(true);
-  }
-  req.version(11);
-  req.keep_alive(true);
-  req.body() = bhttp::buffer_body::value_type{nullptr, 0, has_body};
-  // Last: `t` views the old target.
-  req.target(t.upstream);
-}
-
-asio::awaitable<beast::error_code> Gateway::Proxy::connect(UpstreamConn& conn,
-                                                           const Upstream& upstream,
-                                                           Clock::time_point deadline) {
+asio::awaitable<beast::error_code> Gateway::Proxy::connect(Call& call, UpstreamConn& conn,
+                                                           const Upstream& upstream) {
+  http::Deadline& deadline = call.ex.deadline;
+  deadline.expires_at(std::min(call.deadline, Clock::now() + options_.connect_timeout));
   beast::error_code ec;
-  conn.stream.expires_at(std::min(deadline, Clock::now() + options_.connect_timeout));
   const auto address = asio::ip::make_address(upstream.host, ec);
   if (!ec) {
     auto [connect_ec] =
-        co_await conn.stream.async_connect(tcp::endpoint(address, upstream.port), kTuple);
-    ec = connect_ec;
+        co_await conn.socket.async_connect(tcp::endpoint(address, upstream.port), kTuple);
+    ec = deadline.check(connect_ec);
   } else {
-    tcp::resolver resolver(conn.stream.get_executor());
+    tcp::resolver resolver(conn.socket.get_executor());
     auto [resolve_ec, endpoints] =
         co_await resolver.async_resolve(upstream.host, std::to_string(upstream.port), kTuple);
     if (resolve_ec) co_return resolve_ec;
-    auto [connect_ec, endpoint] = co_await conn.stream.async_connect(endpoints, kTuple);
-    ec = connect_ec;
+    if (deadline.expired()) co_return beast::error::timeout;
+    auto [connect_ec, endpoint] = co_await asio::async_connect(conn.socket, endpoints, kTuple);
+    ec = deadline.check(connect_ec);
   }
-  if (!ec) conn.stream.socket().set_option(tcp::no_delay(true), ec);
+  deadline.expires_at(call.deadline);
+  if (!ec) conn.socket.set_option(tcp::no_delay(true), ec);
   co_return ec;
 }
 
 asio::awaitable<Sent> Gateway::Proxy::send_request(Call& call, UpstreamConn& up,
                                                    bool expect_continue, beast::error_code& ec) {
+  const http::Deadline& deadline = call.ex.deadline;
   auto& req = call.req();
-  bhttp::request_serializer<bhttp::buffer_body> sr{req};
-  up.stream.expires_at(call.deadline);
-  std::tie(ec, std::ignore) = co_await bhttp::async_write_header(up.stream, sr, kTuple);
-  if (ec) co_return Sent::kHeaderFailed;
+  const bool chunked = call.parser.chunked();
+  {
+    Gather out;
+    out.add(asio::buffer(up.head));
+    if (!skip_write(out, deadline, ec)) {
+      ec = deadline.check(std::get<0>(co_await write_parts(up.socket, out)));
+    }
+    if (ec) co_return Sent::kHeaderFailed;
+  }
   if (call.parser.is_done()) co_return Sent::kOk;
   if (expect_continue) {
     // Asked only once the upstream took the header, so a client that waits
     // for it does not send a body we would have to drain.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    call.ex.stream.expires_at(call.deadline);
-    auto [continue_ec, n] =
-        co_await asio::async_write(call.ex.stream, asio::buffer(kContinue), kTuple);
-    if (continue_ec) {
-      ec = continue_ec;
+    Gather out;
+    out.add(asio::buffer(kContinue));
+    if (!skip_write(out, deadline, ec)) {
+      ec = deadline.check(std::get<0>(co_await write_parts(call.socket(), out)));
+    }
+    if (ec) co_return Sent::kClientFailed;
+  }
+  for (bool done = false; !done;) {
+    req.body() = {up.chunk.get(), kChunk, true};
+    beast::error_code read_ec;
+    if (!http::parse_buffered(call.ex.buffer, call.parser, read_ec)) {
+      read_ec =
+          co_await http::async_parse_some(call.socket(), call.ex.buffer, call.parser, deadline);
+    }
+    if (read_ec == bhttp::error::body_limit) co_return Sent::kTooLarge;
+    if (read_ec && read_ec != bhttp::error::need_buffer) {
+      ec = read_ec;
       co_return Sent::kClientFailed;
     }
-  }
-  while (!sr.is_done()) {
-    if (!call.parser.is_done()) {
-      req.body() = {up.chunk.get(), kChunk, true};
-      call.ex.stream.expires_at(call.deadline);
-      auto [read_ec, n] =
-          co_await bhttp::async_read_some(call.ex.stream, call.ex.buffer, call.parser, kTuple);
-      if (read_ec == bhttp::error::body_limit) co_return Sent::kTooLarge;
-      if (read_ec && read_ec != bhttp::error::need_buffer) {
-        ec = read_ec;
-        co_return Sent::kClientFailed;
-      }
-      const std::size_t got = kChunk - req.body().size;
-      call.bytes_in += got;
-      req.body() = {got == 0 ? nullptr : up.chunk.get(), got, !call.parser.is_done()};
-      if (got == 0 && !call.parser.is_done()) continue;
-    } else {
-      req.body() = {nullptr, 0, false};
+    const std::size_t got = kChunk - req.body().size;
+    call.bytes_in += got;
+    done = call.parser.is_done();
+    if (got == 0 && !done) continue;
+    Gather out;
+    out.body(chunked ? Framing::kChunked : Framing::kLength, up.chunk.get(), got, done);
+    if (!skip_write(out, deadline, ec)) {
+      ec = deadline.check(std::get<0>(co_await write_parts(up.socket, out)));
     }
-    up.stream.expires_at(call.deadline);
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(up.stream, sr, kTuple);
-    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) co_return Sent::kBodyFailed;
   }
   co_return Sent::kOk;
@@ -620,23 +826,48 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
   const bool head = call.head();
   const bool expect_continue =
       has_body && beast::iequals(call.req()[bhttp::field::expect], "100-continue");
-  prepare_request(call, t, route);
+  const auto length = call.parser.content_length();
+  const Framing framing = length                  ? Framing::kLength
+                          : call.parser.chunked() ? Framing::kChunked
+                                                  : Framing::kNone;
   const auto executor = call.ex.stream.get_executor();
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
+  std::optional<ResponseParser> rp;
   ConnPtr up;
+  std::optional<Watch> watch;
+  std::string head_bytes;  // the request header, kept for a retry on another connection
   for (int attempt = 0;; ++attempt) {
-    up = pool_.acquire(route.upstream, executor, retry_after_send);
+    watch.reset();
+    if (up) head_bytes = std::move(up->head);
+    up = pool_.acquire(route.upstream, retry_after_send);
     const bool pooled = up != nullptr;
+    if (!pooled) up = std::make_unique<UpstreamConn>(executor);
+    watch.emplace(call.ex.deadline, up->socket);
+    if (attempt == 0) {
+      // `t` views the request target, which stays as the client sent it.
+      write_request_head(up->head, call.req(), t.upstream, t.prefix, route.upstream,
+                         call.ex.remote_ip, call.ex.request_id, framing, length.value_or(0));
+    } else {
+      up->head = std::move(head_bytes);
+    }
     if (!pooled) {
-      up = std::make_unique<UpstreamConn>(executor);
-      if (auto ec = co_await connect(*up, route.upstream, call.deadline); ec) {
+      if (auto ec = co_await connect(call, *up, route.upstream); ec) {
         spdlog::warn("request_id={} gateway: connecting to {}:{} failed: {}", call.ex.request_id,
                      route.upstream.host, route.upstream.port, ec.message());
         co_return co_await reply(call, upstream_failed(ec));
       }
     }
     beast::error_code ec;
-    const Sent sent = co_await send_request(call, *up, expect_continue, ec);
+    Sent sent = Sent::kOk;
+    if (has_body) {
+      sent = co_await send_request(call, *up, expect_continue, ec);
+    } else {
+      Gather out;
+      out.add(asio::buffer(up->head));
+      if (!skip_write(out, call.ex.deadline, ec)) {
+        ec = call.ex.deadline.check(std::get<0>(co_await write_parts(up->socket, out)));
+      }
+      if (ec) sent = Sent::kHeaderFailed;
+    }
     // One retry on a pooled connection the upstream may have closed while it
     // sat idle (the race every keep-alive client has):
     // - the header write failed: nothing of the request can have been acted
@@ -662,17 +893,18 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
       // The response body streams through a fixed chunk: no limit needed.
       rp->body_limit(boost::none);
       if (head) rp->skip(true);
-      up->stream.expires_at(call.deadline);
-      std::tie(ec, std::ignore) =
-          co_await bhttp::async_read_header(up->stream, up->buffer, *rp, kTuple);
+      ec = {};
+      if (!http::parse_buffered(up->buffer, *rp, ec) || (!ec && !rp->is_header_done())) {
+        ec = co_await http::async_parse_header(up->socket, up->buffer, *rp, call.ex.deadline);
+      }
       if (ec) break;
-      const unsigned status = rp->get().result_int();
+      const unsigned status = rp->status;
       if (status < 100 || status >= 200 || status == 101) break;
     }
     const bool nothing_received = ec == bhttp::error::end_of_stream ||
                                   (ec == asio::error::connection_reset && up->buffer.size() == 0);
     if (ec && may_retry && retry_after_send && nothing_received) continue;
-    if (!ec && rp->get().result_int() == 101) ec = bhttp::error::bad_version;
+    if (!ec && rp->status == 101) ec = bhttp::error::bad_version;
     if (ec) {
       spdlog::warn("request_id={} gateway: reading the response of {}:{} failed: {}",
                    call.ex.request_id, route.upstream.host, route.upstream.port, ec.message());
@@ -680,75 +912,85 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
     }
     break;
   }
-  co_return co_await relay_response(call, std::move(up), *rp, route.upstream, recording);
+  bool reusable = false;
+  auto result = co_await relay_response(call, *up, *rp, route.upstream, recording, reusable);
+  watch.reset();
+  if (reusable) pool_.release(route.upstream, std::move(up));
+  co_return result;
 }
 
 asio::awaitable<http::PassthroughResult> Gateway::Proxy::relay_response(
-    Call& call, ConnPtr up, bhttp::response_parser<bhttp::buffer_body>& rp,
-    const Upstream& upstream, Recording& recording) {
-  auto& res = rp.get();
-  const int status = static_cast<int>(res.result_int());
+    Call& call, UpstreamConn& up, ResponseParser& rp, const Upstream& upstream,
+    Recording& recording, bool& reusable) {
+  const http::Deadline& deadline = call.ex.deadline;
+  const int status = static_cast<int>(rp.status);
   recording.status = status;
   const auto length = rp.content_length();
   const bool upstream_chunked = rp.chunked();
   const bool header_only = rp.is_done();  // HEAD, 204, 304, or an empty body
-  strip_hop_by_hop(res.base());
-  // A deployed service must not set cookies on ORSA's origin.
-  res.erase(bhttp::field::set_cookie);
-  res.set("X-Request-Id", call.ex.request_id);
-  res.version(11);
   bool keep_alive = call.req().keep_alive() && call.req().version() == 11;
+  Framing framing = Framing::kNone;
   if (length) {
-    res.content_length(*length);
+    framing = Framing::kLength;
   } else if (upstream_chunked || (!header_only && keep_alive)) {
-    res.chunked(true);
+    framing = Framing::kChunked;
   } else if (!header_only) {
+    framing = Framing::kClose;
     keep_alive = false;  // a close-delimited body to an HTTP/1.0 client
   }
-  res.keep_alive(keep_alive);
-  res.body() = {nullptr, 0, !header_only};
+  // Body bytes of a length-delimited or close-delimited response are sent as
+  // they come; those of a chunked one are framed anew.
+  const Framing body_framing = framing == Framing::kChunked ? Framing::kChunked : Framing::kLength;
+  // Before anything more is read into up.buffer, which the parsed fields view.
+  write_response_head(up.head, rp, call.ex.request_id, framing, length.value_or(0), keep_alive);
 
-  bhttp::response_serializer<bhttp::buffer_body> sr{res};
-  beast::error_code ec;
-  // When body bytes came with the header (small responses), header and body
-  // leave in one write. Otherwise the header goes now, so a client of a slow
-  // stream (server-sent events) sees the response start at once.
-  if (header_only || up->buffer.size() == 0) {
-    call.ex.stream.expires_at(call.deadline);
-    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(call.ex.stream, sr, kTuple);
-    if (ec) co_return http::PassthroughResult{499, 0, http::PassthroughNext::kClose};
-  }
   std::uint64_t bytes = 0;
   const auto aborted = [&] {
     return http::PassthroughResult{status, bytes, http::PassthroughNext::kClose};
   };
-  while (!header_only && !sr.is_done()) {
-    if (!rp.is_done()) {
-      res.body() = {up->chunk.get(), kChunk, true};
-      up->stream.expires_at(call.deadline);
-      auto [read_ec, got_n] = co_await bhttp::async_read_some(up->stream, up->buffer, rp, kTuple);
-      if (read_ec && read_ec != bhttp::error::need_buffer) {
-        // Too late for an error status: the client sees the connection end early.
-        spdlog::warn("request_id={} gateway: upstream {}:{} failed mid-body: {}",
-                     call.ex.request_id, upstream.host, upstream.port, read_ec.message());
-        co_return aborted();
-      }
-      const std::size_t got = kChunk - res.body().size;
-      res.body() = {got == 0 ? nullptr : up->chunk.get(), got, !rp.is_done()};
-      if (got == 0 && !rp.is_done()) continue;
-      bytes += got;
-    } else {
-      res.body() = {nullptr, 0, false};
+  // When body bytes came with the header (small responses), header and body
+  // leave in one write. Otherwise the header goes now, so a client of a slow
+  // stream (server-sent events) sees the response start at once.
+  bool head_sent = false;
+  if (header_only || up.buffer.size() == 0) {
+    Gather out;
+    out.add(asio::buffer(up.head));
+    beast::error_code ec;
+    if (!skip_write(out, deadline, ec)) {
+      ec = deadline.check(std::get<0>(co_await write_parts(call.socket(), out)));
     }
-    call.ex.stream.expires_at(call.deadline);
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(call.ex.stream, sr, kTuple);
-    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return http::PassthroughResult{499, 0, http::PassthroughNext::kClose};
+    head_sent = true;
+  }
+  for (bool done = header_only; !done;) {
+    rp.data = up.chunk.get();
+    rp.size = kChunk;
+    beast::error_code read_ec;
+    if (!http::parse_buffered(up.buffer, rp, read_ec)) {
+      read_ec = co_await http::async_parse_some(up.socket, up.buffer, rp, deadline);
+    }
+    if (read_ec && read_ec != bhttp::error::need_buffer) {
+      // Too late for an error status: the client sees the connection end early.
+      spdlog::warn("request_id={} gateway: upstream {}:{} failed mid-body: {}", call.ex.request_id,
+                   upstream.host, upstream.port, read_ec.message());
+      co_return aborted();
+    }
+    const std::size_t got = kChunk - rp.size;
+    done = rp.is_done();
+    if (got == 0 && !done) continue;
+    bytes += got;
+    Gather out;
+    if (!head_sent) out.add(asio::buffer(up.head));
+    out.body(body_framing, up.chunk.get(), got, done);
+    beast::error_code ec;
+    if (!skip_write(out, deadline, ec)) {
+      ec = deadline.check(std::get<0>(co_await write_parts(call.socket(), out)));
+    }
     if (ec) co_return aborted();
+    head_sent = true;
   }
   // Reused only after a complete exchange with nothing read beyond it.
-  if (rp.is_done() && rp.keep_alive() && up->buffer.size() == 0) {
-    pool_.release(upstream, std::move(up));
-  }
+  reusable = rp.is_done() && rp.keep_alive() && up.buffer.size() == 0;
   co_return http::PassthroughResult{
       status, bytes,
       keep_alive ? http::PassthroughNext::kKeepAlive : http::PassthroughNext::kClose};
@@ -767,13 +1009,16 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::reply(Call& call, http:
   out.body() = std::move(res.body);
   out.prepare_payload();
   bhttp::response_serializer<bhttp::string_body> sr{out};
-  call.ex.stream.expires_at(call.deadline);
+  // An answer to an exchange that ran out of time (504) still gets a moment to leave.
+  http::Deadline& deadline = call.ex.deadline;
+  deadline.expires_at(std::max(call.deadline, Clock::now() + kReplyGrace));
   beast::error_code ec;
   if (head) {
-    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(call.ex.stream, sr, kTuple);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(call.socket(), sr, kTuple);
   } else {
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(call.ex.stream, sr, kTuple);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(call.socket(), sr, kTuple);
   }
+  ec = deadline.check(ec);
   using Next = http::PassthroughNext;
   const Next next = ec            ? Next::kClose
                     : keep_alive  ? Next::kKeepAlive

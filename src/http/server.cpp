@@ -177,6 +177,10 @@ std::string chunk_size_line(std::size_t size) {
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
+  // Bounds the hot path's reads and writes on stream.socket(): the idle wait,
+  // the request header, passthrough exchanges. The other paths use the
+  // stream's own per-operation timeout with this deadline off.
+  Deadline deadline{stream.get_executor(), stream.socket()};
   bool idle = true;  // waiting for the first byte of the next request
 };
 
@@ -256,7 +260,8 @@ struct Exchange {
   Clock::time_point start = Clock::now();
   std::string method;
   std::string raw_path;  // still percent-encoded, so logs cannot be forged with CR/LF
-  std::string route{kUnmatched};
+  std::string_view route = kUnmatched;  // views the router's pattern or the passthrough label
+  std::string matched_route;
   std::string request_id;
   std::string_view remote_ip;
   unsigned version = 11;
@@ -345,9 +350,6 @@ struct Server::Impl {
   asio::awaitable<Next> serve_one(Connection& conn, beast::flat_buffer& buffer,
                                   const std::string& remote_ip);
   asio::awaitable<Next> answer(Connection& conn, Exchange& ex, Response response, Next next);
-  asio::awaitable<Next> pass_through(Connection& conn, Exchange& ex,
-                                     bhttp::request_parser<bhttp::string_body>& parser,
-                                     beast::flat_buffer& buffer, const std::string& remote_ip);
   asio::awaitable<Next> stream_answer(Connection& conn, Exchange& ex, Response response);
   asio::awaitable<std::size_t> send_chunks(Connection& conn, StreamState& state);
   bool reserve_stream(const std::shared_ptr<StreamState>& state);
@@ -491,8 +493,9 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     conn->idle = true;
     if (stopping.load()) break;
     if (buffer.size() == 0) {
-      conn->stream.expires_after(options.idle_timeout);
-      auto [read_ec, n] = co_await conn->stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      conn->deadline.expires_after(options.idle_timeout);
+      auto [read_ec, n] =
+          co_await conn->stream.socket().async_read_some(buffer.prepare(kReadChunk), kTuple);
       if (read_ec) break;
       buffer.commit(n);
     }
@@ -500,6 +503,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     next = co_await serve_one(*conn, buffer, remote_ip);
     if (next != Next::kKeepAlive) break;
   }
+  conn->deadline.expires_never();  // linger_close has its own timeout
   if (next == Next::kLingerClose) {
     co_await linger_close(conn->stream);
   } else {
@@ -515,13 +519,20 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
   parser.body_limit(boost::none);  // the route's limit is applied once the route is known
-  conn.stream.expires_after(options.read_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(conn.stream, buffer, parser, kTuple);
+  // Usually the whole header came with the first read: parsed without I/O.
+  conn.deadline.expires_after(options.read_timeout);
+  beast::error_code ec;
+  if (!parse_buffered(buffer, parser, ec) || (!ec && !parser.is_header_done())) {
+    ec = co_await async_parse_header(conn.stream.socket(), buffer, parser, conn.deadline);
+  }
+  // What follows outside a passthrough uses the stream's per-operation timeouts.
+  const Clock::time_point read_deadline = conn.deadline.expiry();
+  conn.deadline.expires_never();
   if (ec == bhttp::error::header_limit) {
     Response res = error_response(Error::too_large(
         "request headers exceed " + std::to_string(options.header_limit) + " bytes"));
     res.status = 431;
-    ex.request_id = random_hex(8);
+    ex.request_id = new_request_id();
     co_return co_await answer(conn, ex, std::move(res), Next::kLingerClose);
   }
   if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
@@ -530,7 +541,7 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
     co_return Next::kClose;
   }
   if (ec) {
-    ex.request_id = random_hex(8);
+    ex.request_id = new_request_id();
     co_return co_await answer(conn, ex,
                               error_response(Error::invalid_argument("malformed HTTP request")),
                               Next::kLingerClose);
@@ -543,14 +554,36 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   const std::string_view target(req.target().data(), req.target().size());
   ex.raw_path = target.substr(0, target.find('?'));
   const auto given_id = req[std::string_view("X-Request-Id")];
-  ex.request_id = valid_request_id(given_id) ? std::string(given_id) : random_hex(8);
+  ex.request_id = valid_request_id(given_id) ? std::string(given_id) : new_request_id();
   // With a body still unread, answering early means the connection cannot be reused.
   const Next after_early_answer = !parser.is_done()  ? Next::kLingerClose
                                   : req.keep_alive() ? Next::kKeepAlive
                                                      : Next::kClose;
 
   if (passthrough && target.starts_with(passthrough_prefix)) {
-    co_return co_await pass_through(conn, ex, parser, buffer, remote_ip);
+    // Inline rather than a helper coroutine: each call allocates a frame.
+    ex.route = passthrough_route;
+    conn.deadline.expires_at(read_deadline);
+    PassthroughResult result;
+    try {
+      result = co_await passthrough->serve(PassthroughExchange{parser, conn.stream, buffer,
+                                                               conn.deadline, remote_ip,
+                                                               ex.request_id, pool.get_executor()});
+    } catch (const std::exception& e) {
+      spdlog::error("request_id={} passthrough failed: {}", ex.request_id, e.what());
+      result = PassthroughResult{};
+    }
+    conn.deadline.expires_never();
+    record(ex, result.status, result.bytes);
+    switch (result.next) {
+      case PassthroughNext::kKeepAlive:
+        co_return stopping.load() ? Next::kClose : Next::kKeepAlive;
+      case PassthroughNext::kLingerClose:
+        co_return Next::kLingerClose;
+      case PassthroughNext::kClose:
+        break;
+    }
+    co_return Next::kClose;
   }
 
   Request request;
@@ -568,7 +601,8 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
     res.set_header("Allow", match.allow);
     co_return co_await answer(conn, ex, std::move(res), after_early_answer);
   }
-  ex.route = match.pattern;
+  ex.matched_route = std::move(match.pattern);
+  ex.route = ex.matched_route;
 
   if (!parser.is_done()) {
     const std::size_t limit = match.options->body_limit;
@@ -614,31 +648,6 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
       asio::use_awaitable);
   const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
-}
-
-asio::awaitable<Next> Server::Impl::pass_through(Connection& conn, Exchange& ex,
-                                                 bhttp::request_parser<bhttp::string_body>& parser,
-                                                 beast::flat_buffer& buffer,
-                                                 const std::string& remote_ip) {
-  ex.route = passthrough_route;
-  PassthroughResult result;
-  try {
-    result = co_await passthrough->serve(PassthroughExchange{parser, conn.stream, buffer, remote_ip,
-                                                             ex.request_id, pool.get_executor()});
-  } catch (const std::exception& e) {
-    spdlog::error("request_id={} passthrough failed: {}", ex.request_id, e.what());
-    result = PassthroughResult{};
-  }
-  record(ex, result.status, result.bytes);
-  switch (result.next) {
-    case PassthroughNext::kKeepAlive:
-      co_return stopping.load() ? Next::kClose : Next::kKeepAlive;
-    case PassthroughNext::kLingerClose:
-      co_return Next::kLingerClose;
-    case PassthroughNext::kClose:
-      break;
-  }
-  co_return Next::kClose;
 }
 
 asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Response response,
