@@ -9,7 +9,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 web="$root/web"
+caller=$PWD
 cd "$web"
+
+# A path given relative to where web.sh was called from, made absolute.
+from_caller() {
+  case $1 in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$caller/$1" ;;
+  esac
+}
 
 need_node() {
   command -v node >/dev/null && command -v npm >/dev/null ||
@@ -53,7 +62,7 @@ case "${1:-}" in
   e2e)
     [ $# -ge 3 ] || { echo "usage: web.sh e2e DEPLOYER_BIN BUILDER_BIN" >&2; exit 2; }
     build
-    node e2e/run.mjs --deployer "$2" --builder "$3"
+    node e2e/run.mjs --deployer "$(from_caller "$2")" --builder "$(from_caller "$3")"
     ;;
   *)
     echo "usage: web.sh deps|build|unit|e2e DEPLOYER_BIN BUILDER_BIN" >&2
