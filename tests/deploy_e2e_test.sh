@@ -18,9 +18,7 @@ DATA=$work/data
 cleanup() {
   stop_deployer
   # Containers outlive the deployer by design: remove this test's ones.
-  if [ -d "$DATA/podman" ]; then
-    dpod rm -f -a >/dev/null 2>&1 || true
-  fi
+  remove_deployer_containers "$DATA" "$work"
   rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -31,11 +29,7 @@ fail() {
 }
 step() { echo "--- $*"; }
 
-# podman on the deployer's own store (what its podman service uses).
-dpod() {
-  CONTAINERS_CONF=$DATA/podman/containers.conf CONTAINERS_REGISTRIES_CONF=$DATA/podman/registries.conf \
-    podman --root "$DATA/podman/root" --runroot "$DATA/podman/runroot" "$@"
-}
+dpod() { deployer_podman "$DATA" "$@"; }
 
 export ORSA_ADMIN_PASSWORD=admin-password-for-e2e
 FLAGS=(--base-image orsa/base-python-or:latest --health-timeout 60s)

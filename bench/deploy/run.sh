@@ -51,11 +51,7 @@ cleanup() {
   stop_deployer
   # Containers outlive the deployer by design: remove ours, then anything
   # still mounted under the work dir (overlay), before deleting it.
-  if [ -f "$DATA/podman/storage.conf" ] && [ -n "${GRAPHROOT:-}" ]; then
-    dpod rm -f -a >/dev/null 2>&1 || true
-  fi
-  awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
-    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  remove_deployer_containers "$DATA" "$work"
   [ -n "${KEEP_WORK:-}" ] && { echo "work dir kept: $work" >&2; return "$rc"; }
   rm -rf "$work" 2>/dev/null || true
   return "$rc"
@@ -91,15 +87,8 @@ start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" || die "deployer did not start"
 # the storage.conf it wrote, so driver, root and runroot cannot drift.
 conf_value() { sed -n "s/^$1 = \"\(.*\)\"$/\1/p" "$DATA/podman/storage.conf"; }
 DRIVER=$(conf_value driver)
-GRAPHROOT=$(conf_value graphroot)
 RUNROOT=$(conf_value runroot)
-dpod() {
-  CONTAINERS_CONF=$DATA/podman/containers.conf \
-    CONTAINERS_REGISTRIES_CONF=$DATA/podman/registries.conf \
-    CONTAINERS_STORAGE_CONF=$DATA/podman/storage.conf \
-    podman --root "$GRAPHROOT" --runroot "$RUNROOT" --tmpdir "$RUNROOT/libpod-tmp" \
-    --storage-driver "$DRIVER" "$@"
-}
+dpod() { deployer_podman "$DATA" "$@"; }
 EVENTS=$RUNROOT/libpod-tmp/events/events.log
 
 log "base image (mmdebstrap, ~2 min)"

@@ -19,7 +19,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kHealthPoll = std::chrono::milliseconds(100);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
-constexpr std::size_t kReasonLogLines = 20;
+// Enough for the model's own traceback: gunicorn's halt traceback, printed
+// after it, alone takes about 20 lines.
+constexpr std::size_t kReasonLogLines = 80;
+constexpr std::size_t kReasonLogBytes = 16 * 1024;
 constexpr auto kEventsRetry = std::chrono::seconds(2);
 constexpr std::string_view kIdleReason = "idle";
 
@@ -421,6 +424,8 @@ std::string Deployments::failure_reason(const Deployment& d, const std::string& 
     lines += line.text + "\n";
     return true;
   }));
+  // The end of the log matters most; a reason is stored and shown, so bounded.
+  if (lines.size() > kReasonLogBytes) lines.erase(0, lines.size() - kReasonLogBytes);
   if (!lines.empty()) reason += "; last log lines:\n" + lines;
   return reason;
 }
@@ -547,6 +552,8 @@ void Deployments::retire(Deployment& old, const std::string& replaced_by) {
   while (old.host_port != 0 && routes_.in_flight(upstream) > 0 && SteadyClock::now() < deadline) {
     std::this_thread::sleep_for(kDrainPoll);
   }
+  // SIGTERM first: the old version's workers shut down cleanly.
+  stop_container(old, false);
   stop_container(old, true);
   static_cast<void>(save(old));
   audit_.record(std::nullopt, "deployment_replaced", "deployment:" + old.id, "",

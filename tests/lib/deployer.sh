@@ -37,3 +37,30 @@ register() {  # username → session token
     -d "{\"username\":\"$1\",\"email\":\"$1@example.org\",\"password\":\"password-1234\"}" |
     json_get 'd["token"]'
 }
+
+# podman on a deployer's own store, exactly as its podman service runs it
+# (PodmanService::cli_command() and cli_environment()): the values are read
+# back from the storage.conf the service wrote, so they cannot drift.
+deployer_podman() {  # data_dir podman-args...
+  local data=$1
+  shift
+  local conf=$data/podman/storage.conf value_of
+  value_of() { sed -n "s/^$1 = \"\(.*\)\"$/\1/p" "$conf"; }
+  local root runroot driver
+  root=$(value_of graphroot) runroot=$(value_of runroot) driver=$(value_of driver)
+  CONTAINERS_CONF=$data/podman/containers.conf \
+    CONTAINERS_REGISTRIES_CONF=$data/podman/registries.conf \
+    CONTAINERS_STORAGE_CONF=$conf \
+    podman --root "$root" --runroot "$runroot" --tmpdir "$runroot/libpod-tmp" \
+    --storage-driver "$driver" "$@"
+}
+
+# Removes a stopped deployer's containers and the overlay mounts podman
+# leaves under its work dir, so the dir can be deleted.
+remove_deployer_containers() {  # data_dir work_dir
+  if [ -f "$1/podman/storage.conf" ]; then
+    deployer_podman "$1" rm -f -a >/dev/null 2>&1 || true
+  fi
+  awk -v w="$2" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+}
