@@ -7,7 +7,9 @@ start_deployer() {  # bin work_dir [flags...]
     "$bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --ready-file "$dir/ready" \
     --log-level warn "$@" >"$dir/deployer.log" 2>&1 &
   DEPLOYER_PID=$!
-  for _ in $(seq 1 600); do
+  # Up to 2 min: start-up includes the deployer's own podman service, slow
+  # on a loaded machine.
+  for _ in $(seq 1 2400); do
     [ -s "$dir/ready" ] && break
     kill -0 "$DEPLOYER_PID" 2>/dev/null || { cat "$dir/deployer.log"; return 1; }
     sleep 0.05
