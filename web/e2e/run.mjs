@@ -11,6 +11,7 @@
 // console log go to web/e2e/artifacts/. Any console error or warning fails
 // the run, except the failed loads the journey provokes on purpose.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -206,6 +207,25 @@ async function register(page, base, username) {
 }
 
 /** Builds head; returns how many log lines were on screen while it ran. */
+// A build of the starter takes well under a second, too fast to watch its
+// log arrive. Incompressible data files (committed through the files API, as
+// a user uploading model data would) make the next build run for a few
+// seconds, so the test can see lines arrive while it runs.
+async function addBulkData(page, base, files = 12) {
+  const cookies = await page.context().cookies();
+  const csrf = cookies.find((c) => c.name === 'orsa_csrf')?.value ?? '';
+  for (let i = 0; i < files; i++) {
+    const res = await page.request.put(
+      `${base}/api/v1/projects/${ALICE}/knap/files/data/bulk-${i}.bin?message=Add+data+${i}`,
+      {
+        data: randomBytes(2 * 1024 * 1024 - 4096),
+        headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/octet-stream' },
+      },
+    );
+    if (!res.ok()) throw new Error(`adding data file ${i}: ${res.status()} ${await res.text()}`);
+  }
+}
+
 async function buildAndWatch(page, expectNumber) {
   await page.getByRole('button', { name: 'Build', exact: true }).click();
   await page.getByRole('heading', { name: `Build #${expectNumber}` }).waitFor();
@@ -375,6 +395,10 @@ async function main() {
       await page.getByText('Update model.py').first().waitFor();
       await page.locator('.diff-added', { hasText: 'model_version' }).waitFor();
     });
+
+    await step('add data files to the project (a build long enough to watch)', () =>
+      addBulkData(page, base),
+    );
 
     await step('build image 2 and watch its log stream', async () => {
       const whileRunning = await buildAndWatch(page, 2);
