@@ -21,14 +21,23 @@ constexpr std::array<double, 15> kBuckets = {
 
 // Clients choose the method token; folding unknown ones keeps label
 // cardinality bounded.
-std::string_view method_label(std::string_view method) {
-  static constexpr std::array<std::string_view, 9> kKnown = {
-      "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
-  for (std::string_view m : kKnown) {
-    if (m == method) return m;
+constexpr std::array<std::string_view, 10> kMethodLabels = {
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER"};
+
+std::size_t method_index(std::string_view method) {
+  for (std::size_t i = 0; i + 1 < kMethodLabels.size(); ++i) {
+    if (kMethodLabels[i] == method) return i;
   }
-  return "OTHER";
+  return kMethodLabels.size() - 1;
 }
+
+std::string_view method_label(std::string_view method) {
+  return kMethodLabels[method_index(method)];
+}
+
+// Statuses a RouteSeries caches counters for; others take the lookup.
+constexpr int kFirstCachedStatus = 100;
+constexpr int kCachedStatuses = 500;  // 100..599
 
 std::string escape_label(std::string_view value) {
   std::string out;
@@ -113,6 +122,17 @@ struct Gauge {
 
 }  // namespace
 
+class Metrics::RouteSeries {
+ public:
+  explicit RouteSeries(std::string_view r) : route(r) {}
+  const std::string route;
+  // Filled on first use (entries are never removed, so the pointers stay valid).
+  mutable std::atomic<Histogram*> histogram{nullptr};
+  mutable std::array<std::array<std::atomic<std::atomic<std::uint64_t>*>, kCachedStatuses>,
+                     kMethodLabels.size()>
+      counters{};
+};
+
 struct Metrics::Impl {
   // Entries are only ever added, so a shared lock finds them and the atomics
   // are updated without holding an exclusive lock on the hot path.
@@ -140,7 +160,22 @@ struct Metrics::Impl {
     }
     return {counter.get(), h->second.get()};
   }
+
+  std::mutex series_mutex;
+  std::vector<std::unique_ptr<RouteSeries>> series;
 };
+
+namespace {
+
+void observe(std::atomic<std::uint64_t>& counter, Histogram& histogram, double seconds) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+  const auto bucket =
+      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
+  histogram.buckets[static_cast<std::size_t>(bucket)].fetch_add(1, std::memory_order_relaxed);
+  histogram.sum.fetch_add(seconds, std::memory_order_relaxed);
+}
+
+}  // namespace
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
@@ -148,11 +183,35 @@ Metrics::~Metrics() = default;
 void Metrics::observe_request(std::string_view method, std::string_view route, int status,
                               double seconds) {
   auto [counter, histogram] = impl_->lookup({method_label(method), route, status});
-  counter->fetch_add(1, std::memory_order_relaxed);
-  const auto bucket =
-      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
-  histogram->buckets[static_cast<std::size_t>(bucket)].fetch_add(1, std::memory_order_relaxed);
-  histogram->sum.fetch_add(seconds, std::memory_order_relaxed);
+  observe(*counter, *histogram, seconds);
+}
+
+const Metrics::RouteSeries& Metrics::route_series(std::string_view route) {
+  std::lock_guard lock(impl_->series_mutex);
+  for (const auto& s : impl_->series) {
+    if (s->route == route) return *s;
+  }
+  return *impl_->series.emplace_back(std::make_unique<RouteSeries>(route));
+}
+
+void Metrics::observe_request(const RouteSeries& series, std::string_view method, int status,
+                              double seconds) {
+  const std::size_t m = method_index(method);
+  if (status < kFirstCachedStatus || status >= kFirstCachedStatus + kCachedStatuses) {
+    observe_request(kMethodLabels[m], series.route, status, seconds);
+    return;
+  }
+  auto& slot = series.counters[m][static_cast<std::size_t>(status - kFirstCachedStatus)];
+  std::atomic<std::uint64_t>* counter = slot.load(std::memory_order_acquire);
+  Histogram* histogram = series.histogram.load(std::memory_order_acquire);
+  if (counter == nullptr || histogram == nullptr) {
+    auto found = impl_->lookup({kMethodLabels[m], series.route, status});
+    counter = found.first;
+    histogram = found.second;
+    slot.store(counter, std::memory_order_release);
+    series.histogram.store(histogram, std::memory_order_release);
+  }
+  observe(*counter, *histogram, seconds);
 }
 
 void Metrics::set_gauge(std::string_view name, std::string_view help, double value) {

@@ -261,6 +261,7 @@ struct Exchange {
   std::string method;
   std::string raw_path;  // still percent-encoded, so logs cannot be forged with CR/LF
   std::string_view route = kUnmatched;  // views the router's pattern or the passthrough label
+  const Metrics::RouteSeries* series = nullptr;  // route's pre-resolved series, if any
   std::string matched_route;
   std::string request_id;
   std::string_view remote_ip;
@@ -310,6 +311,7 @@ struct Server::Impl {
   std::string passthrough_prefix;
   std::string passthrough_route;
   std::shared_ptr<PassthroughHandler> passthrough;
+  const Metrics::RouteSeries* passthrough_series = nullptr;
   const Router& router;
   Metrics& metrics;
   asio::io_context ioc;
@@ -401,7 +403,13 @@ Result<std::uint16_t> Server::Impl::start() {
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+    // A connection's handlers must not run concurrently. With one network
+    // thread the io_context already runs them one at a time (other threads
+    // only post to it), so the strand would only add its dispatch cost.
+    const asio::any_io_executor conn_executor = options.network_threads <= 1
+                                                    ? asio::any_io_executor(ioc.get_executor())
+                                                    : asio::any_io_executor(asio::make_strand(ioc));
+    auto [ec, socket] = co_await acceptor.async_accept(conn_executor, kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       spdlog::warn("http server: accept failed: {}", ec.message());
@@ -563,6 +571,7 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   if (passthrough && target.starts_with(passthrough_prefix)) {
     // Inline rather than a helper coroutine: each call allocates a frame.
     ex.route = passthrough_route;
+    ex.series = passthrough_series;
     conn.deadline.expires_at(read_deadline);
     PassthroughResult result;
     try {
@@ -797,7 +806,11 @@ asio::awaitable<std::size_t> Server::Impl::send_chunks(Connection& conn, StreamS
 
 void Server::Impl::record(const Exchange& ex, int status, std::size_t bytes) {
   const double seconds = std::chrono::duration<double>(Clock::now() - ex.start).count();
-  metrics.observe_request(ex.method, ex.route, status, seconds);
+  if (ex.series != nullptr) {
+    metrics.observe_request(*ex.series, ex.method, status, seconds);
+  } else {
+    metrics.observe_request(ex.method, ex.route, status, seconds);
+  }
   spdlog::info(
       "http request_id={} remote_ip={} method={} path={} route={} status={} bytes={} "
       "duration_ms={:.3f}",
@@ -890,6 +903,7 @@ void Server::set_passthrough(std::string prefix, std::string route_label,
                              std::shared_ptr<PassthroughHandler> handler) {
   impl_->passthrough_prefix = std::move(prefix);
   impl_->passthrough_route = std::move(route_label);
+  impl_->passthrough_series = &impl_->metrics.route_series(impl_->passthrough_route);
   impl_->passthrough = std::move(handler);
 }
 
