@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/random.hpp"
+#include "core/time.hpp"
 
 namespace orsa::deployer {
 namespace {
@@ -47,6 +48,14 @@ http::Handler authenticated(Accounts& accounts, AuthedHandler handler) {
 
 http::Response json_response(int status, const Json& body) {
   return http::json_text_response(status, body.dump());
+}
+
+Json optional_time(const std::optional<std::int64_t>& unix_seconds) {
+  return unix_seconds ? Json(format_rfc3339(*unix_seconds)) : Json(nullptr);
+}
+
+std::string sse_data(std::string_view line) {
+  return "data: " + std::string(line) + "\n\n";
 }
 
 http::Response no_content_or_error(const Result<void>& result) {

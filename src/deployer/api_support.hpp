@@ -3,8 +3,10 @@
 // Helpers shared by the deployer's handler files; not part of the module's
 // public surface.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "auth/policy.hpp"
@@ -39,6 +41,12 @@ http::Response respond(const Result<T>& result, int ok_status, F&& to_body) {
   if (!result) return http::error_response(result.error());
   return json_response(ok_status, to_body(*result));
 }
+
+/// An RFC 3339 time, or JSON null.
+Json optional_time(const std::optional<std::int64_t>& unix_seconds);
+
+/// One server-sent event `data:` field, ending the event.
+std::string sse_data(std::string_view line);
 
 /// 204 or the error.
 http::Response no_content_or_error(const Result<void>& result);

@@ -15,10 +15,6 @@ constexpr std::size_t kDefaultBuildList = 50;
 // Comments keep proxies and browsers from timing an idle stream out.
 constexpr std::chrono::seconds kHeartbeat{15};
 
-Json optional_time(const std::optional<std::int64_t>& t) {
-  return t ? Json(format_rfc3339(*t)) : Json(nullptr);
-}
-
 Json build_json(const store::Build& b) {
   Json out = {{"id", b.id},
               {"project", b.owner_username + "/" + b.project_name},
@@ -75,11 +71,6 @@ http::Response create_build(Builds& builds, http::Request& req, const auth::Prin
     git_ref = ref->value_or("");
   }
   return respond(builds.create(who, project_ref_of(req), git_ref), 202, build_json);
-}
-
-/// One SSE event; multi-line data is split as the format requires.
-std::string sse_data(std::string_view line) {
-  return "data: " + std::string(line) + "\n\n";
 }
 
 // Streams the log: history, live lines, then `event: end` with the build.

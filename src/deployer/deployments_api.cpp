@@ -17,10 +17,6 @@ constexpr std::size_t kDeployBodyLimit = 64 * 1024;
 constexpr std::size_t kMaxTail = 10000;
 constexpr std::chrono::seconds kHeartbeat{15};
 
-Json optional_time(const std::optional<std::int64_t>& t) {
-  return t ? Json(format_rfc3339(*t)) : Json(nullptr);
-}
-
 Json deployment_json(const store::Deployment& d) {
   const bool live = d.desired_running && d.status == store::DeploymentStatus::kHealthy;
   Json env = Json::parse(d.env_json, nullptr, false);
@@ -156,10 +152,6 @@ Result<std::optional<ProjectRef>> project_filter(const http::Request& req) {
     return fail(Error::invalid_argument("project must be 'owner/name'"));
   }
   return ProjectRef{std::string(value->substr(0, slash)), std::string(value->substr(slash + 1))};
-}
-
-std::string sse_data(std::string_view line) {
-  return "data: " + std::string(line) + "\n\n";
 }
 
 http::Response follow_logs(Deployments& deployments, const http::Request& req,

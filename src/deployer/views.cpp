@@ -1,15 +1,9 @@
 #include "deployer/views.hpp"
 
 #include "core/time.hpp"
+#include "deployer/api_support.hpp"
 
 namespace orsa::deployer {
-namespace {
-
-Json optional_time(const std::optional<std::int64_t>& t) {
-  return t ? Json(format_rfc3339(*t)) : Json(nullptr);
-}
-
-}  // namespace
 
 Json to_json(const store::User& user) {
   return {{"id", user.id},

@@ -26,6 +26,7 @@
 
 #include "core/json.hpp"
 #include "http/client.hpp"
+#include "http/raw_conn_testing.hpp"
 #include "http/server.hpp"
 
 namespace orsa::gateway {
@@ -33,6 +34,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+using http::test_support::RawConn;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
@@ -173,54 +175,6 @@ class RawUpstream {
   std::set<int> fds_;
   std::vector<std::thread> threads_;
   std::thread accept_thread_;
-};
-
-// ---- a raw client for framing http::Client hides ----
-
-class RawConn {
- public:
-  explicit RawConn(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawConn() { ::close(fd_); }
-  RawConn(const RawConn&) = delete;
-  RawConn& operator=(const RawConn&) = delete;
-
-  bool connected() const { return connected_; }
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  /// Reads until `needle` has arrived; false on EOF or deadline.
-  bool read_until(std::string_view needle, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = SteadyClock::now() + timeout;
-    while (buffer_.find(needle) == std::string::npos) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char buf[16384];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return false;
-      buffer_.append(buf, static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  const std::string& received() const { return buffer_; }
-
- private:
-  int fd_;
-  bool connected_ = false;
-  std::string buffer_;
 };
 
 std::string error_code_of(const std::string& body) {
