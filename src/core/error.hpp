@@ -3,6 +3,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace orsa {
 
@@ -53,8 +54,19 @@ struct Error {
   static Error internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg), {}}; }
 };
 
+/// A value or an Error. A std::expected that must not be dropped: a call
+/// whose failure does not matter says so with `std::ignore = call();` and a
+/// comment saying why.
 template <class T>
-using Result = std::expected<T, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+  using Base = std::expected<T, Error>;
+
+ public:
+  using Base::Base;
+  Result() = default;
+  // From the plain std::expected that the monadic operations return.
+  Result(Base other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor)
+};
 
 /// Shorthand for returning an error from a function that returns Result<T>.
 inline std::unexpected<Error> fail(Error e) {

@@ -1,18 +1,24 @@
 #include "deployer/base_bootstrap.hpp"
 
-#include <signal.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
 
-#include <thread>
 #include <vector>
 
+#include "core/work_queue.hpp"
+#include "deployer/build_process.hpp"
+
 namespace orsa::deployer {
+namespace {
+
+// mmdebstrap of the python-or base takes about a minute; a stuck mirror
+// must not hold the builder forever.
+constexpr auto kBaseBuildTimeout = std::chrono::minutes(30);
+
+}  // namespace
 
 struct BaseBootstrap::Worker {
-  pid_t pid = -1;
-  std::thread waiter;
+  BuildProcess process;
+  WorkQueue queue{"base bootstrap", 1};
 };
 
 BaseBootstrap::BaseBootstrap(oci::BlobStore& blobs, store::Store& store, Accounts& accounts,
@@ -21,8 +27,8 @@ BaseBootstrap::BaseBootstrap(oci::BlobStore& blobs, store::Store& store, Account
 
 BaseBootstrap::~BaseBootstrap() {
   if (!worker_) return;
-  if (worker_->pid > 0) ::kill(-worker_->pid, SIGTERM);
-  if (worker_->waiter.joinable()) worker_->waiter.join();
+  worker_->process.cancel();
+  worker_->queue.stop();
 }
 
 Result<void> BaseBootstrap::start(const std::string& registry_url) {
@@ -37,46 +43,31 @@ Result<void> BaseBootstrap::start(const std::string& registry_url) {
       accounts_.issue_push_token({admin->id, admin->username, Role::kAdmin, false, {}}, repository);
   if (!token) return fail(token.error());
 
-  std::vector<std::string> args{options_.builder_bin.string(),
-                                "base",
-                                "build",
-                                options_.name,
-                                "--bases-dir",
-                                options_.bases_dir.string(),
-                                "--registry",
-                                registry_url,
-                                "--work-dir",
-                                options_.work_dir.string()};
-  // A clean environment: the token is the builder's only credential.
-  std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                               "LANG=C.UTF-8", "ORSA_REGISTRY_TOKEN=" + *token};
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  for (auto& e : env) envp.push_back(e.data());
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
+  ProcessSpec spec{
+      .program = options_.builder_bin,
+      .args = {"base", "build", options_.name, "--bases-dir", options_.bases_dir.string(),
+               "--registry", registry_url, "--work-dir", options_.work_dir.string()},
+      // A clean environment: the token is the builder's only credential.
+      .env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+              "ORSA_REGISTRY_TOKEN=" + *token},
+      .cwd = options_.work_dir};
   std::error_code ec;
   std::filesystem::create_directories(options_.work_dir, ec);
+  if (ec) return fail(Error::unavailable("cannot create " + options_.work_dir.string()));
 
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // killable as a group
-  posix_spawnattr_setpgroup(&attr, 0);
-  worker_ = std::make_unique<Worker>();
-  const int rc = posix_spawn(&worker_->pid, argv[0], nullptr, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    worker_.reset();
-    return fail(Error::unavailable("cannot start " + options_.builder_bin.string()));
-  }
   spdlog::info("building base image {} in the background (first start)", repository);
-  worker_->waiter = std::thread([pid = worker_->pid, repository] {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  worker_ = std::make_unique<Worker>();
+  worker_->queue.post([worker = worker_.get(), spec = std::move(spec), repository] {
+    auto exit = worker->process.run(spec, kBaseBuildTimeout, [&](std::string_view line) {
+      spdlog::info("base {}: {}", repository, line);
+    });
+    if (exit && exit->exit_code == 0) {
       spdlog::info("base image {} is ready", repository);
+    } else if (!exit) {
+      spdlog::error("building base image {} failed: {}", repository, exit.error().message);
     } else {
-      spdlog::error("building base image {} failed (status {})", repository, status);
+      spdlog::error("building base image {} failed (exit code {}, signal {}{})", repository,
+                    exit->exit_code, exit->signal, exit->timed_out ? ", timed out" : "");
     }
   });
   return {};

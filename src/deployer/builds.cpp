@@ -12,6 +12,7 @@
 
 #include "core/files.hpp"
 #include "core/json.hpp"
+#include "core/work_queue.hpp"
 #include "deployer/build_process.hpp"
 
 namespace orsa::deployer {
@@ -193,12 +194,9 @@ struct Builds::Impl {
   std::string registry_url;
 
   std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::string> queue;
   std::map<std::string, std::shared_ptr<Job>, std::less<>> jobs;  // queued and running
-  std::vector<std::thread> workers;
+  std::unique_ptr<WorkQueue> runners;  // --max-builds threads, made by start()
   bool stopping = false;
-  bool started = false;
 
   std::filesystem::path builds_dir() const { return options.data_dir / "builds"; }
   std::filesystem::path log_path(std::string_view id) const {
@@ -206,23 +204,13 @@ struct Builds::Impl {
   }
 
   void enqueue(const std::string& id) {
+    auto job = std::make_shared<Job>();
+    job->id = id;
     {
       std::lock_guard lock(mu);
-      auto job = std::make_shared<Job>();
-      job->id = id;
-      jobs.emplace(id, std::move(job));
-      queue.push_back(id);
+      jobs.emplace(id, job);
     }
-    cv.notify_one();
-  }
-
-  std::shared_ptr<Job> pop() {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return stopping || !queue.empty(); });
-    if (stopping) return nullptr;
-    auto id = std::move(queue.front());
-    queue.pop_front();
-    return jobs.at(id);
+    runners->post([this, job] { execute(*job); });
   }
 
   void forget(const Job& job) {
@@ -233,10 +221,21 @@ struct Builds::Impl {
     job.channel->notify(true);
   }
 
-  void worker() {
-    while (auto job = pop()) {
-      run(*job);
-      forget(*job);
+  /// One build on a runner thread. A build canceled while queued finds its
+  /// row no longer queued and ends at once. Followers are released however
+  /// the build ends; an exception (a bug) fails the build before the queue
+  /// logs and counts it.
+  void execute(Job& job) {
+    struct Release {
+      Impl& impl;
+      const Job& job;
+      ~Release() { impl.forget(job); }
+    } release{*this, job};
+    try {
+      run(job);
+    } catch (...) {
+      finish(job.id, BuildStatus::kFailed, "internal error in the build queue");
+      throw;
     }
   }
 
@@ -406,18 +405,17 @@ struct Builds::Impl {
     return {};
   }
 
-  /// Removes a queued build from the queue; true when it was there.
-  bool dequeue(const std::string& id) {
+  /// Releases the followers of a build canceled while queued; its runner
+  /// task finds the row canceled and ends without running it.
+  void dequeue(const std::string& id) {
     std::shared_ptr<Job> job;
     {
       std::lock_guard lock(mu);
-      const auto it = std::find(queue.begin(), queue.end(), id);
-      if (it == queue.end()) return false;
-      queue.erase(it);
-      job = jobs.at(id);
+      const auto it = jobs.find(id);
+      if (it == jobs.end()) return;
+      job = it->second;
     }
     forget(*job);
-    return true;
   }
 
   void cancel_running(const std::string& id) {
@@ -438,16 +436,13 @@ Builds::~Builds() {
 }
 
 Result<void> Builds::start(std::string registry_url) {
-  if (impl_->started) return fail(Error::internal("build queue already started"));
+  if (impl_->runners) return fail(Error::internal("build queue already started"));
   impl_->registry_url = std::move(registry_url);
   std::error_code ec;
   std::filesystem::create_directories(impl_->builds_dir(), ec);
   if (ec) return fail(Error::unavailable("cannot create the builds directory"));
+  impl_->runners = std::make_unique<WorkQueue>("builds", impl_->options.max_concurrent);
   if (auto ok = impl_->recover(); !ok) return fail(ok.error());
-  impl_->started = true;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.max_concurrent); ++i) {
-    impl_->workers.emplace_back([this] { impl_->worker(); });
-  }
   return {};
 }
 
@@ -458,9 +453,7 @@ void Builds::stop() {
     impl_->stopping = true;
     for (auto& [id, job] : impl_->jobs) job->process.cancel();
   }
-  impl_->cv.notify_all();
-  for (auto& worker : impl_->workers) worker.join();
-  impl_->workers.clear();
+  if (impl_->runners) impl_->runners->stop();
 }
 
 Result<store::Build> Builds::create(const auth::Principal& who, const ProjectRef& ref,

@@ -192,30 +192,24 @@ void Collector::record(const GcReport& report, const std::optional<std::string>&
 }
 
 void Collector::start() {
-  if (options_.interval.count() <= 0 || thread_.joinable()) return;
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] { loop(); });
+  if (options_.interval.count() <= 0 || thread_) return;
+  thread_ = std::make_unique<BackgroundThread>(
+      "collector", [this](std::stop_token stop) { loop(std::move(stop)); });
 }
 
 void Collector::stop() {
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = true;
-  }
-  loop_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.reset();  // requests stop and joins
 }
 
-void Collector::loop() {
-  std::unique_lock lock(loop_mu_);
-  while (!loop_cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) {
-    lock.unlock();
+void Collector::loop(std::stop_token stop) {
+  for (;;) {
+    {
+      std::unique_lock lock(loop_mu_);
+      loop_cv_.wait_for(lock, stop, options_.interval, [] { return false; });
+    }
+    if (stop.stop_requested()) return;
     auto report = run(false);
     if (!report) spdlog::warn("collector: {}", report.error().message);
-    lock.lock();
   }
 }
 

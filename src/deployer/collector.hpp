@@ -9,11 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/work_queue.hpp"
 #include "deployer/audit.hpp"
 #include "deployer/builds.hpp"
 #include "oci/blob_store.hpp"
@@ -107,7 +107,7 @@ class Collector {
   void record(const GcReport& report, const std::optional<std::string>& actor_id,
               std::string_view ip);
   DeploymentHooks hooks() const;
-  void loop();
+  void loop(std::stop_token stop);
 
   store::Store& store_;
   Images& images_;
@@ -121,9 +121,8 @@ class Collector {
   std::mutex run_mu_;  // held for a whole run
 
   std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::condition_variable_any loop_cv_;  // only ever woken by the stop token
+  std::unique_ptr<BackgroundThread> thread_;
 };
 
 }  // namespace orsa::deployer

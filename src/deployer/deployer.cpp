@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
@@ -89,7 +90,8 @@ Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) 
     if (digest && digest->str() == image.digest) return {};
   }
   auto digest = oci::Digest::parse(image.digest);
-  if (digest) static_cast<void>(blobs.unlink_manifest(image.repository, *digest));
+  // Already gone is as good as removed; the collector sweeps what is left.
+  if (digest) std::ignore = blobs.unlink_manifest(image.repository, *digest);
   return {};
 }
 

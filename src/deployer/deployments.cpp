@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "build/project_config.hpp"
 #include "core/json.hpp"
 #include "core/random.hpp"
+#include "core/work_queue.hpp"
 #include "http/client.hpp"
 
 namespace orsa::deployer {
@@ -96,11 +98,11 @@ Deployments::~Deployments() {
 void Deployments::start(runtime::Runtime& runtime, RegistryAccess registry) {
   runtime_ = &runtime;
   registry_ = std::move(registry);
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { worker_loop(); });
-  }
-  reconciler_ = std::thread([this] { reconciler_loop(); });
-  events_ = std::thread([this] { events_loop(); });
+  tasks_ = std::make_unique<WorkQueue>("deployments", options_.workers);
+  reconciler_ = std::make_unique<BackgroundThread>("reconciler",
+                                                   [this](std::stop_token) { reconciler_loop(); });
+  events_ = std::make_unique<BackgroundThread>("runtime events",
+                                               [this](std::stop_token) { events_loop(); });
 }
 
 void Deployments::stop() {
@@ -110,9 +112,9 @@ void Deployments::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : workers_) t.join();
-  if (reconciler_.joinable()) reconciler_.join();
-  if (events_.joinable()) events_.join();
+  if (tasks_) tasks_->stop();
+  if (reconciler_) reconciler_->stop();
+  if (events_) events_->stop();
 }
 
 // --- API operations ---------------------------------------------------------
@@ -353,11 +355,27 @@ void Deployments::wake(const std::string& deployment_id) {
 void Deployments::enqueue(const std::string& deployment_id, Task task) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return;
+    if (stopping_ || !tasks_) return;
     busy_.insert(deployment_id);
-    queue_.emplace_back(deployment_id, std::move(task));
   }
-  cv_.notify_all();
+  tasks_->post([this, deployment_id, task = std::move(task)] {
+    // However the task ends (an exception is logged and counted by the
+    // queue), the deployment is free for the next task.
+    struct Done {
+      Deployments& self;
+      const std::string& id;
+      ~Done() { self.task_done(id); }
+    } done{*this, deployment_id};
+    task();
+  });
+}
+
+void Deployments::task_done(const std::string& deployment_id) {
+  {
+    std::lock_guard lock(mu_);
+    busy_.erase(deployment_id);
+  }
+  reconcile_soon();
 }
 
 bool Deployments::is_busy(const std::string& deployment_id) {
@@ -365,33 +383,15 @@ bool Deployments::is_busy(const std::string& deployment_id) {
   return busy_.contains(deployment_id);
 }
 
-void Deployments::worker_loop() {
-  for (;;) {
-    std::pair<std::string, Task> item;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      item = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    try {
-      item.second();
-    } catch (const std::exception& e) {
-      spdlog::error("deployment {}: task failed: {}", item.first, e.what());
-    }
-    {
-      std::lock_guard lock(mu_);
-      busy_.erase(item.first);
-    }
-    reconcile_soon();
-  }
-}
-
 Result<Deployment> Deployments::save(Deployment& d) {
   auto saved = store_.save_deployment(d);
   if (saved) d = *saved;
   return saved;
+}
+
+void Deployments::save_or_log(Deployment& d) {
+  if (auto saved = save(d); !saved)
+    spdlog::error("deployment {}: cannot record status: {}", d.id, saved.error().message);
 }
 
 std::string Deployments::image_reference(const Deployment& d) const {
@@ -420,10 +420,11 @@ std::string Deployments::failure_reason(const Deployment& d, const std::string& 
   if (d.container_id.empty()) return reason;
   runtime::LogOptions options{.tail = kReasonLogLines};
   std::string lines;
-  static_cast<void>(runtime_->logs(d.container_id, options, [&](const runtime::LogLine& line) {
+  // Best effort: a reason without log lines still names what failed.
+  std::ignore = runtime_->logs(d.container_id, options, [&](const runtime::LogLine& line) {
     lines += line.text + "\n";
     return true;
-  }));
+  });
   // The end of the log matters most; a reason is stored and shown, so bounded.
   if (lines.size() > kReasonLogBytes) lines.erase(0, lines.size() - kReasonLogBytes);
   if (!lines.empty()) reason += "; last log lines:\n" + lines;
@@ -465,7 +466,9 @@ void Deployments::bring_up(const std::string& deployment_id, bool reuse_containe
     started = runtime_->start(d->container_id).has_value();
   }
   if (!started) {
-    if (!d->container_id.empty()) static_cast<void>(runtime_->remove(d->container_id));
+    // The old container is replaced; if it cannot be removed the reconciler
+    // sweeps it as an orphan.
+    if (!d->container_id.empty()) std::ignore = runtime_->remove(d->container_id);
     auto id = runtime_->run(spec_for(*d));
     if (!id) {
       d->container_id.clear();
@@ -482,10 +485,11 @@ void Deployments::bring_up(const std::string& deployment_id, bool reuse_containe
     // The container stays: the reconciler sees it down again and counts a
     // fast failure, so a version that keeps dying ends in crashloop.
     d->status_reason = "restart failed: " + healthy.error().message.substr(0, 200);
-    static_cast<void>(save(*d));
+    save_or_log(*d);
     if (auto now = runtime_->inspect(d->container_id);
         now && now->state == runtime::ContainerState::kRunning) {
-      static_cast<void>(runtime_->stop(d->container_id, options_.stop_grace));
+      // The next pass sees it running unhealthy and tries again.
+      std::ignore = runtime_->stop(d->container_id, options_.stop_grace);
     }
     return;
   }
@@ -555,7 +559,7 @@ void Deployments::retire(Deployment& old, const std::string& replaced_by) {
   // SIGTERM first: the old version's workers shut down cleanly.
   stop_container(old, false);
   stop_container(old, true);
-  static_cast<void>(save(old));
+  save_or_log(old);
   audit_.record(std::nullopt, "deployment_replaced", "deployment:" + old.id, "",
                 "by " + replaced_by);
 }
@@ -563,13 +567,14 @@ void Deployments::retire(Deployment& old, const std::string& replaced_by) {
 void Deployments::fail_rollout(Deployment& d, std::string reason) {
   spdlog::warn("deployment {} ({}) failed: {}", d.id, project_key(d),
                reason.substr(0, reason.find('\n')));
-  if (!d.container_id.empty()) static_cast<void>(runtime_->remove(d.container_id));
+  // A container left behind is swept as an orphan by the reconciler.
+  if (!d.container_id.empty()) std::ignore = runtime_->remove(d.container_id);
   d.container_id.clear();
   d.host_port = 0;
   d.desired_running = false;
   d.status = DeploymentStatus::kFailed;
   d.status_reason = std::move(reason);
-  static_cast<void>(save(d));
+  save_or_log(d);
   refresh_route(d.project_id);
   audit_.record(std::nullopt, "deployment_failed", "deployment:" + d.id, "",
                 d.status_reason.substr(0, d.status_reason.find('\n')));
@@ -701,6 +706,8 @@ void Deployments::events_loop() {
 
 void Deployments::reconcile() {
   if (runtime_ == nullptr) return;
+  // Two passes at once would both see a crash and both restart it.
+  std::lock_guard pass(reconcile_mu_);
   auto all = store_.list_deployments(OwnerScope::everyone(), std::nullopt);
   if (!all) {
     spdlog::warn("reconciler: cannot read deployments: {}", all.error().message);
@@ -727,7 +734,8 @@ void Deployments::persist_last_requests(const std::vector<Deployment>& all) {
   for (const auto& d : all) {
     const auto seen = routes_.stats(d.id).last_request_at;
     if (seen && (!d.last_request_at || *seen > *d.last_request_at)) {
-      static_cast<void>(store_.record_last_request(d.id, *seen));
+      // Bookkeeping for the idle collector; the next pass retries.
+      std::ignore = store_.record_last_request(d.id, *seen);
     }
   }
 }
@@ -747,7 +755,7 @@ void Deployments::reconcile_containers(const std::vector<Deployment>& all,
     if (wanted) continue;
     spdlog::info("reconciler: removing orphaned container {} ({})", c.name,
                  dep_id.empty() ? "no deployment" : dep_id);
-    static_cast<void>(runtime_->remove(c.id));
+    std::ignore = runtime_->remove(c.id);  // still an orphan next pass if this fails
   }
 }
 
@@ -811,7 +819,7 @@ void Deployments::on_crash(const Deployment& d, const runtime::ContainerInfo& c)
     copy.status_reason = failure_reason(
         copy, "crashed " + std::to_string(options_.crashloop_failures) +
                   " times soon after starting; last exit code " + std::to_string(c.exit_code));
-    static_cast<void>(save(copy));
+    save_or_log(copy);
     refresh_route(copy.project_id);
     audit_.record(std::nullopt, "deployment_crashloop", "deployment:" + d.id, "");
     return;

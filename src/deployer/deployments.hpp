@@ -3,7 +3,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,12 +10,12 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "auth/policy.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/work_queue.hpp"
 #include "deployer/accounts.hpp"
 #include "deployer/audit.hpp"
 #include "deployer/projects.hpp"
@@ -141,7 +140,7 @@ class Deployments {
                                                               const DeployRequest& request);
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);
   void enqueue(const std::string& deployment_id, Task task);
-  void worker_loop();
+  void task_done(const std::string& deployment_id);
   void reconciler_loop();
   void events_loop();
 
@@ -158,6 +157,7 @@ class Deployments {
   void stop_container(store::Deployment& d, bool remove_container);
 
   Result<store::Deployment> save(store::Deployment& d);
+  void save_or_log(store::Deployment& d);
   runtime::ContainerSpec spec_for(const store::Deployment& d) const;
   std::string image_reference(const store::Deployment& d) const;
   std::string failure_reason(const store::Deployment& d, const std::string& what);
@@ -186,14 +186,14 @@ class Deployments {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool reconcile_requested_ = false;
-  std::deque<std::pair<std::string, Task>> queue_;
   std::set<std::string> busy_;    // deployments with a queued or running task
   std::set<std::string> waking_;  // idle deployments being started by a request
   std::map<std::string, Crashes> crashes_;
-  std::mutex routes_mu_;  // route recomputations of one project must not interleave
-  std::vector<std::thread> workers_;
-  std::thread reconciler_;
-  std::thread events_;  // runtime events make the reconciler run at once
+  std::mutex routes_mu_;              // route recomputations of one project must not interleave
+  std::mutex reconcile_mu_;           // one reconcile() pass at a time, whoever calls it
+  std::unique_ptr<WorkQueue> tasks_;  // rollouts, stops, wakes: one task per deployment at a time
+  std::unique_ptr<BackgroundThread> reconciler_;
+  std::unique_ptr<BackgroundThread> events_;  // runtime events make the reconciler run at once
 };
 
 }  // namespace orsa::deployer

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 #include "core/slug.hpp"
 #include "deployer/templates.hpp"
 
@@ -79,12 +81,13 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
     // A repository without a row is debris of an interrupted delete: the
     // database is the source of truth, so replace it.
     spdlog::warn("replacing orphaned repository {}", full_name(*project));
-    (void)repos_.remove(repo_of(*project));
+    std::ignore = repos_.remove(repo_of(*project));  // create() below reports what matters
     head = repos_.create(repo_of(*project), *files, *author,
                          "Create project from template " + std::string(template_name));
   }
   if (!head) {
-    (void)store_.delete_project(OwnerScope::of(who.user_id), project->id);
+    // Undo the row; if that fails too, the next create replaces the debris.
+    std::ignore = store_.delete_project(OwnerScope::of(who.user_id), project->id);
     return fail(head.error());
   }
   audit_.record(who.user_id, "project_create", "project:" + full_name(*project), caller.ip,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <tuple>
 
 #include "runtime/docker_json.hpp"
 #include "runtime/log_frames.hpp"
@@ -215,7 +216,7 @@ Result<std::string> DockerApiRuntime::run(const ContainerSpec& spec) {
   if (!id) return fail(id.error());
   if (auto started = start(*id); !started) {
     // A created-but-never-started container would only hold the name.
-    (void)remove(*id);
+    std::ignore = remove(*id);  // best effort: the start failure is the error to report
     return fail(started.error());
   }
   return id;

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <tuple>
 
 #include "core/files.hpp"
 #include "runtime/unix_http.hpp"
@@ -223,7 +224,7 @@ Result<std::unique_ptr<PodmanService>> PodmanService::start(PodmanServiceOptions
 }
 
 PodmanService::~PodmanService() {
-  (void)stop();
+  std::ignore = stop();  // a destructor has no one to report to; stop() logs
 }
 
 std::vector<std::string> PodmanService::cli_command() const {
@@ -313,7 +314,7 @@ Result<void> PodmanService::wait_ready() {
     std::this_thread::sleep_for(kPollInterval);
   }
   const std::string tail = log_tail();
-  (void)stop();
+  std::ignore = stop();  // the start failure below is what the caller needs
   return fail(Error::unavailable("podman system service did not answer on " + socket_path_ +
                                  " within " + std::to_string(options_.start_timeout.count()) +
                                  " ms: " + tail));
