@@ -366,8 +366,19 @@ void Deployments::enqueue(const std::string& deployment_id, Task task) {
       const std::string& id;
       ~Done() { self.task_done(id); }
     } done{*this, deployment_id};
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      fail_after_bug(deployment_id, e.what());
+      throw;
+    }
   });
+}
+
+void Deployments::fail_after_bug(const std::string& deployment_id, std::string_view what) {
+  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  if (!d) return;
+  fail_rollout(*d, "internal error in the deployer: " + std::string(what));
 }
 
 void Deployments::task_done(const std::string& deployment_id) {

@@ -141,6 +141,7 @@ class Deployments {
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);
   void enqueue(const std::string& deployment_id, Task task);
   void task_done(const std::string& deployment_id);
+  void fail_after_bug(const std::string& deployment_id, std::string_view what);
   void reconciler_loop();
   void events_loop();
 

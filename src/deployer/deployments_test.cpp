@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <thread>
 
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
 #include "core/temp_dir.hpp"
+#include "core/work_queue.hpp"
 #include "http/server.hpp"
 
 namespace orsa::deployer {
@@ -25,6 +27,7 @@ class FakeRuntime final : public runtime::Runtime {
   Result<void> pull(const std::string&, const runtime::RegistryAuth&) override { return {}; }
   Result<std::string> run(const runtime::ContainerSpec& spec) override {
     std::lock_guard lock(mu_);
+    if (throw_on_run_) throw std::runtime_error("a bug in the runtime adapter");
     runtime::ContainerInfo c{.id = "c" + std::to_string(++next_),
                              .name = spec.name,
                              .image = spec.image,
@@ -111,6 +114,10 @@ class FakeRuntime final : public runtime::Runtime {
     std::lock_guard lock(mu_);
     return runs_;
   }
+  void throw_on_run(bool on) {
+    std::lock_guard lock(mu_);
+    throw_on_run_ = on;
+  }
 
  private:
   void set_running(runtime::ContainerInfo& c) const {
@@ -126,6 +133,7 @@ class FakeRuntime final : public runtime::Runtime {
   std::map<std::string, runtime::ContainerInfo> containers_;
   int next_ = 0, runs_ = 0, starts_ = 0;
   bool crash_on_start_ = false;
+  bool throw_on_run_ = false;
 };
 
 class DeploymentsTest : public ::testing::Test {
@@ -273,6 +281,33 @@ TEST_F(DeploymentsTest, RejectsBadRequestsAndChangesNothing) {
             ErrorCode::kInvalidArgument);
   EXPECT_TRUE(store_->list_deployments(OwnerScope::everyone(), std::nullopt).value().empty());
   EXPECT_EQ(runtime_->runs(), 0);
+}
+
+std::uint64_t failures_of(std::string_view name) {
+  for (const auto& [n, count] : background_failures())
+    if (n == name) return count;
+  return 0;
+}
+
+TEST_F(DeploymentsTest, AnExceptionInARolloutIsCountedAndNothingStaysWedged) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const auto before = failures_of("deployments");
+  runtime_->throw_on_run(true);
+  const auto first = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(reconcile_until([&] { return failures_of("deployments") > before; }));
+  // The rollout is failed with a reason, not left half-way.
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(first->id).status == DeploymentStatus::kFailed; }));
+  EXPECT_NE(reload(first->id).status_reason.find("a bug in the runtime adapter"),
+            std::string::npos);
+  // The worker survived: once the adapter behaves, a new deployment goes
+  // through the same workers.
+  runtime_->throw_on_run(false);
+  const auto second = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(second->id).status == DeploymentStatus::kHealthy; }));
 }
 
 }  // namespace
