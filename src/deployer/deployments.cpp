@@ -99,6 +99,7 @@ void Deployments::start(runtime::Runtime& runtime, RegistryAccess registry) {
   runtime_ = &runtime;
   registry_ = std::move(registry);
   tasks_ = std::make_unique<WorkQueue>("deployments", options_.workers);
+  if (!options_.reconcile_in_background) return;
   reconciler_ = std::make_unique<BackgroundThread>("reconciler",
                                                    [this](std::stop_token) { reconciler_loop(); });
   events_ = std::make_unique<BackgroundThread>("runtime events",
@@ -385,8 +386,20 @@ void Deployments::task_done(const std::string& deployment_id) {
   {
     std::lock_guard lock(mu_);
     busy_.erase(deployment_id);
+    last_task_end_[deployment_id] = ++tasks_finished_;
   }
   reconcile_soon();
+}
+
+std::uint64_t Deployments::tasks_finished() {
+  std::lock_guard lock(mu_);
+  return tasks_finished_;
+}
+
+bool Deployments::task_finished_since(const std::string& deployment_id, std::uint64_t mark) {
+  std::lock_guard lock(mu_);
+  const auto it = last_task_end_.find(deployment_id);
+  return it != last_task_end_.end() && it->second > mark;
 }
 
 bool Deployments::is_busy(const std::string& deployment_id) {
@@ -719,6 +732,7 @@ void Deployments::reconcile() {
   if (runtime_ == nullptr) return;
   // Two passes at once would both see a crash and both restart it.
   std::lock_guard pass(reconcile_mu_);
+  const std::uint64_t pass_began = tasks_finished();
   auto all = store_.list_deployments(OwnerScope::everyone(), std::nullopt);
   if (!all) {
     spdlog::warn("reconciler: cannot read deployments: {}", all.error().message);
@@ -733,7 +747,12 @@ void Deployments::reconcile() {
   reconcile_containers(*all, *containers);
   std::map<std::string, runtime::ContainerInfo> by_id;
   for (const auto& c : *containers) by_id.emplace(c.id, c);
-  for (const auto& d : *all) reconcile_deployment(d, by_id);
+  for (const auto& d : *all) {
+    // A task that ended after the snapshot changed the row and the container;
+    // the pass it requested on ending sees both fresh.
+    if (task_finished_since(d.id, pass_began)) continue;
+    reconcile_deployment(d, by_id);
+  }
   if (auto fresh = store_.list_deployments(OwnerScope::everyone(), std::nullopt)) {
     refresh_all_routes(*fresh);
   }

@@ -41,6 +41,9 @@ struct DeploymentOptions {
   std::chrono::seconds stop_grace{10};
   std::chrono::seconds drain_timeout{30};  // old version's in-flight requests, blue/green
   std::chrono::seconds reconcile_interval{5};
+  // Off: no reconciler or event threads; the caller drives reconcile()
+  // (unit tests, which must not race a pass they did not start).
+  bool reconcile_in_background = true;
   int crashloop_failures = 5;             // fast failures in a row → crashloop
   std::chrono::seconds fast_failure{60};  // a run shorter than this is a fast failure
   std::chrono::seconds max_backoff{60};
@@ -141,6 +144,8 @@ class Deployments {
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);
   void enqueue(const std::string& deployment_id, Task task);
   void task_done(const std::string& deployment_id);
+  std::uint64_t tasks_finished();
+  bool task_finished_since(const std::string& deployment_id, std::uint64_t mark);
   void fail_after_bug(const std::string& deployment_id, std::string_view what);
   void reconciler_loop();
   void events_loop();
@@ -190,6 +195,8 @@ class Deployments {
   std::set<std::string> busy_;    // deployments with a queued or running task
   std::set<std::string> waking_;  // idle deployments being started by a request
   std::map<std::string, Crashes> crashes_;
+  std::uint64_t tasks_finished_ = 0;                    // tasks ended since start
+  std::map<std::string, std::uint64_t> last_task_end_;  // deployment → tasks_finished_ then
   std::mutex routes_mu_;              // route recomputations of one project must not interleave
   std::mutex reconcile_mu_;           // one reconcile() pass at a time, whoever calls it
   std::unique_ptr<WorkQueue> tasks_;  // rollouts, stops, wakes: one task per deployment at a time

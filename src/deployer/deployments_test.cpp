@@ -157,7 +157,7 @@ class DeploymentsTest : public ::testing::Test {
                                  "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')})
                  .value();
     DeploymentOptions options;
-    options.reconcile_interval = std::chrono::hours(1);  // the tests drive reconcile()
+    options.reconcile_in_background = false;  // the tests drive reconcile()
     options.max_backoff = std::chrono::seconds(0);
     options.health_timeout = std::chrono::seconds(5);
     deployments_ = std::make_unique<Deployments>(*store_, *repos_, *accounts_, routes_, *audit_,
