@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <string>
 
-#include "build/base_image.hpp"
-#include "build/job.hpp"
-#include "build/pipeline.hpp"
+#include "builder/base_image.hpp"
+#include "builder/job.hpp"
+#include "builder/pipeline.hpp"
 #include "core/files.hpp"
 #include "core/json.hpp"
 #include "oci/registry_client.hpp"
@@ -109,16 +109,16 @@ std::string env_or_empty(const char* name) {
 int run_build(const BuildArgs& args) {
   auto text = orsa::read_file(args.job_file);
   if (!text) return finish(orsa::fail(text.error()));
-  auto job = orsa::build::parse_job(*text);
+  auto job = orsa::builder::parse_job(*text);
   if (!job) return finish(orsa::fail(job.error()));
   apply_limits(job->timeout_s);
   const std::string token = env_or_empty("ORSA_PUSH_TOKEN");
   if (token.empty()) {
     return finish(orsa::fail(orsa::Error::invalid_argument("ORSA_PUSH_TOKEN is not set")));
   }
-  auto result = orsa::build::run_build(*job, token, print_line);
+  auto result = orsa::builder::run_build(*job, token, print_line);
   if (!result) return finish(orsa::fail(result.error()));
-  return finish(orsa::build::to_json(*result));
+  return finish(orsa::builder::to_json(*result));
 }
 
 orsa::Result<orsa::oci::RegistryClient> registry_client(const std::string& url) {
@@ -134,12 +134,12 @@ orsa::Result<orsa::oci::RegistryClient> registry_client(const std::string& url) 
 }
 
 int run_base_build(const BaseArgs& args) {
-  auto recipe = orsa::build::load_base_recipe(args.bases_dir, args.name);
+  auto recipe = orsa::builder::load_base_recipe(args.bases_dir, args.name);
   if (!recipe) return finish(orsa::fail(recipe.error()));
   auto client = registry_client(args.registry);
   if (!client) return finish(orsa::fail(client.error()));
-  const orsa::build::BaseBuildOptions options{args.mirror, 0, args.work_dir};
-  auto built = orsa::build::build_base_image(*recipe, options, *client, print_line);
+  const orsa::builder::BaseBuildOptions options{args.mirror, 0, args.work_dir};
+  auto built = orsa::builder::build_base_image(*recipe, options, *client, print_line);
   if (!built) return finish(orsa::fail(built.error()));
   return finish(orsa::Json{{"repository", built->repository},
                            {"tag", built->tag},

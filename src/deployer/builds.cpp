@@ -22,7 +22,7 @@ using store::BuildStatus;
 
 constexpr std::string_view kInterrupted = "interrupted";
 constexpr std::size_t kMaxRefLength = 256;
-constexpr std::int64_t kMaxBuilderTimeoutS = 3600;  // build::parse_job's bound
+constexpr std::int64_t kMaxBuilderTimeoutS = 3600;  // builder::parse_job's bound
 
 /// Wakes followers of one build when lines arrive or the build ends.
 struct LogChannel {

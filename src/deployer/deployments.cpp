@@ -6,7 +6,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "build/project_config.hpp"
+#include "manifest/project_config.hpp"
 #include "core/json.hpp"
 #include "core/random.hpp"
 #include "core/work_queue.hpp"
@@ -140,7 +140,7 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
     auto toml =
         repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
     if (toml) {
-      if (auto config = build::parse_project_config(*toml)) {
+      if (auto config = manifest::parse_project_config(*toml)) {
         if (config->memory_mb) memory = *config->memory_mb;
         if (config->cpus) cpu = std::llround(*config->cpus * 1000);
       }

@@ -1,5 +1,5 @@
 # Sourced by shell tests and benchmarks: writes an orsa-builder job file
-# (the fields src/build/job.hpp parses) for a project built on a base image.
+# (the fields src/builder/job.hpp parses) for a project built on a base image.
 write_job() {  # file owner project tag commit archive template_dir registry base_repo base_ref
   cat >"$1" <<JOB
 {"build_id": "bld_$3$4", "owner": "$2", "project": "$3", "commit": "$5",

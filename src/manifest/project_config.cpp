@@ -1,11 +1,11 @@
-#include "build/project_config.hpp"
+#include "manifest/project_config.hpp"
 
 #include <toml++/toml.h>
 
 #include <set>
 #include <sstream>
 
-namespace orsa::build {
+namespace orsa::manifest {
 namespace {
 
 constexpr std::int64_t kMaxTimeoutS = 3600;
@@ -178,4 +178,4 @@ Result<ProjectConfig> parse_project_config(std::string_view toml_text) {
   return config;
 }
 
-}  // namespace orsa::build
+}  // namespace orsa::manifest

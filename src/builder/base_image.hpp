@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "build/pipeline.hpp"
+#include "builder/pipeline.hpp"
 #include "core/error.hpp"
 #include "oci/registry_client.hpp"
 
-namespace orsa::build {
+namespace orsa::builder {
 
 /// templates/bases/<name>/recipe.toml, validated.
 struct BaseRecipe {
@@ -51,4 +51,4 @@ Result<BaseBuildResult> build_base_image(const BaseRecipe& recipe, const BaseBui
 /// /etc/apt/sources.list.
 Result<std::string> machine_debian_mirror();
 
-}  // namespace orsa::build
+}  // namespace orsa::builder

@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-namespace orsa::build {
+namespace orsa::manifest {
 
 /// A project's orsa.toml, validated. Unknown keys and wrong types are
 /// errors naming the key, so a typo never silently falls back to a default.
@@ -27,4 +27,4 @@ struct ProjectConfig {
 /// "orsa.toml: <what>", e.g. "orsa.toml: unknown key 'service.timout'".
 Result<ProjectConfig> parse_project_config(std::string_view toml_text);
 
-}  // namespace orsa::build
+}  // namespace orsa::manifest

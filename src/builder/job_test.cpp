@@ -1,10 +1,10 @@
-#include "build/job.hpp"
+#include "builder/job.hpp"
 
 #include <gtest/gtest.h>
 
 #include "core/json.hpp"
 
-namespace orsa::build {
+namespace orsa::builder {
 namespace {
 
 Json valid_job() {
@@ -62,4 +62,4 @@ TEST(BuildJob, NamesTheBadField) {
 }
 
 }  // namespace
-}  // namespace orsa::build
+}  // namespace orsa::builder

@@ -6,11 +6,11 @@
 #include <string_view>
 #include <vector>
 
-#include "build/job.hpp"
+#include "builder/job.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
 
-namespace orsa::build {
+namespace orsa::builder {
 
 struct StepTiming {
   std::string step;
@@ -44,4 +44,4 @@ using Progress = std::function<void(std::string_view line)>;
 Result<BuildResult> run_build(const BuildJob& job, std::string_view push_token,
                               const Progress& progress);
 
-}  // namespace orsa::build
+}  // namespace orsa::builder

@@ -1,4 +1,4 @@
-#include "build/pipeline.hpp"
+#include "builder/pipeline.hpp"
 
 #include <sys/stat.h>
 
@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <map>
 
-#include "build/project_config.hpp"
 #include "core/files.hpp"
 #include "core/temp_dir.hpp"
 #include "core/time.hpp"
+#include "manifest/project_config.hpp"
 #include "oci/layer_writer.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
@@ -19,11 +19,13 @@
 #include "source/repos.hpp"
 #include "templating/render.hpp"
 
-namespace orsa::build {
+namespace orsa::builder {
 namespace {
 
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
+using manifest::parse_project_config;
+using manifest::ProjectConfig;
 
 constexpr std::int64_t kMaxArchiveBytes = 200LL * 1024 * 1024;
 // The user's files and the rendered service share /app in the image.
@@ -315,4 +317,4 @@ Result<BuildResult> run_build(const BuildJob& job, std::string_view push_token,
   return result;
 }
 
-}  // namespace orsa::build
+}  // namespace orsa::builder

@@ -1,9 +1,9 @@
-#include "build/job.hpp"
+#include "builder/job.hpp"
 
 #include "core/json.hpp"
 #include "core/slug.hpp"
 
-namespace orsa::build {
+namespace orsa::builder {
 namespace {
 
 constexpr std::int64_t kMaxTimeoutS = 3600;
@@ -86,4 +86,4 @@ Result<BuildJob> parse_job(std::string_view json) {
   return job;
 }
 
-}  // namespace orsa::build
+}  // namespace orsa::builder

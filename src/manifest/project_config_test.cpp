@@ -1,10 +1,10 @@
-#include "build/project_config.hpp"
+#include "manifest/project_config.hpp"
 
 #include <gtest/gtest.h>
 
 #include "core/files.hpp"
 
-namespace orsa::build {
+namespace orsa::manifest {
 namespace {
 
 std::string message_of(std::string_view toml) {
@@ -84,4 +84,4 @@ TEST(ProjectConfig, SyntaxErrorsCarryTheLine) {
 }
 
 }  // namespace
-}  // namespace orsa::build
+}  // namespace orsa::manifest

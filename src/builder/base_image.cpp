@@ -1,4 +1,4 @@
-#include "build/base_image.hpp"
+#include "builder/base_image.hpp"
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace orsa::build {
+namespace orsa::builder {
 namespace {
 
 namespace fs = std::filesystem;
@@ -286,4 +286,4 @@ Result<BaseBuildResult> build_base_image(const BaseRecipe& recipe, const BaseBui
   return result;
 }
 
-}  // namespace orsa::build
+}  // namespace orsa::builder

@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-namespace orsa::build {
+namespace orsa::builder {
 
 /// What one `orsa-builder build --job job.json` run is asked to do. The
 /// deployer writes it; the builder trusts nothing in it beyond its shape
@@ -32,4 +32,4 @@ struct BuildJob {
 /// Parses and validates job.json; errors name the field.
 Result<BuildJob> parse_job(std::string_view json);
 
-}  // namespace orsa::build
+}  // namespace orsa::builder
