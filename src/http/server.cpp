@@ -301,6 +301,7 @@ struct Server::Impl {
         metrics(m),
         ioc(std::max(1, options.network_threads)),
         pool(static_cast<std::size_t>(std::max(1, options.worker_threads))),
+        credential_pool(static_cast<std::size_t>(std::max(1, options.credential_threads))),
         control(asio::make_strand(ioc)),
         acceptor(control),
         drain_timer(control) {}
@@ -316,6 +317,7 @@ struct Server::Impl {
   Metrics& metrics;
   asio::io_context ioc;
   asio::thread_pool pool;
+  asio::thread_pool credential_pool;
   asio::strand<asio::io_context::executor_type> control;  // acceptor and shutdown
   tcp::acceptor acceptor;
   asio::steady_timer drain_timer;
@@ -647,13 +649,15 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   request.target = target;
   copy_headers(req, request.headers);
   request.body = std::move(req.body());
-  request.remote_ip = remote_ip;
+  request.remote_ip =
+      options.trusted_proxies.client_address(remote_ip, request.header("X-Forwarded-For"));
   request.request_id = ex.request_id;
   request.params = std::move(match.params);
   const Handler& handler = *match.handler;
-  // Handlers block (DB, git): run them on the pool and resume on this strand.
+  // Handlers block (DB, git): run them on a pool and resume on this strand.
+  asio::thread_pool& lane_pool = match.options->lane == Lane::kCredential ? credential_pool : pool;
   Response response = co_await asio::co_spawn(
-      pool, [&]() -> asio::awaitable<Response> { co_return invoke(handler, request); },
+      lane_pool, [&]() -> asio::awaitable<Response> { co_return invoke(handler, request); },
       asio::use_awaitable);
   const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
@@ -873,6 +877,8 @@ void Server::Impl::wait() {
   // before the io_context (and those frames) can be destroyed.
   pool.stop();
   pool.join();
+  credential_pool.stop();
+  credential_pool.join();
   // Pooled upstream connections belong to this io_context: drop them while it exists.
   if (passthrough) passthrough->on_server_stopped();
   joined = true;
