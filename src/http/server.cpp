@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -279,6 +281,26 @@ Response invoke(const Handler& handler, Request& request) {
   }
   return error_response(
       Error::internal("internal server error (request id " + request.request_id + ")"));
+}
+
+// Runs the handler on `pool` and resumes the caller on its own executor as
+// soon as the handler returns. co_spawn would first post its completion back
+// onto the pool, behind every job queued there, so under a queue of logins
+// each answer would wait for the whole queue to drain.
+asio::awaitable<Response> run_on(asio::thread_pool& pool, const Handler& handler,
+                                 Request& request) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      [&pool, &handler, &request](auto completion) {
+        asio::post(pool, [&handler, &request, completion = std::move(completion)]() mutable {
+          Response response = invoke(handler, request);
+          const auto executor = asio::get_associated_executor(completion);
+          asio::dispatch(executor, [completion = std::move(completion),
+                                    response = std::move(response)]() mutable {
+            std::move(completion)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable);
 }
 
 void log_error_handler(std::exception_ptr e, std::string_view what) {
@@ -656,9 +678,7 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   const Handler& handler = *match.handler;
   // Handlers block (DB, git): run them on a pool and resume on this strand.
   asio::thread_pool& lane_pool = match.options->lane == Lane::kCredential ? credential_pool : pool;
-  Response response = co_await asio::co_spawn(
-      lane_pool, [&]() -> asio::awaitable<Response> { co_return invoke(handler, request); },
-      asio::use_awaitable);
+  Response response = co_await run_on(lane_pool, handler, request);
   const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
 }
