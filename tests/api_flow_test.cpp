@@ -135,6 +135,64 @@ TEST_F(ApiFlow, CookieSessionsNeedTheCsrfHeaderForWrites) {
   EXPECT_NE(logout.set_cookies.front().find("Max-Age=0"), std::string::npos);
 }
 
+// Login CSRF: a foreign page posts a text/plain form whose body is the
+// attacker's credentials as JSON, to sign the victim's browser in as the
+// attacker. The route refuses the form's type and the foreign origin.
+TEST_F(ApiFlow, CrossSiteFormLoginIsRefused) {
+  api_->register_user("mallory");
+  const std::string form_body = R"({"username":"mallory","password":"password-1234"})";
+  const HeaderList browser_form = {{"Content-Type", "text/plain"},
+                                   {"Origin", "http://attacker.example"},
+                                   {"Sec-Fetch-Site", "cross-site"},
+                                   {"Sec-Fetch-Mode", "navigate"}};
+  for (const char* path : {"/api/v1/auth/login", "/api/v1/auth/register"}) {
+    auto replay = api_->raw("POST", path, form_body, "", browser_form);
+    EXPECT_TRUE(replay.status == 403 || replay.status == 415) << path << replay.body;
+    EXPECT_TRUE(replay.set_cookies.empty()) << path;
+  }
+  // Each defence holds on its own: the type without foreign headers...
+  auto plain =
+      api_->raw("POST", "/api/v1/auth/login", form_body, "", {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(plain.status, 415);
+  EXPECT_EQ(plain.error_code(), "unsupported_media_type");
+  auto untyped = api_->raw("POST", "/api/v1/auth/login", form_body);
+  EXPECT_EQ(untyped.status, 415);
+  // ...and the origin with the right type (a page cannot send it without a
+  // preflight, but the check does not rely on that).
+  const Json creds = {{"username", "mallory"}, {"password", "password-1234"}};
+  auto foreign =
+      api_->call("POST", "/api/v1/auth/login", creds, "", {{"Origin", "http://attacker.example"}});
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_TRUE(foreign.set_cookies.empty());
+  auto sibling =
+      api_->call("POST", "/api/v1/auth/login", creds, "", {{"Sec-Fetch-Site", "same-site"}});
+  EXPECT_EQ(sibling.status, 403);
+  // The app's own pages and non-browser clients still sign in.
+  auto own = api_->call("POST", "/api/v1/auth/login", creds, "",
+                        {{"Origin", api_->base_url()}, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(api_->call("POST", "/api/v1/auth/login", creds).status, 200);
+}
+
+// A cookie session with a valid CSRF token is still refused from another
+// origin (a page that learnt the token from a shared cookie jar).
+TEST_F(ApiFlow, CookieWritesFromAnotherOriginAreRefused) {
+  api_->register_user("trent");
+  auto login = api_->call("POST", "/api/v1/auth/login",
+                          Json{{"username", "trent"}, {"password", "password-1234"}});
+  const std::string cookie = "orsa_session=" + login.json["token"].get<std::string>();
+  const std::string csrf = login.json["csrf_token"];
+  auto cross = api_->call("POST", "/api/v1/tokens", Json{{"name", "stolen"}}, "",
+                          {{"Cookie", cookie},
+                           {"X-CSRF-Token", csrf},
+                           {"Origin", "http://127.0.0.1:1"},
+                           {"Sec-Fetch-Site", "same-site"}});
+  EXPECT_EQ(cross.status, 403) << cross.body;
+  auto own = api_->call("POST", "/api/v1/tokens", Json{{"name", "mine"}}, "",
+                        {{"Cookie", cookie}, {"X-CSRF-Token", csrf}, {"Origin", api_->base_url()}});
+  EXPECT_EQ(own.status, 201) << own.body;
+}
+
 TEST_F(ApiFlow, ApiTokensWorkUntilRevoked) {
   const std::string dev = api_->register_user("dave");
   auto created =

@@ -379,7 +379,10 @@ TEST_F(Builds, BadInputIsRejected) {
   EXPECT_TRUE(unknown_ref.status == 404 || unknown_ref.status == 400) << unknown_ref.body;
   EXPECT_EQ(api_->call("POST", path, Json{{"ref", 7}}, alice).status, 400);
   EXPECT_EQ(api_->call("POST", path, Json{{"branch", "main"}}, alice).status, 400);
-  EXPECT_EQ(api_->raw("POST", path, "{not json", alice).status, 400);
+  EXPECT_EQ(
+      api_->raw("POST", path, "{not json", alice, {{"Content-Type", "application/json"}}).status,
+      400);
+  EXPECT_EQ(api_->raw("POST", path, "{\"ref\":\"main\"}", alice).status, 415);
   EXPECT_EQ(api_->call("POST", path, Json{{"ref", std::string(300, 'a')}}, alice).status, 400);
   EXPECT_EQ(api_->raw("POST", path, std::string(8 * 1024, ' '), alice).status, 413);
   EXPECT_EQ(api_->call("GET", "/api/v1/builds/bld_nope", std::nullopt, alice).status, 404);

@@ -77,7 +77,13 @@ TEST_F(GcApi, DryRunAndRunReportAndAreAudited) {
 TEST_F(GcApi, RejectsABadBody) {
   EXPECT_EQ(gc(Json{{"dry_run", "yes"}}, admin_).status, 400);
   EXPECT_EQ(gc(Json{{"dry_run", true}, {"everything", true}}, admin_).status, 400);
-  EXPECT_EQ(api_->raw("POST", "/api/v1/admin/gc", "not json", admin_).status, 400);
+  EXPECT_EQ(api_->raw("POST", "/api/v1/admin/gc", "not json", admin_,
+                      {{"Content-Type", "application/json"}})
+                .status,
+            400);
+  EXPECT_EQ(
+      api_->raw("POST", "/api/v1/admin/gc", "{}", admin_, {{"Content-Type", "text/plain"}}).status,
+      415);
 }
 
 }  // namespace

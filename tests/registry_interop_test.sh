@@ -136,6 +136,28 @@ out_digest=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["manife
 [ "$out_digest" = "$source_digest" ] || fail "copied-out digest $out_digest != $source_digest"
 echo "skopeo round trip ok: $out_digest"
 
+# The README's commands: the session token from /auth/login as the password.
+session=$(curl -sf -X POST "$url/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"alice\",\"password\":\"$password\"}" |
+  $py -c 'import json,sys; print(json.load(sys.stdin)["token"])') || fail "log alice in"
+case $session in eyJ*) ;; *) fail "the session token is not a JWT: $session" ;; esac
+session_digest=$("${skopeo[@]}" inspect --tls-verify=false --creds "alice:$session" "$image" |
+  $py -c 'import json,sys; print(json.load(sys.stdin)["Digest"])') ||
+  fail "skopeo inspect --creds alice:\$TOKEN (session token from /auth/login)"
+[ "$session_digest" = "$source_digest" ] || fail "inspect with the session token saw $session_digest"
+"${skopeo[@]}" copy --src-tls-verify=false --src-creds "alice:$session" \
+  "$image" "oci:$work/out-session:v1" || fail "skopeo copy out with the session token"
+# Someone else's name with alice's session, and the session after logout: refused.
+if "${skopeo[@]}" inspect --tls-verify=false --creds "bob:$session" "$image" >/dev/null 2>&1; then
+  fail "alice's session token worked under bob's name"
+fi
+curl -sf -X POST "$url/api/v1/auth/logout" -H "Authorization: Bearer $session" >/dev/null ||
+  fail "logout"
+if "${skopeo[@]}" inspect --tls-verify=false --creds "alice:$session" "$image" >/dev/null 2>&1; then
+  fail "the session token still opened the registry after logout"
+fi
+echo "skopeo with the session token ok (refused after logout)"
+
 # Bob sees nothing; anonymous gets the challenge.
 if "${skopeo[@]}" inspect --tls-verify=false --creds "bob:$password" "$image" >/dev/null 2>&1; then
   fail "bob could inspect alice's image"

@@ -127,12 +127,21 @@ class Registry : public ::testing::Test {
     return res.headers["Docker-Content-Digest"];
   }
 
+  std::string pull_token(const std::string& user_id, const std::string& repo) const {
+    auto key = auth::SessionSigner::load_or_create_key(deployer_->data_dir() / "secret.key");
+    EXPECT_TRUE(key);
+    SystemClock clock;
+    return auth::PushTokenSigner(auth::derive_token_key(*key, "registry"), clock)
+        .issue_pull(user_id, repo);
+  }
+
   std::string push_token(const std::string& user_id, const std::string& repo,
                          std::int64_t issued_at) const {
     auto key = auth::SessionSigner::load_or_create_key(deployer_->data_dir() / "secret.key");
     EXPECT_TRUE(key);
     ManualClock clock(issued_at);
-    return auth::PushTokenSigner(*key, clock).issue(user_id, repo);
+    return auth::PushTokenSigner(auth::derive_token_key(*key, "registry"), clock)
+        .issue(user_id, repo);
   }
 
   std::unique_ptr<DeployerProcess> deployer_;
@@ -458,6 +467,55 @@ TEST_F(Registry, PushTokensAreScopedToOneRepositoryAndExpire) {
   // A token for a repository its user may not push to grants nothing.
   const HeaderList bobs = bearer(push_token(alice_id_, "bob/app", now));
   EXPECT_EQ(spec_code(req("GET", "/v2/bob/app/tags/list", bobs)), "NAME_UNKNOWN");
+}
+
+// The README's `skopeo --creds ada:$TOKEN` with the token from /auth/login:
+// a session JWT is a registry password of its own user, and only while the
+// session lives.
+TEST_F(Registry, SessionTokensWorkAsRegistryPasswords) {
+  EXPECT_EQ(req("GET", "/v2/", basic("alice", alice_session_)).status, 200);
+  EXPECT_EQ(req("GET", "/v2/", basic("ALICE", alice_session_)).status, 200);
+  // Under another name it is nobody's password.
+  EXPECT_EQ(req("GET", "/v2/", basic("bob", alice_session_)).status, 401);
+  push_image("alice/app", "v1", basic("alice", alice_session_));
+  EXPECT_EQ(req("GET", "/v2/alice/app/manifests/v1", basic("alice", alice_session_)).status, 200);
+  // Logged out: the copy in the registry client dies with the session.
+  const std::string session = api_->login("alice", kPassword);
+  EXPECT_EQ(req("GET", "/v2/", basic("alice", session)).status, 200);
+  EXPECT_EQ(api_->call("POST", "/api/v1/auth/logout", std::nullopt, session).status, 204);
+  EXPECT_EQ(req("GET", "/v2/", basic("alice", session)).status, 401);
+  // A password that merely looks like a JWT is still tried as a password.
+  EXPECT_EQ(req("GET", "/v2/", basic("alice", "eyJ-not-a-token")).status, 401);
+}
+
+// The runtime pulls with a pull-only token: it reads its repository and
+// cannot write anything, even there.
+TEST_F(Registry, PullTokensCannotPush) {
+  push_image("alice/app", "v1", alice_);
+  const std::string pull = pull_token(alice_id_, "alice/app");
+  // As the runtime sends it: the token as the Basic password.
+  EXPECT_EQ(req("GET", "/v2/alice/app/manifests/v1", basic("alice", pull)).status, 200);
+  EXPECT_EQ(req("GET", "/v2/alice/app/manifests/v1", bearer(pull)).status, 200);
+  auto push = req("POST", "/v2/alice/app/blobs/uploads/", basic("alice", pull));
+  EXPECT_EQ(push.status, 403) << push.body;
+  EXPECT_EQ(req("PUT", "/v2/alice/app/manifests/v2",
+                with(bearer(pull), "Content-Type", "application/vnd.oci.image.manifest.v1+json"),
+                manifest_json())
+                .status,
+            403);
+  EXPECT_EQ(req("DELETE", "/v2/alice/app/manifests/v1", bearer(pull)).status, 403);
+  EXPECT_EQ(spec_code(req("GET", "/v2/bob/app/tags/list", bearer(pull))), "NAME_UNKNOWN");
+}
+
+// API token scopes hold on the registry too: a read token pulls, never pushes.
+TEST_F(Registry, ReadScopedTokensOnlyPull) {
+  push_image("alice/app", "v1", alice_);
+  const std::string read_only =
+      api_->call("POST", "/api/v1/tokens", Json{{"name", "ci-read"}, {"scopes", {"read"}}},
+                 alice_session_)
+          .json["secret"];
+  EXPECT_EQ(req("GET", "/v2/alice/app/manifests/v1", basic("alice", read_only)).status, 200);
+  EXPECT_EQ(req("POST", "/v2/alice/app/blobs/uploads/", basic("alice", read_only)).status, 403);
 }
 
 }  // namespace

@@ -1,11 +1,41 @@
 #include "auth/policy.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 namespace orsa::auth {
 namespace {
 
 bool is_admin(const Principal& who) {
-  return who.role == Role::kAdmin;
+  return who.role == Role::kAdmin && who.has(Scope::kAdmin);
 }
+
+Scope scope_for(Action action) {
+  switch (action) {
+    case Action::kRead:
+      return Scope::kRead;
+    case Action::kWrite:
+      return Scope::kWrite;
+    case Action::kDeploy:
+      return Scope::kDeploy;
+  }
+  return Scope::kAdmin;
+}
+
+Result<void> require_scope(const Principal& who, Action action) {
+  const Scope needed = scope_for(action);
+  if (who.has(needed)) return {};
+  return fail(Error::permission_denied(
+      "this API token lacks the '" + scopes_string(static_cast<std::uint8_t>(needed)) + "' scope"));
+}
+
+constexpr std::pair<std::string_view, Scope> kScopeNames[] = {
+    {"read", Scope::kRead},
+    {"write", Scope::kWrite},
+    {"deploy", Scope::kDeploy},
+    {"admin", Scope::kAdmin},
+};
 
 // A principal without an id owns nothing, so an empty owner_id never matches.
 bool owns(const Principal& who, std::string_view owner_id) {
@@ -18,18 +48,49 @@ Error read_only() {
 
 }  // namespace
 
+Result<std::uint8_t> parse_scopes(std::string_view list) {
+  std::uint8_t bits = 0;
+  if (list.empty()) return bits;
+  for (bool more = true; more;) {
+    const auto comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    more = comma != std::string_view::npos;
+    list = more ? list.substr(comma + 1) : std::string_view();
+    const auto* found = std::find_if(std::begin(kScopeNames), std::end(kScopeNames),
+                                     [&](const auto& entry) { return entry.first == name; });
+    if (found == std::end(kScopeNames)) {
+      return fail(Error::invalid_argument("unknown scope '" + std::string(name.substr(0, 32)) +
+                                          "' (read, write, deploy, admin)"));
+    }
+    bits |= static_cast<std::uint8_t>(found->second);
+  }
+  return bits;
+}
+
+std::string scopes_string(std::uint8_t scopes) {
+  std::string out;
+  for (const auto& [name, scope] : kScopeNames) {
+    if ((scopes & static_cast<std::uint8_t>(scope)) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
 OwnerScope Policy::scope(const Principal& who) {
   if (is_admin(who)) return OwnerScope::everyone();
   return OwnerScope::of(who.user_id);
 }
 
 Result<void> Policy::authorize(const Principal& who, Action action, std::string_view owner_id) {
+  if (auto ok = require_scope(who, action); !ok) return ok;
   if (is_admin(who)) return {};
   // Checked before the role so a viewer cannot learn that another user's
   // resource exists from a 403.
   if (!owns(who, owner_id)) return fail(Error::not_found("not found"));
   if (action == Action::kRead) return {};
-  if (who.role == Role::kDeveloper) return {};
+  // An admin whose token lacks the admin scope still writes their own.
+  if (who.role != Role::kViewer) return {};
   return fail(read_only());
 }
 
@@ -42,6 +103,10 @@ Result<void> Policy::authorize_repository(const Principal& who, Action action,
   const std::string_view owner = repo.name.substr(0, repo.name.find('/'));
   const bool reserved =
       repo.name.find('/') != std::string_view::npos && is_reserved_namespace(owner);
+  if (auto ok = require_scope(who, action); !ok) return ok;
+  if (!who.repository_scope.empty() && who.repository_pull_only && action != Action::kRead) {
+    return fail(Error::permission_denied("this token only pulls"));
+  }
   if (reserved) {
     // Base images are shared by every build; only admins maintain them.
     if (action == Action::kRead) return {};
@@ -59,12 +124,16 @@ Result<void> Policy::authorize_repository(const Principal& who, Action action,
 }
 
 Result<void> Policy::authorize_create(const Principal& who) {
-  if (is_admin(who) || who.role == Role::kDeveloper) return {};
+  if (auto ok = require_scope(who, Action::kWrite); !ok) return ok;
+  if (who.role != Role::kViewer) return {};
   return fail(read_only());
 }
 
 Result<void> Policy::require_admin(const Principal& who) {
   if (is_admin(who)) return {};
+  if (who.role == Role::kAdmin) {
+    return fail(Error::permission_denied("this API token lacks the 'admin' scope"));
+  }
   return fail(Error::permission_denied("admin role required"));
 }
 

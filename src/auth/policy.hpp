@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,6 +10,21 @@
 #include "core/role.hpp"
 
 namespace orsa::auth {
+
+/// What an API token may be used for; sessions hold them all. A scope never
+/// adds to the user's role: a viewer's write-scoped token still only reads.
+enum class Scope : std::uint8_t {
+  kRead = 1,    // GET anything the user may see; registry pulls
+  kWrite = 2,   // change projects, files, builds, tokens; registry pushes
+  kDeploy = 4,  // start, stop and remove deployments
+  kAdmin = 8,   // an admin's powers: other users' resources, user management
+};
+inline constexpr std::uint8_t kAllScopes = 15;
+
+/// "read,write" → the scope bits; kInvalidArgument naming an unknown scope.
+Result<std::uint8_t> parse_scopes(std::string_view list);
+/// The bits as "read,write,deploy,admin" (in that order).
+std::string scopes_string(std::uint8_t scopes);
 
 /// The authenticated caller of a request.
 struct Principal {
@@ -18,6 +35,14 @@ struct Principal {
   /// Set for a builder push token: the one registry repository
   /// ("<owner>/<project>") it may push and pull; nothing else opens to it.
   std::string repository_scope;
+  /// With repository_scope: the token only pulls (the container runtime's).
+  bool repository_pull_only = false;
+  /// The API token's scopes (Scope bits); everything for sessions.
+  std::uint8_t scopes = kAllScopes;
+  /// When the credential stops working (an API token's expiry), if ever.
+  std::optional<std::int64_t> expires_at;
+
+  bool has(Scope scope) const { return (scopes & static_cast<std::uint8_t>(scope)) != 0; }
 };
 
 /// The registry namespace of base images ("orsa/<name>"); no user may be
@@ -31,15 +56,18 @@ struct RegistryRepository {
 };
 
 enum class Action {
-  kRead,   // view a resource
-  kWrite,  // create, change or delete a resource
+  kRead,    // view a resource
+  kWrite,   // create, change or delete a resource
+  kDeploy,  // start, stop or remove a deployment of it
 };
 
 /// The one place that decides who may do what. Handlers ask; they never
 /// compare roles or owners themselves.
 ///  - another user's resource → kNotFound (existence is not revealed);
 ///  - own resource, role lacks the action (viewer writing) → kPermissionDenied;
-///  - admins may do everything.
+///  - admins may do everything;
+///  - an API token acts only within its scopes (an admin's token without the
+///    admin scope is a plain user's).
 class Policy {
  public:
   /// Rows of which owners the principal may see (admins: everyone).

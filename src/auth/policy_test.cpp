@@ -147,5 +147,61 @@ TEST(Policy, ScopeIsEveryoneOnlyForAdmins) {
   }
 }
 
+TEST(Policy, TokenScopesLimitWhatARoleMayDo) {
+  auto dev = principal(Role::kDeveloper);
+  dev.via_api_token = true;
+  dev.scopes = static_cast<std::uint8_t>(Scope::kRead);
+  EXPECT_TRUE(Policy::authorize(dev, Action::kRead, "usr_me"));
+  EXPECT_EQ(Policy::authorize(dev, Action::kWrite, "usr_me").error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Policy::authorize(dev, Action::kDeploy, "usr_me").error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(Policy::authorize_create(dev));
+  dev.scopes = static_cast<std::uint8_t>(Scope::kDeploy) | static_cast<std::uint8_t>(Scope::kRead);
+  EXPECT_TRUE(Policy::authorize(dev, Action::kDeploy, "usr_me"));
+  EXPECT_FALSE(Policy::authorize(dev, Action::kWrite, "usr_me"));
+  // Viewers may not deploy, whatever their token says.
+  auto viewer = principal(Role::kViewer);
+  EXPECT_EQ(Policy::authorize(viewer, Action::kDeploy, "usr_me").error().code,
+            ErrorCode::kPermissionDenied);
+}
+
+TEST(Policy, AnAdminTokenWithoutTheAdminScopeIsAPlainUser) {
+  auto admin = principal(Role::kAdmin);
+  admin.via_api_token = true;
+  admin.scopes = static_cast<std::uint8_t>(Scope::kRead) | static_cast<std::uint8_t>(Scope::kWrite);
+  EXPECT_EQ(Policy::authorize(admin, Action::kRead, "usr_other").error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(Policy::authorize(admin, Action::kWrite, "usr_me"));
+  EXPECT_EQ(Policy::require_admin(admin).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(Policy::scope(admin).owner_id == std::nullopt);
+  admin.scopes = kAllScopes;
+  EXPECT_TRUE(Policy::require_admin(admin));
+  EXPECT_TRUE(Policy::authorize(admin, Action::kWrite, "usr_other"));
+}
+
+TEST(Policy, PullOnlyRegistryTokensNeverWrite) {
+  auto runtime = principal(Role::kDeveloper);
+  runtime.via_api_token = true;
+  runtime.repository_scope = "me/app";
+  runtime.repository_pull_only = true;
+  EXPECT_TRUE(Policy::authorize_repository(runtime, Action::kRead, {"me/app", "usr_me"}));
+  EXPECT_EQ(
+      Policy::authorize_repository(runtime, Action::kWrite, {"me/app", "usr_me"}).error().code,
+      ErrorCode::kPermissionDenied);
+  EXPECT_EQ(
+      Policy::authorize_repository(runtime, Action::kRead, {"me/other", "usr_me"}).error().code,
+      ErrorCode::kNotFound);
+}
+
+TEST(Policy, ScopeListsRoundTrip) {
+  EXPECT_EQ(parse_scopes("read,deploy").value(),
+            static_cast<std::uint8_t>(Scope::kRead) | static_cast<std::uint8_t>(Scope::kDeploy));
+  EXPECT_EQ(scopes_string(kAllScopes), "read,write,deploy,admin");
+  EXPECT_EQ(scopes_string(parse_scopes("admin,read").value()), "read,admin");
+  EXPECT_FALSE(parse_scopes("read,root"));
+  EXPECT_FALSE(parse_scopes("read,"));
+}
+
 }  // namespace
 }  // namespace orsa::auth

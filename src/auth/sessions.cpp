@@ -23,6 +23,9 @@ namespace {
 constexpr const char* kIssuer = "orsa";
 constexpr const char* kSessionType = "session";
 constexpr const char* kPushType = "push";
+constexpr const char* kPullType = "pull";
+constexpr std::string_view kPullScopeSuffix = ":pull";
+constexpr std::size_t kSessionIdBytes = 16;
 constexpr const char* kRegistryAudience = "orsa-registry";
 constexpr std::string_view kScopePrefix = "repository:";
 constexpr std::string_view kPushScopeSuffix = ":push,pull";
@@ -189,9 +192,15 @@ Result<std::string> SessionSigner::load_or_create_key(const std::filesystem::pat
   return key;
 }
 
-IssuedSession SessionSigner::issue(std::string_view user_id) const {
+std::string derive_token_key(std::string_view master_key, std::string_view purpose) {
+  return hmac_sha256(master_key, "orsa token key v1: " + std::string(purpose));
+}
+
+IssuedSession SessionSigner::issue(std::string_view user_id, std::int64_t epoch) const {
   SessionClaims claims;
   claims.user_id = std::string(user_id);
+  claims.session_id = random_hex(kSessionIdBytes);
+  claims.epoch = epoch;
   claims.csrf = random_hex(kCsrfBytes);
   claims.issued_at = clock_.now_unix();
   claims.expires_at = claims.issued_at + ttl_.count();
@@ -201,6 +210,8 @@ IssuedSession SessionSigner::issue(std::string_view user_id) const {
     rc = rc ? rc : jwt_add_grant(jwt, "sub", claims.user_id.c_str());
     rc = rc ? rc : jwt_add_grant_int(jwt, "iat", claims.issued_at);
     rc = rc ? rc : jwt_add_grant_int(jwt, "exp", claims.expires_at);
+    rc = rc ? rc : jwt_add_grant(jwt, "sid", claims.session_id.c_str());
+    rc = rc ? rc : jwt_add_grant_int(jwt, "ep", claims.epoch);
     return rc ? rc : jwt_add_grant(jwt, "csrf", claims.csrf.c_str());
   });
   return {std::move(token), std::move(claims)};
@@ -215,29 +226,40 @@ Result<SessionClaims> SessionSigner::verify(std::string_view token) const {
   const auto csrf = string_grant(jwt.get(), "csrf");
   const auto issued_at = int_grant(jwt.get(), "iat");
   const auto expires_at = int_grant(jwt.get(), "exp");
-  // Sessions issued before tokens were typed carry no `typ`; anything typed
-  // otherwise (a push token) is not a session.
-  const bool is_session = !type || *type == kSessionType;
+  const auto session_id = string_grant(jwt.get(), "sid");
+  const auto epoch = int_grant(jwt.get(), "ep");
+  // Every token names its type: an untyped or otherwise typed one is no session.
+  const bool is_session = type && *type == kSessionType;
   if (!issuer || *issuer != kIssuer || !is_session || !subject || !csrf || !issued_at ||
-      !expires_at || jwt_get_grant(jwt.get(), "aud") != nullptr) {
+      !expires_at || !session_id || !epoch || jwt_get_grant(jwt.get(), "aud") != nullptr) {
     return invalid_session();
   }
   const std::int64_t now = clock_.now_unix();
   if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid_session();
-  return SessionClaims{*subject, *csrf, *issued_at, *expires_at};
+  return SessionClaims{*subject, *csrf, *issued_at, *expires_at, *session_id, *epoch};
 }
 
 PushTokenSigner::PushTokenSigner(std::string key, const Clock& clock, std::chrono::seconds ttl)
     : key_(std::move(key)), clock_(clock), ttl_(ttl) {}
 
 std::string PushTokenSigner::issue(std::string_view user_id, std::string_view repository) const {
+  return issue_typed(user_id, repository, true);
+}
+
+std::string PushTokenSigner::issue_pull(std::string_view user_id,
+                                        std::string_view repository) const {
+  return issue_typed(user_id, repository, false);
+}
+
+std::string PushTokenSigner::issue_typed(std::string_view user_id, std::string_view repository,
+                                         bool push) const {
   const std::int64_t now = clock_.now_unix();
   const std::string subject(user_id);
   std::string scope(kScopePrefix);
-  scope.append(repository).append(kPushScopeSuffix);
+  scope.append(repository).append(push ? kPushScopeSuffix : kPullScopeSuffix);
   return sign_token(key_, [&](jwt_t* jwt) {
     int rc = jwt_add_grant(jwt, "iss", kIssuer);
-    rc = rc ? rc : jwt_add_grant(jwt, "typ", kPushType);
+    rc = rc ? rc : jwt_add_grant(jwt, "typ", push ? kPushType : kPullType);
     rc = rc ? rc : jwt_add_grant(jwt, "aud", kRegistryAudience);
     rc = rc ? rc : jwt_add_grant(jwt, "sub", subject.c_str());
     rc = rc ? rc : jwt_add_grant(jwt, "scope", scope.c_str());
@@ -257,20 +279,24 @@ Result<PushClaims> PushTokenSigner::verify(std::string_view token) const {
   const auto scope = string_grant(jwt.get(), "scope");
   const auto issued_at = int_grant(jwt.get(), "iat");
   const auto expires_at = int_grant(jwt.get(), "exp");
-  if (!issuer || *issuer != kIssuer || !type || *type != kPushType || !audience ||
+  const bool push = type && *type == kPushType;
+  const bool pull = type && *type == kPullType;
+  if (!issuer || *issuer != kIssuer || !(push || pull) || !audience ||
       *audience != kRegistryAudience || !subject || !scope || !issued_at || !expires_at) {
     return invalid();
   }
   const std::string_view s = *scope;
-  if (!s.starts_with(kScopePrefix) || !s.ends_with(kPushScopeSuffix) ||
-      s.size() <= kScopePrefix.size() + kPushScopeSuffix.size()) {
+  // The scope must say what the type says: a pull token cannot claim pushes.
+  const std::string_view suffix = push ? kPushScopeSuffix : kPullScopeSuffix;
+  if (!s.starts_with(kScopePrefix) || !s.ends_with(suffix) ||
+      s.size() <= kScopePrefix.size() + suffix.size()) {
     return invalid();
   }
   const std::int64_t now = clock_.now_unix();
   if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid();
   std::string repository(
-      s.substr(kScopePrefix.size(), s.size() - kScopePrefix.size() - kPushScopeSuffix.size()));
-  return PushClaims{*subject, std::move(repository), *expires_at};
+      s.substr(kScopePrefix.size(), s.size() - kScopePrefix.size() - suffix.size()));
+  return PushClaims{*subject, std::move(repository), *expires_at, push};
 }
 
 }  // namespace orsa::auth

@@ -17,6 +17,8 @@ struct SessionClaims {
   std::string csrf;  // double-submit token; must equal the X-CSRF-Token header
   std::int64_t issued_at = 0;
   std::int64_t expires_at = 0;
+  std::string session_id;  // `sid`: what logout revokes
+  std::int64_t epoch = 0;  // `ep`: the user's session epoch when issued
 };
 
 struct IssuedSession {
@@ -24,8 +26,15 @@ struct IssuedSession {
   SessionClaims claims;
 };
 
-/// Issues and verifies stateless session tokens: HS256 JWTs (libjwt) with
-/// `sub`, `iat`, `exp` and a `csrf` claim.
+/// The signing key of one token type, derived from the master key
+/// (HMAC-SHA256 of the purpose), so a token of one type can never verify as
+/// another even if its claims were made to look alike.
+std::string derive_token_key(std::string_view master_key, std::string_view purpose);
+
+/// Issues and verifies session tokens: HS256 JWTs (libjwt) with `typ`
+/// "session", `sub`, `iat`, `exp`, `csrf`, a session id `sid` and the user's
+/// session epoch `ep` (checked against the store by the caller, so logout
+/// and password changes revoke sessions).
 class SessionSigner {
  public:
   SessionSigner(std::string key, std::chrono::seconds ttl, const Clock& clock);
@@ -34,7 +43,7 @@ class SessionSigner {
   /// 0600 on first start.
   static Result<std::string> load_or_create_key(const std::filesystem::path& path);
 
-  IssuedSession issue(std::string_view user_id) const;
+  IssuedSession issue(std::string_view user_id, std::int64_t epoch = 0) const;
   /// kUnauthenticated for a bad signature, wrong algorithm, expiry or garbage.
   Result<SessionClaims> verify(std::string_view token) const;
 
@@ -51,6 +60,7 @@ struct PushClaims {
   std::string user_id;     // on whose behalf (the build's requester)
   std::string repository;  // "<owner>/<project>": the only repository it opens
   std::int64_t expires_at = 0;
+  bool push = true;  // false: a pull token (`typ` "pull", scope "…:pull")
 };
 
 /// Issues and verifies builder push tokens: HS256 JWTs signed with the
@@ -65,10 +75,14 @@ class PushTokenSigner {
 
   /// A token for `user_id` scoped to `repository` ("<owner>/<project>").
   std::string issue(std::string_view user_id, std::string_view repository) const;
+  /// A pull-only token (`typ` "pull"): what the container runtime pulls with.
+  std::string issue_pull(std::string_view user_id, std::string_view repository) const;
   /// kUnauthenticated for a bad signature, another token type, expiry or garbage.
   Result<PushClaims> verify(std::string_view token) const;
 
  private:
+  std::string issue_typed(std::string_view user_id, std::string_view repository, bool push) const;
+
   std::string key_;
   const Clock& clock_;
   std::chrono::seconds ttl_;

@@ -38,8 +38,8 @@ std::string sign(jwt_alg_t alg, const std::string& key, const std::string& grant
 }
 
 std::string valid_claims(std::int64_t iat, std::int64_t exp) {
-  return R"({"iss":"orsa","sub":"usr_1","csrf":"abc","iat":)" + std::to_string(iat) + R"(,"exp":)" +
-         std::to_string(exp) + "}";
+  return R"({"iss":"orsa","typ":"session","sid":"s1","ep":0,"sub":"usr_1","csrf":"abc","iat":)" +
+         std::to_string(iat) + R"(,"exp":)" + std::to_string(exp) + "}";
 }
 
 void expect_rejected(const Result<SessionClaims>& r) {
@@ -313,8 +313,65 @@ TEST(SessionSigner, IssuedSessionsAreTyped) {
                std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}")));
   EXPECT_TRUE(signer.verify(
       sign(JWT_ALG_HS256, kKey,
-           R"({"iss":"orsa","typ":"session","sub":"usr_1","csrf":"abc","iat":)" +
+           R"({"iss":"orsa","typ":"session","sid":"s1","ep":0,"sub":"usr_1","csrf":"abc","iat":)" +
                std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}")));
+}
+
+// `typ` is required on every token: an untyped session (as issued before
+// tokens were typed) no longer verifies, nor one without its session id.
+TEST(SessionSigner, UntypedOrUnidentifiedSessionsFail) {
+  ManualClock clock(kStart);
+  SessionSigner signer(kKey, kTtl, clock);
+  const std::string times =
+      R"("iat":)" + std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}";
+  expect_rejected(signer.verify(
+      sign(JWT_ALG_HS256, kKey,
+           R"({"iss":"orsa","sid":"s1","ep":0,"sub":"usr_1","csrf":"abc",)" + times)));
+  expect_rejected(signer.verify(
+      sign(JWT_ALG_HS256, kKey,
+           R"({"iss":"orsa","typ":"session","ep":0,"sub":"usr_1","csrf":"abc",)" + times)));
+  expect_rejected(signer.verify(
+      sign(JWT_ALG_HS256, kKey,
+           R"({"iss":"orsa","typ":"session","sid":"s1","sub":"usr_1","csrf":"abc",)" + times)));
+  const auto issued = signer.issue("usr_1", 7);
+  const auto claims = signer.verify(issued.token);
+  ASSERT_TRUE(claims);
+  EXPECT_EQ(claims->epoch, 7);
+  EXPECT_EQ(claims->session_id.size(), 32U);
+  EXPECT_NE(signer.issue("usr_1").claims.session_id, claims->session_id);
+}
+
+TEST(PushTokenSigner, PullTokensOnlyPull) {
+  ManualClock clock(kStart);
+  PushTokenSigner signer(kKey, clock);
+  const auto pull = signer.verify(signer.issue_pull("usr_1", "a/b"));
+  ASSERT_TRUE(pull);
+  EXPECT_FALSE(pull->push);
+  EXPECT_EQ(pull->repository, "a/b");
+  EXPECT_TRUE(signer.verify(signer.issue("usr_1", "a/b")).value().push);
+  // A pull-typed token claiming pushes is forged.
+  const std::string times =
+      R"("iat":)" + std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60) + "}";
+  EXPECT_FALSE(signer.verify(sign(
+      JWT_ALG_HS256, kKey,
+      R"({"iss":"orsa","typ":"pull","aud":"orsa-registry","sub":"usr_1","scope":"repository:a/b:push,pull",)" +
+          times)));
+}
+
+// One master key, one derived key per token type: a session signed with the
+// session key never verifies as a registry token and the other way round.
+TEST(TokenKeys, EachTypeHasItsOwnKey) {
+  ManualClock clock(kStart);
+  const std::string session_key = derive_token_key(kKey, "session");
+  const std::string registry_key = derive_token_key(kKey, "registry");
+  EXPECT_NE(session_key, registry_key);
+  EXPECT_EQ(session_key, derive_token_key(kKey, "session"));
+  SessionSigner sessions(session_key, kTtl, clock);
+  PushTokenSigner registry(registry_key, clock);
+  PushTokenSigner registry_with_session_key(session_key, clock);
+  EXPECT_FALSE(registry.verify(registry_with_session_key.issue("usr_1", "a/b")));
+  SessionSigner sessions_with_registry_key(registry_key, kTtl, clock);
+  expect_rejected(sessions.verify(sessions_with_registry_key.issue("usr_1").token));
 }
 
 }  // namespace

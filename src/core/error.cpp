@@ -16,6 +16,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "conflict";
     case ErrorCode::kTooLarge:
       return "too_large";
+    case ErrorCode::kUnsupportedMedia:
+      return "unsupported_media_type";
     case ErrorCode::kUnprocessable:
       return "unprocessable";
     case ErrorCode::kRateLimited:

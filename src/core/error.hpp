@@ -15,6 +15,7 @@ enum class ErrorCode {
   kNotFound,          // 404: absent, or not visible to the caller
   kConflict,          // 409: state changed underneath, or a duplicate
   kTooLarge,          // 413: a size limit was exceeded
+  kUnsupportedMedia,  // 415: the body is not of the type the route reads
   kUnprocessable,     // 422: well-formed but semantically rejected
   kRateLimited,       // 429: slow down
   kUnavailable,       // 503: a dependency is down
@@ -42,6 +43,9 @@ struct Error {
     return {ErrorCode::kConflict, std::move(msg), std::move(detail)};
   }
   static Error too_large(std::string msg) { return {ErrorCode::kTooLarge, std::move(msg), {}}; }
+  static Error unsupported_media(std::string msg) {
+    return {ErrorCode::kUnsupportedMedia, std::move(msg), {}};
+  }
   static Error unprocessable(std::string msg) {
     return {ErrorCode::kUnprocessable, std::move(msg), {}};
   }

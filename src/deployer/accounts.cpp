@@ -1,5 +1,7 @@
 #include "deployer/accounts.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -20,6 +22,10 @@ constexpr std::int64_t kTokenTouchIntervalS = 60;
 
 Error invalid_credentials() {
   return Error::unauthenticated("invalid username, email or password");
+}
+
+Error signed_out() {
+  return Error::unauthenticated("invalid or expired session");
 }
 
 std::string lower(std::string_view text) {
@@ -69,11 +75,12 @@ Accounts::Accounts(store::Store& store, const auth::SessionSigner& signer,
       clock_(clock),
       registration_(registration),
       basic_cache_(clock),
+      account_backoff_(clock),
       dummy_hash_(auth::hash_password(auth::generate_password()).value_or("")) {}
 
 Result<store::User> Accounts::insert_user(const NewAccount& account) {
   if (auto ok = validate_account(account); !ok) return fail(ok.error());
-  auto hash = auth::hash_password(account.password);
+  auto hash = hash_gate_.hash(account.password, auth::HashGate::Wait::kQueue);
   if (!hash) return fail(hash.error());
   return store_.create_user({.username = account.username,
                              .email = normalize_email(account.email).value(),
@@ -85,12 +92,20 @@ Result<LoggedIn> Accounts::register_user(const NewAccount& account, const Caller
   if (registration_ == Registration::kClosed) {
     return fail(Error::permission_denied("registration is closed; ask an admin for an account"));
   }
+  const std::string address_key = "addr:" + caller.ip;
+  if (auto ok = limiter_.check(address_key); !ok) return fail(ok.error());
   NewAccount developer = account;
   developer.role = Role::kDeveloper;
   auto user = insert_user(developer);
+  if (!user && user.error().code == ErrorCode::kConflict) {
+    // Usernames are public (they name registry repositories and service
+    // URLs); emails are not. One answer for both, paid for like a failed login.
+    limiter_.record_failure(address_key);
+    return fail(Error::conflict("that username or email is not available"));
+  }
   if (!user) return fail(user.error());
   audit_.record(user->id, "register", "user:" + user->id, caller.ip);
-  return LoggedIn{*user, signer_.issue(user->id)};
+  return LoggedIn{*user, signer_.issue(user->id, user->session_epoch)};
 }
 
 Result<store::User> Accounts::create_user(const auth::Principal& who, const NewAccount& account,
@@ -104,19 +119,27 @@ Result<store::User> Accounts::create_user(const auth::Principal& who, const NewA
 }
 
 Result<store::User> Accounts::verify_password_login(std::string_view login,
-                                                    std::string_view password,
-                                                    const Caller& caller) {
+                                                    std::string_view password, const Caller& caller,
+                                                    auth::HashGate::Wait wait) {
   const std::string key = lower(login);
-  const std::string limiter_key = caller.ip + "|" + key;
-  if (auto ok = limiter_.check(limiter_key); !ok) return fail(ok.error());
+  // Two limits, both checked before any hashing: the client address (so
+  // random usernames cannot each buy an argon2) and the account, however it
+  // was named (username or email, any case), so guesses cannot be spread
+  // over login forms or addresses.
+  const std::string address_key = "addr:" + caller.ip;
+  if (auto ok = limiter_.check(address_key); !ok) return fail(ok.error());
   auto user = store_.find_user_by_login(key);
   if (!user && user.error().code != ErrorCode::kNotFound) return fail(user.error());
+  const std::string account_key = user ? "user:" + user->id : "login:" + key.substr(0, 256);
+  if (auto ok = account_backoff_.check(account_key); !ok) return fail(ok.error());
   // Verify even when no user matched, so response time does not reveal
   // which usernames exist.
-  const bool password_ok =
-      auth::verify_password(user ? user->password_hash : dummy_hash_, password) && user.has_value();
+  auto verified = hash_gate_.verify(user ? user->password_hash : dummy_hash_, password, wait);
+  if (!verified) return fail(verified.error());
+  const bool password_ok = *verified && user.has_value();
   if (!password_ok) {
-    limiter_.record_failure(limiter_key);
+    limiter_.record_failure(address_key);
+    account_backoff_.record_failure(account_key);
     audit_.record(user ? std::optional(user->id) : std::nullopt, "login_failed",
                   user ? "user:" + user->id : "login:" + key.substr(0, 64), caller.ip);
     return fail(invalid_credentials());
@@ -125,16 +148,56 @@ Result<store::User> Accounts::verify_password_login(std::string_view login,
     audit_.record(user->id, "login_failed", "user:" + user->id, caller.ip, "account disabled");
     return fail(Error::permission_denied("this account is disabled"));
   }
-  limiter_.record_success(limiter_key);
+  // The address counter is not cleared: one valid account must not buy an
+  // address unlimited guesses at others.
+  account_backoff_.record_success(account_key);
   return user;
 }
 
 Result<LoggedIn> Accounts::login(std::string_view login, std::string_view password,
                                  const Caller& caller) {
-  auto user = verify_password_login(login, password, caller);
+  auto user = verify_password_login(login, password, caller, auth::HashGate::Wait::kQueue);
   if (!user) return fail(user.error());
   audit_.record(user->id, "login", "user:" + user->id, caller.ip);
-  return LoggedIn{*user, signer_.issue(user->id)};
+  return LoggedIn{*user, signer_.issue(user->id, user->session_epoch)};
+}
+
+void Accounts::logout(std::string_view jwt, const Caller& caller) {
+  auto claims = signer_.verify(jwt);
+  if (!claims) return;
+  if (auto ok = store_.revoke_session(claims->session_id, claims->user_id, claims->expires_at);
+      !ok) {
+    spdlog::warn("logout: cannot record the revoked session: {}", ok.error().message);
+    return;
+  }
+  audit_.record(claims->user_id, "logout", "user:" + claims->user_id, caller.ip);
+}
+
+Result<LoggedIn> Accounts::change_password(const auth::Principal& who, std::string_view current,
+                                           std::string_view replacement, const Caller& caller) {
+  if (who.via_api_token) {
+    return fail(Error::permission_denied("sign in with your password to change it"));
+  }
+  if (auto ok = auth::validate_password(replacement); !ok) return fail(ok.error());
+  // Same limits as a login: a stolen session cannot brute-force the
+  // current password.
+  auto user = verify_password_login(who.username, current, caller, auth::HashGate::Wait::kQueue);
+  if (!user) {
+    if (user.error().code == ErrorCode::kUnauthenticated) {
+      return fail(Error::permission_denied("the current password is wrong"));
+    }
+    return fail(user.error());
+  }
+  if (user->id != who.user_id) {
+    return fail(Error::permission_denied("the current password is wrong"));
+  }
+  auto hash = hash_gate_.hash(replacement, auth::HashGate::Wait::kQueue);
+  if (!hash) return fail(hash.error());
+  auto epoch = store_.change_password(user->id, *hash);
+  if (!epoch) return fail(epoch.error());
+  audit_.record(user->id, "password_change", "user:" + user->id, caller.ip);
+  user->session_epoch = *epoch;
+  return LoggedIn{*user, signer_.issue(user->id, *epoch)};
 }
 
 Result<std::optional<std::string>> Accounts::bootstrap_admin(
@@ -153,7 +216,7 @@ Result<std::optional<std::string>> Accounts::bootstrap_admin(
   return password ? std::optional<std::string>() : std::optional<std::string>(chosen);
 }
 
-Result<auth::Principal> Accounts::active_principal(std::string_view user_id, bool via_api_token) {
+Result<store::User> Accounts::active_user(std::string_view user_id) {
   auto user = store_.find_user_by_id(user_id);
   if (!user) {
     if (user.error().code == ErrorCode::kNotFound) {
@@ -164,6 +227,12 @@ Result<auth::Principal> Accounts::active_principal(std::string_view user_id, boo
   // Checked on every request, so disabling a user revokes all their
   // sessions and tokens at once.
   if (user->disabled) return fail(Error::unauthenticated("this account is disabled"));
+  return user;
+}
+
+Result<auth::Principal> Accounts::active_principal(std::string_view user_id, bool via_api_token) {
+  auto user = active_user(user_id);
+  if (!user) return fail(user.error());
   return auth::Principal{user->id, user->username, user->role, via_api_token, ""};
 }
 
@@ -187,16 +256,28 @@ Result<auth::Principal> Accounts::authenticate_bearer(std::string_view bearer) {
   if (!token->last_used_at || *token->last_used_at + kTokenTouchIntervalS <= now) {
     (void)store_.touch_token(token->id, now);  // best effort bookkeeping
   }
-  return active_principal(token->user_id, true);
+  auto principal = active_principal(token->user_id, true);
+  if (!principal) return fail(principal.error());
+  // A stored list that does not parse grants nothing.
+  principal->scopes = auth::parse_scopes(token->scopes).value_or(0);
+  principal->expires_at = token->expires_at;
+  return principal;
 }
 
 Result<std::pair<auth::Principal, std::string>> Accounts::authenticate_session(
     std::string_view jwt) {
   auto claims = signer_.verify(jwt);
   if (!claims) return fail(claims.error());
-  auto principal = active_principal(claims->user_id, false);
-  if (!principal) return fail(principal.error());
-  return std::pair{std::move(*principal), std::move(claims->csrf)};
+  auto user = active_user(claims->user_id);
+  if (!user) return fail(user.error());
+  // A password change raised the epoch; a logout listed the session id.
+  if (claims->epoch != user->session_epoch) return fail(signed_out());
+  auto revoked = store_.is_session_revoked(claims->session_id);
+  if (!revoked) return fail(revoked.error());
+  if (*revoked) return fail(signed_out());
+  auth::Principal principal{user->id, user->username, user->role, false, ""};
+  principal.expires_at = claims->expires_at;
+  return std::pair{std::move(principal), std::move(claims->csrf)};
 }
 
 Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
@@ -212,19 +293,26 @@ Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
     return principal;
   }
   const std::string key = lower(login);
-  // The container runtime pulls a deployment's image with a push token as
-  // its password (Docker's X-Registry-Auth carries only user and password).
+  // A JWT as the password: the runtime's pull token or the builder's push
+  // token (Docker's X-Registry-Auth carries only user and password), or a
+  // session from /auth/login (`skopeo --creds ada:$TOKEN`).
   if (password.starts_with("eyJ")) {
-    if (auto push = push_signer_.verify(password)) {
-      auto principal = active_principal(push->user_id, true);
+    if (auto token = push_signer_.verify(password)) {
+      auto principal = registry_token_principal(*token);
       if (!principal) return fail(principal.error());
       if (principal->username != key) return fail(invalid_credentials());
-      principal->repository_scope = push->repository;
       return principal;
     }
+    if (auto session = authenticate_session(password)) {
+      if (session->first.username != key) return fail(invalid_credentials());
+      return std::move(session->first);
+    }
+    // Not a token of ours: maybe a password that happens to start so.
   }
   if (auto user_id = basic_cache_.find(key, password)) return active_principal(*user_id, false);
-  auto user = verify_password_login(key, password, caller);
+  // On the shared worker pool: turned away rather than queued when the
+  // hashing slots are busy, so cheap requests keep their threads.
+  auto user = verify_password_login(key, password, caller, auth::HashGate::Wait::kNever);
   if (!user) {
     // A disabled account is a failed login here: the registry speaks 401.
     if (user.error().code == ErrorCode::kPermissionDenied) {
@@ -236,14 +324,18 @@ Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
   return active_principal(user->id, false);
 }
 
+Result<auth::Principal> Accounts::registry_token_principal(const auth::PushClaims& claims) {
+  auto principal = active_principal(claims.user_id, true);
+  if (!principal) return fail(principal.error());
+  principal->repository_scope = claims.repository;
+  principal->repository_pull_only = !claims.push;
+  principal->expires_at = claims.expires_at;
+  return principal;
+}
+
 Result<auth::Principal> Accounts::authenticate_registry_bearer(std::string_view bearer) {
   if (auth::is_api_token(bearer)) return authenticate_bearer(bearer);
-  if (auto push = push_signer_.verify(bearer)) {
-    auto principal = active_principal(push->user_id, true);
-    if (!principal) return fail(principal.error());
-    principal->repository_scope = push->repository;
-    return principal;
-  }
+  if (auto token = push_signer_.verify(bearer)) return registry_token_principal(*token);
   return authenticate_bearer(bearer);
 }
 
@@ -269,6 +361,14 @@ Result<std::string> Accounts::issue_push_token(const auth::Principal& who,
     return fail(ok.error());
   }
   return push_signer_.issue(who.user_id, repository);
+}
+
+Result<std::string> Accounts::issue_pull_token(const auth::Principal& who,
+                                               std::string_view repository) {
+  if (auto ok = authorize_repository(who, auth::Action::kRead, repository); !ok) {
+    return fail(ok.error());
+  }
+  return push_signer_.issue_pull(who.user_id, repository);
 }
 
 Result<store::User> Accounts::me(const auth::Principal& who) {
@@ -305,6 +405,7 @@ Result<store::User> Accounts::update_user(const auth::Principal& who, std::strin
 
 Result<CreatedToken> Accounts::create_token(const auth::Principal& who, std::string_view name,
                                             std::optional<std::int64_t> expires_in_days,
+                                            std::optional<std::uint8_t> scopes,
                                             const Caller& caller) {
   if (auto ok = auth::Policy::authorize_create(who); !ok) return fail(ok.error());
   if (name.empty() || name.size() > kMaxTokenNameBytes) {
@@ -318,13 +419,24 @@ Result<CreatedToken> Accounts::create_token(const auth::Principal& who, std::str
   if (existing->size() >= kMaxTokensPerUser) {
     return fail(Error::conflict("a user may hold at most 100 API tokens; revoke one first"));
   }
-  auto secret = auth::generate_api_token();
+  const std::uint8_t granted = scopes.value_or(who.scopes);
+  if (granted == 0) return fail(Error::invalid_argument("a token needs at least one scope"));
+  if ((granted & ~who.scopes) != 0) {
+    return fail(Error::permission_denied("a token cannot grant scopes its creator lacks (" +
+                                         auth::scopes_string(who.scopes) + ")"));
+  }
   std::optional<std::int64_t> expires_at;
   if (expires_in_days) expires_at = clock_.now_unix() + *expires_in_days * 86400;
+  // Nor outlive the credential that made it (a token, or the session).
+  if (who.via_api_token && who.expires_at && (!expires_at || *expires_at > *who.expires_at)) {
+    expires_at = who.expires_at;
+  }
+  auto secret = auth::generate_api_token();
   auto token = store_.create_token({.user_id = who.user_id,
                                     .name = std::string(name),
                                     .token_hash = secret.hash,
-                                    .expires_at = expires_at});
+                                    .expires_at = expires_at,
+                                    .scopes = auth::scopes_string(granted)});
   if (!token) return fail(token.error());
   audit_.record(who.user_id, "token_create", "token:" + token->id, caller.ip);
   return CreatedToken{std::move(*token), std::move(secret.secret)};

@@ -34,7 +34,7 @@ http::Response session_response(int status, const LoggedIn& in) {
 }
 
 Result<NewAccount> parse_account(const http::Request& req, bool allow_role) {
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return fail(body.error());
   // Each list lives for the whole call (an initializer_list stored in a
   // variable from a conditional would dangle).
@@ -60,6 +60,8 @@ Result<NewAccount> parse_account(const http::Request& req, bool allow_role) {
 }
 
 http::Response register_user(Accounts& accounts, http::Request& req) {
+  // Login CSRF: a foreign page must not sign the browser in as its author.
+  if (auto ok = require_same_origin(req); !ok) return http::error_response(ok.error());
   auto account = parse_account(req, false);
   if (!account) return http::error_response(account.error());
   auto in = accounts.register_user(*account, caller_of(req));
@@ -68,7 +70,8 @@ http::Response register_user(Accounts& accounts, http::Request& req) {
 }
 
 http::Response login(Accounts& accounts, http::Request& req) {
-  auto body = JsonObjectReader::parse(req.body);
+  if (auto ok = require_same_origin(req); !ok) return http::error_response(ok.error());
+  auto body = parse_json_body(req);
   if (!body) return http::error_response(body.error());
   if (auto ok = body->reject_unknown({"login", "username", "email", "password"}); !ok) {
     return http::error_response(ok.error());
@@ -88,7 +91,20 @@ http::Response login(Accounts& accounts, http::Request& req) {
   return session_response(200, *in);
 }
 
-http::Response logout(http::Request&) {
+// The session being ended: the bearer JWT, else the cookie.
+std::optional<std::string_view> presented_session(const http::Request& req) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auto header = req.header("Authorization"); header && header->starts_with(kBearer)) {
+    return header->substr(kBearer.size());
+  }
+  return req.cookie(kSessionCookie);
+}
+
+http::Response logout(Accounts& accounts, http::Request& req) {
+  if (auto ok = require_same_origin(req); !ok) return http::error_response(ok.error());
+  // Revoked server-side too: a copy of the token (a stolen cookie, a token
+  // pasted into a registry client) stops working with the logout.
+  if (auto session = presented_session(req)) accounts.logout(*session, caller_of(req));
   http::Response res;
   res.status = 204;
   res.add_header("Set-Cookie", session_cookie("", 0));
@@ -96,17 +112,38 @@ http::Response logout(http::Request&) {
   return res;
 }
 
+// `scopes`: absent, or a non-empty array of scope names.
+Result<std::optional<std::uint8_t>> parse_scope_field(const JsonObjectReader& body) {
+  const Json* value = body.find("scopes");
+  if (value == nullptr || value->is_null()) return std::optional<std::uint8_t>();
+  if (!value->is_array() || value->empty() || value->size() > 4) {
+    return fail(
+        Error::invalid_argument("scopes must be a list of 1-4 of read, write, deploy, admin"));
+  }
+  std::string list;
+  for (const auto& item : *value) {
+    if (!item.is_string()) return fail(Error::invalid_argument("scopes must be strings"));
+    if (!list.empty()) list += ',';
+    list += item.get<std::string>();
+  }
+  auto bits = auth::parse_scopes(list);
+  if (!bits) return fail(bits.error());
+  return std::optional<std::uint8_t>(*bits);
+}
+
 http::Response create_token(Accounts& accounts, http::Request& req, const auth::Principal& who) {
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return http::error_response(body.error());
-  if (auto ok = body->reject_unknown({"name", "expires_in_days"}); !ok) {
+  if (auto ok = body->reject_unknown({"name", "expires_in_days", "scopes"}); !ok) {
     return http::error_response(ok.error());
   }
   auto name = body->required_string("name");
   if (!name) return http::error_response(name.error());
   auto days = body->optional_int("expires_in_days");
   if (!days) return http::error_response(days.error());
-  auto created = accounts.create_token(who, *name, *days, caller_of(req));
+  auto scopes = parse_scope_field(*body);
+  if (!scopes) return http::error_response(scopes.error());
+  auto created = accounts.create_token(who, *name, *days, *scopes, caller_of(req));
   return respond(created, 201, [](const CreatedToken& t) {
     Json out = to_json(t.token);
     out["secret"] = t.secret;
@@ -114,8 +151,24 @@ http::Response create_token(Accounts& accounts, http::Request& req, const auth::
   });
 }
 
+http::Response change_password(Accounts& accounts, http::Request& req, const auth::Principal& who) {
+  auto body = parse_json_body(req);
+  if (!body) return http::error_response(body.error());
+  if (auto ok = body->reject_unknown({"current_password", "new_password"}); !ok) {
+    return http::error_response(ok.error());
+  }
+  auto current = body->required_string("current_password");
+  if (!current) return http::error_response(current.error());
+  auto replacement = body->required_string("new_password");
+  if (!replacement) return http::error_response(replacement.error());
+  auto in = accounts.change_password(who, *current, *replacement, caller_of(req));
+  if (!in) return http::error_response(in.error());
+  // The caller's own session was revoked with the others: hand a new one.
+  return session_response(200, *in);
+}
+
 http::Response update_user(Accounts& accounts, http::Request& req, const auth::Principal& who) {
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return http::error_response(body.error());
   if (auto ok = body->reject_unknown({"role", "disabled"}); !ok)
     return http::error_response(ok.error());
@@ -156,11 +209,21 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
     return authenticated(accounts, std::move(h));
   };
 
-  router.add("POST", "/api/v1/auth/register",
-             [&accounts](http::Request& req) { return register_user(accounts, req); });
-  router.add("POST", "/api/v1/auth/login",
-             [&accounts](http::Request& req) { return login(accounts, req); });
-  router.add("POST", "/api/v1/auth/logout", logout);
+  // Routes that hash passwords run on the credential pool (http::Lane).
+  const http::RouteOptions hashing{.lane = http::Lane::kCredential};
+  router.add(
+      "POST", "/api/v1/auth/register",
+      [&accounts](http::Request& req) { return register_user(accounts, req); }, hashing);
+  router.add(
+      "POST", "/api/v1/auth/login",
+      [&accounts](http::Request& req) { return login(accounts, req); }, hashing);
+  router.add("POST", "/api/v1/auth/logout",
+             [&accounts](http::Request& req) { return logout(accounts, req); });
+  router.add("POST", "/api/v1/me/password",
+             with_auth([&accounts](http::Request& req, const auth::Principal& who) {
+               return change_password(accounts, req, who);
+             }),
+             hashing);
   router.add(
       "GET", "/api/v1/me", with_auth([&accounts](http::Request&, const auth::Principal& who) {
         return respond(accounts.me(who), 200, [](const store::User& u) { return to_json(u); });
@@ -190,7 +253,8 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
                if (!account) return http::error_response(account.error());
                return respond(accounts.create_user(who, *account, caller_of(req)), 201,
                               [](const store::User& u) { return to_json(u); });
-             }));
+             }),
+             hashing);
   router.add("PATCH", "/api/v1/users/{id}",
              with_auth([&accounts](http::Request& req, const auth::Principal& who) {
                return update_user(accounts, req, who);

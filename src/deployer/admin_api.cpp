@@ -33,7 +33,7 @@ Json report_json(const GcReport& r) {
 // The body is optional; `dry_run` defaults to false, like the periodic run.
 Result<bool> parse_dry_run(const http::Request& req) {
   if (req.body.empty()) return false;
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return fail(body.error());
   if (auto ok = body->reject_unknown({"dry_run"}); !ok) return fail(ok.error());
   auto dry_run = body->optional_bool("dry_run");

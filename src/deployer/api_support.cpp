@@ -1,6 +1,8 @@
 #include "deployer/api_support.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <optional>
 
 #include "core/random.hpp"
 #include "core/time.hpp"
@@ -12,7 +14,69 @@ bool is_unsafe(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "https://host:port" → "host:port"; nullopt for "null" or anything without a scheme.
+std::optional<std::string> origin_authority(std::string_view origin) {
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
+  std::string_view rest = origin.substr(scheme_end + 3);
+  if (rest.empty() || rest.find_first_of("/?#@") != std::string_view::npos) return std::nullopt;
+  return ascii_lower(rest);
+}
+
+// "scheme://host" without a port also matches a Host with the scheme's
+// default port spelled out, and the other way round.
+bool same_authority(std::string_view origin, std::string_view host) {
+  const auto authority = origin_authority(origin);
+  if (!authority) return false;
+  const std::string h = ascii_lower(host);
+  if (*authority == h) return true;
+  const bool tls = origin.starts_with("https://");
+  const std::string_view default_port = tls ? ":443" : ":80";
+  return *authority + std::string(default_port) == h || h + std::string(default_port) == *authority;
+}
+
 }  // namespace
+
+Result<void> require_same_origin(const http::Request& req) {
+  if (auto site = req.header("Sec-Fetch-Site")) {
+    const std::string value = ascii_lower(*site);
+    // A sibling origin on the same site (another port, a subdomain serving
+    // tenants' pages) is no more trusted than a foreign one.
+    if (value == "cross-site" || value == "same-site") {
+      return fail(Error::permission_denied("cross-site requests are not accepted"));
+    }
+  }
+  if (auto origin = req.header("Origin")) {
+    const auto host = req.header("Host");
+    if (!host || !same_authority(*origin, *host)) {
+      return fail(Error::permission_denied("requests from another origin are not accepted"));
+    }
+  }
+  return {};
+}
+
+Result<void> require_json_content(const http::Request& req) {
+  const auto type = req.header("Content-Type");
+  std::string_view media = type.value_or("");
+  media = media.substr(0, media.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (ascii_lower(media) != "application/json") {
+    return fail(Error::unsupported_media("the request body must be sent as application/json"));
+  }
+  return {};
+}
+
+Result<JsonObjectReader> parse_json_body(const http::Request& req) {
+  if (auto ok = require_json_content(req); !ok) return fail(ok.error());
+  return JsonObjectReader::parse(req.body);
+}
 
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req) {
   if (auto header = req.header("Authorization")) {
@@ -28,6 +92,7 @@ Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Req
     // Double-submit check: a cross-site form can send the cookie but cannot
     // read it to echo the CSRF value in a header.
     if (is_unsafe(req.method)) {
+      if (auto ok = require_same_origin(req); !ok) return fail(ok.error());
       const auto header = req.header(kCsrfHeader);
       if (!header || !constant_time_equal(*header, session->second)) {
         return fail(Error::permission_denied("missing or invalid X-CSRF-Token header"));

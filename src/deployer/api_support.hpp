@@ -28,6 +28,20 @@ using AuthedHandler = std::function<http::Response(http::Request&, const auth::P
 /// check for unsafe methods).
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req);
 
+/// Refuses a request a browser sent on behalf of another origin
+/// (`Sec-Fetch-Site` same-site or cross-site, or an `Origin` other than the
+/// `Host` it was sent to): 403. Clients that send neither header (CLI,
+/// scripts) pass; they cannot be made to act by a third-party page.
+Result<void> require_same_origin(const http::Request& req);
+
+/// 415 unless the request says `Content-Type: application/json`: the types a
+/// cross-site form may send without a preflight (text/plain, form encodings)
+/// never reach a JSON route.
+Result<void> require_json_content(const http::Request& req);
+
+/// The request body as a JSON object, after require_json_content.
+Result<JsonObjectReader> parse_json_body(const http::Request& req);
+
 /// Wraps a handler that needs a caller: resolves bearer tokens or the
 /// session cookie (with the CSRF check for unsafe methods), 401 otherwise.
 http::Handler authenticated(Accounts& accounts, AuthedHandler handler);

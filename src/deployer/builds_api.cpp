@@ -63,7 +63,7 @@ Json images_json(const std::vector<store::Image>& images) {
 http::Response create_build(Builds& builds, http::Request& req, const auth::Principal& who) {
   std::string git_ref;
   if (!req.body.empty()) {
-    auto body = JsonObjectReader::parse(req.body);
+    auto body = parse_json_body(req);
     if (!body) return http::error_response(body.error());
     if (auto ok = body->reject_unknown({"ref"}); !ok) return http::error_response(ok.error());
     auto ref = body->optional_string("ref");

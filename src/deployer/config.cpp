@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "http/trusted_proxies.hpp"
+
 namespace orsa::deployer {
 namespace {
 
@@ -140,6 +142,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_option("--max-connections", config.max_connections, "Open connection limit")
       ->envname("ORSA_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--trusted-proxies", config.trusted_proxies,
+                 "CIDR ranges of reverse proxies whose X-Forwarded-For names the client")
+      ->envname("ORSA_TRUSTED_PROXIES");
   app.add_option("--ready-file", ready_file, "Write the base URL here once serving");
   app.add_option("--builder-bin", builder_bin, "The orsa-builder executable")
       ->envname("ORSA_BUILDER_BIN");
@@ -209,6 +214,7 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   config.web_dir = web_dir.empty() ? default_web_dir() : std::filesystem::path(web_dir);
   config.registration = registration == "closed" ? Registration::kClosed : Registration::kOpen;
   if (!ready_file.empty()) config.ready_file = ready_file;
+  if (auto ok = http::TrustedProxies::parse(config.trusted_proxies); !ok) return fail(ok.error());
   if (auto ok = apply_gc_flags(gc, config); !ok) return fail(ok.error());
   if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;
   if (auto v = env("ORSA_ADMIN_EMAIL")) config.admin_email = *v;

@@ -25,6 +25,8 @@ struct Config {
   std::string log_level = "info";
   int worker_threads = 4;
   std::size_t max_connections = 1024;
+  // Reverse proxies whose X-Forwarded-For names the client ("CIDR,…"; empty: none).
+  std::string trusted_proxies;
   std::optional<std::filesystem::path> ready_file;  // written with the base URL once serving
   std::string admin_username = "admin";
   std::string admin_email = "admin@localhost";

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <tuple>
 
+#include "auth/hash_gate.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
 #include "deployer/accounts.hpp"
@@ -63,6 +64,9 @@ struct Deployer::Parts {
 };
 
 namespace {
+
+constexpr int kAddressFailures = 20;
+constexpr std::chrono::seconds kAddressWindow = std::chrono::minutes(5);
 
 Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -143,9 +147,14 @@ Result<void> build_services(Deployer::Parts& p) {
   p.repos = source::make_git_repos(p.config.data_dir / "repos");
   auto key = auth::SessionSigner::load_or_create_key(p.config.data_dir / "secret.key");
   if (!key) return fail(key.error());
-  p.push_signer = std::make_unique<auth::PushTokenSigner>(*key, p.clock);
-  p.signer = std::make_unique<auth::SessionSigner>(std::move(*key), p.config.session_ttl, p.clock);
-  p.limiter = std::make_unique<auth::LoginRateLimiter>(p.clock);
+  // One key per token type, derived from the one key file.
+  p.push_signer =
+      std::make_unique<auth::PushTokenSigner>(auth::derive_token_key(*key, "registry"), p.clock);
+  p.signer = std::make_unique<auth::SessionSigner>(auth::derive_token_key(*key, "session"),
+                                                   p.config.session_ttl, p.clock);
+  // Failed logins per client address: generous for people behind one NAT,
+  // tight enough that random usernames cannot buy many argon2 runs.
+  p.limiter = std::make_unique<auth::LoginRateLimiter>(p.clock, kAddressFailures, kAddressWindow);
   p.audit = std::make_unique<Audit>(*p.store, p.clock);
   p.accounts = std::make_unique<Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter, *p.audit,
                                           p.clock, p.config.registration);
@@ -219,6 +228,11 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   options.port = config.listen_port;
   options.worker_threads = config.worker_threads;
   options.max_connections = config.max_connections;
+  // As many credential threads as hashing slots (Accounts' HashGate).
+  options.credential_threads = auth::HashGate::default_slots();
+  // Validated by parse_config.
+  options.trusted_proxies =
+      http::TrustedProxies::parse(config.trusted_proxies).value_or(http::TrustedProxies{});
   parts->server = std::make_unique<http::Server>(options, parts->router, parts->metrics);
   mount_gateway(*parts);
   return std::unique_ptr<Deployer>(new Deployer(std::move(parts)));

@@ -186,7 +186,7 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
                                                     const DeployRequest& request) {
   auto image = store_.find_image(auth::Policy::scope(who), request.image_id);
   if (!image) return fail(image.error());
-  if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
+  if (auto ok = auth::Policy::authorize(who, auth::Action::kDeploy, image->owner_id); !ok) {
     return fail(ok.error());
   }
   auto resources = resources_for(*image, request);
@@ -231,7 +231,7 @@ Result<std::vector<Deployment>> Deployments::list(const auth::Principal& who,
 
 Result<Deployment> Deployments::stop_deployment(const auth::Principal& who, std::string_view id,
                                                 const Caller& caller) {
-  auto d = authorized(who, id, auth::Action::kWrite);
+  auto d = authorized(who, id, auth::Action::kDeploy);
   if (!d) return d;
   if (is_busy(d->id)) return fail(Error::conflict("the deployment is changing; try again shortly"));
   audit_.record(who.user_id, "deployment_stop", "deployment:" + d->id, caller.ip);
@@ -246,7 +246,7 @@ Result<Deployment> Deployments::stop_deployment(const auth::Principal& who, std:
 
 Result<Deployment> Deployments::start_deployment(const auth::Principal& who, std::string_view id,
                                                  const Caller& caller) {
-  auto d = authorized(who, id, auth::Action::kWrite);
+  auto d = authorized(who, id, auth::Action::kDeploy);
   if (!d) return d;
   if (runtime_ == nullptr) return fail(Error::unavailable("no container runtime is attached"));
   if (d->desired_running && d->status != DeploymentStatus::kCrashloop) return d;
@@ -268,7 +268,7 @@ Result<Deployment> Deployments::start_deployment(const auth::Principal& who, std
 
 Result<void> Deployments::remove(const auth::Principal& who, std::string_view id,
                                  const Caller& caller) {
-  auto d = authorized(who, id, auth::Action::kWrite);
+  auto d = authorized(who, id, auth::Action::kDeploy);
   if (!d) return fail(d.error());
   if (is_busy(d->id)) return fail(Error::conflict("the deployment is changing; try again shortly"));
   if (auto ok = store_.delete_deployment(auth::Policy::scope(who), d->id); !ok) return ok;
@@ -464,10 +464,11 @@ void Deployments::roll_out(const std::string& deployment_id) {
   auto project = store_.find_project(OwnerScope::everyone(), d->owner_username, d->project_name);
   auto token =
       project
-          ? accounts_.issue_push_token(
+          ? accounts_.issue_pull_token(
                 {.user_id = d->owner_id, .username = d->owner_username, .role = Role::kDeveloper},
                 project_key(*d))
           : Result<std::string>(fail(project.error()));
+  // Pull-only: a runtime that leaked its credentials could not push with them.
   if (!token) return fail_rollout(*d, "cannot authorise the pull: " + token.error().message);
   runtime::RegistryAuth auth{registry_.host, d->owner_username, *token};
   if (auto pulled = runtime_->pull(image_reference(*d), auth); !pulled) {

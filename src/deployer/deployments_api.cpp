@@ -212,6 +212,8 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
 
   router.add("POST", "/api/v1/deployments",
              with_auth([&deployments](http::Request& req, const auth::Principal& who) {
+               if (auto ok = require_json_content(req); !ok)
+                 return http::error_response(ok.error());
                auto request = parse_deploy_request(req.body);
                if (!request) return http::error_response(request.error());
                return respond(deployments.create(who, *request, caller_of(req)), 202,

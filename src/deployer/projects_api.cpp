@@ -80,7 +80,7 @@ struct CommitRequest {
 };
 
 Result<CommitRequest> parse_commit(const http::Request& req) {
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return fail(body.error());
   if (auto ok = body->reject_unknown({"message", "changes", "expected_head"}); !ok)
     return fail(ok.error());
@@ -108,7 +108,7 @@ Result<CommitRequest> parse_commit(const http::Request& req) {
 }
 
 http::Response create_project(Projects& projects, http::Request& req, const auth::Principal& who) {
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return http::error_response(body.error());
   if (auto ok = body->reject_unknown({"name", "template"}); !ok)
     return http::error_response(ok.error());

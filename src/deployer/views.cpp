@@ -14,13 +14,25 @@ Json to_json(const store::User& user) {
           {"created_at", format_rfc3339(user.created_at)}};
 }
 
+// "read,write" → ["read", "write"].
+static Json scope_list(std::string_view scopes) {
+  Json list = Json::array();
+  while (!scopes.empty()) {
+    const auto comma = scopes.find(',');
+    list.push_back(std::string(scopes.substr(0, comma)));
+    scopes = comma == std::string_view::npos ? std::string_view() : scopes.substr(comma + 1);
+  }
+  return list;
+}
+
 Json to_json(const store::ApiToken& token) {
   return {{"id", token.id},
           {"user_id", token.user_id},
           {"name", token.name},
           {"created_at", format_rfc3339(token.created_at)},
           {"expires_at", optional_time(token.expires_at)},
-          {"last_used_at", optional_time(token.last_used_at)}};
+          {"last_used_at", optional_time(token.last_used_at)},
+          {"scopes", scope_list(token.scopes)}};
 }
 
 void write_json(JsonWriter& out, const store::Project& project) {

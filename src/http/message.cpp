@@ -95,6 +95,8 @@ int status_for(ErrorCode code) {
       return 409;
     case ErrorCode::kTooLarge:
       return 413;
+    case ErrorCode::kUnsupportedMedia:
+      return 415;
     case ErrorCode::kUnprocessable:
       return 422;
     case ErrorCode::kRateLimited:

@@ -13,9 +13,17 @@ namespace orsa::http {
 
 using Handler = std::function<Response(Request&)>;
 
+/// Which thread pool runs a route's handler.
+enum class Lane {
+  kDefault,     // the worker pool (DB, git)
+  kCredential,  // its own small pool: handlers that hash passwords (argon2,
+                // 64 MiB and ~100 ms each) never hold up the cheap requests
+};
+
 /// Per-route settings; the defaults are the server's.
 struct RouteOptions {
   std::size_t body_limit = 10 * 1024 * 1024;  // 413 beyond this
+  Lane lane = Lane::kDefault;
 };
 
 /// One registered route, as listed for documentation checks.

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -281,6 +283,26 @@ Response invoke(const Handler& handler, Request& request) {
       Error::internal("internal server error (request id " + request.request_id + ")"));
 }
 
+// Runs the handler on `pool` and resumes the caller on its own executor as
+// soon as the handler returns. co_spawn would first post its completion back
+// onto the pool, behind every job queued there, so under a queue of logins
+// each answer would wait for the whole queue to drain.
+asio::awaitable<Response> run_on(asio::thread_pool& pool, const Handler& handler,
+                                 Request& request) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      [&pool, &handler, &request](auto completion) {
+        asio::post(pool, [&handler, &request, completion = std::move(completion)]() mutable {
+          Response response = invoke(handler, request);
+          const auto executor = asio::get_associated_executor(completion);
+          asio::dispatch(executor, [completion = std::move(completion),
+                                    response = std::move(response)]() mutable {
+            std::move(completion)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
 void log_error_handler(std::exception_ptr e, std::string_view what) {
   if (!e) return;
   try {
@@ -301,6 +323,7 @@ struct Server::Impl {
         metrics(m),
         ioc(std::max(1, options.network_threads)),
         pool(static_cast<std::size_t>(std::max(1, options.worker_threads))),
+        credential_pool(static_cast<std::size_t>(std::max(1, options.credential_threads))),
         control(asio::make_strand(ioc)),
         acceptor(control),
         drain_timer(control) {}
@@ -316,6 +339,7 @@ struct Server::Impl {
   Metrics& metrics;
   asio::io_context ioc;
   asio::thread_pool pool;
+  asio::thread_pool credential_pool;
   asio::strand<asio::io_context::executor_type> control;  // acceptor and shutdown
   tcp::acceptor acceptor;
   asio::steady_timer drain_timer;
@@ -647,14 +671,14 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   request.target = target;
   copy_headers(req, request.headers);
   request.body = std::move(req.body());
-  request.remote_ip = remote_ip;
+  request.remote_ip =
+      options.trusted_proxies.client_address(remote_ip, request.header("X-Forwarded-For"));
   request.request_id = ex.request_id;
   request.params = std::move(match.params);
   const Handler& handler = *match.handler;
-  // Handlers block (DB, git): run them on the pool and resume on this strand.
-  Response response = co_await asio::co_spawn(
-      pool, [&]() -> asio::awaitable<Response> { co_return invoke(handler, request); },
-      asio::use_awaitable);
+  // Handlers block (DB, git): run them on a pool and resume on this strand.
+  asio::thread_pool& lane_pool = match.options->lane == Lane::kCredential ? credential_pool : pool;
+  Response response = co_await run_on(lane_pool, handler, request);
   const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
 }
@@ -873,6 +897,8 @@ void Server::Impl::wait() {
   // before the io_context (and those frames) can be destroyed.
   pool.stop();
   pool.join();
+  credential_pool.stop();
+  credential_pool.join();
   // Pooled upstream connections belong to this io_context: drop them while it exists.
   if (passthrough) passthrough->on_server_stopped();
   joined = true;

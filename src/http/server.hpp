@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "http/trusted_proxies.hpp"
 
 namespace orsa::http {
 
@@ -24,7 +25,9 @@ struct ServerOptions {
   std::size_t max_connections = 1024;      // beyond this new connections get 503 and close
   int network_threads = 1;                 // Beast I/O threads
   int worker_threads = 4;                  // handlers (DB, git) run here, never on I/O threads
+  int credential_threads = 2;              // handlers of Lane::kCredential routes
   std::size_t max_streams = 256;           // streamed responses at once (a thread each); then 503
+  TrustedProxies trusted_proxies;          // whose X-Forwarded-For names the client
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each

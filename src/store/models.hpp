@@ -18,6 +18,8 @@ struct User {
   Role role = Role::kDeveloper;
   bool disabled = false;
   std::int64_t created_at = 0;  // unix seconds, UTC
+  /// Raised by a password change: sessions issued under an older epoch die.
+  std::int64_t session_epoch = 0;
 };
 
 struct NewUser {
@@ -35,6 +37,7 @@ struct ApiToken {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> expires_at;
   std::optional<std::int64_t> last_used_at;
+  std::string scopes = "read,write,deploy,admin";  // auth::parse_scopes' list form
 };
 
 struct NewApiToken {
@@ -42,6 +45,7 @@ struct NewApiToken {
   std::string name;
   std::string token_hash;
   std::optional<std::int64_t> expires_at;
+  std::string scopes = "read,write,deploy,admin";
 };
 
 struct Project {

@@ -32,9 +32,11 @@ constexpr std::string_view kSqlitePragmas[] = {
 };
 
 constexpr std::string_view kUserColumns =
-    "SELECT id, username, email, password_hash, role, disabled, created_at FROM users";
+    "SELECT id, username, email, password_hash, role, disabled, created_at, session_epoch FROM "
+    "users";
 constexpr std::string_view kTokenColumns =
-    "SELECT id, user_id, name, token_hash, created_at, expires_at, last_used_at FROM api_tokens";
+    "SELECT id, user_id, name, token_hash, created_at, expires_at, last_used_at, scopes FROM "
+    "api_tokens";
 constexpr std::string_view kProjectColumns =
     "SELECT p.id, p.owner_id, u.username, p.name, p.template_name, p.created_at, p.updated_at "
     "FROM projects p JOIN users u ON u.id = p.owner_id";
@@ -80,10 +82,11 @@ struct UserRow {
   std::string id, username, email, password_hash, role;
   int disabled = 0;
   long long created_at = 0;
+  long long session_epoch = 0;
 
   void bind(soci::details::prepare_temp_type& p) {
     p, soci::into(id), soci::into(username), soci::into(email), soci::into(password_hash),
-        soci::into(role), soci::into(disabled), soci::into(created_at);
+        soci::into(role), soci::into(disabled), soci::into(created_at), soci::into(session_epoch);
   }
   User get() const {
     // The CHECK constraint keeps roles valid; fall back to the least privilege.
@@ -93,22 +96,24 @@ struct UserRow {
             password_hash,
             parse_role(role).value_or(Role::kViewer),
             disabled != 0,
-            created_at};
+            created_at,
+            session_epoch};
   }
 };
 
 struct TokenRow {
-  std::string id, user_id, name, token_hash;
+  std::string id, user_id, name, token_hash, scopes;
   long long created_at = 0;
   NullableInt expires_at, last_used_at;
 
   void bind(soci::details::prepare_temp_type& p) {
     p, soci::into(id), soci::into(user_id), soci::into(name), soci::into(token_hash),
         soci::into(created_at), soci::into(expires_at.value, expires_at.ind),
-        soci::into(last_used_at.value, last_used_at.ind);
+        soci::into(last_used_at.value, last_used_at.ind), soci::into(scopes);
   }
   ApiToken get() const {
-    return {id, user_id, name, token_hash, created_at, expires_at.get(), last_used_at.get()};
+    return {id,    user_id, name, token_hash, created_at, expires_at.get(), last_used_at.get(),
+            scopes};
   }
 };
 
@@ -401,20 +406,66 @@ class SociStore final : public Store {
     });
   }
 
+  Result<std::int64_t> change_password(std::string_view id,
+                                       std::string_view password_hash) override {
+    return run("change_password", Access::kWrite, [&](soci::session& sql) -> Result<std::int64_t> {
+      const std::string user_id(id);
+      const std::string hash(password_hash);
+      if (execute(sql,
+                  "UPDATE users SET password_hash = :hash, session_epoch = "
+                  "session_epoch + 1 WHERE id = :id",
+                  soci::use(hash), soci::use(user_id)) == 0) {
+        return fail(Error::not_found("user not found"));
+      }
+      auto user = one_user(sql, " WHERE id = :id", user_id);
+      if (!user) return fail(user.error());
+      return user->session_epoch;
+    });
+  }
+
+  Result<void> revoke_session(std::string_view session_id, std::string_view user_id,
+                              std::int64_t expires_at) override {
+    return run("revoke_session", Access::kWrite, [&](soci::session& sql) -> Result<void> {
+      const std::string sid(session_id);
+      const std::string uid(user_id);
+      const long long until = expires_at;
+      const long long now = clock_.now_unix();
+      execute(sql, "DELETE FROM revoked_sessions WHERE expires_at <= :now", soci::use(now));
+      // Revoking twice (two logouts of one session) is not an error.
+      execute(sql, "DELETE FROM revoked_sessions WHERE id = :id", soci::use(sid));
+      execute(sql,
+              "INSERT INTO revoked_sessions (id, user_id, expires_at) VALUES (:id, :user_id, "
+              ":expires_at)",
+              soci::use(sid), soci::use(uid), soci::use(until));
+      return {};
+    });
+  }
+
+  Result<bool> is_session_revoked(std::string_view session_id) override {
+    return run("is_session_revoked", Access::kRead, [&](soci::session& sql) -> Result<bool> {
+      const std::string sid(session_id);
+      long long count = 0;
+      sql << "SELECT COUNT(*) FROM revoked_sessions WHERE id = :id", soci::use(sid),
+          soci::into(count);
+      return count > 0;
+    });
+  }
+
   Result<ApiToken> create_token(const NewApiToken& in) override {
-    const ApiToken token{new_id("tok"),     in.user_id,    in.name,     in.token_hash,
-                         clock_.now_unix(), in.expires_at, std::nullopt};
+    const ApiToken token{new_id("tok"),     in.user_id,    in.name,      in.token_hash,
+                         clock_.now_unix(), in.expires_at, std::nullopt, in.scopes};
     return run(
         "create_token", Access::kWrite,
         [&](soci::session& sql) -> Result<ApiToken> {
           const long long created_at = token.created_at;
           auto expires_at = NullableInt::of(token.expires_at);
           execute(sql,
-                  "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) "
-                  "VALUES (:id, :user_id, :name, :hash, :created_at, :expires_at)",
+                  "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, "
+                  "scopes) VALUES (:id, :user_id, :name, :hash, :created_at, :expires_at, "
+                  ":scopes)",
                   soci::use(token.id), soci::use(token.user_id), soci::use(token.name),
                   soci::use(token.token_hash), soci::use(created_at),
-                  soci::use(expires_at.value, expires_at.ind));
+                  soci::use(expires_at.value, expires_at.ind), soci::use(token.scopes));
           return token;
         },
         [](Violation kind, std::string_view) -> std::optional<Error> {

@@ -33,6 +33,16 @@ class Store {
   virtual Result<User> update_user(std::string_view id, std::optional<Role> role,
                                    std::optional<bool> disabled) = 0;
   virtual Result<std::int64_t> count_users() = 0;
+  /// Replaces the password hash and raises the session epoch (revoking every
+  /// session issued before); returns the new epoch.
+  virtual Result<std::int64_t> change_password(std::string_view user_id,
+                                               std::string_view password_hash) = 0;
+  /// Records a session id as revoked until `expires_at` (logout), and drops
+  /// the records of sessions that have expired anyway.
+  virtual Result<void> revoke_session(std::string_view session_id, std::string_view user_id,
+                                      std::int64_t expires_at) = 0;
+  /// Has this session id been revoked?
+  virtual Result<bool> is_session_revoked(std::string_view session_id) = 0;
 
   // API tokens, scoped to their user.
   virtual Result<ApiToken> create_token(const NewApiToken& token) = 0;

@@ -147,6 +147,9 @@ export interface DeploymentMetrics {
   last_request_at: string | null;
 }
 
+/** What an API token may do, within its user's role. */
+export type TokenScope = 'read' | 'write' | 'deploy' | 'admin';
+
 export interface ApiToken {
   id: string;
   user_id: string;
@@ -154,6 +157,7 @@ export interface ApiToken {
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
+  scopes?: TokenScope[];
   secret?: string;
 }
 

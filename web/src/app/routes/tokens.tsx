@@ -1,5 +1,11 @@
+import { ChangePasswordCard } from '@/features/auth';
 import { TokensPage } from '@/features/tokens';
 
 export function TokensRoute() {
-  return <TokensPage />;
+  return (
+    <>
+      <TokensPage />
+      <ChangePasswordCard />
+    </>
+  );
 }

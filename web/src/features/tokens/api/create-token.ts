@@ -1,11 +1,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
-import type { ApiToken } from '@/types/api';
+import type { ApiToken, TokenScope } from '@/types/api';
 import { tokensKey } from './get-tokens';
 
 export interface CreateTokenInput {
   name: string;
   expires_in_days?: number;
+  /** Omitted: every scope the session holds. */
+  scopes?: TokenScope[];
 }
 
 /** Creates a token; the answer is the only time its secret is shown. */

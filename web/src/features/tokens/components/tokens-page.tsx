@@ -10,7 +10,7 @@ import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toasts';
 import { formatAge, formatTime } from '@/lib/format';
-import type { ApiToken } from '@/types/api';
+import type { ApiToken, TokenScope } from '@/types/api';
 import { useCreateToken } from '../api/create-token';
 import { useTokens } from '../api/get-tokens';
 import { useRevokeToken } from '../api/revoke-token';
@@ -23,9 +23,18 @@ const EXPIRY_CHOICES = [
   { days: 0, label: 'Never' },
 ];
 
+const SCOPES: { scope: TokenScope; label: string }[] = [
+  { scope: 'read', label: 'read' },
+  { scope: 'write', label: 'write' },
+  { scope: 'deploy', label: 'deploy' },
+  { scope: 'admin', label: 'admin' },
+];
+
 function NewTokenForm({ onCreated }: { onCreated: (token: ApiToken) => void }) {
   const [name, setName] = useState('');
   const [days, setDays] = useState(30);
+  const [scopes, setScopes] = useState<TokenScope[]>(SCOPES.map((s) => s.scope));
+  const narrowed = scopes.length < SCOPES.length;
   const create = useCreateToken();
   const toast = useToast();
   return (
@@ -35,7 +44,11 @@ function NewTokenForm({ onCreated }: { onCreated: (token: ApiToken) => void }) {
         e.preventDefault();
         if (!name.trim()) return;
         create.mutate(
-          { name: name.trim(), ...(days > 0 ? { expires_in_days: days } : {}) },
+          {
+            name: name.trim(),
+            ...(days > 0 ? { expires_in_days: days } : {}),
+            ...(narrowed ? { scopes } : {}),
+          },
           {
             onSuccess: (t) => {
               setName('');
@@ -65,7 +78,26 @@ function NewTokenForm({ onCreated }: { onCreated: (token: ApiToken) => void }) {
           ))}
         </Form.Select>
       </Form.Group>
-      <Button type="submit" disabled={!name.trim() || create.isPending}>
+      <fieldset className="d-flex gap-2 align-items-center">
+        <legend className="form-label mb-0 me-1 fs-6">Scopes</legend>
+        {SCOPES.map(({ scope, label }) => (
+          <Form.Check
+            key={scope}
+            inline
+            id={`token-scope-${scope}`}
+            label={label}
+            checked={scopes.includes(scope)}
+            onChange={(e) =>
+              setScopes((current) =>
+                e.target.checked
+                  ? SCOPES.map((s) => s.scope).filter((s) => s === scope || current.includes(s))
+                  : current.filter((s) => s !== scope),
+              )
+            }
+          />
+        ))}
+      </fieldset>
+      <Button type="submit" disabled={!name.trim() || scopes.length === 0 || create.isPending}>
         {create.isPending ? 'Creating…' : 'Create token'}
       </Button>
     </Form>
@@ -119,6 +151,7 @@ export function TokensPage() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Created</th>
+              <th scope="col">Scopes</th>
               <th scope="col">Expires</th>
               <th scope="col">Last used</th>
               <th scope="col">
@@ -131,6 +164,7 @@ export function TokensPage() {
               <tr key={t.id}>
                 <td>{t.name}</td>
                 <td className="small">{formatAge(t.created_at)}</td>
+                <td className="small">{(t.scopes ?? []).join(', ')}</td>
                 <td className="small">{t.expires_at ? formatTime(t.expires_at) : 'never'}</td>
                 <td className="small">{t.last_used_at ? formatAge(t.last_used_at) : 'never'}</td>
                 <td className="text-end">
