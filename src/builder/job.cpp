@@ -77,8 +77,9 @@ Result<BuildJob> parse_job(std::string_view json) {
   }
   auto time = reader->optional_int("commit_time");
   if (!time) return fail(time.error());
-  if (!*time) return fail(Error::invalid_argument("missing field 'commit_time'"));
-  job.commit_time = **time;
+  const std::optional<std::int64_t> commit_time = *time;
+  if (!commit_time) return fail(Error::invalid_argument("missing field 'commit_time'"));
+  job.commit_time = *commit_time;
   auto timeout = reader->optional_int("timeout_s");
   if (!timeout) return fail(timeout.error());
   job.timeout_s = timeout->value_or(job.timeout_s);

@@ -189,8 +189,8 @@ oci::ImageConfig image_config(const BuildJob& job, const ProjectConfig& project,
   config.working_dir = "/app";
   config.env.push_back("ORSA_COMMIT=" + job.commit);
   config.env.push_back("ORSA_PROJECT=" + job.owner + "/" + job.project);
-  config.env.push_back("PYTHONUNBUFFERED=1");
-  config.env.push_back("PYTHONDONTWRITEBYTECODE=1");
+  config.env.emplace_back("PYTHONUNBUFFERED=1");
+  config.env.emplace_back("PYTHONDONTWRITEBYTECODE=1");
   config.entrypoint.clear();
   config.cmd = {"gunicorn", "-c", "/app/orsa_service/gunicorn.conf.py"};
   config.exposed_ports = {"8000/tcp"};

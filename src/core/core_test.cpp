@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "core/files.hpp"
@@ -8,6 +9,7 @@
 #include "core/json_writer.hpp"
 #include "core/random.hpp"
 #include "core/slug.hpp"
+#include "core/strings.hpp"
 #include "core/time.hpp"
 
 namespace orsa {
@@ -28,6 +30,20 @@ TEST(Slug, RejectsEverythingElseNamingTheField) {
     EXPECT_NE(r.error().message.find("project name"), std::string::npos);
   }
   EXPECT_FALSE(validate_slug(std::string(64, 'a'), "name"));
+}
+
+TEST(Strings, TrimLowerCompareDigits) {
+  EXPECT_EQ(trim(" \t value \r\n"), "value");
+  EXPECT_EQ(trim("   "), "");
+  EXPECT_EQ(trim("a b"), "a b");
+  EXPECT_EQ(ascii_lower("Basic ÄbC"), "basic Äbc");
+  EXPECT_TRUE(iequals("Content-Type", "content-TYPE"));
+  EXPECT_FALSE(iequals("Content-Type", "Content-Typ"));
+  EXPECT_TRUE(is_digits("0123"));
+  EXPECT_FALSE(is_digits(""));
+  EXPECT_FALSE(is_digits("12a"));
+  EXPECT_FALSE(is_digits("-1"));
+  EXPECT_EQ(errno_message(ENOENT), "No such file or directory");
 }
 
 TEST(Random, IdsHavePrefixAndAreUnique) {

@@ -1,0 +1,47 @@
+#include "core/strings.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace orsa {
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  std::ranges::transform(out, out.begin(), lower);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool is_digits(std::string_view s) {
+  return !s.empty() && std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string errno_message(int error) {
+  char buffer[256];
+  // The GNU strerror_r returns a pointer to the message, which may or may
+  // not be `buffer`; unlike strerror it never shares state between threads.
+  return ::strerror_r(error, buffer, sizeof buffer);
+}
+
+}  // namespace orsa

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace orsa {
+
+/// `s` without leading and trailing ASCII whitespace (space, tab, CR, LF, FF, VT).
+std::string_view trim(std::string_view s);
+
+/// `s` with ASCII letters lowered; other bytes unchanged (no locale).
+std::string ascii_lower(std::string_view s);
+
+/// True when `a` and `b` are equal ignoring ASCII case.
+bool iequals(std::string_view a, std::string_view b);
+
+/// True for a non-empty run of ASCII digits.
+bool is_digits(std::string_view s);
+
+/// The text of an errno value, safe to call from any thread.
+std::string errno_message(int error);
+
+}  // namespace orsa
