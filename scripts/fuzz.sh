@@ -39,9 +39,9 @@ probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
 echo 'int main() { return 0; }' >"$probe_dir/p.cpp"
 if AFL_QUIET=1 afl-g++-fast "$probe_dir/p.cpp" -o "$probe_dir/p" >/dev/null 2>&1; then
-  cxx=afl-g++-fast persistent=ON
+  cxx=afl-g++-fast persist=ON
 else
-  cxx=afl-g++ persistent=OFF
+  cxx=afl-g++ persist=OFF
   echo "fuzz: the afl-g++-fast plugin does not load with this GCC; using afl-g++ (GCC mode)"
 fi
 
