@@ -74,7 +74,9 @@ for t in $targets; do
   [ -x "$bin" ] || { echo "fuzz: no target $t" >&2; exit 1; }
   rm -rf "$out" && mkdir -p "$BUILD/runs"
   echo "fuzz: $t for ${FUZZ_SECONDS}s"
-  afl-fuzz -V "$FUZZ_SECONDS" -m none -t 2000 -i "$corpus" -o "$out" -- "$bin" >"$out.log" 2>&1 ||
+  dict=()
+  [ -f "fuzz/dict/$t.dict" ] && dict=(-x "fuzz/dict/$t.dict")  # tokens of the input's syntax
+  afl-fuzz -V "$FUZZ_SECONDS" -m none -t 2000 "${dict[@]}" -i "$corpus" -o "$out" -- "$bin" >"$out.log" 2>&1 ||
     { echo "fuzz: afl-fuzz failed on $t (see $out.log)" >&2; tail -5 "$out.log" >&2; exit 1; }
   stats=$out/default/fuzzer_stats
   crashes=$(stat_of saved_crashes "$stats") hangs=$(stat_of saved_hangs "$stats")
