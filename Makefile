@@ -6,7 +6,7 @@ PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test unit web format format-check bench clean
+.PHONY: deps configure build run test unit web format format-check bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -40,6 +40,11 @@ web:
 
 format:
 	@scripts/cpp-files.sh | xargs clang-format -i
+
+# AFL++ (GCC instrumentation) under ASan+UBSan in build/fuzz, FUZZ_SECONDS
+# per target; new inputs go to fuzz/corpus/, which `make test` replays.
+fuzz: deps
+	@scripts/fuzz.sh
 
 bench:
 	@$(MAKE) --no-print-directory build PRESET=release
