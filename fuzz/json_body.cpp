@@ -1,13 +1,13 @@
 // JSON request bodies: the JsonObjectReader every route reads its body with,
 // asked for the fields the routes ask for, in each of the readers' types; the
 // errors rendered as the API renders them (names from the body echoed back);
-// and the build job document the builder reads (build::parse_job).
+// and the build job document the builder reads (builder::parse_job).
 
 #include <initializer_list>
 #include <string_view>
 
 #include "../fuzz/check.hpp"
-#include "build/job.hpp"
+#include "builder/job.hpp"
 #include "core/json.hpp"
 #include "http/message.hpp"
 
@@ -62,6 +62,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     render(body.error());
   }
-  if (auto job = orsa::build::parse_job(text); !job) render(job.error());
+  if (auto job = orsa::builder::parse_job(text); !job) render(job.error());
   return 0;
 }

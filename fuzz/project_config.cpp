@@ -1,11 +1,11 @@
 // A project's orsa.toml, as the builder reads it from the user's repository.
 
-#include "build/project_config.hpp"
+#include "manifest/project_config.hpp"
 
 #include "../fuzz/check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto config = orsa::build::parse_project_config(orsa::fuzz::as_text(data, size));
+  auto config = orsa::manifest::parse_project_config(orsa::fuzz::as_text(data, size));
   if (config) {
     ORSA_FUZZ_CHECK(config->timeout_s > 0);
     ORSA_FUZZ_CHECK(config->workers > 0);
