@@ -60,6 +60,10 @@ std::optional<ServiceName> parse_service_host(std::string_view host, std::string
   return name;
 }
 
+std::string ServiceUrls::csp_source() const {
+  return domain.empty() ? origin : scheme + "://*." + domain;
+}
+
 std::optional<std::string> ServiceUrls::url(std::string_view owner,
                                             std::string_view project) const {
   if (!domain.empty()) {

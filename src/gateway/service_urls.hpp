@@ -31,6 +31,8 @@ struct ServiceUrls {
   std::string domain;
   std::string scheme = "http";
 
+  /// Every service origin as one CSP source expression.
+  std::string csp_source() const;
   /// The base URL of a service (ends with '/'); none when it has no address.
   std::optional<std::string> url(std::string_view owner, std::string_view project) const;
 };
