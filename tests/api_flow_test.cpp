@@ -135,6 +135,28 @@ TEST_F(ApiFlow, CookieSessionsNeedTheCsrfHeaderForWrites) {
   EXPECT_NE(logout.set_cookies.front().find("Max-Age=0"), std::string::npos);
 }
 
+TEST_F(ApiFlow, ServicesLiveOnTheirOwnListenerAndSlashSOnlyRedirects) {
+  const std::string services = deployer_->services_url();
+  ASSERT_TRUE(services.starts_with("http://127.0.0.1:")) << services;
+  EXPECT_NE(services, deployer_->url());
+  // The old path on ORSA's origin: a redirect keeping the method, nothing served.
+  auto moved = api_->raw("POST", "/s/alice/shop/solve?x=1", "{}", admin_);
+  EXPECT_EQ(moved.status, 308) << moved.body;
+  EXPECT_EQ(moved.headers["location"], services + "/alice/shop/solve?x=1");
+  // ORSA's API is not on the services listener, with any credential.
+  ApiClient on_services(services);
+  for (const char* path : {"/api/v1/me", "/api/v1/tokens", "/healthz"}) {
+    auto res = on_services.call("GET", path, std::nullopt, admin_);
+    EXPECT_EQ(res.status, 404) << path << ": " << res.body;
+  }
+  auto mint = on_services.call("POST", "/api/v1/tokens", Json{{"name", "x"}}, admin_);
+  EXPECT_EQ(mint.status, 404) << mint.body;
+  EXPECT_NE(mint.headers["content-security-policy"].find("sandbox"), std::string::npos);
+  auto tokens = api_->call("GET", "/api/v1/tokens", std::nullopt, admin_);
+  ASSERT_EQ(tokens.status, 200);
+  EXPECT_TRUE(tokens.json["tokens"].empty()) << tokens.body;
+}
+
 TEST_F(ApiFlow, ApiTokensWorkUntilRevoked) {
   const std::string dev = api_->register_user("dave");
   auto created =

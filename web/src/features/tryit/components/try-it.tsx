@@ -77,8 +77,8 @@ export function TryIt({ owner, name }: { owner: string; name: string }) {
               placeholder="orsa_…"
             />
             <Form.Text>
-              A private service takes a bearer token (create one under API tokens): it runs on
-              its own origin, where your ORSA login is never sent.
+              A private service takes a bearer token (create one under API tokens): it runs on its
+              own origin, where your ORSA login is never sent.
             </Form.Text>
           </Form.Group>
         ) : null}
