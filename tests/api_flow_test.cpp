@@ -378,6 +378,42 @@ TEST_F(ApiFlow, StateSurvivesARestartAndShutdownIsGraceful) {
   EXPECT_EQ(again->stop(), 0);
 }
 
+TEST(Tls, BehindHttpsCookiesAreHostPrefixedSecureAndHstsIsSent) {
+  auto deployer = DeployerProcess::start({.args = {"--public-url", "https://orsa.example.net"}});
+  ApiClient api(deployer->url());
+  auto login = api.call("POST", "/api/v1/auth/login",
+                        Json{{"username", "admin"}, {"password", DeployerProcess::kAdminPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(login.headers["strict-transport-security"], "max-age=31536000");
+  ASSERT_EQ(login.set_cookies.size(), 2u);
+  for (const auto& cookie : login.set_cookies) {
+    EXPECT_TRUE(cookie.starts_with("__Host-orsa_")) << cookie;
+    EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+    EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
+    EXPECT_EQ(cookie.find("Domain"), std::string::npos) << cookie;
+  }
+  const std::string token = login.json["token"];
+  // A cookie without the prefix may have been planted by a sibling host: refused.
+  auto planted =
+      api.call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", "orsa_session=" + token}});
+  EXPECT_EQ(planted.status, 401) << planted.body;
+  auto own =
+      api.call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", "__Host-orsa_session=" + token}});
+  EXPECT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(api.call("GET", "/healthz").headers["strict-transport-security"], "max-age=31536000");
+}
+
+TEST(Tls, WithoutTlsNoHstsAndPlainCookies) {
+  auto deployer = DeployerProcess::start();
+  ApiClient api(deployer->url());
+  auto login = api.call("POST", "/api/v1/auth/login",
+                        Json{{"username", "admin"}, {"password", DeployerProcess::kAdminPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_FALSE(login.headers.contains("strict-transport-security"));
+  ASSERT_FALSE(login.set_cookies.empty());
+  EXPECT_TRUE(login.set_cookies.front().starts_with("orsa_session=")) << login.set_cookies.front();
+}
+
 TEST(Bootstrap, GeneratesAndPrintsAnAdminPasswordOnce) {
   auto deployer = DeployerProcess::start({.set_admin_password = false});
   const std::string out = deployer->output();

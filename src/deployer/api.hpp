@@ -58,7 +58,7 @@ struct ApiContext {
   Images& images;
   Collector* collector = nullptr;  // POST /api/v1/admin/gc; null → 503
   Deployments* deployments = nullptr;
-  gateway::RouteTable* routes = nullptr;  // per-deployment series on /metrics
+  gateway::RouteTable* routes = nullptr;     // per-deployment series on /metrics
   const ServiceAddress* services = nullptr;  // deployments' "url"; null → none
 };
 

@@ -1,5 +1,6 @@
 #include "deployer/api_support.hpp"
 
+#include <atomic>
 #include <charconv>
 
 #include "core/random.hpp"
@@ -12,7 +13,26 @@ bool is_unsafe(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+std::atomic<bool> g_tls_cookies{false};
+
+std::string cookie_name(std::string_view base) {
+  return tls_cookies() ? std::string(kHostCookiePrefix) + std::string(base) : std::string(base);
+}
+
 }  // namespace
+
+void set_tls_cookies(bool tls) {
+  g_tls_cookies.store(tls);
+}
+bool tls_cookies() {
+  return g_tls_cookies.load();
+}
+std::string session_cookie_name() {
+  return cookie_name(kSessionCookie);
+}
+std::string csrf_cookie_name() {
+  return cookie_name(kCsrfCookie);
+}
 
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req) {
   if (auto header = req.header("Authorization")) {
@@ -22,7 +42,7 @@ Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Req
     }
     return accounts.authenticate_bearer(header->substr(kBearer.size()));
   }
-  if (auto cookie = req.cookie(kSessionCookie)) {
+  if (auto cookie = req.cookie(session_cookie_name())) {
     auto session = accounts.authenticate_session(*cookie);
     if (!session) return fail(session.error());
     // Double-submit check: a cross-site form can send the cookie but cannot

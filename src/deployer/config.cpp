@@ -13,16 +13,16 @@ Result<void> parse_host_port(std::string_view flag, const std::string& listen, s
                              std::uint16_t& port_out) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return fail(Error::invalid_argument(std::string(flag) + " must be HOST:PORT, got '" + listen +
-                                        "'"));
+    return fail(
+        Error::invalid_argument(std::string(flag) + " must be HOST:PORT, got '" + listen + "'"));
   }
   unsigned port = 0;
   const std::string_view port_text = std::string_view(listen).substr(colon + 1);
   const auto [end, ec] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return fail(Error::invalid_argument(std::string(flag) + " port must be 0-65535, got '" +
-                                        listen + "'"));
+    return fail(
+        Error::invalid_argument(std::string(flag) + " port must be 0-65535, got '" + listen + "'"));
   }
   host = listen.substr(0, colon);
   port_out = static_cast<std::uint16_t>(port);
@@ -35,7 +35,8 @@ Result<void> check_public_urls(const Config& config) {
     return fail(Error::invalid_argument("--public-url must start with http:// or https://"));
   }
   if (!url.empty() && url.find('/', url.find("//") + 2) != std::string::npos) {
-    return fail(Error::invalid_argument("--public-url is an origin: scheme://host[:port], no path"));
+    return fail(
+        Error::invalid_argument("--public-url is an origin: scheme://host[:port], no path"));
   }
   const auto& domain = config.services_domain;
   const bool bad_char = std::ranges::any_of(domain, [](char c) {

@@ -50,7 +50,7 @@ struct Deployer::Parts {
   std::unique_ptr<BaseBootstrap> base_bootstrap;  // only with --ensure-base
   // Declared before what uses them: members are destroyed in reverse order.
   gateway::RouteTable routes;
-  ServiceAddress service_address;  // read by the /s/ redirect and the API
+  ServiceAddress service_address;                  // read by the /s/ redirect and the API
   std::unique_ptr<runtime::PodmanService> podman;  // only without --runtime-socket
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<Deployments> deployments;
@@ -264,10 +264,13 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   options.port = config.listen_port;
   options.worker_threads = config.worker_threads;
   options.max_connections = config.max_connections;
+  // Behind TLS: browsers keep to https for a year, cookies are __Host- and Secure.
+  set_tls_cookies(config.tls());
+  if (config.tls()) options.fixed_headers = {{"Strict-Transport-Security", "max-age=31536000"}};
   parts->server = std::make_unique<http::Server>(options, parts->router, parts->metrics);
   gateway::mount_legacy_redirect(
-      *parts->server, [&address = parts->service_address](std::string_view owner,
-                                                          std::string_view project) {
+      *parts->server,
+      [&address = parts->service_address](std::string_view owner, std::string_view project) {
         return address.url(owner, project);
       });
   return std::unique_ptr<Deployer>(new Deployer(std::move(parts)));

@@ -160,8 +160,7 @@ std::set<std::string> documented_routes(std::string_view yaml) {
 
 /// Calls the deployer's router in-process, as the server would.
 http::Response call_route(const http::Router& router, const std::string& method,
-                          const std::string& path, const std::string& body,
-                          http::Headers headers) {
+                          const std::string& path, const std::string& body, http::Headers headers) {
   http::Request req;
   req.method = method;
   req.target = path;
@@ -214,9 +213,9 @@ TEST(Csrf, EveryCookieAuthenticatedWriteNeedsTheCsrfHeader) {
   }
   EXPECT_GT(writes, 15u);
   // The same cookie with its header is a session that works (the check is not vacuous).
-  auto token = call_route(router, "POST", "/api/v1/tokens", R"({"name":"t"})",
-                          {{"Cookie", cookie}, {"X-CSRF-Token", csrf},
-                           {"Content-Type", "application/json"}});
+  auto token = call_route(
+      router, "POST", "/api/v1/tokens", R"({"name":"t"})",
+      {{"Cookie", cookie}, {"X-CSRF-Token", csrf}, {"Content-Type", "application/json"}});
   EXPECT_EQ(token.status, 201) << token.body;
   deployer->reset();
   std::filesystem::remove_all(dir);

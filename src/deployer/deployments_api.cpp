@@ -237,7 +237,8 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
                if (!project) return http::error_response(project.error());
                return respond(deployments.list(who, *project), 200, json_of_list(services));
              }));
-  router.add("GET", one, with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
+  router.add("GET", one,
+             with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                return respond(deployments.get(who, req.param("id")), 200, json_of(services));
              }));
   router.add("DELETE", one,

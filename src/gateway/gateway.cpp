@@ -355,7 +355,7 @@ void write_request_head(std::string& out, const bhttp::request_header<>& req,
 
 /// What the gateway adds to, and holds back from, a service's response.
 struct ResponsePolicy {
-  bool shared_origin = true;   // every service on one origin: sandbox, no cookies
+  bool shared_origin = true;     // every service on one origin: sandbox, no cookies
   std::string_view cors_origin;  // the app's origin when it sent the request
 };
 
@@ -380,8 +380,9 @@ bool is_withheld(const ResponseParser::Field& f, const ResponsePolicy& policy) {
       break;
   }
   // Service-Worker-Allowed would let a worker control paths beyond its script's directory.
-  return f.name == bhttp::field::unknown && (beast::iequals(f.name_string, "X-Request-Id") ||
-                                             beast::iequals(f.name_string, "Service-Worker-Allowed"));
+  return f.name == bhttp::field::unknown &&
+         (beast::iequals(f.name_string, "X-Request-Id") ||
+          beast::iequals(f.name_string, "Service-Worker-Allowed"));
 }
 
 /// The response header as sent to the client: without hop-by-hop fields and

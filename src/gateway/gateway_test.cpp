@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "gateway/service_urls.hpp"
 #include "http/client.hpp"
 #include "http/raw_conn_testing.hpp"
 #include "http/server.hpp"
-#include "gateway/service_urls.hpp"
 
 namespace orsa::gateway {
 namespace {
@@ -322,12 +322,12 @@ TEST_F(GatewayTest, SetsForwardedHeadersAndStripsCredentialsAndHopByHop) {
   table_.put(route(upstream.port()));
 
   auto r = get("/alice/shop/x", {{"Authorization", "Bearer secret"},
-                                   {"Cookie", "orsa_session=abc; theme=dark; orsa_csrf=xyz"},
-                                   {"Connection", "X-Client-Hop"},
-                                   {"X-Client-Hop", "1"},
-                                   {"Proxy-Authorization", "Basic x"},
-                                   {"X-Forwarded-For", "10.0.0.1"},
-                                   {"X-Request-Id", "req-123"}});
+                                 {"Cookie", "orsa_session=abc; theme=dark; orsa_csrf=xyz"},
+                                 {"Connection", "X-Client-Hop"},
+                                 {"X-Client-Hop", "1"},
+                                 {"Proxy-Authorization", "Basic x"},
+                                 {"X-Forwarded-For", "10.0.0.1"},
+                                 {"X-Request-Id", "req-123"}});
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->status, 200) << r->body;
   const Json seen = Json::parse(r->body);
@@ -493,7 +493,8 @@ TEST_F(GatewayTest, UnknownProjectsAndBadPathsAre404) {
   RawUpstream upstream;
   start();
   table_.put(route(upstream.port()));
-  for (const char* path : {"/alice/nope/", "/bob/shop/x", "/alice", "/", "//shop/", "/s/alice/shop/"}) {
+  for (const char* path :
+       {"/alice/nope/", "/bob/shop/x", "/alice", "/", "//shop/", "/s/alice/shop/"}) {
     auto r = get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path;
@@ -701,9 +702,8 @@ TEST_F(GatewayTest, CountsMetricsPerDeploymentAndInTheServerLog) {
                 "orsa_gateway_requests_total{deployment=\"dep_m\",class=\"2xx\"} 4"),
             std::string::npos);
   // The server's own per-route metrics use the gateway's route label.
-  EXPECT_TRUE(eventually([&] {
-    return metrics_.render().find("/{owner}/{project}/{path...}") != std::string::npos;
-  }));
+  EXPECT_TRUE(eventually(
+      [&] { return metrics_.render().find("/{owner}/{project}/{path...}") != std::string::npos; }));
 }
 
 TEST_F(GatewayTest, HeadRequestGetsHeadersOnly) {
@@ -815,14 +815,14 @@ TEST_F(GatewayTest, OrsaCookiesCsrfHeaderAndAuthorizationNeverReachTheService) {
   start();
   table_.put(route(upstream.port()));
   RawConn c(port_);
-  ASSERT_TRUE(c.send(
-      "GET /alice/shop/ HTTP/1.1\r\nHost: x\r\n"
-      "Cookie: theme=dark; orsa_session=a\r\n"
-      "cookie: \torsa_csrf =b ;lang=en\r\n"
-      "COOKIE: ORSA_SESSION=c; __Host-orsa_session=d; __Secure-Orsa_Csrf=e\r\n"
-      "X-CSRF-Token: t1\r\nx-csrf-token: t2\r\n"
-      "Authorization: Bearer secret\r\nauthorization: Basic eDp5\r\n"
-      "Connection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("GET /alice/shop/ HTTP/1.1\r\nHost: x\r\n"
+             "Cookie: theme=dark; orsa_session=a\r\n"
+             "cookie: \torsa_csrf =b ;lang=en\r\n"
+             "COOKIE: ORSA_SESSION=c; __Host-orsa_session=d; __Secure-Orsa_Csrf=e\r\n"
+             "X-CSRF-Token: t1\r\nx-csrf-token: t2\r\n"
+             "Authorization: Bearer secret\r\nauthorization: Basic eDp5\r\n"
+             "Connection: close\r\n\r\n"));
   auto reply = c.read_reply();
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 200) << reply->body;
@@ -880,8 +880,8 @@ TEST_F(GatewayTest, DomainModeRoutesByHostWithAnOriginPerService) {
         "Set-Cookie: orsa_session=forged; Domain=apps.test\r\n"
         "Set-Cookie: theme=dark\r\n"
         "X-Seen: " +
-        std::string(ex.req().target()) + " prefix=" +
-        std::string(ex.req()["X-Forwarded-Prefix"]) + "\r\nContent-Length: 2\r\n\r\nok");
+        std::string(ex.req().target()) + " prefix=" + std::string(ex.req()["X-Forwarded-Prefix"]) +
+        "\r\nContent-Length: 2\r\n\r\nok");
   });
   Options options = test_options();
   options.services_domain = "apps.test";
@@ -961,9 +961,9 @@ TEST_F(GatewayTest, OnlyTheAppOriginGetsACorsGrantAndNeverWithCredentials) {
   ASSERT_TRUE(app);
   EXPECT_EQ(app->headers["access-control-allow-origin"], "http://app.test:8080");
   EXPECT_FALSE(app->headers.contains("access-control-allow-credentials"));
-  auto evil = client_.request("OPTIONS", url("/alice/shop/"),
-                              {{"Origin", "http://evil.test"},
-                               {"Access-Control-Request-Method", "POST"}});
+  auto evil =
+      client_.request("OPTIONS", url("/alice/shop/"),
+                      {{"Origin", "http://evil.test"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(evil);
   EXPECT_NE(evil->headers["access-control-allow-origin"], "http://evil.test");
 }

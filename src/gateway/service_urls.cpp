@@ -13,8 +13,8 @@ char lower(char c) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 /// The host without a trailing ":port" (IPv6 literals are never service hosts).
@@ -52,8 +52,7 @@ std::optional<ServiceName> parse_service_host(std::string_view host, std::string
   const std::string_view label = host.substr(0, dot);
   const auto sep = label.find(kSeparator);
   if (sep == std::string_view::npos) return std::nullopt;
-  ServiceName name{.owner = label.substr(sep + kSeparator.size()),
-                   .project = label.substr(0, sep)};
+  ServiceName name{.owner = label.substr(sep + kSeparator.size()), .project = label.substr(0, sep)};
   // Only the one label service_label() gives the pair names it.
   const auto canonical = service_label(name.owner, name.project);
   if (!canonical || *canonical != label) return std::nullopt;

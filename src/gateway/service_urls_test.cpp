@@ -35,8 +35,9 @@ TEST(ServiceUrls, ParsesOnlyCanonicalHostsUnderTheDomain) {
   EXPECT_EQ(with_port->owner, "alice");
   for (const char* host :
        {"apps.example.net", "shop.apps.example.net", "a.shop--alice.apps.example.net",
-        "shop--alice.apps.example.net.evil.org", "shop--alice.xapps.example.net", "a---b.apps.example.net",
-        "a--b--c.apps.example.net", "--alice.apps.example.net", "shop--.apps.example.net", ""}) {
+        "shop--alice.apps.example.net.evil.org", "shop--alice.xapps.example.net",
+        "a---b.apps.example.net", "a--b--c.apps.example.net", "--alice.apps.example.net",
+        "shop--.apps.example.net", ""}) {
     EXPECT_FALSE(parse_service_host(host, "apps.example.net")) << host;
   }
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "http/metrics.hpp"
@@ -25,6 +27,8 @@ struct ServerOptions {
   int network_threads = 1;                 // Beast I/O threads
   int worker_threads = 4;                  // handlers (DB, git) run here, never on I/O threads
   std::size_t max_streams = 256;           // streamed responses at once (a thread each); then 503
+  /// Set on every routed response (e.g. Strict-Transport-Security behind TLS).
+  std::vector<std::pair<std::string, std::string>> fixed_headers;
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each

@@ -125,7 +125,7 @@ std::unique_ptr<DeployerProcess> DeployerProcess::start(DeployerOptions options)
   std::filesystem::remove(ready_file);
   std::vector<std::string> argv{
       ORSA_DEPLOYER_BIN, "--listen",       "127.0.0.1:0",  "--data-dir", p->data_dir_.string(),
-      "--database",      p->database_url_, "--ready-file", ready_file, "--services-listen",
+      "--database",      p->database_url_, "--ready-file", ready_file,   "--services-listen",
       "127.0.0.1:0"};
   // The API suites need no containers; the deploy end-to-end test runs podman.
   argv.push_back("--no-runtime");
