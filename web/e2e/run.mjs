@@ -582,8 +582,9 @@ async function main() {
       await page.getByRole('button', { name: 'Create token' }).click();
       const secret = page.getByTestId('token-secret');
       await secret.waitFor();
-      apiToken = (await secret.innerText()).trim();
-      if (!apiToken.startsWith('orsa_')) throw new Error(`no secret shown: ${apiToken}`);
+      const shown = await secret.innerText();
+      apiToken = /orsa_[A-Za-z0-9_-]+/.exec(shown)?.[0] ?? '';
+      if (!apiToken) throw new Error(`no secret shown: ${shown}`);
       await shot(page, 'tokens');
       await page.getByRole('button', { name: 'Done' }).click();
       await secret.waitFor({ state: 'detached' });
