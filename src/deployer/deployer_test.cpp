@@ -52,6 +52,28 @@ TEST(Config, RejectsBadValuesNamingThem) {
   EXPECT_FALSE(parse({"--no-such-flag"}));
 }
 
+TEST(Config, ServicesListenOnTheirOwnAddress) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->services_listen_host, "127.0.0.1");
+  EXPECT_EQ(defaults->services_listen_port, 8081);
+  EXPECT_TRUE(defaults->services_domain.empty());
+  EXPECT_FALSE(defaults->tls());
+  auto set = parse({"--services-listen", "0.0.0.0:0", "--services-domain", "apps.example.net",
+                    "--public-url", "https://orsa.example.net"});
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->services_listen_host, "0.0.0.0");
+  EXPECT_EQ(set->services_listen_port, 0);
+  EXPECT_EQ(set->services_domain, "apps.example.net");
+  EXPECT_TRUE(set->tls());
+  EXPECT_NE(parse({"--services-listen", "x"}).error().message.find("--services-listen"),
+            std::string::npos);
+  EXPECT_FALSE(parse({"--services-domain", "Apps.Example.net"}));
+  EXPECT_FALSE(parse({"--services-domain", "evil.net/x"}));
+  EXPECT_FALSE(parse({"--public-url", "ftp://x"}));
+  EXPECT_FALSE(parse({"--public-url", "https://orsa.example.net/app"}));
+}
+
 TEST(Config, BuildQueueFlags) {
   auto defaults = parse({});
   ASSERT_TRUE(defaults) << defaults.error().message;
