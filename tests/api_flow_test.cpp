@@ -193,6 +193,28 @@ TEST_F(ApiFlow, CookieWritesFromAnotherOriginAreRefused) {
   EXPECT_EQ(own.status, 201) << own.body;
 }
 
+TEST_F(ApiFlow, ServicesLiveOnTheirOwnListenerAndSlashSOnlyRedirects) {
+  const std::string services = deployer_->services_url();
+  ASSERT_TRUE(services.starts_with("http://127.0.0.1:")) << services;
+  EXPECT_NE(services, deployer_->url());
+  // The old path on ORSA's origin: a redirect keeping the method, nothing served.
+  auto moved = api_->raw("POST", "/s/alice/shop/solve?x=1", "{}", admin_);
+  EXPECT_EQ(moved.status, 308) << moved.body;
+  EXPECT_EQ(moved.headers["location"], services + "/alice/shop/solve?x=1");
+  // ORSA's API is not on the services listener, with any credential.
+  ApiClient on_services(services);
+  for (const char* path : {"/api/v1/me", "/api/v1/tokens", "/healthz"}) {
+    auto res = on_services.call("GET", path, std::nullopt, admin_);
+    EXPECT_EQ(res.status, 404) << path << ": " << res.body;
+  }
+  auto mint = on_services.call("POST", "/api/v1/tokens", Json{{"name", "x"}}, admin_);
+  EXPECT_EQ(mint.status, 404) << mint.body;
+  EXPECT_NE(mint.headers["content-security-policy"].find("sandbox"), std::string::npos);
+  auto tokens = api_->call("GET", "/api/v1/tokens", std::nullopt, admin_);
+  ASSERT_EQ(tokens.status, 200);
+  EXPECT_TRUE(tokens.json["tokens"].empty()) << tokens.body;
+}
+
 TEST_F(ApiFlow, ApiTokensWorkUntilRevoked) {
   const std::string dev = api_->register_user("dave");
   auto created =
@@ -412,6 +434,42 @@ TEST_F(ApiFlow, StateSurvivesARestartAndShutdownIsGraceful) {
                 .size(),
             2u);
   EXPECT_EQ(again->stop(), 0);
+}
+
+TEST(Tls, BehindHttpsCookiesAreHostPrefixedSecureAndHstsIsSent) {
+  auto deployer = DeployerProcess::start({.args = {"--public-url", "https://orsa.example.net"}});
+  ApiClient api(deployer->url());
+  auto login = api.call("POST", "/api/v1/auth/login",
+                        Json{{"username", "admin"}, {"password", DeployerProcess::kAdminPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(login.headers["strict-transport-security"], "max-age=31536000");
+  ASSERT_EQ(login.set_cookies.size(), 2u);
+  for (const auto& cookie : login.set_cookies) {
+    EXPECT_TRUE(cookie.starts_with("__Host-orsa_")) << cookie;
+    EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+    EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
+    EXPECT_EQ(cookie.find("Domain"), std::string::npos) << cookie;
+  }
+  const std::string token = login.json["token"];
+  // A cookie without the prefix may have been planted by a sibling host: refused.
+  auto planted =
+      api.call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", "orsa_session=" + token}});
+  EXPECT_EQ(planted.status, 401) << planted.body;
+  auto own =
+      api.call("GET", "/api/v1/me", std::nullopt, "", {{"Cookie", "__Host-orsa_session=" + token}});
+  EXPECT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(api.call("GET", "/healthz").headers["strict-transport-security"], "max-age=31536000");
+}
+
+TEST(Tls, WithoutTlsNoHstsAndPlainCookies) {
+  auto deployer = DeployerProcess::start();
+  ApiClient api(deployer->url());
+  auto login = api.call("POST", "/api/v1/auth/login",
+                        Json{{"username", "admin"}, {"password", DeployerProcess::kAdminPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_FALSE(login.headers.contains("strict-transport-security"));
+  ASSERT_FALSE(login.set_cookies.empty());
+  EXPECT_TRUE(login.set_cookies.front().starts_with("orsa_session=")) << login.set_cookies.front();
 }
 
 TEST(Bootstrap, GeneratesAndPrintsAnAdminPasswordOnce) {

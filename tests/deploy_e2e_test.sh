@@ -74,7 +74,7 @@ wait_status() {  # deployment_id wanted... → final status (waits up to 180 s)
 }
 
 solve() {  # [token] → prints the HTTP status and body "CODE BODY"
-  curl -sS -o "$work/solve.out" -w '%{http_code}' -X POST "$URL/s/alice/knapsack/solve" \
+  curl -sS -o "$work/solve.out" -w '%{http_code}' -X POST "$SERVICES_URL/alice/knapsack/solve" \
     -H "Authorization: Bearer ${1:-$alice}" -H 'Content-Type: application/json' \
     --data-binary @"$SRC/templates/python-flask/starter/input.json"
   echo " $(cat "$work/solve.out")"
@@ -106,8 +106,29 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
   -d "{\"image_id\":\"$image1\"}")" = 404 ] || fail "bob deploys alice's image"
 [ "$(api GET /api/v1/deployments "$bob" | json_get 'len(d["deployments"])')" = 0 ] || fail "bob lists it"
 [ "$(solve "$bob" | cut -d' ' -f1)" = 404 ] || fail "bob calls the private deployment"
-[ "$(code -X POST "$URL/s/alice/knapsack/solve")" = 404 ] || fail "an anonymous caller reaches it"
-[ "$(code "$URL/s/alice/nothing/")" = 404 ] || fail "an unknown project is not 404"
+[ "$(code -X POST "$SERVICES_URL/alice/knapsack/solve")" = 404 ] || fail "an anonymous caller reaches it"
+[ "$(code "$SERVICES_URL/alice/nothing/")" = 404 ] || fail "an unknown project is not 404"
+# ORSA's session cookies do not open a private service: bearer tokens only.
+cookie=$(curl -sS -D - -o /dev/null "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d '{"login":"alice","password":"password-1234"}' | sed -n 's/^[Ss]et-[Cc]ookie: \(orsa_[a-z]*=[^;]*\).*/\1/p' | paste -sd';')
+[ -n "$cookie" ] || fail "no session cookies from login"
+# (A GET: no CSRF header would be needed for it on ORSA's API either.)
+[ "$(code "$SERVICES_URL/alice/knapsack/healthz" -H "Cookie: $cookie")" = 404 ] ||
+  fail "ORSA's cookies open the private service"
+[ "$(code "$SERVICES_URL/alice/knapsack/healthz" -H "Authorization: Bearer $alice")" = 200 ] ||
+  fail "alice's bearer token does not open her private service"
+
+step "the service is not on ORSA's origin"
+url=$(api GET "/api/v1/deployments/$dep1" "$alice" | json_get 'd["url"]')
+[ "$url" = "$SERVICES_URL/alice/knapsack/" ] || fail "deployment url is $url, not on $SERVICES_URL"
+[ "$SERVICES_URL" != "$URL" ] || fail "services share ORSA's origin"
+legacy=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -X POST "$URL/s/alice/knapsack/solve" \
+  -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' -d '{}')
+[ "$legacy" = "308 $SERVICES_URL/alice/knapsack/solve" ] || fail "/s/ on ORSA's origin answered: $legacy"
+csp=$(curl -sS -D - -o /dev/null -X POST "$SERVICES_URL/alice/knapsack/solve" -H "Authorization: Bearer $alice" \
+  -H 'Content-Type: application/json' --data-binary @"$SRC/templates/python-flask/starter/input.json" |
+  tr -d '\r' | sed -n 's/^[Cc]ontent-[Ss]ecurity-[Pp]olicy: //p')
+case "$csp" in *sandbox*) ;; *) fail "no sandbox on the shared services origin: '$csp'" ;; esac
 [ "$(code "$URL/api/v1/deployments/$dep1" -H "Authorization: Bearer $admin")" = 200 ] || fail "the admin cannot see it"
 
 step "logs and metrics"
@@ -115,7 +136,10 @@ api GET "/api/v1/deployments/$dep1/logs?tail=50" "$alice" >"$work/logs.txt"
 grep -qi "listening at\|booting worker" "$work/logs.txt" || fail "no gunicorn lines in the log: $(cat "$work/logs.txt")"
 ok=$(api GET "/api/v1/deployments/$dep1/metrics" "$alice" | json_get 'd["requests"]["2xx"]')
 [ "$ok" -ge 2 ] || fail "metrics count $ok 2xx requests"
-curl -sS "$URL/metrics" | grep -q "orsa_gateway_requests_total{deployment=\"$dep1\"" || fail "no gateway series on /metrics"
+# Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
+curl -sS "$URL/metrics" >"$work/metrics.txt" || fail "GET /metrics"
+grep -q "orsa_gateway_requests_total{deployment=\"$dep1\"" "$work/metrics.txt" ||
+  fail "no gateway series on /metrics: $(grep -c '' "$work/metrics.txt") lines, $(grep orsa_gateway "$work/metrics.txt" | head -3)"
 
 step "a killed container is restored"
 cid=$(containers_of "$dep1")
@@ -141,7 +165,7 @@ image2=$(build_image)
 : >"$work/loop.codes"
 (
   while [ ! -e "$work/loop.stop" ]; do
-    curl -s -o /dev/null -w '%{http_code}\n' -X POST "$URL/s/alice/knapsack/solve" \
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST "$SERVICES_URL/alice/knapsack/solve" \
       -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
       --data-binary @"$SRC/templates/python-flask/starter/input.json" >>"$work/loop.codes"
   done

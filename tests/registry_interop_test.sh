@@ -42,7 +42,7 @@ wait_for() {
 
 # --- start orsa-deployer on a free port ---
 ORSA_ADMIN_PASSWORD=$admin_password ORSA_LOG_LEVEL=warn \
-  "$deployer_bin" --listen 127.0.0.1:0 --data-dir "$work/data" --ready-file "$work/ready" --no-runtime \
+  "$deployer_bin" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$work/data" --ready-file "$work/ready" --no-runtime \
   >"$work/deployer.log" 2>&1 &
 deployer_pid=$!
 wait_for 30 test -s "$work/ready" || fail "orsa-deployer did not become ready"

@@ -16,7 +16,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: scripts/install-deps.sh" >&
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-ORSA_ADMIN_PASSWORD=bench-admin-password "$BIN" --listen 127.0.0.1:0 --data-dir "$work/data" \
+ORSA_ADMIN_PASSWORD=bench-admin-password "$BIN" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$work/data" \
   --ready-file "$work/ready" --log-level "$LOG_LEVEL" >"$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do [ -s "$work/ready" ] && break; sleep 0.05; done

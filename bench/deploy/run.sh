@@ -4,15 +4,15 @@
 # repetition so that drift on the machine hits every case alike:
 #   deploy (blue/green)  POST /api/v1/deployments of a NEW image while the
 #                        previous version serves → first answer of the new
-#                        version through the gateway (GET /s/o/p/ reports the
+#                        version through the gateway (GET <services>/o/p/ reports the
 #                        image digest: /healthz cannot tell the versions apart)
 #   deploy (no live)     the same after stopping the live version first →
-#                        first 200 from GET /s/o/p/healthz through the gateway
+#                        first 200 from GET <services>/o/p/healthz through the gateway
 #   podman run (peer)    `podman run -d` of the same image on the deployer's
 #                        own store (same root, runroot, tmpdir, driver, confs)
 #                        → first 200 from /healthz on its published port
 #   wake from idle       collector stops the deployment as idle → one
-#                        GET /s/o/p/healthz, held by the gateway, until 200
+#                        GET <services>/o/p/healthz, held by the gateway, until 200
 #   podman start (peer)  `podman start` of a stopped container of the same
 #                        image → first 200 from /healthz
 # Pollers (curl) run every POLL_MS (default 10 ms) plus curl's own time.
@@ -100,7 +100,7 @@ token=$(register "$OWNER")
 admin=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
   -d "{\"login\":\"admin\",\"password\":\"$ORSA_ADMIN_PASSWORD\"}" | json_get 'd["token"]')
 api POST /api/v1/projects "$token" "{\"name\":\"$PROJECT\"}" >/dev/null
-GW=$URL/s/$OWNER/$PROJECT
+GW=$SERVICES_URL/$OWNER/$PROJECT
 
 # --- images ------------------------------------------------------------------
 model=$(curl -sSf "$URL/api/v1/projects/$OWNER/$PROJECT/files/model.py" -H "Authorization: Bearer $token")

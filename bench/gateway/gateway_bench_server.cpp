@@ -1,5 +1,5 @@
 // The ORSA side of bench/gateway/run.sh: http::Server + Gateway with one
-// public route, /s/bench/ok/ → 127.0.0.1:<upstream-port>. Not a product binary.
+// public route, /bench/ok/ → 127.0.0.1:<upstream-port>. Not a product binary.
 
 #include <spdlog/spdlog.h>
 

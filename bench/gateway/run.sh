@@ -83,7 +83,7 @@ wait_ok() {  # url
 }
 wait_ok "http://127.0.0.1:$up_port/"
 wait_ok "http://127.0.0.1:$proxy_port/s/bench/ok/"
-wait_ok "http://127.0.0.1:$orsa_port/s/bench/ok/"
+wait_ok "http://127.0.0.1:$orsa_port/bench/ok/"
 
 to_ms() {  # wrk latency ("812.00us", "1.23ms", "1.01s") → ms
   awk -v v="$1" 'BEGIN {
@@ -108,7 +108,7 @@ run_wrk() {  # name url
 }
 run_wrk direct "http://127.0.0.1:$up_port/"
 run_wrk nginx "http://127.0.0.1:$proxy_port/s/bench/ok/"
-run_wrk orsa "http://127.0.0.1:$orsa_port/s/bench/ok/"
+run_wrk orsa "http://127.0.0.1:$orsa_port/bench/ok/"
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; upstream: nginx return 200 \"ok\\n\" (1 worker)"

@@ -10,15 +10,19 @@
 namespace orsa::deployer {
 namespace {
 
+std::string_view secure_attribute() {
+  return tls_cookies() ? "; Secure" : "";
+}
+
 std::string session_cookie(std::string_view value, std::int64_t max_age) {
-  return std::string(kSessionCookie) + "=" + std::string(value) +
-         "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+  return session_cookie_name() + "=" + std::string(value) + "; Path=/; HttpOnly" +
+         std::string(secure_attribute()) + "; SameSite=Lax; Max-Age=" + std::to_string(max_age);
 }
 
 std::string csrf_cookie(std::string_view value, std::int64_t max_age) {
   // Readable by the SPA on purpose: it echoes the value in X-CSRF-Token.
-  return std::string(kCsrfCookie) + "=" + std::string(value) +
-         "; Path=/; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+  return csrf_cookie_name() + "=" + std::string(value) + "; Path=/" +
+         std::string(secure_attribute()) + "; SameSite=Lax; Max-Age=" + std::to_string(max_age);
 }
 
 http::Response session_response(int status, const LoggedIn& in) {

@@ -1,10 +1,16 @@
 #pragma once
 
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "deployer/accounts.hpp"
 #include "deployer/builds.hpp"
 #include "deployer/config.hpp"
 #include "deployer/projects.hpp"
 #include "gateway/route_table.hpp"
+#include "gateway/service_urls.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "oci/registry.hpp"
@@ -14,6 +20,31 @@ namespace orsa::deployer {
 
 class Collector;
 class Deployments;
+
+/// Where deployed services are reached, known once their listener is bound.
+class ServiceAddress {
+ public:
+  void set(gateway::ServiceUrls urls) {
+    std::lock_guard lock(mutex_);
+    urls_ = std::move(urls);
+  }
+  /// The base URL of a service; none before the listener is bound or when
+  /// the service has no address (see gateway::service_label()).
+  std::optional<std::string> url(std::string_view owner, std::string_view project) const {
+    std::lock_guard lock(mutex_);
+    if (!urls_) return std::nullopt;
+    return urls_->url(owner, project);
+  }
+  /// The services' origins as a CSP source; empty before the listener is bound.
+  std::string csp_source() const {
+    std::lock_guard lock(mutex_);
+    return urls_ ? urls_->csp_source() : std::string();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<gateway::ServiceUrls> urls_;
+};
 
 /// What the REST handlers need; owned by the Deployer.
 struct ApiContext {
@@ -27,7 +58,8 @@ struct ApiContext {
   Images& images;
   Collector* collector = nullptr;  // POST /api/v1/admin/gc; null → 503
   Deployments* deployments = nullptr;
-  gateway::RouteTable* routes = nullptr;  // per-deployment series on /metrics
+  gateway::RouteTable* routes = nullptr;     // per-deployment series on /metrics
+  const ServiceAddress* services = nullptr;  // deployments' "url"; null → none
 };
 
 /// Registers every route of the HTTP contract (docs/api/openapi.yaml).

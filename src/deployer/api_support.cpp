@@ -1,6 +1,7 @@
 #include "deployer/api_support.hpp"
 
 #include <cctype>
+#include <atomic>
 #include <charconv>
 #include <optional>
 
@@ -39,6 +40,10 @@ bool same_authority(std::string_view origin, std::string_view host) {
   const bool tls = origin.starts_with("https://");
   const std::string_view default_port = tls ? ":443" : ":80";
   return *authority + std::string(default_port) == h || h + std::string(default_port) == *authority;
+std::atomic<bool> g_tls_cookies{false};
+
+std::string cookie_name(std::string_view base) {
+  return tls_cookies() ? std::string(kHostCookiePrefix) + std::string(base) : std::string(base);
 }
 
 }  // namespace
@@ -76,6 +81,17 @@ Result<void> require_json_content(const http::Request& req) {
 Result<JsonObjectReader> parse_json_body(const http::Request& req) {
   if (auto ok = require_json_content(req); !ok) return fail(ok.error());
   return JsonObjectReader::parse(req.body);
+void set_tls_cookies(bool tls) {
+  g_tls_cookies.store(tls);
+}
+bool tls_cookies() {
+  return g_tls_cookies.load();
+}
+std::string session_cookie_name() {
+  return cookie_name(kSessionCookie);
+}
+std::string csrf_cookie_name() {
+  return cookie_name(kCsrfCookie);
 }
 
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req) {
@@ -86,7 +102,7 @@ Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Req
     }
     return accounts.authenticate_bearer(header->substr(kBearer.size()));
   }
-  if (auto cookie = req.cookie(kSessionCookie)) {
+  if (auto cookie = req.cookie(session_cookie_name())) {
     auto session = accounts.authenticate_session(*cookie);
     if (!session) return fail(session.error());
     // Double-submit check: a cross-site form can send the cookie but cannot

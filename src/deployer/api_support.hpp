@@ -20,6 +20,18 @@ namespace orsa::deployer {
 
 inline constexpr std::string_view kSessionCookie = "orsa_session";
 inline constexpr std::string_view kCsrfCookie = "orsa_csrf";
+/// Browsers accept a "__Host-" cookie only with Secure, Path=/ and no Domain
+/// from a secure origin: a sibling host or a plain-HTTP page cannot plant it.
+inline constexpr std::string_view kHostCookiePrefix = "__Host-";
+
+/// Whether ORSA is served over TLS (--public-url https://…): its cookies are
+/// then "__Host-"-prefixed and Secure, and only those names are accepted.
+/// Set once at start, before serving.
+void set_tls_cookies(bool tls);
+bool tls_cookies();
+/// The session and CSRF cookie names in use.
+std::string session_cookie_name();
+std::string csrf_cookie_name();
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 
 using AuthedHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;

@@ -1,6 +1,7 @@
 #include "deployer/config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
@@ -10,20 +11,44 @@
 namespace orsa::deployer {
 namespace {
 
-Result<void> parse_listen(const std::string& listen, Config& config) {
+Result<void> parse_host_port(std::string_view flag, const std::string& listen, std::string& host,
+                             std::uint16_t& port_out) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return fail(Error::invalid_argument("--listen must be HOST:PORT, got '" + listen + "'"));
+    return fail(
+        Error::invalid_argument(std::string(flag) + " must be HOST:PORT, got '" + listen + "'"));
   }
   unsigned port = 0;
   const std::string_view port_text = std::string_view(listen).substr(colon + 1);
   const auto [end, ec] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return fail(Error::invalid_argument("--listen port must be 0-65535, got '" + listen + "'"));
+    return fail(
+        Error::invalid_argument(std::string(flag) + " port must be 0-65535, got '" + listen + "'"));
   }
-  config.listen_host = listen.substr(0, colon);
-  config.listen_port = static_cast<std::uint16_t>(port);
+  host = listen.substr(0, colon);
+  port_out = static_cast<std::uint16_t>(port);
+  return {};
+}
+
+Result<void> check_public_urls(const Config& config) {
+  const auto& url = config.public_url;
+  if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://")) {
+    return fail(Error::invalid_argument("--public-url must start with http:// or https://"));
+  }
+  if (!url.empty() && url.find('/', url.find("//") + 2) != std::string::npos) {
+    return fail(
+        Error::invalid_argument("--public-url is an origin: scheme://host[:port], no path"));
+  }
+  const auto& domain = config.services_domain;
+  const bool bad_char = std::ranges::any_of(domain, [](char c) {
+    return !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':');
+  });
+  if (bad_char || domain.starts_with('.') || domain.ends_with('.')) {
+    return fail(Error::invalid_argument(
+        "--services-domain must be a lowercase host name (optionally :port), got '" + domain +
+        "'"));
+  }
   return {};
 }
 
@@ -124,6 +149,16 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   std::string builder_bin, build_timeout = "10m", templates_dir;
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks one)")
       ->envname("ORSA_LISTEN");
+  std::string services_listen = "127.0.0.1:8081";
+  app.add_option("--services-listen", services_listen,
+                 "HOST:PORT deployed services are served on, never ORSA's own (port 0 picks one)")
+      ->envname("ORSA_SERVICES_LISTEN");
+  app.add_option("--services-domain", config.services_domain,
+                 "Serve each service on its own host <project>--<owner>.DOMAIN (wildcard DNS)")
+      ->envname("ORSA_SERVICES_DOMAIN");
+  app.add_option("--public-url", config.public_url,
+                 "ORSA's origin as browsers see it (https://… turns on Secure cookies and HSTS)")
+      ->envname("ORSA_PUBLIC_URL");
   app.add_option("--data-dir", data_dir, "Directory for the database, repositories and keys")
       ->envname("ORSA_DATA_DIR");
   app.add_option("--database", config.database_url, "sqlite:PATH or postgresql://… URL")
@@ -192,7 +227,15 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   } catch (const CLI::ParseError& e) {
     return fail(Error::invalid_argument(e.what()));
   }
-  if (auto ok = parse_listen(listen, config); !ok) return fail(ok.error());
+  if (auto ok = parse_host_port("--listen", listen, config.listen_host, config.listen_port); !ok) {
+    return fail(ok.error());
+  }
+  if (auto ok = parse_host_port("--services-listen", services_listen, config.services_listen_host,
+                                config.services_listen_port);
+      !ok) {
+    return fail(ok.error());
+  }
+  if (auto ok = check_public_urls(config); !ok) return fail(ok.error());
   auto ttl = parse_duration(session_ttl);
   if (!ttl) return fail(Error::invalid_argument("--session-ttl: " + ttl.error().message));
   config.session_ttl = *ttl;

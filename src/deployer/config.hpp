@@ -18,6 +18,15 @@ enum class Registration { kOpen, kClosed };
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
+  // Deployed services never run on ORSA's origin: they get their own listener.
+  std::string services_listen_host = "127.0.0.1";
+  std::uint16_t services_listen_port = 8081;
+  // Host-based routing, one origin per service: <project>--<owner>.<services_domain>
+  // (may end in ":port" for the URLs handed out). Empty: paths on the services listener.
+  std::string services_domain;
+  // The URL browsers use for ORSA itself ("https://orsa.example.net"), when it
+  // is not the listener's own: https turns on Secure __Host- cookies and HSTS.
+  std::string public_url;
   std::filesystem::path data_dir = "orsa-data";
   std::string database_url;  // empty → sqlite:<data_dir>/orsa.db
   Registration registration = Registration::kOpen;
@@ -54,6 +63,8 @@ struct Config {
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;
+  /// Whether browsers reach ORSA over TLS (public_url is https).
+  bool tls() const { return public_url.starts_with("https://"); }
 };
 
 /// Parses the command line and ORSA_* environment. Returns kInvalidArgument

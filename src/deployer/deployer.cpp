@@ -52,6 +52,7 @@ struct Deployer::Parts {
   std::unique_ptr<BaseBootstrap> base_bootstrap;  // only with --ensure-base
   // Declared before what uses them: members are destroyed in reverse order.
   gateway::RouteTable routes;
+  ServiceAddress service_address;                  // read by the /s/ redirect and the API
   std::unique_ptr<runtime::PodmanService> podman;  // only without --runtime-socket
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<Deployments> deployments;
@@ -60,6 +61,10 @@ struct Deployer::Parts {
   http::Router router;
   std::unique_ptr<ApiContext> api;
   std::unique_ptr<http::Server> server;
+  // The services listener: the gateway alone, on another origin than ORSA's.
+  http::Router services_router;  // empty: every path is the gateway's
+  std::unique_ptr<http::Server> services_server;
+  std::string services_listen_url;
   std::optional<std::string> generated_admin_password;
 };
 
@@ -166,9 +171,23 @@ Result<void> build_services(Deployer::Parts& p) {
   return build_queue(p);
 }
 
+/// "http://host:port" as a client on this machine reaches a listener.
+std::string reachable_origin(const std::string& host, std::uint16_t port) {
+  const std::string reachable = host == "0.0.0.0" || host.empty() ? "127.0.0.1"
+                                : host == "::"                    ? "[::1]"
+                                                                  : host;
+  return "http://" + reachable + ":" + std::to_string(port);
+}
+
+/// The host name of a "host[:port]".
+std::string host_part(const std::string& host_port) {
+  return host_port.substr(0, host_port.find(':'));
+}
+
 // The gateway asks the control plane who may call a private deployment and
-// to wake an idle one.
-void mount_gateway(Deployer::Parts& p) {
+// to wake an idle one. It runs on its own listener: a service page never
+// shares ORSA's origin.
+Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   gateway::Hooks hooks{
       .authorize =
           [&accounts = *p.accounts](const gateway::Route& route, const http::Request& req) {
@@ -176,8 +195,33 @@ void mount_gateway(Deployer::Parts& p) {
             return who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id);
           },
       .wake = [&d = *p.deployments](const gateway::Route& route) { d.wake(route.deployment_id); }};
-  p.gateway = std::make_unique<gateway::Gateway>(p.routes, gateway::Options{}, std::move(hooks));
-  p.gateway->mount(*p.server);
+  gateway::Options options;
+  options.services_domain = host_part(p.config.services_domain);
+  options.app_origin = p.config.public_url.empty() ? app_origin : p.config.public_url;
+  p.gateway = std::make_unique<gateway::Gateway>(p.routes, std::move(options), std::move(hooks));
+  http::ServerOptions server_options;
+  server_options.address = p.config.services_listen_host;
+  server_options.port = p.config.services_listen_port;
+  server_options.worker_threads = p.config.worker_threads;
+  server_options.max_connections = p.config.max_connections;
+  p.services_server = std::make_unique<http::Server>(server_options, p.services_router, p.metrics);
+  p.gateway->mount(*p.services_server);
+  auto port = p.services_server->start();
+  if (!port) {
+    return fail(Error::unavailable("cannot listen on " + p.config.services_listen_host + ":" +
+                                   std::to_string(p.config.services_listen_port) +
+                                   " for services: " + port.error().message));
+  }
+  p.services_listen_url = "http://" + p.config.services_listen_host + ":" + std::to_string(*port);
+  gateway::ServiceUrls urls;
+  if (p.config.services_domain.empty()) {
+    urls.origin = reachable_origin(p.config.services_listen_host, *port);
+  } else {
+    urls.domain = p.config.services_domain;
+    urls.scheme = p.config.tls() ? "https" : "http";
+  }
+  p.service_address.set(std::move(urls));
+  return {};
 }
 
 // The container runtime: the given Docker API socket, or a private podman
@@ -218,10 +262,13 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   parts->api->collector = parts->collector.get();
   parts->api->deployments = parts->deployments.get();
   parts->api->routes = &parts->routes;
+  parts->api->services = &parts->service_address;
   register_routes(parts->router, *parts->api);
   // The web app: GET / and a catch-all that every API route outranks.
   const auto web_dir = config.web_dir.empty() ? default_web_dir() : config.web_dir;
-  auto site = std::make_shared<const StaticSite>(StaticSiteOptions{.dir = web_dir});
+  auto site = std::make_shared<const StaticSite>(StaticSiteOptions{
+      .dir = web_dir,
+      .service_origins = [&address = parts->service_address] { return address.csp_source(); }});
   register_static_site_routes(parts->router, std::move(site));
   http::ServerOptions options;
   options.address = config.listen_host;
@@ -233,8 +280,15 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   // Validated by parse_config.
   options.trusted_proxies =
       http::TrustedProxies::parse(config.trusted_proxies).value_or(http::TrustedProxies{});
+  // Behind TLS: browsers keep to https for a year, cookies are __Host- and Secure.
+  set_tls_cookies(config.tls());
+  if (config.tls()) options.fixed_headers = {{"Strict-Transport-Security", "max-age=31536000"}};
   parts->server = std::make_unique<http::Server>(options, parts->router, parts->metrics);
-  mount_gateway(*parts);
+  gateway::mount_legacy_redirect(
+      *parts->server,
+      [&address = parts->service_address](std::string_view owner, std::string_view project) {
+        return address.url(owner, project);
+      });
   return std::unique_ptr<Deployer>(new Deployer(std::move(parts)));
 }
 
@@ -254,9 +308,14 @@ Result<std::uint16_t> Deployer::start() {
                                 : host == "::"                    ? "[::1]"
                                                                   : host;
   const std::string self = "http://" + reachable + ":" + std::to_string(*port);
+  if (auto ok = start_services(*parts_, self); !ok) {
+    parts_->server->stop();
+    return fail(ok.error());
+  }
   auto started = parts_->builds->start(self);
   if (!started) {
     parts_->server->stop();
+    parts_->services_server->stop();
     return fail(started.error());
   }
   parts_->collector->start();
@@ -276,6 +335,7 @@ Result<std::uint16_t> Deployer::start() {
 }
 void Deployer::stop() {
   parts_->server->stop();
+  if (parts_->services_server) parts_->services_server->stop();
   parts_->collector->stop();
   parts_->builds->stop();
   // Containers keep running: the next start adopts them.
@@ -283,6 +343,10 @@ void Deployer::stop() {
 }
 void Deployer::wait() {
   parts_->server->wait();
+  if (parts_->services_server) parts_->services_server->wait();
+}
+const std::string& Deployer::services_listen_url() const {
+  return parts_->services_listen_url;
 }
 const http::Router& Deployer::router() const {
   return parts_->router;

@@ -29,6 +29,8 @@ class Deployer {
   void stop();
   /// Blocks until the server has stopped.
   void wait();
+  /// "http://HOST:PORT" of the services listener, once started.
+  const std::string& services_listen_url() const;
 
   const http::Router& router() const;
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/json.hpp"
 #include "core/random.hpp"
 #include "deployer/accounts.hpp"
 #include "deployer/api.hpp"
@@ -49,6 +50,28 @@ TEST(Config, RejectsBadValuesNamingThem) {
   EXPECT_FALSE(parse({"--registration", "maybe"}));
   EXPECT_FALSE(parse({"--session-ttl", "soon"}));
   EXPECT_FALSE(parse({"--no-such-flag"}));
+}
+
+TEST(Config, ServicesListenOnTheirOwnAddress) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->services_listen_host, "127.0.0.1");
+  EXPECT_EQ(defaults->services_listen_port, 8081);
+  EXPECT_TRUE(defaults->services_domain.empty());
+  EXPECT_FALSE(defaults->tls());
+  auto set = parse({"--services-listen", "0.0.0.0:0", "--services-domain", "apps.example.net",
+                    "--public-url", "https://orsa.example.net"});
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->services_listen_host, "0.0.0.0");
+  EXPECT_EQ(set->services_listen_port, 0);
+  EXPECT_EQ(set->services_domain, "apps.example.net");
+  EXPECT_TRUE(set->tls());
+  EXPECT_NE(parse({"--services-listen", "x"}).error().message.find("--services-listen"),
+            std::string::npos);
+  EXPECT_FALSE(parse({"--services-domain", "Apps.Example.net"}));
+  EXPECT_FALSE(parse({"--services-domain", "evil.net/x"}));
+  EXPECT_FALSE(parse({"--public-url", "ftp://x"}));
+  EXPECT_FALSE(parse({"--public-url", "https://orsa.example.net/app"}));
 }
 
 TEST(Config, BuildQueueFlags) {
@@ -157,6 +180,69 @@ std::set<std::string> documented_routes(std::string_view yaml) {
   return out;
 }
 
+/// Calls the deployer's router in-process, as the server would.
+http::Response call_route(const http::Router& router, const std::string& method,
+                          const std::string& path, const std::string& body, http::Headers headers) {
+  http::Request req;
+  req.method = method;
+  req.target = path;
+  req.path = path;
+  req.body = body;
+  req.headers = std::move(headers);
+  req.remote_ip = "127.0.0.1";
+  auto match = router.match(method, path);
+  if (match.handler == nullptr) return http::text_response(404, "no route");
+  req.params = match.params;
+  return (*match.handler)(req);
+}
+
+// The services origin differs from ORSA's only by port, and cookies ignore
+// ports: a page there makes the browser send ORSA's cookies along. What keeps
+// ORSA's state safe is that no write is taken on a cookie without the CSRF
+// header, which a page of another origin can neither read nor send.
+TEST(Csrf, EveryCookieAuthenticatedWriteNeedsTheCsrfHeader) {
+  const auto dir = std::filesystem::temp_directory_path() / ("orsa-deployer-" + random_hex(6));
+  Config config;
+  config.data_dir = dir;
+  config.admin_password = "correct horse battery";
+  auto deployer = Deployer::create(config);
+  ASSERT_TRUE(deployer) << deployer.error().message;
+  const auto& router = (*deployer)->router();
+  auto login = call_route(router, "POST", "/api/v1/auth/login",
+                          R"({"username":"admin","password":"correct horse battery"})",
+                          {{"Content-Type", "application/json"}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const auto session = Json::parse(login.body)["token"].get<std::string>();
+  const auto csrf = Json::parse(login.body)["csrf_token"].get<std::string>();
+  const std::string cookie = "orsa_session=" + session + "; orsa_csrf=" + csrf;
+  std::size_t writes = 0;
+  for (const auto& route : router.routes()) {
+    if (route.method == "GET" || route.method == "HEAD" || route.method == "OPTIONS") continue;
+    // Before a session exists (login, register) or ending it (logout): no account to act as.
+    if (route.pattern.starts_with("/api/v1/auth/")) continue;
+    if (is_static_site_route(route)) continue;  // the web app's pages: 404 for writes
+    const std::string path = std::regex_replace(route.pattern, std::regex(R"(\{[^}]*\})"), "x");
+    auto res = call_route(router, route.method, path, "{}",
+                          {{"Cookie", cookie}, {"Content-Type", "application/json"}});
+    if (route.pattern.starts_with("/v2/")) {
+      // The registry takes no cookies at all: only its own Basic/Bearer credentials.
+      EXPECT_EQ(res.status, 401) << route.method << " " << route.pattern << ": " << res.body;
+      continue;
+    }
+    ++writes;
+    EXPECT_EQ(res.status, 403) << route.method << " " << route.pattern << ": " << res.body;
+    EXPECT_NE(res.body.find("X-CSRF-Token"), std::string::npos) << route.pattern;
+  }
+  EXPECT_GT(writes, 15u);
+  // The same cookie with its header is a session that works (the check is not vacuous).
+  auto token = call_route(
+      router, "POST", "/api/v1/tokens", R"({"name":"t"})",
+      {{"Cookie", cookie}, {"X-CSRF-Token", csrf}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(token.status, 201) << token.body;
+  deployer->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(OpenApi, DocumentsEveryRegisteredRoute) {
   const auto dir = std::filesystem::temp_directory_path() / ("orsa-deployer-" + random_hex(6));
   Config config;
@@ -176,7 +262,7 @@ TEST(OpenApi, DocumentsEveryRegisteredRoute) {
         << route.method << " " << route.pattern << " is missing from docs/api/openapi.yaml";
   }
   for (const auto& doc : documented) {
-    // The gateway serves /s/ itself, ahead of the router (a server passthrough).
+    // The /s/ redirect is served ahead of the router (a server passthrough).
     if (doc.find(" /s/") != std::string::npos) continue;
     EXPECT_TRUE(registered.contains(doc)) << doc << " is documented but not served";
   }

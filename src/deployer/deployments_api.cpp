@@ -17,7 +17,13 @@ constexpr std::size_t kDeployBodyLimit = 64 * 1024;
 constexpr std::size_t kMaxTail = 10000;
 constexpr std::chrono::seconds kHeartbeat{15};
 
-Json deployment_json(const store::Deployment& d) {
+/// The service's absolute URL on the services origin, or null.
+Json service_url(const ServiceAddress* services, const store::Deployment& d) {
+  auto url = services ? services->url(d.owner_username, d.project_name) : std::nullopt;
+  return url ? Json(*url) : Json(nullptr);
+}
+
+Json deployment_json(const store::Deployment& d, const ServiceAddress* services) {
   const bool live = d.desired_running && d.status == store::DeploymentStatus::kHealthy;
   Json env = Json::parse(d.env_json, nullptr, false);
   if (!env.is_object()) env = Json::object();
@@ -35,7 +41,7 @@ Json deployment_json(const store::Deployment& d) {
           {"memory_mb", d.memory_mb},
           {"cpus", static_cast<double>(d.cpu_millis) / 1000.0},
           {"env", env},
-          {"url", "/s/" + d.owner_username + "/" + d.project_name + "/"},
+          {"url", service_url(services, d)},
           {"restarts", d.restarts},
           {"created_at", format_rfc3339(d.created_at)},
           {"updated_at", format_rfc3339(d.updated_at)},
@@ -43,10 +49,16 @@ Json deployment_json(const store::Deployment& d) {
           {"last_request_at", optional_time(d.last_request_at)}};
 }
 
-Json deployments_json(const std::vector<store::Deployment>& list) {
-  Json out = Json::array();
-  for (const auto& d : list) out.push_back(deployment_json(d));
-  return {{"deployments", out}};
+/// The body writers respond() takes.
+auto json_of(const ServiceAddress* services) {
+  return [services](const store::Deployment& d) { return deployment_json(d, services); };
+}
+auto json_of_list(const ServiceAddress* services) {
+  return [services](const std::vector<store::Deployment>& list) {
+    Json out = Json::array();
+    for (const auto& d : list) out.push_back(deployment_json(d, services));
+    return Json{{"deployments", out}};
+  };
 }
 
 Json metrics_json(const std::string& id, const gateway::StatsSnapshot& s) {
@@ -209,40 +221,42 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
     return authenticated(ctx.accounts, std::move(h));
   };
   const std::string one = "/api/v1/deployments/{id}";
+  const ServiceAddress* services = ctx.services;
 
   router.add("POST", "/api/v1/deployments",
-             with_auth([&deployments](http::Request& req, const auth::Principal& who) {
+             with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                if (auto ok = require_json_content(req); !ok)
                  return http::error_response(ok.error());
                auto request = parse_deploy_request(req.body);
                if (!request) return http::error_response(request.error());
                return respond(deployments.create(who, *request, caller_of(req)), 202,
-                              deployment_json);
+                              json_of(services));
              }),
              {.body_limit = kDeployBodyLimit});
   router.add("GET", "/api/v1/deployments",
-             with_auth([&deployments](http::Request& req, const auth::Principal& who) {
+             with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                auto project = project_filter(req);
                if (!project) return http::error_response(project.error());
-               return respond(deployments.list(who, *project), 200, deployments_json);
+               return respond(deployments.list(who, *project), 200, json_of_list(services));
              }));
-  router.add("GET", one, with_auth([&deployments](http::Request& req, const auth::Principal& who) {
-               return respond(deployments.get(who, req.param("id")), 200, deployment_json);
+  router.add("GET", one,
+             with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
+               return respond(deployments.get(who, req.param("id")), 200, json_of(services));
              }));
   router.add("DELETE", one,
              with_auth([&deployments](http::Request& req, const auth::Principal& who) {
                return no_content_or_error(deployments.remove(who, req.param("id"), caller_of(req)));
              }));
   router.add("POST", one + "/stop",
-             with_auth([&deployments](http::Request& req, const auth::Principal& who) {
+             with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                return respond(deployments.stop_deployment(who, req.param("id"), caller_of(req)),
-                              200, deployment_json);
+                              200, json_of(services));
              }),
              {.body_limit = kDeployBodyLimit});
   router.add("POST", one + "/start",
-             with_auth([&deployments](http::Request& req, const auth::Principal& who) {
+             with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                return respond(deployments.start_deployment(who, req.param("id"), caller_of(req)),
-                              202, deployment_json);
+                              202, json_of(services));
              }),
              {.body_limit = kDeployBodyLimit});
   router.add("GET", one + "/logs",

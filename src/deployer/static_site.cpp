@@ -26,12 +26,15 @@ constexpr std::array<std::string_view, 5> kMethods = {"GET", "POST", "PUT", "PAT
 constexpr std::string_view kSecurityHeaders[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "same-origin"},
-    // CodeMirror sets inline styles; Bootstrap's CSS uses data: SVG images.
-    {"Content-Security-Policy",
-     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
 };
+// CodeMirror sets inline styles; Bootstrap's CSS uses data: SVG images.
+// Scripts come from the app's own origin only: services never share it.
+// Only connect-src names the services (Try it calls them; they grant CORS).
+constexpr std::string_view kCspBeforeConnect =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'";
+constexpr std::string_view kCspAfterConnect =
+    "; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 constexpr std::string_view kNotBuiltPage = R"(<!doctype html>
 <html lang="en">
@@ -142,14 +145,18 @@ bool etag_matches(std::optional<std::string_view> if_none_match, std::string_vie
   return false;
 }
 
-void add_security_headers(http::Response& res) {
+void add_security_headers(http::Response& res, std::string_view service_origins) {
   for (const auto& [name, value] : kSecurityHeaders) res.set_header(name, std::string(value));
+  std::string csp(kCspBeforeConnect);
+  if (!service_origins.empty()) csp.append(" ").append(service_origins);
+  csp += kCspAfterConnect;
+  res.set_header("Content-Security-Policy", std::move(csp));
 }
 
 http::Response not_built_page() {
   auto res = http::text_response(200, std::string(kNotBuiltPage), "text/html; charset=utf-8");
   res.set_header("Cache-Control", "no-store");
-  add_security_headers(res);
+  add_security_headers(res, "");
   return res;
 }
 
@@ -178,7 +185,8 @@ http::Response route_miss(const http::Router& router, std::string_view path) {
 
 }  // namespace
 
-StaticSite::StaticSite(StaticSiteOptions options) {
+StaticSite::StaticSite(StaticSiteOptions options)
+    : service_origins_(std::move(options.service_origins)) {
   std::error_code ec;
   const auto root = fs::canonical(options.dir, ec);
   if (ec || !fs::is_directory(root, ec)) {
@@ -234,7 +242,7 @@ http::Response StaticSite::answer(const http::Request& req, const Asset& asset,
   res.set_header("ETag", etag);
   // Hashed file names change with their content; everything else revalidates.
   res.set_header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
-  add_security_headers(res);
+  add_security_headers(res, service_origins_ ? service_origins_() : std::string());
   return res;
 }
 

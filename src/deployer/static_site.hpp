@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,10 @@ struct StaticSiteOptions {
   std::filesystem::path dir;
   std::size_t max_cached_file_bytes = 1024 * 1024;  // larger files are read per request
   std::size_t max_cache_bytes = 32 * 1024 * 1024;   // all cached files together
+  /// The services' origins as a CSP source ("http://127.0.0.1:8081",
+  /// "https://*.apps.example.net"), which the app may connect to; read per
+  /// response (the services listener binds after the site is made).
+  std::function<std::string()> service_origins;
 };
 
 /// The built single-page app (web/dist): files by URL path, client-side
@@ -56,6 +61,7 @@ class StaticSite {
   std::map<std::string, Asset, std::less<>> assets_;  // by URL path: "/assets/x.js"
   const Asset* index_ = nullptr;
   std::size_t cached_bytes_ = 0;
+  std::function<std::string()> service_origins_;
 };
 
 /// The router pattern of the site's catch-all routes.

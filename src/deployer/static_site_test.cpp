@@ -50,6 +50,16 @@ class StaticSiteTest : public ::testing::Test {
   TempDir tmp_{"orsa-static-site"};
 };
 
+TEST_F(StaticSiteTest, ServicesMayBeCalledButNeverRunScriptsInTheApp) {
+  const StaticSite s(StaticSiteOptions{
+      .dir = dist(), .service_origins = [] { return std::string("http://127.0.0.1:8081"); }});
+  const auto csp = header(s.serve(get("/")), "Content-Security-Policy");
+  EXPECT_NE(csp.find("connect-src 'self' http://127.0.0.1:8081;"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("/s/"), std::string::npos) << csp;
+  EXPECT_LT(csp.find("8081"), csp.find("object-src")) << csp;
+}
+
 TEST_F(StaticSiteTest, ServesFilesWithTypesAndSecurityHeaders) {
   const auto s = site();
   EXPECT_TRUE(s.built());
@@ -71,6 +81,7 @@ TEST_F(StaticSiteTest, ServesFilesWithTypesAndSecurityHeaders) {
     const auto csp = header(res, "Content-Security-Policy");
     EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << csp;
     EXPECT_NE(csp.find("style-src 'self' 'unsafe-inline'"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
     EXPECT_EQ(header(res, "ETag").front(), '"') << path;
   }
   auto js = s.serve(get("/assets/app-1a2b.js"));

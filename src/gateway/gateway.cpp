@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "gateway/recorder.hpp"
+#include "gateway/service_urls.hpp"
 #include "http/passthrough.hpp"
 #include "http/server.hpp"
 
@@ -50,17 +51,21 @@ constexpr std::string_view kRetryAfterSeconds = "5";
 constexpr std::chrono::seconds kSweepEvery{1};
 constexpr std::chrono::milliseconds kTrustIdleFor{500};
 constexpr std::chrono::seconds kReplyGrace{2};
-constexpr std::array<std::string_view, 2> kPrivateCookies = {"orsa_session", "orsa_csrf"};
+// ORSA's cookies are orsa_session and orsa_csrf, "__Host-"-prefixed under
+// TLS: every name in ORSA's namespace is held back, in any letter case.
+constexpr std::string_view kPrivateCookiePrefix = "orsa_";
+constexpr std::array<std::string_view, 2> kCookieNamePrefixes = {"__Host-", "__Secure-"};
 
 // ---- the request target ----
 
-/// /s/<owner>/<project><rest>: views into the request target.
+/// /<owner>/<project><rest>, or <rest> on <project>--<owner>.<domain>:
+/// views into the request.
 struct Target {
   std::string_view owner;
   std::string_view project;
-  std::string_view prefix;    // "/s/<owner>/<project>"
+  std::string_view prefix;    // "/<owner>/<project>"; empty in domain mode
   std::string_view upstream;  // "<rest>?<query>" as sent upstream; rest starts with '/'
-  bool needs_slash = false;   // "/s/<owner>/<project>" or "…?query": redirect
+  bool needs_slash = false;   // "/<owner>/<project>" or "…?query": redirect
 };
 
 std::optional<Target> parse_target(std::string_view target) {
@@ -78,6 +83,15 @@ std::optional<Target> parse_target(std::string_view target) {
   t.needs_slash = project_end == path.size();
   t.upstream = target.substr(project_end);
   return t;
+}
+
+/// Domain mode: the Host names the service, the whole target goes upstream.
+std::optional<Target> parse_host_target(std::string_view target, std::string_view host,
+                                        std::string_view domain) {
+  if (!target.starts_with('/')) return std::nullopt;
+  const auto name = parse_service_host(host, domain);
+  if (!name) return std::nullopt;
+  return Target{.owner = name->owner, .project = name->project, .upstream = target};
 }
 
 // ---- header rewriting ----
@@ -136,10 +150,35 @@ class HopByHop {
   std::size_t count_ = 0;
 };
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+bool icontains(std::string_view s, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= s.size(); ++i) {
+    if (beast::iequals(s.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+/// A cookie name in ORSA's namespace, as ORSA's own parser could read it
+/// (blanks around it) or a browser could store it (a prefix, another case).
+bool is_private_cookie_name(std::string_view name) {
+  name = trim_blanks(name);
+  for (const auto prefix : kCookieNamePrefixes) {
+    if (istarts_with(name, prefix)) name.remove_prefix(prefix.size());
+  }
+  return istarts_with(name, kPrivateCookiePrefix);
+}
+
 bool is_private_cookie(std::string_view pair) {
-  while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-  const std::string_view name = pair.substr(0, pair.find('='));
-  return std::ranges::any_of(kPrivateCookies, [&](std::string_view c) { return c == name; });
+  return is_private_cookie_name(pair.substr(0, pair.find('=')));
 }
 
 /// Appends the Cookie value without ORSA's own cookies; false if none is left.
@@ -147,9 +186,8 @@ bool append_without_private_cookies(std::string& out, std::string_view value) {
   bool any = false;
   while (!value.empty()) {
     const std::size_t end = std::min(value.find(';'), value.size());
-    std::string_view pair = value.substr(0, end);
+    std::string_view pair = trim_blanks(value.substr(0, end));
     value.remove_prefix(std::min(end + 1, value.size()));
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     if (pair.empty() || is_private_cookie(pair)) continue;
     if (any) out += "; "sv;
     out += pair;
@@ -230,7 +268,8 @@ class ResponseParser final : public bhttp::basic_parser<false> {
 enum class Framing { kNone, kLength, kChunked, kClose };
 
 /// The request header as sent upstream: without hop-by-hop fields, the
-/// caller's ORSA credentials (the deployed service runs its owner's code) and
+/// caller's ORSA credentials (the deployed service runs its owner's code:
+/// Authorization, ORSA's cookies, X-CSRF-Token) and
 /// Expect (100-continue is answered to the client here); with X-Forwarded-*,
 /// X-Request-Id and the upstream's Host; framing rebuilt from what the parser
 /// saw, never from fields a Connection header could have removed.
@@ -242,8 +281,7 @@ void write_request_head(std::string& out, const bhttp::request_header<>& req,
   bool has_private_cookie = false;
   if (!hop.contains(bhttp::field::cookie, "Cookie")) {
     for (auto [it, end] = req.equal_range(bhttp::field::cookie); it != end; ++it) {
-      has_private_cookie =
-          has_private_cookie || it->value().find("orsa_") != std::string_view::npos;
+      has_private_cookie = has_private_cookie || icontains(it->value(), kPrivateCookiePrefix);
     }
   }
   out.clear();
@@ -279,7 +317,8 @@ void write_request_head(std::string& out, const bhttp::request_header<>& req,
           continue;
         }
         if (is_unknown_named(f, "X-Forwarded-Proto") || is_unknown_named(f, "X-Forwarded-Host") ||
-            is_unknown_named(f, "X-Forwarded-Prefix") || is_unknown_named(f, "X-Request-Id")) {
+            is_unknown_named(f, "X-Forwarded-Prefix") || is_unknown_named(f, "X-Request-Id") ||
+            is_unknown_named(f, "X-CSRF-Token")) {
           continue;
         }
         break;
@@ -299,7 +338,7 @@ void write_request_head(std::string& out, const bhttp::request_header<>& req,
   out.append(remote_ip).append("\r\n"sv);
   out += "X-Forwarded-Proto: http\r\n"sv;
   append_field(out, "X-Forwarded-Host", host);
-  append_field(out, "X-Forwarded-Prefix", prefix);
+  if (!prefix.empty()) append_field(out, "X-Forwarded-Prefix", prefix);
   append_field(out, "X-Request-Id", request_id);
   out.append("Host: "sv).append(upstream.host).append(":"sv);
   append_number(out, upstream.port);
@@ -314,11 +353,44 @@ void write_request_head(std::string& out, const bhttp::request_header<>& req,
   out += "\r\n"sv;
 }
 
+/// What the gateway adds to, and holds back from, a service's response.
+struct ResponsePolicy {
+  bool shared_origin = true;     // every service on one origin: sandbox, no cookies
+  std::string_view cors_origin;  // the app's origin when it sent the request
+};
+
+/// A Set-Cookie the browser must not get: ORSA's names always, and any
+/// cookie on a shared origin (it would reach every service and, since
+/// cookies ignore ports, ORSA's own origin on the same host).
+bool is_blocked_set_cookie(std::string_view value, const ResponsePolicy& policy) {
+  return policy.shared_origin || is_private_cookie(value.substr(0, value.find(';')));
+}
+
+/// A response field the gateway sets itself or never passes on.
+bool is_withheld(const ResponseParser::Field& f, const ResponsePolicy& policy) {
+  switch (f.name) {
+    case bhttp::field::set_cookie:
+      return is_blocked_set_cookie(f.value, policy);
+    case bhttp::field::content_length:
+      return true;
+    case bhttp::field::access_control_allow_origin:
+    case bhttp::field::access_control_allow_credentials:
+      return !policy.cors_origin.empty();
+    default:
+      break;
+  }
+  // Service-Worker-Allowed would let a worker control paths beyond its script's directory.
+  return f.name == bhttp::field::unknown &&
+         (beast::iequals(f.name_string, "X-Request-Id") ||
+          beast::iequals(f.name_string, "Service-Worker-Allowed"));
+}
+
 /// The response header as sent to the client: without hop-by-hop fields and
-/// Set-Cookie (a deployed service must not set cookies on ORSA's origin), with
-/// X-Request-Id and the framing chosen by relay_response().
+/// what is_withheld() names, with X-Request-Id, the sandbox on a shared
+/// origin, the app's CORS grant, and the framing chosen by relay_response().
 void write_response_head(std::string& out, const ResponseParser& res, std::string_view request_id,
-                         Framing framing, std::uint64_t length, bool keep_alive) {
+                         Framing framing, std::uint64_t length, bool keep_alive,
+                         const ResponsePolicy& policy) {
   const HopByHop hop(res.fields, true);
   out.clear();
   out += "HTTP/1.1 "sv;
@@ -329,12 +401,15 @@ void write_response_head(std::string& out, const ResponseParser& res, std::strin
                  : res.reason);
   out += "\r\n"sv;
   for (const auto& f : res.fields) {
-    if (hop.contains(f.name, f.name_string)) continue;
-    if (f.name == bhttp::field::set_cookie || f.name == bhttp::field::content_length) continue;
-    if (f.name == bhttp::field::unknown && beast::iequals(f.name_string, "X-Request-Id")) continue;
+    if (hop.contains(f.name, f.name_string) || is_withheld(f, policy)) continue;
     append_field(out, f.name_string, f.value);
   }
   append_field(out, "X-Request-Id", request_id);
+  if (policy.shared_origin) append_field(out, "Content-Security-Policy", kSandboxPolicy);
+  if (!policy.cors_origin.empty()) {
+    append_field(out, "Access-Control-Allow-Origin", policy.cors_origin);
+    append_field(out, "Vary", "Origin");
+  }
   if (framing == Framing::kLength) {
     out += "Content-Length: "sv;
     append_number(out, length);
@@ -609,6 +684,22 @@ http::Response redirect(const Target& t, std::string_view target) {
   return res;
 }
 
+/// A CORS preflight: OPTIONS asking whether a cross-origin request may follow.
+bool is_preflight(const bhttp::request<bhttp::buffer_body>& req) {
+  return req.method() == bhttp::verb::options &&
+         req.find(bhttp::field::access_control_request_method) != req.end();
+}
+
+/// The app may send JSON with a bearer token; never credentials (no cookies).
+http::Response preflight_answer() {
+  http::Response res;
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
+  res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+  res.set_header("Access-Control-Max-Age", "600");
+  return res;
+}
+
 /// What the blocking authorize hook sees: the request without its body.
 http::Request auth_request(Call& call) {
   http::Request r;
@@ -617,6 +708,8 @@ http::Request auth_request(Call& call) {
   const auto url = boost::urls::parse_uri_reference(r.target);
   r.path = url ? std::string(url->path()) : r.target.substr(0, r.target.find('?'));
   for (const auto& field : call.req()) {
+    // Services take bearer tokens only: see Hooks::authorize.
+    if (field.name() == bhttp::field::cookie) continue;
     auto [it, inserted] = r.headers.try_emplace(std::string(field.name_string()), field.value());
     if (!inserted) {
       it->second += beast::iequals(field.name_string(), "cookie") ? "; " : ", ";
@@ -626,6 +719,38 @@ http::Request auth_request(Call& call) {
   r.remote_ip = call.ex.remote_ip;
   r.request_id = call.ex.request_id;
   return r;
+}
+
+/// Writes a response of the gateway's own; the request body, if any, stays unread.
+asio::awaitable<http::PassthroughResult> send_reply(Call& call, http::Response res) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+  for (const auto& [name, value] : res.headers) out.insert(name, value);
+  out.set(bhttp::field::server, "orsa");
+  out.set("X-Request-Id", call.ex.request_id);
+  const bool body_unread = !call.parser.is_done();
+  const bool keep_alive = !body_unread && call.req().keep_alive();
+  out.keep_alive(keep_alive);
+  const bool head = call.head();
+  const std::uint64_t bytes = head ? 0 : res.body.size();
+  out.body() = std::move(res.body);
+  out.prepare_payload();
+  bhttp::response_serializer<bhttp::string_body> sr{out};
+  // An answer to an exchange that ran out of time (504) still gets a moment to leave.
+  http::Deadline& deadline = call.ex.deadline;
+  deadline.expires_at(std::max(call.deadline, Clock::now() + kReplyGrace));
+  beast::error_code ec;
+  if (head) {
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(call.socket(), sr, kTuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(call.socket(), sr, kTuple);
+  }
+  ec = deadline.check(ec);
+  using Next = http::PassthroughNext;
+  const Next next = ec            ? Next::kClose
+                    : keep_alive  ? Next::kKeepAlive
+                    : body_unread ? Next::kLingerClose
+                                  : Next::kClose;
+  co_return http::PassthroughResult{res.status, bytes, next};
 }
 
 /// How sending the request upstream ended.
@@ -645,10 +770,16 @@ class Gateway::Proxy final : public http::PassthroughHandler {
 
   asio::awaitable<http::PassthroughResult> serve(http::PassthroughExchange ex) override;
   void on_server_stopped() override { pool_.clear(); }
+  bool domain_mode() const { return !options_.services_domain.empty(); }
 
  private:
   using Found = RouteTable::Recorder::Found;
 
+  std::optional<Target> target_of(Call& call) const;
+  std::string_view cors_origin(Call& call) const;
+  ResponsePolicy response_policy(Call& call) const {
+    return {.shared_origin = options_.services_domain.empty(), .cors_origin = cors_origin(call)};
+  }
   asio::awaitable<bool> authorized(Call& call, const Route& route);
   asio::awaitable<Found> wait_for_wake(Call& call, const Target& t, Found found);
   asio::awaitable<http::PassthroughResult> forward(Call& call, const Target& t, Found found,
@@ -671,7 +802,10 @@ class Gateway::Proxy final : public http::PassthroughHandler {
 
 asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::PassthroughExchange ex) {
   Call call(ex, options_);
-  const auto t = parse_target(call.target());
+  if (is_preflight(call.req()) && !cors_origin(call).empty()) {
+    co_return co_await reply(call, preflight_answer());
+  }
+  const auto t = target_of(call);
   if (!t) co_return co_await reply(call, not_found());
   if (t->needs_slash) co_return co_await reply(call, redirect(*t, call.target()));
   Found found = RouteTable::Recorder::lookup(routes_, t->owner, t->project);
@@ -700,6 +834,18 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::Passthrough
   recording.status = result.status;
   recording.bytes_out = result.bytes;
   co_return result;
+}
+
+std::optional<Target> Gateway::Proxy::target_of(Call& call) const {
+  if (options_.services_domain.empty()) return parse_target(call.target());
+  const auto host = call.req()[bhttp::field::host];
+  return parse_host_target(call.target(), {host.data(), host.size()}, options_.services_domain);
+}
+
+std::string_view Gateway::Proxy::cors_origin(Call& call) const {
+  const auto origin = call.req()[bhttp::field::origin];
+  if (options_.app_origin.empty() || origin != options_.app_origin) return {};
+  return options_.app_origin;
 }
 
 asio::awaitable<bool> Gateway::Proxy::authorized(Call& call, const Route& route) {
@@ -942,7 +1088,8 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::relay_response(
   // they come; those of a chunked one are framed anew.
   const Framing body_framing = framing == Framing::kChunked ? Framing::kChunked : Framing::kLength;
   // Before anything more is read into up.buffer, which the parsed fields view.
-  write_response_head(up.head, rp, call.ex.request_id, framing, length.value_or(0), keep_alive);
+  write_response_head(up.head, rp, call.ex.request_id, framing, length.value_or(0), keep_alive,
+                      response_policy(call));
 
   std::uint64_t bytes = 0;
   const auto aborted = [&] {
@@ -997,34 +1144,14 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::relay_response(
 }
 
 asio::awaitable<http::PassthroughResult> Gateway::Proxy::reply(Call& call, http::Response res) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
-  for (const auto& [name, value] : res.headers) out.insert(name, value);
-  out.set(bhttp::field::server, "orsa");
-  out.set("X-Request-Id", call.ex.request_id);
-  const bool body_unread = !call.parser.is_done();
-  const bool keep_alive = !body_unread && call.req().keep_alive();
-  out.keep_alive(keep_alive);
-  const bool head = call.head();
-  const std::uint64_t bytes = head ? 0 : res.body.size();
-  out.body() = std::move(res.body);
-  out.prepare_payload();
-  bhttp::response_serializer<bhttp::string_body> sr{out};
-  // An answer to an exchange that ran out of time (504) still gets a moment to leave.
-  http::Deadline& deadline = call.ex.deadline;
-  deadline.expires_at(std::max(call.deadline, Clock::now() + kReplyGrace));
-  beast::error_code ec;
-  if (head) {
-    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(call.socket(), sr, kTuple);
-  } else {
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(call.socket(), sr, kTuple);
+  if (options_.services_domain.empty()) {
+    res.set_header("Content-Security-Policy", std::string(kSandboxPolicy));
   }
-  ec = deadline.check(ec);
-  using Next = http::PassthroughNext;
-  const Next next = ec            ? Next::kClose
-                    : keep_alive  ? Next::kKeepAlive
-                    : body_unread ? Next::kLingerClose
-                                  : Next::kClose;
-  co_return http::PassthroughResult{res.status, bytes, next};
+  if (const auto origin = cors_origin(call); !origin.empty()) {
+    res.set_header("Access-Control-Allow-Origin", std::string(origin));
+    res.set_header("Vary", "Origin");
+  }
+  co_return co_await send_reply(call, std::move(res));
 }
 
 // ---- Gateway ----
@@ -1035,11 +1162,53 @@ Gateway::Gateway(RouteTable& routes, Options options, Hooks hooks)
 Gateway::~Gateway() = default;
 
 void Gateway::mount(http::Server& server) {
-  server.set_passthrough(std::string(kPathPrefix), std::string(kRouteLabel), proxy_);
+  const auto label = proxy_->domain_mode() ? kDomainRouteLabel : kRouteLabel;
+  server.set_passthrough(std::string(kPathPrefix), std::string(label), proxy_);
 }
 
 std::shared_ptr<http::PassthroughHandler> Gateway::handler() const {
   return proxy_;
+}
+
+namespace {
+
+/// The old /s/ paths on ORSA's origin: a redirect to the service, whether or
+/// not it exists (the answer must not tell), and nothing else.
+class LegacyRedirect final : public http::PassthroughHandler {
+ public:
+  explicit LegacyRedirect(ServiceUrlOf service_url) : service_url_(std::move(service_url)) {}
+
+  asio::awaitable<http::PassthroughResult> serve(http::PassthroughExchange ex) override {
+    Call call(ex, options_);
+    co_return co_await send_reply(call, answer(call.target()));
+  }
+
+ private:
+  http::Response answer(std::string_view target) const {
+    // "/s/<owner>/<project><rest>" parsed as the services listener parses "/<owner>/…".
+    const auto t = parse_target(target.substr(kLegacyPrefix.size() - 1));
+    if (!t) return not_found();
+    auto location = service_url_(t->owner, t->project);
+    if (!location) return not_found();
+    std::string_view rest = t->upstream;  // "", "?query", "/path…"
+    if (rest.starts_with('/')) rest.remove_prefix(1);
+    location->append(rest);
+    http::Response res;
+    res.status = 308;  // unlike 301/302, keeps the method and the body
+    res.set_header("Location", std::move(*location));
+    res.set_header("Content-Type", "text/plain; charset=utf-8");
+    return res;
+  }
+
+  const Options options_;
+  const ServiceUrlOf service_url_;
+};
+
+}  // namespace
+
+void mount_legacy_redirect(http::Server& server, ServiceUrlOf service_url) {
+  server.set_passthrough(std::string(kLegacyPrefix), std::string(kLegacyRouteLabel),
+                         std::make_shared<LegacyRedirect>(std::move(service_url)));
 }
 
 }  // namespace orsa::gateway

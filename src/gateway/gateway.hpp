@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "gateway/route_table.hpp"
@@ -16,10 +18,19 @@ class PassthroughHandler;
 
 namespace orsa::gateway {
 
-/// Requests under this prefix go to the gateway.
-inline constexpr std::string_view kPathPrefix = "/s/";
-/// The route label of gateway requests in the server's log line and metrics.
-inline constexpr std::string_view kRouteLabel = "/s/{owner}/{project}/{path...}";
+/// The gateway serves every path of its own listener.
+inline constexpr std::string_view kPathPrefix = "/";
+/// The route labels of gateway requests in the server's log line and metrics.
+inline constexpr std::string_view kRouteLabel = "/{owner}/{project}/{path...}";
+inline constexpr std::string_view kDomainRouteLabel = "{project}--{owner}/{path...}";
+/// The old service paths on ORSA's own origin, now only redirected.
+inline constexpr std::string_view kLegacyPrefix = "/s/";
+inline constexpr std::string_view kLegacyRouteLabel = "/s/{owner}/{project}/{path...}";
+/// The sandbox a response gets when every service shares one origin: scripts
+/// and forms run, but in an opaque origin (no allow-same-origin), so a page
+/// reads no cookie and no storage of the origin and registers no service worker.
+inline constexpr std::string_view kSandboxPolicy =
+    "sandbox allow-scripts allow-forms allow-popups allow-downloads";
 
 struct Options {
   std::chrono::milliseconds connect_timeout{2'000};
@@ -30,20 +41,35 @@ struct Options {
   std::chrono::milliseconds wake_poll{20};         // how often it looks
   std::size_t body_limit = 100 * 1024 * 1024;      // request bodies; 413 beyond
   std::size_t header_limit = 16 * 1024;            // upstream response headers; 502 beyond
+  /// Host-based routing: "<project>--<owner>.<services_domain>" names the
+  /// service (a host name, no port), one origin per service. Empty: the path
+  /// does, /<owner>/<project>/…, every service shares the listener's origin
+  /// and each response is sandboxed (kSandboxPolicy).
+  std::string services_domain;
+  /// The web app's origin ("http://127.0.0.1:8080"): a request it sends gets a
+  /// CORS grant without credentials (the "Try it" form). Empty: no grants.
+  std::string app_origin;
 };
 
 /// Decisions the control plane makes for the gateway.
 struct Hooks {
   /// May the caller reach this private route? Blocking (reads the DB): runs on
-  /// the server's worker pool. The request has no body. Unset: nobody may.
+  /// the server's worker pool. The request has no body and no Cookie header:
+  /// services are called with a bearer token, never with ORSA's cookies,
+  /// which any page on the services origin could make the browser send.
+  /// Unset: nobody may.
   std::function<bool(const Route&, const http::Request&)> authorize;
   /// Starts an idle deployment; must not block (it enqueues).
   std::function<void(const Route&)> wake;
 };
 
-/// The reverse proxy for /s/<owner>/<project>/<path>: routes by the
-/// RouteTable, streams bodies both ways with keep-alive upstream pools, and
-/// records per-deployment metrics into the table. One Gateway per Server.
+/// The reverse proxy of the services listener, never mounted on ORSA's own
+/// origin: routes /<owner>/<project>/<path> (or the Host, see
+/// Options::services_domain) by the RouteTable, streams bodies both ways with
+/// keep-alive upstream pools, and records per-deployment metrics into the
+/// table. ORSA's credentials (cookies, Authorization, X-CSRF-Token) never
+/// reach a service; a service cannot set ORSA's cookies or widen a service
+/// worker's scope. One Gateway per Server.
 class Gateway {
  public:
   /// `routes` must outlive the server the gateway is mounted on.
@@ -52,7 +78,7 @@ class Gateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  /// Serves kPathPrefix on `server`; call before server.start().
+  /// Serves every path of `server`; call before server.start().
   void mount(http::Server& server);
   /// The server hook itself, for mounting by hand.
   std::shared_ptr<http::PassthroughHandler> handler() const;
@@ -61,5 +87,14 @@ class Gateway {
   class Proxy;
   std::shared_ptr<Proxy> proxy_;
 };
+
+/// The service URL of an owner's project; none when it has no address.
+using ServiceUrlOf =
+    std::function<std::optional<std::string>(std::string_view owner, std::string_view project)>;
+
+/// Answers /s/<owner>/<project>/<rest> on ORSA's own origin with a 308 (the
+/// method and body are kept) to <service URL><rest>, without reading the
+/// body; nothing of a service is served there. Call before server.start().
+void mount_legacy_redirect(http::Server& server, ServiceUrlOf service_url);
 
 }  // namespace orsa::gateway

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "gateway/service_urls.hpp"
 #include "http/client.hpp"
 #include "http/raw_conn_testing.hpp"
 #include "http/server.hpp"
@@ -272,7 +273,7 @@ TEST_F(GatewayTest, ProxiesGetAndPostToAnHttpServerRewritingPathAndQuery) {
   start();
   table_.put(route(*up_port));
 
-  auto item = get("/s/alice/shop/items/42?x=1&y=a%20b");
+  auto item = get("/alice/shop/items/42?x=1&y=a%20b");
   ASSERT_TRUE(item) << item.error().message;
   ASSERT_EQ(item->status, 200) << item->body;
   const Json j = Json::parse(item->body);
@@ -280,20 +281,20 @@ TEST_F(GatewayTest, ProxiesGetAndPostToAnHttpServerRewritingPathAndQuery) {
   EXPECT_EQ(j["target"], "/items/42?x=1&y=a%20b");
   EXPECT_EQ(j["query"]["y"], "a b");
 
-  auto root = get("/s/alice/shop/");
+  auto root = get("/alice/shop/");
   ASSERT_TRUE(root);
   EXPECT_EQ(root->status, 200);
   EXPECT_EQ(root->body, "root");
 
-  auto posted = client_.request("POST", url("/s/alice/shop/echo"), {}, "payload bytes");
+  auto posted = client_.request("POST", url("/alice/shop/echo"), {}, "payload bytes");
   ASSERT_TRUE(posted);
   EXPECT_EQ(posted->status, 200);
   EXPECT_EQ(posted->body, "payload bytes");
 
-  // The router still serves everything outside /s/.
+  // The listener is the gateway's alone: no route of ORSA's answers there.
   auto health = get("/healthz");
   ASSERT_TRUE(health);
-  EXPECT_EQ(health->body, "ok");
+  EXPECT_EQ(health->status, 404);
   upstream.stop(0s);
   upstream.wait();
 }
@@ -320,13 +321,13 @@ TEST_F(GatewayTest, SetsForwardedHeadersAndStripsCredentialsAndHopByHop) {
   start();
   table_.put(route(upstream.port()));
 
-  auto r = get("/s/alice/shop/x", {{"Authorization", "Bearer secret"},
-                                   {"Cookie", "orsa_session=abc; theme=dark; orsa_csrf=xyz"},
-                                   {"Connection", "X-Client-Hop"},
-                                   {"X-Client-Hop", "1"},
-                                   {"Proxy-Authorization", "Basic x"},
-                                   {"X-Forwarded-For", "10.0.0.1"},
-                                   {"X-Request-Id", "req-123"}});
+  auto r = get("/alice/shop/x", {{"Authorization", "Bearer secret"},
+                                 {"Cookie", "orsa_session=abc; theme=dark; orsa_csrf=xyz"},
+                                 {"Connection", "X-Client-Hop"},
+                                 {"X-Client-Hop", "1"},
+                                 {"Proxy-Authorization", "Basic x"},
+                                 {"X-Forwarded-For", "10.0.0.1"},
+                                 {"X-Request-Id", "req-123"}});
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->status, 200) << r->body;
   const Json seen = Json::parse(r->body);
@@ -337,7 +338,7 @@ TEST_F(GatewayTest, SetsForwardedHeadersAndStripsCredentialsAndHopByHop) {
   EXPECT_EQ(seen["cookie"], "theme=dark");
   EXPECT_EQ(seen["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
   EXPECT_EQ(seen["x-forwarded-proto"], "http");
-  EXPECT_EQ(seen["x-forwarded-prefix"], "/s/alice/shop");
+  EXPECT_EQ(seen["x-forwarded-prefix"], "/alice/shop");
   EXPECT_EQ(seen["x-forwarded-host"], "127.0.0.1:" + std::to_string(port_));
   EXPECT_EQ(seen["x-request-id"], "req-123");
   EXPECT_EQ(seen["host"], "127.0.0.1:" + std::to_string(upstream.port()));
@@ -354,7 +355,7 @@ TEST_F(GatewayTest, CookieHeaderWithOnlyOrsaCookiesIsDropped) {
   RawUpstream upstream;
   start();
   table_.put(route(upstream.port()));
-  auto r = get("/s/alice/shop/", {{"Cookie", "orsa_session=abc; orsa_csrf=xyz"}});
+  auto r = get("/alice/shop/", {{"Cookie", "orsa_session=abc; orsa_csrf=xyz"}});
   ASSERT_TRUE(r);
   EXPECT_FALSE(Json::parse(r->body)["headers"].contains("cookie"));
 }
@@ -380,7 +381,7 @@ TEST_F(GatewayTest, StreamsAChunkedRequestBodyBeforeItEnds) {
   table_.put(route(upstream.port()));
   RawConn c(port_);
   ASSERT_TRUE(
-      c.send("POST /s/alice/shop/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      c.send("POST /alice/shop/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
              "6\r\nfirst;\r\n"));
   ASSERT_EQ(first_seen_future.wait_for(5s), std::future_status::ready);
   ASSERT_TRUE(c.send("6\r\nsecond\r\n0\r\n\r\n"));
@@ -404,7 +405,7 @@ TEST_F(GatewayTest, StreamsAChunkedResponseBeforeItEnds) {
   start();
   table_.put(route(upstream.port()));
   RawConn c(port_);
-  ASSERT_TRUE(c.send("GET /s/alice/shop/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.send("GET /alice/shop/events HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(c.read_until("hello"));
   EXPECT_EQ(c.received().find("world"), std::string::npos);
   release.set_value();
@@ -436,7 +437,7 @@ TEST_F(GatewayTest, LargeChunkedResponseArrivesIntact) {
   start(options);
   table_.put(route(upstream.port()));
   const auto begin = SteadyClock::now();
-  auto r = get("/s/alice/shop/big");
+  auto r = get("/alice/shop/big");
   std::printf("50 MB through the gateway in %.0f ms\n",
               std::chrono::duration<double, std::milli>(SteadyClock::now() - begin).count());
   ASSERT_TRUE(r) << r.error().message;
@@ -456,7 +457,7 @@ TEST_F(GatewayTest, ReusesUpstreamConnections) {
   table_.put(route(upstream.port()));
   for (int i = 0; i < 10; ++i) {
     // A new client connection each time: the pool spans client connections.
-    auto r = get("/s/alice/shop/n" + std::to_string(i));
+    auto r = get("/alice/shop/n" + std::to_string(i));
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200);
   }
@@ -474,7 +475,7 @@ TEST_F(GatewayTest, RecoversWhenTheUpstreamClosesPooledConnections) {
   start();
   table_.put(route(upstream.port()));
   for (int i = 0; i < 5; ++i) {
-    auto r = get("/s/alice/shop/");
+    auto r = get("/alice/shop/");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << i;
     // A POST cannot be resent, so the gateway must see the close before
@@ -482,7 +483,7 @@ TEST_F(GatewayTest, RecoversWhenTheUpstreamClosesPooledConnections) {
     // FIN time to arrive, or the gateway can beat it and the race is not the
     // one under test.
     std::this_thread::sleep_for(20ms);
-    auto p = client_.request("POST", url("/s/alice/shop/"), {}, "body");
+    auto p = client_.request("POST", url("/alice/shop/"), {}, "body");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->status, 200) << i;
   }
@@ -492,7 +493,8 @@ TEST_F(GatewayTest, UnknownProjectsAndBadPathsAre404) {
   RawUpstream upstream;
   start();
   table_.put(route(upstream.port()));
-  for (const char* path : {"/s/alice/nope/", "/s/bob/shop/x", "/s/alice", "/s/", "/s//shop/"}) {
+  for (const char* path :
+       {"/alice/nope/", "/bob/shop/x", "/alice", "/", "//shop/", "/s/alice/shop/"}) {
     auto r = get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path;
@@ -517,24 +519,24 @@ TEST_F(GatewayTest, PrivateRouteAnswers404UnlessAuthorized) {
   start(test_options(), std::move(hooks));
   table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));
 
-  auto denied = get("/s/alice/shop/p", {{"Authorization", "Bearer bad"}});
+  auto denied = get("/alice/shop/p", {{"Authorization", "Bearer bad"}});
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 404);
   EXPECT_EQ(error_code_of(denied->body), "not_found");
-  auto missing = get("/s/alice/other/p");
+  auto missing = get("/alice/other/p");
   ASSERT_TRUE(missing);
   // The same answer as for a project that does not exist.
   EXPECT_EQ(denied->body, missing->body);
   EXPECT_EQ(upstream.requests(), 0);
 
-  auto allowed = get("/s/alice/shop/p%20q", {{"Authorization", "Bearer good"}});
+  auto allowed = get("/alice/shop/p%20q", {{"Authorization", "Bearer good"}});
   ASSERT_TRUE(allowed);
   ASSERT_EQ(allowed->status, 200);
   // Authorised, yet the credential still stays with ORSA.
   EXPECT_FALSE(Json::parse(allowed->body)["headers"].contains("authorization"));
   EXPECT_EQ(calls.load(), 2);
   std::lock_guard lock(mutex);
-  EXPECT_EQ(seen_path, "/s/alice/shop/p q");
+  EXPECT_EQ(seen_path, "/alice/shop/p q");
   EXPECT_EQ(seen_method, "GET");
 }
 
@@ -542,7 +544,7 @@ TEST_F(GatewayTest, PrivateRouteWithoutAuthorizeHookIs404) {
   RawUpstream upstream;
   start();
   table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));
-  auto r = get("/s/alice/shop/");
+  auto r = get("/alice/shop/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
 }
@@ -550,7 +552,7 @@ TEST_F(GatewayTest, PrivateRouteWithoutAuthorizeHookIs404) {
 TEST_F(GatewayTest, UnavailableRouteIs503WithRetryAfter) {
   start();
   table_.put(route(closed_port(), "dep_1", RouteState::kUnavailable));
-  auto r = get("/s/alice/shop/");
+  auto r = get("/alice/shop/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->headers["retry-after"], "5");
@@ -561,11 +563,11 @@ TEST_F(GatewayTest, UnavailableRouteIs503WithRetryAfter) {
 TEST_F(GatewayTest, UpstreamDownIs502) {
   start();
   table_.put(route(closed_port()));
-  auto r = get("/s/alice/shop/");
+  auto r = get("/alice/shop/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 502);
   // The client connection stays usable after a gateway error.
-  auto again = get("/s/alice/shop/");
+  auto again = get("/alice/shop/");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 502);
 }
@@ -582,7 +584,7 @@ TEST_F(GatewayTest, SlowUpstreamIs504) {
   start(options);
   table_.put(route(upstream.port()));
   const auto begin = SteadyClock::now();
-  auto r = get("/s/alice/shop/slow");
+  auto r = get("/alice/shop/slow");
   release.set_value();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 504);
@@ -597,7 +599,7 @@ TEST_F(GatewayTest, UpstreamGarbageIs502) {
   });
   start();
   table_.put(route(upstream.port()));
-  auto r = get("/s/alice/shop/");
+  auto r = get("/alice/shop/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 502);
 }
@@ -608,20 +610,20 @@ TEST_F(GatewayTest, BodiesOverTheLimitAre413) {
   options.body_limit = 1024;
   start(options);
   table_.put(route(upstream.port()));
-  auto declared = client_.request("POST", url("/s/alice/shop/"), {}, std::string(2048, 'x'));
+  auto declared = client_.request("POST", url("/alice/shop/"), {}, std::string(2048, 'x'));
   ASSERT_TRUE(declared);
   EXPECT_EQ(declared->status, 413);
   EXPECT_EQ(upstream.requests(), 0);
 
   RawConn c(port_);
   ASSERT_TRUE(
-      c.send("POST /s/alice/shop/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      c.send("POST /alice/shop/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
              "400\r\n" +
              std::string(1024, 'y') + "\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"));
   ASSERT_TRUE(c.read_until("\r\n\r\n"));
   EXPECT_EQ(c.received().substr(0, 12), "HTTP/1.1 413");
 
-  auto fits = client_.request("POST", url("/s/alice/shop/"), {}, std::string(1000, 'z'));
+  auto fits = client_.request("POST", url("/alice/shop/"), {}, std::string(1000, 'z'));
   ASSERT_TRUE(fits);
   EXPECT_EQ(fits->status, 200);
 }
@@ -630,10 +632,10 @@ TEST_F(GatewayTest, ProjectWithoutTrailingSlashRedirects308KeepingTheQuery) {
   start();
   table_.put(route(closed_port()));
   RawConn c(port_);
-  ASSERT_TRUE(c.send("GET /s/alice/shop?a=1&b=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.send("GET /alice/shop?a=1&b=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(c.read_until("\r\n\r\n"));
   EXPECT_EQ(c.received().substr(0, 12), "HTTP/1.1 308");
-  EXPECT_NE(c.received().find("Location: /s/alice/shop/?a=1&b=2\r\n"), std::string::npos)
+  EXPECT_NE(c.received().find("Location: /alice/shop/?a=1&b=2\r\n"), std::string::npos)
       << c.received();
 }
 
@@ -655,7 +657,7 @@ TEST_F(GatewayTest, IdleRouteIsWokenAndTheRequestHeldUntilServing) {
   };
   start(test_options(), std::move(hooks));
   table_.put(route(upstream.port(), "dep_1", RouteState::kIdle));
-  auto r = get("/s/alice/shop/hello");
+  auto r = get("/alice/shop/hello");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(wakes.load(), 1);
@@ -672,7 +674,7 @@ TEST_F(GatewayTest, IdleRouteNeverWokenIs503AfterTheWakeTimeout) {
   start(options, std::move(hooks));
   table_.put(route(closed_port(), "dep_1", RouteState::kIdle));
   const auto begin = SteadyClock::now();
-  auto r = get("/s/alice/shop/");
+  auto r = get("/alice/shop/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->headers["retry-after"], "5");
@@ -684,8 +686,8 @@ TEST_F(GatewayTest, CountsMetricsPerDeploymentAndInTheServerLog) {
   RawUpstream upstream;
   start();
   table_.put(route(upstream.port(), "dep_m"));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(get("/s/alice/shop/"));
-  ASSERT_TRUE(client_.request("POST", url("/s/alice/shop/"), {}, "12345"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(get("/alice/shop/"));
+  ASSERT_TRUE(client_.request("POST", url("/alice/shop/"), {}, "12345"));
   // Recorded after the response is written: poll.
   ASSERT_TRUE(eventually([&] { return table_.stats("dep_m").requests_by_class[1] == 4; }));
   const StatsSnapshot s = table_.stats("dep_m");
@@ -700,9 +702,8 @@ TEST_F(GatewayTest, CountsMetricsPerDeploymentAndInTheServerLog) {
                 "orsa_gateway_requests_total{deployment=\"dep_m\",class=\"2xx\"} 4"),
             std::string::npos);
   // The server's own per-route metrics use the gateway's route label.
-  EXPECT_TRUE(eventually([&] {
-    return metrics_.render().find("/s/{owner}/{project}/{path...}") != std::string::npos;
-  }));
+  EXPECT_TRUE(eventually(
+      [&] { return metrics_.render().find("/{owner}/{project}/{path...}") != std::string::npos; }));
 }
 
 TEST_F(GatewayTest, HeadRequestGetsHeadersOnly) {
@@ -718,13 +719,13 @@ TEST_F(GatewayTest, HeadRequestGetsHeadersOnly) {
   table_.put(route(upstream.port()));
   RawConn c(port_);
   ASSERT_TRUE(
-      c.send("HEAD /s/alice/shop/file HTTP/1.1\r\nHost: x\r\n\r\n"
-             "HEAD /s/alice/shop/file HTTP/1.1\r\nHost: x\r\n\r\n"));
+      c.send("HEAD /alice/shop/file HTTP/1.1\r\nHost: x\r\n\r\n"
+             "HEAD /alice/shop/file HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(c.read_until("Content-Length: 1234\r\n"));
   // The second answer on the same connection proves the first had no body.
   const auto first = c.received().find("HTTP/1.1 200");
   ASSERT_TRUE(eventually([&] {
-    c.read_until("x", 20ms);
+    c.read_until("\x01", 20ms);  // reads whatever comes within 20 ms
     return c.received().find("HTTP/1.1 200", first + 1) != std::string::npos;
   }));
 }
@@ -746,7 +747,7 @@ TEST_F(GatewayTest, BlueGreenSwitchFailsNoRequestAndDrainsTheOldUpstream) {
   table_.put(route(blue.port(), "dep_blue"));
 
   // A request still running on blue when the switch happens.
-  auto slow = std::async(std::launch::async, [&] { return get("/s/alice/shop/slow"); });
+  auto slow = std::async(std::launch::async, [&] { return get("/alice/shop/slow"); });
   ASSERT_EQ(slow_started.get_future().wait_for(5s), std::future_status::ready);
 
   std::atomic<bool> stop{false};
@@ -754,7 +755,7 @@ TEST_F(GatewayTest, BlueGreenSwitchFailsNoRequestAndDrainsTheOldUpstream) {
   std::atomic<int> failed{0};
   std::thread loop([&] {
     while (!stop.load()) {
-      auto r = get("/s/alice/shop/loop");
+      auto r = get("/alice/shop/loop");
       (r && r->status == 200 ? ok : failed)++;
     }
   });
@@ -790,7 +791,7 @@ TEST_F(GatewayTest, StopClosesIdleConnectionsAndFinishesInFlightExchanges) {
   table_.put(route(upstream.port()));
   RawConn idle(port_);
   ASSERT_TRUE(idle.connected());
-  auto slow = std::async(std::launch::async, [&] { return get("/s/alice/shop/slow"); });
+  auto slow = std::async(std::launch::async, [&] { return get("/alice/shop/slow"); });
   ASSERT_EQ(started.get_future().wait_for(5s), std::future_status::ready);
   front_->stop(5s);
   release.set_value();
@@ -799,6 +800,213 @@ TEST_F(GatewayTest, StopClosesIdleConnectionsAndFinishesInFlightExchanges) {
   EXPECT_EQ(r->status, 200);
   front_->wait();
   front_.reset();
+}
+
+// ---- attacks from a service page on ORSA's credentials and origin ----
+
+TEST_F(GatewayTest, OrsaCookiesCsrfHeaderAndAuthorizationNeverReachTheService) {
+  // Every form below is one ORSA's own cookie parser reads (several Cookie
+  // fields are joined with "; ", blanks around names are trimmed) or a
+  // browser stores (__Host- under TLS, another letter case).
+  http::Request as_orsa_reads;
+  as_orsa_reads.headers["Cookie"] = "theme=dark; orsa_session=a; \torsa_csrf =b ;lang=en";
+  ASSERT_EQ(as_orsa_reads.cookie("orsa_csrf"), "b");
+  RawUpstream upstream;
+  start();
+  table_.put(route(upstream.port()));
+  RawConn c(port_);
+  ASSERT_TRUE(
+      c.send("GET /alice/shop/ HTTP/1.1\r\nHost: x\r\n"
+             "Cookie: theme=dark; orsa_session=a\r\n"
+             "cookie: \torsa_csrf =b ;lang=en\r\n"
+             "COOKIE: ORSA_SESSION=c; __Host-orsa_session=d; __Secure-Orsa_Csrf=e\r\n"
+             "X-CSRF-Token: t1\r\nx-csrf-token: t2\r\n"
+             "Authorization: Bearer secret\r\nauthorization: Basic eDp5\r\n"
+             "Connection: close\r\n\r\n"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  const Json headers = Json::parse(reply->body)["headers"];
+  EXPECT_EQ(headers["cookie"], "theme=dark|lang=en");
+  EXPECT_FALSE(headers.contains("x-csrf-token"));
+  EXPECT_FALSE(headers.contains("authorization"));
+  EXPECT_EQ(reply->body.find("orsa_"), std::string::npos) << reply->body;
+  EXPECT_EQ(reply->body.find("ORSA_"), std::string::npos) << reply->body;
+}
+
+TEST_F(GatewayTest, ServiceWorkerScopeAndOrsaCookiesNeverReachTheBrowserAndPagesAreSandboxed) {
+  RawUpstream upstream([](UpExchange& ex) {
+    if (!ex.read_body()) return false;
+    return ex.send_raw(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+        "Service-Worker-Allowed: /\r\nservice-worker-allowed: /api/\r\n"
+        "Set-Cookie: orsa_csrf=forged; Path=/\r\n"
+        "Set-Cookie: __Host-orsa_session=forged; Path=/; Secure\r\n"
+        "Set-Cookie: theme=dark\r\n"
+        "Content-Security-Policy: default-src 'self'\r\n"
+        "Content-Length: 2\r\n\r\nok");
+  });
+  start();
+  table_.put(route(upstream.port()));
+  RawConn c(port_);
+  ASSERT_TRUE(c.send("GET /alice/shop/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "ok");
+  std::string head = reply->head;
+  for (auto& ch : head) ch = static_cast<char>(std::tolower(ch));
+  EXPECT_EQ(head.find("service-worker-allowed"), std::string::npos) << reply->head;
+  // On the shared origin no cookie at all: it would reach every service and ORSA's host.
+  EXPECT_EQ(head.find("set-cookie"), std::string::npos) << reply->head;
+  // The service's own policy stays; the sandbox is added.
+  EXPECT_NE(reply->head.find("Content-Security-Policy: default-src 'self'\r\n"), std::string::npos);
+  EXPECT_NE(reply->head.find("Content-Security-Policy: " + std::string(kSandboxPolicy) + "\r\n"),
+            std::string::npos)
+      << reply->head;
+  EXPECT_EQ(std::string(kSandboxPolicy).find("allow-same-origin"), std::string::npos);
+
+  // The gateway's own answers are sandboxed too.
+  auto missing = get("/alice/none/");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->headers["content-security-policy"], kSandboxPolicy);
+}
+
+TEST_F(GatewayTest, DomainModeRoutesByHostWithAnOriginPerService) {
+  RawUpstream upstream([](UpExchange& ex) {
+    if (!ex.read_body()) return false;
+    return ex.send_raw(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+        "Set-Cookie: orsa_session=forged; Domain=apps.test\r\n"
+        "Set-Cookie: theme=dark\r\n"
+        "X-Seen: " +
+        std::string(ex.req().target()) + " prefix=" + std::string(ex.req()["X-Forwarded-Prefix"]) +
+        "\r\nContent-Length: 2\r\n\r\nok");
+  });
+  Options options = test_options();
+  options.services_domain = "apps.test";
+  start(options);
+  table_.put(route(upstream.port()));
+
+  auto r = get("/items?q=1", {{"Host", "shop--alice.apps.test:8443"}});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->headers["x-seen"], "/items?q=1 prefix=");
+  // Its own origin: its own cookies, but never ORSA's names; no sandbox needed.
+  ASSERT_EQ(r->set_cookies.size(), 1u);
+  EXPECT_EQ(r->set_cookies[0], "theme=dark");
+  EXPECT_FALSE(r->headers.contains("content-security-policy"));
+
+  for (const char* host : {"apps.test", "shop.apps.test", "shop--alice.evil.test",
+                           "shop--alice.apps.test.evil.test", "x.shop--alice.apps.test"}) {
+    auto other = get("/items", {{"Host", host}});
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 404) << host;
+  }
+  auto by_path = get("/alice/shop/items", {{"Host", "apps.test"}});
+  ASSERT_TRUE(by_path);
+  EXPECT_EQ(by_path->status, 404);
+  EXPECT_EQ(upstream.requests(), 1);
+}
+
+TEST_F(GatewayTest, PrivateServicesAuthorizeByBearerTokenNeverByCookie) {
+  RawUpstream upstream;
+  std::atomic<int> with_cookie{0};
+  Hooks hooks;
+  hooks.authorize = [&](const Route&, const http::Request& req) {
+    if (req.header("Cookie")) ++with_cookie;
+    return req.header("Authorization") == "Bearer good";
+  };
+  start(test_options(), std::move(hooks));
+  table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));
+  // The browser sends ORSA's cookies to the services port too (cookies ignore ports).
+  auto by_cookie = get("/alice/shop/", {{"Cookie", "orsa_session=valid; orsa_csrf=x"}});
+  ASSERT_TRUE(by_cookie);
+  EXPECT_EQ(by_cookie->status, 404);
+  auto by_token = get("/alice/shop/", {{"Authorization", "Bearer good"}, {"Cookie", "a=1"}});
+  ASSERT_TRUE(by_token);
+  EXPECT_EQ(by_token->status, 200);
+  EXPECT_EQ(with_cookie.load(), 0);
+  EXPECT_EQ(upstream.requests(), 1);
+}
+
+TEST_F(GatewayTest, OnlyTheAppOriginGetsACorsGrantAndNeverWithCredentials) {
+  RawUpstream upstream([](UpExchange& ex) {
+    if (!ex.read_body()) return false;
+    bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
+    res.set(bhttp::field::access_control_allow_origin, "*");
+    res.set(bhttp::field::access_control_allow_credentials, "true");
+    res.body() = "ok";
+    return ex.send(std::move(res));
+  });
+  Options options = test_options();
+  options.app_origin = "http://app.test:8080";
+  start(options);
+  table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));
+
+  auto preflight = client_.request("OPTIONS", url("/alice/shop/solve"),
+                                   {{"Origin", "http://app.test:8080"},
+                                    {"Access-Control-Request-Method", "POST"},
+                                    {"Access-Control-Request-Headers", "authorization"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->headers["access-control-allow-origin"], "http://app.test:8080");
+  EXPECT_NE(preflight->headers["access-control-allow-headers"].find("Authorization"),
+            std::string::npos);
+  EXPECT_FALSE(preflight->headers.contains("access-control-allow-credentials"));
+  EXPECT_EQ(upstream.requests(), 0);
+
+  table_.put(route(upstream.port()));
+  auto app = get("/alice/shop/", {{"Origin", "http://app.test:8080"}});
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->headers["access-control-allow-origin"], "http://app.test:8080");
+  EXPECT_FALSE(app->headers.contains("access-control-allow-credentials"));
+  auto evil =
+      client_.request("OPTIONS", url("/alice/shop/"),
+                      {{"Origin", "http://evil.test"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(evil);
+  EXPECT_NE(evil->headers["access-control-allow-origin"], "http://evil.test");
+}
+
+TEST(LegacyRedirect, OldServicePathsOnOrsasOriginOnlyRedirectKeepingTheMethod) {
+  http::Router router;
+  router.add("GET", "/healthz", [](http::Request&) { return http::text_response(200, "ok"); });
+  http::Metrics metrics;
+  http::ServerOptions server_options;
+  server_options.port = 0;
+  http::Server server(server_options, router, metrics);
+  const ServiceUrls urls{.origin = "http://127.0.0.1:9"};
+  mount_legacy_redirect(server, [&](std::string_view owner, std::string_view project) {
+    return urls.url(owner, project);
+  });
+  auto port = server.start();
+  ASSERT_TRUE(port);
+  http::Client client{10s};
+  const auto at = [&](std::string_view path) {
+    return "http://127.0.0.1:" + std::to_string(*port) + std::string(path);
+  };
+  auto get = client.request("GET", at("/s/alice/shop/items/1?q=a%20b"), {});
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 308);
+  EXPECT_EQ(get->headers["location"], "http://127.0.0.1:9/alice/shop/items/1?q=a%20b");
+  // A script's POST with the cookies attached is not served here either.
+  auto post = client.request("POST", at("/s/alice/shop/solve"),
+                             {{"Cookie", "orsa_session=s; orsa_csrf=c"}}, "{}");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 308);
+  EXPECT_EQ(post->headers["location"], "http://127.0.0.1:9/alice/shop/solve");
+  EXPECT_FALSE(post->headers.contains("set-cookie"));
+  auto bare = client.request("GET", at("/s/alice/shop?x=1"), {});
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->headers["location"], "http://127.0.0.1:9/alice/shop/?x=1");
+  auto bad = client.request("GET", at("/s/alice"), {});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 404);
+  auto health = client.request("GET", at("/healthz"), {});
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->body, "ok");
+  server.stop(0s);
+  server.wait();
 }
 
 }  // namespace

@@ -701,6 +701,7 @@ asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Respo
   res.set(bhttp::field::server, "orsa");
   res.set(bhttp::field::date, http_date());
   res.set("X-Request-Id", ex.request_id);
+  for (const auto& [name, value] : options.fixed_headers) res.set(name, value);
   std::size_t bytes = 0;
   if (!has_no_body(response.status)) {
     // A HEAD handler may declare the length of the body it does not send
@@ -756,6 +757,7 @@ asio::awaitable<Next> Server::Impl::stream_answer(Connection& conn, Exchange& ex
   res.set(bhttp::field::server, "orsa");
   res.set(bhttp::field::date, http_date());
   res.set("X-Request-Id", ex.request_id);
+  for (const auto& [name, value] : options.fixed_headers) res.set(name, value);
   res.chunked(true);
   res.keep_alive(false);
   bhttp::response_serializer<bhttp::empty_body> serializer{res};

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "http/metrics.hpp"
@@ -28,6 +30,8 @@ struct ServerOptions {
   int credential_threads = 2;              // handlers of Lane::kCredential routes
   std::size_t max_streams = 256;           // streamed responses at once (a thread each); then 503
   TrustedProxies trusted_proxies;          // whose X-Forwarded-For names the client
+  /// Set on every routed response (e.g. Strict-Transport-Security behind TLS).
+  std::vector<std::pair<std::string, std::string>> fixed_headers;
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each

@@ -309,7 +309,8 @@ Result<void> PodmanService::wait_ready() {
       return fail(Error::unavailable("podman system service exited (status " +
                                      std::to_string(code) + "): " + log_tail()));
     }
-    if (answers(socket_path_, std::chrono::seconds(1))) return {};
+    // GET /version runs the OCI runtime to report it: seconds on a loaded machine.
+    if (answers(socket_path_, std::chrono::seconds(10))) return {};
     if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(kPollInterval);
   }

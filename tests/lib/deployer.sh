@@ -1,10 +1,13 @@
 # Sourced by shell tests: starts a real orsa-deployer on a free loopback
-# port with its own data dir, and small JSON/API helpers (curl + python3).
+# port (and its services listener on another) with its own data dir, and
+# small JSON/API helpers (curl + python3). Sets URL (ORSA's origin), HOSTPORT
+# and SERVICES_URL (the services listener, http://127.0.0.1:PORT).
 start_deployer() {  # bin work_dir [flags...]
   local bin=$1 dir=$2
   shift 2
   ORSA_ADMIN_PASSWORD=${ORSA_ADMIN_PASSWORD:-admin-password-for-tests} \
-    "$bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --ready-file "$dir/ready" \
+    "$bin" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$dir/data" \
+    --ready-file "$dir/ready" \
     --log-level warn "$@" >"$dir/deployer.log" 2>&1 &
   DEPLOYER_PID=$!
   # Up to 2 min: start-up includes the deployer's own podman service, slow
@@ -16,6 +19,9 @@ start_deployer() {  # bin work_dir [flags...]
   done
   URL=$(cat "$dir/ready")
   HOSTPORT=${URL#http://}
+  # Announced on stdout with the main URL, before the ready file is written.
+  SERVICES_URL=$(sed -n 's/^ORSA services serving at //p' "$dir/deployer.log" | head -n1)
+  [ -n "$SERVICES_URL" ] || { cat "$dir/deployer.log"; return 1; }
 }
 
 stop_deployer() {

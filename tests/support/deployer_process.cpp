@@ -29,6 +29,15 @@ std::string trim(std::string s) {
   return s;
 }
 
+/// The services listener's URL from the start-up lines (printed before the ready file).
+std::string announced_services_url(const std::string& output) {
+  constexpr std::string_view kPrefix = "ORSA services serving at ";
+  const auto at = output.find(kPrefix);
+  if (at == std::string::npos) throw std::runtime_error("no services URL announced:\n" + output);
+  const auto start = at + kPrefix.size();
+  return output.substr(start, output.find('\n', start) - start);
+}
+
 std::string postgres_admin_url() {
   const char* file = std::getenv("ORSA_TEST_POSTGRES_URL_FILE");
   if (file == nullptr) throw std::runtime_error("ORSA_TEST_POSTGRES_URL_FILE is not set");
@@ -116,7 +125,8 @@ std::unique_ptr<DeployerProcess> DeployerProcess::start(DeployerOptions options)
   std::filesystem::remove(ready_file);
   std::vector<std::string> argv{
       ORSA_DEPLOYER_BIN, "--listen",       "127.0.0.1:0",  "--data-dir", p->data_dir_.string(),
-      "--database",      p->database_url_, "--ready-file", ready_file};
+      "--database",      p->database_url_, "--ready-file", ready_file,   "--services-listen",
+      "127.0.0.1:0"};
   // The API suites need no containers; the deploy end-to-end test runs podman.
   argv.push_back("--no-runtime");
   argv.insert(argv.end(), options.args.begin(), options.args.end());
@@ -126,6 +136,7 @@ std::unique_ptr<DeployerProcess> DeployerProcess::start(DeployerOptions options)
   while (Clock::now() < deadline) {
     if (auto url = read_file(ready_file); url && !url->empty()) {
       p->url_ = trim(*url);
+      p->services_url_ = announced_services_url(p->output());
       return p;
     }
     int status = 0;

@@ -32,6 +32,8 @@ class DeployerProcess {
   ~DeployerProcess();
 
   const std::string& url() const { return url_; }
+  /// The services listener, "http://127.0.0.1:PORT" (never ORSA's own origin).
+  const std::string& services_url() const { return services_url_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::string& database_url() const { return database_url_; }
   /// Everything the process printed so far (stdout and stderr).
@@ -46,6 +48,7 @@ class DeployerProcess {
   DeployerProcess() = default;
   pid_t pid_ = -1;
   std::string url_;
+  std::string services_url_;
   std::filesystem::path data_dir_;
   std::filesystem::path log_path_;
   std::string database_url_;

@@ -71,6 +71,8 @@ async function startDeployer(work) {
   const args = [
     '--listen',
     '127.0.0.1:0',
+    '--services-listen',
+    '127.0.0.1:0',
     '--data-dir',
     path.join(work, 'data'),
     '--ready-file',
@@ -102,7 +104,10 @@ async function startDeployer(work) {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (existsSync(ready) && readFileSync(ready, 'utf8').trim()) {
-      return { url: readFileSync(ready, 'utf8').trim(), logFile: out };
+      // Announced before the ready file is written.
+      const services = /^ORSA services serving at (\S+)$/m.exec(readFileSync(out, 'utf8'))?.[1];
+      if (!services) throw new Error('orsa-deployer announced no services URL');
+      return { url: readFileSync(ready, 'utf8').trim(), servicesUrl: services, logFile: out };
     }
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -183,6 +188,8 @@ function watchConsole(page, who) {
 // fetch as a console error): bob opening alice's project. Anything else in
 // the console that is an error or a warning fails the run.
 const expectedProblems = [
+  // The attack page's attempts, refused by the browser (CORS, sandbox).
+  /^\[victim\] (error|warning): .*(CORS|Access-Control|sandbox|ServiceWorker|service worker|SecurityError|Failed to load resource|Failed to fetch|opaque origin)/i,
   new RegExp(
     `^\\[bob\\] error: Failed to load resource: the server responded with a status of 404 .*` +
       `/api/v1/projects/${ALICE}/knap\\)$`,
@@ -288,6 +295,8 @@ const tab = (page, name) =>
 async function tryIt(page) {
   await page.getByLabel('Request body (JSON)').waitFor();
   await page.getByTestId('live-note').getByText('healthy').waitFor();
+  // A private service takes a bearer token: the login cookies never reach it.
+  await page.getByLabel('API token').fill(apiToken);
   await page.getByRole('button', { name: 'Send' }).click();
   const response = page.getByTestId('solve-response');
   await response.waitFor({ timeout: 60_000 });
@@ -300,23 +309,175 @@ async function tryIt(page) {
 /** Sends input.json `n` times to the service from the page, as Try it does. */
 async function solveInPage(page, n) {
   const codes = await page.evaluate(
-    async ({ owner, n }) => {
-      const csrf = decodeURIComponent(/(?:^|; )orsa_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
+    async ({ owner, n, services, token }) => {
       const input = await (await fetch(`/api/v1/projects/${owner}/knap/files/input.json`)).text();
       const codes = [];
       for (let i = 0; i < n; i++) {
-        const res = await fetch(`/s/${owner}/knap/solve`, {
+        const res = await fetch(`${services}/${owner}/knap/solve`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          credentials: 'omit',
           body: input,
         });
         codes.push(res.status);
       }
       return codes;
     },
-    { owner: ALICE, n },
+    { owner: ALICE, n, services: servicesUrl, token: apiToken },
   );
   if (codes.some((c) => c !== 200)) throw new Error(`solve answered ${codes.join(' ')}`);
+}
+
+// ---- the attack of a tenant's service page on ORSA's origin -------------------
+
+/** JSON API call from Node with a bearer token; throws unless the status is `want`. */
+async function api(base, method, path, token, body, want) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': typeof body === 'string' ? 'application/octet-stream' : 'application/json',
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (want && res.status !== want) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await fn();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// bob's model registers extra routes on the service's Flask app when it is
+// imported: /pwn answers a page whose script tries what a page on ORSA's own
+// origin could do (read orsa_csrf, mint an admin API token with the
+// admin's cookies, install a service worker over ORSA's pages), and reports.
+const evilModel = (orsa) => `
+import gc
+import json
+
+import flask
+
+
+def solve(data):
+    return {"objective": 0}
+
+
+PAGE = """<!doctype html><html><body><pre id="result">running</pre><script>
+(async () => {
+  const orsa = ${JSON.stringify(orsa)};
+  const out = { server_saw_cookie: SERVER_COOKIE };
+  try { out.cookie = String(document.cookie); } catch (e) { out.cookie = 'blocked: ' + e.name; }
+  const csrf = (/(?:^|; )orsa_csrf=([^;]*)/.exec(out.cookie) || [])[1] || '';
+  try {
+    const r = await fetch(orsa + '/api/v1/tokens', { method: 'POST', credentials: 'include',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ name: 'pwned' }) });
+    out.token = 'status ' + r.status + ' ' + (await r.text());
+  } catch (e) { out.token = 'failed: ' + e.name; }
+  try {
+    await fetch(orsa + '/api/v1/tokens', { method: 'POST', mode: 'no-cors', credentials: 'include',
+      headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ name: 'pwned-simple' }) });
+    out.simple = 'sent';
+  } catch (e) { out.simple = 'failed: ' + e.name; }
+  try {
+    await navigator.serviceWorker.register('sw.js', { scope: './' });
+    out.sw = 'registered';
+  } catch (e) { out.sw = 'failed: ' + e.name; }
+  document.getElementById('result').textContent = JSON.stringify(out);
+})();
+</script></body></html>"""
+
+
+def _pwn():
+    cookie = json.dumps(flask.request.headers.get("Cookie", ""))
+    return flask.Response(PAGE.replace("SERVER_COOKIE", cookie), mimetype="text/html",
+                          headers={"Service-Worker-Allowed": "/",
+                                   "Set-Cookie": "orsa_csrf=forged; Path=/"})
+
+
+def _sw():
+    return flask.Response("self.addEventListener('fetch', () => {});",
+                          mimetype="text/javascript", headers={"Service-Worker-Allowed": "/"})
+
+
+for _app in [o for o in gc.get_objects() if isinstance(o, flask.Flask)]:
+    _app.add_url_rule("/pwn", "pwn", _pwn)
+    _app.add_url_rule("/sw.js", "sw", _sw)
+`;
+
+async function attackFromServicePage(newPage, base) {
+  const bob = (
+    await api(base, 'POST', '/api/v1/auth/login', '', { login: BOB, password: PASSWORD }, 200)
+  ).token;
+  await api(base, 'POST', '/api/v1/projects', bob, { name: 'evil', template: 'python-flask' }, 201);
+  await api(base, 'PUT', `/api/v1/projects/${BOB}/evil/files/model.py`, bob, evilModel(base));
+  const build = await api(base, 'POST', `/api/v1/projects/${BOB}/evil/builds`, bob, {}, 202);
+  const built = await until(
+    "bob's build",
+    async () => {
+      const b = await api(base, 'GET', `/api/v1/builds/${build.id}`, bob);
+      if (b.status === 'failed' || b.status === 'canceled') throw new Error(`build ${b.status}`);
+      return b.status === 'succeeded' ? b : null;
+    },
+    180_000,
+  );
+  const dep = await api(
+    base,
+    'POST',
+    '/api/v1/deployments',
+    bob,
+    { image_id: built.image_id, visibility: 'public', memory_mb: 256 },
+    202,
+  );
+  const pageUrl = `${servicesUrl}/${BOB}/evil/pwn`;
+  if (dep.url !== `${servicesUrl}/${BOB}/evil/`) throw new Error(`service url ${dep.url}`);
+  await until(
+    "bob's deployment",
+    async () => (await api(base, 'GET', `/api/v1/deployments/${dep.id}`, bob)).live,
+    120_000,
+  );
+
+  // The admin, signed in, opens bob's page.
+  const victim = await newPage('victim');
+  await victim.goto(`${base}/login`);
+  await victim.getByLabel('Username or email').fill('admin');
+  await victim.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await victim.getByRole('button', { name: 'Log in' }).click();
+  await victim.getByRole('link', { name: 'Admin' }).waitFor();
+  const jar = await victim.context().cookies(base);
+  if (!jar.some((c) => c.name === 'orsa_csrf')) throw new Error('the admin has no CSRF cookie');
+  // The old address on ORSA's origin only redirects to the service's own origin.
+  await victim.goto(`${base}/s/${BOB}/evil/pwn`);
+  if (!victim.url().startsWith(servicesUrl)) throw new Error(`/s/ stayed at ${victim.url()}`);
+  await victim.goto(pageUrl);
+  const result = victim.locator('#result');
+  await until('the attack page', async () => (await result.innerText()) !== 'running', 30_000);
+  const out = JSON.parse(await result.innerText());
+  log(`  attack page reported: ${JSON.stringify(out)}`);
+  if (out.cookie.includes('orsa_')) throw new Error(`the page read ORSA's cookies: ${out.cookie}`);
+  if (out.server_saw_cookie.includes('orsa_'))
+    throw new Error(`ORSA's cookies reached the service: ${out.server_saw_cookie}`);
+  if (!out.token.startsWith('failed')) throw new Error(`token request got through: ${out.token}`);
+  if (out.sw === 'registered') throw new Error('the page registered a service worker');
+  // Whatever the browser sent, ORSA minted nothing, and the admin is still signed in.
+  await victim.goto(`${base}/account/tokens`);
+  await victim.getByRole('link', { name: 'Admin' }).waitFor();
+  const tokens = await victim.evaluate(async () => (await fetch('/api/v1/tokens')).json());
+  if (tokens.tokens.some((t) => t.name.startsWith('pwned')))
+    throw new Error(`a token was minted: ${JSON.stringify(tokens)}`);
+  const after = await victim.context().cookies(base);
+  if (after.find((c) => c.name === 'orsa_csrf')?.value === 'forged')
+    throw new Error('the service overwrote the CSRF cookie');
+  await victim.context().close();
+  await api(base, 'DELETE', `/api/v1/deployments/${dep.id}`, bob, undefined, 204);
 }
 
 // ---- the journey ---------------------------------------------------------------
@@ -327,8 +488,11 @@ async function main() {
   rmSync(artifacts, { recursive: true, force: true });
   const work = mkdtempSync(path.join(os.tmpdir(), 'orsa-web-e2e-'));
   workDir = work;
-  const deployer = reuse ? { url: reuse, logFile: '' } : await startDeployer(work);
-  log(`orsa-deployer at ${deployer.url} (data in ${work})`);
+  const deployer = reuse
+    ? { url: reuse, servicesUrl: process.env.ORSA_E2E_SERVICES, logFile: '' }
+    : await startDeployer(work);
+  servicesUrl = deployer.servicesUrl;
+  log(`orsa-deployer at ${deployer.url}, services at ${servicesUrl} (data in ${work})`);
   const base = deployer.url;
   log(`web app at ${base} (served by orsa-deployer --web-dir)`);
   const browser = await chromium.launch({
@@ -418,7 +582,9 @@ async function main() {
       await page.getByRole('button', { name: 'Create token' }).click();
       const secret = page.getByTestId('token-secret');
       await secret.waitFor();
-      if (!(await secret.innerText()).includes('orsa_')) throw new Error('no secret shown');
+      const shown = await secret.innerText();
+      apiToken = /orsa_[A-Za-z0-9_-]+/.exec(shown)?.[0] ?? '';
+      if (!apiToken) throw new Error(`no secret shown: ${shown}`);
       await shot(page, 'tokens');
       await page.getByRole('button', { name: 'Done' }).click();
       await secret.waitFor({ state: 'detached' });
@@ -451,6 +617,10 @@ async function main() {
     });
 
     await step('deploy image 2 and wait for healthy', () => deployImage(page, base, '2'));
+
+    await step('a service page cannot act as the admin who opens it', () =>
+      attackFromServicePage(newPage, base),
+    );
 
     await step('Try it answers with the changed model', async () => {
       await tab(page, 'Try it').click();
@@ -572,6 +742,8 @@ async function main() {
 }
 
 let workDir = null;
+let servicesUrl = '';
+let apiToken = '';
 
 process.on('SIGINT', () => {
   void stopDeployer(workDir).finally(() => process.exit(130));

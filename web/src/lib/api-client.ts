@@ -37,7 +37,8 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler): void {
 export function readCsrfToken(cookies: string = document.cookie): string | undefined {
   for (const part of cookies.split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === CSRF_COOKIE) {
+    // "__Host-orsa_csrf" when ORSA is served over TLS.
+    if (key === CSRF_COOKIE || key === `__Host-${CSRF_COOKIE}`) {
       const value = rest.join('=');
       return value ? decodeURIComponent(value) : undefined;
     }

@@ -5,6 +5,7 @@ export interface RecordedCall {
   url: string;
   headers: Record<string, string>;
   body: string | undefined;
+  credentials: RequestCredentials | undefined;
 }
 
 type Responder = (call: RecordedCall) => Response | Promise<Response>;
@@ -41,6 +42,7 @@ export function mockFetch(routes: Record<string, Responder>) {
       url,
       headers,
       body: typeof init.body === 'string' ? init.body : undefined,
+      credentials: init.credentials,
     };
     calls.push(call);
     const path = url.split('?')[0];

@@ -17,7 +17,7 @@ export function deployment(over: Partial<Deployment> = {}): Deployment {
     memory_mb: 256,
     cpus: 1,
     env: {},
-    url: '/s/alice/knap/',
+    url: 'http://127.0.0.1:8081/alice/knap/',
     restarts: 0,
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:05Z',

@@ -124,7 +124,8 @@ export interface Deployment {
   memory_mb: number;
   cpus: number;
   env: Record<string, string>;
-  url: string;
+  /** The service's own URL, on the services origin (never ORSA's); null when it has none. */
+  url: string | null;
   restarts: number;
   created_at: string;
   updated_at: string;

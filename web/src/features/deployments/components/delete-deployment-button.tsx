@@ -32,7 +32,7 @@ export function DeleteDeploymentButton({ deployment: d }: { deployment: Deployme
       >
         <p className="mb-0">
           {d.live
-            ? `The container stops and ${d.url} stops answering. The image is kept.`
+            ? `The container stops and ${d.url ?? 'its service URL'} stops answering. The image is kept.`
             : 'Its container (if any) is removed. The image is kept.'}
         </p>
       </ConfirmDeleteModal>

@@ -25,7 +25,7 @@ export function DeploymentCard({ id }: { id: string }) {
   if (deployment.isError) return <ErrorState error={deployment.error} />;
   const d = deployment.data;
   if (!d) return null;
-  const serviceUrl = new URL(d.url, window.location.origin).toString();
+  const serviceUrl = d.url;
   const stepIndex = STEPS.indexOf(d.status as (typeof STEPS)[number]);
   const failed = d.status === 'failed' || d.status === 'crashloop';
   const onError = (title: string) => (e: unknown) => toast.notifyError(e, title);
@@ -64,10 +64,16 @@ export function DeploymentCard({ id }: { id: string }) {
         ) : null}
         <div className="d-flex align-items-center gap-2 mb-3 flex-wrap">
           <span className="small text-secondary">Service URL</span>
-          <a href={serviceUrl} target="_blank" rel="noreferrer" className="font-monospace">
-            {serviceUrl}
-          </a>
-          <CopyButton text={serviceUrl} label="Copy URL" />
+          {serviceUrl ? (
+            <>
+              <a href={serviceUrl} target="_blank" rel="noreferrer" className="font-monospace">
+                {serviceUrl}
+              </a>
+              <CopyButton text={serviceUrl} label="Copy URL" />
+            </>
+          ) : (
+            <span className="small">none (the names do not fit one host name)</span>
+          )}
           <span className="small text-secondary">
             digest <code title={d.image_digest}>{shortDigest(d.image_digest)}</code>
           </span>

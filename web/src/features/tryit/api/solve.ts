@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { request } from '@/lib/api-client';
+import { ApiError } from '@/lib/api-client';
 
 export interface SolveResult {
   status: number;
@@ -17,15 +17,26 @@ function pretty(text: string): string {
   }
 }
 
-/** POST /s/<owner>/<project>/solve with a JSON body, through the gateway. */
-export async function solve(owner: string, name: string, input: string): Promise<SolveResult> {
+/**
+ * POST <service URL>solve with a JSON body. The service lives on its own
+ * origin: ORSA's cookies are never sent (a private service takes a bearer
+ * token instead), and the gateway grants this app's origin CORS reads.
+ */
+export async function solve(serviceUrl: string, input: string, token = ''): Promise<SolveResult> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
   const started = performance.now();
-  const res = await request(`/s/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/solve`, {
-    method: 'POST',
-    body: input,
-    headers: { 'Content-Type': 'application/json' },
-    raw: true,
-  });
+  let res: Response;
+  try {
+    res = await fetch(new URL('solve', serviceUrl).toString(), {
+      method: 'POST',
+      body: input,
+      headers,
+      credentials: 'omit',
+    });
+  } catch {
+    throw new ApiError(0, 'network', `Cannot reach the service at ${serviceUrl}.`);
+  }
   const text = await res.text();
   return {
     status: res.status,
@@ -35,6 +46,6 @@ export async function solve(owner: string, name: string, input: string): Promise
   };
 }
 
-export function useSolve(owner: string, name: string) {
-  return useMutation({ mutationFn: (input: string) => solve(owner, name, input) });
+export function useSolve(serviceUrl: string, token: string) {
+  return useMutation({ mutationFn: (input: string) => solve(serviceUrl, input, token) });
 }
