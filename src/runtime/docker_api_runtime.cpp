@@ -260,9 +260,12 @@ Result<ContainerInfo> DockerApiRuntime::inspect(const std::string& id) {
 
 Result<void> DockerApiRuntime::start(const std::string& id) {
   if (auto ok = check_id(id); !ok) return fail(ok.error());
+  if (auto started = start_and_attach(id, {}); !started) return fail(started.error());
+  // The bridge may be new (the host rebooted, the network was re-made).
   auto info = inspect(id);
   if (!info) return fail(info.error());
-  return start_and_attach(id, info->network);
+  if (info->network.empty()) return {};
+  return ensure_host_address(info->network);
 }
 
 Result<void> DockerApiRuntime::stop(const std::string& id, std::chrono::seconds grace) {
