@@ -591,6 +591,7 @@ void Deployments::fail_rollout(Deployment& d, std::string reason) {
   spdlog::warn("deployment {} ({}) failed: {}", d.id, project_key(d),
                reason.substr(0, reason.find('\n')));
   if (!d.container_id.empty()) static_cast<void>(runtime_->remove(d.container_id));
+  remove_networks(d);
   d.container_id.clear();
   d.host_port = 0;
   d.upstream_host.clear();
@@ -609,6 +610,7 @@ void Deployments::stop_container(Deployment& d, bool remove_container) {
     if (auto ok = runtime_->remove(d.container_id); !ok) {
       spdlog::warn("deployment {}: cannot remove container: {}", d.id, ok.error().message);
     }
+    remove_networks(d);
     d.container_id.clear();
     d.host_port = 0;
     d.upstream_host.clear();
@@ -796,6 +798,12 @@ Result<std::string> Deployments::ensure_network(const Deployment& d) {
   // The other kind, from before the setting changed, has no container now.
   static_cast<void>(runtime_->remove_network(network_name(d, !egress)));
   return name;
+}
+
+void Deployments::remove_networks(const Deployment& d) {
+  for (const bool egress : {false, true}) {
+    static_cast<void>(runtime_->remove_network(network_name(d, egress)));
+  }
 }
 
 gateway::Upstream Deployments::upstream_of(const Deployment& d) {

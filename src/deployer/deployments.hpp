@@ -161,6 +161,8 @@ class Deployments {
   runtime::ContainerSpec spec_for(const store::Deployment& d, const std::string& network) const;
   /// Creates the deployment's own network (egress as its project allows); its name.
   Result<std::string> ensure_network(const store::Deployment& d);
+  /// Removes the deployment's networks (the runtime keeps one still in use).
+  void remove_networks(const store::Deployment& d);
   /// Where the gateway and the health check reach the deployment.
   static gateway::Upstream upstream_of(const store::Deployment& d);
   std::string image_reference(const store::Deployment& d) const;
