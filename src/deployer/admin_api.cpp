@@ -56,7 +56,8 @@ http::Response run_gc(Collector* collector, http::Request& req, const auth::Prin
 http::Response set_egress(Projects& projects, http::Request& req, const auth::Principal& who) {
   auto body = JsonObjectReader::parse(req.body);
   if (!body) return http::error_response(body.error());
-  if (auto ok = body->reject_unknown({"allow_egress"}); !ok) return http::error_response(ok.error());
+  if (auto ok = body->reject_unknown({"allow_egress"}); !ok)
+    return http::error_response(ok.error());
   auto allowed = body->optional_bool("allow_egress");
   if (!allowed) return http::error_response(allowed.error());
   if (!allowed->has_value()) {

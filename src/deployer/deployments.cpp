@@ -494,9 +494,7 @@ void Deployments::bring_up(const std::string& deployment_id, bool reuse_containe
   }
   auto info = runtime_->inspect(d->container_id);
   d->upstream_host = info ? info->ip_address : "";
-  d->host_port = !info                         ? 0
-                 : info->ip_address.empty() ? info->host_port
-                                            : options_.container_port;
+  d->host_port = !info ? 0 : info->ip_address.empty() ? info->host_port : options_.container_port;
   if (!save(*d)) return;
   auto healthy = wait_healthy(*d);
   if (healthy) return go_live(*d);

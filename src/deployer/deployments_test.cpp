@@ -311,9 +311,9 @@ TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowe
   EXPECT_FALSE(networks.contains(internal)) << "the network from before the change stays";
 
   // A network whose deployment is gone (or never had a container) is swept.
-  runtime_->create_network({.name = "orsa-net-dep_gone",
-                            .labels = {{runtime::kLabelManaged, "true"},
-                                       {runtime::kLabelDeployment, "dep_gone"}}});
+  runtime_->create_network(
+      {.name = "orsa-net-dep_gone",
+       .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, "dep_gone"}}});
   deployments_->reconcile();
   networks = runtime_->networks();
   EXPECT_FALSE(networks.contains("orsa-net-dep_gone"));

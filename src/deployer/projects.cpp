@@ -107,7 +107,7 @@ Result<ProjectView> Projects::get(const auth::Principal& who, const ProjectRef& 
 }
 
 Result<store::Project> Projects::set_egress(const auth::Principal& who, const ProjectRef& ref,
-                                           bool allowed, const Caller& caller) {
+                                            bool allowed, const Caller& caller) {
   // Looked up in the caller's scope first: a non-admin learns nothing more
   // than from GET (another user's project stays 404).
   auto project = authorized(who, ref, auth::Action::kRead);

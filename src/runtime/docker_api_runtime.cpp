@@ -218,9 +218,9 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
 
 Result<std::string> DockerApiRuntime::run(const ContainerSpec& spec) {
   if (auto valid = validate_spec(spec); !valid) return fail(valid.error());
-  auto created = http_->request("POST", path("/containers/create?name=" + url_escape(spec.name)),
-                                docker::create_body(spec, options_.userns_mode), {},
-                                options_.call_timeout);
+  auto created =
+      http_->request("POST", path("/containers/create?name=" + url_escape(spec.name)),
+                     docker::create_body(spec, options_.userns_mode), {}, options_.call_timeout);
   if (!created) return fail(created.error());
   if (created->status != 201 && created->status != 200) {
     return fail(status_error(created->status, created->body, "create container " + spec.name));
@@ -412,8 +412,7 @@ Result<void> DockerApiRuntime::create_network(const NetworkSpec& spec) {
 }
 
 Result<docker::NetworkDetails> DockerApiRuntime::inspect_network(const std::string& name) {
-  auto reply =
-      http_->request("GET", path("/networks/" + name), {}, {}, options_.call_timeout);
+  auto reply = http_->request("GET", path("/networks/" + name), {}, {}, options_.call_timeout);
   if (!reply) return fail(reply.error());
   if (reply->status != 200) {
     return fail(status_error(reply->status, reply->body, "inspect network " + name));

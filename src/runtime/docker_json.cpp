@@ -142,12 +142,10 @@ std::string create_body(const ContainerSpec& spec, std::string_view userns_mode)
       {"PidsLimit", spec.pids_limit},
       // Both: an engine that is given some ulimits may drop its defaults
       // for the others (podman then asks for the host's, which can fail).
-      {"Ulimits", Json::array({{{"Name", "nofile"},
-                                {"Soft", spec.open_files_limit},
-                                {"Hard", spec.open_files_limit}},
-                               {{"Name", "nproc"},
-                                {"Soft", spec.processes_limit},
-                                {"Hard", spec.processes_limit}}})},
+      {"Ulimits",
+       Json::array(
+           {{{"Name", "nofile"}, {"Soft", spec.open_files_limit}, {"Hard", spec.open_files_limit}},
+            {{"Name", "nproc"}, {"Soft", spec.processes_limit}, {"Hard", spec.processes_limit}}})},
       {"ReadonlyRootfs", spec.read_only_root},
       {"Tmpfs", {{"/tmp", "rw,size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777"}}},
       {"RestartPolicy", {{"Name", spec.restart_policy}}},

@@ -140,8 +140,8 @@ Result<void> ensure_interface_address(const std::string& ifname, const std::stri
   const int result = read_ack(fd.get(), kSequence);
   if (result == 0 || result == -EEXIST) return {};
   if (result == -EPERM) {
-    return fail(Error::permission_denied("adding " + address + " to " + ifname +
-                                         " needs CAP_NET_ADMIN"));
+    return fail(
+        Error::permission_denied("adding " + address + " to " + ifname + " needs CAP_NET_ADMIN"));
   }
   return fail(Error::unavailable("cannot add " + address + " to " + ifname + ": " +
                                  std::strerror(-result)));

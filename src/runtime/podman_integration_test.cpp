@@ -107,8 +107,8 @@ std::uint16_t free_port() {
 
 // The body of GET http://host:port/, or "" when nothing answers.
 std::string http_get_at(const std::string& host, std::uint16_t port) {
-  const auto r = run_command(
-      {"curl", "-s", "-m", "2", "--noproxy", "*", "http://" + host + ":" + std::to_string(port) + "/"});
+  const auto r = run_command({"curl", "-s", "-m", "2", "--noproxy", "*",
+                              "http://" + host + ":" + std::to_string(port) + "/"});
   return r.status == 0 ? r.output : std::string();
 }
 
@@ -173,7 +173,8 @@ std::vector<LogLine> logs_until(Runtime& runtime, const std::string& id, const s
       lines.push_back(l);
       return true;
     });
-    return std::any_of(lines.begin(), lines.end(), [&](const LogLine& l) { return l.text == last; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const LogLine& l) { return l.text == last; });
   });
   return lines;
 }
@@ -666,8 +667,9 @@ TEST_F(PodmanRuntime, ANumericUserIsNotRootOnTheHost) {
   ContainerSpec s = spec("orsa-it-user-" + deployment_);
   s.labels[kLabelDeployment] = deployment_ + "-user";
   s.user = "65534:65534";
-  s.command = {"/bin/busybox", "sh", "-c", "echo uid $(/bin/busybox id -u); echo done; "
-                                           "exec /bin/busybox sleep 600"};
+  s.command = {"/bin/busybox", "sh", "-c",
+               "echo uid $(/bin/busybox id -u); echo done; "
+               "exec /bin/busybox sleep 600"};
   auto id = run_own(s);
   ASSERT_TRUE(id.has_value()) << id.error().message;
   const auto lines = logs_until(*runtime_, *id, "done");
@@ -695,8 +697,8 @@ TEST_F(PodmanRuntime, UserNamespaceAutoMapsRootAwayOrSaysWhyNot) {
                "echo uidmap $(/bin/busybox head -n1 /proc/self/uid_map); echo done; "
                "exec /bin/busybox sleep 600"};
   const std::string subuid = read_file("/etc/subuid").value_or("");
-  const bool configured = subuid.starts_with("containers:") ||
-                          subuid.find("\ncontainers:") != std::string::npos;
+  const bool configured =
+      subuid.starts_with("containers:") || subuid.find("\ncontainers:") != std::string::npos;
   auto id = with_userns.run(s);
   if (id) own_.push_back(*id);
   if (!configured) {
@@ -719,9 +721,10 @@ TEST_F(PodmanRuntime, AnEndlessWriterKeepsItsLogUnderTheCap) {
   ContainerSpec s = spec("orsa-it-flood-" + deployment_);
   s.labels[kLabelDeployment] = deployment_ + "-flood";
   s.log_max_bytes = 256 * 1024;
-  s.command = {"/bin/busybox", "sh", "-c",
-               "i=0; while true; do i=$((i+1)); "
-               "echo \"flood $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"; done"};
+  s.command = {
+      "/bin/busybox", "sh", "-c",
+      "i=0; while true; do i=$((i+1)); "
+      "echo \"flood $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"; done"};
   auto id = run_own(s);
   ASSERT_TRUE(id.has_value()) << id.error().message;
   const auto path = podman({"inspect", "--format", "{{.HostConfig.LogConfig.Path}}", *id});
@@ -729,15 +732,18 @@ TEST_F(PodmanRuntime, AnEndlessWriterKeepsItsLogUnderTheCap) {
   const std::string log_file = path.output.substr(0, path.output.find('\n'));
   // Written: at least 40 times the cap (each line is ~80 bytes).
   long written = 0;
-  EXPECT_TRUE(wait_until(60s, [&] {
-    LogOptions last;
-    last.tail = 1;
-    (void)runtime_->logs(*id, last, [&](const LogLine& l) {
-      if (l.text.starts_with("flood ")) written = std::atol(l.text.c_str() + 6) * 80;
-      return true;
-    });
-    return written > 40 * s.log_max_bytes;
-  })) << "the writer wrote only " << written << " bytes";
+  EXPECT_TRUE(wait_until(60s,
+                         [&] {
+                           LogOptions last;
+                           last.tail = 1;
+                           (void)runtime_->logs(*id, last, [&](const LogLine& l) {
+                             if (l.text.starts_with("flood "))
+                               written = std::atol(l.text.c_str() + 6) * 80;
+                             return true;
+                           });
+                           return written > 40 * s.log_max_bytes;
+                         }))
+      << "the writer wrote only " << written << " bytes";
   std::uintmax_t largest = 0;
   for (int i = 0; i < 20; ++i) {
     std::error_code ec;
@@ -786,9 +792,9 @@ TEST_F(PodmanRuntime, OwnNetworksIsolateTenantsAndHaveNoEgress) {
   ASSERT_FALSE(bob_info->ip_address.empty());
   EXPECT_EQ(bob_info->network, net_b);
   EXPECT_EQ(bob_info->host_port, 0) << "nothing is published on an own network";
-  EXPECT_TRUE(wait_until(20s, [&] {
-    return http_get_at(bob_info->ip_address, 8000) == "hello from orsa\n";
-  })) << "the host does not reach bob at " << bob_info->ip_address;
+  EXPECT_TRUE(wait_until(
+      20s, [&] { return http_get_at(bob_info->ip_address, 8000) == "hello from orsa\n"; }))
+      << "the host does not reach bob at " << bob_info->ip_address;
 
   // Mallory's container on A probes everything it should not reach.
   const LoopbackListener control_plane;
@@ -803,12 +809,20 @@ TEST_F(PodmanRuntime, OwnNetworksIsolateTenantsAndHaveNoEgress) {
       "/bin/busybox head -n1 | /bin/busybox sed 's/[0-9]*$/1/'); "
       "echo default-route $(/bin/busybox ip route | /bin/busybox grep -c '^default'); "
       "probe self 127.0.0.1 8000; "
-      "probe tenant " + bob_info->ip_address + " 8000; "
-      "probe control-plane-loopback 127.0.0.1 " + std::to_string(control_plane.port) + "; "
-      "probe control-plane-bridge $gw " + std::to_string(control_plane.port) + "; "
+      "probe tenant " +
+      bob_info->ip_address +
+      " 8000; "
+      "probe control-plane-loopback 127.0.0.1 " +
+      std::to_string(control_plane.port) +
+      "; "
+      "probe control-plane-bridge $gw " +
+      std::to_string(control_plane.port) +
+      "; "
       "probe metadata 169.254.169.254 80; "
       "probe outside 192.0.2.1 80; "
-      "probe default-network 10.88.0.1 " + std::to_string(control_plane.port) + "; "
+      "probe default-network 10.88.0.1 " +
+      std::to_string(control_plane.port) +
+      "; "
       "echo done; exec /bin/busybox sleep 600";
   ContainerSpec mallory = spec("orsa-it-mallory-" + deployment_);
   mallory.labels[kLabelDeployment] = deployment_ + "-mallory";
@@ -820,8 +834,8 @@ TEST_F(PodmanRuntime, OwnNetworksIsolateTenantsAndHaveNoEgress) {
   for (const auto& l : lines) std::printf("  mallory: %s\n", l.text.c_str());
   EXPECT_EQ(value_of(lines, "default-route"), "0");
   EXPECT_EQ(value_of(lines, "probe self"), "reached") << "the probe itself does not work";
-  for (const char* target : {"tenant", "control-plane-loopback", "control-plane-bridge",
-                             "metadata", "outside", "default-network"}) {
+  for (const char* target : {"tenant", "control-plane-loopback", "control-plane-bridge", "metadata",
+                             "outside", "default-network"}) {
     EXPECT_TRUE(value_of(lines, std::string("probe ") + target).starts_with("blocked"))
         << target << ": " << value_of(lines, std::string("probe ") + target);
   }
@@ -835,9 +849,8 @@ TEST_F(PodmanRuntime, OwnNetworksIsolateTenantsAndHaveNoEgress) {
   ASSERT_TRUE(runtime_->start(*bob_id).has_value());
   bob_info = runtime_->inspect(*bob_id);
   ASSERT_TRUE(bob_info.has_value());
-  EXPECT_TRUE(wait_until(20s, [&] {
-    return http_get_at(bob_info->ip_address, 8000) == "hello from orsa\n";
-  }));
+  EXPECT_TRUE(wait_until(
+      20s, [&] { return http_get_at(bob_info->ip_address, 8000) == "hello from orsa\n"; }));
 
   // A network in use is not removed; once empty it is, and twice is fine.
   auto busy = runtime_->remove_network(net_a);
@@ -859,9 +872,9 @@ TEST_F(PodmanRuntime, OwnNetworksIsolateTenantsAndHaveNoEgress) {
 TEST_F(PodmanRuntime, EgressNetworksRouteAndNoNetworkMeansLoopbackOnly) {
   const std::string net = "orsa-it-e-" + deployment_;
   networks_.push_back(net);
-  ASSERT_TRUE(runtime_->create_network({.name = net, .labels = {{kLabelManaged, "true"}},
-                                        .egress = true})
-                  .has_value());
+  ASSERT_TRUE(
+      runtime_->create_network({.name = net, .labels = {{kLabelManaged, "true"}}, .egress = true})
+          .has_value());
   const std::string show =
       "echo default-route $(/bin/busybox ip route | /bin/busybox grep -c '^default'); "
       "echo links $(/bin/busybox ls /sys/class/net | /bin/busybox tr '\\n' ' '); echo done; "

@@ -79,8 +79,8 @@ struct ContainerInfo {
   std::optional<std::int64_t> finished_at;  // unix seconds
   std::string host_ip;                      // where the published port listens
   std::uint16_t host_port = 0;              // 0 when not (yet) published
-  std::string network;      // ContainerSpec::network when it named an own network
-  std::string ip_address;   // on that network; "" otherwise
+  std::string network;                      // ContainerSpec::network when it named an own network
+  std::string ip_address;                   // on that network; "" otherwise
 };
 
 /// A private network for the containers of one deployment: reachable from

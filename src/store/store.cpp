@@ -741,9 +741,8 @@ class SociStore final : public Store {
           "WHERE id = :id",
           soci::use(status), soci::use(in.status_reason), soci::use(desired),
           soci::use(in.container_id), soci::use(port), soci::use(in.upstream_host),
-          soci::use(restarts),
-          soci::use(started.value, started.ind), soci::use(last_request.value, last_request.ind),
-          soci::use(now), soci::use(in.id));
+          soci::use(restarts), soci::use(started.value, started.ind),
+          soci::use(last_request.value, last_request.ind), soci::use(now), soci::use(in.id));
       if (changed == 0) return fail(Error::not_found("deployment not found"));
       return first_or(select_rows<DeploymentRow>(
                           sql, concat(kDeploymentColumns, " WHERE d.id = :id"), soci::use(in.id)),
