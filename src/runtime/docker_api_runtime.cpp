@@ -444,6 +444,9 @@ Result<std::vector<NetworkInfo>> DockerApiRuntime::list_networks(
 }
 
 Result<void> DockerApiRuntime::ensure_host_address(const std::string& network) {
+  // Every start after the first: the bridge has its address (one local
+  // call instead of a round trip to the engine; a restart wakes faster).
+  if (detail::interface_has_ipv4(detail::bridge_name_for(network))) return {};
   auto details = inspect_network(network);
   if (!details) return fail(details.error());
   if (!details->gateway.empty()) return {};  // the engine gave the host its address

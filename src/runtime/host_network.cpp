@@ -1,6 +1,7 @@
 #include "runtime/host_network.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -101,6 +102,17 @@ std::string bridge_name_for(std::string_view network_name) {
   std::snprintf(text, sizeof text, "orsa%010llx",
                 static_cast<unsigned long long>(hash & 0xffffffffffULL));
   return text;
+}
+
+bool interface_has_ipv4(const std::string& ifname) {
+  ifaddrs* all = nullptr;
+  if (::getifaddrs(&all) != 0) return false;
+  bool found = false;
+  for (const ifaddrs* a = all; a != nullptr && !found; a = a->ifa_next) {
+    found = a->ifa_addr != nullptr && a->ifa_addr->sa_family == AF_INET && ifname == a->ifa_name;
+  }
+  ::freeifaddrs(all);
+  return found;
 }
 
 Result<void> ensure_interface_address(const std::string& ifname, const std::string& address,

@@ -26,6 +26,9 @@ std::string first_host_address(const Ipv4Subnet& subnet);
 /// hash (interface names have at most 15 bytes).
 std::string bridge_name_for(std::string_view network_name);
 
+/// Whether the host interface `ifname` exists and has an IPv4 address.
+bool interface_has_ipv4(const std::string& ifname);
+
 /// Gives the host interface `ifname` the address `address`/`prefix` (rtnetlink;
 /// needs CAP_NET_ADMIN). Already there: success. No such interface: kNotFound.
 Result<void> ensure_interface_address(const std::string& ifname, const std::string& address,

@@ -27,6 +27,11 @@ TEST(HostNetwork, BridgeNamesFitAnInterfaceNameAndDiffer) {
   EXPECT_EQ(a, bridge_name_for("orsa-net-dep_aaaaaaaaaaaaaaaa"));
 }
 
+TEST(HostNetwork, LoopbackHasAnIpv4AddressAndUnknownInterfacesNone) {
+  EXPECT_TRUE(interface_has_ipv4("lo"));
+  EXPECT_FALSE(interface_has_ipv4("orsa-no-such"));
+}
+
 TEST(HostNetwork, AnUnknownInterfaceIsNotFound) {
   auto added = ensure_interface_address("orsa-no-such", "10.255.255.1", 24);
   ASSERT_FALSE(added.has_value());
