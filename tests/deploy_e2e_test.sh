@@ -88,9 +88,11 @@ containers_of() {  # deployment id → ids of its containers (any state)
 
 step "build and deploy the starter"
 image1=$(build_image)
+deploy_started=$(date +%s%N)
 dep1=$(deploy "$image1")
 [ -n "$dep1" ] || fail "deploy answered no id"
 status=$(wait_status "$dep1" healthy failed)
+echo "deploy → healthy: $((($(date +%s%N) - deploy_started) / 1000000)) ms"
 [ "$status" = healthy ] || fail "first deployment is $status: $(api GET "/api/v1/deployments/$dep1" "$alice")"
 answer=$(solve)
 echo "solve: $answer"
@@ -131,6 +133,49 @@ csp=$(curl -sS -D - -o /dev/null -X POST "$SERVICES_URL/alice/knapsack/solve" -H
 case "$csp" in *sandbox*) ;; *) fail "no sandbox on the shared services origin: '$csp'" ;; esac
 [ "$(code "$URL/api/v1/deployments/$dep1" -H "Authorization: Bearer $admin")" = 200 ] || fail "the admin cannot see it"
 
+step "container hardening and its own network"
+cid=$(containers_of "$dep1")
+net=$(dpod inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$cid")
+ip=$(dpod inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
+[ "$net" = "orsa-net-$dep1" ] || fail "the container is on network '$net'"
+[ "$(dpod network inspect -f '{{.Internal}}' "$net")" = true ] || fail "$net is not internal"
+dpod exec "$cid" sh -c 'grep -E "^(CapEff|NoNewPrivs)" /proc/1/status; id -u' >"$work/hardening.txt"
+grep -q "^CapEff:.*0000000000000000" "$work/hardening.txt" || fail "capabilities: $(cat "$work/hardening.txt")"
+grep -q "^NoNewPrivs:.*1" "$work/hardening.txt" || fail "no_new_privs: $(cat "$work/hardening.txt")"
+[ "$(tail -n1 "$work/hardening.txt")" = 65534 ] || fail "the service runs as uid $(tail -n1 "$work/hardening.txt")"
+# The attack: from inside alice's service, reach the control plane (on the
+# host's loopback and on the host's address on the bridge), the metadata
+# address, podman's default network (where every tenant used to be) and
+# the outside. Each must fail; the gateway reached the service above.
+gw=${ip%.*}.1
+port=${HOSTPORT##*:}
+cat >"$work/probe.py" <<PY
+import socket
+for name, host, port in [("control-plane-loopback", "127.0.0.1", $port),
+                         ("control-plane-bridge", "$gw", $port),
+                         ("metadata", "169.254.169.254", 80),
+                         ("default-network", "10.88.0.1", $port),
+                         ("outside", "192.0.2.1", 443)]:
+    s = socket.socket()
+    s.settimeout(3)
+    try:
+        s.connect((host, port))
+        print(name, "reached")
+    except OSError as e:
+        print(name, "blocked", e)
+PY
+dpod exec -i "$cid" python3 - <"$work/probe.py" >"$work/probe.txt" 2>&1 || fail "probe: $(cat "$work/probe.txt")"
+cat "$work/probe.txt"
+[ "$(grep -c ' blocked ' "$work/probe.txt")" = 5 ] || fail "reachable from inside the service: $(grep reached "$work/probe.txt")"
+step "egress is an admin setting"
+patch_egress() {  # token → HTTP status
+  code -X PATCH "$URL/api/v1/admin/projects/alice/knapsack" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' -d '{"allow_egress":true}'
+}
+[ "$(patch_egress "$alice")" = 403 ] || fail "the owner allows egress herself"
+[ "$(patch_egress "$bob")" = 404 ] || fail "bob sees alice's project through the admin route"
+[ "$(patch_egress "$admin")" = 200 ] || fail "the admin cannot allow egress"
+[ "$(api GET /api/v1/projects/alice/knapsack "$alice" | json_get 'd["allow_egress"]')" = True ] || fail "allow_egress not shown"
 step "logs and metrics"
 api GET "/api/v1/deployments/$dep1/logs?tail=50" "$alice" >"$work/logs.txt"
 grep -qi "listening at\|booting worker" "$work/logs.txt" || fail "no gunicorn lines in the log: $(cat "$work/logs.txt")"
@@ -188,6 +233,11 @@ echo "requests during the switch: $total, not 200: $bad"
 [ "$bad" = 0 ] || fail "$bad failed requests during the switch: $(sort "$work/loop.codes" | uniq -c)"
 [ "$(objective)" = 30.0 ] || fail "the new version does not answer"
 [ -z "$(containers_of "$dep1")" ] || fail "the old version's container is left"
+# Egress was allowed before this rollout: the new version has a routed network.
+cid2=$(containers_of "$dep2")
+net2=$(dpod inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$cid2")
+[ "$net2" = "orsa-net-$dep2-egress" ] || fail "the new version is on network '$net2'"
+[ "$(dpod network inspect -f '{{.Internal}}' "$net2")" = false ] || fail "$net2 has no egress"
 reason=$(api GET "/api/v1/deployments/$dep1" "$alice" | json_get 'd["status_reason"]')
 [ "$reason" = "replaced by $dep2" ] || fail "old deployment reason: $reason"
 
@@ -254,4 +304,5 @@ for d in "$dep1" "$dep3"; do
 done
 [ "$(solve | cut -d' ' -f1)" = 404 ] || fail "a project without deployments should answer 404"
 [ -z "$(dpod ps -a -q --filter label=orsa.managed=true)" ] || fail "containers left: $(dpod ps -a)"
+[ -z "$(dpod network ls -q --filter label=orsa.managed=true)" ] || fail "networks left: $(dpod network ls)"
 echo "deploy e2e ok"

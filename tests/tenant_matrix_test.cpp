@@ -130,6 +130,12 @@ std::vector<Row> rows() {
        {401, 403, 403, 403, 201}},
       {"PATCH", "/api/v1/users/{uid}", Json{{"role", "developer"}}, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/audit", std::nullopt, "", {401, 403, 403, 403, 200}},
+      // Egress is the admin's to grant; even the owner cannot.
+      {"PATCH",
+       "/api/v1/admin/projects/{p}",
+       Json{{"allow_egress", true}},
+       "",
+       {401, 404, 404, 403, 200}},
       {"GET", "/api/v1/deployments", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/deployments?project={p}", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"GET", "/api/v1/deployments/dep_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},

@@ -265,7 +265,10 @@ live_id=$POSTED_ID
 # Deployment defaults (memory, CPUs) for the peer: same limits, same work.
 read -r MEM_MB CPUS < <(deployment "$live_id" | json_get 'str(d["memory_mb"]) + " " + str(d["cpus"])')
 PEER_OPTS=(--read-only --tmpfs "/tmp:rw,size=64m,mode=1777" --memory "${MEM_MB}m" --memory-swap "${MEM_MB}m"
-  --cpus "$CPUS" --pids-limit 256)
+  --cpus "$CPUS" --pids-limit 256
+  # The deployer's hardening too (its own network aside: the peer publishes a port).
+  --cap-drop ALL --security-opt no-new-privileges --user 65534:65534
+  --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --log-opt max-size=8388608)
 
 for i in $(seq 1 "$RUNS"); do
   log "repetition $i/$RUNS"

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <tuple>
 #include <cctype>
 
 #include "auth/api_tokens.hpp"
@@ -254,7 +255,7 @@ Result<auth::Principal> Accounts::authenticate_bearer(std::string_view bearer) {
     return fail(Error::unauthenticated("API token has expired"));
   }
   if (!token->last_used_at || *token->last_used_at + kTokenTouchIntervalS <= now) {
-    (void)store_.touch_token(token->id, now);  // best effort bookkeeping
+    std::ignore = store_.touch_token(token->id, now);  // best effort bookkeeping
   }
   auto principal = active_principal(token->user_id, true);
   if (!principal) return fail(principal.error());

@@ -1,8 +1,9 @@
-// Admin routes: running the collector on demand.
+// Admin routes: running the collector on demand, per-project network egress.
 
 #include "deployer/api.hpp"
 #include "deployer/api_support.hpp"
 #include "deployer/collector.hpp"
+#include "deployer/views.hpp"
 
 namespace orsa::deployer {
 namespace {
@@ -51,6 +52,21 @@ http::Response run_gc(Collector* collector, http::Request& req, const auth::Prin
   return respond(collector->run(*dry_run, who.user_id, caller_of(req).ip), 200, report_json);
 }
 
+// PATCH body {"allow_egress": bool}.
+http::Response set_egress(Projects& projects, http::Request& req, const auth::Principal& who) {
+  auto body = JsonObjectReader::parse(req.body);
+  if (!body) return http::error_response(body.error());
+  if (auto ok = body->reject_unknown({"allow_egress"}); !ok)
+    return http::error_response(ok.error());
+  auto allowed = body->optional_bool("allow_egress");
+  if (!allowed) return http::error_response(allowed.error());
+  if (!allowed->has_value()) {
+    return http::error_response(Error::invalid_argument("allow_egress is required"));
+  }
+  return respond(projects.set_egress(who, project_ref_of(req), **allowed, caller_of(req)), 200,
+                 [](const store::Project& p) { return to_json(p); });
+}
+
 }  // namespace
 
 void register_admin_routes(http::Router& router, ApiContext& ctx) {
@@ -58,6 +74,12 @@ void register_admin_routes(http::Router& router, ApiContext& ctx) {
              authenticated(ctx.accounts,
                            [&ctx](http::Request& req, const auth::Principal& who) {
                              return run_gc(ctx.collector, req, who);
+                           }),
+             {.body_limit = kGcBodyLimit});
+  router.add("PATCH", "/api/v1/admin/projects/{owner}/{name}",
+             authenticated(ctx.accounts,
+                           [&ctx](http::Request& req, const auth::Principal& who) {
+                             return set_egress(ctx.projects, req, who);
                            }),
              {.body_limit = kGcBodyLimit});
 }

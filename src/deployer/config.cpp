@@ -205,6 +205,11 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->envname("ORSA_NO_RUNTIME");
   app.add_option("--podman-bin", config.podman_bin, "podman, started when no socket is given")
       ->envname("ORSA_PODMAN_BIN");
+  app.add_option("--container-userns", config.container_userns,
+                 "User namespace of deployed containers: auto (each its own; needs "
+                 "\"containers\" ranges in /etc/subuid and /etc/subgid) or host")
+      ->envname("ORSA_CONTAINER_USERNS")
+      ->check(CLI::IsMember({"auto", "host"}));
   app.add_option("--max-memory-mb", config.max_memory_mb, "Largest memory a deployment may ask")
       ->envname("ORSA_MAX_MEMORY_MB")
       ->check(CLI::Range(64, 1'048'576));

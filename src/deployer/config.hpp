@@ -49,6 +49,9 @@ struct Config {
   std::optional<std::filesystem::path> runtime_socket;
   bool no_runtime = false;  // serve without containers: deploying answers 503
   std::string podman_bin = "podman";
+  // Each container's user namespace: "auto" (its own; podman needs
+  // "containers" ranges in /etc/subuid and /etc/subgid) or "" (the host's).
+  std::string container_userns;
   std::int64_t max_memory_mb = 4096;
   double max_cpus = 4.0;
   std::chrono::seconds health_timeout{60};

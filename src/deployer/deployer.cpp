@@ -238,8 +238,8 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     p.podman = std::move(*podman);
     socket = p.podman->socket_path();
   }
-  p.runtime =
-      std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{.socket_path = socket});
+  p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
+      .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});
   p.deployments->start(*p.runtime, {registry_host});
   return {};
 }

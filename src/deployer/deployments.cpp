@@ -78,6 +78,17 @@ std::string project_key(const Deployment& d) {
   return d.owner_username + "/" + d.project_name;
 }
 
+// One network per deployment; the name says its egress, so allowing or
+// denying egress gives the next rollout a new network and the sweep removes
+// the old one.
+std::string network_name(const Deployment& d, bool egress) {
+  return "orsa-net-" + d.id + (egress ? "-egress" : "");
+}
+
+// The container's user: not root, so that even an escape lands as an
+// unprivileged uid on the host (the build keeps the app readable by all).
+constexpr const char* kServiceUser = "65534:65534";
+
 }  // namespace
 
 Deployments::Deployments(store::Store& store, source::SourceRepos& repos, Accounts& accounts,
@@ -422,8 +433,11 @@ std::string Deployments::image_reference(const Deployment& d) const {
   return registry_.host + "/" + project_key(d) + "@" + d.image_digest;
 }
 
-runtime::ContainerSpec Deployments::spec_for(const Deployment& d) const {
+runtime::ContainerSpec Deployments::spec_for(const Deployment& d,
+                                             const std::string& network) const {
   runtime::ContainerSpec spec;
+  spec.network = network;
+  spec.user = kServiceUser;
   spec.name = "orsa-" + d.id + "-" + random_hex(4);
   spec.image = image_reference(d);
   spec.labels = {{runtime::kLabelManaged, "true"},
@@ -494,7 +508,12 @@ void Deployments::bring_up(const std::string& deployment_id, bool reuse_containe
     // The old container is replaced; if it cannot be removed the reconciler
     // sweeps it as an orphan.
     if (!d->container_id.empty()) std::ignore = runtime_->remove(d->container_id);
-    auto id = runtime_->run(spec_for(*d));
+    auto network = ensure_network(*d);
+    if (!network) {
+      d->container_id.clear();
+      return fail_rollout(*d, "cannot create the network: " + network.error().message);
+    }
+    auto id = runtime_->run(spec_for(*d, *network));
     if (!id) {
       d->container_id.clear();
       return fail_rollout(*d, "cannot start the container: " + id.error().message);
@@ -502,7 +521,8 @@ void Deployments::bring_up(const std::string& deployment_id, bool reuse_containe
     d->container_id = *id;
   }
   auto info = runtime_->inspect(d->container_id);
-  d->host_port = info ? info->host_port : 0;
+  d->upstream_host = info ? info->ip_address : "";
+  d->host_port = !info ? 0 : info->ip_address.empty() ? info->host_port : options_.container_port;
   if (!save(*d)) return;
   auto healthy = wait_healthy(*d);
   if (healthy) return go_live(*d);
@@ -534,13 +554,18 @@ Result<void> Deployments::wait_healthy(Deployment& d) {
           failure_reason(d, "the container exited with code " + std::to_string(info->exit_code) +
                                 (info->oom_killed ? " (out of memory)" : ""))));
     }
-    if (info->host_port != 0 && info->host_port != d.host_port) {
-      d.host_port = info->host_port;
+    // On its own network: its address there; else the port published on loopback.
+    const std::string host = info->ip_address;
+    const std::int64_t port = host.empty() ? info->host_port : options_.container_port;
+    if (port != 0 && (port != d.host_port || host != d.upstream_host)) {
+      d.host_port = port;
+      d.upstream_host = host;
       if (auto saved = save(d); !saved) return fail(saved.error());
     }
     if (d.host_port != 0) {
-      auto res =
-          client.request("GET", "http://127.0.0.1:" + std::to_string(d.host_port) + "/healthz");
+      const auto upstream = upstream_of(d);
+      auto res = client.request(
+          "GET", "http://" + upstream.host + ":" + std::to_string(upstream.port) + "/healthz");
       if (res && res->status == 200) return {};
     }
     {
@@ -571,7 +596,7 @@ void Deployments::go_live(Deployment& d) {
 
 void Deployments::retire(Deployment& old, const std::string& replaced_by) {
   if (is_busy(old.id)) return;  // its own task finishes and then sees it is not wanted
-  const gateway::Upstream upstream{"127.0.0.1", static_cast<std::uint16_t>(old.host_port)};
+  const gateway::Upstream upstream = upstream_of(old);
   old.desired_running = false;
   old.status = DeploymentStatus::kStopped;
   old.status_reason = "replaced by " + replaced_by;
@@ -594,8 +619,10 @@ void Deployments::fail_rollout(Deployment& d, std::string reason) {
                reason.substr(0, reason.find('\n')));
   // A container left behind is swept as an orphan by the reconciler.
   if (!d.container_id.empty()) std::ignore = runtime_->remove(d.container_id);
+  remove_networks(d);
   d.container_id.clear();
   d.host_port = 0;
+  d.upstream_host.clear();
   d.desired_running = false;
   d.status = DeploymentStatus::kFailed;
   d.status_reason = std::move(reason);
@@ -611,8 +638,10 @@ void Deployments::stop_container(Deployment& d, bool remove_container) {
     if (auto ok = runtime_->remove(d.container_id); !ok) {
       spdlog::warn("deployment {}: cannot remove container: {}", d.id, ok.error().message);
     }
+    remove_networks(d);
     d.container_id.clear();
     d.host_port = 0;
+    d.upstream_host.clear();
     return;
   }
   if (auto ok = runtime_->stop(d.container_id, options_.stop_grace); !ok) {
@@ -639,7 +668,7 @@ gateway::Route Deployments::route_for(const std::vector<Deployment>& of_project)
     route.visibility = d.visibility == store::Visibility::kPublic ? gateway::Visibility::kPublic
                                                                   : gateway::Visibility::kPrivate;
     route.state = state;
-    route.upstream = {"127.0.0.1", static_cast<std::uint16_t>(d.host_port)};
+    route.upstream = upstream_of(d);
   };
   for (const auto& d : of_project) {
     if (is_live(d)) {
@@ -746,6 +775,7 @@ void Deployments::reconcile() {
   }
   persist_last_requests(*all);
   reconcile_containers(*all, *containers);
+  reconcile_networks(*all);
   std::map<std::string, runtime::ContainerInfo> by_id;
   for (const auto& c : *containers) by_id.emplace(c.id, c);
   for (const auto& d : *all) {
@@ -787,6 +817,60 @@ void Deployments::reconcile_containers(const std::vector<Deployment>& all,
     spdlog::info("reconciler: removing orphaned container {} ({})", c.name,
                  dep_id.empty() ? "no deployment" : dep_id);
     std::ignore = runtime_->remove(c.id);  // still an orphan next pass if this fails
+  }
+}
+
+Result<std::string> Deployments::ensure_network(const Deployment& d) {
+  auto project = store_.find_project(OwnerScope::everyone(), d.owner_username, d.project_name);
+  if (!project) return fail(project.error());
+  const bool egress = project->allow_egress;
+  const std::string name = network_name(d, egress);
+  runtime::NetworkSpec spec{.name = name,
+                            .labels = {{runtime::kLabelManaged, "true"},
+                                       {runtime::kLabelDeployment, d.id},
+                                       {runtime::kLabelProject, project_key(d)},
+                                       {runtime::kLabelOwner, d.owner_id}},
+                            .egress = egress};
+  if (auto made = runtime_->create_network(spec); !made) return fail(made.error());
+  // The other kind, from before the setting changed, has no container now.
+  // Best effort: one still in use stays, and the reconciler sweeps it later.
+  std::ignore = runtime_->remove_network(network_name(d, !egress));
+  return name;
+}
+
+void Deployments::remove_networks(const Deployment& d) {
+  for (const bool egress : {false, true}) {
+    // The runtime keeps a network still in use; the reconciler sweeps it later.
+    std::ignore = runtime_->remove_network(network_name(d, egress));
+  }
+}
+
+gateway::Upstream Deployments::upstream_of(const Deployment& d) {
+  return {d.upstream_host.empty() ? "127.0.0.1" : d.upstream_host,
+          static_cast<std::uint16_t>(d.host_port)};
+}
+
+// Networks of deployments that are gone or have no container (failed,
+// deleted, replaced): the runtime refuses to remove one still in use, so
+// trying is safe.
+void Deployments::reconcile_networks(const std::vector<Deployment>& all) {
+  auto networks = runtime_->list_networks({{runtime::kLabelManaged, "true"}});
+  if (!networks) {
+    spdlog::debug("reconciler: cannot list networks: {}", networks.error().message);
+    return;
+  }
+  std::map<std::string, const Deployment*> by_id;
+  for (const auto& d : all) by_id.emplace(d.id, &d);
+  for (const auto& n : *networks) {
+    const auto label = n.labels.find(runtime::kLabelDeployment);
+    const std::string dep_id = label == n.labels.end() ? "" : label->second;
+    if (!dep_id.empty() && is_busy(dep_id)) continue;
+    const auto it = by_id.find(dep_id);
+    if (it != by_id.end() && !it->second->container_id.empty()) continue;
+    if (runtime_->remove_network(n.name)) {
+      spdlog::info("reconciler: removed network {} ({})", n.name,
+                   dep_id.empty() ? "no deployment" : dep_id);
+    }
   }
 }
 

@@ -164,7 +164,13 @@ class Deployments {
 
   Result<store::Deployment> save(store::Deployment& d);
   void save_or_log(store::Deployment& d);
-  runtime::ContainerSpec spec_for(const store::Deployment& d) const;
+  runtime::ContainerSpec spec_for(const store::Deployment& d, const std::string& network) const;
+  /// Creates the deployment's own network (egress as its project allows); its name.
+  Result<std::string> ensure_network(const store::Deployment& d);
+  /// Removes the deployment's networks (the runtime keeps one still in use).
+  void remove_networks(const store::Deployment& d);
+  /// Where the gateway and the health check reach the deployment.
+  static gateway::Upstream upstream_of(const store::Deployment& d);
   std::string image_reference(const store::Deployment& d) const;
   std::string failure_reason(const store::Deployment& d, const std::string& what);
   void refresh_route(const std::string& project_id);
@@ -174,6 +180,7 @@ class Deployments {
   void persist_last_requests(const std::vector<store::Deployment>& all);
   void reconcile_containers(const std::vector<store::Deployment>& all,
                             const std::vector<runtime::ContainerInfo>& containers);
+  void reconcile_networks(const std::vector<store::Deployment>& all);
   void reconcile_deployment(const store::Deployment& d,
                             const std::map<std::string, runtime::ContainerInfo>& by_id);
   void on_crash(const store::Deployment& d, const runtime::ContainerInfo& c);

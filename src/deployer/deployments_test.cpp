@@ -31,7 +31,9 @@ class FakeRuntime final : public runtime::Runtime {
     runtime::ContainerInfo c{.id = "c" + std::to_string(++next_),
                              .name = spec.name,
                              .image = spec.image,
-                             .labels = spec.labels};
+                             .labels = spec.labels,
+                             .network = spec.network};
+    specs_.push_back(spec);
     set_running(c);
     containers_[c.id] = c;
     ++runs_;
@@ -86,6 +88,36 @@ class FakeRuntime final : public runtime::Runtime {
     return {};
   }
   Result<void> remove_image(const std::string&) override { return {}; }
+  Result<void> create_network(const runtime::NetworkSpec& spec) override {
+    std::lock_guard lock(mu_);
+    networks_[spec.name] = spec;
+    return {};
+  }
+  Result<void> remove_network(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : containers_) {
+      if (c.network == name) return fail(Error::conflict("network in use"));
+    }
+    networks_.erase(name);
+    return {};
+  }
+  Result<std::vector<runtime::NetworkInfo>> list_networks(
+      const std::map<std::string, std::string>&) override {
+    std::lock_guard lock(mu_);
+    std::vector<runtime::NetworkInfo> out;
+    for (const auto& [name, n] : networks_) {
+      out.push_back({.id = name, .name = name, .labels = n.labels, .internal = !n.egress});
+    }
+    return out;
+  }
+  std::map<std::string, runtime::NetworkSpec> networks() {
+    std::lock_guard lock(mu_);
+    return networks_;
+  }
+  std::vector<runtime::ContainerSpec> specs() {
+    std::lock_guard lock(mu_);
+    return specs_;
+  }
 
   /// A container as a previous process left it.
   std::string add(const std::string& deployment_id, runtime::ContainerState state) {
@@ -131,6 +163,8 @@ class FakeRuntime final : public runtime::Runtime {
   std::uint16_t port_;
   std::mutex mu_;
   std::map<std::string, runtime::ContainerInfo> containers_;
+  std::map<std::string, runtime::NetworkSpec> networks_;
+  std::vector<runtime::ContainerSpec> specs_;
   int next_ = 0, runs_ = 0, starts_ = 0;
   bool crash_on_start_ = false;
   bool throw_on_run_ = false;
@@ -248,6 +282,50 @@ TEST_F(DeploymentsTest, RestartsACrashedContainer) {
     return now.status == DeploymentStatus::kHealthy && now.restarts == 1;
   }));
   EXPECT_EQ(routes_.find("alice", "knap")->state, gateway::RouteState::kServing);
+}
+
+// Each deployment runs on a network of its own, without egress until an
+// admin allows it for the project, as an unprivileged user; networks of
+// deployments without a container are swept.
+TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowed) {
+  const auto d = live();
+  const std::string internal = "orsa-net-" + d.id;
+  const std::string routed = internal + "-egress";
+  const auto recreate = [&](int runs) {
+    runtime_->remove(reload(d.id).container_id);  // gone: the restart makes a new one
+    return reconcile_until([&] {
+      return runtime_->runs() == runs && reload(d.id).status == DeploymentStatus::kHealthy;
+    });
+  };
+  ASSERT_TRUE(recreate(1));
+  auto specs = runtime_->specs();
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].network, internal);
+  EXPECT_EQ(specs[0].user, "65534:65534");
+  auto networks = runtime_->networks();
+  ASSERT_TRUE(networks.contains(internal));
+  EXPECT_FALSE(networks[internal].egress);
+  EXPECT_EQ(networks[internal].labels[runtime::kLabelDeployment], d.id);
+  EXPECT_EQ(networks[internal].labels[runtime::kLabelManaged], "true");
+
+  ASSERT_TRUE(store_->set_project_egress(project_.id, true).has_value());
+  ASSERT_TRUE(recreate(2));
+  specs = runtime_->specs();
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[1].network, routed);
+  networks = runtime_->networks();
+  ASSERT_TRUE(networks.contains(routed));
+  EXPECT_TRUE(networks[routed].egress);
+  EXPECT_FALSE(networks.contains(internal)) << "the network from before the change stays";
+
+  // A network whose deployment is gone (or never had a container) is swept.
+  runtime_->create_network(
+      {.name = "orsa-net-dep_gone",
+       .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, "dep_gone"}}});
+  deployments_->reconcile();
+  networks = runtime_->networks();
+  EXPECT_FALSE(networks.contains("orsa-net-dep_gone"));
+  EXPECT_TRUE(networks.contains(routed)) << "a network in use was removed";
 }
 
 TEST_F(DeploymentsTest, MarksCrashloopAfterRepeatedFastFailures) {

@@ -109,6 +109,20 @@ Result<ProjectView> Projects::get(const auth::Principal& who, const ProjectRef& 
   return view;
 }
 
+Result<store::Project> Projects::set_egress(const auth::Principal& who, const ProjectRef& ref,
+                                            bool allowed, const Caller& caller) {
+  // Looked up in the caller's scope first: a non-admin learns nothing more
+  // than from GET (another user's project stays 404).
+  auto project = authorized(who, ref, auth::Action::kRead);
+  if (!project) return fail(project.error());
+  if (auto ok = auth::Policy::require_admin(who); !ok) return fail(ok.error());
+  if (auto ok = store_.set_project_egress(project->id, allowed); !ok) return fail(ok.error());
+  audit_.record(who.user_id, allowed ? "project_egress_allowed" : "project_egress_denied",
+                "project:" + full_name(*project), caller.ip);
+  project->allow_egress = allowed;
+  return project;
+}
+
 Result<void> Projects::remove(const auth::Principal& who, const ProjectRef& ref,
                               const Caller& caller) {
   auto project = authorized(who, ref, auth::Action::kWrite);

@@ -39,6 +39,10 @@ class Projects {
   Result<std::vector<store::Project>> list(const auth::Principal& who);
   Result<ProjectView> get(const auth::Principal& who, const ProjectRef& ref);
   Result<void> remove(const auth::Principal& who, const ProjectRef& ref, const Caller& caller);
+  /// Admins only: whether the project's deployed services may reach the
+  /// outside. Takes effect at its next rollout (deploy or restart).
+  Result<store::Project> set_egress(const auth::Principal& who, const ProjectRef& ref, bool allowed,
+                                    const Caller& caller);
 
   struct Tree {
     std::string commit;

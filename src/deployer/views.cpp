@@ -51,6 +51,8 @@ void write_json(JsonWriter& out, const store::Project& project) {
       .value(format_rfc3339(project.created_at))
       .key("updated_at")
       .value(format_rfc3339(project.updated_at))
+      .key("allow_egress")
+      .value(project.allow_egress)
       .end_object();
 }
 

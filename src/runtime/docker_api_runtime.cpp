@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "runtime/docker_json.hpp"
+#include "runtime/host_network.hpp"
 #include "runtime/log_frames.hpp"
 #include "runtime/unix_http.hpp"
 
@@ -44,8 +45,11 @@ Error status_error(int status, std::string_view body, const std::string& what) {
     default:
       break;
   }
-  // podman answers a duplicate name with 500, dockerd with 409.
-  if (contains(message, "already in use")) return Error::conflict(std::move(message));
+  // podman answers a duplicate name or a network in use with 500, dockerd with 409.
+  if (contains(message, "already in use") || contains(message, "already exists") ||
+      contains(message, "is being used")) {
+    return Error::conflict(std::move(message));
+  }
   return Error::unavailable(std::move(message) + " (HTTP " + std::to_string(status) + ")");
 }
 
@@ -142,6 +146,15 @@ Result<void> validate_spec(const ContainerSpec& spec) {
   }
   if (spec.container_port == 0) return fail(Error::invalid_argument("container_port is 0"));
   if (spec.host_ip.empty()) return fail(Error::invalid_argument("host_ip is empty"));
+  if (!spec.network.empty() && spec.network != kNoNetwork) {
+    if (auto ok = check_id(spec.network); !ok) return fail(ok.error());
+  }
+  if (spec.open_files_limit < 16) return fail(Error::invalid_argument("open files limit below 16"));
+  if (spec.processes_limit < 1) return fail(Error::invalid_argument("processes limit below 1"));
+  if (spec.log_max_bytes < 4096) return fail(Error::invalid_argument("log size cap below 4 KiB"));
+  if (spec.user.find_first_not_of("0123456789:") != std::string::npos) {
+    return fail(Error::invalid_argument("user must be numeric uid[:gid]"));
+  }
   if (spec.memory_bytes < kMinMemoryBytes) {
     return fail(Error::invalid_argument("memory limit below 6 MiB"));
   }
@@ -206,20 +219,33 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
 
 Result<std::string> DockerApiRuntime::run(const ContainerSpec& spec) {
   if (auto valid = validate_spec(spec); !valid) return fail(valid.error());
-  auto created = http_->request("POST", path("/containers/create?name=" + url_escape(spec.name)),
-                                docker::create_body(spec), {}, options_.call_timeout);
+  auto created =
+      http_->request("POST", path("/containers/create?name=" + url_escape(spec.name)),
+                     docker::create_body(spec, options_.userns_mode), {}, options_.call_timeout);
   if (!created) return fail(created.error());
   if (created->status != 201 && created->status != 200) {
     return fail(status_error(created->status, created->body, "create container " + spec.name));
   }
   auto id = docker::parse_created_id(created->body);
   if (!id) return fail(id.error());
-  if (auto started = start(*id); !started) {
+  if (auto started = start_and_attach(*id, spec.network); !started) {
     // A created-but-never-started container would only hold the name.
     std::ignore = remove(*id);  // best effort: the start failure is the error to report
     return fail(started.error());
   }
   return id;
+}
+
+Result<void> DockerApiRuntime::start_and_attach(const std::string& id, const std::string& network) {
+  auto reply =
+      http_->request("POST", path("/containers/" + id + "/start"), {}, {}, options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  // 304: already running.
+  if (reply->status != 204 && reply->status != 304 && reply->status != 200) {
+    return fail(status_error(reply->status, reply->body, "start container " + id));
+  }
+  if (network.empty() || network == kNoNetwork) return {};
+  return ensure_host_address(network);
 }
 
 Result<ContainerInfo> DockerApiRuntime::inspect(const std::string& id) {
@@ -235,14 +261,12 @@ Result<ContainerInfo> DockerApiRuntime::inspect(const std::string& id) {
 
 Result<void> DockerApiRuntime::start(const std::string& id) {
   if (auto ok = check_id(id); !ok) return fail(ok.error());
-  auto reply =
-      http_->request("POST", path("/containers/" + id + "/start"), {}, {}, options_.call_timeout);
-  if (!reply) return fail(reply.error());
-  // 304: already running.
-  if (reply->status != 204 && reply->status != 304 && reply->status != 200) {
-    return fail(status_error(reply->status, reply->body, "start container " + id));
-  }
-  return {};
+  if (auto started = start_and_attach(id, {}); !started) return fail(started.error());
+  // The bridge may be new (the host rebooted, the network was re-made).
+  auto info = inspect(id);
+  if (!info) return fail(info.error());
+  if (info->network.empty()) return {};
+  return ensure_host_address(info->network);
 }
 
 Result<void> DockerApiRuntime::stop(const std::string& id, std::chrono::seconds grace) {
@@ -368,6 +392,72 @@ Result<void> DockerApiRuntime::remove_image(const std::string& image) {
     return fail(status_error(reply->status, reply->body, "remove image " + image));
   }
   return {};
+}
+
+Result<void> DockerApiRuntime::create_network(const NetworkSpec& spec) {
+  if (auto ok = check_id(spec.name); !ok) return fail(ok.error());
+  auto reply = http_->request("POST", path("/networks/create"),
+                              docker::create_network_body(spec, detail::bridge_name_for(spec.name)),
+                              {}, options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  if (reply->status == 201 || reply->status == 200) return {};
+  Error error = status_error(reply->status, reply->body, "create network " + spec.name);
+  if (error.code != ErrorCode::kConflict) return fail(std::move(error));
+  // It exists (an earlier attempt, a restart): keep it if it is what we want.
+  auto existing = inspect_network(spec.name);
+  if (!existing) return fail(existing.error());
+  if (existing->info.internal == spec.egress) {
+    return fail(Error::conflict("network " + spec.name + " exists with other egress"));
+  }
+  return {};
+}
+
+Result<docker::NetworkDetails> DockerApiRuntime::inspect_network(const std::string& name) {
+  auto reply = http_->request("GET", path("/networks/" + name), {}, {}, options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) {
+    return fail(status_error(reply->status, reply->body, "inspect network " + name));
+  }
+  return docker::parse_network(reply->body);
+}
+
+Result<void> DockerApiRuntime::remove_network(const std::string& name) {
+  if (auto ok = check_id(name); !ok) return fail(ok.error());
+  auto reply = http_->request("DELETE", path("/networks/" + name), {}, {}, options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  if (reply->status != 204 && reply->status != 200 && reply->status != 404) {
+    return fail(status_error(reply->status, reply->body, "remove network " + name));
+  }
+  return {};
+}
+
+Result<std::vector<NetworkInfo>> DockerApiRuntime::list_networks(
+    const std::map<std::string, std::string>& labels) {
+  auto reply = http_->request(
+      "GET", path("/networks?filters=" + url_escape(docker::label_filters(labels, false))), {}, {},
+      options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) return fail(status_error(reply->status, reply->body, "list networks"));
+  auto networks = docker::parse_network_list(reply->body);
+  if (!networks) return fail(networks.error());
+  std::erase_if(*networks, [&](const NetworkInfo& n) { return !labels_match(n.labels, labels); });
+  return networks;
+}
+
+Result<void> DockerApiRuntime::ensure_host_address(const std::string& network) {
+  // Every start after the first: the bridge has its address (one local
+  // call instead of a round trip to the engine; a restart wakes faster).
+  if (detail::interface_has_ipv4(detail::bridge_name_for(network))) return {};
+  auto details = inspect_network(network);
+  if (!details) return fail(details.error());
+  if (!details->gateway.empty()) return {};  // the engine gave the host its address
+  auto subnet = detail::parse_ipv4_subnet(details->subnet);
+  if (!subnet) return fail(subnet.error());
+  // The bridge name we asked for at creation; an engine may report its own.
+  const std::string bridge =
+      details->bridge.empty() ? detail::bridge_name_for(network) : details->bridge;
+  return detail::ensure_interface_address(bridge, detail::first_host_address(*subnet),
+                                          subnet->prefix);
 }
 
 }  // namespace orsa::runtime

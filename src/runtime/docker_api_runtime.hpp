@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "runtime/docker_json.hpp"
 #include "runtime/runtime.hpp"
 
 namespace orsa::runtime {
@@ -21,6 +22,11 @@ struct DockerApiOptions {
   std::chrono::milliseconds pull_timeout{std::chrono::minutes(15)};
   std::size_t max_stream_line_bytes = 1024 * 1024;  // one JSON line of pull progress or events
   std::size_t max_log_line_bytes = 64 * 1024;       // longer log lines arrive in pieces
+  // HostConfig.UsernsMode of every container. "auto": each container gets a
+  // user namespace of its own, so its root is an unprivileged uid on the
+  // host (podman needs a "containers" range in /etc/subuid and /etc/subgid,
+  // see docs/security.md). "" keeps the engine's default: the host's.
+  std::string userns_mode;
 };
 
 /// The Runtime port over the Docker Engine API on a unix socket (libcurl).
@@ -47,9 +53,19 @@ class DockerApiRuntime final : public Runtime {
   Result<void> events(const std::map<std::string, std::string>& labels,
                       const std::function<bool(const Event*)>& sink) override;
   Result<void> remove_image(const std::string& image) override;
+  Result<void> create_network(const NetworkSpec& spec) override;
+  Result<void> remove_network(const std::string& name) override;
+  Result<std::vector<NetworkInfo>> list_networks(
+      const std::map<std::string, std::string>& labels) override;
 
  private:
   std::string path(std::string_view rest) const;
+  /// Gives the host an address on `network`'s bridge where the engine gave
+  /// it none (podman with CNI on internal networks), so it can reach the
+  /// containers there. Needs the bridge, which exists once a container runs.
+  Result<void> ensure_host_address(const std::string& network);
+  Result<void> start_and_attach(const std::string& id, const std::string& network);
+  Result<docker::NetworkDetails> inspect_network(const std::string& name);
 
   DockerApiOptions options_;
   std::unique_ptr<detail::UnixHttp> http_;

@@ -70,6 +70,32 @@ void read_port_bindings(const Json& ports, ContainerInfo& info) {
   }
 }
 
+// The network of our own the container is on: HostConfig.NetworkMode when
+// it names one (dockerd), else the only entry of NetworkSettings.Networks
+// (podman reports "bridge" as the mode of every bridge network). Not the
+// engine's default network, none or host.
+std::string own_network(const Json& host_config, const Json& settings) {
+  const auto is_default = [](const std::string& name) {
+    return name.empty() || name == "default" || name == "bridge" || name == "podman" ||
+           name == "none" || name == "host" || name == "private" ||
+           name.find(':') != std::string::npos;
+  };
+  const std::string mode = string_at(host_config, "NetworkMode");
+  if (!is_default(mode)) return mode;
+  const Json networks = settings.value("Networks", Json::object());
+  if (mode != "bridge" || !networks.is_object() || networks.size() != 1) return {};
+  const std::string only = networks.begin().key();
+  return is_default(only) ? std::string() : only;
+}
+
+// The container's address on `network` ("" while it is not running).
+std::string address_on(const std::string& network, const Json& settings) {
+  const Json networks = settings.value("Networks", Json::object());
+  if (network.empty() || !networks.is_object()) return {};
+  const auto it = networks.find(network);
+  return it == networks.end() ? std::string() : string_at(*it, "IPAddress");
+}
+
 Result<Json> parse_json(std::string_view text, const char* what) {
   Json doc = Json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
@@ -104,32 +130,110 @@ std::string base64url_padded(std::string_view bytes) {
 
 }  // namespace
 
-std::string create_body(const ContainerSpec& spec) {
+std::string create_body(const ContainerSpec& spec, std::string_view userns_mode) {
   const std::string port_key = std::to_string(spec.container_port) + "/tcp";
   Json env = Json::array();
   for (const auto& [key, value] : spec.env) env.push_back(key + "=" + value);
-  Json binding = {{"HostIp", spec.host_ip},
-                  {"HostPort", spec.host_port == 0 ? "" : std::to_string(spec.host_port)}};
   Json host_config = {
-      {"PortBindings", {{port_key, Json::array({binding})}}},
       {"Memory", spec.memory_bytes},
       // Swap equal to memory: the limit is a real limit, not memory plus as much swap.
       {"MemorySwap", spec.memory_bytes},
       {"NanoCpus", static_cast<std::int64_t>(std::llround(spec.cpus * 1e9))},
       {"PidsLimit", spec.pids_limit},
+      // Both: an engine that is given some ulimits may drop its defaults
+      // for the others (podman then asks for the host's, which can fail).
+      {"Ulimits",
+       Json::array(
+           {{{"Name", "nofile"}, {"Soft", spec.open_files_limit}, {"Hard", spec.open_files_limit}},
+            {{"Name", "nproc"}, {"Soft", spec.processes_limit}, {"Hard", spec.processes_limit}}})},
       {"ReadonlyRootfs", spec.read_only_root},
       {"Tmpfs", {{"/tmp", "rw,size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777"}}},
       {"RestartPolicy", {{"Name", spec.restart_policy}}},
+      // A service on a high port needs no capability; without any, root in
+      // the container cannot change owners, bypass file modes, open raw
+      // sockets or load anything, and no setuid binary can give them back.
+      {"CapDrop", Json::array({"ALL"})},
+      {"SecurityOpt", Json::array({"no-new-privileges"})},
+      // Type left to the engine's default file driver (podman k8s-file,
+      // dockerd json-file); both rotate or truncate at max-size.
+      {"LogConfig", {{"Config", {{"max-size", std::to_string(spec.log_max_bytes)}}}}},
   };
+  if (!userns_mode.empty()) host_config["UsernsMode"] = std::string(userns_mode);
   Json body = {
       {"Image", spec.image},
       {"Env", std::move(env)},
       {"Labels", spec.labels},
-      {"ExposedPorts", {{port_key, Json::object()}}},
-      {"HostConfig", std::move(host_config)},
   };
+  if (spec.network.empty()) {
+    Json binding = {{"HostIp", spec.host_ip},
+                    {"HostPort", spec.host_port == 0 ? "" : std::to_string(spec.host_port)}};
+    host_config["PortBindings"] = {{port_key, Json::array({binding})}};
+    body["ExposedPorts"] = {{port_key, Json::object()}};
+  } else {
+    // Own network or none: nothing published; the host reaches the
+    // container at its address on that network.
+    host_config["NetworkMode"] = spec.network;
+  }
+  body["HostConfig"] = std::move(host_config);
+  if (!spec.user.empty()) body["User"] = spec.user;
   if (!spec.command.empty()) body["Cmd"] = spec.command;
   return body.dump();
+}
+
+std::string create_network_body(const NetworkSpec& spec, std::string_view bridge_name) {
+  Json body = {
+      {"Name", spec.name},
+      {"Driver", "bridge"},
+      {"CheckDuplicate", true},
+      // No egress: no default route in the container, no masquerading.
+      {"Internal", !spec.egress},
+      {"Labels", spec.labels},
+  };
+  // Other networks cannot send to this one: podman's compat API marks its
+  // networks `isolate` itself, dockerd isolates bridge networks by default.
+  Json options = Json::object();
+  if (!bridge_name.empty()) options["com.docker.network.bridge.name"] = std::string(bridge_name);
+  body["Options"] = std::move(options);
+  return body.dump();
+}
+
+Result<NetworkDetails> parse_network(std::string_view json) {
+  auto doc = parse_json(json, "a network");
+  if (!doc) return fail(doc.error());
+  if (!doc->is_object()) return fail(Error::internal("network inspect is not a JSON object"));
+  NetworkDetails out;
+  out.info.id = string_at(*doc, "Id");
+  out.info.name = string_at(*doc, "Name");
+  out.info.labels = string_map(doc->value("Labels", Json::object()));
+  const Json internal = doc->value("Internal", Json());
+  out.info.internal = internal.is_boolean() && internal.get<bool>();
+  const Json configs = doc->value("IPAM", Json::object()).value("Config", Json::array());
+  if (configs.is_array()) {
+    for (const Json& config : configs) {
+      const std::string subnet = string_at(config, "Subnet");
+      if (subnet.empty() || subnet.find(':') != std::string::npos) continue;  // IPv4 only
+      out.subnet = subnet;
+      out.gateway = string_at(config, "Gateway");
+      if (out.gateway == "<nil>") out.gateway.clear();  // podman: the host has no address
+      break;
+    }
+  }
+  const Json options = doc->value("Options", Json::object());
+  out.bridge = string_at(options, "com.docker.network.bridge.name");
+  if (out.info.name.empty()) return fail(Error::internal("network inspect without a Name"));
+  return out;
+}
+
+Result<std::vector<NetworkInfo>> parse_network_list(std::string_view json) {
+  auto doc = parse_json(json, "the network list");
+  if (!doc) return fail(doc.error());
+  if (!doc->is_array()) return fail(Error::internal("network list is not a JSON array"));
+  std::vector<NetworkInfo> out;
+  for (const Json& n : *doc) {
+    auto details = parse_network(n.dump());
+    if (details) out.push_back(std::move(details->info));
+  }
+  return out;
 }
 
 Result<std::string> parse_created_id(std::string_view json) {
@@ -168,7 +272,10 @@ Result<ContainerInfo> parse_inspect(std::string_view json) {
   }
   info.started_at = unix_seconds(string_at(state, "StartedAt"));
   info.finished_at = unix_seconds(string_at(state, "FinishedAt"));
-  read_port_bindings(d.value("NetworkSettings", Json::object()).value("Ports", Json()), info);
+  const Json settings = d.value("NetworkSettings", Json::object());
+  read_port_bindings(settings.value("Ports", Json()), info);
+  info.network = own_network(d.value("HostConfig", Json::object()), settings);
+  info.ip_address = address_on(info.network, settings);
   if (info.id.empty()) return fail(Error::internal("container inspect without an Id"));
   return info;
 }

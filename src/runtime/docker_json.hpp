@@ -14,8 +14,26 @@
 
 namespace orsa::runtime::docker {
 
-/// Body of `POST /containers/create`.
-std::string create_body(const ContainerSpec& spec);
+/// Body of `POST /containers/create`; `userns_mode` "" keeps the engine's default.
+std::string create_body(const ContainerSpec& spec, std::string_view userns_mode = {});
+
+/// Body of `POST /networks/create`; `bridge_name` "" lets the engine pick one.
+std::string create_network_body(const NetworkSpec& spec, std::string_view bridge_name);
+
+/// A network as inspected: what the port shows plus what the adapter needs
+/// to give the host an address on it.
+struct NetworkDetails {
+  NetworkInfo info;
+  std::string subnet;   // IPv4 "10.89.3.0/24", "" when unknown
+  std::string gateway;  // "" when the engine gave the host no address (CNI internal)
+  std::string bridge;   // host interface, when the engine reports it
+};
+
+/// A `GET /networks/{name}` body.
+Result<NetworkDetails> parse_network(std::string_view json);
+
+/// A `GET /networks` body.
+Result<std::vector<NetworkInfo>> parse_network_list(std::string_view json);
 
 /// The container id in a `POST /containers/create` response.
 Result<std::string> parse_created_id(std::string_view json);

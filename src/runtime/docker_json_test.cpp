@@ -84,6 +84,90 @@ TEST(CreateBody, UsesAGivenHostPortAndCommand) {
   EXPECT_EQ(body["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
 }
 
+TEST(CreateBody, HardensEveryContainer) {
+  ContainerSpec spec = sample_spec();
+  spec.open_files_limit = 300;
+  spec.processes_limit = 50;
+  spec.log_max_bytes = 65536;
+  spec.user = "65534:65534";
+  const Json body = Json::parse(create_body(spec, "auto"));
+  const Json& host = body["HostConfig"];
+  EXPECT_EQ(host["CapDrop"], Json::array({"ALL"}));
+  EXPECT_FALSE(host.contains("CapAdd"));
+  EXPECT_EQ(host["SecurityOpt"], Json::array({"no-new-privileges"}));
+  EXPECT_EQ(host["LogConfig"]["Config"]["max-size"], "65536");
+  EXPECT_EQ(host["Ulimits"], Json::parse(R"([{"Name":"nofile","Soft":300,"Hard":300},
+                                              {"Name":"nproc","Soft":50,"Hard":50}])"));
+  EXPECT_EQ(host["UsernsMode"], "auto");
+  EXPECT_EQ(body["User"], "65534:65534");
+  EXPECT_FALSE(Json::parse(create_body(sample_spec()))["HostConfig"].contains("UsernsMode"));
+}
+
+TEST(CreateBody, OwnNetworkOrNonePublishesNothing) {
+  for (const char* network : {"orsa-net-dep_1", kNoNetwork}) {
+    ContainerSpec spec = sample_spec();
+    spec.network = network;
+    const Json body = Json::parse(create_body(spec));
+    EXPECT_EQ(body["HostConfig"]["NetworkMode"], network);
+    EXPECT_FALSE(body["HostConfig"].contains("PortBindings")) << network;
+    EXPECT_FALSE(body.contains("ExposedPorts")) << network;
+  }
+}
+
+TEST(CreateNetworkBody, InternalUnlessEgressWithLabelsAndBridgeName) {
+  const Json internal = Json::parse(create_network_body(
+      {.name = "orsa-net-dep_1", .labels = {{kLabelManaged, "true"}}}, "orsa0123456789"));
+  EXPECT_EQ(internal["Name"], "orsa-net-dep_1");
+  EXPECT_EQ(internal["Internal"], true);
+  EXPECT_EQ(internal["Labels"]["orsa.managed"], "true");
+  EXPECT_EQ(internal["Options"]["com.docker.network.bridge.name"], "orsa0123456789");
+  const Json routed = Json::parse(create_network_body({.name = "n", .egress = true}, ""));
+  EXPECT_EQ(routed["Internal"], false);
+  EXPECT_FALSE(routed["Options"].contains("com.docker.network.bridge.name"));
+}
+
+// Recorded from podman 4.3 (compat API): an internal network's gateway is "<nil>".
+TEST(ParseNetwork, ReadsSubnetAndTreatsNilGatewayAsNone) {
+  const auto n = parse_network(
+      R"({"Name":"orsa-net-a","Id":"7614","Internal":true,"Labels":{"orsa.managed":"true"},
+          "IPAM":{"Driver":"default","Config":[{"Subnet":"10.89.0.0/24","Gateway":"\u003cnil\u003e"}]},
+          "Options":{}})");
+  ASSERT_TRUE(n.has_value()) << n.error().message;
+  EXPECT_EQ(n->info.name, "orsa-net-a");
+  EXPECT_TRUE(n->info.internal);
+  EXPECT_EQ(n->info.labels.at("orsa.managed"), "true");
+  EXPECT_EQ(n->subnet, "10.89.0.0/24");
+  EXPECT_EQ(n->gateway, "");
+  const auto list = parse_network_list(R"([{"Name":"x","Internal":false},{"Id":"no-name"}])");
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_FALSE(list->front().internal);
+  EXPECT_FALSE(parse_network("[]").has_value());
+}
+
+// podman reports "bridge" as the mode of every bridge network; the network
+// is the only entry of NetworkSettings.Networks.
+TEST(ParseInspect, ReadsTheOwnNetworkAndAddress) {
+  const auto own = parse_inspect(
+      R"({"Id":"c1","HostConfig":{"NetworkMode":"bridge"},
+          "NetworkSettings":{"Networks":{"orsa-net-dep_1":{"IPAddress":"10.89.1.2"}}}})");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->network, "orsa-net-dep_1");
+  EXPECT_EQ(own->ip_address, "10.89.1.2");
+  const auto shared = parse_inspect(
+      R"({"Id":"c2","HostConfig":{"NetworkMode":"bridge"},
+          "NetworkSettings":{"Networks":{"podman":{"IPAddress":"10.88.0.5"}}}})");
+  ASSERT_TRUE(shared.has_value());
+  EXPECT_EQ(shared->network, "");
+  EXPECT_EQ(shared->ip_address, "");
+  const auto dockerd = parse_inspect(
+      R"({"Id":"c3","HostConfig":{"NetworkMode":"orsa-net-b"},
+          "NetworkSettings":{"Networks":{"orsa-net-b":{"IPAddress":"172.19.0.2"}}}})");
+  ASSERT_TRUE(dockerd.has_value());
+  EXPECT_EQ(dockerd->network, "orsa-net-b");
+  EXPECT_EQ(dockerd->ip_address, "172.19.0.2");
+}
+
 TEST(CreateBody, EscapesHostileValues) {
   ContainerSpec spec = sample_spec();
   spec.labels["x"] = "\"},\"Privileged\":true,\"a\":{\"";

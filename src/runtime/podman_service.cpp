@@ -41,9 +41,15 @@ constexpr const char* kStorageEnv = "CONTAINERS_STORAGE_CONF";
 // shared by every podman on the host, and a podman starting on a fresh
 // tmpdir frees all of them, so stores interfere (seen: a service hanging at
 // start on a lock number another store's container held).
+//
+// Logs go to files (k8s-file) capped per container even when a create asks
+// for no cap; networks are configured under the state dir, not in the
+// host's /etc/cni/net.d, so every store has its own.
 constexpr std::string_view kContainersConf =
     "[containers]\n"
     "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
+    "log_driver = \"k8s-file\"\n"
+    "log_size_max = 8388608\n"
     "[engine]\n"
     "runtime = \"runc\"\n"
     "cgroup_manager = \"cgroupfs\"\n"
@@ -182,6 +188,12 @@ Result<std::unique_ptr<PodmanService>> PodmanService::start(PodmanServiceOptions
     if (!location) return fail(location.error());
     registries += "[[registry]]\nlocation = " + *location + "\ninsecure = true\n";
   }
+  const fs::path network_dir = o.state_dir / "networks";
+  fs::create_directories(network_dir, ec);
+  auto network_conf = toml_string(network_dir.string());
+  if (!network_conf) return fail(network_conf.error());
+  const std::string containers_conf =
+      std::string(kContainersConf) + "[network]\nnetwork_config_dir = " + *network_conf + "\n";
   auto driver = toml_string(o.storage_driver);
   auto graphroot = toml_string(o.root.string());
   auto runroot = toml_string(o.runroot.string());
@@ -191,7 +203,7 @@ Result<std::unique_ptr<PodmanService>> PodmanService::start(PodmanServiceOptions
   const std::string storage = "[storage]\ndriver = " + *driver + "\ngraphroot = " + *graphroot +
                               "\nrunroot = " + *runroot + "\n";
   const std::pair<const char*, std::pair<std::string, std::string_view>> files[] = {
-      {kConfEnv, {"containers.conf", kContainersConf}},
+      {kConfEnv, {"containers.conf", containers_conf}},
       {kRegistriesEnv, {"registries.conf", registries}},
       {kStorageEnv, {"storage.conf", storage}},
   };

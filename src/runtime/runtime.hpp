@@ -19,6 +19,9 @@ inline constexpr const char* kLabelDeployment = "orsa.deployment";
 inline constexpr const char* kLabelProject = "orsa.project";  // "<owner>/<name>"
 inline constexpr const char* kLabelOwner = "orsa.owner";      // owner user id
 
+/// `ContainerSpec::network` for a container with loopback only (solve jobs).
+inline constexpr const char* kNoNetwork = "none";
+
 /// Credentials the runtime presents to the registry when it pulls.
 struct RegistryAuth {
   std::string server;  // "127.0.0.1:8080"
@@ -35,11 +38,25 @@ struct ContainerSpec {
   std::map<std::string, std::string> env;
   std::vector<std::string> command;  // empty → the image's Cmd
   std::uint16_t container_port = 8000;
+  // "" → the runtime's default network, with `container_port` published on
+  // host_ip:host_port; kNoNetwork → loopback only; else a network made by
+  // create_network, where nothing is published and the host reaches the
+  // container at ContainerInfo::ip_address:container_port.
+  std::string network;
   std::string host_ip = "127.0.0.1";  // the published port binds here only
   std::uint16_t host_port = 0;        // 0 → the runtime picks a free one
   std::int64_t memory_bytes = 512LL * 1024 * 1024;
   double cpus = 1.0;
   std::int64_t pids_limit = 256;
+  std::int64_t open_files_limit = 1024;  // RLIMIT_NOFILE, soft and hard
+  // RLIMIT_NPROC, soft and hard: counts every process of the same host uid
+  // (the cgroup's pids_limit is the per-container cap); root is exempt.
+  std::int64_t processes_limit = 1024;
+  // The runtime keeps at most about this much of the container's output; an
+  // endless writer cannot fill the disk (older lines are dropped).
+  std::int64_t log_max_bytes = 8LL * 1024 * 1024;
+  // "uid[:gid]" the process runs as; "" → the image's user.
+  std::string user;
   bool read_only_root = true;
   std::int64_t tmp_size_bytes = 64LL * 1024 * 1024;  // tmpfs at /tmp
   // The reconciler restarts crashed containers itself (with backoff and
@@ -62,6 +79,24 @@ struct ContainerInfo {
   std::optional<std::int64_t> finished_at;  // unix seconds
   std::string host_ip;                      // where the published port listens
   std::uint16_t host_port = 0;              // 0 when not (yet) published
+  std::string network;                      // ContainerSpec::network when it named an own network
+  std::string ip_address;                   // on that network; "" otherwise
+};
+
+/// A private network for the containers of one deployment: reachable from
+/// the host (the gateway) only; without egress it has no route beyond its
+/// own subnet (no internet, no metadata address, no other tenant).
+struct NetworkSpec {
+  std::string name;  // same rules as container names
+  std::map<std::string, std::string> labels;
+  bool egress = false;  // true: outbound traffic is routed (and masqueraded) by the host
+};
+
+struct NetworkInfo {
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+  bool internal = false;  // no egress
 };
 
 struct LogLine {
@@ -119,6 +154,14 @@ class Runtime {
                               const std::function<bool(const Event*)>& sink) = 0;
   /// Removes a local image (frees the runtime's disk); unknown is not an error.
   virtual Result<void> remove_image(const std::string& image) = 0;
+  /// Creates a network; one of that name that already exists is kept (and
+  /// reported as kConflict when its egress differs).
+  virtual Result<void> create_network(const NetworkSpec& spec) = 0;
+  /// Removes a network; an unknown one is not an error, one still in use is kConflict.
+  virtual Result<void> remove_network(const std::string& name) = 0;
+  /// Every network carrying all the given labels.
+  virtual Result<std::vector<NetworkInfo>> list_networks(
+      const std::map<std::string, std::string>& labels) = 0;
 };
 
 }  // namespace orsa::runtime

@@ -56,6 +56,7 @@ struct Project {
   std::string template_name;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  bool allow_egress = false;  // deployed services may reach the outside (admin setting)
 };
 
 struct NewProject {
@@ -177,7 +178,8 @@ struct Deployment {
   std::int64_t cpu_millis = 1000;
   std::string env_json = "{}";  // a JSON object of strings
   std::string container_id;     // "" when none is running
-  std::int64_t host_port = 0;
+  std::int64_t host_port = 0;   // the port the gateway connects to
+  std::string upstream_host;    // its address on its own network; "" → 127.0.0.1
   std::int64_t restarts = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;

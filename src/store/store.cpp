@@ -38,8 +38,8 @@ constexpr std::string_view kTokenColumns =
     "SELECT id, user_id, name, token_hash, created_at, expires_at, last_used_at, scopes FROM "
     "api_tokens";
 constexpr std::string_view kProjectColumns =
-    "SELECT p.id, p.owner_id, u.username, p.name, p.template_name, p.created_at, p.updated_at "
-    "FROM projects p JOIN users u ON u.id = p.owner_id";
+    "SELECT p.id, p.owner_id, u.username, p.name, p.template_name, p.created_at, p.updated_at, "
+    "p.allow_egress FROM projects p JOIN users u ON u.id = p.owner_id";
 constexpr std::string_view kBuildColumns =
     "SELECT b.id, b.project_id, b.owner_id, u.username, p.name, b.number, b.commit_sha, b.status, "
     "b.error, b.created_at, b.started_at, b.finished_at, b.image_id "
@@ -53,7 +53,7 @@ constexpr std::string_view kDeploymentColumns =
     "SELECT d.id, d.owner_id, u.username, d.project_id, p.name, d.image_id, COALESCE(i.tag, ''), "
     "COALESCE(i.digest, ''), d.status, d.status_reason, d.desired, d.visibility, d.memory_mb, "
     "d.cpu_millis, d.env, d.container_id, d.host_port, d.restarts, d.created_at, d.updated_at, "
-    "d.started_at, d.last_request_at "
+    "d.started_at, d.last_request_at, d.upstream_host "
     "FROM deployments d JOIN projects p ON p.id = d.project_id JOIN users u ON u.id = "
     "p.owner_id LEFT JOIN images i ON i.id = d.image_id";
 // Concurrent inserts on PostgreSQL may pick the same number; the loser retries.
@@ -119,14 +119,16 @@ struct TokenRow {
 
 struct ProjectRow {
   std::string id, owner_id, owner_username, name, template_name;
-  long long created_at = 0, updated_at = 0;
+  long long created_at = 0, updated_at = 0, allow_egress = 0;
 
   void bind(soci::details::prepare_temp_type& p) {
     p, soci::into(id), soci::into(owner_id), soci::into(owner_username), soci::into(name),
-        soci::into(template_name), soci::into(created_at), soci::into(updated_at);
+        soci::into(template_name), soci::into(created_at), soci::into(updated_at),
+        soci::into(allow_egress);
   }
   Project get() const {
-    return {id, owner_id, owner_username, name, template_name, created_at, updated_at};
+    return {id,         owner_id,   owner_username,   name, template_name,
+            created_at, updated_at, allow_egress != 0};
   }
 };
 
@@ -190,7 +192,8 @@ struct ImageRow {
 
 struct DeploymentRow {
   std::string id, owner_id, owner_username, project_id, project_name, image_id, image_tag,
-      image_digest, status, status_reason, desired, visibility, env_json, container_id;
+      image_digest, status, status_reason, desired, visibility, env_json, container_id,
+      upstream_host;
   long long memory_mb = 0, cpu_millis = 0, host_port = 0, restarts = 0, created_at = 0,
             updated_at = 0;
   NullableInt started_at, last_request_at;
@@ -203,7 +206,7 @@ struct DeploymentRow {
         soci::into(env_json), soci::into(container_id), soci::into(host_port), soci::into(restarts),
         soci::into(created_at), soci::into(updated_at),
         soci::into(started_at.value, started_at.ind),
-        soci::into(last_request_at.value, last_request_at.ind);
+        soci::into(last_request_at.value, last_request_at.ind), soci::into(upstream_host);
   }
   Deployment get() const {
     // CHECK constraints keep the enumerations valid.
@@ -224,6 +227,7 @@ struct DeploymentRow {
             .env_json = env_json,
             .container_id = container_id,
             .host_port = host_port,
+            .upstream_host = upstream_host,
             .restarts = restarts,
             .created_at = created_at,
             .updated_at = updated_at,
@@ -583,6 +587,12 @@ class SociStore final : public Store {
                       at, "project not found");
   }
 
+  Result<void> set_project_egress(std::string_view id, bool allowed) override {
+    return update_one("set_project_egress",
+                      "UPDATE projects SET allow_egress = :allowed WHERE id = :id", id,
+                      allowed ? 1 : 0, "project not found");
+  }
+
   Result<Build> create_build(const NewBuild& in) override {
     for (int attempt = 1;; ++attempt) {
       auto build = insert_build(in);
@@ -777,12 +787,13 @@ class SociStore final : public Store {
       const auto changed = execute(
           sql,
           "UPDATE deployments SET status = :status, status_reason = :reason, desired = :desired, "
-          "container_id = :container, host_port = :port, restarts = :restarts, started_at = "
-          ":started, last_request_at = :last_request, updated_at = :now WHERE id = :id",
+          "container_id = :container, host_port = :port, upstream_host = :upstream, restarts = "
+          ":restarts, started_at = :started, last_request_at = :last_request, updated_at = :now "
+          "WHERE id = :id",
           soci::use(status), soci::use(in.status_reason), soci::use(desired),
-          soci::use(in.container_id), soci::use(port), soci::use(restarts),
-          soci::use(started.value, started.ind), soci::use(last_request.value, last_request.ind),
-          soci::use(now), soci::use(in.id));
+          soci::use(in.container_id), soci::use(port), soci::use(in.upstream_host),
+          soci::use(restarts), soci::use(started.value, started.ind),
+          soci::use(last_request.value, last_request.ind), soci::use(now), soci::use(in.id));
       if (changed == 0) return fail(Error::not_found("deployment not found"));
       return first_or(select_rows<DeploymentRow>(
                           sql, concat(kDeploymentColumns, " WHERE d.id = :id"), soci::use(in.id)),

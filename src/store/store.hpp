@@ -59,6 +59,8 @@ class Store {
                                        std::string_view name) = 0;
   virtual Result<void> delete_project(const OwnerScope& scope, std::string_view id) = 0;
   virtual Result<void> touch_project(std::string_view id, std::int64_t at) = 0;
+  /// Whether the project's deployed services may reach the outside (admin setting).
+  virtual Result<void> set_project_egress(std::string_view id, bool allowed) = 0;
 
   // Builds, scoped to the project's owner.
   /// Queues a build with the project's next number (1, 2, …); kNotFound when

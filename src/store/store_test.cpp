@@ -347,6 +347,17 @@ TEST_P(StoreTest, CreatesFindsListsAndTouchesProjects) {
   EXPECT_EQ(names, (std::vector<std::string>{"alice/facility", "alice/knap", "bob/a-first"}));
 }
 
+TEST_P(StoreTest, ProjectEgressIsOffUntilSet) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  EXPECT_FALSE(knap.allow_egress);
+  ASSERT_TRUE(store_->set_project_egress(knap.id, true));
+  EXPECT_TRUE(store_->find_project(OwnerScope::everyone(), "alice", "knap")->allow_egress);
+  ASSERT_TRUE(store_->set_project_egress(knap.id, false));
+  EXPECT_FALSE(store_->find_project(OwnerScope::everyone(), "alice", "knap")->allow_egress);
+  EXPECT_EQ(store_->set_project_egress("prj_none", true).error().code, ErrorCode::kNotFound);
+}
+
 TEST_P(StoreTest, DuplicateProjectIsConflictPerOwner) {
   const auto alice = user("alice");
   const auto bob = user("bob");
@@ -652,6 +663,7 @@ TEST_P(StoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
   changed.status = DeploymentStatus::kHealthy;
   changed.container_id = "c0ffee";
   changed.host_port = 41234;
+  changed.upstream_host = "10.89.3.2";
   changed.started_at = 77;
   changed.restarts = 2;
   auto saved = store_->save_deployment(changed);
@@ -659,6 +671,7 @@ TEST_P(StoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
   EXPECT_EQ(saved->status, DeploymentStatus::kHealthy);
   EXPECT_EQ(saved->container_id, "c0ffee");
   EXPECT_EQ(saved->host_port, 41234);
+  EXPECT_EQ(saved->upstream_host, "10.89.3.2");
   EXPECT_EQ(saved->started_at, 77);
   EXPECT_EQ(saved->restarts, 2);
   EXPECT_EQ(saved->updated_at, created->updated_at + 5);

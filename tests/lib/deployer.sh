@@ -68,6 +68,8 @@ deployer_podman() {  # data_dir podman-args...
 remove_deployer_containers() {  # data_dir work_dir
   if [ -f "$1/podman/storage.conf" ]; then
     deployer_podman "$1" rm -f -a >/dev/null 2>&1 || true
+    # Bridges of the deployments' networks are host interfaces.
+    deployer_podman "$1" network prune -f >/dev/null 2>&1 || true
   fi
   awk -v w="$2" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
