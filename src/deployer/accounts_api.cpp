@@ -161,10 +161,17 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
   router.add("POST", "/api/v1/auth/login",
              [&accounts](http::Request& req) { return login(accounts, req); });
   router.add("POST", "/api/v1/auth/logout", logout);
-  router.add(
-      "GET", "/api/v1/me", with_auth([&accounts](http::Request&, const auth::Principal& who) {
-        return respond(accounts.me(who), 200, [](const store::User& u) { return to_json(u); });
-      }));
+  router.add("GET", "/api/v1/me",
+             with_auth([&accounts, &ctx](http::Request&, const auth::Principal& who) {
+               return respond(accounts.me(who), 200, [&](const store::User& u) {
+                 Json out = to_json(u);
+                 out["usage"] = registry_usage_json(ctx.registry, u.username);
+                 out["usage"]["open_uploads"] = ctx.registry.store().open_uploads(u.id);
+                 out["usage"]["max_open_uploads"] =
+                     ctx.registry.store().limits().max_open_uploads_per_user;
+                 return out;
+               });
+             }));
 
   router.add("POST", "/api/v1/tokens",
              with_auth([&accounts](http::Request& req, const auth::Principal& who) {

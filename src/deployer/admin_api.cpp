@@ -1,4 +1,4 @@
-// Admin routes: running the collector on demand.
+// Admin routes: running the collector on demand, storage usage.
 
 #include "deployer/api.hpp"
 #include "deployer/api_support.hpp"
@@ -51,6 +51,18 @@ http::Response run_gc(Collector* collector, http::Request& req, const auth::Prin
   return respond(collector->run(*dry_run, who.user_id, caller_of(req).ip), 200, report_json);
 }
 
+// Every owner namespace of the registry with its usage and quota.
+http::Response usage_report(const oci::Registry& registry, const auth::Principal& who) {
+  if (auto ok = auth::Policy::require_admin(who); !ok) return http::error_response(ok.error());
+  Json owners = Json::array();
+  for (const auto& owner : registry.store().list_namespaces()) {
+    Json entry = registry_usage_json(registry, owner);
+    entry["owner"] = owner;
+    owners.push_back(std::move(entry));
+  }
+  return json_response(200, {{"namespaces", owners}});
+}
+
 }  // namespace
 
 void register_admin_routes(http::Router& router, ApiContext& ctx) {
@@ -60,6 +72,10 @@ void register_admin_routes(http::Router& router, ApiContext& ctx) {
                              return run_gc(ctx.collector, req, who);
                            }),
              {.body_limit = kGcBodyLimit});
+  router.add("GET", "/api/v1/admin/usage",
+             authenticated(ctx.accounts, [&ctx](http::Request&, const auth::Principal& who) {
+               return usage_report(ctx.registry, who);
+             }));
 }
 
 }  // namespace orsa::deployer

@@ -15,6 +15,7 @@
 #include "deployer/projects.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
+#include "oci/registry.hpp"
 
 namespace orsa::deployer {
 
@@ -28,9 +29,17 @@ using AuthedHandler = std::function<http::Response(http::Request&, const auth::P
 /// check for unsafe methods).
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req);
 
-/// Wraps a handler that needs a caller: resolves bearer tokens or the
-/// session cookie (with the CSRF check for unsafe methods), 401 otherwise.
-http::Handler authenticated(Accounts& accounts, AuthedHandler handler);
+/// Wraps a handler that needs a caller: its admission step resolves bearer
+/// tokens or the session cookie (with the CSRF check for unsafe methods) from
+/// the request head, before any body is read; 401 otherwise.
+http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler);
+
+/// The principal an admission step left in Request::context, if any.
+const auth::Principal* admitted_principal(const http::Request& req);
+
+/// What an owner namespace takes in the registry, against its limits:
+/// `registry_bytes`, `registry_quota_bytes` (null: none), `upload_bytes`.
+Json registry_usage_json(const oci::Registry& registry, std::string_view owner);
 
 /// Serialises `body` as the response.
 http::Response json_response(int status, const Json& body);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -25,11 +26,13 @@ struct ServerOptions {
   int network_threads = 1;                 // Beast I/O threads
   int worker_threads = 4;                  // handlers (DB, git) run here, never on I/O threads
   std::size_t max_streams = 256;           // streamed responses at once (a thread each); then 503
+  std::filesystem::path spool_dir;         // bodies of spooling routes; empty: the system temp dir
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each
-/// request under the limits above, routes it, runs the handler on the worker
-/// pool, logs one line and records metrics per request, and shuts down
+/// request head under the limits above, routes it, runs the route's admission
+/// step before reading any body, reads the body (into memory or a spool file)
+/// under the route's limit, runs the handler on the worker pool, logs one line and records metrics per request, and shuts down
 /// gracefully on stop().
 class Server {
  public:
