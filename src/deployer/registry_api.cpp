@@ -209,10 +209,16 @@ std::optional<std::int64_t> declared_length(const http::Request& req) {
   return value;
 }
 
+Error no_digest() {
+  return Error{ErrorCode::kInvalidArgument, "the digest query parameter is required",
+               "DIGEST_INVALID"};
+}
+
 /// A chunk for an upload session: the session must be this repository's,
 /// and a declared size must fit the namespace's quota.
 RepoPrecheck upload_chunk_precheck(ApiContext& ctx) {
   return [&ctx](http::Request& req, const auth::Principal&, const std::string& repo) {
+    if (req.method == "PUT" && !req.query_param("digest")) return Result<void>(fail(no_digest()));
     if (auto size = ctx.registry.upload_size(repo, req.param("id")); !size) {
       return Result<void>(fail(size.error()));
     }
@@ -385,10 +391,7 @@ http::Response patch_upload(ApiContext& ctx, http::Request& req, const std::stri
 
 http::Response finish_upload(ApiContext& ctx, http::Request& req, const std::string& repo) {
   const auto digest = req.query_param("digest");
-  if (!digest) {
-    return registry_error(Error{ErrorCode::kInvalidArgument,
-                                "the digest query parameter is required", "DIGEST_INVALID"});
-  }
+  if (!digest) return registry_error(no_digest());
   auto stored =
       req.body_file.empty()
           ? ctx.registry.finish_upload(repo, req.param("id"), *digest, req.body)
