@@ -303,12 +303,15 @@ class SpoolFile {
   SpoolFile() = default;
   SpoolFile(const SpoolFile&) = delete;
   SpoolFile& operator=(const SpoolFile&) = delete;
-  ~SpoolFile() {
+  ~SpoolFile() { remove(); }
+  void set(std::filesystem::path path) { path_ = std::move(path); }
+  /// Removes the file now, so it is gone before the client hears back.
+  void remove() {
     if (path_.empty()) return;
     std::error_code ec;
     std::filesystem::remove(path_, ec);
+    path_.clear();
   }
-  void set(std::filesystem::path path) { path_ = std::move(path); }
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -729,6 +732,7 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
         co_return invoke(handler, request);
       },
       asio::use_awaitable);
+  spool.remove();
   const Next next = keep_alive ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
 }
@@ -768,7 +772,11 @@ asio::awaitable<BodyRead> Server::Impl::read_body(Connection& conn, beast::flat_
   }
   auto [ec, n] = co_await bhttp::async_read(conn.stream, buffer, file_parser, kTuple);
   file_parser.get().body().close();
-  if (!ec) request.body_file = spool.path();
+  if (ec) {
+    spool.remove();
+  } else {
+    request.body_file = spool.path();
+  }
   co_return body_read_outcome(ec);
 }
 
