@@ -126,11 +126,10 @@ TEST_F(RegistryLimits, AnonymousHugeUploadIsRefusedBeforeItsBody) {
   const long rss_before = rss_kib(deployer_->pid());
   ASSERT_GT(rss_before, 0);
   for (const std::string method : {"POST", "PATCH", "PUT"}) {
-    const std::string target = method == "POST"
-                                   ? "/v2/alice/app/blobs/uploads/?digest=sha256:" +
-                                         std::string(64, 'a')
-                                   : "/v2/alice/app/blobs/uploads/some-id?digest=sha256:" +
-                                         std::string(64, 'a');
+    const std::string target =
+        method == "POST"
+            ? "/v2/alice/app/blobs/uploads/?digest=sha256:" + std::string(64, 'a')
+            : "/v2/alice/app/blobs/uploads/some-id?digest=sha256:" + std::string(64, 'a');
     RawConn conn(port_of(deployer_->url()));
     ASSERT_TRUE(conn.connected());
     const std::string head = method + " " + target +
@@ -211,10 +210,11 @@ TEST_F(RegistryLimits, ForeignRepositoryAndUnknownSessionAreRefusedBeforeTheBody
   }
   {
     RawConn conn(port_of(deployer_->url()));
-    auto reply = send_head_and_some(conn,
-                                    "POST /api/v1/projects/alice/app/archive HTTP/1.1\r\nHost: x\r\n"
-                                    "Content-Length: 40000000\r\n\r\n",
-                                    64 * 1024);
+    auto reply =
+        send_head_and_some(conn,
+                           "POST /api/v1/projects/alice/app/archive HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Length: 40000000\r\n\r\n",
+                           64 * 1024);
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->status, 401);
     EXPECT_EQ(reply->header("Connection"), "close");
@@ -316,7 +316,8 @@ TEST_F(RegistryLimits, QuotaExceededIsAClearErrorAndChangesNothing) {
 
   const std::string second(600 * 1024, 'b');
   const std::string second_digest = oci::Digest::of(second).str();
-  auto refused = req("POST", "/v2/alice/app/blobs/uploads/?digest=" + second_digest, alice_, second);
+  auto refused =
+      req("POST", "/v2/alice/app/blobs/uploads/?digest=" + second_digest, alice_, second);
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(spec_code(refused), "DENIED");
   const std::string message = refused.json["errors"][0]["message"];
@@ -334,10 +335,10 @@ TEST_F(RegistryLimits, QuotaExceededIsAClearErrorAndChangesNothing) {
 
   // Bob's namespace has its own quota.
   const std::string bobs(600 * 1024, 'e');
-  EXPECT_EQ(req("POST", "/v2/bob/app/blobs/uploads/?digest=" + oci::Digest::of(bobs).str(), bob_,
-                bobs)
-                .status,
-            201);
+  EXPECT_EQ(
+      req("POST", "/v2/bob/app/blobs/uploads/?digest=" + oci::Digest::of(bobs).str(), bob_, bobs)
+          .status,
+      201);
 
   auto me = api_->call("GET", "/api/v1/me", std::nullopt, alice_session_);
   EXPECT_EQ(me.json["usage"]["registry_bytes"], 900 * 1024);

@@ -10,6 +10,8 @@
 namespace orsa::deployer {
 namespace {
 
+constexpr std::size_t kAnonymousBodyLimit = 64 * 1024;
+
 std::string session_cookie(std::string_view value, std::int64_t max_age) {
   return std::string(kSessionCookie) + "=" + std::string(value) +
          "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
@@ -156,10 +158,14 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
     return authenticated(accounts, std::move(h));
   };
 
-  router.add("POST", "/api/v1/auth/register",
-             [&accounts](http::Request& req) { return register_user(accounts, req); });
-  router.add("POST", "/api/v1/auth/login",
-             [&accounts](http::Request& req) { return login(accounts, req); });
+  // Anonymous by nature, so their bodies are kept small.
+  const http::RouteOptions anonymous{.body_limit = kAnonymousBodyLimit};
+  router.add(
+      "POST", "/api/v1/auth/register",
+      [&accounts](http::Request& req) { return register_user(accounts, req); }, anonymous);
+  router.add(
+      "POST", "/api/v1/auth/login",
+      [&accounts](http::Request& req) { return login(accounts, req); }, anonymous);
   router.add("POST", "/api/v1/auth/logout", logout);
   router.add("GET", "/api/v1/me",
              with_auth([&accounts, &ctx](http::Request&, const auth::Principal& who) {

@@ -38,10 +38,15 @@ Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Req
   return fail(Error::unauthenticated("authentication required"));
 }
 
-http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler) {
-  http::Admission admit = [&accounts](http::Request& req) -> std::optional<http::Response> {
+http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler,
+                                   AdmissionCheck check) {
+  http::Admission admit =
+      [&accounts, check = std::move(check)](http::Request& req) -> std::optional<http::Response> {
     auto who = authenticate_request(accounts, req);
     if (!who) return http::error_response(who.error());
+    if (check) {
+      if (auto ok = check(req, *who); !ok) return http::error_response(ok.error());
+    }
     req.context = std::move(*who);
     return std::nullopt;
   };

@@ -29,10 +29,15 @@ using AuthedHandler = std::function<http::Response(http::Request&, const auth::P
 /// check for unsafe methods).
 Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Request& req);
 
+/// A route's access check from the request head, once the caller is known.
+using AdmissionCheck = std::function<Result<void>(http::Request&, const auth::Principal&)>;
+
 /// Wraps a handler that needs a caller: its admission step resolves bearer
 /// tokens or the session cookie (with the CSRF check for unsafe methods) from
-/// the request head, before any body is read; 401 otherwise.
-http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler);
+/// the request head, then runs `check`, before any body is read; 401 (or the
+/// check's error) otherwise.
+http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler,
+                                   AdmissionCheck check = {});
 
 /// The principal an admission step left in Request::context, if any.
 const auth::Principal* admitted_principal(const http::Request& req);

@@ -229,8 +229,8 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (auto ok = apply_gc_flags(gc, config); !ok) return fail(ok.error());
   auto upload_idle_timeout = parse_duration(upload_idle);
   if (!upload_idle_timeout) {
-    return fail(Error::invalid_argument("--upload-idle-timeout: " +
-                                        upload_idle_timeout.error().message));
+    return fail(
+        Error::invalid_argument("--upload-idle-timeout: " + upload_idle_timeout.error().message));
   }
   config.upload_idle_timeout = *upload_idle_timeout;
   if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;

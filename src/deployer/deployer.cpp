@@ -167,10 +167,9 @@ Result<void> build_services(Deployer::Parts& p) {
   p.accounts = std::make_unique<Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter, *p.audit,
                                           p.clock, p.config.registration);
   p.projects = std::make_unique<Projects>(*p.store, *p.repos, *p.audit, p.clock);
-  auto blobs = oci::BlobStore::open(
-      p.config.data_dir / "registry",
-      {.max_open_uploads_per_user = p.config.max_uploads_per_user,
-       .upload_idle_timeout = p.config.upload_idle_timeout});
+  auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
+                                    {.max_open_uploads_per_user = p.config.max_uploads_per_user,
+                                     .upload_idle_timeout = p.config.upload_idle_timeout});
   if (!blobs) return fail(blobs.error());
   p.blobs = std::move(*blobs);
   p.registry = std::make_unique<oci::Registry>(*p.blobs, registry_quota(p.config));

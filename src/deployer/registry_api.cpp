@@ -141,8 +141,8 @@ struct Admitted {
 /// for a repository route the name and the caller's access to it.
 http::Admission registry_admission(ApiContext& ctx, std::optional<auth::Action> action,
                                    RepoPrecheck precheck = {}) {
-  return [&ctx, action, precheck = std::move(precheck)](
-             http::Request& req) -> std::optional<http::Response> {
+  return [&ctx, action,
+          precheck = std::move(precheck)](http::Request& req) -> std::optional<http::Response> {
     auto who = registry_caller(ctx.accounts, req);
     if (!who) return registry_error(who.error());
     Admitted admitted{std::move(*who), {}};
@@ -190,7 +190,8 @@ http::GuardedHandler repository_route(ApiContext& ctx, auth::Action action, Repo
 
 /// A /v2 route outside any repository: authentication only.
 http::GuardedHandler registry_route(
-    ApiContext& ctx, std::function<http::Response(http::Request&, const auth::Principal&)> handler) {
+    ApiContext& ctx,
+    std::function<http::Response(http::Request&, const auth::Principal&)> handler) {
   http::Admission admission = registry_admission(ctx, std::nullopt);
   http::Handler handle = admitted_handler(
       admission, [handler = std::move(handler)](http::Request& req, const Admitted& a) {
@@ -351,9 +352,8 @@ http::Response start_upload(ApiContext& ctx, http::Request& req, const auth::Pri
     return upload_accepted(repo, outcome->upload_id, 0);
   }
   if (const auto digest = req.query_param("digest")) {
-    auto stored = req.body_file.empty()
-                      ? ctx.registry.put_blob(repo, *digest, req.body)
-                      : ctx.registry.put_blob_file(repo, *digest, req.body_file);
+    auto stored = req.body_file.empty() ? ctx.registry.put_blob(repo, *digest, req.body)
+                                        : ctx.registry.put_blob_file(repo, *digest, req.body_file);
     if (!stored) return registry_error(stored.error());
     return blob_created(repo, *stored);
   }

@@ -117,9 +117,12 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
 void Router::add(std::string_view method, std::string_view pattern, GuardedHandler guarded,
                  RouteOptions options) {
   if (pattern.empty() || pattern.front() != '/') bad_pattern(pattern, "must start with '/'");
-  auto route = std::make_unique<Route>(
-      Route{std::string(method), std::string(pattern), std::move(guarded.handler),
-            std::move(guarded.admit), std::move(options), {}});
+  auto route = std::make_unique<Route>(Route{std::string(method),
+                                             std::string(pattern),
+                                             std::move(guarded.handler),
+                                             std::move(guarded.admit),
+                                             std::move(options),
+                                             {}});
   Node* node = &impl_->root;
   std::string_view rest = pattern == "/" ? std::string_view() : pattern;
   while (!rest.empty()) {

@@ -32,8 +32,8 @@ struct ServerOptions {
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each
 /// request head under the limits above, routes it, runs the route's admission
 /// step before reading any body, reads the body (into memory or a spool file)
-/// under the route's limit, runs the handler on the worker pool, logs one line and records metrics per request, and shuts down
-/// gracefully on stop().
+/// under the route's limit, runs the handler on the worker pool, logs one line and records metrics
+/// per request, and shuts down gracefully on stop().
 class Server {
  public:
   Server(ServerOptions options, const Router& router, Metrics& metrics);

@@ -250,9 +250,10 @@ TEST_F(ServerTest, AdmissionRefusesChunkedBodiesAndExpectContinueGetsNo100) {
   start();
   {
     RawConn c(port_);
-    ASSERT_TRUE(c.send("PUT /guarded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "1000\r\n" +
-                       std::string(4096, 'b') + "\r\n"));
+    ASSERT_TRUE(
+        c.send("PUT /guarded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "1000\r\n" +
+               std::string(4096, 'b') + "\r\n"));
     auto reply = c.read_reply();
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->status, 401);
@@ -272,8 +273,9 @@ TEST_F(ServerTest, AdmittedRequestsCarryTheContextAndKeepTheConnection) {
   router_.add("GET", "/guarded", guarded_echo(handled));
   start();
   RawConn c(port_);
-  ASSERT_TRUE(c.send("PUT /guarded HTTP/1.1\r\nHost: x\r\nAuthorization: yes\r\n"
-                     "Content-Length: 5\r\n\r\nhello"));
+  ASSERT_TRUE(
+      c.send("PUT /guarded HTTP/1.1\r\nHost: x\r\nAuthorization: yes\r\n"
+             "Content-Length: 5\r\n\r\nhello"));
   auto put = c.read_reply();
   ASSERT_TRUE(put);
   EXPECT_EQ(put->status, 200);

@@ -217,8 +217,8 @@ Result<void> copy_file_into(const fs::path& from, int to_fd, std::int64_t size,
   std::string buf(kIoChunk, '\0');
   std::int64_t left = size;
   while (left > 0) {
-    const ssize_t n =
-        ::read(in.get(), buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, kIoChunk)));
+    const ssize_t n = ::read(in.get(), buf.data(),
+                             static_cast<std::size_t>(std::min<std::int64_t>(left, kIoChunk)));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return fail(io_error("cannot read an uploaded chunk"));
     const std::string_view piece(buf.data(), static_cast<std::size_t>(n));
@@ -354,10 +354,10 @@ struct BlobStore::Impl {
                             std::optional<std::int64_t> expected_offset) const {
     if (u.ended) return fail(upload_unknown());
     if (expected_offset && *expected_offset != u.size) {
-      return fail(
-          coded(Error::invalid_argument("chunk starts at " + std::to_string(*expected_offset) +
-                                        " but the upload has " + std::to_string(u.size.load()) + " bytes"),
-                "BLOB_UPLOAD_INVALID"));
+      return fail(coded(Error::invalid_argument(
+                            "chunk starts at " + std::to_string(*expected_offset) +
+                            " but the upload has " + std::to_string(u.size.load()) + " bytes"),
+                        "BLOB_UPLOAD_INVALID"));
     }
     if (u.size + length > limits.max_blob_bytes) {
       return fail(too_big("blob upload", limits.max_blob_bytes));
@@ -428,7 +428,8 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(fs::path root, BlobStoreLimit
     fs::create_directories(impl->root / dir, ec);
     if (ec) return fail(Error::unavailable("cannot create the registry store: " + ec.message()));
   }
-  for (const auto& name : sorted_entries(impl->root / "tmp")) fs::remove(impl->root / "tmp" / name, ec);
+  for (const auto& name : sorted_entries(impl->root / "tmp"))
+    fs::remove(impl->root / "tmp" / name, ec);
   impl->recover_uploads();
   for (const auto& [name, text] :
        {std::pair{"oci-layout", kLayoutFile}, std::pair{"index.json", kEmptyIndex}}) {

@@ -18,8 +18,8 @@ namespace orsa::oci {
 struct BlobStoreLimits {
   std::int64_t max_blob_bytes = 2LL * 1024 * 1024 * 1024;  // 2 GiB (base image layers)
   std::int64_t max_manifest_bytes = 4 * 1024 * 1024;
-  std::size_t max_open_uploads = 1024;         // the whole store
-  std::size_t max_open_uploads_per_user = 8;  // so one tenant cannot hold every session
+  std::size_t max_open_uploads = 1024;             // the whole store
+  std::size_t max_open_uploads_per_user = 8;       // so one tenant cannot hold every session
   std::chrono::seconds upload_idle_timeout{3600};  // an untouched session is reaped after this
 };
 

@@ -136,12 +136,12 @@ Result<void> Registry::check_quota(RepoName repo, std::int64_t adding) const {
   if (!limit) return {};
   const NamespaceUsage usage = store_.namespace_usage(owner);
   if (usage.total() + adding <= *limit) return {};
-  return fail(coded(Error::permission_denied(
-                        "registry storage quota exceeded: '" + std::string(owner) + "' uses " +
-                        std::to_string(usage.total()) + " of its quota of " +
-                        std::to_string(*limit) + " bytes and this request adds " +
-                        std::to_string(adding) + "; delete images to free space"),
-                    "DENIED"));
+  return fail(coded(
+      Error::permission_denied("registry storage quota exceeded: '" + std::string(owner) +
+                               "' uses " + std::to_string(usage.total()) + " of its quota of " +
+                               std::to_string(*limit) + " bytes and this request adds " +
+                               std::to_string(adding) + "; delete images to free space"),
+      "DENIED"));
 }
 
 Result<std::int64_t> Registry::blob_size(RepoName repo, std::string_view digest) const {

@@ -243,11 +243,11 @@ TEST_F(RegistryTest, CatalogShowsOnlyVisibleRepositoriesPaged) {
 }
 
 TEST_F(RegistryTest, QuotaRefusesWhatWouldCrossItAndChangesNothing) {
-  registry_ = std::make_unique<Registry>(
-      *store_, [](std::string_view owner) -> std::optional<std::int64_t> {
-        if (owner == "orsa") return std::nullopt;
-        return 10;
-      });
+  registry_ = std::make_unique<Registry>(*store_,
+                                         [](std::string_view owner) -> std::optional<std::int64_t> {
+                                           if (owner == "orsa") return std::nullopt;
+                                           return 10;
+                                         });
   push_blob(kRepo, "123456");
   auto over = registry_->put_blob(kRepo, Digest::of("abcdef").str(), "abcdef");
   ASSERT_FALSE(over);
