@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::size_t kUploadBodyLimit = 1024UL * 1024 * 1024;  // 1 GiB, spooled to disk
 constexpr std::size_t kManifestBodyLimit = 4 * 1024 * 1024;
+constexpr std::size_t kUnknownPathBodyLimit = 64 * 1024;
 constexpr std::string_view kApiVersionHeader = "Docker-Distribution-API-Version";
 constexpr std::string_view kApiVersion = "registry/2.0";
 constexpr std::string_view kChallenge = R"(Basic realm="orsa")";
@@ -476,6 +477,17 @@ void register_base_routes(http::Router& router, ApiContext& ctx) {
              }));
 }
 
+// Any other /v2 path: the registry's challenge first, then its error format
+// (rather than the web app's catch-all).
+void register_unknown_path_routes(http::Router& router, ApiContext& ctx) {
+  const auto unknown = registry_route(ctx, [](http::Request&, const auth::Principal&) {
+    return registry_error(Error{ErrorCode::kNotFound, "no such registry endpoint", "NAME_UNKNOWN"});
+  });
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    router.add(method, "/v2/{path...}", unknown, {.body_limit = kUnknownPathBodyLimit});
+  }
+}
+
 void register_blob_routes(http::Router& router, ApiContext& ctx) {
   using auth::Action;
   const std::string base = "/v2/{owner}/{project}/blobs/";
@@ -561,6 +573,7 @@ void register_registry_routes(http::Router& router, ApiContext& ctx) {
   register_base_routes(router, ctx);
   register_blob_routes(router, ctx);
   register_manifest_routes(router, ctx);
+  register_unknown_path_routes(router, ctx);
 }
 
 }  // namespace orsa::deployer

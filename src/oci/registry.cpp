@@ -16,6 +16,10 @@ Error coded(Error error, std::string_view code) {
   return error;
 }
 
+Error manifest_unknown_error() {
+  return coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
+}
+
 Error range_invalid() {
   return coded(Error::invalid_argument("requested range is not satisfiable"), "RANGE_INVALID");
 }
@@ -292,6 +296,10 @@ Result<StoredManifest> Registry::get_manifest(RepoName repo, std::string_view re
     if (!d) return fail(d.error());
     digest = *d;
   } else {
+    // A malformed tag names no manifest (distribution spec: 404 on reads);
+    // only writes report TAG_INVALID. resolve_tag checks it again before
+    // the tag becomes a file name.
+    if (!validate_tag(reference)) return fail(manifest_unknown_error());
     auto d = store_.resolve_tag(repo, reference);
     if (!d) return fail(d.error());
     digest = *d;
@@ -299,9 +307,7 @@ Result<StoredManifest> Registry::get_manifest(RepoName repo, std::string_view re
   auto media_type = store_.manifest_media_type(repo, digest);
   if (!media_type) return fail(media_type.error());
   auto bytes = store_.read_blob(digest);
-  if (!bytes) {
-    return fail(coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN"));
-  }
+  if (!bytes) return fail(manifest_unknown_error());
   return StoredManifest{std::move(*bytes), digest, std::move(*media_type)};
 }
 
