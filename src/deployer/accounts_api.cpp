@@ -166,7 +166,7 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
   router.add(
       "POST", "/api/v1/auth/login",
       [&accounts](http::Request& req) { return login(accounts, req); }, anonymous);
-  router.add("POST", "/api/v1/auth/logout", logout);
+  router.add("POST", "/api/v1/auth/logout", logout, anonymous);
   router.add("GET", "/api/v1/me",
              with_auth([&accounts, &ctx](http::Request&, const auth::Principal& who) {
                return respond(accounts.me(who), 200, [&](const store::User& u) {
