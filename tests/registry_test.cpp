@@ -327,6 +327,35 @@ TEST_F(Registry, ManifestsByTagAndDigest) {
   EXPECT_EQ(spec_code(req("DELETE", repo + "/manifests/" + d, alice_)), "MANIFEST_UNKNOWN");
 }
 
+TEST_F(Registry, MalformedTagReadsAreUnknownManifestsAndUnknownPathsSpeakRegistry) {
+  push_image("alice/app", "v1", alice_);
+  for (const std::string method : {"GET", "HEAD"}) {
+    for (const std::string& tag : {std::string("-bad"), std::string(".hidden"),
+                                   std::string(200, 'a'), std::string("a%20b")}) {
+      auto res = req(method, "/v2/alice/app/manifests/" + tag, alice_);
+      EXPECT_EQ(res.status, 404) << method << " " << tag;
+      if (method == "GET") {
+        EXPECT_EQ(spec_code(res), "MANIFEST_UNKNOWN") << tag;
+      }
+    }
+  }
+  // Writes still name the problem.
+  EXPECT_EQ(spec_code(req("PUT", "/v2/alice/app/manifests/-bad", alice_, manifest_json())),
+            "TAG_INVALID");
+  // An unknown /v2 path: the challenge first, then the registry's error format.
+  for (const std::string path : {"/v2/alice/app/nothing/here", "/v2/x", "/v2/alice/app/blobs"}) {
+    auto anonymous = req("GET", path, {});
+    EXPECT_EQ(anonymous.status, 401) << path;
+    EXPECT_EQ(anonymous.headers["WWW-Authenticate"], R"(Basic realm="orsa")") << path;
+    EXPECT_EQ(spec_code(anonymous), "UNAUTHORIZED") << path;
+    auto known = req("GET", path, alice_);
+    EXPECT_EQ(known.status, 404) << path;
+    EXPECT_EQ(spec_code(known), "NAME_UNKNOWN") << path;
+    EXPECT_EQ(known.headers["Docker-Distribution-API-Version"], "registry/2.0") << path;
+  }
+  EXPECT_EQ(req("DELETE", "/v2/alice/app/unknown", {}).status, 401);
+}
+
 TEST_F(Registry, TagsListAndCatalogPage) {
   for (const char* tag : {"b", "a", "c"}) push_image("alice/app", tag, alice_);
   auto all = req("GET", "/v2/alice/app/tags/list", alice_);

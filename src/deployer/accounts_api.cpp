@@ -14,6 +14,8 @@ std::string_view secure_attribute() {
   return tls_cookies() ? "; Secure" : "";
 }
 
+constexpr std::size_t kAnonymousBodyLimit = 64 * 1024;
+
 std::string session_cookie(std::string_view value, std::int64_t max_age) {
   return session_cookie_name() + "=" + std::string(value) + "; Path=/; HttpOnly" +
          std::string(secure_attribute()) + "; SameSite=Lax; Max-Age=" + std::to_string(max_age);
@@ -213,25 +215,36 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
     return authenticated(accounts, std::move(h));
   };
 
-  // Routes that hash passwords run on the credential pool (http::Lane).
-  const http::RouteOptions hashing{.lane = http::Lane::kCredential};
+  // Anonymous by nature, so their bodies are kept small; the routes that
+  // hash passwords run on the credential pool (http::Lane).
+  const http::RouteOptions anonymous{.body_limit = kAnonymousBodyLimit};
+  const http::RouteOptions hashing{.body_limit = kAnonymousBodyLimit,
+                                   .lane = http::Lane::kCredential};
   router.add(
       "POST", "/api/v1/auth/register",
       [&accounts](http::Request& req) { return register_user(accounts, req); }, hashing);
   router.add(
       "POST", "/api/v1/auth/login",
       [&accounts](http::Request& req) { return login(accounts, req); }, hashing);
-  router.add("POST", "/api/v1/auth/logout",
-             [&accounts](http::Request& req) { return logout(accounts, req); });
+  router.add(
+      "POST", "/api/v1/auth/logout",
+      [&accounts](http::Request& req) { return logout(accounts, req); }, anonymous);
   router.add("POST", "/api/v1/me/password",
              with_auth([&accounts](http::Request& req, const auth::Principal& who) {
                return change_password(accounts, req, who);
              }),
              hashing);
-  router.add(
-      "GET", "/api/v1/me", with_auth([&accounts](http::Request&, const auth::Principal& who) {
-        return respond(accounts.me(who), 200, [](const store::User& u) { return to_json(u); });
-      }));
+  router.add("GET", "/api/v1/me",
+             with_auth([&accounts, &ctx](http::Request&, const auth::Principal& who) {
+               return respond(accounts.me(who), 200, [&](const store::User& u) {
+                 Json out = to_json(u);
+                 out["usage"] = registry_usage_json(ctx.registry, u.username);
+                 out["usage"]["open_uploads"] = ctx.registry.store().open_uploads(u.id);
+                 out["usage"]["max_open_uploads"] =
+                     ctx.registry.store().limits().max_open_uploads_per_user;
+                 return out;
+               });
+             }));
 
   router.add("POST", "/api/v1/tokens",
              with_auth([&accounts](http::Request& req, const auth::Principal& who) {

@@ -1,4 +1,5 @@
-// Admin routes: running the collector on demand, per-project network egress.
+// Admin routes: running the collector on demand, per-project network egress,
+// storage usage.
 
 #include "deployer/api.hpp"
 #include "deployer/api_support.hpp"
@@ -54,7 +55,7 @@ http::Response run_gc(Collector* collector, http::Request& req, const auth::Prin
 
 // PATCH body {"allow_egress": bool}.
 http::Response set_egress(Projects& projects, http::Request& req, const auth::Principal& who) {
-  auto body = JsonObjectReader::parse(req.body);
+  auto body = parse_json_body(req);
   if (!body) return http::error_response(body.error());
   if (auto ok = body->reject_unknown({"allow_egress"}); !ok)
     return http::error_response(ok.error());
@@ -65,6 +66,18 @@ http::Response set_egress(Projects& projects, http::Request& req, const auth::Pr
   }
   return respond(projects.set_egress(who, project_ref_of(req), **allowed, caller_of(req)), 200,
                  [](const store::Project& p) { return to_json(p); });
+}
+
+// Every owner namespace of the registry with its usage and quota.
+http::Response usage_report(const oci::Registry& registry, const auth::Principal& who) {
+  if (auto ok = auth::Policy::require_admin(who); !ok) return http::error_response(ok.error());
+  Json owners = Json::array();
+  for (const auto& owner : registry.store().list_namespaces()) {
+    Json entry = registry_usage_json(registry, owner);
+    entry["owner"] = owner;
+    owners.push_back(std::move(entry));
+  }
+  return json_response(200, {{"namespaces", owners}});
 }
 
 }  // namespace
@@ -82,6 +95,10 @@ void register_admin_routes(http::Router& router, ApiContext& ctx) {
                              return set_egress(ctx.projects, req, who);
                            }),
              {.body_limit = kGcBodyLimit});
+  router.add("GET", "/api/v1/admin/usage",
+             authenticated(ctx.accounts, [&ctx](http::Request&, const auth::Principal& who) {
+               return usage_report(ctx.registry, who);
+             }));
 }
 
 }  // namespace orsa::deployer

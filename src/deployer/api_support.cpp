@@ -119,12 +119,38 @@ Result<auth::Principal> authenticate_request(Accounts& accounts, const http::Req
   return fail(Error::unauthenticated("authentication required"));
 }
 
-http::Handler authenticated(Accounts& accounts, AuthedHandler handler) {
-  return [&accounts, handler = std::move(handler)](http::Request& req) {
+http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler,
+                                   AdmissionCheck check) {
+  http::Admission admit =
+      [&accounts, check = std::move(check)](http::Request& req) -> std::optional<http::Response> {
+    auto who = authenticate_request(accounts, req);
+    if (!who) return http::error_response(who.error());
+    if (check) {
+      if (auto ok = check(req, *who); !ok) return http::error_response(ok.error());
+    }
+    req.context = std::move(*who);
+    return std::nullopt;
+  };
+  http::Handler handle = [&accounts, handler = std::move(handler)](http::Request& req) {
+    if (const auth::Principal* who = admitted_principal(req)) return handler(req, *who);
+    // Reached without the server's admission step (a direct call).
     auto who = authenticate_request(accounts, req);
     if (!who) return http::error_response(who.error());
     return handler(req, *who);
   };
+  return {std::move(admit), std::move(handle)};
+}
+
+const auth::Principal* admitted_principal(const http::Request& req) {
+  return std::any_cast<auth::Principal>(&req.context);
+}
+
+Json registry_usage_json(const oci::Registry& registry, std::string_view owner) {
+  const oci::NamespaceUsage usage = registry.store().namespace_usage(owner);
+  const auto quota = registry.quota(owner);
+  return {{"registry_bytes", usage.total()},
+          {"registry_quota_bytes", quota ? Json(*quota) : Json(nullptr)},
+          {"upload_bytes", usage.upload_bytes}};
 }
 
 http::Response json_response(int status, const Json& body) {

@@ -15,6 +15,7 @@
 #include "deployer/projects.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
+#include "oci/registry.hpp"
 
 namespace orsa::deployer {
 
@@ -54,9 +55,23 @@ Result<void> require_json_content(const http::Request& req);
 /// The request body as a JSON object, after require_json_content.
 Result<JsonObjectReader> parse_json_body(const http::Request& req);
 
-/// Wraps a handler that needs a caller: resolves bearer tokens or the
-/// session cookie (with the CSRF check for unsafe methods), 401 otherwise.
-http::Handler authenticated(Accounts& accounts, AuthedHandler handler);
+
+/// A route's access check from the request head, once the caller is known.
+using AdmissionCheck = std::function<Result<void>(http::Request&, const auth::Principal&)>;
+
+/// Wraps a handler that needs a caller: its admission step resolves bearer
+/// tokens or the session cookie (with the CSRF check for unsafe methods) from
+/// the request head, then runs `check`, before any body is read; 401 (or the
+/// check's error) otherwise.
+http::GuardedHandler authenticated(Accounts& accounts, AuthedHandler handler,
+                                   AdmissionCheck check = {});
+
+/// The principal an admission step left in Request::context, if any.
+const auth::Principal* admitted_principal(const http::Request& req);
+
+/// What an owner namespace takes in the registry, against its limits:
+/// `registry_bytes`, `registry_quota_bytes` (null: none), `upload_bytes`.
+Json registry_usage_json(const oci::Registry& registry, std::string_view owner);
 
 /// Serialises `body` as the response.
 http::Response json_response(int status, const Json& body);

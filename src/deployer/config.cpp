@@ -91,6 +91,21 @@ Result<void> apply_gc_flags(const GcFlags& flags, Config& config) {
   return {};
 }
 
+// The registry's tenancy limits.
+void add_registry_options(CLI::App& app, std::string& idle, Config& config) {
+  app.add_option("--registry-quota-mb", config.registry_quota_mb,
+                 "Registry storage per user namespace, in MiB (0: unlimited)")
+      ->envname("ORSA_REGISTRY_QUOTA_MB")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
+  app.add_option("--max-uploads-per-user", config.max_uploads_per_user,
+                 "Open registry upload sessions per user")
+      ->envname("ORSA_MAX_UPLOADS_PER_USER")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--upload-idle-timeout", idle,
+                 "An untouched registry upload session is dropped after this (e.g. 1h)")
+      ->envname("ORSA_UPLOAD_IDLE_TIMEOUT");
+}
+
 }  // namespace
 
 std::string Config::effective_database_url() const {
@@ -224,6 +239,8 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->envname("ORSA_TEMPLATES_DIR");
   GcFlags gc;
   add_gc_options(app, gc, config);
+  std::string upload_idle = "1h";
+  add_registry_options(app, upload_idle, config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -264,6 +281,12 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (!ready_file.empty()) config.ready_file = ready_file;
   if (auto ok = http::TrustedProxies::parse(config.trusted_proxies); !ok) return fail(ok.error());
   if (auto ok = apply_gc_flags(gc, config); !ok) return fail(ok.error());
+  auto upload_idle_timeout = parse_duration(upload_idle);
+  if (!upload_idle_timeout) {
+    return fail(
+        Error::invalid_argument("--upload-idle-timeout: " + upload_idle_timeout.error().message));
+  }
+  config.upload_idle_timeout = *upload_idle_timeout;
   if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;
   if (auto v = env("ORSA_ADMIN_EMAIL")) config.admin_email = *v;
   config.admin_password = env("ORSA_ADMIN_PASSWORD");

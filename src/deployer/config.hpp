@@ -63,6 +63,10 @@ struct Config {
   std::chrono::seconds gc_image_age = std::chrono::hours(24 * 7);
   std::size_t gc_keep = 3;  // newest images kept per project
   std::chrono::seconds gc_idle = std::chrono::hours(24);
+  // Registry tenancy limits (see docs/security.md).
+  std::int64_t registry_quota_mb = 20480;  // per owner namespace; 0: unlimited
+  std::size_t max_uploads_per_user = 8;    // open blob upload sessions
+  std::chrono::seconds upload_idle_timeout = std::chrono::hours(1);
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;

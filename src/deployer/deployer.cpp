@@ -73,12 +73,31 @@ namespace {
 constexpr int kAddressFailures = 20;
 constexpr std::chrono::seconds kAddressWindow = std::chrono::minutes(5);
 
+std::filesystem::path spool_dir(const std::filesystem::path& data_dir) {
+  return data_dir / "spool";
+}
+
+// Per-namespace registry quotas; the reserved namespace of base images has none.
+oci::QuotaLookup registry_quota(const Config& config) {
+  if (config.registry_quota_mb <= 0) return {};
+  const std::int64_t bytes = config.registry_quota_mb * 1024 * 1024;
+  return [bytes](std::string_view owner) -> std::optional<std::int64_t> {
+    if (owner == auth::kReservedNamespace) return std::nullopt;
+    return bytes;
+  };
+}
+
 Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir / "repos", ec);
+  if (!ec) std::filesystem::create_directories(spool_dir(dir), ec);
   if (ec) {
     return fail(
         Error::unavailable("cannot create data directory " + dir.string() + ": " + ec.message()));
+  }
+  // Request bodies spooled by a previous process were never handled.
+  for (const auto& entry : std::filesystem::directory_iterator(spool_dir(dir), ec)) {
+    std::filesystem::remove(entry.path(), ec);
   }
   // The data dir holds the signing key and password hashes: owner only.
   ::chmod(dir.c_str(), 0700);
@@ -164,10 +183,12 @@ Result<void> build_services(Deployer::Parts& p) {
   p.accounts = std::make_unique<Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter, *p.audit,
                                           p.clock, p.config.registration);
   p.projects = std::make_unique<Projects>(*p.store, *p.repos, *p.audit, p.clock);
-  auto blobs = oci::BlobStore::open(p.config.data_dir / "registry");
+  auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
+                                    {.max_open_uploads_per_user = p.config.max_uploads_per_user,
+                                     .upload_idle_timeout = p.config.upload_idle_timeout});
   if (!blobs) return fail(blobs.error());
   p.blobs = std::move(*blobs);
-  p.registry = std::make_unique<oci::Registry>(*p.blobs);
+  p.registry = std::make_unique<oci::Registry>(*p.blobs, registry_quota(p.config));
   return build_queue(p);
 }
 
@@ -283,6 +304,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   // Behind TLS: browsers keep to https for a year, cookies are __Host- and Secure.
   set_tls_cookies(config.tls());
   if (config.tls()) options.fixed_headers = {{"Strict-Transport-Security", "max-age=31536000"}};
+  options.spool_dir = spool_dir(config.data_dir);
   parts->server = std::make_unique<http::Server>(options, parts->router, parts->metrics);
   gateway::mount_legacy_redirect(
       *parts->server,

@@ -44,6 +44,13 @@ Result<store::Project> Projects::authorized(const auth::Principal& who, const Pr
   return project;
 }
 
+Result<void> Projects::check_access(const auth::Principal& who, const ProjectRef& ref,
+                                    auth::Action action) {
+  auto project = authorized(who, ref, action);
+  if (!project) return fail(project.error());
+  return {};
+}
+
 Result<source::Author> Projects::author_of(const auth::Principal& who) {
   auto user = store_.find_user_by_id(who.user_id);
   if (!user) return fail(user.error());

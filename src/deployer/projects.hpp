@@ -68,6 +68,10 @@ class Projects {
   Result<source::CommitDiff> diff(const auth::Principal& who, const ProjectRef& ref,
                                   std::string_view sha);
 
+  /// Whether `who` may perform `action` on the project (404 when they cannot
+  /// see it); lets a write be refused before its body is read.
+  Result<void> check_access(const auth::Principal& who, const ProjectRef& ref, auth::Action action);
+
  private:
   /// The project if `who` may perform `action` on it.
   Result<store::Project> authorized(const auth::Principal& who, const ProjectRef& ref,

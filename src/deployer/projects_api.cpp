@@ -3,6 +3,7 @@
 #include <charconv>
 #include <string>
 
+#include "core/files.hpp"
 #include "deployer/api.hpp"
 #include "deployer/api_support.hpp"
 #include "deployer/templates.hpp"
@@ -195,6 +196,22 @@ http::Response projects_response(const Result<std::vector<store::Project>>& proj
   return http::json_text_response(200, out.take());
 }
 
+// The archive arrives spooled to disk and is read through a mapping, so the
+// compressed bytes never sit on the heap.
+http::Response upload_archive(Projects& projects, http::Request& req, const auth::Principal& who) {
+  std::optional<MappedFile> mapped;
+  std::string_view archive = req.body;
+  if (!req.body_file.empty()) {
+    auto file = MappedFile::open(req.body_file);
+    if (!file) return http::error_response(file.error());
+    mapped.emplace(std::move(*file));
+    archive = mapped->bytes();
+  }
+  return respond(
+      projects.upload_archive(who, project_ref_of(req), archive, message_of(req), if_match(req)),
+      201, commit_json);
+}
+
 }  // namespace
 
 void register_project_routes(http::Router& router, ApiContext& ctx) {
@@ -203,6 +220,13 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
     return authenticated(ctx.accounts, std::move(h));
   };
   const std::string base = "/api/v1/projects/{owner}/{name}";
+  // Writes with a body: the caller's write access is settled from the head.
+  const auto with_write_access = [&ctx, &projects](AuthedHandler h) {
+    return authenticated(
+        ctx.accounts, std::move(h), [&projects](http::Request& req, const auth::Principal& who) {
+          return projects.check_access(who, project_ref_of(req), auth::Action::kWrite);
+        });
+  };
 
   router.add("GET", "/api/v1/templates", with_auth([](http::Request&, const auth::Principal&) {
                return json_response(200, {{"templates", TemplateCatalog::names()}});
@@ -238,7 +262,7 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
                return read_file(projects, req, who);
              }));
   router.add("PUT", base + "/files/{path...}",
-             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+             with_write_access([&projects](http::Request& req, const auth::Principal& who) {
                return write_file(projects, req, who, false);
              }),
              {.body_limit = kFileBodyLimit});
@@ -248,7 +272,7 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
              }));
 
   router.add("POST", base + "/commits",
-             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+             with_write_access([&projects](http::Request& req, const auth::Principal& who) {
                return post_commit(projects, req, who);
              }));
   router.add("GET", base + "/commits",
@@ -264,12 +288,10 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
                               diff_json);
              }));
   router.add("POST", base + "/archive",
-             with_auth([&projects](http::Request& req, const auth::Principal& who) {
-               return respond(projects.upload_archive(who, project_ref_of(req), req.body,
-                                                      message_of(req), if_match(req)),
-                              201, commit_json);
+             with_write_access([&projects](http::Request& req, const auth::Principal& who) {
+               return upload_archive(projects, req, who);
              }),
-             {.body_limit = kArchiveBodyLimit});
+             {.body_limit = kArchiveBodyLimit, .spool_body = true});
 }
 
 }  // namespace orsa::deployer

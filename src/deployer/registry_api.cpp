@@ -3,6 +3,7 @@
 // through Accounts::authorize_repository; errors use the spec's JSON shape.
 
 #include <algorithm>
+#include <any>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -15,8 +16,9 @@
 namespace orsa::deployer {
 namespace {
 
-constexpr std::size_t kUploadBodyLimit = 1024UL * 1024 * 1024;  // 1 GiB, buffered in memory
+constexpr std::size_t kUploadBodyLimit = 1024UL * 1024 * 1024;  // 1 GiB, spooled to disk
 constexpr std::size_t kManifestBodyLimit = 4 * 1024 * 1024;
+constexpr std::size_t kUnknownPathBodyLimit = 64 * 1024;
 constexpr std::string_view kApiVersionHeader = "Docker-Distribution-API-Version";
 constexpr std::string_view kApiVersion = "registry/2.0";
 constexpr std::string_view kChallenge = R"(Basic realm="orsa")";
@@ -125,19 +127,112 @@ Error access_error(Error e) {
 
 using RepoHandler =
     std::function<http::Response(http::Request&, const auth::Principal&, const std::string& repo)>;
+/// A route's own checks from the request head, after access is granted
+/// (e.g. that the upload session exists), so a doomed body is never read.
+using RepoPrecheck =
+    std::function<Result<void>(http::Request&, const auth::Principal&, const std::string& repo)>;
 
-/// Authenticates, checks the repository name and the caller's access to it.
-http::Handler repository_route(ApiContext& ctx, auth::Action action, RepoHandler handler) {
-  return [&ctx, action, handler = std::move(handler)](http::Request& req) {
+/// Who the admission step let in, for the handler.
+struct Admitted {
+  auth::Principal who;
+  std::string repo;  // empty on routes without a repository
+};
+
+/// The admission step of every /v2 route: the caller from the headers, and
+/// for a repository route the name and the caller's access to it.
+http::Admission registry_admission(ApiContext& ctx, std::optional<auth::Action> action,
+                                   RepoPrecheck precheck = {}) {
+  return [&ctx, action,
+          precheck = std::move(precheck)](http::Request& req) -> std::optional<http::Response> {
     auto who = registry_caller(ctx.accounts, req);
     if (!who) return registry_error(who.error());
-    const std::string repo =
-        std::string(req.param("owner")) + "/" + std::string(req.param("project"));
-    if (auto ok = oci::validate_repo_name(repo); !ok) return registry_error(ok.error());
-    if (auto ok = ctx.accounts.authorize_repository(*who, action, repo); !ok) {
-      return registry_error(access_error(ok.error()));
+    Admitted admitted{std::move(*who), {}};
+    if (action) {
+      admitted.repo = std::string(req.param("owner")) + "/" + std::string(req.param("project"));
+      if (auto ok = oci::validate_repo_name(admitted.repo); !ok) return registry_error(ok.error());
+      if (auto ok = ctx.accounts.authorize_repository(admitted.who, *action, admitted.repo); !ok) {
+        return registry_error(access_error(ok.error()));
+      }
+      if (precheck) {
+        if (auto ok = precheck(req, admitted.who, admitted.repo); !ok) {
+          return registry_error(ok.error());
+        }
+      }
     }
-    return with_version(handler(req, *who, repo));
+    req.context = std::move(admitted);
+    return std::nullopt;
+  };
+}
+
+/// Runs `handler` with what admission decided; a request that did not pass
+/// the admission step (a direct call) goes through it now.
+template <class F>
+http::Handler admitted_handler(http::Admission admission, F handler) {
+  return [admission = std::move(admission), handler = std::move(handler)](http::Request& req) {
+    if (std::any_cast<Admitted>(&req.context) == nullptr) {
+      if (auto refusal = admission(req)) return std::move(*refusal);
+    }
+    const Admitted& admitted = *std::any_cast<Admitted>(&req.context);
+    return with_version(handler(req, admitted));
+  };
+}
+
+/// Authenticates, checks the repository name and the caller's access to it,
+/// then the route's precheck, all before the body is read.
+http::GuardedHandler repository_route(ApiContext& ctx, auth::Action action, RepoHandler handler,
+                                      RepoPrecheck precheck = {}) {
+  http::Admission admission = registry_admission(ctx, action, std::move(precheck));
+  http::Handler handle = admitted_handler(
+      admission, [handler = std::move(handler)](http::Request& req, const Admitted& a) {
+        return handler(req, a.who, a.repo);
+      });
+  return {std::move(admission), std::move(handle)};
+}
+
+/// A /v2 route outside any repository: authentication only.
+http::GuardedHandler registry_route(
+    ApiContext& ctx,
+    std::function<http::Response(http::Request&, const auth::Principal&)> handler) {
+  http::Admission admission = registry_admission(ctx, std::nullopt);
+  http::Handler handle = admitted_handler(
+      admission, [handler = std::move(handler)](http::Request& req, const Admitted& a) {
+        return handler(req, a.who);
+      });
+  return {std::move(admission), std::move(handle)};
+}
+
+/// The declared body size, when the client gave one.
+std::optional<std::int64_t> declared_length(const http::Request& req) {
+  const auto header = req.header("Content-Length");
+  if (!header) return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
+  if (ec != std::errc() || end != header->data() + header->size()) return std::nullopt;
+  return value;
+}
+
+Error no_digest() {
+  return Error{ErrorCode::kInvalidArgument, "the digest query parameter is required",
+               "DIGEST_INVALID"};
+}
+
+/// A chunk for an upload session: the session must be this repository's,
+/// and a declared size must fit the namespace's quota.
+RepoPrecheck upload_chunk_precheck(ApiContext& ctx) {
+  return [&ctx](http::Request& req, const auth::Principal&, const std::string& repo) {
+    if (req.method == "PUT" && !req.query_param("digest")) return Result<void>(fail(no_digest()));
+    if (auto size = ctx.registry.upload_size(repo, req.param("id")); !size) {
+      return Result<void>(fail(size.error()));
+    }
+    return ctx.registry.check_quota(repo, declared_length(req).value_or(0));
+  };
+}
+
+/// A monolithic blob (POST ?digest=): a declared size must fit the quota.
+RepoPrecheck blob_post_precheck(ApiContext& ctx) {
+  return [&ctx](http::Request& req, const auth::Principal&, const std::string& repo) {
+    if (!req.query_param("digest")) return Result<void>();
+    return ctx.registry.check_quota(repo, declared_length(req).value_or(0));
   };
 }
 
@@ -252,17 +347,18 @@ http::Response start_upload(ApiContext& ctx, http::Request& req, const auth::Pri
     // An unreadable or malformed source is simply not mounted (spec fallback).
     const bool may_read = oci::validate_repo_name(from) &&
                           ctx.accounts.authorize_repository(who, auth::Action::kRead, from);
-    auto outcome = ctx.registry.mount_blob(repo, *mount, from, may_read);
+    auto outcome = ctx.registry.mount_blob(repo, *mount, from, may_read, who.user_id);
     if (!outcome) return registry_error(outcome.error());
     if (outcome->mounted) return blob_created(repo, *oci::Digest::parse(*mount));
     return upload_accepted(repo, outcome->upload_id, 0);
   }
   if (const auto digest = req.query_param("digest")) {
-    auto stored = ctx.registry.put_blob(repo, *digest, req.body);
+    auto stored = req.body_file.empty() ? ctx.registry.put_blob(repo, *digest, req.body)
+                                        : ctx.registry.put_blob_file(repo, *digest, req.body_file);
     if (!stored) return registry_error(stored.error());
     return blob_created(repo, *stored);
   }
-  auto id = ctx.registry.start_upload(repo);
+  auto id = ctx.registry.start_upload(repo, who.user_id);
   if (!id) return registry_error(id.error());
   return upload_accepted(repo, *id, 0);
 }
@@ -275,7 +371,9 @@ http::Response patch_upload(ApiContext& ctx, http::Request& req, const std::stri
     if (!start) return registry_error(start.error());
     offset = *start;
   }
-  auto size = ctx.registry.append_upload(repo, id, req.body, offset);
+  auto size = req.body_file.empty()
+                  ? ctx.registry.append_upload(repo, id, req.body, offset)
+                  : ctx.registry.append_upload_file(repo, id, req.body_file, offset);
   if (!size) {
     // A chunk that does not continue the upload is the spec's 416.
     const bool out_of_order = size.error().detail == "BLOB_UPLOAD_INVALID";
@@ -294,11 +392,11 @@ http::Response patch_upload(ApiContext& ctx, http::Request& req, const std::stri
 
 http::Response finish_upload(ApiContext& ctx, http::Request& req, const std::string& repo) {
   const auto digest = req.query_param("digest");
-  if (!digest) {
-    return registry_error(Error{ErrorCode::kInvalidArgument,
-                                "the digest query parameter is required", "DIGEST_INVALID"});
-  }
-  auto stored = ctx.registry.finish_upload(repo, req.param("id"), *digest, req.body);
+  if (!digest) return registry_error(no_digest());
+  auto stored =
+      req.body_file.empty()
+          ? ctx.registry.finish_upload(repo, req.param("id"), *digest, req.body)
+          : ctx.registry.finish_upload_file(repo, req.param("id"), *digest, req.body_file);
   if (!stored) return registry_error(stored.error());
   return blob_created(repo, *stored);
 }
@@ -354,13 +452,11 @@ http::Response tags_list(ApiContext& ctx, http::Request& req, const std::string&
   return res;
 }
 
-http::Response catalog(ApiContext& ctx, http::Request& req) {
-  auto who = registry_caller(ctx.accounts, req);
-  if (!who) return registry_error(who.error());
+http::Response catalog(ApiContext& ctx, http::Request& req, const auth::Principal& who) {
   auto n = page_size(req);
   if (!n) return registry_error(n.error());
   const auto visible = [&](std::string_view repo) {
-    return ctx.accounts.authorize_repository(*who, auth::Action::kRead, repo).has_value();
+    return ctx.accounts.authorize_repository(who, auth::Action::kRead, repo).has_value();
   };
   const oci::Page page = ctx.registry.catalog(visible, *n, req.query_param("last").value_or(""));
   http::Response res = json_response(200, {{"repositories", page.entries}});
@@ -370,20 +466,32 @@ http::Response catalog(ApiContext& ctx, http::Request& req) {
 
 void register_base_routes(http::Router& router, ApiContext& ctx) {
   // Clients probe /v2/ first and read the challenge from its 401.
-  const http::Handler version_check = [&ctx](http::Request& req) {
-    auto who = registry_caller(ctx.accounts, req);
-    if (!who) return registry_error(who.error());
-    return with_version(json_response(200, Json::object()));
-  };
+  const auto version_check = registry_route(ctx, [](http::Request&, const auth::Principal&) {
+    return json_response(200, Json::object());
+  });
   router.add("GET", "/v2/", version_check);
   router.add("GET", "/v2", version_check);
-  router.add("GET", "/v2/_catalog", [&ctx](http::Request& req) { return catalog(ctx, req); });
+  router.add("GET", "/v2/_catalog",
+             registry_route(ctx, [&ctx](http::Request& req, const auth::Principal& who) {
+               return catalog(ctx, req, who);
+             }));
+}
+
+// Any other /v2 path: the registry's challenge first, then its error format
+// (rather than the web app's catch-all).
+void register_unknown_path_routes(http::Router& router, ApiContext& ctx) {
+  const auto unknown = registry_route(ctx, [](http::Request&, const auth::Principal&) {
+    return registry_error(Error{ErrorCode::kNotFound, "no such registry endpoint", "NAME_UNKNOWN"});
+  });
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    router.add(method, "/v2/{path...}", unknown, {.body_limit = kUnknownPathBodyLimit});
+  }
 }
 
 void register_blob_routes(http::Router& router, ApiContext& ctx) {
   using auth::Action;
   const std::string base = "/v2/{owner}/{project}/blobs/";
-  const http::RouteOptions uploads{.body_limit = kUploadBodyLimit};
+  const http::RouteOptions uploads{.body_limit = kUploadBodyLimit, .spool_body = true};
   router.add("GET", base + "{digest}",
              repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
                return blob_response(ctx, req, repo, false);
@@ -401,18 +509,21 @@ void register_blob_routes(http::Router& router, ApiContext& ctx) {
              }));
   const auto start = repository_route(
       ctx, Action::kWrite,
-      [&ctx](auto& req, auto& who, auto& repo) { return start_upload(ctx, req, who, repo); });
+      [&ctx](auto& req, auto& who, auto& repo) { return start_upload(ctx, req, who, repo); },
+      blob_post_precheck(ctx));
   router.add("POST", base + "uploads/", start, uploads);
   router.add("POST", base + "uploads", start, uploads);
   router.add("PATCH", base + "uploads/{id}",
              repository_route(
                  ctx, Action::kWrite,
-                 [&ctx](auto& req, auto&, auto& repo) { return patch_upload(ctx, req, repo); }),
+                 [&ctx](auto& req, auto&, auto& repo) { return patch_upload(ctx, req, repo); },
+                 upload_chunk_precheck(ctx)),
              uploads);
   router.add("PUT", base + "uploads/{id}",
              repository_route(
                  ctx, Action::kWrite,
-                 [&ctx](auto& req, auto&, auto& repo) { return finish_upload(ctx, req, repo); }),
+                 [&ctx](auto& req, auto&, auto& repo) { return finish_upload(ctx, req, repo); },
+                 upload_chunk_precheck(ctx)),
              uploads);
   router.add("GET", base + "uploads/{id}",
              repository_route(ctx, Action::kWrite, [&ctx](auto& req, auto&, auto& repo) {
@@ -462,6 +573,7 @@ void register_registry_routes(http::Router& router, ApiContext& ctx) {
   register_base_routes(router, ctx);
   register_blob_routes(router, ctx);
   register_manifest_routes(router, ctx);
+  register_unknown_path_routes(router, ctx);
 }
 
 }  // namespace orsa::deployer

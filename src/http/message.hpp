@@ -1,6 +1,8 @@
 #pragma once
 
+#include <any>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -28,9 +30,15 @@ struct Request {
   std::map<std::string, std::string> query;  // percent-decoded query parameters
   Headers headers;
   std::string body;
+  // Set instead of `body` on routes that spool their body to disk: the file
+  // holding it, removed by the server once the handler returns.
+  std::filesystem::path body_file;
   std::string remote_ip;                      // peer address of the TCP connection
   std::string request_id;                     // X-Request-Id, given or generated
   std::map<std::string, std::string> params;  // path parameters filled by the Router
+  // What the route's admission step decided about the caller (e.g. the
+  // authenticated principal), carried to its handler.
+  std::any context;
 
   /// A header value, if present.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -13,6 +13,7 @@ struct Route {
   std::string method;
   std::string pattern;
   Handler handler;
+  Admission admit;
   RouteOptions options;
   std::vector<std::string> param_names;  // in path order, the tail last
 };
@@ -110,9 +111,18 @@ Router::~Router() = default;
 
 void Router::add(std::string_view method, std::string_view pattern, Handler handler,
                  RouteOptions options) {
+  add(method, pattern, GuardedHandler{nullptr, std::move(handler)}, std::move(options));
+}
+
+void Router::add(std::string_view method, std::string_view pattern, GuardedHandler guarded,
+                 RouteOptions options) {
   if (pattern.empty() || pattern.front() != '/') bad_pattern(pattern, "must start with '/'");
-  auto route = std::make_unique<Route>(
-      Route{std::string(method), std::string(pattern), std::move(handler), options, {}});
+  auto route = std::make_unique<Route>(Route{std::string(method),
+                                             std::string(pattern),
+                                             std::move(guarded.handler),
+                                             std::move(guarded.admit),
+                                             std::move(options),
+                                             {}});
   Node* node = &impl_->root;
   std::string_view rest = pattern == "/" ? std::string_view() : pattern;
   while (!rest.empty()) {
@@ -160,6 +170,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     return result;
   }
   result.handler = &route->handler;
+  if (route->admit) result.admit = &route->admit;
   result.options = &route->options;
   result.pattern = route->pattern;
   for (std::size_t i = 0; i < route->param_names.size(); ++i) {

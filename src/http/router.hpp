@@ -2,7 +2,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,10 +22,26 @@ enum class Lane {
                 // 64 MiB and ~100 ms each) never hold up the cheap requests
 };
 
+/// Decides from the request head alone (no body yet) whether the request may
+/// go on: nullopt to continue (it may leave what it learned in
+/// Request::context), or the response to send instead. The server runs it on
+/// the worker pool before reading any body, so an unauthenticated or
+/// unauthorized caller cannot make the server receive one.
+using Admission = std::function<std::optional<Response>(Request&)>;
+
+/// A handler with its admission step.
+struct GuardedHandler {
+  Admission admit;
+  Handler handler;
+};
+
 /// Per-route settings; the defaults are the server's.
 struct RouteOptions {
   std::size_t body_limit = 10 * 1024 * 1024;  // 413 beyond this
   Lane lane = Lane::kDefault;
+  // The body goes to a file under the server's spool directory as it
+  // arrives (Request::body_file) instead of into memory.
+  bool spool_body = false;
 };
 
 /// One registered route, as listed for documentation checks.
@@ -46,9 +64,13 @@ class Router {
   /// Registers a handler; duplicate (method, pattern) is a programming error.
   void add(std::string_view method, std::string_view pattern, Handler handler,
            RouteOptions options = {});
+  /// Registers a handler whose admission step runs before the body is read.
+  void add(std::string_view method, std::string_view pattern, GuardedHandler guarded,
+           RouteOptions options = {});
 
   struct Match {
     const Handler* handler = nullptr;  // null when nothing matched
+    const Admission* admit = nullptr;  // null when the route has no admission step
     const RouteOptions* options = nullptr;
     std::string pattern;  // the matched route pattern (metrics label)
     std::map<std::string, std::string> params;

@@ -19,6 +19,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -244,7 +245,7 @@ Result<void> decode_target(std::string_view target, Request& request) {
 }
 
 /// Copies headers; repeated fields are joined as RFC 9110 allows.
-void copy_headers(const bhttp::request<bhttp::string_body>& in, Headers& out) {
+void copy_headers(const bhttp::fields& in, Headers& out) {
   for (const auto& field : in) {
     const std::string_view name = field.name_string();
     const std::string_view value = field.value();
@@ -283,24 +284,79 @@ Response invoke(const Handler& handler, Request& request) {
       Error::internal("internal server error (request id " + request.request_id + ")"));
 }
 
-// Runs the handler on `pool` and resumes the caller on its own executor as
-// soon as the handler returns. co_spawn would first post its completion back
-// onto the pool, behind every job queued there, so under a queue of logins
-// each answer would wait for the whole queue to drain.
-asio::awaitable<Response> run_on(asio::thread_pool& pool, const Handler& handler,
-                                 Request& request) {
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
-      [&pool, &handler, &request](auto completion) {
-        asio::post(pool, [&handler, &request, completion = std::move(completion)]() mutable {
-          Response response = invoke(handler, request);
+// Runs `job` on `pool` and resumes the caller on its own executor as soon as
+// the job returns. co_spawn would first post its completion back onto the
+// pool, behind every job queued there, so under a queue of logins each
+// answer would wait for the whole queue to drain.
+template <class T, class Job>
+asio::awaitable<T> run_on(asio::thread_pool& pool, Job job) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(
+      [&pool, &job](auto completion) {
+        asio::post(pool, [&job, completion = std::move(completion)]() mutable {
+          T result = job();
           const auto executor = asio::get_associated_executor(completion);
           asio::dispatch(executor, [completion = std::move(completion),
-                                    response = std::move(response)]() mutable {
-            std::move(completion)(std::move(response));
+                                    result = std::move(result)]() mutable {
+            std::move(completion)(std::move(result));
           });
         });
       },
       asio::use_awaitable);
+}
+
+/// Runs a route's admission step; a throw refuses the request.
+std::optional<Response> admit(const Admission& admission, Request& request) {
+  try {
+    return admission(request);
+  } catch (const std::exception& e) {
+    spdlog::error("request_id={} admission failed: {}", request.request_id, e.what());
+  } catch (...) {
+    spdlog::error("request_id={} admission failed with a non-standard exception",
+                  request.request_id);
+  }
+  return error_response(
+      Error::internal("internal server error (request id " + request.request_id + ")"));
+}
+
+/// A spooled request body's file, removed when the exchange ends (unless the
+/// handler moved it away).
+class SpoolFile {
+ public:
+  SpoolFile() = default;
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+  ~SpoolFile() { remove(); }
+  void set(std::filesystem::path path) { path_ = std::move(path); }
+  /// Removes the file now, so it is gone before the client hears back.
+  void remove() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+    path_.clear();
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::filesystem::path spool_root(const std::filesystem::path& configured) {
+  if (!configured.empty()) return configured;
+  std::error_code ec;
+  return std::filesystem::temp_directory_path(ec);
+}
+
+/// How reading a request body ended.
+enum class BodyRead { kDone, kTooLarge, kGone, kMalformed, kSpoolFailed };
+
+BodyRead body_read_outcome(const beast::error_code& ec) {
+  if (!ec) return BodyRead::kDone;
+  if (ec == bhttp::error::body_limit) return BodyRead::kTooLarge;
+  if (ec == beast::error::timeout || ec == bhttp::error::partial_message ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    return BodyRead::kGone;
+  }
+  return BodyRead::kMalformed;
 }
 
 void log_error_handler(std::exception_ptr e, std::string_view what) {
@@ -376,6 +432,10 @@ struct Server::Impl {
   asio::awaitable<Next> serve_one(Connection& conn, beast::flat_buffer& buffer,
                                   const std::string& remote_ip);
   asio::awaitable<Next> answer(Connection& conn, Exchange& ex, Response response, Next next);
+  asio::awaitable<BodyRead> read_body(Connection& conn, beast::flat_buffer& buffer,
+                                      bhttp::request_parser<bhttp::string_body>& parser,
+                                      const RouteOptions& route, Request& request,
+                                      SpoolFile& spool);
   asio::awaitable<Next> stream_answer(Connection& conn, Exchange& ex, Response response);
   asio::awaitable<std::size_t> send_chunks(Connection& conn, StreamState& state);
   bool reserve_stream(const std::shared_ptr<StreamState>& state);
@@ -637,50 +697,107 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   ex.matched_route = std::move(match.pattern);
   ex.route = ex.matched_route;
 
+  request.method = ex.method;
+  request.target = target;
+  copy_headers(req, request.headers);
+  request.remote_ip =
+      options.trusted_proxies.client_address(remote_ip, request.header("X-Forwarded-For"));
+  request.request_id = ex.request_id;
+  request.params = std::move(match.params);
+  const bool keep_alive = req.keep_alive();
+  const RouteOptions& route = *match.options;
+  const Handler& handler = *match.handler;
+  const Admission* admission = match.admit;
+  SpoolFile spool;
+
   if (!parser.is_done()) {
-    const std::size_t limit = match.options->body_limit;
+    const std::size_t limit = route.body_limit;
     const Response too_large = error_response(
         Error::too_large("request body exceeds " + std::to_string(limit) + " bytes"));
     if (parser.content_length() && *parser.content_length() > limit) {
       co_return co_await answer(conn, ex, too_large, Next::kLingerClose);
     }
-    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, req.version()};
-      conn.stream.expires_after(options.write_timeout);
-      auto [write_ec, written] = co_await bhttp::async_write(conn.stream, cont, kTuple);
-      if (write_ec) co_return Next::kClose;
-      conn.stream.expires_after(options.read_timeout);
+    if (admission != nullptr) {
+      // Decided from the head alone: a refused caller never gets the body read.
+      std::optional<Response> refusal = co_await run_on<std::optional<Response>>(
+          pool, [&] { return admit(*admission, request); });
+      if (refusal) co_return co_await answer(conn, ex, std::move(*refusal), Next::kLingerClose);
+      admission = nullptr;
     }
-    parser.body_limit(limit);
-    auto [body_ec, body_n] = co_await bhttp::async_read(conn.stream, buffer, parser, kTuple);
-    if (body_ec == bhttp::error::body_limit) {
-      co_return co_await answer(conn, ex, too_large, Next::kLingerClose);
-    }
-    if (body_ec == beast::error::timeout || body_ec == bhttp::error::partial_message ||
-        body_ec == asio::error::connection_reset || body_ec == asio::error::operation_aborted) {
-      co_return Next::kClose;
-    }
-    if (body_ec) {
-      co_return co_await answer(
-          conn, ex, error_response(Error::invalid_argument("malformed HTTP request body")),
-          Next::kLingerClose);
+    switch (co_await read_body(conn, buffer, parser, route, request, spool)) {
+      case BodyRead::kDone:
+        break;
+      case BodyRead::kTooLarge:
+        co_return co_await answer(conn, ex, too_large, Next::kLingerClose);
+      case BodyRead::kGone:
+        co_return Next::kClose;
+      case BodyRead::kMalformed:
+        co_return co_await answer(
+            conn, ex, error_response(Error::invalid_argument("malformed HTTP request body")),
+            Next::kLingerClose);
+      case BodyRead::kSpoolFailed:
+        co_return co_await answer(
+            conn, ex, error_response(Error::unavailable("cannot store the request body")),
+            Next::kLingerClose);
     }
   }
 
-  request.method = ex.method;
-  request.target = target;
-  copy_headers(req, request.headers);
-  request.body = std::move(req.body());
-  request.remote_ip =
-      options.trusted_proxies.client_address(remote_ip, request.header("X-Forwarded-For"));
-  request.request_id = ex.request_id;
-  request.params = std::move(match.params);
-  const Handler& handler = *match.handler;
-  // Handlers block (DB, git): run them on a pool and resume on this strand.
-  asio::thread_pool& lane_pool = match.options->lane == Lane::kCredential ? credential_pool : pool;
-  Response response = co_await run_on(lane_pool, handler, request);
-  const Next next = req.keep_alive() ? Next::kKeepAlive : Next::kClose;
+  // Handlers block (DB, git): run them on their lane's pool and resume on
+  // this strand. Without a body to wait for, admission and handler share one
+  // trip there.
+  asio::thread_pool& lane_pool = route.lane == Lane::kCredential ? credential_pool : pool;
+  Response response = co_await run_on<Response>(lane_pool, [&]() -> Response {
+    if (admission != nullptr) {
+      if (auto refusal = admit(*admission, request)) return std::move(*refusal);
+    }
+    return invoke(handler, request);
+  });
+  spool.remove();
+  const Next next = keep_alive ? Next::kKeepAlive : Next::kClose;
   co_return co_await answer(conn, ex, std::move(response), next);
+}
+
+// Reads the body under the route's limit: into Request::body, or for a
+// spooling route into a file as it arrives, so memory stays flat whatever
+// the size.
+asio::awaitable<BodyRead> Server::Impl::read_body(Connection& conn, beast::flat_buffer& buffer,
+                                                  bhttp::request_parser<bhttp::string_body>& parser,
+                                                  const RouteOptions& route, Request& request,
+                                                  SpoolFile& spool) {
+  auto& req = parser.get();
+  if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, req.version()};
+    conn.stream.expires_after(options.write_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(conn.stream, cont, kTuple);
+    if (write_ec) co_return BodyRead::kGone;
+  }
+  conn.stream.expires_after(options.read_timeout);
+  if (!route.spool_body) {
+    parser.body_limit(route.body_limit);
+    auto [ec, n] = co_await bhttp::async_read(conn.stream, buffer, parser, kTuple);
+    if (!ec) request.body = std::move(req.body());
+    co_return body_read_outcome(ec);
+  }
+  // Nothing of the body has been parsed yet, so the parser can change body type.
+  bhttp::request_parser<bhttp::file_body> file_parser{std::move(parser)};
+  file_parser.body_limit(route.body_limit);
+  spool.set(spool_root(options.spool_dir) / ("orsa-body-" + random_hex(12)));
+  beast::error_code open_ec;
+  file_parser.get().body().open(spool.path().c_str(), beast::file_mode::write_new, open_ec);
+  if (open_ec) {
+    spdlog::error("request_id={} cannot create a spool file: {}", request.request_id,
+                  open_ec.message());
+    spool.set({});
+    co_return BodyRead::kSpoolFailed;
+  }
+  auto [ec, n] = co_await bhttp::async_read(conn.stream, buffer, file_parser, kTuple);
+  file_parser.get().body().close();
+  if (ec) {
+    spool.remove();
+  } else {
+    request.body_file = spool.path();
+  }
+  co_return body_read_outcome(ec);
 }
 
 asio::awaitable<Next> Server::Impl::answer(Connection& conn, Exchange& ex, Response response,

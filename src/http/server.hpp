@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,12 +33,14 @@ struct ServerOptions {
   TrustedProxies trusted_proxies;          // whose X-Forwarded-For names the client
   /// Set on every routed response (e.g. Strict-Transport-Security behind TLS).
   std::vector<std::pair<std::string, std::string>> fixed_headers;
+  std::filesystem::path spool_dir;         // bodies of spooling routes; empty: the system temp dir
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each
-/// request under the limits above, routes it, runs the handler on the worker
-/// pool, logs one line and records metrics per request, and shuts down
-/// gracefully on stop().
+/// request head under the limits above, routes it, runs the route's admission
+/// step before reading any body, reads the body (into memory or a spool file)
+/// under the route's limit, runs the handler on the worker pool, logs one line and records metrics
+/// per request, and shuts down gracefully on stop().
 class Server {
  public:
   Server(ServerOptions options, const Router& router, Metrics& metrics);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -22,8 +23,7 @@ namespace {
 constexpr std::size_t kIoChunk = 1 << 20;
 constexpr std::size_t kMaxTagBytes = 128;
 constexpr std::size_t kUploadIdBytes = 16;
-// An abandoned upload session stops counting against the limit after this.
-constexpr auto kUploadIdleTimeout = std::chrono::hours(1);
+constexpr std::string_view kSessionSuffix = ".session";
 constexpr std::string_view kLayoutFile = R"({"imageLayoutVersion":"1.0.0"})";
 constexpr std::string_view kEmptyIndex = R"({"schemaVersion":2,"manifests":[]})";
 
@@ -124,10 +124,18 @@ Result<Digest> hash_file(const fs::path& path) {
   return hasher.finish();
 }
 
-// Moves `file` to `dest` (same file system); an existing blob of the same
-// digest has the same bytes, so losing a race is harmless.
+// Moves `file` to `dest`; an existing blob of the same digest has the same
+// bytes, so losing a race is harmless. A file on another file system (a
+// spooled request body) is copied next to `dest` first, then renamed.
 Result<void> move_into_place(const fs::path& file, const fs::path& dest) {
   if (::rename(file.c_str(), dest.c_str()) == 0) return {};
+  if (errno == EXDEV) {
+    const fs::path near = dest.parent_path() / (".incoming-" + random_hex(8));
+    std::error_code ec;
+    fs::copy_file(file, near, ec);
+    if (!ec && ::rename(near.c_str(), dest.c_str()) == 0) return {};
+    fs::remove(near, ec);
+  }
   const Error error = io_error("cannot move a blob into the registry store");
   return fail(error);
 }
@@ -162,11 +170,64 @@ std::vector<std::string> sorted_entries(const fs::path& dir) {
 struct Upload {
   std::mutex mu;
   fs::path file;
-  std::int64_t size = 0;
-  Sha256 hasher;
+  UploadOwner owner;
+  std::atomic<std::int64_t> size = 0;  // atomic: usage reports read it without `mu`
+  // The running hash; empty when it no longer matches the file (a session
+  // recovered after a restart, a chunk that failed half-way): the file is
+  // hashed again when the upload finishes.
+  std::optional<Sha256> hasher = Sha256();
   SteadyClock::time_point touched = SteadyClock::now();
   bool ended = false;
 };
+
+fs::path session_record(const fs::path& data_file) {
+  fs::path record = data_file;
+  record += kSessionSuffix;
+  return record;
+}
+
+// "<repo>\n<user>\n", the owner record kept next to a session's data.
+std::string encode_owner(const UploadOwner& owner) {
+  return owner.repo + "\n" + owner.user + "\n";
+}
+
+std::optional<UploadOwner> decode_owner(std::string_view text) {
+  const auto first = text.find('\n');
+  if (first == std::string_view::npos) return std::nullopt;
+  const auto second = text.find('\n', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  UploadOwner owner{std::string(text.substr(0, first)),
+                    std::string(text.substr(first + 1, second - first - 1))};
+  if (!validate_repo_name(owner.repo)) return std::nullopt;
+  return owner;
+}
+
+Error too_many_uploads(std::string_view whose) {
+  return coded(Error::rate_limited("too many blob uploads in progress " + std::string(whose) +
+                                       "; finish or cancel one first",
+                                   "60"),
+               "TOOMANYREQUESTS");
+}
+
+// Copies [0, size) of `from` into the end of `to_fd`, feeding `hasher`.
+Result<void> copy_file_into(const fs::path& from, int to_fd, std::int64_t size,
+                            std::optional<Sha256>& hasher) {
+  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.ok()) return fail(io_error("cannot read an uploaded chunk"));
+  std::string buf(kIoChunk, '\0');
+  std::int64_t left = size;
+  while (left > 0) {
+    const ssize_t n = ::read(in.get(), buf.data(),
+                             static_cast<std::size_t>(std::min<std::int64_t>(left, kIoChunk)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(io_error("cannot read an uploaded chunk"));
+    const std::string_view piece(buf.data(), static_cast<std::size_t>(n));
+    if (auto ok = write_all(to_fd, piece); !ok) return ok;
+    if (hasher) hasher->update(piece);
+    left -= n;
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -214,6 +275,7 @@ struct BlobStore::Impl {
 
   Result<std::shared_ptr<Upload>> find_upload(std::string_view id) {
     std::lock_guard lock(uploads_mu);
+    reap_idle_locked();
     const auto it = uploads.find(id);
     if (it == uploads.end()) return fail(upload_unknown());
     return it->second;
@@ -224,43 +286,125 @@ struct BlobStore::Impl {
     if (const auto it = uploads.find(id); it != uploads.end()) uploads.erase(it);
   }
 
-  // Drops sessions idle for longer than the timeout; uploads_mu held.
-  void reap_idle_uploads() {
-    const auto cutoff = SteadyClock::now() - kUploadIdleTimeout;
-    std::erase_if(uploads, [&](const auto& entry) {
+  // Ends a session: its data and owner record go. Its mutex is held.
+  static void discard(Upload& u) {
+    u.ended = true;
+    ::unlink(u.file.c_str());
+    ::unlink(session_record(u.file).c_str());
+  }
+
+  // Drops sessions idle for longer than the limit; uploads_mu held. A session
+  // busy with a request right now is not idle.
+  std::size_t reap_idle_locked() {
+    const auto cutoff = SteadyClock::now() - limits.upload_idle_timeout;
+    return std::erase_if(uploads, [&](const auto& entry) {
       std::unique_lock session(entry.second->mu, std::try_to_lock);
       if (!session || entry.second->touched > cutoff) return false;
-      entry.second->ended = true;
-      ::unlink(entry.second->file.c_str());
+      discard(*entry.second);
       return true;
     });
+  }
+
+  std::size_t open_by(std::string_view user) const {
+    return static_cast<std::size_t>(std::ranges::count_if(
+        uploads, [&](const auto& entry) { return entry.second->owner.user == user; }));
+  }
+
+  // Sessions recorded by an earlier process resume where they were; data
+  // without a record (or the reverse) is debris of an interrupted start.
+  void recover_uploads() {
+    const fs::path dir = root / "uploads";
+    std::error_code ec;
+    for (const auto& name : sorted_entries(dir)) {
+      const fs::path path = dir / name;
+      if (name.ends_with(kSessionSuffix)) {
+        const fs::path data = dir / name.substr(0, name.size() - kSessionSuffix.size());
+        if (!fs::exists(data, ec)) fs::remove(path, ec);
+        continue;
+      }
+      auto text = read_small(session_record(path));
+      const auto owner = text ? decode_owner(*text) : std::nullopt;
+      const auto size = fs::file_size(path, ec);
+      if (!owner || ec) {
+        fs::remove(path, ec);
+        fs::remove(session_record(path), ec);
+        continue;
+      }
+      auto upload = std::make_shared<Upload>();
+      upload->file = path;
+      upload->owner = *owner;
+      upload->size = static_cast<std::int64_t>(size);
+      upload->hasher.reset();
+      uploads.emplace(name, std::move(upload));
+    }
+  }
+
+  static std::optional<std::string> read_small(const fs::path& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.ok()) return std::nullopt;
+    std::string text(1024, '\0');
+    const ssize_t n = ::read(fd.get(), text.data(), text.size());
+    if (n < 0) return std::nullopt;
+    text.resize(static_cast<std::size_t>(n));
+    return text;
+  }
+
+  // Checks that `length` more bytes at `expected_offset` may be appended.
+  Result<void> check_append(const Upload& u, std::int64_t length,
+                            std::optional<std::int64_t> expected_offset) const {
+    if (u.ended) return fail(upload_unknown());
+    if (expected_offset && *expected_offset != u.size) {
+      return fail(coded(Error::invalid_argument(
+                            "chunk starts at " + std::to_string(*expected_offset) +
+                            " but the upload has " + std::to_string(u.size.load()) + " bytes"),
+                        "BLOB_UPLOAD_INVALID"));
+    }
+    if (u.size + length > limits.max_blob_bytes) {
+      return fail(too_big("blob upload", limits.max_blob_bytes));
+    }
+    return {};
   }
 
   // The session's mutex is held by the caller.
   Result<std::int64_t> append_locked(Upload& u, std::string_view chunk,
                                      std::optional<std::int64_t> expected_offset) {
-    if (u.ended) return fail(upload_unknown());
-    if (expected_offset && *expected_offset != u.size) {
-      return fail(
-          coded(Error::invalid_argument("chunk starts at " + std::to_string(*expected_offset) +
-                                        " but the upload has " + std::to_string(u.size) + " bytes"),
-                "BLOB_UPLOAD_INVALID"));
-    }
-    if (u.size + static_cast<std::int64_t>(chunk.size()) > limits.max_blob_bytes) {
-      return fail(too_big("blob upload", limits.max_blob_bytes));
+    if (auto ok = check_append(u, static_cast<std::int64_t>(chunk.size()), expected_offset); !ok) {
+      return fail(ok.error());
     }
     u.touched = SteadyClock::now();
-    if (chunk.empty()) return u.size;
+    if (chunk.empty()) return u.size.load();
     Fd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
     if (!fd.ok()) return fail(io_error("cannot append to a blob upload"));
     if (auto ok = write_all(fd.get(), chunk); !ok) {
       // Keep the file equal to what the hash has seen, so a retry can succeed.
-      if (::ftruncate(fd.get(), static_cast<off_t>(u.size)) != 0) u.ended = true;
+      if (::ftruncate(fd.get(), static_cast<off_t>(u.size.load())) != 0) u.ended = true;
       return fail(ok.error());
     }
-    u.hasher.update(chunk);
+    if (u.hasher) u.hasher->update(chunk);
     u.size += static_cast<std::int64_t>(chunk.size());
-    return u.size;
+    return u.size.load();
+  }
+
+  // As append_locked, from a file.
+  Result<std::int64_t> append_file_locked(Upload& u, const fs::path& chunk,
+                                          std::optional<std::int64_t> expected_offset) {
+    std::error_code ec;
+    const auto length = static_cast<std::int64_t>(fs::file_size(chunk, ec));
+    if (ec) return fail(io_error("cannot read an uploaded chunk"));
+    if (auto ok = check_append(u, length, expected_offset); !ok) return fail(ok.error());
+    u.touched = SteadyClock::now();
+    if (length == 0) return u.size.load();
+    Fd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    if (!fd.ok()) return fail(io_error("cannot append to a blob upload"));
+    if (auto ok = copy_file_into(chunk, fd.get(), length, u.hasher); !ok) {
+      // The hash saw part of the chunk: cut the file back and hash it again at the end.
+      u.hasher.reset();
+      if (::ftruncate(fd.get(), static_cast<off_t>(u.size.load())) != 0) u.ended = true;
+      return fail(ok.error());
+    }
+    u.size += length;
+    u.touched = SteadyClock::now();
+    return u.size.load();
   }
 
   Result<Digest> store_verified_file(const fs::path& file, const Digest& actual,
@@ -284,12 +428,9 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(fs::path root, BlobStoreLimit
     fs::create_directories(impl->root / dir, ec);
     if (ec) return fail(Error::unavailable("cannot create the registry store: " + ec.message()));
   }
-  // Upload sessions live in memory (with their running hash): files left by
-  // a previous process can never be finished.
-  for (const char* dir : {"uploads", "tmp"}) {
-    for (const auto& name : sorted_entries(impl->root / dir))
-      fs::remove(impl->root / dir / name, ec);
-  }
+  for (const auto& name : sorted_entries(impl->root / "tmp"))
+    fs::remove(impl->root / "tmp" / name, ec);
+  impl->recover_uploads();
   for (const auto& [name, text] :
        {std::pair{"oci-layout", kLayoutFile}, std::pair{"index.json", kEmptyIndex}}) {
     if (fs::exists(impl->root / name)) continue;
@@ -391,22 +532,40 @@ std::vector<std::pair<Digest, std::int64_t>> BlobStore::list_blobs() const {
   return out;
 }
 
-Result<std::string> BlobStore::start_upload() {
+Result<std::string> BlobStore::start_upload(UploadOwner owner) {
   std::lock_guard lock(impl_->uploads_mu);
-  if (impl_->uploads.size() >= impl_->limits.max_open_uploads) impl_->reap_idle_uploads();
+  impl_->reap_idle_locked();
   if (impl_->uploads.size() >= impl_->limits.max_open_uploads) {
-    return fail(coded(Error::rate_limited("too many blob uploads in progress; finish or cancel "
-                                          "one first",
-                                          "60"),
-                      "TOOMANYREQUESTS"));
+    return fail(too_many_uploads("on this registry"));
+  }
+  if (!owner.user.empty() &&
+      impl_->open_by(owner.user) >= impl_->limits.max_open_uploads_per_user) {
+    return fail(too_many_uploads("for this user (at most " +
+                                 std::to_string(impl_->limits.max_open_uploads_per_user) + ")"));
   }
   auto upload = std::make_shared<Upload>();
   std::string id = random_hex(kUploadIdBytes);
   upload->file = impl_->root / "uploads" / id;
   Fd fd(::open(upload->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.ok()) return fail(io_error("cannot start a blob upload"));
+  if (!owner.repo.empty()) {
+    if (auto ok = write_atomic(impl_->tmp(), session_record(upload->file), encode_owner(owner));
+        !ok) {
+      ::unlink(upload->file.c_str());
+      return fail(ok.error());
+    }
+  }
+  upload->owner = std::move(owner);
   impl_->uploads.emplace(id, std::move(upload));
   return id;
+}
+
+Result<UploadOwner> BlobStore::upload_owner(std::string_view id) const {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  std::lock_guard lock((*upload)->mu);
+  if ((*upload)->ended) return fail(upload_unknown());
+  return (*upload)->owner;
 }
 
 Result<std::int64_t> BlobStore::append_upload(std::string_view id, std::string_view chunk,
@@ -417,12 +576,20 @@ Result<std::int64_t> BlobStore::append_upload(std::string_view id, std::string_v
   return impl_->append_locked(**upload, chunk, expected_offset);
 }
 
+Result<std::int64_t> BlobStore::append_upload_file(std::string_view id, const fs::path& chunk,
+                                                   std::optional<std::int64_t> expected_offset) {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  std::lock_guard lock((*upload)->mu);
+  return impl_->append_file_locked(**upload, chunk, expected_offset);
+}
+
 Result<std::int64_t> BlobStore::upload_size(std::string_view id) const {
   auto upload = impl_->find_upload(id);
   if (!upload) return fail(upload.error());
   std::lock_guard lock((*upload)->mu);
   if ((*upload)->ended) return fail(upload_unknown());
-  return (*upload)->size;
+  return (*upload)->size.load();
 }
 
 Result<Digest> BlobStore::finish_upload(std::string_view id, const Digest& expected,
@@ -436,16 +603,21 @@ Result<Digest> BlobStore::finish_upload(std::string_view id, const Digest& expec
   }
   u.ended = true;
   impl_->forget_upload(id);
-  const Digest actual = u.hasher.finish();
-  if (actual != expected) {
+  ::unlink(session_record(u.file).c_str());
+  Result<Digest> actual = u.hasher ? Result<Digest>(u.hasher->finish()) : hash_file(u.file);
+  if (!actual) {
     ::unlink(u.file.c_str());
-    return fail(digest_mismatch(expected, actual));
+    return fail(actual.error());
+  }
+  if (*actual != expected) {
+    ::unlink(u.file.c_str());
+    return fail(digest_mismatch(expected, *actual));
   }
   {
     Fd fd(::open(u.file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.ok()) ::fsync(fd.get());
   }
-  auto stored = impl_->store_verified_file(u.file, actual, expected);
+  auto stored = impl_->store_verified_file(u.file, *actual, expected);
   if (!stored) ::unlink(u.file.c_str());
   return stored;
 }
@@ -455,10 +627,54 @@ Result<void> BlobStore::cancel_upload(std::string_view id) {
   if (!upload) return fail(upload.error());
   std::lock_guard lock((*upload)->mu);
   if ((*upload)->ended) return fail(upload_unknown());
-  (*upload)->ended = true;
   impl_->forget_upload(id);
-  ::unlink((*upload)->file.c_str());
+  Impl::discard(**upload);
   return {};
+}
+
+std::size_t BlobStore::reap_idle_uploads() {
+  std::lock_guard lock(impl_->uploads_mu);
+  return impl_->reap_idle_locked();
+}
+
+std::size_t BlobStore::open_uploads(std::string_view user) const {
+  std::lock_guard lock(impl_->uploads_mu);
+  return impl_->open_by(user);
+}
+
+NamespaceUsage BlobStore::namespace_usage(std::string_view owner) const {
+  NamespaceUsage usage;
+  if (!validate_slug(owner, "owner")) return usage;
+  const fs::path dir = impl_->root / "repositories" / std::string(owner);
+  std::vector<std::string> hexes;
+  for (const auto& project : sorted_entries(dir)) {
+    for (const char* kind : {"blobs", "manifests"}) {
+      for (auto& name : sorted_entries(dir / project / kind)) hexes.push_back(std::move(name));
+    }
+  }
+  std::ranges::sort(hexes);
+  const auto [first, last] = std::ranges::unique(hexes);
+  hexes.erase(first, last);
+  for (const auto& hex : hexes) {
+    if (auto digest = Digest::parse("sha256:" + hex)) {
+      if (auto size = blob_size(*digest)) usage.stored_bytes += *size;
+    }
+  }
+  const std::string prefix = std::string(owner) + "/";
+  std::lock_guard lock(impl_->uploads_mu);
+  for (const auto& [id, upload] : impl_->uploads) {
+    // The size is read without the session's lock: an estimate is enough here.
+    if (upload->owner.repo.starts_with(prefix)) usage.upload_bytes += upload->size;
+  }
+  return usage;
+}
+
+std::vector<std::string> BlobStore::list_namespaces() const {
+  std::vector<std::string> out;
+  for (auto& owner : sorted_entries(impl_->root / "repositories")) {
+    if (validate_slug(owner, "owner")) out.push_back(std::move(owner));
+  }
+  return out;
 }
 
 Result<void> BlobStore::link_blob(RepoName repo, const Digest& digest) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -17,7 +18,24 @@ namespace orsa::oci {
 struct BlobStoreLimits {
   std::int64_t max_blob_bytes = 2LL * 1024 * 1024 * 1024;  // 2 GiB (base image layers)
   std::int64_t max_manifest_bytes = 4 * 1024 * 1024;
-  std::size_t max_open_uploads = 64;
+  std::size_t max_open_uploads = 1024;             // the whole store
+  std::size_t max_open_uploads_per_user = 8;       // so one tenant cannot hold every session
+  std::chrono::seconds upload_idle_timeout{3600};  // an untouched session is reaped after this
+};
+
+/// Who an upload session belongs to: the repository it was started in and
+/// the user who started it. A session with an owner is recorded on disk and
+/// survives a restart; one without (tests, internal use) does not.
+struct UploadOwner {
+  std::string repo;
+  std::string user;
+};
+
+/// What one owner namespace ("<owner>/...") takes in the store.
+struct NamespaceUsage {
+  std::int64_t stored_bytes = 0;  // distinct blobs and manifests its repositories link
+  std::int64_t upload_bytes = 0;  // sessions in progress in its repositories
+  std::int64_t total() const { return stored_bytes + upload_bytes; }
 };
 
 /// A repository name in the store: "<owner>/<project>" (two slugs).
@@ -30,7 +48,8 @@ using RepoName = std::string_view;
 ///   repositories/<owner>/<project>/manifests/<hex>   the repo holds this manifest
 ///   repositories/<owner>/<project>/tags/<tag>        a tag (file holds the digest)
 ///   repositories/<owner>/<project>/blobs/<hex>       the repo may serve this blob
-///   uploads/<id>                                     upload sessions in progress
+///   uploads/<id>, uploads/<id>.session               upload sessions in progress
+///                                                    (data; owner record)
 /// Every write verifies the digest before the content becomes visible, so a
 /// reader never sees a partial or wrong blob. Thread-safe.
 class BlobStore {
@@ -60,18 +79,37 @@ class BlobStore {
   std::vector<std::pair<Digest, std::int64_t>> list_blobs() const;
 
   // Upload sessions (the distribution spec's POST/PATCH/PUT flow).
-  Result<std::string> start_upload();
+  /// Opens a session; 429 (TOOMANYREQUESTS) when the store or the owner's
+  /// user already has the most open sessions allowed (after reaping idle ones).
+  Result<std::string> start_upload(UploadOwner owner = {});
+  /// The owner given to start_upload; BLOB_UPLOAD_UNKNOWN for no open session.
+  Result<UploadOwner> upload_owner(std::string_view id) const;
   /// Appends a chunk; `expected_offset` (from Content-Range) must equal the
   /// current size (else kInvalidArgument, detail "BLOB_UPLOAD_INVALID").
   /// Returns the new size.
   Result<std::int64_t> append_upload(std::string_view id, std::string_view chunk,
                                      std::optional<std::int64_t> expected_offset = std::nullopt);
+  /// As append_upload, with the chunk in a file (copied in pieces, never
+  /// held in memory whole). A failure leaves the session as it was.
+  Result<std::int64_t> append_upload_file(
+      std::string_view id, const std::filesystem::path& chunk,
+      std::optional<std::int64_t> expected_offset = std::nullopt);
   Result<std::int64_t> upload_size(std::string_view id) const;
   /// Appends `final_chunk`, verifies the whole upload hashes to `expected`
   /// and moves it into the blobs. The session ends either way on mismatch.
   Result<Digest> finish_upload(std::string_view id, const Digest& expected,
                                std::string_view final_chunk = {});
   Result<void> cancel_upload(std::string_view id);
+  /// Ends sessions idle for longer than the limit; returns how many.
+  std::size_t reap_idle_uploads();
+  /// Open sessions started by `user`.
+  std::size_t open_uploads(std::string_view user) const;
+
+  /// What the repositories "<owner>/..." take: each distinct blob once,
+  /// plus their sessions in progress.
+  NamespaceUsage namespace_usage(std::string_view owner) const;
+  /// Every owner namespace with a repository directory, sorted.
+  std::vector<std::string> list_namespaces() const;
 
   // Blob links: which shared blobs a repository serves (uploaded, mounted or
   // pushed there), so knowing a digest never opens another tenant's content.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -175,6 +176,60 @@ TEST_F(BlobStoreTest, ReopeningDropsStaleUploads) {
   open();
   EXPECT_FALSE(store_->upload_size(id));
   EXPECT_EQ(files_under("uploads"), 0u);
+}
+
+TEST_F(BlobStoreTest, SessionsWithAnOwnerSurviveReopening) {
+  auto id = store_->start_upload({"alice/app", "usr_alice"}).value();
+  ASSERT_TRUE(store_->append_upload(id, "before "));
+  open();
+  EXPECT_EQ(store_->upload_size(id).value(), 7);
+  EXPECT_EQ(store_->upload_owner(id).value().repo, "alice/app");
+  EXPECT_EQ(store_->open_uploads("usr_alice"), 1u);
+  // The running hash was lost with the process: the file is hashed at the end.
+  auto done = store_->finish_upload(id, Digest::of("before after"), "after");
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(store_->read_blob(*done).value(), "before after");
+  EXPECT_EQ(files_under("uploads"), 0u);
+}
+
+TEST_F(BlobStoreTest, SessionLimitsArePerUser) {
+  open({.max_open_uploads = 10, .max_open_uploads_per_user = 2});
+  ASSERT_TRUE(store_->start_upload({"bob/app", "bob"}));
+  ASSERT_TRUE(store_->start_upload({"bob/app", "bob"}));
+  auto third = store_->start_upload({"bob/app", "bob"});
+  ASSERT_FALSE(third);
+  expect_detail(third.error(), "TOOMANYREQUESTS");
+  EXPECT_NE(third.error().message.find("for this user"), std::string::npos);
+  EXPECT_TRUE(store_->start_upload({"alice/app", "alice"}));
+}
+
+TEST_F(BlobStoreTest, IdleSessionsAreReaped) {
+  open({.max_open_uploads_per_user = 1, .upload_idle_timeout = std::chrono::seconds(1)});
+  auto id = store_->start_upload({"bob/app", "bob"}).value();
+  ASSERT_TRUE(store_->append_upload(id, "abandoned"));
+  EXPECT_FALSE(store_->start_upload({"bob/app", "bob"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(store_->reap_idle_uploads(), 1u);
+  expect_detail(store_->upload_size(id).error(), "BLOB_UPLOAD_UNKNOWN");
+  EXPECT_EQ(files_under("uploads"), 0u);
+  EXPECT_TRUE(store_->start_upload({"bob/app", "bob"}));
+}
+
+TEST_F(BlobStoreTest, ChunksFromFilesAndNamespaceUsage) {
+  const fs::path chunk = dir_.path() / "chunk";
+  std::ofstream(chunk) << "from a file";
+  auto id = store_->start_upload({"alice/app", "alice"}).value();
+  EXPECT_EQ(store_->append_upload_file(id, chunk, 0).value(), 11);
+  expect_detail(store_->append_upload_file(id, chunk, 3).error(), "BLOB_UPLOAD_INVALID");
+  EXPECT_EQ(store_->namespace_usage("alice").upload_bytes, 11);
+  const Digest d = store_->finish_upload(id, Digest::of("from a file")).value();
+  ASSERT_TRUE(store_->link_blob("alice/app", d));
+  ASSERT_TRUE(store_->link_blob("alice/other", d));  // counted once
+  const NamespaceUsage usage = store_->namespace_usage("alice");
+  EXPECT_EQ(usage.stored_bytes, 11);
+  EXPECT_EQ(usage.upload_bytes, 0);
+  EXPECT_EQ(store_->namespace_usage("bob").total(), 0);
+  EXPECT_EQ(store_->list_namespaces(), std::vector<std::string>{"alice"});
 }
 
 TEST_F(BlobStoreTest, ManifestsAndTagsArePerRepository) {

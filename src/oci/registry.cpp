@@ -16,6 +16,10 @@ Error coded(Error error, std::string_view code) {
   return error;
 }
 
+Error manifest_unknown_error() {
+  return coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
+}
+
 Error range_invalid() {
   return coded(Error::invalid_argument("requested range is not satisfiable"), "RANGE_INVALID");
 }
@@ -122,7 +126,27 @@ bool is_digest_reference(std::string_view reference) {
   return reference.find(':') != std::string_view::npos;
 }
 
-Registry::Registry(BlobStore& store) : store_(store) {}
+Registry::Registry(BlobStore& store, QuotaLookup quota_for)
+    : store_(store), quota_for_(std::move(quota_for)) {}
+
+std::optional<std::int64_t> Registry::quota(std::string_view owner) const {
+  if (!quota_for_) return std::nullopt;
+  return quota_for_(owner);
+}
+
+Result<void> Registry::check_quota(RepoName repo, std::int64_t adding) const {
+  const std::string_view owner = repo.substr(0, repo.find('/'));
+  const auto limit = quota(owner);
+  if (!limit) return {};
+  const NamespaceUsage usage = store_.namespace_usage(owner);
+  if (usage.total() + adding <= *limit) return {};
+  return fail(coded(
+      Error::permission_denied("registry storage quota exceeded: '" + std::string(owner) +
+                               "' uses " + std::to_string(usage.total()) + " of its quota of " +
+                               std::to_string(*limit) + " bytes and this request adds " +
+                               std::to_string(adding) + "; delete images to free space"),
+      "DENIED"));
+}
 
 Result<std::int64_t> Registry::blob_size(RepoName repo, std::string_view digest) const {
   auto d = parse_digest(digest);
@@ -140,24 +164,18 @@ Result<std::string> Registry::read_blob(RepoName repo, std::string_view digest,
   return store_.read_blob_range(*parse_digest(digest), range.first, range.length());
 }
 
-Result<std::string> Registry::start_upload(RepoName repo) {
+Result<std::string> Registry::start_upload(RepoName repo, std::string_view user) {
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
-  auto id = store_.start_upload();
-  if (!id) return fail(id.error());
-  std::lock_guard lock(uploads_mu_);
-  // Sessions the store reaped as idle leave entries here; prune them now and
-  // then so the map stays bounded.
-  if (upload_repos_.size() > 4 * store_.limits().max_open_uploads) {
-    std::erase_if(upload_repos_, [&](const auto& e) { return !store_.upload_size(e.first); });
-  }
-  upload_repos_.emplace(*id, std::string(repo));
-  return id;
+  return store_.start_upload(UploadOwner{std::string(repo), std::string(user)});
 }
 
 Result<Digest> Registry::put_blob(RepoName repo, std::string_view digest, std::string_view bytes) {
   auto expected = parse_digest(digest);
   if (!expected) return fail(expected.error());
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  if (auto ok = check_quota(repo, static_cast<std::int64_t>(bytes.size())); !ok) {
+    return fail(ok.error());
+  }
   std::shared_lock reachable(store_.reachability_mutex());
   auto stored = store_.put_blob(bytes, *expected);
   if (!stored) return fail(stored.error());
@@ -165,26 +183,50 @@ Result<Digest> Registry::put_blob(RepoName repo, std::string_view digest, std::s
   return stored;
 }
 
+Result<Digest> Registry::put_blob_file(RepoName repo, std::string_view digest,
+                                       const std::filesystem::path& file) {
+  auto expected = parse_digest(digest);
+  if (!expected) return fail(expected.error());
+  if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return fail(Error::internal("the uploaded blob is missing"));
+  if (auto ok = check_quota(repo, static_cast<std::int64_t>(size)); !ok) return fail(ok.error());
+  std::shared_lock reachable(store_.reachability_mutex());
+  auto stored = store_.adopt_file(file, *expected);
+  if (!stored) return fail(stored.error());
+  if (auto ok = store_.link_blob(repo, *stored); !ok) return fail(ok.error());
+  return stored;
+}
+
 Result<void> Registry::check_upload_owner(RepoName repo, std::string_view id) const {
-  std::lock_guard lock(uploads_mu_);
-  const auto it = upload_repos_.find(id);
+  auto owner = store_.upload_owner(id);
   // Another repository's session is as unknown as a made-up id.
-  if (it == upload_repos_.end() || it->second != repo) {
+  if (!owner || owner->repo != repo) {
     return fail(coded(Error::not_found("blob upload unknown to registry"), "BLOB_UPLOAD_UNKNOWN"));
   }
   return {};
-}
-
-void Registry::forget_upload(std::string_view id) {
-  std::lock_guard lock(uploads_mu_);
-  if (const auto it = upload_repos_.find(id); it != upload_repos_.end()) upload_repos_.erase(it);
 }
 
 Result<std::int64_t> Registry::append_upload(RepoName repo, std::string_view id,
                                              std::string_view chunk,
                                              std::optional<std::int64_t> offset) {
   if (auto ok = check_upload_owner(repo, id); !ok) return fail(ok.error());
+  if (auto ok = check_quota(repo, static_cast<std::int64_t>(chunk.size())); !ok) {
+    return fail(ok.error());
+  }
   return store_.append_upload(id, chunk, offset);
+}
+
+Result<std::int64_t> Registry::append_upload_file(RepoName repo, std::string_view id,
+                                                  const std::filesystem::path& chunk,
+                                                  std::optional<std::int64_t> offset) {
+  if (auto ok = check_upload_owner(repo, id); !ok) return fail(ok.error());
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(chunk, ec);
+  if (ec) return fail(Error::internal("the uploaded chunk is missing"));
+  if (auto ok = check_quota(repo, static_cast<std::int64_t>(size)); !ok) return fail(ok.error());
+  return store_.append_upload_file(id, chunk, offset);
 }
 
 Result<std::int64_t> Registry::upload_size(RepoName repo, std::string_view id) const {
@@ -197,35 +239,52 @@ Result<Digest> Registry::finish_upload(RepoName repo, std::string_view id, std::
   if (auto ok = check_upload_owner(repo, id); !ok) return fail(ok.error());
   auto expected = parse_digest(digest);
   if (!expected) return fail(expected.error());
+  if (auto ok = check_quota(repo, static_cast<std::int64_t>(final_chunk.size())); !ok) {
+    return fail(ok.error());
+  }
   std::shared_lock reachable(store_.reachability_mutex());
   auto stored = store_.finish_upload(id, *expected, final_chunk);
-  // A size-limit failure leaves the session open; anything else ended it.
-  if (stored || stored.error().code != ErrorCode::kTooLarge) forget_upload(id);
   if (!stored) return fail(stored.error());
   if (auto ok = store_.link_blob(repo, *stored); !ok) return fail(ok.error());
   return stored;
 }
 
+Result<Digest> Registry::finish_upload_file(RepoName repo, std::string_view id,
+                                            std::string_view digest,
+                                            const std::filesystem::path& final_chunk) {
+  if (auto ok = check_upload_owner(repo, id); !ok) return fail(ok.error());
+  if (auto ok = parse_digest(digest); !ok) return fail(ok.error());
+  if (auto appended = append_upload_file(repo, id, final_chunk, std::nullopt); !appended) {
+    return fail(appended.error());
+  }
+  return finish_upload(repo, id, digest, {});
+}
+
 Result<void> Registry::cancel_upload(RepoName repo, std::string_view id) {
   if (auto ok = check_upload_owner(repo, id); !ok) return ok;
-  forget_upload(id);
   return store_.cancel_upload(id);
 }
 
 Result<MountOutcome> Registry::mount_blob(RepoName repo, std::string_view digest, RepoName from,
-                                          bool may_read_from) {
+                                          bool may_read_from, std::string_view user) {
   auto d = parse_digest(digest);
   if (!d) return fail(d.error());
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
   {
     std::shared_lock reachable(store_.reachability_mutex());
     if (may_read_from && store_.has_blob_link(from, *d)) {
+      // A mount adds the blob to this namespace's usage unless it already serves it.
+      if (!store_.has_blob_link(repo, *d)) {
+        if (auto ok = check_quota(repo, store_.blob_size(*d).value_or(0)); !ok) {
+          return fail(ok.error());
+        }
+      }
       if (auto ok = store_.link_blob(repo, *d); !ok) return fail(ok.error());
       return MountOutcome{true, {}};
     }
   }
   // The spec's fallback: the client uploads as if it had not asked to mount.
-  auto id = start_upload(repo);
+  auto id = start_upload(repo, user);
   if (!id) return fail(id.error());
   return MountOutcome{false, std::move(*id)};
 }
@@ -237,6 +296,10 @@ Result<StoredManifest> Registry::get_manifest(RepoName repo, std::string_view re
     if (!d) return fail(d.error());
     digest = *d;
   } else {
+    // A malformed tag names no manifest (distribution spec: 404 on reads);
+    // only writes report TAG_INVALID. resolve_tag checks it again before
+    // the tag becomes a file name.
+    if (!validate_tag(reference)) return fail(manifest_unknown_error());
     auto d = store_.resolve_tag(repo, reference);
     if (!d) return fail(d.error());
     digest = *d;
@@ -244,9 +307,7 @@ Result<StoredManifest> Registry::get_manifest(RepoName repo, std::string_view re
   auto media_type = store_.manifest_media_type(repo, digest);
   if (!media_type) return fail(media_type.error());
   auto bytes = store_.read_blob(digest);
-  if (!bytes) {
-    return fail(coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN"));
-  }
+  if (!bytes) return fail(manifest_unknown_error());
   return StoredManifest{std::move(*bytes), digest, std::move(*media_type)};
 }
 

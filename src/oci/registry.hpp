@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -62,9 +63,13 @@ Result<std::int64_t> parse_content_range_start(std::string_view header);
 /// True when `reference` names a digest (contains ':') rather than a tag.
 bool is_digest_reference(std::string_view reference);
 
+/// Per-namespace storage quotas: the bytes "<owner>/..." may take, or
+/// nullopt for no limit. Unset: no quotas.
+using QuotaLookup = std::function<std::optional<std::int64_t>(std::string_view owner)>;
+
 class Registry {
  public:
-  explicit Registry(BlobStore& store);
+  explicit Registry(BlobStore& store, QuotaLookup quota_for = {});
 
   // Blobs, as seen through one repository.
   /// Size of a blob the repository serves; BLOB_UNKNOWN otherwise.
@@ -72,22 +77,40 @@ class Registry {
   /// The bytes of `range` of a blob the repository serves.
   Result<std::string> read_blob(RepoName repo, std::string_view digest, ByteRange range) const;
 
-  // Uploads, bound to the repository that started them.
-  Result<std::string> start_upload(RepoName repo);
+  // Uploads, bound to the repository that started them and counted against
+  // the user who did (BlobStore's per-user session limit) and the
+  // repository's owner namespace (its quota).
+  Result<std::string> start_upload(RepoName repo, std::string_view user = {});
   /// POST with ?digest=: the whole blob in one request.
   Result<Digest> put_blob(RepoName repo, std::string_view digest, std::string_view bytes);
+  /// As put_blob, with the blob in a file (a spooled request body), which is
+  /// moved into the store.
+  Result<Digest> put_blob_file(RepoName repo, std::string_view digest,
+                               const std::filesystem::path& file);
   /// PATCH: appends a chunk at `offset` (when the client gave one); new size.
   Result<std::int64_t> append_upload(RepoName repo, std::string_view id, std::string_view chunk,
                                      std::optional<std::int64_t> offset);
+  /// As append_upload, with the chunk in a file.
+  Result<std::int64_t> append_upload_file(RepoName repo, std::string_view id,
+                                          const std::filesystem::path& chunk,
+                                          std::optional<std::int64_t> offset);
+  /// Fails with the quota error when `adding` more bytes would take the
+  /// repository's namespace over its quota; lets admission refuse early.
+  Result<void> check_quota(RepoName repo, std::int64_t adding) const;
+  /// The quota of an owner namespace (nullopt: none).
+  std::optional<std::int64_t> quota(std::string_view owner) const;
   Result<std::int64_t> upload_size(RepoName repo, std::string_view id) const;
   /// PUT ?digest=: appends the final chunk, verifies and links the blob.
   Result<Digest> finish_upload(RepoName repo, std::string_view id, std::string_view digest,
                                std::string_view final_chunk);
+  /// As finish_upload, with the final chunk (possibly empty) in a file.
+  Result<Digest> finish_upload_file(RepoName repo, std::string_view id, std::string_view digest,
+                                    const std::filesystem::path& final_chunk);
   Result<void> cancel_upload(RepoName repo, std::string_view id);
   /// Links `digest` from `from` when the caller may read `from` and it holds
   /// the blob; otherwise starts an ordinary upload in `repo`.
   Result<MountOutcome> mount_blob(RepoName repo, std::string_view digest, RepoName from,
-                                  bool may_read_from);
+                                  bool may_read_from, std::string_view user = {});
 
   // Manifests.
   /// By tag or digest: the bytes exactly as pushed, with their media type.
@@ -111,13 +134,11 @@ class Registry {
 
  private:
   Result<void> check_upload_owner(RepoName repo, std::string_view id) const;
-  void forget_upload(std::string_view id);
   Result<void> check_references(RepoName repo, std::string_view bytes,
                                 std::string_view content_type, std::string& media_type) const;
 
   BlobStore& store_;
-  mutable std::mutex uploads_mu_;
-  std::map<std::string, std::string, std::less<>> upload_repos_;  // upload id → repository
+  QuotaLookup quota_for_;
 };
 
 }  // namespace orsa::oci

@@ -242,5 +242,46 @@ TEST_F(RegistryTest, CatalogShowsOnlyVisibleRepositoriesPaged) {
   EXPECT_FALSE(rest.next_last);
 }
 
+TEST_F(RegistryTest, QuotaRefusesWhatWouldCrossItAndChangesNothing) {
+  registry_ = std::make_unique<Registry>(*store_,
+                                         [](std::string_view owner) -> std::optional<std::int64_t> {
+                                           if (owner == "orsa") return std::nullopt;
+                                           return 10;
+                                         });
+  push_blob(kRepo, "123456");
+  auto over = registry_->put_blob(kRepo, Digest::of("abcdef").str(), "abcdef");
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::kPermissionDenied);
+  expect_detail(over.error(), "DENIED");
+  EXPECT_NE(over.error().message.find("quota of 10 bytes"), std::string::npos)
+      << over.error().message;
+  EXPECT_FALSE(store_->has_blob(Digest::of("abcdef")));
+
+  const std::string id = registry_->start_upload(kRepo, "alice").value();
+  EXPECT_EQ(registry_->append_upload(kRepo, id, "abc", std::nullopt).value(), 3);
+  expect_detail(registry_->append_upload(kRepo, id, "defg", std::nullopt).error(), "DENIED");
+  EXPECT_EQ(registry_->upload_size(kRepo, id).value(), 3);
+  expect_detail(registry_->finish_upload(kRepo, id, Digest::of("abcdefg").str(), "defg").error(),
+                "DENIED");
+  // Mounting a blob this namespace does not hold yet counts too.
+  ASSERT_TRUE(store_->put_blob("big blob of bob"));
+  ASSERT_TRUE(store_->link_blob("bob/app", Digest::of("big blob of bob")));
+  expect_detail(
+      registry_->mount_blob(kRepo, Digest::of("big blob of bob").str(), "bob/app", true).error(),
+      "DENIED");
+  EXPECT_FALSE(store_->has_blob_link(kRepo, Digest::of("big blob of bob")));
+  // The unlimited namespace is not checked.
+  EXPECT_TRUE(registry_->put_blob("orsa/base", Digest::of("anything long").str(), "anything long"));
+}
+
+TEST_F(RegistryTest, SessionsAreBoundToTheirRepositoryAcrossReopening) {
+  const std::string id = registry_->start_upload(kRepo, "alice").value();
+  registry_.reset();
+  store_ = BlobStore::open(root_).value();
+  registry_ = std::make_unique<Registry>(*store_);
+  EXPECT_EQ(registry_->upload_size(kRepo, id).value(), 0);
+  expect_detail(registry_->upload_size("bob/app", id).error(), "BLOB_UPLOAD_UNKNOWN");
+}
+
 }  // namespace
 }  // namespace orsa::oci

@@ -36,6 +36,8 @@ class DeployerProcess {
   const std::string& services_url() const { return services_url_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::string& database_url() const { return database_url_; }
+  /// The process id (e.g. to read its memory use from /proc).
+  pid_t pid() const { return pid_; }
   /// Everything the process printed so far (stdout and stderr).
   std::string output() const;
 
