@@ -4,7 +4,7 @@
 # last install, so repeated calls cost nothing.
 #   scripts/web.sh deps                       npm ci when needed
 #   scripts/web.sh build                      deps + tsc -b && vite build (→ web/dist)
-#   scripts/web.sh unit                       deps + prettier check + vitest run
+#   scripts/web.sh unit                       deps + prettier check + ESLint + vitest run
 #   scripts/web.sh e2e DEPLOYER_BIN BUILDER_BIN   deps + build + the browser journey
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +57,7 @@ case "${1:-}" in
   unit)
     deps
     npm run --silent format:check
+    npm run --silent lint
     npm run --silent test
     ;;
   e2e)
