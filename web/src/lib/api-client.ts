@@ -2,6 +2,8 @@
 // unsafe methods, server errors turned into readable ApiError messages, and
 // a 401 sent to the login page.
 
+import type { ErrorBody } from './api/contract';
+
 export const CSRF_COOKIE = 'orsa_csrf';
 export const CSRF_HEADER = 'X-CSRF-Token';
 
@@ -81,11 +83,15 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The server is unavailable; try again shortly.',
 };
 
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; current_head?: unknown };
+/**
+ * An error body as parsed, before its fields are checked: the contract's
+ * field names (`Error` in docs/api/openapi.yaml), values not yet trusted.
+ */
+interface ParsedErrorBody {
+  error?: Partial<Record<keyof ErrorBody['error'], unknown>>;
 }
 
-function isErrorBody(value: unknown): value is ErrorBody {
+function isErrorBody(value: unknown): value is ParsedErrorBody {
   return typeof value === 'object' && value !== null && 'error' in value;
 }
 

@@ -1,12 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { Build } from '@/types/api';
 import { buildPath } from './paths';
 
 export const buildKey = (id: string) => ['build', id] as const;
 
 export function getBuild(id: string): Promise<Build> {
-  return apiJson<Build>(buildPath(id));
+  return apiJson<JsonResponse<'/api/v1/builds/{id}', 'get'>>(buildPath(id));
 }
 
 export function useBuild(id: string) {

@@ -1,12 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { Build } from '@/types/api';
-import { projectPath } from './paths';
+import { projectPath } from '@/lib/api/paths';
 
 export const buildsKey = (owner: string, name: string) => ['builds', owner, name] as const;
 
 export async function getBuilds(owner: string, name: string, limit = 50): Promise<Build[]> {
-  const body = await apiJson<{ builds: Build[] }>(
+  const body = await apiJson<JsonResponse<'/api/v1/projects/{owner}/{name}/builds', 'get'>>(
     `${projectPath(owner, name)}/builds?limit=${limit}`,
   );
   return body.builds;

@@ -1,12 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { Deployment } from '@/types/api';
 import { deploymentPath } from './paths';
 
 export const deploymentKey = (id: string) => ['deployment', id] as const;
 
 export function getDeployment(id: string): Promise<Deployment> {
-  return apiJson<Deployment>(deploymentPath(id));
+  return apiJson<JsonResponse<'/api/v1/deployments/{id}', 'get'>>(deploymentPath(id));
 }
 
 /** One deployment, polled fast while it moves towards healthy. */

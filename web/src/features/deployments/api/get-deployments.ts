@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { Deployment } from '@/types/api';
 
 export const deploymentsKey = ['deployments'] as const;
@@ -11,7 +12,9 @@ export const isTransitional = (d: Deployment) =>
 /** The caller's deployments, optionally of one project (`owner/name`). */
 export async function getDeployments(project?: string): Promise<Deployment[]> {
   const query = project ? `?project=${encodeURIComponent(project)}` : '';
-  const body = await apiJson<{ deployments: Deployment[] }>(`/api/v1/deployments${query}`);
+  const body = await apiJson<JsonResponse<'/api/v1/deployments', 'get'>>(
+    `/api/v1/deployments${query}`,
+  );
   return body.deployments;
 }
 
