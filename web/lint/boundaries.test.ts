@@ -24,7 +24,9 @@ async function boundaryErrors(file: string, code: string): Promise<string[]> {
   return result.messages.filter((m) => m.ruleId === rule).map((m) => m.message);
 }
 
-describe('import boundaries', () => {
+// The first lint loads the config, the plugins and the resolver: seconds on
+// a busy machine, past Vitest's 5 s default.
+describe('import boundaries', { timeout: 60_000 }, () => {
   it('rejects a feature importing another feature (the fixture file)', async () => {
     const code = readFileSync(path.join(web, 'lint/fixtures/cross-feature-import.ts'), 'utf8');
     const errors = await boundaryErrors(

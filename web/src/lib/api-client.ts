@@ -3,6 +3,7 @@
 // a 401 sent to the login page.
 
 import type { ErrorBody } from './api/contract';
+import { loginRedirect } from './login-redirect';
 
 export const CSRF_COOKIE = 'orsa_csrf';
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -24,10 +25,8 @@ export class ApiError extends Error {
 type UnauthorizedHandler = () => void;
 
 let onUnauthorized: UnauthorizedHandler = () => {
-  const here = window.location.pathname + window.location.search;
-  if (!window.location.pathname.startsWith('/login')) {
-    window.location.assign(`/login?next=${encodeURIComponent(here)}`);
-  }
+  const login = loginRedirect(window.location.pathname, window.location.search);
+  if (login) window.location.assign(login);
 };
 
 /** Replaces what happens when the server answers 401 (the router installs one). */

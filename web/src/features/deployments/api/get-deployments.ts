@@ -2,12 +2,9 @@ import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
 import type { JsonResponse } from '@/lib/api/contract';
 import type { Deployment } from '@/types/api';
+import { isTransitional } from './deployment-status';
 
 export const deploymentsKey = ['deployments'] as const;
-
-/** On its way to healthy (the page polls fast meanwhile). */
-export const isTransitional = (d: Deployment) =>
-  d.status === 'pending' || d.status === 'pulling' || d.status === 'starting';
 
 /** The caller's deployments, optionally of one project (`owner/name`). */
 export async function getDeployments(project?: string): Promise<Deployment[]> {
@@ -22,6 +19,6 @@ export function useDeployments(project?: string) {
   return useQuery({
     queryKey: [...deploymentsKey, project ?? 'all'],
     queryFn: () => getDeployments(project),
-    refetchInterval: (q) => (q.state.data?.some(isTransitional) ? 1500 : 10_000),
+    refetchInterval: (q) => (q.state.data?.some((d) => isTransitional(d.status)) ? 1500 : 10_000),
   });
 }
