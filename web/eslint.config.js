@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { defineConfig } from 'eslint/config';
 import importX from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
@@ -50,7 +51,7 @@ const layerZones = [
 
 export const boundaryZones = [...featureZones, ...layerZones];
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['dist', 'node_modules', 'e2e/artifacts', 'lint/fixtures', 'src/lib/api/schema.d.ts'],
   },
