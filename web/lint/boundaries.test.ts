@@ -56,12 +56,12 @@ describe('import boundaries', { timeout: 60_000 }, () => {
     expect(errors).toEqual([]);
   });
 
-  it('rejects a feature importing the app', async () => {
+  it('rejects a feature importing the app or anything else of src/', async () => {
     const errors = await boundaryErrors(
       'src/features/builds/components/uses-app.ts',
-      "import { routes } from '@/app/router';\nexport const r = routes;",
+      "import { routes } from '@/app/router';\nimport '@/main';\nexport const r = routes;",
     );
-    expect(errors).toHaveLength(1);
+    expect(errors).toHaveLength(2);
   });
 
   it("lets the app import a feature's index.ts but not its insides", async () => {
