@@ -1,6 +1,7 @@
 // ESLint for the web app: typescript-eslint (type-aware), the rules of hooks,
 // and the import boundaries of the layout (see README.md):
-//   features/<a>  may import components, lib, types, testing and itself only
+//   features/<a>  may import components, lib, types, testing and itself, nothing
+//                 else of src/ (no other feature, not the app);
 //   app           may import a feature only through its index.ts;
 //   components, lib, types  import neither features nor app.
 // The boundaries are checked on resolved files (the `@/` alias and relative
