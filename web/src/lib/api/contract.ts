@@ -45,6 +45,3 @@ export type JsonRequest<R extends ApiRoute, M extends Method> = OrMissing<
 
 /** The error body every route answers with on 4xx and 5xx. */
 export type ErrorBody = Schemas['Error'];
-
-/** The error codes the server sends (`error.code`). */
-export type ErrorCode = ErrorBody['error']['code'];
