@@ -4,7 +4,8 @@
 # last install, so repeated calls cost nothing.
 #   scripts/web.sh deps                       npm ci when needed
 #   scripts/web.sh build                      deps + tsc -b && vite build (→ web/dist)
-#   scripts/web.sh unit                       deps + prettier check + vitest run
+#   scripts/web.sh unit                       deps + API types up to date + prettier check
+#                                             + ESLint + vitest run
 #   scripts/web.sh e2e DEPLOYER_BIN BUILDER_BIN   deps + build + the browser journey
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,12 +52,30 @@ build() {
   npm run --silent build
 }
 
+# The committed API types must be what `npm run gen:api` makes of the
+# contract now, so the client cannot drift from docs/api/openapi.yaml.
+check_api_types() {
+  local fresh
+  fresh=$(mktemp -d)
+  node_modules/.bin/openapi-typescript ../docs/api/openapi.yaml -o "$fresh/schema.d.ts" >/dev/null
+  if ! diff -u src/lib/api/schema.d.ts "$fresh/schema.d.ts" >"$fresh/diff"; then
+    head -n 60 "$fresh/diff" >&2
+    rm -rf "$fresh"
+    echo "web.sh: web/src/lib/api/schema.d.ts is not what docs/api/openapi.yaml generates;" \
+      "run 'npm run gen:api' in web/ and commit it" >&2
+    exit 1
+  fi
+  rm -rf "$fresh"
+}
+
 case "${1:-}" in
   deps) deps ;;
   build) build ;;
   unit)
     deps
+    check_api_types
     npm run --silent format:check
+    npm run --silent lint
     npm run --silent test
     ;;
   e2e)

@@ -1,11 +1,11 @@
 #include "deployer/api_support.hpp"
 
-#include <cctype>
 #include <atomic>
 #include <charconv>
 #include <optional>
 
 #include "core/random.hpp"
+#include "core/strings.hpp"
 #include "core/time.hpp"
 
 namespace orsa::deployer {
@@ -13,12 +13,6 @@ namespace {
 
 bool is_unsafe(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
-
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "https://host:port" → "host:port"; nullopt for "null" or anything without a scheme.
@@ -40,6 +34,8 @@ bool same_authority(std::string_view origin, std::string_view host) {
   const bool tls = origin.starts_with("https://");
   const std::string_view default_port = tls ? ":443" : ":80";
   return *authority + std::string(default_port) == h || h + std::string(default_port) == *authority;
+}
+
 std::atomic<bool> g_tls_cookies{false};
 
 std::string cookie_name(std::string_view base) {
@@ -68,11 +64,8 @@ Result<void> require_same_origin(const http::Request& req) {
 
 Result<void> require_json_content(const http::Request& req) {
   const auto type = req.header("Content-Type");
-  std::string_view media = type.value_or("");
-  media = media.substr(0, media.find(';'));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  if (ascii_lower(media) != "application/json") {
+  const std::string_view declared = type.value_or("");
+  if (!iequals(trim(declared.substr(0, declared.find(';'))), "application/json")) {
     return fail(Error::unsupported_media("the request body must be sent as application/json"));
   }
   return {};
@@ -81,6 +74,8 @@ Result<void> require_json_content(const http::Request& req) {
 Result<JsonObjectReader> parse_json_body(const http::Request& req) {
   if (auto ok = require_json_content(req); !ok) return fail(ok.error());
   return JsonObjectReader::parse(req.body);
+}
+
 void set_tls_cookies(bool tls) {
   g_tls_cookies.store(tls);
 }

@@ -292,7 +292,8 @@ TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowe
   const std::string internal = "orsa-net-" + d.id;
   const std::string routed = internal + "-egress";
   const auto recreate = [&](int runs) {
-    runtime_->remove(reload(d.id).container_id);  // gone: the restart makes a new one
+    // Gone: the restart makes a new one.
+    if (!runtime_->remove(reload(d.id).container_id)) return false;
     return reconcile_until([&] {
       return runtime_->runs() == runs && reload(d.id).status == DeploymentStatus::kHealthy;
     });
@@ -319,9 +320,9 @@ TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowe
   EXPECT_FALSE(networks.contains(internal)) << "the network from before the change stays";
 
   // A network whose deployment is gone (or never had a container) is swept.
-  runtime_->create_network(
+  ASSERT_TRUE(runtime_->create_network(
       {.name = "orsa-net-dep_gone",
-       .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, "dep_gone"}}});
+       .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, "dep_gone"}}}));
   deployments_->reconcile();
   networks = runtime_->networks();
   EXPECT_FALSE(networks.contains("orsa-net-dep_gone"));

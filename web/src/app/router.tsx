@@ -1,6 +1,7 @@
 import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
 import { NotFound } from '@/components/ui/not-found';
 import { setUnauthorizedHandler } from '@/lib/api-client';
+import { loginRedirect } from '@/lib/login-redirect';
 import { AdminRoute } from './routes/admin';
 import { AppLayout } from './routes/app-layout';
 import { LoginRoute, RegisterRoute } from './routes/auth';
@@ -49,10 +50,8 @@ export function createAppRouter() {
   const router = createBrowserRouter(routes);
   setUnauthorizedHandler(() => {
     const { pathname, search } = router.state.location;
-    if (pathname === '/login' || pathname === '/register') return;
-    void router.navigate(`/login?next=${encodeURIComponent(pathname + search)}`, {
-      replace: true,
-    });
+    const login = loginRedirect(pathname, search);
+    if (login) void router.navigate(login, { replace: true });
   });
   return router;
 }

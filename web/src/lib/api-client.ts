@@ -2,6 +2,9 @@
 // unsafe methods, server errors turned into readable ApiError messages, and
 // a 401 sent to the login page.
 
+import type { ErrorBody } from './api/contract';
+import { loginRedirect } from './login-redirect';
+
 export const CSRF_COOKIE = 'orsa_csrf';
 export const CSRF_HEADER = 'X-CSRF-Token';
 
@@ -22,10 +25,8 @@ export class ApiError extends Error {
 type UnauthorizedHandler = () => void;
 
 let onUnauthorized: UnauthorizedHandler = () => {
-  const here = window.location.pathname + window.location.search;
-  if (!window.location.pathname.startsWith('/login')) {
-    window.location.assign(`/login?next=${encodeURIComponent(here)}`);
-  }
+  const login = loginRedirect(window.location.pathname, window.location.search);
+  if (login) window.location.assign(login);
 };
 
 /** Replaces what happens when the server answers 401 (the router installs one). */
@@ -82,11 +83,15 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The server is unavailable; try again shortly.',
 };
 
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; current_head?: unknown };
+/**
+ * An error body as parsed, before its fields are checked: the contract's
+ * field names (`Error` in docs/api/openapi.yaml), values not yet trusted.
+ */
+interface ParsedErrorBody {
+  error?: Partial<Record<keyof ErrorBody['error'], unknown>>;
 }
 
-function isErrorBody(value: unknown): value is ErrorBody {
+function isErrorBody(value: unknown): value is ParsedErrorBody {
   return typeof value === 'object' && value !== null && 'error' in value;
 }
 

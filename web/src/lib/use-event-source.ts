@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'react';
+import { useEffect } from 'react';
+import { useLatest } from './use-latest';
 
 export interface EventSourceHandlers {
   /** Each `data:` message of the default event. */
@@ -16,8 +17,7 @@ export interface EventSourceHandlers {
  * browser sends the session cookie and `Accept: text/event-stream`.
  */
 export function useEventSource(url: string | null, handlers: EventSourceHandlers): void {
-  const latest = useRef(handlers);
-  latest.current = handlers;
+  const latest = useLatest(handlers);
   useEffect(() => {
     if (!url) return;
     const source = new EventSource(url, { withCredentials: true });
@@ -35,5 +35,5 @@ export function useEventSource(url: string | null, handlers: EventSourceHandlers
       if (source.readyState === EventSource.CLOSED) latest.current.onError?.();
     };
     return () => source.close();
-  }, [url]);
+  }, [url, latest]);
 }

@@ -32,7 +32,8 @@ export function apiError(status: number, code: string, message: string, extra = 
 export function mockFetch(routes: Record<string, Responder>) {
   const calls: RecordedCall[] = [];
   const fn = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const url = typeof input === 'string' ? input : input.toString();
+    const url =
+      typeof input === 'string' ? input : input instanceof Request ? input.url : input.toString();
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((v, k) => {
       headers[k] = v;

@@ -67,7 +67,7 @@ export function AppLayout() {
                 as="button"
                 onClick={() =>
                   logout.mutate(undefined, {
-                    onSuccess: () => navigate('/login', { replace: true }),
+                    onSuccess: () => void navigate('/login', { replace: true }),
                     onError: (e) => toast.notifyError(e, 'Logout failed'),
                   })
                 }

@@ -13,7 +13,7 @@ export function LoginRoute() {
   const next = useNext();
   return (
     <AuthCard title="Log in">
-      <LoginForm onLoggedIn={() => navigate(next, { replace: true })} />
+      <LoginForm onLoggedIn={() => void navigate(next, { replace: true })} />
       <p className="mt-3 mb-0 small">
         No account? <Link to="/register">Create one</Link>
       </p>
@@ -25,7 +25,7 @@ export function RegisterRoute() {
   const navigate = useNavigate();
   return (
     <AuthCard title="Create your account">
-      <RegisterForm onRegistered={() => navigate('/', { replace: true })} />
+      <RegisterForm onRegistered={() => void navigate('/', { replace: true })} />
       <p className="mt-3 mb-0 small">
         Already registered? <Link to="/login">Log in</Link>
       </p>

@@ -51,9 +51,9 @@ export function ProjectLayout() {
             <BuildButton
               owner={owner}
               name={name}
-              onStarted={(b) => navigate(`/projects/${owner}/${name}/builds/${b.id}`)}
+              onStarted={(b) => void navigate(`/projects/${owner}/${name}/builds/${b.id}`)}
             />
-            <DeleteProjectButton owner={owner} name={name} onDeleted={() => navigate('/')} />
+            <DeleteProjectButton owner={owner} name={name} onDeleted={() => void navigate('/')} />
           </>
         }
       />

@@ -46,7 +46,7 @@ export function ImagesRoute() {
         <DeployButton
           image={image}
           label={image.deployed ? 'Redeploy' : 'Deploy'}
-          onDeployed={() => navigate(`/projects/${owner}/${name}/deployment`)}
+          onDeployed={() => void navigate(`/projects/${owner}/${name}/deployment`)}
         />
       )}
     />

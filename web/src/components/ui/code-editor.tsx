@@ -7,6 +7,7 @@ import { toml } from '@codemirror/legacy-modes/mode/toml';
 import { Compartment, EditorState, type Extension } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
+import { useLatest } from '@/lib/use-latest';
 
 export type CodeLanguage = 'python' | 'json' | 'toml' | 'text';
 
@@ -55,8 +56,7 @@ export function CodeEditor({
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
-  const callbacks = useRef({ onChange, onSave });
-  callbacks.current = { onChange, onSave };
+  const callbacks = useLatest({ onChange, onSave });
   const languageSlot = useRef(new Compartment());
   const readOnlySlot = useRef(new Compartment());
 
@@ -98,7 +98,10 @@ export function CodeEditor({
       created.destroy();
       view.current = null;
     };
-    // The view is created once; later prop changes are applied below.
+    // The view is created once with the first props: value, language and
+    // readOnly changes are applied by the effects below, ariaLabel and
+    // minHeight are fixed for an editor's life.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => {

@@ -1,9 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { AuditEvent } from '@/types/api';
 
 export async function getAudit(limit = 100): Promise<AuditEvent[]> {
-  const body = await apiJson<{ events: AuditEvent[] }>(`/api/v1/admin/audit?limit=${limit}`);
+  const body = await apiJson<JsonResponse<'/api/v1/admin/audit', 'get'>>(
+    `/api/v1/admin/audit?limit=${limit}`,
+  );
   return body.events;
 }
 

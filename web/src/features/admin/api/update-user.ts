@@ -1,16 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
-import type { Role, User } from '@/types/api';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
+import type { User } from '@/types/api';
 import { usersKey } from './get-users';
 
-export interface UpdateUserInput {
-  id: string;
-  role?: Role;
-  disabled?: boolean;
-}
+export type UpdateUserInput = { id: string } & JsonRequest<'/api/v1/users/{id}', 'patch'>;
 
 export function updateUser({ id, ...patch }: UpdateUserInput): Promise<User> {
-  return apiJson<User>(`/api/v1/users/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch });
+  return apiJson<JsonResponse<'/api/v1/users/{id}', 'patch'>>(
+    `/api/v1/users/${encodeURIComponent(id)}`,
+    { method: 'PATCH', json: patch },
+  );
 }
 
 export function useUpdateUser() {

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson, hasSessionCookie, notLoggedIn } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { User } from '@/types/api';
 
 export const meKey = ['me'] as const;
@@ -11,7 +12,7 @@ export const meKey = ['me'] as const;
  */
 export function getMe(): Promise<User> {
   if (!hasSessionCookie()) return Promise.reject(notLoggedIn());
-  return apiJson<User>('/api/v1/me');
+  return apiJson<JsonResponse<'/api/v1/me', 'get'>>('/api/v1/me');
 }
 
 /** The logged-in user; a 401 sends the browser to the login page. */

@@ -1,15 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
 import type { Session } from '@/types/api';
 import { meKey } from './get-me';
 
-export interface LoginInput {
-  login: string;
-  password: string;
-}
+export type LoginInput = JsonRequest<'/api/v1/auth/login', 'post'>;
 
 export function login(input: LoginInput): Promise<Session> {
-  return apiJson<Session>('/api/v1/auth/login', { method: 'POST', json: input });
+  return apiJson<JsonResponse<'/api/v1/auth/login', 'post'>>('/api/v1/auth/login', {
+    method: 'POST',
+    json: input,
+  });
 }
 
 export function useLogin() {

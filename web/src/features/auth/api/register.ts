@@ -1,16 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
 import type { Session } from '@/types/api';
 import { meKey } from './get-me';
 
-export interface RegisterInput {
-  username: string;
-  email: string;
-  password: string;
-}
+export type RegisterInput = JsonRequest<'/api/v1/auth/register', 'post'>;
 
 export function register(input: RegisterInput): Promise<Session> {
-  return apiJson<Session>('/api/v1/auth/register', { method: 'POST', json: input });
+  return apiJson<JsonResponse<'/api/v1/auth/register', 'post'>>('/api/v1/auth/register', {
+    method: 'POST',
+    json: input,
+  });
 }
 
 export function useRegister() {

@@ -1,14 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
 import type { Build } from '@/types/api';
+import { projectPath } from '@/lib/api/paths';
 import { buildsKey } from './get-builds';
-import { projectPath } from './paths';
 
 export function startBuild(owner: string, name: string, ref?: string): Promise<Build> {
-  return apiJson<Build>(`${projectPath(owner, name)}/builds`, {
-    method: 'POST',
-    json: ref ? { ref } : {},
-  });
+  const json: JsonRequest<'/api/v1/projects/{owner}/{name}/builds', 'post'> = ref ? { ref } : {};
+  return apiJson<JsonResponse<'/api/v1/projects/{owner}/{name}/builds', 'post'>>(
+    `${projectPath(owner, name)}/builds`,
+    { method: 'POST', json },
+  );
 }
 
 export function useStartBuild(owner: string, name: string) {

@@ -14,6 +14,7 @@ import type { Build } from '@/types/api';
 import { buildLogUrl } from '../api/build-log-url';
 import { buildKey, useBuild } from '../api/get-build';
 import { buildsKey } from '../api/get-builds';
+import { isBuildActive } from '../api/build-status';
 import { useCancelBuild } from '../api/cancel-build';
 import { BUILD_STEPS, finishedSteps } from './build-steps';
 
@@ -60,7 +61,7 @@ export function BuildLog({ id, imagesHref }: { id: string; imagesHref?: string }
   });
 
   const b = build.data;
-  const active = b ? b.status === 'queued' || b.status === 'running' : false;
+  const active = b ? isBuildActive(b.status) : false;
   const now = useNow(active);
   if (build.isLoading) return <Loading label="Loading the build…" />;
   if (build.isError) return <ErrorState error={build.error} />;

@@ -1,18 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
-import type { Deployment, Visibility } from '@/types/api';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
+import type { Deployment } from '@/types/api';
 import { deploymentsKey } from './get-deployments';
 
-export interface CreateDeploymentInput {
-  image_id: string;
-  memory_mb?: number;
-  cpus?: number;
-  visibility?: Visibility;
-  env?: Record<string, string>;
-}
+export type CreateDeploymentInput = JsonRequest<'/api/v1/deployments', 'post'>;
 
 export function createDeployment(input: CreateDeploymentInput): Promise<Deployment> {
-  return apiJson<Deployment>('/api/v1/deployments', { method: 'POST', json: input });
+  return apiJson<JsonResponse<'/api/v1/deployments', 'post'>>('/api/v1/deployments', {
+    method: 'POST',
+    json: input,
+  });
 }
 
 export function useCreateDeployment() {

@@ -1,16 +1,23 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { Deployment } from '@/types/api';
 import { deploymentKey } from './get-deployment';
 import { deploymentsKey } from './get-deployments';
 import { deploymentPath } from './paths';
 
 export function stopDeployment(id: string): Promise<Deployment> {
-  return apiJson<Deployment>(`${deploymentPath(id)}/stop`, { method: 'POST' });
+  return apiJson<JsonResponse<'/api/v1/deployments/{id}/stop', 'post'>>(
+    `${deploymentPath(id)}/stop`,
+    { method: 'POST' },
+  );
 }
 
 export function startDeployment(id: string): Promise<Deployment> {
-  return apiJson<Deployment>(`${deploymentPath(id)}/start`, { method: 'POST' });
+  return apiJson<JsonResponse<'/api/v1/deployments/{id}/start', 'post'>>(
+    `${deploymentPath(id)}/start`,
+    { method: 'POST' },
+  );
 }
 
 function useDeploymentAction(action: (id: string) => Promise<Deployment>) {

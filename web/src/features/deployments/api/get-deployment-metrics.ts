@@ -1,10 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { DeploymentMetrics } from '@/types/api';
 import { deploymentPath } from './paths';
 
 export function getDeploymentMetrics(id: string): Promise<DeploymentMetrics> {
-  return apiJson<DeploymentMetrics>(`${deploymentPath(id)}/metrics`);
+  return apiJson<JsonResponse<'/api/v1/deployments/{id}/metrics', 'get'>>(
+    `${deploymentPath(id)}/metrics`,
+  );
 }
 
 /** Cumulative counters, polled; the charts turn successive polls into rates. */

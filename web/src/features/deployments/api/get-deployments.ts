@@ -1,17 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 import type { Deployment } from '@/types/api';
+import { isTransitional } from './deployment-status';
 
 export const deploymentsKey = ['deployments'] as const;
-
-/** On its way to healthy (the page polls fast meanwhile). */
-export const isTransitional = (d: Deployment) =>
-  d.status === 'pending' || d.status === 'pulling' || d.status === 'starting';
 
 /** The caller's deployments, optionally of one project (`owner/name`). */
 export async function getDeployments(project?: string): Promise<Deployment[]> {
   const query = project ? `?project=${encodeURIComponent(project)}` : '';
-  const body = await apiJson<{ deployments: Deployment[] }>(`/api/v1/deployments${query}`);
+  const body = await apiJson<JsonResponse<'/api/v1/deployments', 'get'>>(
+    `/api/v1/deployments${query}`,
+  );
   return body.deployments;
 }
 
@@ -19,6 +19,6 @@ export function useDeployments(project?: string) {
   return useQuery({
     queryKey: [...deploymentsKey, project ?? 'all'],
     queryFn: () => getDeployments(project),
-    refetchInterval: (q) => (q.state.data?.some(isTransitional) ? 1500 : 10_000),
+    refetchInterval: (q) => (q.state.data?.some((d) => isTransitional(d.status)) ? 1500 : 10_000),
   });
 }

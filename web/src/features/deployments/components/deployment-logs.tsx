@@ -11,7 +11,7 @@ export function endReason(data: string): string | null {
   try {
     const body: unknown = JSON.parse(data);
     if (typeof body === 'object' && body !== null && 'error' in body) {
-      const error = (body as { error: unknown }).error;
+      const error = body.error;
       if (typeof error === 'string' && error) return error;
     }
   } catch {

@@ -5,6 +5,7 @@ import Row from 'react-bootstrap/Row';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { ErrorState } from '@/components/ui/states';
+import { useLatest } from '@/lib/use-latest';
 import { useDeploymentMetrics } from '../api/get-deployment-metrics';
 import { ratesBetween, type MetricsPoint, type MetricsSample } from './metrics-math';
 
@@ -21,8 +22,7 @@ function Chart({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const seriesRef = useRef(series);
-  seriesRef.current = series;
+  const seriesRef = useLatest(series);
   useEffect(() => {
     if (!host.current) return;
     const opts: uPlot.Options = {
@@ -48,13 +48,13 @@ function Chart({
       plot.current?.destroy();
       plot.current = null;
     };
-  }, []);
+  }, [seriesRef]);
   useEffect(() => {
     plot.current?.setData([
       points.map((p) => p.t),
       ...seriesRef.current.map((s) => points.map((p) => s.value(p))),
     ]);
-  }, [points]);
+  }, [points, seriesRef]);
   return (
     <Card>
       <Card.Header className="py-1 small fw-semibold">{title}</Card.Header>

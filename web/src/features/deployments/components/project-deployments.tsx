@@ -5,7 +5,8 @@ import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { formatAge } from '@/lib/format';
 import type { Deployment } from '@/types/api';
-import { isTransitional, useDeployments } from '../api/get-deployments';
+import { isTransitional } from '../api/deployment-status';
+import { useDeployments } from '../api/get-deployments';
 import { DeleteDeploymentButton } from './delete-deployment-button';
 import { DeploymentCard } from './deployment-card';
 
@@ -14,7 +15,7 @@ import { DeploymentCard } from './deployment-card';
  * the live one, else the newest. The others are listed below it.
  */
 export function pickMain(list: Deployment[]): Deployment | undefined {
-  return list.find(isTransitional) ?? list.find((d) => d.live) ?? list[0];
+  return list.find((d) => isTransitional(d.status)) ?? list.find((d) => d.live) ?? list[0];
 }
 
 /** The project's deployments: one in full (status, logs, charts), others listed. */

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiText, encodePath } from '@/lib/api-client';
-import { projectPath } from './paths';
+import { projectPath } from '@/lib/api/paths';
 
 /** A file's text at a commit. */
 export function getFile(owner: string, name: string, path: string, ref: string): Promise<string> {

@@ -1,14 +1,14 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
 import type { Commit } from '@/types/api';
+import { projectPath } from '@/lib/api/paths';
 import { filesKey } from './get-files';
-import { projectPath } from './paths';
 
-export interface FileChange {
-  path: string;
-  content?: string;
-  delete?: boolean;
-}
+type CommitRequest = JsonRequest<'/api/v1/projects/{owner}/{name}/commits', 'post'>;
+
+/** One file written (`content`) or removed (`delete`). */
+export type FileChange = CommitRequest['changes'][number];
 
 export interface SaveCommitInput {
   owner: string;
@@ -21,13 +21,10 @@ export interface SaveCommitInput {
 
 /** Applies the changes as one commit (POST …/commits with If-Match). */
 export async function saveCommit(input: SaveCommitInput): Promise<Commit> {
-  const body = await apiJson<{ commit: Commit }>(
+  const json: CommitRequest = { message: input.message, changes: input.changes };
+  const body = await apiJson<JsonResponse<'/api/v1/projects/{owner}/{name}/commits', 'post'>>(
     `${projectPath(input.owner, input.name)}/commits`,
-    {
-      method: 'POST',
-      headers: { 'If-Match': input.base },
-      json: { message: input.message, changes: input.changes },
-    },
+    { method: 'POST', headers: { 'If-Match': input.base }, json },
   );
   return body.commit;
 }

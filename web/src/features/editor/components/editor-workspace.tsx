@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useReducer, useState } from 'react';
 import Alert from 'react-bootstrap/Alert';
 import Badge from 'react-bootstrap/Badge';
 import Button from 'react-bootstrap/Button';
@@ -12,6 +12,7 @@ import { ErrorState, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toasts';
 import { ApiError } from '@/lib/api-client';
 import { shortSha } from '@/lib/format';
+import { useLatest } from '@/lib/use-latest';
 import { getFile, useFile } from '../api/get-file';
 import { filesKey, useFiles } from '../api/get-files';
 import { useSaveCommit } from '../api/save-commit';
@@ -32,7 +33,7 @@ type Dialog = { kind: 'add' } | { kind: 'rename'; path: string } | null;
 export function EditorWorkspace({ owner, name }: { owner: string; name: string }) {
   const files = useFiles(owner, name);
   const [state, dispatch] = useReducer(workingCopyReducer, emptyWorkingCopy);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [chosen, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState('');
   const [conflict, setConflict] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -50,11 +51,9 @@ export function EditorWorkspace({ owner, name }: { owner: string; name: string }
     if (files.data && state.base === null) dispatch({ type: 'reset', base: files.data.commit });
   }, [files.data, state.base]);
 
-  useEffect(() => {
-    if (selected === null && paths.length > 0) {
-      setSelected(paths.includes('model.py') ? 'model.py' : paths[0]);
-    }
-  }, [selected, paths]);
+  // Until the user picks a file (and after the picked one is gone), model.py
+  // or else the first file is open.
+  const selected = chosen ?? (paths.includes('model.py') ? 'model.py' : (paths[0] ?? null));
 
   const selectedIsAdded = selected !== null && state.added.includes(selected);
   const content = useFile(owner, name, selectedIsAdded ? null : selected, state.base);
@@ -105,8 +104,7 @@ export function EditorWorkspace({ owner, name }: { owner: string; name: string }
   }, [state, changes, message, owner, name, save, toast]);
 
   // Ctrl/Cmd+S anywhere on the page saves.
-  const saveRef = useRef(doSave);
-  saveRef.current = doSave;
+  const saveRef = useLatest(doSave);
   useEffect(() => {
     const handler = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
@@ -116,7 +114,7 @@ export function EditorWorkspace({ owner, name }: { owner: string; name: string }
     };
     window.addEventListener('keydown', handler);
     return () => window.removeEventListener('keydown', handler);
-  }, []);
+  }, [saveRef]);
 
   const reload = async () => {
     setConflict(null);

@@ -1,15 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonRequest, JsonResponse } from '@/lib/api/contract';
 import type { Project } from '@/types/api';
 import { projectsKey } from './get-projects';
 
-export interface CreateProjectInput {
-  name: string;
-  template: string;
-}
+export type CreateProjectInput = JsonRequest<'/api/v1/projects', 'post'>;
 
 export function createProject(input: CreateProjectInput): Promise<Project> {
-  return apiJson<Project>('/api/v1/projects', { method: 'POST', json: input });
+  return apiJson<JsonResponse<'/api/v1/projects', 'post'>>('/api/v1/projects', {
+    method: 'POST',
+    json: input,
+  });
 }
 
 export function useCreateProject() {

@@ -1,12 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import { projectPath } from '@/lib/api/paths';
 import { projectsKey } from './get-projects';
 
 export function deleteProject(owner: string, name: string): Promise<void> {
-  return apiJson<void>(
-    `/api/v1/projects/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
-    { method: 'DELETE' },
-  );
+  return apiJson<void>(projectPath(owner, name), { method: 'DELETE' });
 }
 
 export function useDeleteProject() {

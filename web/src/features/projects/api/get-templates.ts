@@ -1,8 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiJson } from '@/lib/api-client';
+import type { JsonResponse } from '@/lib/api/contract';
 
 export async function getTemplates(): Promise<string[]> {
-  const body = await apiJson<{ templates: string[] }>('/api/v1/templates');
+  const body = await apiJson<JsonResponse<'/api/v1/templates', 'get'>>('/api/v1/templates');
   return body.templates;
 }
 

@@ -80,7 +80,7 @@ export function ProjectsList({ renderBuild, renderDeployment }: Props) {
         onHide={() => setCreating(false)}
         onCreated={(p) => {
           setCreating(false);
-          navigate(`/projects/${p.owner}/${p.name}/code`);
+          void navigate(`/projects/${p.owner}/${p.name}/code`);
         }}
       />
     </>

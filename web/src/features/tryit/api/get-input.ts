@@ -1,12 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, apiText } from '@/lib/api-client';
+import { projectPath } from '@/lib/api/paths';
 
 /** The project's `input.json` at head, or null when it has none. */
 export async function getSampleInput(owner: string, name: string): Promise<string | null> {
   try {
-    return await apiText(
-      `/api/v1/projects/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/files/input.json`,
-    );
+    return await apiText(`${projectPath(owner, name)}/files/input.json`);
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
