@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <tuple>
 #include <cctype>
+#include <tuple>
 
 #include "auth/api_tokens.hpp"
 #include "auth/passwords.hpp"

@@ -55,7 +55,6 @@ Result<void> require_json_content(const http::Request& req);
 /// The request body as a JSON object, after require_json_content.
 Result<JsonObjectReader> parse_json_body(const http::Request& req);
 
-
 /// A route's access check from the request head, once the caller is known.
 using AdmissionCheck = std::function<Result<void>(http::Request&, const auth::Principal&)>;
 

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <tuple>
 
-#include "manifest/project_config.hpp"
 #include "core/json.hpp"
 #include "core/random.hpp"
 #include "core/work_queue.hpp"
 #include "http/client.hpp"
+#include "manifest/project_config.hpp"
 
 namespace orsa::deployer {
 namespace {

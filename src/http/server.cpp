@@ -295,10 +295,10 @@ asio::awaitable<T> run_on(asio::thread_pool& pool, Job job) {
         asio::post(pool, [&job, completion = std::move(completion)]() mutable {
           T result = job();
           const auto executor = asio::get_associated_executor(completion);
-          asio::dispatch(executor, [completion = std::move(completion),
-                                    result = std::move(result)]() mutable {
-            std::move(completion)(std::move(result));
-          });
+          asio::dispatch(
+              executor, [completion = std::move(completion), result = std::move(result)]() mutable {
+                std::move(completion)(std::move(result));
+              });
         });
       },
       asio::use_awaitable);

@@ -33,7 +33,7 @@ struct ServerOptions {
   TrustedProxies trusted_proxies;          // whose X-Forwarded-For names the client
   /// Set on every routed response (e.g. Strict-Transport-Security behind TLS).
   std::vector<std::pair<std::string, std::string>> fixed_headers;
-  std::filesystem::path spool_dir;         // bodies of spooling routes; empty: the system temp dir
+  std::filesystem::path spool_dir;  // bodies of spooling routes; empty: the system temp dir
 };
 
 /// The HTTP/1.1 server: Beast on Asio with C++20 coroutines. Reads each
