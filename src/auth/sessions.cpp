@@ -16,6 +16,7 @@
 #include "auth/sodium_init.hpp"
 #include "core/files.hpp"
 #include "core/random.hpp"
+#include "core/strings.hpp"
 
 namespace orsa::auth {
 namespace {
@@ -183,7 +184,7 @@ Result<std::string> SessionSigner::load_or_create_key(const std::filesystem::pat
   if (::stat(path.c_str(), &st) == 0) return read_existing_key(path, st);
   if (errno != ENOENT) {
     return fail(
-        Error::internal("cannot stat session key " + path.string() + ": " + std::strerror(errno)));
+        Error::internal("cannot stat session key " + path.string() + ": " + errno_message(errno)));
   }
   std::string key = random_bytes(kKeyBytes);
   if (auto written = write_file_atomic(path, base64url_encode(key) + "\n", 0600); !written) {

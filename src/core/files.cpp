@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/random.hpp"
+#include "core/strings.hpp"
 
 namespace orsa {
 
@@ -32,14 +33,14 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
   const auto tmp = path.parent_path() / tmp_name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
-    return fail(Error::internal("cannot create " + tmp.string() + ": " + std::strerror(errno)));
+    return fail(Error::internal("cannot create " + tmp.string() + ": " + errno_message(errno)));
   }
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      const std::string why = std::strerror(errno);
+      const std::string why = errno_message(errno);
       ::close(fd);
       ::unlink(tmp.c_str());
       return fail(Error::internal("cannot write " + tmp.string() + ": " + why));
@@ -50,7 +51,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
   ::fsync(fd);
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
+    const std::string why = errno_message(errno);
     ::unlink(tmp.c_str());
     return fail(Error::internal("cannot rename to " + path.string() + ": " + why));
   }
@@ -59,9 +60,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(
-        Error::internal("cannot open a spooled file: " + std::string(std::strerror(errno))));
+  if (fd < 0) return fail(Error::internal("cannot open a spooled file: " + errno_message(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size == 0) {
     ::close(fd);

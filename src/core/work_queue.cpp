@@ -100,17 +100,17 @@ void WorkQueue::run_worker() {
 
 BackgroundThread::BackgroundThread(std::string name, Loop loop,
                                    std::chrono::milliseconds restart_delay)
-    : thread_(
-          [name = std::move(name), loop = std::move(loop), restart_delay](std::stop_token stop) {
-            while (!stop.stop_requested()) {
-              if (run_guarded(name, [&] { loop(stop); })) return;
-              // Wait before the next attempt, waking at once on stop.
-              std::mutex mu;
-              std::condition_variable_any cv;
-              std::unique_lock lock(mu);
-              cv.wait_for(lock, stop, restart_delay, [] { return false; });
-            }
-          }) {}
+    : thread_([name = std::move(name), loop = std::move(loop),
+               restart_delay](const std::stop_token& stop) {
+        while (!stop.stop_requested()) {
+          if (run_guarded(name, [&] { loop(stop); })) return;
+          // Wait before the next attempt, waking at once on stop.
+          std::mutex mu;
+          std::condition_variable_any cv;
+          std::unique_lock lock(mu);
+          cv.wait_for(lock, stop, restart_delay, [] { return false; });
+        }
+      }) {}
 
 BackgroundThread::~BackgroundThread() {
   stop();

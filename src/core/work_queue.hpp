@@ -58,7 +58,7 @@ class WorkQueue {
 /// `restart_delay`, so a bug in one pass never silences the whole service.
 class BackgroundThread {
  public:
-  using Loop = std::function<void(std::stop_token)>;
+  using Loop = std::function<void(const std::stop_token&)>;
   BackgroundThread(std::string name, Loop loop,
                    std::chrono::milliseconds restart_delay = std::chrono::seconds(1));
   ~BackgroundThread();

@@ -88,7 +88,7 @@ TEST(BackgroundThread, RestartsALoopThatThrowsUntilStopped) {
   std::promise<void> third;
   BackgroundThread thread(
       "loop-restarts",
-      [&](std::stop_token stop) {
+      [&](const std::stop_token& stop) {
         if (++passes == 3) {
           third.set_value();
           while (!stop.stop_requested()) std::this_thread::yield();
@@ -108,7 +108,7 @@ TEST(BackgroundThread, StopInterruptsTheRestartDelay) {
   std::atomic<bool> once{false};
   BackgroundThread thread(
       "loop-stop-delay",
-      [&](std::stop_token) {
+      [&](const std::stop_token&) {
         if (!once.exchange(true)) failed.set_value();
         throw std::runtime_error("always fails");
       },

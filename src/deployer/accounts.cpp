@@ -9,6 +9,7 @@
 #include "auth/api_tokens.hpp"
 #include "auth/passwords.hpp"
 #include "core/slug.hpp"
+#include "core/strings.hpp"
 
 namespace orsa::deployer {
 namespace {
@@ -29,13 +30,6 @@ Error signed_out() {
   return Error::unauthenticated("invalid or expired session");
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 Result<void> validate_account(const NewAccount& account) {
   if (auto ok = validate_slug(account.username, "username"); !ok) return ok;
   if (auth::Policy::is_reserved_namespace(account.username)) {
@@ -52,7 +46,7 @@ Result<std::string> normalize_email(std::string_view email) {
   const auto first = email.find_first_not_of(" \t");
   const auto last = email.find_last_not_of(" \t");
   if (first == std::string_view::npos) return fail(Error::invalid_argument("email is required"));
-  std::string out = lower(email.substr(first, last - first + 1));
+  std::string out = ascii_lower(email.substr(first, last - first + 1));
   const auto at = out.find('@');
   const bool shape_ok = at != std::string::npos && at > 0 && at + 1 < out.size() &&
                         out.find('@', at + 1) == std::string::npos;
@@ -122,7 +116,7 @@ Result<store::User> Accounts::create_user(const auth::Principal& who, const NewA
 Result<store::User> Accounts::verify_password_login(std::string_view login,
                                                     std::string_view password, const Caller& caller,
                                                     auth::HashGate::Wait wait) {
-  const std::string key = lower(login);
+  const std::string key = ascii_lower(login);
   // Two limits, both checked before any hashing: the client address (so
   // random usernames cannot each buy an argon2) and the account, however it
   // was named (username or email, any case), so guesses cannot be spread
@@ -289,11 +283,11 @@ Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
     if (!principal) return fail(principal.error());
     // The username must name the token's owner, so a leaked token cannot be
     // replayed under a misleading name in logs and audit.
-    auto named = store_.find_user_by_login(lower(login));
+    auto named = store_.find_user_by_login(ascii_lower(login));
     if (!named || named->id != principal->user_id) return fail(invalid_credentials());
     return principal;
   }
-  const std::string key = lower(login);
+  const std::string key = ascii_lower(login);
   // A JWT as the password: the runtime's pull token or the builder's push
   // token (Docker's X-Registry-Auth carries only user and password), or a
   // session from /auth/login (`skopeo --creds ada:$TOKEN`).

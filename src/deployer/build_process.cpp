@@ -13,6 +13,8 @@
 #include <cstring>
 #include <optional>
 
+#include "core/strings.hpp"
+
 namespace orsa::deployer {
 namespace {
 
@@ -43,7 +45,7 @@ struct Pipe {
 Result<void> open_pipe(Pipe& pipe) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return fail(Error::unavailable(std::string("cannot create a pipe: ") + std::strerror(errno)));
+    return fail(Error::unavailable(std::string("cannot create a pipe: ") + errno_message(errno)));
   }
   pipe.read = fds[0];
   pipe.write = fds[1];
@@ -123,7 +125,7 @@ Result<pid_t> spawn(const ProcessSpec& spec, Pipe& out, Pipe& err) {
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     return fail(Error::unavailable("cannot start the builder (" + spec.program.filename().string() +
-                                   "): " + std::strerror(rc)));
+                                   "): " + errno_message(rc)));
   }
   return pid;
 }
@@ -137,7 +139,7 @@ class Supervisor {
   void pump(Pipe& out, Pipe& err, const LineSink& sink, ProcessExit& exit) {
     LineSplitter stdout_lines(sink, &exit.last_stdout_line);
     LineSplitter stderr_lines(sink, nullptr);
-    std::array<char, 16 * 1024> buf;
+    std::array<char, 16 * 1024> buf{};
     while (out.read >= 0 || err.read >= 0) {
       std::array<pollfd, 3> fds{pollfd{out.read, POLLIN, 0}, pollfd{err.read, POLLIN, 0},
                                 pollfd{wake_fd_, POLLIN, 0}};

@@ -193,15 +193,15 @@ void Collector::record(const GcReport& report, const std::optional<std::string>&
 
 void Collector::start() {
   if (options_.interval.count() <= 0 || thread_) return;
-  thread_ = std::make_unique<BackgroundThread>(
-      "collector", [this](std::stop_token stop) { loop(std::move(stop)); });
+  thread_ = std::make_unique<BackgroundThread>("collector",
+                                               [this](const std::stop_token& stop) { loop(stop); });
 }
 
 void Collector::stop() {
   thread_.reset();  // requests stop and joins
 }
 
-void Collector::loop(std::stop_token stop) {
+void Collector::loop(const std::stop_token& stop) {
   for (;;) {
     {
       std::unique_lock lock(loop_mu_);

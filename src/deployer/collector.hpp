@@ -107,7 +107,7 @@ class Collector {
   void record(const GcReport& report, const std::optional<std::string>& actor_id,
               std::string_view ip);
   DeploymentHooks hooks() const;
-  void loop(std::stop_token stop);
+  void loop(const std::stop_token& stop);
 
   store::Store& store_;
   Images& images_;

@@ -111,10 +111,10 @@ void Deployments::start(runtime::Runtime& runtime, RegistryAccess registry) {
   registry_ = std::move(registry);
   tasks_ = std::make_unique<WorkQueue>("deployments", options_.workers);
   if (!options_.reconcile_in_background) return;
-  reconciler_ = std::make_unique<BackgroundThread>("reconciler",
-                                                   [this](std::stop_token) { reconciler_loop(); });
+  reconciler_ = std::make_unique<BackgroundThread>(
+      "reconciler", [this](const std::stop_token&) { reconciler_loop(); });
   events_ = std::make_unique<BackgroundThread>("runtime events",
-                                               [this](std::stop_token) { events_loop(); });
+                                               [this](const std::stop_token&) { events_loop(); });
 }
 
 void Deployments::stop() {

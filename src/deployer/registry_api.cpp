@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "core/strings.hpp"
 #include "deployer/api.hpp"
 #include "deployer/api_support.hpp"
 #include "oci/blob_store.hpp"
@@ -22,10 +23,6 @@ constexpr std::size_t kUnknownPathBodyLimit = 64 * 1024;
 constexpr std::string_view kApiVersionHeader = "Docker-Distribution-API-Version";
 constexpr std::string_view kApiVersion = "registry/2.0";
 constexpr std::string_view kChallenge = R"(Basic realm="orsa")";
-
-bool is_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
 
 // The spec's code for an error: the one oci put in `detail`, else by class.
 std::string_view spec_code(const Error& e) {

@@ -5,14 +5,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/strings.hpp"
+
 namespace orsa::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // An address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and whether it was IPv4.
 std::optional<std::pair<std::array<std::uint8_t, 16>, bool>> parse_address(std::string_view text) {

@@ -15,6 +15,7 @@
 
 #include "core/random.hpp"
 #include "core/slug.hpp"
+#include "core/strings.hpp"
 
 namespace orsa::oci {
 namespace fs = std::filesystem;
@@ -36,7 +37,7 @@ Error coded(Error error, std::string_view code) {
 
 // Messages go to API callers: they name the operation, never a server path.
 Error io_error(std::string_view what) {
-  return Error::internal(std::string(what) + ": " + std::strerror(errno));
+  return Error::internal(std::string(what) + ": " + errno_message(errno));
 }
 
 Error blob_unknown() {

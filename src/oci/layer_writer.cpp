@@ -16,6 +16,8 @@
 #include <system_error>
 #include <utility>
 
+#include "core/strings.hpp"
+
 namespace orsa::oci {
 namespace {
 
@@ -367,7 +369,7 @@ class TarWriter {
   }
 
   static std::unexpected<Error> io_error(const fs::path& path, int error) {
-    return fail(Error::internal("reading '" + path.string() + "': " + std::strerror(error)));
+    return fail(Error::internal("reading '" + path.string() + "': " + errno_message(error)));
   }
 
   std::unexpected<Error> failure(std::string_view what) {

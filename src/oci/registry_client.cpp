@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "core/strings.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 
@@ -26,21 +27,6 @@ constexpr int kMaxTagPages = 10000;
 void ensure_curl_global() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 bool is_token_char(char c) {
@@ -60,7 +46,7 @@ class ChallengeParser {
     while (i_ < s_.size()) {
       const std::string scheme = read_token();
       if (scheme.empty()) return bad("expected an auth scheme");
-      out.push_back({lower(scheme), {}});
+      out.push_back({ascii_lower(scheme), {}});
       if (auto r = parse_params(out.back()); !r) return fail(r.error());
       skip_separators();
     }
@@ -84,7 +70,7 @@ class ChallengeParser {
       skip_spaces();
       auto value = read_value();
       if (!value) return fail(value.error());
-      challenge.params[lower(name)] = std::move(*value);
+      challenge.params[ascii_lower(name)] = std::move(*value);
     }
   }
 
@@ -246,7 +232,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   }
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->response->headers.emplace(lower(trim(line.substr(0, colon))),
+    t->response->headers.emplace(ascii_lower(trim(line.substr(0, colon))),
                                  std::string(trim(line.substr(colon + 1))));
   }
   return size * count;
@@ -293,7 +279,7 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
     const ssize_t r = ::pread(b.fd, buffer, static_cast<std::size_t>(want), b.offset + b.pos);
     if (r <= 0) {  // the file shrank or failed under us
       t->error = Error::internal(std::string("reading the blob file failed: ") +
-                                 (r < 0 ? std::strerror(errno) : "unexpected end of file"));
+                                 (r < 0 ? errno_message(errno) : "unexpected end of file"));
       return CURL_READFUNC_ABORT;
     }
     got = static_cast<std::size_t>(r);
@@ -756,7 +742,7 @@ Result<BlobPushResult> RegistryClient::push_blob(std::string_view repo, const Di
     file.emplace(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (file->get() < 0) {
       return fail(Error::invalid_argument("cannot open blob file " + path.string() + ": " +
-                                          std::strerror(errno)));
+                                          errno_message(errno)));
     }
     body.fd = file->get();
   }

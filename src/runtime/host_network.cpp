@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/strings.hpp"
+
 // The kernel's netlink macros (NLMSG_*, RTA_*) are C casts.
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 
@@ -125,7 +127,7 @@ Result<void> ensure_interface_address(const std::string& ifname, const std::stri
   }
   const Fd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (fd.get() < 0) {
-    return fail(Error::unavailable(std::string("netlink socket: ") + std::strerror(errno)));
+    return fail(Error::unavailable(std::string("netlink socket: ") + errno_message(errno)));
   }
   struct {
     nlmsghdr header;
@@ -147,7 +149,7 @@ Result<void> ensure_interface_address(const std::string& ifname, const std::stri
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd.get(), &request, request.header.nlmsg_len, 0,
                reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) < 0) {
-    return fail(Error::unavailable(std::string("netlink send: ") + std::strerror(errno)));
+    return fail(Error::unavailable(std::string("netlink send: ") + errno_message(errno)));
   }
   const int result = read_ack(fd.get(), kSequence);
   if (result == 0 || result == -EEXIST) return {};
@@ -156,7 +158,7 @@ Result<void> ensure_interface_address(const std::string& ifname, const std::stri
         Error::permission_denied("adding " + address + " to " + ifname + " needs CAP_NET_ADMIN"));
   }
   return fail(Error::unavailable("cannot add " + address + " to " + ifname + ": " +
-                                 std::strerror(-result)));
+                                 errno_message(-result)));
 }
 
 }  // namespace orsa::runtime::detail

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "core/files.hpp"
+#include "core/strings.hpp"
 #include "runtime/unix_http.hpp"
 
 extern char** environ;
@@ -57,7 +58,7 @@ constexpr std::string_view kContainersConf =
     "lock_type = \"file\"\n";
 
 std::string errno_text() {
-  return std::strerror(errno);
+  return errno_message(errno);
 }
 
 // A TOML basic string; config values here are paths and host:port names.
@@ -306,7 +307,7 @@ Result<void> PodmanService::launch() {
   ::close(log_fd);
   ::close(null_fd);
   if (pid < 0)
-    return fail(Error::internal(std::string("fork failed: ") + std::strerror(fork_errno)));
+    return fail(Error::internal(std::string("fork failed: ") + errno_message(fork_errno)));
   pid_ = pid;
   return {};
 }

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "core/slug.hpp"
+#include "core/strings.hpp"
 #include "source/internal.hpp"
 #include "source/repos.hpp"
 
@@ -62,19 +63,6 @@ std::string short_sha(std::string_view sha) {
 bool is_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 std::string repo_name(const RepoId& repo) {
@@ -133,7 +121,7 @@ Result<std::optional<std::string>> parse_expected_head(std::optional<std::string
     return fail(Error::invalid_argument("expected head " + internal::quote(*head) +
                                         " must be a full 40-character commit sha"));
   }
-  return std::optional<std::string>(to_lower(*head));
+  return std::optional<std::string>(ascii_lower(*head));
 }
 
 Result<void> put_file(FileMap& files, const std::string& path, const std::string& content,

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 
+#include "core/strings.hpp"
 #include "source/internal.hpp"
 
 namespace orsa::source {
@@ -35,17 +36,11 @@ std::unexpected<Error> bad_path(std::string_view path, std::string_view rule) {
   return fail(Error::invalid_argument("path " + internal::quote(path) + " " + std::string(rule)));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // True for names that some checkout resolves to ".git": any case (macOS,
 // Windows), trailing dots and spaces (Windows strips them), and the NTFS
 // short name "git~1".
 bool is_git_dir_alias(std::string_view segment) {
-  std::string name = lower(segment);
+  std::string name = ascii_lower(segment);
   while (!name.empty() && (name.back() == '.' || name.back() == ' ')) name.pop_back();
   return name == ".git" || name == "git~1";
 }
