@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-format clang-tidy
+  # clang-tidy 14 cannot parse libstdc++ 12's <expected>; scripts/check-tidy.sh uses 19
+  clang-tidy-19
   # Boost 1.81 (not libboost-all-dev, which is 1.74 and conflicts)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   # libraries
