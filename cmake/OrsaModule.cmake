@@ -1,13 +1,18 @@
 # orsa_module(NAME SOURCES ... DEPS ... [TESTS ...] [TEST_DEPS ...])
-# One static library per module (target orsa_NAME, alias orsa::NAME) whose
-# include root is src/, so headers are included as "NAME/header.hpp".
-# Tests beside the code are built into one orsa_NAME_test binary that links
-# the same library the apps link.
+# One static library per module (target orsa_NAME, alias orsa::NAME). Its
+# public headers live in src/NAME/include/NAME/ and are included as
+# "NAME/header.hpp"; that include/ folder is the only include root other
+# modules get, so headers beside the sources are private to the module (its
+# own files include them by their plain name). Tests beside the code are
+# built into one orsa_NAME_test binary that links the same library the apps
+# link.
 function(orsa_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS;TESTS;TEST_DEPS" ${ARGN})
   add_library(orsa_${name} STATIC ${ARG_SOURCES})
   add_library(orsa::${name} ALIAS orsa_${name})
-  target_include_directories(orsa_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_include_directories(orsa_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  endif()
   target_link_libraries(orsa_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   orsa_set_warnings(orsa_${name})
   if(ORSA_BUILD_TESTS AND ARG_TESTS)

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 
-#include "auth/sodium_init.hpp"
 #include "core/random.hpp"
+#include "sodium_init.hpp"
 
 namespace orsa::auth {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <array>
 
-#include "auth/sodium_init.hpp"
 #include "core/random.hpp"
+#include "sodium_init.hpp"
 
 namespace orsa::auth {
 namespace {

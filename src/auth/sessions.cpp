@@ -13,10 +13,10 @@
 #include <optional>
 #include <stdexcept>
 
-#include "auth/sodium_init.hpp"
 #include "core/files.hpp"
 #include "core/random.hpp"
 #include "core/strings.hpp"
+#include "sodium_init.hpp"
 
 namespace orsa::auth {
 namespace {

@@ -1,4 +1,4 @@
-#include "auth/sodium_init.hpp"
+#include "sodium_init.hpp"
 
 #include <sodium.h>
 

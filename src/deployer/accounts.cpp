@@ -1,4 +1,4 @@
-#include "deployer/accounts.hpp"
+#include "accounts.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit.hpp"
 #include "auth/credential_cache.hpp"
 #include "auth/hash_gate.hpp"
 #include "auth/login_backoff.hpp"
@@ -12,7 +13,6 @@
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
 #include "core/clock.hpp"
-#include "deployer/audit.hpp"
 #include "deployer/config.hpp"
 #include "store/store.hpp"
 

@@ -2,10 +2,10 @@
 
 #include <string>
 
+#include "api.hpp"
+#include "api_support.hpp"
 #include "core/time.hpp"
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
-#include "deployer/views.hpp"
+#include "views.hpp"
 
 namespace orsa::deployer {
 namespace {

@@ -1,10 +1,10 @@
 // Admin routes: running the collector on demand, per-project network egress,
 // storage usage.
 
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
-#include "deployer/collector.hpp"
-#include "deployer/views.hpp"
+#include "api.hpp"
+#include "api_support.hpp"
+#include "collector.hpp"
+#include "views.hpp"
 
 namespace orsa::deployer {
 namespace {

@@ -5,15 +5,15 @@
 #include <string>
 #include <string_view>
 
-#include "deployer/accounts.hpp"
-#include "deployer/builds.hpp"
+#include "accounts.hpp"
+#include "builds.hpp"
 #include "deployer/config.hpp"
-#include "deployer/projects.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/service_urls.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "oci/registry.hpp"
+#include "projects.hpp"
 #include "store/store.hpp"
 
 namespace orsa::deployer {

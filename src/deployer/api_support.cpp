@@ -1,4 +1,4 @@
-#include "deployer/api_support.hpp"
+#include "api_support.hpp"
 
 #include <atomic>
 #include <charconv>

@@ -9,13 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "accounts.hpp"
 #include "auth/policy.hpp"
 #include "core/json.hpp"
-#include "deployer/accounts.hpp"
-#include "deployer/projects.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "oci/registry.hpp"
+#include "projects.hpp"
 
 namespace orsa::deployer {
 

@@ -1,4 +1,4 @@
-#include "deployer/audit.hpp"
+#include "audit.hpp"
 
 #include <spdlog/spdlog.h>
 

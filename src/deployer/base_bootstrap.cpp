@@ -1,11 +1,11 @@
-#include "deployer/base_bootstrap.hpp"
+#include "base_bootstrap.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <vector>
 
+#include "build_process.hpp"
 #include "core/work_queue.hpp"
-#include "deployer/build_process.hpp"
 
 namespace orsa::deployer {
 namespace {

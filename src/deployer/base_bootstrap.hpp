@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "deployer/accounts.hpp"
+#include "accounts.hpp"
 #include "oci/blob_store.hpp"
 
 namespace orsa::deployer {

@@ -1,4 +1,4 @@
-#include "deployer/build_process.hpp"
+#include "build_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "deployer/builds.hpp"
+#include "builds.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,10 +10,10 @@
 #include <mutex>
 #include <thread>
 
+#include "build_process.hpp"
 #include "core/files.hpp"
 #include "core/json.hpp"
 #include "core/work_queue.hpp"
-#include "deployer/build_process.hpp"
 
 namespace orsa::deployer {
 namespace {

@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "accounts.hpp"
 #include "auth/policy.hpp"
 #include "core/clock.hpp"
-#include "deployer/accounts.hpp"
-#include "deployer/projects.hpp"
+#include "projects.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"
 

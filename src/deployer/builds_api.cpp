@@ -2,10 +2,10 @@
 
 #include <chrono>
 
+#include "api.hpp"
+#include "api_support.hpp"
+#include "builds.hpp"
 #include "core/time.hpp"
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
-#include "deployer/builds.hpp"
 
 namespace orsa::deployer {
 namespace {

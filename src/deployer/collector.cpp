@@ -1,4 +1,4 @@
-#include "deployer/collector.hpp"
+#include "collector.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -11,11 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "audit.hpp"
+#include "builds.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/work_queue.hpp"
-#include "deployer/audit.hpp"
-#include "deployer/builds.hpp"
 #include "oci/blob_store.hpp"
 #include "store/store.hpp"
 

@@ -1,4 +1,4 @@
-#include "deployer/collector.hpp"
+#include "collector.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -7,13 +7,13 @@
 #include <set>
 #include <sstream>
 
+#include "accounts.hpp"
+#include "api.hpp"
 #include "core/json.hpp"
 #include "core/random.hpp"
-#include "deployer/accounts.hpp"
-#include "deployer/api.hpp"
 #include "deployer/config.hpp"
-#include "deployer/static_site.hpp"
-#include "deployer/templates.hpp"
+#include "static_site.hpp"
+#include "templates.hpp"
 
 namespace orsa::deployer {
 namespace {

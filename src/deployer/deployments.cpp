@@ -1,4 +1,4 @@
-#include "deployer/deployments.hpp"
+#include "deployments.hpp"
 
 #include <spdlog/spdlog.h>
 

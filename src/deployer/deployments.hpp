@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "accounts.hpp"
+#include "audit.hpp"
 #include "auth/policy.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/work_queue.hpp"
-#include "deployer/accounts.hpp"
-#include "deployer/audit.hpp"
-#include "deployer/projects.hpp"
 #include "gateway/route_table.hpp"
+#include "projects.hpp"
 #include "runtime/runtime.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"

@@ -5,10 +5,10 @@
 #include <chrono>
 #include <cmath>
 
+#include "api.hpp"
+#include "api_support.hpp"
 #include "core/time.hpp"
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
-#include "deployer/deployments.hpp"
+#include "deployments.hpp"
 
 namespace orsa::deployer {
 namespace {

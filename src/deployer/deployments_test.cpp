@@ -1,7 +1,7 @@
 // The reconciler against a fake runtime (the unit boundary) with a real
 // SQLite store, route table and a real HTTP /healthz for the containers.
 
-#include "deployer/deployments.hpp"
+#include "deployments.hpp"
 
 #include <gtest/gtest.h>
 

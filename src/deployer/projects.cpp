@@ -1,11 +1,11 @@
-#include "deployer/projects.hpp"
+#include "projects.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <tuple>
 
 #include "core/slug.hpp"
-#include "deployer/templates.hpp"
+#include "templates.hpp"
 
 namespace orsa::deployer {
 namespace {

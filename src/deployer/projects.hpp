@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#include "accounts.hpp"
+#include "audit.hpp"
 #include "auth/policy.hpp"
 #include "core/clock.hpp"
-#include "deployer/accounts.hpp"
-#include "deployer/audit.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"
 

@@ -3,11 +3,11 @@
 #include <charconv>
 #include <string>
 
+#include "api.hpp"
+#include "api_support.hpp"
 #include "core/files.hpp"
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
-#include "deployer/templates.hpp"
-#include "deployer/views.hpp"
+#include "templates.hpp"
+#include "views.hpp"
 
 namespace orsa::deployer {
 namespace {

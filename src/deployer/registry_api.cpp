@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "api.hpp"
+#include "api_support.hpp"
 #include "core/strings.hpp"
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
 

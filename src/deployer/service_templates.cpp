@@ -1,4 +1,4 @@
-#include "deployer/service_templates.hpp"
+#include "service_templates.hpp"
 
 #include <sys/stat.h>
 

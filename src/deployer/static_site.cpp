@@ -1,4 +1,4 @@
-#include "deployer/static_site.hpp"
+#include "static_site.hpp"
 
 #include <spdlog/spdlog.h>
 

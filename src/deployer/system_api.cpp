@@ -3,9 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api.hpp"
+#include "api_support.hpp"
 #include "core/time.hpp"
-#include "deployer/api.hpp"
-#include "deployer/api_support.hpp"
 #include "orsa_docs_embedded.hpp"
 
 namespace orsa::deployer {

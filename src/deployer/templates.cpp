@@ -1,4 +1,4 @@
-#include "deployer/templates.hpp"
+#include "templates.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
-#include "deployer/views.hpp"
+#include "views.hpp"
 
+#include "api_support.hpp"
 #include "core/time.hpp"
-#include "deployer/api_support.hpp"
 
 namespace orsa::deployer {
 

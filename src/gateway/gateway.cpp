@@ -30,10 +30,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/recorder.hpp"
 #include "gateway/service_urls.hpp"
 #include "http/passthrough.hpp"
 #include "http/server.hpp"
+#include "recorder.hpp"
 
 namespace orsa::gateway {
 namespace {

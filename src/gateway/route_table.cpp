@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "gateway/recorder.hpp"
+#include "recorder.hpp"
 
 namespace orsa::gateway {
 namespace {

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/recorder.hpp"
+#include "recorder.hpp"
 
 namespace orsa::gateway {
 namespace {

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <tuple>
 
-#include "runtime/docker_json.hpp"
-#include "runtime/host_network.hpp"
-#include "runtime/log_frames.hpp"
-#include "runtime/unix_http.hpp"
+#include "docker_json.hpp"
+#include "host_network.hpp"
+#include "log_frames.hpp"
+#include "unix_http.hpp"
 
 namespace orsa::runtime {
 namespace {

@@ -1,9 +1,9 @@
-#include "runtime/docker_json.hpp"
+#include "docker_json.hpp"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "runtime/log_frames.hpp"
+#include "log_frames.hpp"
 
 namespace orsa::runtime::docker {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/docker_json.hpp"
+#include "docker_json.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "runtime/host_network.hpp"
+#include "host_network.hpp"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -1,4 +1,4 @@
-#include "runtime/host_network.hpp"
+#include "host_network.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/log_frames.hpp"
+#include "log_frames.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -18,7 +18,7 @@
 
 #include "core/files.hpp"
 #include "core/strings.hpp"
-#include "runtime/unix_http.hpp"
+#include "unix_http.hpp"
 
 extern char** environ;
 

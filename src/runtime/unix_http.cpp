@@ -1,4 +1,4 @@
-#include "runtime/unix_http.hpp"
+#include "unix_http.hpp"
 
 #include <curl/curl.h>
 

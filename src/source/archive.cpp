@@ -6,7 +6,7 @@
 #include <memory>
 #include <set>
 
-#include "source/internal.hpp"
+#include "internal.hpp"
 #include "source/repos.hpp"
 
 namespace orsa::source {

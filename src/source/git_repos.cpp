@@ -11,7 +11,7 @@
 
 #include "core/slug.hpp"
 #include "core/strings.hpp"
-#include "source/internal.hpp"
+#include "internal.hpp"
 #include "source/repos.hpp"
 
 namespace orsa::source {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/strings.hpp"
-#include "source/internal.hpp"
+#include "internal.hpp"
 
 namespace orsa::source {
 namespace internal {

@@ -1,4 +1,4 @@
-#include "store/database_url.hpp"
+#include "database_url.hpp"
 
 #include <libpq-fe.h>
 

@@ -1,10 +1,10 @@
-#include "store/database_url.hpp"
+#include "database_url.hpp"
 
 #include <gtest/gtest.h>
 
 #include "core/clock.hpp"
-#include "store/migrations.hpp"
-#include "store/sql_errors.hpp"
+#include "migrations.hpp"
+#include "sql_errors.hpp"
 #include "store/store.hpp"
 
 namespace orsa::store {

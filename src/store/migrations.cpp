@@ -1,4 +1,4 @@
-#include "store/migrations.hpp"
+#include "migrations.hpp"
 
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "orsa_store_migrations_embedded.hpp"
-#include "store/sql_errors.hpp"
+#include "sql_errors.hpp"
 
 namespace orsa::store {
 namespace {

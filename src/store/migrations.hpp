@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/database_url.hpp"
+#include "database_url.hpp"
 
 namespace soci {
 class session;

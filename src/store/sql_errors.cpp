@@ -1,4 +1,4 @@
-#include "store/sql_errors.hpp"
+#include "sql_errors.hpp"
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>

@@ -14,9 +14,9 @@
 #include <utility>
 
 #include "core/random.hpp"
-#include "store/database_url.hpp"
-#include "store/migrations.hpp"
-#include "store/sql_errors.hpp"
+#include "database_url.hpp"
+#include "migrations.hpp"
+#include "sql_errors.hpp"
 
 namespace orsa::store {
 namespace {

@@ -18,8 +18,8 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
-#include "store/database_url.hpp"
-#include "store/migrations.hpp"
+#include "database_url.hpp"
+#include "migrations.hpp"
 
 // Every TEST_P here runs against SQLite (a temp file) and, when
 // ORSA_TEST_POSTGRES_URL_FILE names the url file written by

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "templating/internal.hpp"
+#include "internal.hpp"
 #include "templating/render.hpp"
 
 namespace orsa::templating {

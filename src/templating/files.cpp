@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "templating/internal.hpp"
+#include "internal.hpp"
 
 namespace orsa::templating::internal {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "templating/internal.hpp"
+#include "internal.hpp"
 
 namespace orsa::templating::internal {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "templating/internal.hpp"
+#include "internal.hpp"
 
 namespace orsa::templating {
 namespace {

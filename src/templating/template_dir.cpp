@@ -8,7 +8,7 @@
 #include <system_error>
 
 #include "core/files.hpp"
-#include "templating/internal.hpp"
+#include "internal.hpp"
 #include "templating/render.hpp"
 
 namespace orsa::templating {

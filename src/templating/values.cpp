@@ -7,7 +7,7 @@
 #include <cctype>
 #include <string>
 
-#include "templating/internal.hpp"
+#include "internal.hpp"
 
 namespace orsa::templating::internal {
 namespace {

@@ -4,13 +4,15 @@
 #include <memory>
 #include <string>
 
-#include "runtime/docker_json.hpp"
 #include "runtime/runtime.hpp"
 
 namespace orsa::runtime {
 
 namespace detail {
 class UnixHttp;
+}
+namespace docker {
+struct NetworkDetails;
 }
 
 /// Where and how to reach a Docker Engine API (podman system service or dockerd).
