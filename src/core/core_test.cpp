@@ -1,5 +1,7 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "core/slug.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
+#include "core/unique_fd.hpp"
 
 namespace orsa {
 namespace {
@@ -44,6 +47,25 @@ TEST(Strings, TrimLowerCompareDigits) {
   EXPECT_FALSE(is_digits("12a"));
   EXPECT_FALSE(is_digits("-1"));
   EXPECT_EQ(errno_message(ENOENT), "No such file or directory");
+}
+
+TEST(UniqueFd, ClosesOnceAndMovesOwnership) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const int read_end = pipe_fds[0];
+  {
+    UniqueFd owner(read_end);
+    UniqueFd moved(std::move(owner));
+    EXPECT_FALSE(owner.ok());  // NOLINT(bugprone-use-after-move): the moved-from state is the point
+    EXPECT_EQ(moved.get(), read_end);
+    EXPECT_NE(::fcntl(read_end, F_GETFD), -1);
+  }
+  EXPECT_EQ(::fcntl(read_end, F_GETFD), -1);  // closed when the last owner went
+  UniqueFd write_end(pipe_fds[1]);
+  const int raw = write_end.release();
+  EXPECT_FALSE(write_end.ok());
+  EXPECT_NE(::fcntl(raw, F_GETFD), -1);  // released, not closed
+  ::close(raw);
 }
 
 TEST(Random, IdsHavePrefixAndAreUnique) {

@@ -16,6 +16,7 @@
 #include "core/random.hpp"
 #include "core/slug.hpp"
 #include "core/strings.hpp"
+#include "core/unique_fd.hpp"
 
 namespace orsa::oci {
 namespace fs = std::filesystem;
@@ -64,21 +65,6 @@ Error digest_mismatch(const Digest& expected, const Digest& actual) {
                "DIGEST_INVALID");
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
 Result<void> write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::write(fd, bytes.data(), bytes.size());
@@ -94,7 +80,7 @@ Result<void> write_all(int fd, std::string_view bytes) {
 Result<void> write_atomic(const fs::path& tmp_dir, const fs::path& dest, std::string_view bytes) {
   const fs::path tmp = tmp_dir / random_hex(12);
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.ok()) return fail(io_error("cannot create a file in the registry store"));
     if (auto ok = write_all(fd.get(), bytes); !ok) {
       ::unlink(tmp.c_str());
@@ -111,7 +97,7 @@ Result<void> write_atomic(const fs::path& tmp_dir, const fs::path& dest, std::st
 }
 
 Result<Digest> hash_file(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.ok()) return fail(io_error("cannot open the file to store"));
   Sha256 hasher;
   std::string buf(kIoChunk, '\0');
@@ -213,7 +199,7 @@ Error too_many_uploads(std::string_view whose) {
 // Copies [0, size) of `from` into the end of `to_fd`, feeding `hasher`.
 Result<void> copy_file_into(const fs::path& from, int to_fd, std::int64_t size,
                             std::optional<Sha256>& hasher) {
-  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.ok()) return fail(io_error("cannot read an uploaded chunk"));
   std::string buf(kIoChunk, '\0');
   std::int64_t left = size;
@@ -341,7 +327,7 @@ struct BlobStore::Impl {
   }
 
   static std::optional<std::string> read_small(const fs::path& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.ok()) return std::nullopt;
     std::string text(1024, '\0');
     const ssize_t n = ::read(fd.get(), text.data(), text.size());
@@ -374,7 +360,7 @@ struct BlobStore::Impl {
     }
     u.touched = SteadyClock::now();
     if (chunk.empty()) return u.size.load();
-    Fd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    UniqueFd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
     if (!fd.ok()) return fail(io_error("cannot append to a blob upload"));
     if (auto ok = write_all(fd.get(), chunk); !ok) {
       // Keep the file equal to what the hash has seen, so a retry can succeed.
@@ -395,7 +381,7 @@ struct BlobStore::Impl {
     if (auto ok = check_append(u, length, expected_offset); !ok) return fail(ok.error());
     u.touched = SteadyClock::now();
     if (length == 0) return u.size.load();
-    Fd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    UniqueFd fd(::open(u.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
     if (!fd.ok()) return fail(io_error("cannot append to a blob upload"));
     if (auto ok = copy_file_into(chunk, fd.get(), length, u.hasher); !ok) {
       // The hash saw part of the chunk: cut the file back and hash it again at the end.
@@ -464,7 +450,7 @@ Result<std::string> BlobStore::read_blob(const Digest& digest) const {
 
 Result<std::string> BlobStore::read_blob_range(const Digest& digest, std::int64_t offset,
                                                std::int64_t length) const {
-  Fd fd(::open(impl_->blob(digest).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(impl_->blob(digest).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.ok()) return fail(blob_unknown());
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(io_error("cannot read a blob"));
@@ -547,7 +533,7 @@ Result<std::string> BlobStore::start_upload(UploadOwner owner) {
   auto upload = std::make_shared<Upload>();
   std::string id = random_hex(kUploadIdBytes);
   upload->file = impl_->root / "uploads" / id;
-  Fd fd(::open(upload->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(upload->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.ok()) return fail(io_error("cannot start a blob upload"));
   if (!owner.repo.empty()) {
     if (auto ok = write_atomic(impl_->tmp(), session_record(upload->file), encode_owner(owner));
@@ -615,7 +601,7 @@ Result<Digest> BlobStore::finish_upload(std::string_view id, const Digest& expec
     return fail(digest_mismatch(expected, *actual));
   }
   {
-    Fd fd(::open(u.file.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(u.file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.ok()) ::fsync(fd.get());
   }
   auto stored = impl_->store_verified_file(u.file, *actual, expected);
@@ -731,7 +717,7 @@ bool BlobStore::has_manifest(RepoName repo, const Digest& digest) const {
 
 Result<std::string> BlobStore::manifest_media_type(RepoName repo, const Digest& digest) const {
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
-  Fd fd(::open(impl_->link(repo, digest).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(impl_->link(repo, digest).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.ok()) return fail(manifest_unknown());
   std::string text(256, '\0');
   const ssize_t n = ::read(fd.get(), text.data(), text.size());
@@ -750,7 +736,7 @@ Result<void> BlobStore::unlink_manifest(RepoName repo, const Digest& digest) {
   const fs::path tags = impl_->repo_dir(repo) / "tags";
   for (const auto& name : sorted_entries(tags)) {
     // Tag files are tiny; a read error just leaves that tag in place.
-    Fd fd(::open((tags / name).c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open((tags / name).c_str(), O_RDONLY | O_CLOEXEC));
     std::string text(80, '\0');
     const ssize_t n = fd.ok() ? ::read(fd.get(), text.data(), text.size()) : -1;
     if (n > 0 && std::string_view(text.data(), static_cast<std::size_t>(n)) == digest.str()) {
@@ -773,7 +759,7 @@ Result<void> BlobStore::set_tag(RepoName repo, std::string_view tag, const Diges
 Result<Digest> BlobStore::resolve_tag(RepoName repo, std::string_view tag) const {
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
   if (auto ok = validate_tag(tag); !ok) return fail(ok.error());
-  Fd fd(::open(impl_->tag(repo, tag).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(impl_->tag(repo, tag).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.ok()) return fail(manifest_unknown());
   std::string text(80, '\0');
   const ssize_t n = ::read(fd.get(), text.data(), text.size());

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/strings.hpp"
+#include "core/unique_fd.hpp"
 
 namespace orsa::oci {
 namespace {
@@ -239,20 +240,6 @@ la_ssize_t on_tar_bytes(struct archive*, void* data, const void* buffer, size_t 
   return static_cast<la_ssize_t>(length);
 }
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // libarchive converts names through the locale (nl_langinfo, mbrtowc), so a
 // layer would depend on the builder's environment: in the "C" locale non-ASCII
 // names fail. Pinning C.UTF-8 for this thread only (uselocale) makes UTF-8
@@ -346,7 +333,7 @@ class TarWriter {
 
   // Streams a file in chunks; exactly `e.size` bytes, as the header promised.
   Result<void> copy_file(const Entry& e) {
-    FileDescriptor fd(::open(e.source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(::open(e.source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) return io_error(e.source, errno);
     std::string buffer(kChunkSize, '\0');
     std::int64_t left = e.size;

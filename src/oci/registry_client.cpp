@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "core/strings.hpp"
+#include "core/unique_fd.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 
@@ -299,21 +300,6 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-// A file opened for streaming an upload.
-class FileHandle {
- public:
-  explicit FileHandle(int fd) : fd_(fd) {}
-  ~FileHandle() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileHandle(const FileHandle&) = delete;
-  FileHandle& operator=(const FileHandle&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
 };
 
 ErrorCode code_for_status(long status) {
@@ -734,7 +720,7 @@ Result<BlobPushResult> RegistryClient::push_blob(std::string_view repo, const Di
   }
 
   Body body{.length = *size};
-  std::optional<FileHandle> file;
+  std::optional<UniqueFd> file;
   if (const auto* bytes = std::get_if<std::string_view>(&source)) {
     body.memory = *bytes;
   } else {

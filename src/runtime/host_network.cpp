@@ -14,27 +14,13 @@
 #include <cstring>
 
 #include "core/strings.hpp"
+#include "core/unique_fd.hpp"
 
 // The kernel's netlink macros (NLMSG_*, RTA_*) are C casts.
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 
 namespace orsa::runtime::detail {
 namespace {
-
-// Closes a descriptor on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void add_attribute(nlmsghdr& message, std::size_t capacity, unsigned short type, const void* data,
                    std::size_t size) {
@@ -125,7 +111,7 @@ Result<void> ensure_interface_address(const std::string& ifname, const std::stri
   if (::inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
     return fail(Error::invalid_argument("not an IPv4 address: " + address));
   }
-  const Fd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  const UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (fd.get() < 0) {
     return fail(Error::unavailable(std::string("netlink socket: ") + errno_message(errno)));
   }
