@@ -118,7 +118,7 @@ TEST_F(RegistryClientDeployerTest, DigestMismatchIsRejected) {
   const auto claimed = oci::Digest::of("other content");
   auto pushed = admin.push_blob("orsa/base-it", claimed, std::string_view(blob));
   ASSERT_FALSE(pushed);
-  EXPECT_EQ(pushed.error().detail, "DIGEST_INVALID") << pushed.error().message;
+  EXPECT_EQ(pushed.error().registry_code, "DIGEST_INVALID") << pushed.error().message;
   EXPECT_FALSE(admin.blob_exists("orsa/base-it", claimed).value());
 }
 

@@ -16,7 +16,7 @@ HashGate::HashGate(int max_running) : max_running_(std::max(1, max_running)) {}
 Result<void> HashGate::acquire(Wait wait) {
   std::unique_lock lock(mutex_);
   if (running_ >= max_running_ && wait == Wait::kNever) {
-    return fail(Error::rate_limited("too many password checks in progress; try again", "1"));
+    return fail(Error::rate_limited("too many password checks in progress; try again", 1));
   }
   freed_.wait(lock, [this] { return running_ < max_running_; });
   ++running_;

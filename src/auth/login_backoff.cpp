@@ -32,7 +32,7 @@ Result<void> LoginBackoff::check(std::string_view key) {
   const auto it = entries_.find(std::string(key));
   if (it == entries_.end() || now >= it->second.not_before) return {};
   return fail(Error::rate_limited("too many failed login attempts; try again later",
-                                  std::to_string(it->second.not_before - now)));
+                                  it->second.not_before - now));
 }
 
 void LoginBackoff::record_failure(std::string_view key) {

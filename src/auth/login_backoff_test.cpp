@@ -15,11 +15,11 @@ TEST(LoginBackoff, DelaysDoubleInsteadOfLockingOut) {
   auto limited = backoff.check("user:1");
   ASSERT_FALSE(limited.has_value());
   EXPECT_EQ(limited.error().code, ErrorCode::kRateLimited);
-  EXPECT_EQ(limited.error().detail, "10");
+  EXPECT_EQ(limited.error().retry_after_s, 10);
   clock.advance(10);
   EXPECT_TRUE(backoff.check("user:1").has_value());  // heard again: a delay, not a lockout
   backoff.record_failure("user:1");
-  EXPECT_EQ(backoff.check("user:1").error().detail, "20");
+  EXPECT_EQ(backoff.check("user:1").error().retry_after_s, 20);
   EXPECT_EQ(backoff.delay_after(5), 40);
   EXPECT_EQ(backoff.delay_after(50), 60);  // capped
   clock.advance(20);

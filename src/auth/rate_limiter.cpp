@@ -30,8 +30,8 @@ Result<void> LoginRateLimiter::check(std::string_view key) {
     return {};
   }
   if (it->second.failures < max_failures_) return {};
-  return fail(Error::rate_limited("too many failed login attempts; try again later",
-                                  std::to_string(window_end - now)));
+  return fail(
+      Error::rate_limited("too many failed login attempts; try again later", window_end - now));
 }
 
 void LoginRateLimiter::record_failure(std::string_view key) {

@@ -26,7 +26,7 @@ TEST(LoginRateLimiter, BlocksAfterMaxFailuresWithRetryAfter) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(r.error().message, "too many failed login attempts; try again later");
-  EXPECT_EQ(r.error().detail, "850");
+  EXPECT_EQ(r.error().retry_after_s, 850);
 }
 
 TEST(LoginRateLimiter, WindowExpiryResets) {
@@ -36,7 +36,7 @@ TEST(LoginRateLimiter, WindowExpiryResets) {
   clock.advance(899);
   const auto r = limiter.check("k");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().detail, "1");
+  EXPECT_EQ(r.error().retry_after_s, 1);
   clock.advance(1);
   EXPECT_TRUE(limiter.check("k"));
   // A new window starts from scratch: four more failures are still allowed.
@@ -56,7 +56,7 @@ TEST(LoginRateLimiter, FailureAfterExpiredWindowOpensNewWindow) {
   limiter.record_failure("k");
   const auto r = limiter.check("k");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().detail, "60");
+  EXPECT_EQ(r.error().retry_after_s, 60);
 }
 
 TEST(LoginRateLimiter, SuccessResets) {

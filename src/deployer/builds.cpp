@@ -400,7 +400,7 @@ struct Builds::Impl {
     if (pending >= options.max_pending_per_owner) {
       return fail(Error::rate_limited(
           "at most " + std::to_string(options.max_pending_per_owner) + " builds may be pending",
-          "30"));
+          30));
     }
     return {};
   }

@@ -26,7 +26,7 @@ constexpr std::string_view kChallenge = R"(Basic realm="orsa")";
 
 // The spec's code for an error: the one oci put in `detail`, else by class.
 std::string_view spec_code(const Error& e) {
-  if (!e.detail.empty() && !is_digits(e.detail)) return e.detail;
+  if (!e.registry_code.empty()) return e.registry_code;
   switch (e.code) {
     case ErrorCode::kUnauthenticated:
       return "UNAUTHORIZED";
@@ -60,7 +60,8 @@ http::Response registry_error(const Error& e, std::optional<int> status = std::n
   http::Response res = http::json_text_response(
       http_status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
   if (http_status == 401) res.set_header("WWW-Authenticate", std::string(kChallenge));
-  if (http_status == 429) res.set_header("Retry-After", is_digits(e.detail) ? e.detail : "60");
+  if (http_status == 429)
+    res.set_header("Retry-After", std::to_string(e.retry_after_s.value_or(60)));
   return with_version(std::move(res));
 }
 
@@ -115,9 +116,9 @@ Result<auth::Principal> registry_caller(Accounts& accounts, const http::Request&
 Error access_error(Error e) {
   if (e.code == ErrorCode::kNotFound) {
     e.message = "repository name not known to registry";
-    e.detail = "NAME_UNKNOWN";
+    e.registry_code = "NAME_UNKNOWN";
   } else if (e.code == ErrorCode::kPermissionDenied) {
-    e.detail = "DENIED";
+    e.registry_code = "DENIED";
   }
   return e;
 }
@@ -209,8 +210,9 @@ std::optional<std::int64_t> declared_length(const http::Request& req) {
 }
 
 Error no_digest() {
-  return Error{ErrorCode::kInvalidArgument, "the digest query parameter is required",
-               "DIGEST_INVALID"};
+  return with_registry_code(
+      Error{ErrorCode::kInvalidArgument, "the digest query parameter is required", {}},
+      "DIGEST_INVALID");
 }
 
 /// A chunk for an upload session: the session must be this repository's,
@@ -267,8 +269,9 @@ Result<std::optional<std::size_t>> page_size(const http::Request& req) {
   std::size_t value = 0;
   const auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), value);
   if (ec != std::errc() || end != n->data() + n->size()) {
-    return fail(Error{ErrorCode::kInvalidArgument, "n must be a non-negative integer",
-                      "PAGINATION_NUMBER_INVALID"});
+    return fail(with_registry_code(
+        Error{ErrorCode::kInvalidArgument, "n must be a non-negative integer", {}},
+        "PAGINATION_NUMBER_INVALID"));
   }
   return std::optional<std::size_t>(std::min(value, oci::kMaxPageSize));
 }
@@ -373,7 +376,7 @@ http::Response patch_upload(ApiContext& ctx, http::Request& req, const std::stri
                   : ctx.registry.append_upload_file(repo, id, req.body_file, offset);
   if (!size) {
     // A chunk that does not continue the upload is the spec's 416.
-    const bool out_of_order = size.error().detail == "BLOB_UPLOAD_INVALID";
+    const bool out_of_order = size.error().registry_code == "BLOB_UPLOAD_INVALID";
     http::Response res =
         registry_error(size.error(), out_of_order ? std::optional(416) : std::nullopt);
     if (out_of_order) {
@@ -478,7 +481,8 @@ void register_base_routes(http::Router& router, ApiContext& ctx) {
 // (rather than the web app's catch-all).
 void register_unknown_path_routes(http::Router& router, ApiContext& ctx) {
   const auto unknown = registry_route(ctx, [](http::Request&, const auth::Principal&) {
-    return registry_error(Error{ErrorCode::kNotFound, "no such registry endpoint", "NAME_UNKNOWN"});
+    return registry_error(with_registry_code(
+        Error{ErrorCode::kNotFound, "no such registry endpoint", {}}, "NAME_UNKNOWN"));
   });
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
     router.add(method, "/v2/{path...}", unknown, {.body_limit = kUnknownPathBodyLimit});
@@ -500,9 +504,11 @@ void register_blob_routes(http::Router& router, ApiContext& ctx) {
   router.add("DELETE", base + "{digest}",
              repository_route(ctx, Action::kWrite, [](auto&, auto&, auto&) {
                // Blobs are shared and reclaimed by the collector, never by clients.
-               return registry_error(Error{ErrorCode::kInvalidArgument,
-                                           "blob deletion is not supported; delete manifests",
-                                           "UNSUPPORTED"});
+               return registry_error(
+                   with_registry_code(Error{ErrorCode::kInvalidArgument,
+                                            "blob deletion is not supported; delete manifests",
+                                            {}},
+                                      "UNSUPPORTED"));
              }));
   const auto start = repository_route(
       ctx, Action::kWrite,

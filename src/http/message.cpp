@@ -101,16 +101,16 @@ int status_for(ErrorCode code) {
 
 Response error_response(const Error& error) {
   Json inner = {{"code", error_code_name(error.code)}, {"message", error.message}};
-  if (error.code == ErrorCode::kConflict && !error.detail.empty()) {
-    inner["current_head"] = error.detail;
+  if (error.code == ErrorCode::kConflict && !error.current_head.empty()) {
+    inner["current_head"] = error.current_head;
   }
   // Invalid UTF-8 in a message must not turn an error into a crash.
   Response response = json_text_response(
       status_for(error.code),
       Json{{"error", std::move(inner)}}.dump(-1, ' ', false, Json::error_handler_t::replace));
   if (error.code == ErrorCode::kUnauthenticated) response.add_header("WWW-Authenticate", "Bearer");
-  if (error.code == ErrorCode::kRateLimited && !error.detail.empty()) {
-    response.add_header("Retry-After", error.detail);
+  if (error.code == ErrorCode::kRateLimited && error.retry_after_s) {
+    response.add_header("Retry-After", std::to_string(*error.retry_after_s));
   }
   return response;
 }

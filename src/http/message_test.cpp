@@ -40,8 +40,10 @@ TEST(ErrorResponse, AddsCurrentHeadToConflicts) {
 TEST(ErrorResponse, AddsAuthAndRetryHeaders) {
   EXPECT_EQ(error_response(Error::unauthenticated("no token")).header("WWW-Authenticate"),
             "Bearer");
-  EXPECT_EQ(error_response(Error::rate_limited("slow down", "7")).header("Retry-After"), "7");
-  EXPECT_FALSE(error_response(Error::rate_limited("slow down", "")).header("Retry-After"));
+  EXPECT_EQ(error_response(Error::rate_limited("slow down", 7)).header("Retry-After"), "7");
+  Error no_hint = Error::rate_limited("slow down", 0);
+  no_hint.retry_after_s.reset();
+  EXPECT_FALSE(error_response(no_hint).header("Retry-After"));
 }
 
 TEST(ErrorResponse, SurvivesInvalidUtf8) {

@@ -31,38 +31,35 @@ constexpr std::string_view kEmptyIndex = R"({"schemaVersion":2,"manifests":[]})"
 
 using SteadyClock = std::chrono::steady_clock;
 
-Error coded(Error error, std::string_view code) {
-  error.detail = std::string(code);
-  return error;
-}
-
 // Messages go to API callers: they name the operation, never a server path.
 Error io_error(std::string_view what) {
   return Error::internal(std::string(what) + ": " + errno_message(errno));
 }
 
 Error blob_unknown() {
-  return coded(Error::not_found("blob unknown to registry"), "BLOB_UNKNOWN");
+  return with_registry_code(Error::not_found("blob unknown to registry"), "BLOB_UNKNOWN");
 }
 
 Error upload_unknown() {
-  return coded(Error::not_found("blob upload unknown to registry"), "BLOB_UPLOAD_UNKNOWN");
+  return with_registry_code(Error::not_found("blob upload unknown to registry"),
+                            "BLOB_UPLOAD_UNKNOWN");
 }
 
 Error manifest_unknown() {
-  return coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
+  return with_registry_code(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
 }
 
 Error too_big(std::string_view what, std::int64_t limit) {
-  return coded(Error::too_large(std::string(what) + " exceeds the limit of " +
-                                std::to_string(limit) + " bytes"),
-               "SIZE_INVALID");
+  return with_registry_code(Error::too_large(std::string(what) + " exceeds the limit of " +
+                                             std::to_string(limit) + " bytes"),
+                            "SIZE_INVALID");
 }
 
 Error digest_mismatch(const Digest& expected, const Digest& actual) {
-  return coded(Error::invalid_argument("content digest " + actual.str() +
-                                       " does not match the expected " + expected.str()),
-               "DIGEST_INVALID");
+  return with_registry_code(
+      Error::invalid_argument("content digest " + actual.str() + " does not match the expected " +
+                              expected.str()),
+      "DIGEST_INVALID");
 }
 
 Result<void> write_all(int fd, std::string_view bytes) {
@@ -190,10 +187,11 @@ std::optional<UploadOwner> decode_owner(std::string_view text) {
 }
 
 Error too_many_uploads(std::string_view whose) {
-  return coded(Error::rate_limited("too many blob uploads in progress " + std::string(whose) +
-                                       "; finish or cancel one first",
-                                   "60"),
-               "TOOMANYREQUESTS");
+  return with_registry_code(
+      Error::rate_limited("too many blob uploads in progress " + std::string(whose) +
+                              "; finish or cancel one first",
+                          60),
+      "TOOMANYREQUESTS");
 }
 
 // Copies [0, size) of `from` into the end of `to_fd`, feeding `hasher`.
@@ -222,8 +220,8 @@ Result<void> validate_tag(std::string_view tag) {
   const bool ok = !tag.empty() && tag.size() <= kMaxTagBytes && is_tag_char(tag.front(), true) &&
                   std::all_of(tag.begin(), tag.end(), [](char c) { return is_tag_char(c, false); });
   if (ok) return {};
-  return fail(coded(Error::invalid_argument("tag must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}"),
-                    "TAG_INVALID"));
+  return fail(with_registry_code(
+      Error::invalid_argument("tag must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}"), "TAG_INVALID"));
 }
 
 Result<void> validate_repo_name(std::string_view repo) {
@@ -232,9 +230,10 @@ Result<void> validate_repo_name(std::string_view repo) {
                   validate_slug(repo.substr(0, slash), "owner") &&
                   validate_slug(repo.substr(slash + 1), "project");
   if (ok) return {};
-  return fail(coded(Error::invalid_argument("repository name must be <owner>/<project>, each 1-63 "
-                                            "characters of a-z, 0-9 and '-'"),
-                    "NAME_INVALID"));
+  return fail(with_registry_code(
+      Error::invalid_argument("repository name must be <owner>/<project>, each 1-63 "
+                              "characters of a-z, 0-9 and '-'"),
+      "NAME_INVALID"));
 }
 
 struct BlobStore::Impl {
@@ -341,10 +340,11 @@ struct BlobStore::Impl {
                             std::optional<std::int64_t> expected_offset) const {
     if (u.ended) return fail(upload_unknown());
     if (expected_offset && *expected_offset != u.size) {
-      return fail(coded(Error::invalid_argument(
-                            "chunk starts at " + std::to_string(*expected_offset) +
-                            " but the upload has " + std::to_string(u.size.load()) + " bytes"),
-                        "BLOB_UPLOAD_INVALID"));
+      return fail(with_registry_code(
+          Error::invalid_argument("chunk starts at " + std::to_string(*expected_offset) +
+                                  " but the upload has " + std::to_string(u.size.load()) +
+                                  " bytes"),
+          "BLOB_UPLOAD_INVALID"));
     }
     if (u.size + length > limits.max_blob_bytes) {
       return fail(too_big("blob upload", limits.max_blob_bytes));
@@ -455,8 +455,8 @@ Result<std::string> BlobStore::read_blob_range(const Digest& digest, std::int64_
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(io_error("cannot read a blob"));
   if (offset < 0 || length < 0 || offset > st.st_size || length > st.st_size - offset) {
-    return fail(
-        coded(Error::invalid_argument("requested range is outside the blob"), "RANGE_INVALID"));
+    return fail(with_registry_code(Error::invalid_argument("requested range is outside the blob"),
+                                   "RANGE_INVALID"));
   }
   std::string out(static_cast<std::size_t>(length), '\0');
   std::size_t done = 0;

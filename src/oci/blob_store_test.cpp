@@ -39,7 +39,7 @@ class BlobStoreTest : public ::testing::Test {
 };
 
 void expect_detail(const Error& e, std::string_view detail) {
-  EXPECT_EQ(e.detail, detail) << e.message;
+  EXPECT_EQ(e.registry_code, detail) << e.message;
 }
 
 TEST_F(BlobStoreTest, LaysOutAnOciImageLayout) {

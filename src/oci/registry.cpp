@@ -11,35 +11,32 @@
 namespace orsa::oci {
 namespace {
 
-Error coded(Error error, std::string_view code) {
-  error.detail = std::string(code);
-  return error;
-}
-
 Error manifest_unknown_error() {
-  return coded(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
+  return with_registry_code(Error::not_found("manifest unknown to repository"), "MANIFEST_UNKNOWN");
 }
 
 Error range_invalid() {
-  return coded(Error::invalid_argument("requested range is not satisfiable"), "RANGE_INVALID");
+  return with_registry_code(Error::invalid_argument("requested range is not satisfiable"),
+                            "RANGE_INVALID");
 }
 
 Error manifest_invalid(std::string_view why) {
-  return coded(Error::invalid_argument("manifest invalid: " + std::string(why)),
-               "MANIFEST_INVALID");
+  return with_registry_code(Error::invalid_argument("manifest invalid: " + std::string(why)),
+                            "MANIFEST_INVALID");
 }
 
 Error manifest_blob_unknown(const Digest& digest) {
-  return coded(Error::invalid_argument("manifest references " + digest.str() +
-                                       ", which is not in the repository"),
-               "MANIFEST_BLOB_UNKNOWN");
+  return with_registry_code(Error::invalid_argument("manifest references " + digest.str() +
+                                                    ", which is not in the repository"),
+                            "MANIFEST_BLOB_UNKNOWN");
 }
 
 // A digest from a URL or query: an unparsable one is the client's DIGEST_INVALID.
 Result<Digest> parse_digest(std::string_view text) {
   auto digest = Digest::parse(text);
   if (!digest)
-    return fail(coded(Error::invalid_argument(digest.error().message), "DIGEST_INVALID"));
+    return fail(
+        with_registry_code(Error::invalid_argument(digest.error().message), "DIGEST_INVALID"));
   return digest;
 }
 
@@ -116,8 +113,8 @@ Result<std::int64_t> parse_content_range_start(std::string_view header) {
   const auto last =
       dash == std::string_view::npos ? std::nullopt : parse_int(header.substr(dash + 1));
   if (!first || !last || *last < *first) {
-    return fail(coded(Error::invalid_argument("Content-Range must be '<first>-<last>'"),
-                      "BLOB_UPLOAD_INVALID"));
+    return fail(with_registry_code(
+        Error::invalid_argument("Content-Range must be '<first>-<last>'"), "BLOB_UPLOAD_INVALID"));
   }
   return *first;
 }
@@ -140,7 +137,7 @@ Result<void> Registry::check_quota(RepoName repo, std::int64_t adding) const {
   if (!limit) return {};
   const NamespaceUsage usage = store_.namespace_usage(owner);
   if (usage.total() + adding <= *limit) return {};
-  return fail(coded(
+  return fail(with_registry_code(
       Error::permission_denied("registry storage quota exceeded: '" + std::string(owner) +
                                "' uses " + std::to_string(usage.total()) + " of its quota of " +
                                std::to_string(*limit) + " bytes and this request adds " +
@@ -152,7 +149,7 @@ Result<std::int64_t> Registry::blob_size(RepoName repo, std::string_view digest)
   auto d = parse_digest(digest);
   if (!d) return fail(d.error());
   if (!store_.has_blob_link(repo, *d)) {
-    return fail(coded(Error::not_found("blob unknown to registry"), "BLOB_UNKNOWN"));
+    return fail(with_registry_code(Error::not_found("blob unknown to registry"), "BLOB_UNKNOWN"));
   }
   return store_.blob_size(*d);
 }
@@ -203,7 +200,8 @@ Result<void> Registry::check_upload_owner(RepoName repo, std::string_view id) co
   auto owner = store_.upload_owner(id);
   // Another repository's session is as unknown as a made-up id.
   if (!owner || owner->repo != repo) {
-    return fail(coded(Error::not_found("blob upload unknown to registry"), "BLOB_UPLOAD_UNKNOWN"));
+    return fail(with_registry_code(Error::not_found("blob upload unknown to registry"),
+                                   "BLOB_UPLOAD_UNKNOWN"));
   }
   return {};
 }
@@ -351,9 +349,9 @@ Result<Digest> Registry::put_manifest(RepoName repo, std::string_view reference,
   if (auto ok = validate_repo_name(repo); !ok) return fail(ok.error());
   const std::int64_t limit = store_.limits().max_manifest_bytes;
   if (static_cast<std::int64_t>(bytes.size()) > limit) {
-    return fail(
-        coded(Error::too_large("manifest exceeds the limit of " + std::to_string(limit) + " bytes"),
-              "SIZE_INVALID"));
+    return fail(with_registry_code(
+        Error::too_large("manifest exceeds the limit of " + std::to_string(limit) + " bytes"),
+        "SIZE_INVALID"));
   }
   const Digest digest = Digest::of(bytes);
   const bool by_digest = is_digest_reference(reference);
@@ -361,9 +359,10 @@ Result<Digest> Registry::put_manifest(RepoName repo, std::string_view reference,
     auto expected = parse_digest(reference);
     if (!expected) return fail(expected.error());
     if (*expected != digest) {
-      return fail(coded(Error::invalid_argument("manifest digest " + digest.str() +
-                                                " does not match the reference " + expected->str()),
-                        "DIGEST_INVALID"));
+      return fail(with_registry_code(
+          Error::invalid_argument("manifest digest " + digest.str() +
+                                  " does not match the reference " + expected->str()),
+          "DIGEST_INVALID"));
     }
   } else if (auto ok = validate_tag(reference); !ok) {
     return fail(ok.error());

@@ -341,7 +341,8 @@ Error registry_error(std::string_view what, const Response& response) {
   if (!code.empty()) text += " " + code;
   if (!message.empty()) text += ": " + message.substr(0, 300);
   if (response.status == 401 && code.empty()) text += " (credentials missing or rejected)";
-  return {code_for_status(response.status), std::move(text), std::move(code)};
+  return with_registry_code(Error{code_for_status(response.status), std::move(text), {}},
+                            std::move(code));
 }
 
 Result<std::int64_t> source_size(const BlobSource& source) {
@@ -633,10 +634,10 @@ struct RegistryClient::Impl {
                                           const Digest& expected) {
     const std::string header = response.header("docker-content-digest");
     if (header.empty() || header == expected.str()) return {};
-    return fail(Error{
-        ErrorCode::kInternal,
-        std::string(what) + ": registry reports digest " + header + ", expected " + expected.str(),
-        "DIGEST_INVALID"});
+    return fail(
+        with_registry_code(Error::internal(std::string(what) + ": registry reports digest " +
+                                           header + ", expected " + expected.str()),
+                           "DIGEST_INVALID"));
   }
 };
 
@@ -824,8 +825,9 @@ Result<PulledManifest> RegistryClient::get_manifest(std::string_view repo,
       .max_body = impl_->options.max_manifest_bytes};
   auto response = impl_->send(request);
   if (!response) {
-    return fail(Error{response.error().code, what + ": " + response.error().message,
-                      response.error().detail});
+    Error error = response.error();
+    error.message = what + ": " + error.message;
+    return fail(std::move(error));
   }
   if (response->status != 200) return fail(registry_error(what, *response));
   PulledManifest pulled{.bytes = std::move(response->body),
@@ -835,16 +837,18 @@ Result<PulledManifest> RegistryClient::get_manifest(std::string_view repo,
   pulled.digest = Digest::of(pulled.bytes);
   const bool by_digest = reference.find(':') != std::string_view::npos;
   if (by_digest && pulled.digest.str() != reference) {
-    return fail(Error{ErrorCode::kInternal, what + ": content has digest " + pulled.digest.str(),
-                      "DIGEST_INVALID"});
+    return fail(with_registry_code(
+        Error{ErrorCode::kInternal, what + ": content has digest " + pulled.digest.str(), {}},
+        "DIGEST_INVALID"));
   }
   // A header in another algorithm cannot be checked here; a sha256 one must match.
   if (auto header = Digest::parse(response->header("docker-content-digest"));
       header && *header != pulled.digest) {
-    return fail(Error{ErrorCode::kInternal,
-                      what + ": content has digest " + pulled.digest.str() +
-                          " but the registry says " + header->str(),
-                      "DIGEST_INVALID"});
+    return fail(with_registry_code(Error{ErrorCode::kInternal,
+                                         what + ": content has digest " + pulled.digest.str() +
+                                             " but the registry says " + header->str(),
+                                         {}},
+                                   "DIGEST_INVALID"));
   }
   return pulled;
 }
@@ -872,8 +876,9 @@ Result<std::int64_t> RegistryClient::get_blob(std::string_view repo, const Diges
   if (response->status != 200) return fail(registry_error(what, *response));
   const Digest actual = hasher.finish();
   if (actual != digest) {
-    return fail(Error{ErrorCode::kInternal, what + ": content has digest " + actual.str(),
-                      "DIGEST_INVALID"});
+    return fail(with_registry_code(
+        Error{ErrorCode::kInternal, what + ": content has digest " + actual.str(), {}},
+        "DIGEST_INVALID"));
   }
   return received;
 }

@@ -414,7 +414,7 @@ TEST_F(CncfRegistryTest, WrongDigestSurfacesDigestInvalid) {
     auto cc = client({.chunk_size = chunk});
     auto pushed = cc.push_blob("alice/app", claimed, std::string_view(blob));
     ASSERT_FALSE(pushed);
-    EXPECT_EQ(pushed.error().detail, "DIGEST_INVALID");
+    EXPECT_EQ(pushed.error().registry_code, "DIGEST_INVALID");
     EXPECT_NE(pushed.error().message.find("DIGEST_INVALID"), std::string::npos)
         << pushed.error().message;
     EXPECT_NE(pushed.error().message.find(claimed.str()), std::string::npos);
@@ -439,7 +439,7 @@ TEST_F(CncfRegistryTest, MissingContentIsNotFound) {
   const TestImage image = make_image(10);
   auto pushed = c.push_manifest("alice/app", "v1", image.manifest, kOciManifest);
   ASSERT_FALSE(pushed);
-  EXPECT_EQ(pushed.error().detail, "MANIFEST_BLOB_UNKNOWN") << pushed.error().message;
+  EXPECT_EQ(pushed.error().registry_code, "MANIFEST_BLOB_UNKNOWN") << pushed.error().message;
 }
 
 TEST_F(CncfRegistryTest, CorruptedBlobFailsVerificationOnPull) {
@@ -456,7 +456,7 @@ TEST_F(CncfRegistryTest, CorruptedBlobFailsVerificationOnPull) {
 
   auto pulled = c.get_blob_bytes("alice/app", digest);
   ASSERT_FALSE(pulled);
-  EXPECT_EQ(pulled.error().detail, "DIGEST_INVALID");
+  EXPECT_EQ(pulled.error().registry_code, "DIGEST_INVALID");
   EXPECT_NE(pulled.error().message.find(digest.str()), std::string::npos);
 }
 

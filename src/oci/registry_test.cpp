@@ -54,7 +54,7 @@ class RegistryTest : public ::testing::Test {
 };
 
 void expect_detail(const Error& e, std::string_view detail) {
-  EXPECT_EQ(e.detail, detail) << e.message;
+  EXPECT_EQ(e.registry_code, detail) << e.message;
 }
 
 TEST(RangeHeader, ParsesTheForms) {

@@ -316,7 +316,7 @@ TEST_F(GitReposTest, ExpectedHeadGuardsAgainstLostUpdates) {
   auto stale = put("a.txt", "2", first.sha);
   ASSERT_FALSE(stale);
   EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
-  EXPECT_EQ(stale.error().detail, ok->sha);
+  EXPECT_EQ(stale.error().current_head, ok->sha);
   EXPECT_EQ(stale.error().message,
             "the project changed since " + first.sha.substr(0, 7) + "; reload");
 
@@ -336,7 +336,7 @@ TEST_F(GitReposTest, ExpectedHeadGuardsAgainstLostUpdates) {
   auto replaced = repos_->replace_tree(kRepo, {{"only.txt", "x"}}, kAda, "", first.sha);
   ASSERT_FALSE(replaced);
   EXPECT_EQ(replaced.error().code, ErrorCode::kConflict);
-  EXPECT_EQ(replaced.error().detail, head);
+  EXPECT_EQ(replaced.error().current_head, head);
 }
 
 TEST_F(GitReposTest, ResolveAcceptsMainAndShaPrefixesOnly) {
@@ -472,7 +472,7 @@ TEST_F(GitReposTest, WritersWithoutASharedLockNeverLoseACommit) {
             "", std::nullopt);
         if (r) {
           ++wins;
-        } else if (r.error().code != ErrorCode::kConflict || r.error().detail.size() != 40) {
+        } else if (r.error().code != ErrorCode::kConflict || r.error().current_head.size() != 40) {
           ++other;
         }
       }
@@ -507,7 +507,7 @@ TEST_F(GitReposTest, ConcurrentWritersWithTheSameExpectedHeadOnlyOneWins) {
   for (const auto& r : results) {
     if (!r) {
       EXPECT_EQ(r.error().code, ErrorCode::kConflict);
-      EXPECT_EQ(r.error().detail, winner);
+      EXPECT_EQ(r.error().current_head, winner);
     }
   }
   EXPECT_EQ(git("rev-list --count main"), "2\n");

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,11 +25,13 @@ enum class ErrorCode {
 };
 
 /// A recoverable failure: a code, a message safe to show to the caller, and
-/// optional extra detail (e.g. retry-after seconds, the current head commit).
+/// the typed extras some failures carry.
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
-  std::string detail;  // machine-readable extra, meaning depends on code
+  std::optional<std::int64_t> retry_after_s;  // kRateLimited: when a retry may succeed
+  std::string current_head;                   // kConflict on a stale head: the head now
+  std::string registry_code;  // the OCI distribution error code (DIGEST_INVALID, …), if any
 
   static Error invalid_argument(std::string msg) {
     return {ErrorCode::kInvalidArgument, std::move(msg), {}};
@@ -39,8 +43,10 @@ struct Error {
     return {ErrorCode::kPermissionDenied, std::move(msg), {}};
   }
   static Error not_found(std::string msg) { return {ErrorCode::kNotFound, std::move(msg), {}}; }
-  static Error conflict(std::string msg, std::string detail = {}) {
-    return {ErrorCode::kConflict, std::move(msg), std::move(detail)};
+  static Error conflict(std::string msg, std::string current_head = {}) {
+    Error e{ErrorCode::kConflict, std::move(msg), {}};
+    e.current_head = std::move(current_head);
+    return e;
   }
   static Error too_large(std::string msg) { return {ErrorCode::kTooLarge, std::move(msg), {}}; }
   static Error unsupported_media(std::string msg) {
@@ -49,8 +55,8 @@ struct Error {
   static Error unprocessable(std::string msg) {
     return {ErrorCode::kUnprocessable, std::move(msg), {}};
   }
-  static Error rate_limited(std::string msg, std::string retry_after_s) {
-    return {ErrorCode::kRateLimited, std::move(msg), std::move(retry_after_s)};
+  static Error rate_limited(std::string msg, std::int64_t retry_after_s) {
+    return {ErrorCode::kRateLimited, std::move(msg), retry_after_s};
   }
   static Error unavailable(std::string msg) {
     return {ErrorCode::kUnavailable, std::move(msg), {}};
@@ -71,6 +77,12 @@ class [[nodiscard]] Result : public std::expected<T, Error> {
   // From the plain std::expected that the monadic operations return.
   Result(Base other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor)
 };
+
+/// `error`, also naming the OCI distribution error code (DIGEST_INVALID, …).
+inline Error with_registry_code(Error error, std::string_view code) {
+  error.registry_code = std::string(code);
+  return error;
+}
 
 /// Shorthand for returning an error from a function that returns Result<T>.
 inline std::unexpected<Error> fail(Error e) {
