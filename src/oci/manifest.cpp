@@ -149,6 +149,8 @@ Result<Descriptor> parse_descriptor(const Json& value, std::string_view path) {
   if (!size) return fail(std::move(size.error()));
   auto annotations = optional_string_map(value, "annotations", path);
   if (!annotations) return fail(std::move(annotations.error()));
+  auto artifact_type = optional_string(value, "artifactType", path);
+  if (!artifact_type) return fail(std::move(artifact_type.error()));
   if (const Json* platform = find(value, "platform")) {
     auto parsed = parse_platform(*platform, join(path, "platform"));
     if (!parsed) return fail(std::move(parsed.error()));
@@ -158,7 +160,28 @@ Result<Descriptor> parse_descriptor(const Json& value, std::string_view path) {
   d.digest = std::move(*digest);
   d.size = *size;
   d.annotations = std::move(*annotations);
+  d.artifact_type = std::move(*artifact_type);
   return d;
+}
+
+// The image-spec v1.1 fields a manifest or an index may carry: what kind of
+// artifact it is and the manifest it refers to (the referrers API's key).
+struct ArtifactFields {
+  std::string artifact_type;
+  std::optional<Descriptor> subject;
+};
+
+Result<ArtifactFields> parse_artifact_fields(const Json& doc) {
+  ArtifactFields out;
+  auto artifact_type = optional_string(doc, "artifactType", "");
+  if (!artifact_type) return fail(std::move(artifact_type.error()));
+  out.artifact_type = std::move(*artifact_type);
+  if (const Json* subject = find(doc, "subject")) {
+    auto parsed = parse_descriptor(*subject, "subject");
+    if (!parsed) return fail(std::move(parsed.error()));
+    out.subject = std::move(*parsed);
+  }
+  return out;
 }
 
 Result<std::vector<Descriptor>> parse_descriptors(const Json& doc, std::string_view key,
@@ -232,7 +255,14 @@ OrderedJson descriptor_json(const Descriptor& d) {
     out["platform"] = {{"architecture", d.platform->architecture}, {"os", d.platform->os}};
   }
   if (!d.annotations.empty()) out["annotations"] = string_map_json(d.annotations);
+  if (!d.artifact_type.empty()) out["artifactType"] = d.artifact_type;
   return out;
+}
+
+void artifact_fields_json(OrderedJson& out, const std::string& artifact_type,
+                          const std::optional<Descriptor>& subject) {
+  if (!artifact_type.empty()) out["artifactType"] = artifact_type;
+  if (subject) out["subject"] = descriptor_json(*subject);
 }
 
 OrderedJson descriptors_json(const std::vector<Descriptor>& descriptors) {
@@ -416,10 +446,14 @@ Result<ImageManifest> parse_manifest(std::string_view json) {
     if (!layers) return fail(std::move(layers.error()));
     auto annotations = optional_string_map(*doc, "annotations", "");
     if (!annotations) return fail(std::move(annotations.error()));
+    auto artifact = parse_artifact_fields(*doc);
+    if (!artifact) return fail(std::move(artifact.error()));
     return ImageManifest{.media_type = std::move(*media_type),
                          .config = std::move(*config_descriptor),
                          .layers = std::move(*layers),
-                         .annotations = std::move(*annotations)};
+                         .annotations = std::move(*annotations),
+                         .artifact_type = std::move(artifact->artifact_type),
+                         .subject = std::move(artifact->subject)};
   } catch (const Json::exception& e) {
     return fail(Error::invalid_argument(std::string("manifest: ") + e.what()));
   }
@@ -436,9 +470,13 @@ Result<ImageIndex> parse_index(std::string_view json) {
     if (!manifests) return fail(std::move(manifests.error()));
     auto annotations = optional_string_map(*doc, "annotations", "");
     if (!annotations) return fail(std::move(annotations.error()));
+    auto artifact = parse_artifact_fields(*doc);
+    if (!artifact) return fail(std::move(artifact.error()));
     return ImageIndex{.media_type = std::move(*media_type),
                       .manifests = std::move(*manifests),
-                      .annotations = std::move(*annotations)};
+                      .annotations = std::move(*annotations),
+                      .artifact_type = std::move(artifact->artifact_type),
+                      .subject = std::move(artifact->subject)};
   } catch (const Json::exception& e) {
     return fail(Error::invalid_argument(std::string("index: ") + e.what()));
   }
@@ -461,6 +499,7 @@ std::string serialize(const ImageManifest& manifest) {
   out["config"] = descriptor_json(manifest.config);
   out["layers"] = descriptors_json(manifest.layers);
   if (!manifest.annotations.empty()) out["annotations"] = string_map_json(manifest.annotations);
+  artifact_fields_json(out, manifest.artifact_type, manifest.subject);
   return dump(out);
 }
 
@@ -470,6 +509,7 @@ std::string serialize(const ImageIndex& index) {
   if (!index.media_type.empty()) out["mediaType"] = index.media_type;
   out["manifests"] = descriptors_json(index.manifests);
   if (!index.annotations.empty()) out["annotations"] = string_map_json(index.annotations);
+  artifact_fields_json(out, index.artifact_type, index.subject);
   return dump(out);
 }
 

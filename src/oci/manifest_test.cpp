@@ -153,6 +153,31 @@ TEST(Manifest, OmitsEmptyAnnotations) {
   EXPECT_EQ(serialize(m).find("annotations"), std::string::npos);
 }
 
+TEST(Manifest, ArtifactTypeAndSubjectRoundTrip) {
+  ImageManifest m = sample_manifest();
+  m.artifact_type = "application/vnd.example.signature";
+  m.subject = Descriptor{.media_type = std::string(kOciManifest),
+                         .digest = digest_of("subject"),
+                         .size = 9,
+                         .artifact_type = "application/vnd.example.inner"};
+  const std::string once = serialize(m);
+  auto parsed = parse_manifest(once);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(parsed->artifact_type, "application/vnd.example.signature");
+  ASSERT_TRUE(parsed->subject.has_value());
+  EXPECT_EQ(parsed->subject->digest, digest_of("subject"));
+  EXPECT_EQ(parsed->subject->artifact_type, "application/vnd.example.inner");
+  EXPECT_EQ(serialize(*parsed), once);
+}
+
+TEST(Manifest, RejectsAMalformedSubject) {
+  std::string text = serialize(sample_manifest());
+  text.insert(text.size() - 1, R"(,"subject":{"mediaType":"x","size":1})");
+  auto parsed = parse_manifest(text);
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message.find("subject"), std::string::npos) << parsed.error().message;
+}
+
 TEST(Manifest, ParsesDockerSchema2) {
   auto m = parse_manifest(kDockerManifestJson);
   ASSERT_TRUE(m.has_value()) << m.error().message;

@@ -24,6 +24,7 @@ struct Descriptor {
   std::int64_t size = 0;
   std::map<std::string, std::string> annotations;
   std::optional<Platform> platform;  // in indexes
+  std::string artifact_type;         // image-spec v1.1; empty when absent
 };
 
 /// An image manifest: OCI v1 or Docker schema2 (same shape; media types differ).
@@ -32,6 +33,8 @@ struct ImageManifest {
   Descriptor config;
   std::vector<Descriptor> layers;
   std::map<std::string, std::string> annotations;
+  std::string artifact_type;          // image-spec v1.1; empty when absent
+  std::optional<Descriptor> subject;  // the manifest this one refers to
 };
 
 /// An image index (OCI) or manifest list (Docker).
@@ -39,6 +42,8 @@ struct ImageIndex {
   std::string media_type{"application/vnd.oci.image.index.v1+json"};
   std::vector<Descriptor> manifests;
   std::map<std::string, std::string> annotations;
+  std::string artifact_type;          // image-spec v1.1; empty when absent
+  std::optional<Descriptor> subject;  // the manifest this one refers to
 };
 
 struct HistoryEntry {

@@ -63,6 +63,10 @@ Result<std::int64_t> parse_content_range_start(std::string_view header);
 /// True when `reference` names a digest (contains ':') rather than a tag.
 bool is_digest_reference(std::string_view reference);
 
+/// The digest a manifest names as its `subject` (image-spec v1.1), for the
+/// `OCI-Subject` response header of a push; nullopt when it names none.
+std::optional<Digest> subject_of(std::string_view manifest_bytes);
+
 /// Per-namespace storage quotas: the bytes "<owner>/..." may take, or
 /// nullopt for no limit. Unset: no quotas.
 using QuotaLookup = std::function<std::optional<std::int64_t>(std::string_view owner)>;
@@ -122,6 +126,15 @@ class Registry {
   /// By digest: unlinks the manifest and its tags. By tag: removes only the
   /// tag (distribution spec v1.1), the manifest stays reachable by digest.
   Result<void> delete_manifest(RepoName repo, std::string_view reference);
+
+  /// The referrers API (distribution spec v1.1): an OCI image index of the
+  /// repository's manifests whose `subject` is `subject`, each described by
+  /// media type, digest, size, artifactType and annotations, sorted by
+  /// digest; only those of `artifact_type` when it is not empty. An unknown
+  /// subject or repository has an empty list; a malformed digest is
+  /// DIGEST_INVALID.
+  Result<std::string> referrers(RepoName repo, std::string_view subject,
+                                std::string_view artifact_type = {}) const;
 
   // Listings.
   /// Tags after `last`, at most `n` (all when nullopt), sorted.
