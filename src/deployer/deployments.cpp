@@ -144,9 +144,7 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
   std::int64_t memory = options_.default_memory_mb;
   std::int64_t cpu = options_.default_cpu_millis;
   // orsa.toml at the image's commit may ask for other resources.
-  auto project = store_.projects().find(OwnerScope::everyone(),
-                                        image.repository.substr(0, image.repository.find('/')),
-                                        image.repository.substr(image.repository.find('/') + 1));
+  auto project = store_.projects().find_by_id(OwnerScope::everyone(), image.project_id);
   if (project) {
     auto toml =
         repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
