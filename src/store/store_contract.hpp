@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -13,10 +14,6 @@
 #include "database_url.hpp"
 #include "store/store.hpp"
 
-namespace soci {
-class session;
-}
-
 // The repository contract: every test of a fixture derived from StoreContract
 // runs against SQLite (a temp file), the in-memory fake, and, when
 // ORSA_TEST_POSTGRES_URL_FILE names the url file written by
@@ -27,8 +24,8 @@ namespace orsa::store {
 
 enum class Impl { kSqlite, kPostgres, kMemory };
 
-// Readable parameter names in gtest output (found by ADL).
-void PrintTo(Impl impl, std::ostream* out);
+// Readable parameter names in gtest output (found by ADL, so gtest fixes the name).
+void PrintTo(Impl impl, std::ostream* out);  // NOLINT(readability-identifier-naming)
 
 namespace testing_support {
 

@@ -40,6 +40,7 @@ class MemoryUsers final : public UserStore {
   Result<std::vector<User>> list() override {
     Lock lock(s_.mu);
     std::vector<User> out;
+    out.reserve(s_.users.size());
     for (const auto& [id, u] : s_.users) out.push_back(u);
     std::ranges::sort(out, {}, &User::username);
     return out;
