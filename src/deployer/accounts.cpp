@@ -77,10 +77,10 @@ Result<store::User> Accounts::insert_user(const NewAccount& account) {
   if (auto ok = validate_account(account); !ok) return fail(ok.error());
   auto hash = hash_gate_.hash(account.password, auth::HashGate::Wait::kQueue);
   if (!hash) return fail(hash.error());
-  return store_.create_user({.username = account.username,
-                             .email = normalize_email(account.email).value(),
-                             .password_hash = std::move(*hash),
-                             .role = account.role});
+  return store_.users().create({.username = account.username,
+                                .email = normalize_email(account.email).value(),
+                                .password_hash = std::move(*hash),
+                                .role = account.role});
 }
 
 Result<LoggedIn> Accounts::register_user(const NewAccount& account, const Caller& caller) {
@@ -123,7 +123,7 @@ Result<store::User> Accounts::verify_password_login(std::string_view login,
   // over login forms or addresses.
   const std::string address_key = "addr:" + caller.ip;
   if (auto ok = limiter_.check(address_key); !ok) return fail(ok.error());
-  auto user = store_.find_user_by_login(key);
+  auto user = store_.users().find_by_login(key);
   if (!user && user.error().code != ErrorCode::kNotFound) return fail(user.error());
   const std::string account_key = user ? "user:" + user->id : "login:" + key.substr(0, 256);
   if (auto ok = account_backoff_.check(account_key); !ok) return fail(ok.error());
@@ -160,7 +160,7 @@ Result<LoggedIn> Accounts::login(std::string_view login, std::string_view passwo
 void Accounts::logout(std::string_view jwt, const Caller& caller) {
   auto claims = signer_.verify(jwt);
   if (!claims) return;
-  if (auto ok = store_.revoke_session(claims->session_id, claims->user_id, claims->expires_at);
+  if (auto ok = store_.sessions().revoke(claims->session_id, claims->user_id, claims->expires_at);
       !ok) {
     spdlog::warn("logout: cannot record the revoked session: {}", ok.error().message);
     return;
@@ -188,7 +188,7 @@ Result<LoggedIn> Accounts::change_password(const auth::Principal& who, std::stri
   }
   auto hash = hash_gate_.hash(replacement, auth::HashGate::Wait::kQueue);
   if (!hash) return fail(hash.error());
-  auto epoch = store_.change_password(user->id, *hash);
+  auto epoch = store_.users().change_password(user->id, *hash);
   if (!epoch) return fail(epoch.error());
   audit_.record(user->id, "password_change", "user:" + user->id, caller.ip);
   user->session_epoch = *epoch;
@@ -198,7 +198,7 @@ Result<LoggedIn> Accounts::change_password(const auth::Principal& who, std::stri
 Result<std::optional<std::string>> Accounts::bootstrap_admin(
     const std::string& username, const std::string& email,
     const std::optional<std::string>& password) {
-  auto count = store_.count_users();
+  auto count = store_.users().count();
   if (!count) return fail(count.error());
   if (*count > 0) return std::optional<std::string>();
   const std::string chosen = password.value_or(auth::generate_password());
@@ -212,7 +212,7 @@ Result<std::optional<std::string>> Accounts::bootstrap_admin(
 }
 
 Result<store::User> Accounts::active_user(std::string_view user_id) {
-  auto user = store_.find_user_by_id(user_id);
+  auto user = store_.users().find_by_id(user_id);
   if (!user) {
     if (user.error().code == ErrorCode::kNotFound) {
       return fail(Error::unauthenticated("invalid credentials"));
@@ -237,7 +237,7 @@ Result<auth::Principal> Accounts::authenticate_bearer(std::string_view bearer) {
     if (!session) return fail(session.error());
     return session->first;
   }
-  auto token = store_.find_token_by_hash(auth::hash_api_token(bearer));
+  auto token = store_.tokens().find_by_hash(auth::hash_api_token(bearer));
   if (!token) {
     if (token.error().code == ErrorCode::kNotFound) {
       return fail(Error::unauthenticated("invalid or revoked API token"));
@@ -249,7 +249,7 @@ Result<auth::Principal> Accounts::authenticate_bearer(std::string_view bearer) {
     return fail(Error::unauthenticated("API token has expired"));
   }
   if (!token->last_used_at || *token->last_used_at + kTokenTouchIntervalS <= now) {
-    std::ignore = store_.touch_token(token->id, now);  // best effort bookkeeping
+    std::ignore = store_.tokens().touch(token->id, now);  // best effort bookkeeping
   }
   auto principal = active_principal(token->user_id, true);
   if (!principal) return fail(principal.error());
@@ -267,7 +267,7 @@ Result<std::pair<auth::Principal, std::string>> Accounts::authenticate_session(
   if (!user) return fail(user.error());
   // A password change raised the epoch; a logout listed the session id.
   if (claims->epoch != user->session_epoch) return fail(signed_out());
-  auto revoked = store_.is_session_revoked(claims->session_id);
+  auto revoked = store_.sessions().is_revoked(claims->session_id);
   if (!revoked) return fail(revoked.error());
   if (*revoked) return fail(signed_out());
   auth::Principal principal{user->id, user->username, user->role, false, ""};
@@ -283,7 +283,7 @@ Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
     if (!principal) return fail(principal.error());
     // The username must name the token's owner, so a leaked token cannot be
     // replayed under a misleading name in logs and audit.
-    auto named = store_.find_user_by_login(ascii_lower(login));
+    auto named = store_.users().find_by_login(ascii_lower(login));
     if (!named || named->id != principal->user_id) return fail(invalid_credentials());
     return principal;
   }
@@ -342,7 +342,7 @@ Result<void> Accounts::authorize_repository(const auth::Principal& who, auth::Ac
   std::string owner_id;
   if (!auth::Policy::is_reserved_namespace(owner)) {
     auto project =
-        store_.find_project(auth::Policy::scope(who), owner, repository.substr(slash + 1));
+        store_.projects().find(auth::Policy::scope(who), owner, repository.substr(slash + 1));
     if (!project && project.error().code != ErrorCode::kNotFound) return fail(project.error());
     // Unknown projects stay unnamed: the policy answers not found.
     if (project) owner_id = project->owner_id;
@@ -367,12 +367,12 @@ Result<std::string> Accounts::issue_pull_token(const auth::Principal& who,
 }
 
 Result<store::User> Accounts::me(const auth::Principal& who) {
-  return store_.find_user_by_id(who.user_id);
+  return store_.users().find_by_id(who.user_id);
 }
 
 Result<std::vector<store::User>> Accounts::list_users(const auth::Principal& who) {
   if (auto ok = auth::Policy::require_admin(who); !ok) return fail(ok.error());
-  return store_.list_users();
+  return store_.users().list();
 }
 
 Result<store::User> Accounts::update_user(const auth::Principal& who, std::string_view user_id,
@@ -382,9 +382,9 @@ Result<store::User> Accounts::update_user(const auth::Principal& who, std::strin
     // An admin demoting or disabling themselves could lock everyone out.
     return fail(Error::invalid_argument("admins cannot change their own role or status"));
   }
-  auto before = store_.find_user_by_id(user_id);
+  auto before = store_.users().find_by_id(user_id);
   if (!before) return fail(before.error());
-  auto after = store_.update_user(user_id, change.role, change.disabled);
+  auto after = store_.users().update(user_id, change.role, change.disabled);
   if (!after) return fail(after.error());
   const std::string target = "user:" + after->id;
   if (before->role != after->role) {
@@ -409,7 +409,7 @@ Result<CreatedToken> Accounts::create_token(const auth::Principal& who, std::str
   if (expires_in_days && (*expires_in_days < 1 || *expires_in_days > kMaxTokenDays)) {
     return fail(Error::invalid_argument("expires_in_days must be between 1 and 3650"));
   }
-  auto existing = store_.list_tokens(OwnerScope::of(who.user_id));
+  auto existing = store_.tokens().list(OwnerScope::of(who.user_id));
   if (!existing) return fail(existing.error());
   if (existing->size() >= kMaxTokensPerUser) {
     return fail(Error::conflict("a user may hold at most 100 API tokens; revoke one first"));
@@ -427,29 +427,29 @@ Result<CreatedToken> Accounts::create_token(const auth::Principal& who, std::str
     expires_at = who.expires_at;
   }
   auto secret = auth::generate_api_token();
-  auto token = store_.create_token({.user_id = who.user_id,
-                                    .name = std::string(name),
-                                    .token_hash = secret.hash,
-                                    .expires_at = expires_at,
-                                    .scopes = auth::scopes_string(granted)});
+  auto token = store_.tokens().create({.user_id = who.user_id,
+                                       .name = std::string(name),
+                                       .token_hash = secret.hash,
+                                       .expires_at = expires_at,
+                                       .scopes = auth::scopes_string(granted)});
   if (!token) return fail(token.error());
   audit_.record(who.user_id, "token_create", "token:" + token->id, caller.ip);
   return CreatedToken{std::move(*token), std::move(secret.secret)};
 }
 
 Result<std::vector<store::ApiToken>> Accounts::list_tokens(const auth::Principal& who) {
-  return store_.list_tokens(auth::Policy::scope(who));
+  return store_.tokens().list(auth::Policy::scope(who));
 }
 
 Result<void> Accounts::revoke_token(const auth::Principal& who, std::string_view token_id,
                                     const Caller& caller) {
-  auto tokens = store_.list_tokens(auth::Policy::scope(who));
+  auto tokens = store_.tokens().list(auth::Policy::scope(who));
   if (!tokens) return fail(tokens.error());
   const auto it = std::find_if(tokens->begin(), tokens->end(),
                                [&](const store::ApiToken& t) { return t.id == token_id; });
   if (it == tokens->end()) return fail(Error::not_found("token not found"));
   if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, it->user_id); !ok) return ok;
-  if (auto ok = store_.delete_token(auth::Policy::scope(who), token_id); !ok) return ok;
+  if (auto ok = store_.tokens().remove(auth::Policy::scope(who), token_id); !ok) return ok;
   audit_.record(who.user_id, "token_revoke", "token:" + std::string(token_id), caller.ip);
   return {};
 }

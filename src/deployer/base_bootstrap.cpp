@@ -34,7 +34,7 @@ BaseBootstrap::~BaseBootstrap() {
 Result<void> BaseBootstrap::start(const std::string& registry_url) {
   const std::string repository = "orsa/base-" + options_.name;
   if (blobs_.resolve_tag(repository, "latest")) return {};
-  auto admin = store_.find_user_by_login(options_.admin_username);
+  auto admin = store_.users().find_by_login(options_.admin_username);
   if (!admin || admin->role != Role::kAdmin) {
     return fail(Error::unavailable("--ensure-base needs the bootstrap admin '" +
                                    options_.admin_username + "'"));

@@ -245,15 +245,15 @@ struct Builds::Impl {
                               .error = std::move(error),
                               .finished_at = clock.now_unix(),
                               .image_id = std::move(image_id)};
-    if (auto ok = store.update_build(id, update); !ok) {
+    if (auto ok = store.builds().update(id, update); !ok) {
       spdlog::error("builds: cannot record the end of {}: {}", id, ok.error().message);
     }
   }
 
   void run(Job& job) {
-    auto claimed = store.update_build(job.id, {.status = BuildStatus::kRunning,
-                                               .from = BuildStatus::kQueued,
-                                               .started_at = clock.now_unix()});
+    auto claimed = store.builds().update(job.id, {.status = BuildStatus::kRunning,
+                                                  .from = BuildStatus::kQueued,
+                                                  .started_at = clock.now_unix()});
     if (!claimed) return;  // canceled while queued, or the project is gone
     const auto dir = builds_dir() / job.id;
     LogWriter log(log_path(job.id), options.max_log_bytes, *job.channel);
@@ -276,7 +276,7 @@ struct Builds::Impl {
     std::filesystem::create_directories(dir, ec);
     if (ec) return fail(Error::unavailable("cannot create the build directory"));
     const std::string repository = build.owner_username + "/" + build.project_name;
-    auto owner = store.find_user_by_id(build.owner_id);
+    auto owner = store.users().find_by_id(build.owner_id);
     if (!owner) return fail(owner.error());
     const auth::Principal principal{owner->id, owner->username, owner->role, false, {}};
     auto token = accounts.issue_push_token(principal, repository);
@@ -347,8 +347,8 @@ struct Builds::Impl {
     if (result.repository != repository || result.tag != tag || result.digest.empty()) {
       return finish(job.id, BuildStatus::kFailed, "builder reported an unexpected image");
     }
-    auto image = store.create_image({build.owner_id, build.project_id, build.id, repository, tag,
-                                     result.digest, result.size, build.commit_sha});
+    auto image = store.images().create({build.owner_id, build.project_id, build.id, repository, tag,
+                                        result.digest, result.size, build.commit_sha});
     if (!image) return finish(job.id, BuildStatus::kFailed, image.error().message);
     finish(job.id, BuildStatus::kSucceeded, "", image->id);
   }
@@ -360,11 +360,11 @@ struct Builds::Impl {
 
   /// Restart recovery: nothing of a previous process is still running.
   Result<void> recover() {
-    auto running = store.builds_with_status(BuildStatus::kRunning);
+    auto running = store.builds().with_status(BuildStatus::kRunning);
     if (!running) return fail(running.error());
     for (const auto& build : *running)
       finish(build.id, BuildStatus::kFailed, std::string(kInterrupted));
-    auto queued = store.builds_with_status(BuildStatus::kQueued);
+    auto queued = store.builds().with_status(BuildStatus::kQueued);
     if (!queued) return fail(queued.error());
     for (const auto& build : *queued) enqueue(build.id);
     return {};
@@ -372,7 +372,7 @@ struct Builds::Impl {
 
   Result<store::Build> visible(const auth::Principal& who, std::string_view id,
                                auth::Action action) {
-    auto build = store.find_build(auth::Policy::scope(who), id);
+    auto build = store.builds().find(auth::Policy::scope(who), id);
     if (!build) return fail(build.error());
     if (auto ok = auth::Policy::authorize(who, action, build->owner_id); !ok) {
       return fail(ok.error());
@@ -382,7 +382,7 @@ struct Builds::Impl {
 
   Result<store::Project> project(const auth::Principal& who, const ProjectRef& ref,
                                  auth::Action action) {
-    auto project = store.find_project(auth::Policy::scope(who), ref.owner, ref.name);
+    auto project = store.projects().find(auth::Policy::scope(who), ref.owner, ref.name);
     if (!project) return fail(project.error());
     if (auto ok = auth::Policy::authorize(who, action, project->owner_id); !ok) {
       return fail(ok.error());
@@ -393,7 +393,7 @@ struct Builds::Impl {
   Result<void> check_pending(const std::string& owner_id) {
     std::size_t pending = 0;
     for (auto status : {BuildStatus::kQueued, BuildStatus::kRunning}) {
-      auto builds = store.builds_with_status(status);
+      auto builds = store.builds().with_status(status);
       if (!builds) return fail(builds.error());
       for (const auto& b : *builds) pending += b.owner_id == owner_id ? 1 : 0;
     }
@@ -464,7 +464,7 @@ Result<store::Build> Builds::create(const auth::Principal& who, const ProjectRef
   auto sha = impl_->repos.resolve({project->owner_username, project->name}, git_ref);
   if (!sha) return fail(sha.error());
   if (auto ok = impl_->check_pending(project->owner_id); !ok) return fail(ok.error());
-  auto build = impl_->store.create_build({project->id, *sha});
+  auto build = impl_->store.builds().create({project->id, *sha});
   if (!build) return fail(build.error());
   impl_->enqueue(build->id);
   spdlog::info("builds: queued {} ({}/{} #{} at {})", build->id, build->owner_username,
@@ -476,7 +476,7 @@ Result<std::vector<store::Build>> Builds::list(const auth::Principal& who, const
                                                std::size_t limit) {
   auto project = impl_->project(who, ref, auth::Action::kRead);
   if (!project) return fail(project.error());
-  return impl_->store.list_builds(auth::Policy::scope(who), project->id, limit);
+  return impl_->store.builds().list(auth::Policy::scope(who), project->id, limit);
 }
 
 Result<store::Build> Builds::get(const auth::Principal& who, std::string_view id) {
@@ -491,10 +491,11 @@ Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view
                                 std::string(store::build_status_name(build->status))));
   }
   if (build->status == BuildStatus::kQueued) {
-    auto canceled = impl_->store.update_build(build->id, {.status = BuildStatus::kCanceled,
-                                                          .from = BuildStatus::kQueued,
-                                                          .error = "canceled",
-                                                          .finished_at = impl_->clock.now_unix()});
+    auto canceled =
+        impl_->store.builds().update(build->id, {.status = BuildStatus::kCanceled,
+                                                 .from = BuildStatus::kQueued,
+                                                 .error = "canceled",
+                                                 .finished_at = impl_->clock.now_unix()});
     if (canceled) {
       impl_->dequeue(build->id);
       return canceled;
@@ -503,7 +504,7 @@ Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view
   }
   // Running (or it just started): the worker records the end.
   impl_->cancel_running(build->id);
-  return impl_->store.find_build(auth::Policy::scope(who), id);
+  return impl_->store.builds().find(auth::Policy::scope(who), id);
 }
 
 Result<std::string> Builds::log(const auth::Principal& who, std::string_view id) {
@@ -534,14 +535,14 @@ std::filesystem::path Builds::log_path(std::string_view id) const {
 Result<std::vector<store::Image>> Images::list(const auth::Principal& who,
                                                const std::optional<ProjectRef>& ref) {
   const auto scope = auth::Policy::scope(who);
-  if (!ref) return store_.list_images(scope, std::nullopt);
-  auto project = store_.find_project(scope, ref->owner, ref->name);
+  if (!ref) return store_.images().list(scope, std::nullopt);
+  auto project = store_.projects().find(scope, ref->owner, ref->name);
   if (!project) return fail(project.error());
-  return store_.list_images(scope, std::string_view(project->id));
+  return store_.images().list(scope, std::string_view(project->id));
 }
 
 Result<store::Image> Images::get(const auth::Principal& who, std::string_view id) {
-  auto image = store_.find_image(auth::Policy::scope(who), id);
+  auto image = store_.images().find(auth::Policy::scope(who), id);
   if (!image) return fail(image.error());
   if (auto ok = auth::Policy::authorize(who, auth::Action::kRead, image->owner_id); !ok) {
     return fail(ok.error());
@@ -550,12 +551,12 @@ Result<store::Image> Images::get(const auth::Principal& who, std::string_view id
 }
 
 Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
-  auto image = store_.find_image(auth::Policy::scope(who), id);
+  auto image = store_.images().find(auth::Policy::scope(who), id);
   if (!image) return fail(image.error());
   if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
     return fail(ok.error());
   }
-  auto uses = store_.count_deployments_of_image(image->id);
+  auto uses = store_.deployments().count_using_image(image->id);
   if (!uses) return fail(uses.error());
   if (*uses > 0) {
     return fail(Error::conflict("the image is used by " + std::to_string(*uses) +
@@ -564,14 +565,14 @@ Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
   if (remove_tag_) {
     if (auto ok = remove_tag_(*image); !ok) return fail(ok.error());
   }
-  return store_.delete_image(auth::Policy::scope(who), id);
+  return store_.images().remove(auth::Policy::scope(who), id);
 }
 
 Result<void> Images::remove_unchecked(const store::Image& image) {
   if (remove_tag_) {
     if (auto ok = remove_tag_(image); !ok) return fail(ok.error());
   }
-  return store_.delete_image(OwnerScope::everyone(), image.id);
+  return store_.images().remove(OwnerScope::everyone(), image.id);
 }
 
 }  // namespace orsa::deployer

@@ -109,9 +109,9 @@ Result<GcReport> Collector::run(bool dry_run, std::optional<std::string> actor_i
 }
 
 Result<std::vector<store::Image>> Collector::select_images(std::int64_t now) {
-  auto images = store_.list_images(OwnerScope::everyone(), std::nullopt);
+  auto images = store_.images().list(OwnerScope::everyone(), std::nullopt);
   if (!images) return fail(images.error());
-  auto deployments = store_.list_deployments(OwnerScope::everyone(), std::nullopt);
+  auto deployments = store_.deployments().list(OwnerScope::everyone(), std::nullopt);
   if (!deployments) return fail(deployments.error());
   // Any deployment row counts, stopped or failed too: it may be started again.
   std::set<std::string> used;
@@ -130,7 +130,7 @@ Result<std::vector<store::Image>> Collector::select_images(std::int64_t now) {
 Result<std::vector<store::Deployment>> Collector::select_idle(std::int64_t now,
                                                               const DeploymentHooks& hooks) {
   if (!hooks.stop_idle) return std::vector<store::Deployment>{};
-  auto deployments = store_.list_deployments(OwnerScope::everyone(), std::nullopt);
+  auto deployments = store_.deployments().list(OwnerScope::everyone(), std::nullopt);
   if (!deployments) return fail(deployments.error());
   std::vector<store::Deployment> out;
   for (auto& d : *deployments) {
@@ -145,7 +145,7 @@ Result<std::vector<store::Deployment>> Collector::select_idle(std::int64_t now,
 void Collector::delete_images(const std::vector<store::Image>& candidates, GcReport& report) {
   for (const auto& image : candidates) {
     // A deployment created since the selection wins over the collector.
-    auto uses = store_.count_deployments_of_image(image.id);
+    auto uses = store_.deployments().count_using_image(image.id);
     if (!uses || *uses > 0) continue;
     if (auto ok = images_.remove_unchecked(image); !ok) {
       report.errors.push_back("image " + image.id + ": " + ok.error().message);

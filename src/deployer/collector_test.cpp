@@ -37,7 +37,8 @@ class CollectorTest : public ::testing::Test {
     audit_ = std::make_unique<Audit>(*store_, clock_);
     images_ = std::make_unique<Images>(
         *store_, [this](const store::Image& image) { return remove_tag(image); });
-    owner_ = store_->create_user({"alice", "alice@example.org", "hash", Role::kDeveloper}).value();
+    owner_ =
+        store_->users().create({"alice", "alice@example.org", "hash", Role::kDeveloper}).value();
   }
 
   // What deployer.cpp's remover does: the tag, then the manifest if untagged.
@@ -56,7 +57,7 @@ class CollectorTest : public ::testing::Test {
   }
 
   store::Project project(const std::string& name) {
-    return store_->create_project({owner_.id, name, "python-flask"}).value();
+    return store_->projects().create({owner_.id, name, "python-flask"}).value();
   }
 
   void push_blob(const std::string& repo, std::string_view bytes) {
@@ -78,8 +79,8 @@ class CollectorTest : public ::testing::Test {
                                      descriptor(oci::kOciLayerGzip, layer)})}}
             .dump();
     const auto digest = registry_->put_manifest(repo, tag, manifest, oci::kOciManifest).value();
-    auto created = store_->create_image({owner_.id, p.id, "bld_" + tag, repo, tag, digest.str(),
-                                         static_cast<std::int64_t>(manifest.size()), "sha"});
+    auto created = store_->images().create({owner_.id, p.id, "bld_" + tag, repo, tag, digest.str(),
+                                            static_cast<std::int64_t>(manifest.size()), "sha"});
     clock_.advance(kDay);
     return created.value();
   }
@@ -93,15 +94,15 @@ class CollectorTest : public ::testing::Test {
 
   store::Deployment deploy(const store::Project& p, const store::Image& i,
                            store::DeploymentStatus status = store::DeploymentStatus::kHealthy) {
-    auto d = store_->create_deployment({.project_id = p.id, .image_id = i.id}).value();
+    auto d = store_->deployments().create({.project_id = p.id, .image_id = i.id}).value();
     d.status = status;
     d.started_at = clock_.now_unix();
-    return store_->save_deployment(d).value();
+    return store_->deployments().save(d).value();
   }
 
   std::set<std::string> image_ids() {
     std::set<std::string> out;
-    const auto images = store_->list_images(OwnerScope::everyone(), std::nullopt).value();
+    const auto images = store_->images().list(OwnerScope::everyone(), std::nullopt).value();
     for (const auto& i : images) {
       out.insert(i.id);
     }
@@ -248,7 +249,7 @@ TEST_F(CollectorSelection, RunsAreAudited) {
   ASSERT_TRUE(collector()->run(true, owner_.id, "10.0.0.1"));
   clock_.advance(1);
   ASSERT_TRUE(collector()->run(false));
-  const auto events = store_->list_audit(10).value();
+  const auto events = store_->audit().list(10).value();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].action, "gc_dry_run");
   EXPECT_EQ(events[1].actor_id, owner_.id);
@@ -282,7 +283,7 @@ class CollectorIdle : public CollectorTest {
 
   store::Deployment with(store::Deployment d, std::optional<std::int64_t> last_request) {
     d.last_request_at = last_request;
-    return store_->save_deployment(d).value();
+    return store_->deployments().save(d).value();
   }
 
   store::Project app_;
@@ -299,7 +300,7 @@ TEST_F(CollectorIdle, StopsDeploymentsWithoutARequestForTooLong) {
   deploy(app_, image_, store::DeploymentStatus::kStopped);
   auto not_wanted = deploy(app_, image_);
   not_wanted.desired_running = false;
-  ASSERT_TRUE(store_->save_deployment(not_wanted));
+  ASSERT_TRUE(store_->deployments().save(not_wanted));
   clock_.advance(6 * kHour);
   deploy(app_, image_);  // started 24 h before the run: not idle yet
   clock_.advance(24 * kHour);
@@ -371,13 +372,13 @@ TEST_F(CollectorTest, RunsPeriodicallyUntilStopped) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   bool ran = false;
   while (!ran && std::chrono::steady_clock::now() < deadline) {
-    const auto events = store_->list_audit(10).value();
+    const auto events = store_->audit().list(10).value();
     for (const auto& e : events) ran = ran || e.action == "gc";
     if (!ran) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   periodic->stop();
   EXPECT_TRUE(ran);
-  EXPECT_TRUE(store_->list_audit(10).value().size() >= 1u);
+  EXPECT_TRUE(store_->audit().list(10).value().size() >= 1u);
 }
 
 TEST_F(CollectorTest, StopInterruptsTheWait) {
@@ -386,7 +387,7 @@ TEST_F(CollectorTest, StopInterruptsTheWait) {
   const auto before = std::chrono::steady_clock::now();
   c->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(5));
-  EXPECT_TRUE(store_->list_audit(10).value().empty());
+  EXPECT_TRUE(store_->audit().list(10).value().empty());
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ void Deployments::stop() {
 
 Result<Deployment> Deployments::authorized(const auth::Principal& who, std::string_view id,
                                            auth::Action action) {
-  auto d = store_.find_deployment(auth::Policy::scope(who), id);
+  auto d = store_.deployments().find(auth::Policy::scope(who), id);
   if (!d) return fail(d.error());
   if (auto ok = auth::Policy::authorize(who, action, d->owner_id); !ok) return fail(ok.error());
   return d;
@@ -144,9 +144,7 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
   std::int64_t memory = options_.default_memory_mb;
   std::int64_t cpu = options_.default_cpu_millis;
   // orsa.toml at the image's commit may ask for other resources.
-  auto project = store_.find_project(OwnerScope::everyone(),
-                                     image.repository.substr(0, image.repository.find('/')),
-                                     image.repository.substr(image.repository.find('/') + 1));
+  auto project = store_.projects().find_by_id(OwnerScope::everyone(), image.project_id);
   if (project) {
     auto toml =
         repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
@@ -175,7 +173,7 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
 }
 
 Result<void> Deployments::check_counts(const auth::Principal& who, const store::Image& image) {
-  auto own = store_.list_deployments(OwnerScope::of(image.owner_id), std::nullopt);
+  auto own = store_.deployments().list(OwnerScope::of(image.owner_id), std::nullopt);
   if (!own) return fail(own.error());
   const auto running =
       std::ranges::count_if(*own, [](const Deployment& d) { return d.desired_running; });
@@ -195,7 +193,7 @@ Result<void> Deployments::check_counts(const auth::Principal& who, const store::
 
 Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
                                                     const DeployRequest& request) {
-  auto image = store_.find_image(auth::Policy::scope(who), request.image_id);
+  auto image = store_.images().find(auth::Policy::scope(who), request.image_id);
   if (!image) return fail(image.error());
   if (auto ok = auth::Policy::authorize(who, auth::Action::kDeploy, image->owner_id); !ok) {
     return fail(ok.error());
@@ -207,7 +205,7 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
   if (auto ok = check_counts(who, *image); !ok) return fail(ok.error());
   // Checked last, so callers without access learn nothing from a 503.
   if (runtime_ == nullptr) return fail(Error::unavailable("no container runtime is attached"));
-  return store_.create_deployment(
+  return store_.deployments().create(
       {.project_id = image->project_id,
        .image_id = image->id,
        .visibility = request.visibility.value_or(store::Visibility::kPrivate),
@@ -234,10 +232,10 @@ Result<Deployment> Deployments::get(const auth::Principal& who, std::string_view
 
 Result<std::vector<Deployment>> Deployments::list(const auth::Principal& who,
                                                   const std::optional<ProjectRef>& project) {
-  if (!project) return store_.list_deployments(auth::Policy::scope(who), std::nullopt);
-  auto p = store_.find_project(auth::Policy::scope(who), project->owner, project->name);
+  if (!project) return store_.deployments().list(auth::Policy::scope(who), std::nullopt);
+  auto p = store_.projects().find(auth::Policy::scope(who), project->owner, project->name);
   if (!p) return fail(p.error());
-  return store_.list_deployments(auth::Policy::scope(who), p->id);
+  return store_.deployments().list(auth::Policy::scope(who), p->id);
 }
 
 Result<Deployment> Deployments::stop_deployment(const auth::Principal& who, std::string_view id,
@@ -282,7 +280,7 @@ Result<void> Deployments::remove(const auth::Principal& who, std::string_view id
   auto d = authorized(who, id, auth::Action::kDeploy);
   if (!d) return fail(d.error());
   if (is_busy(d->id)) return fail(Error::conflict("the deployment is changing; try again shortly"));
-  if (auto ok = store_.delete_deployment(auth::Policy::scope(who), d->id); !ok) return ok;
+  if (auto ok = store_.deployments().remove(auth::Policy::scope(who), d->id); !ok) return ok;
   audit_.record(who.user_id, "deployment_delete", "deployment:" + d->id, caller.ip);
   refresh_route(d->project_id);
   stop_container(*d, true);
@@ -328,14 +326,14 @@ Result<gateway::StatsSnapshot> Deployments::metrics(const auth::Principal& who,
 }
 
 Result<bool> Deployments::image_in_use(std::string_view image_id) {
-  auto count = store_.count_deployments_of_image(image_id);
+  auto count = store_.deployments().count_using_image(image_id);
   if (!count) return fail(count.error());
   return *count > 0;
 }
 
 Result<void> Deployments::stop_idle(const Deployment& deployment) {
   if (is_busy(deployment.id)) return fail(Error::conflict("the deployment is changing"));
-  auto d = store_.find_deployment(OwnerScope::everyone(), deployment.id);
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment.id);
   if (!d) return fail(d.error());
   if (!is_live(*d)) return {};
   d->desired_running = false;
@@ -388,7 +386,7 @@ void Deployments::enqueue(const std::string& deployment_id, Task task) {
 }
 
 void Deployments::fail_after_bug(const std::string& deployment_id, std::string_view what) {
-  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment_id);
   if (!d) return;
   fail_rollout(*d, "internal error in the deployer: " + std::string(what));
 }
@@ -419,7 +417,7 @@ bool Deployments::is_busy(const std::string& deployment_id) {
 }
 
 Result<Deployment> Deployments::save(Deployment& d) {
-  auto saved = store_.save_deployment(d);
+  auto saved = store_.deployments().save(d);
   if (saved) d = *saved;
   return saved;
 }
@@ -470,12 +468,12 @@ std::string Deployments::failure_reason(const Deployment& d, const std::string& 
 }
 
 void Deployments::roll_out(const std::string& deployment_id) {
-  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment_id);
   if (!d || !d->desired_running) return;
   d->status = DeploymentStatus::kPulling;
   d->status_reason.clear();
   if (!save(*d)) return;
-  auto project = store_.find_project(OwnerScope::everyone(), d->owner_username, d->project_name);
+  auto project = store_.projects().find(OwnerScope::everyone(), d->owner_username, d->project_name);
   auto token =
       project
           ? accounts_.issue_pull_token(
@@ -492,7 +490,7 @@ void Deployments::roll_out(const std::string& deployment_id) {
 }
 
 void Deployments::bring_up(const std::string& deployment_id, bool reuse_container, BringUp mode) {
-  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment_id);
   if (!d) return;
   const bool waking = d->status == DeploymentStatus::kStopped && d->status_reason == kIdleReason;
   d->desired_running = true;
@@ -586,7 +584,7 @@ void Deployments::go_live(Deployment& d) {
   if (!save(d)) return;
   // The newest live deployment wins the route: the gateway switches now.
   refresh_route(d.project_id);
-  auto siblings = store_.list_deployments(OwnerScope::everyone(), d.project_id);
+  auto siblings = store_.deployments().list(OwnerScope::everyone(), d.project_id);
   if (!siblings) return;
   for (auto& old : *siblings) {
     if (old.id != d.id && old.desired_running && old.created_at <= d.created_at) retire(old, d.id);
@@ -690,12 +688,12 @@ gateway::Route Deployments::route_for(const std::vector<Deployment>& of_project)
 
 void Deployments::refresh_route(const std::string& project_id) {
   std::lock_guard lock(routes_mu_);
-  auto all = store_.list_deployments(OwnerScope::everyone(), project_id);
+  auto all = store_.deployments().list(OwnerScope::everyone(), project_id);
   if (!all) return;
   if (all->empty()) {
     // The project's last deployment is gone: find its name among the routes.
     for (const auto& route : routes_.routes()) {
-      auto p = store_.find_project(OwnerScope::everyone(), route.owner, route.project);
+      auto p = store_.projects().find(OwnerScope::everyone(), route.owner, route.project);
       if (!p || p->id == project_id) routes_.erase(route.owner, route.project);
     }
     return;
@@ -763,7 +761,7 @@ void Deployments::reconcile() {
   // Two passes at once would both see a crash and both restart it.
   std::lock_guard pass(reconcile_mu_);
   const std::uint64_t pass_began = tasks_finished();
-  auto all = store_.list_deployments(OwnerScope::everyone(), std::nullopt);
+  auto all = store_.deployments().list(OwnerScope::everyone(), std::nullopt);
   if (!all) {
     spdlog::warn("reconciler: cannot read deployments: {}", all.error().message);
     return;
@@ -784,7 +782,7 @@ void Deployments::reconcile() {
     if (task_finished_since(d.id, pass_began)) continue;
     reconcile_deployment(d, by_id);
   }
-  if (auto fresh = store_.list_deployments(OwnerScope::everyone(), std::nullopt)) {
+  if (auto fresh = store_.deployments().list(OwnerScope::everyone(), std::nullopt)) {
     refresh_all_routes(*fresh);
   }
 }
@@ -796,7 +794,7 @@ void Deployments::persist_last_requests(const std::vector<Deployment>& all) {
     const auto seen = routes_.stats(d.id).last_request_at;
     if (seen && (!d.last_request_at || *seen > *d.last_request_at)) {
       // Bookkeeping for the idle collector; the next pass retries.
-      std::ignore = store_.record_last_request(d.id, *seen);
+      std::ignore = store_.deployments().record_last_request(d.id, *seen);
     }
   }
 }
@@ -821,7 +819,7 @@ void Deployments::reconcile_containers(const std::vector<Deployment>& all,
 }
 
 Result<std::string> Deployments::ensure_network(const Deployment& d) {
-  auto project = store_.find_project(OwnerScope::everyone(), d.owner_username, d.project_name);
+  auto project = store_.projects().find(OwnerScope::everyone(), d.owner_username, d.project_name);
   if (!project) return fail(project.error());
   const bool egress = project->allow_egress;
   const std::string name = network_name(d, egress);
@@ -945,7 +943,7 @@ void Deployments::on_crash(const Deployment& d, const runtime::ContainerInfo& c)
 }
 
 void Deployments::restart_crashed(const std::string& deployment_id) {
-  auto d = store_.find_deployment(OwnerScope::everyone(), deployment_id);
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment_id);
   if (!d || !d->desired_running) return;
   d->restarts += 1;
   if (!save(*d)) return;

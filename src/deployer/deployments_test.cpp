@@ -184,11 +184,11 @@ class DeploymentsTest : public ::testing::Test {
     audit_ = std::make_unique<Audit>(*store_, clock_);
     accounts_ = std::make_unique<Accounts>(*store_, *signer_, *push_, limiter_, *audit_, clock_,
                                            Registration::kOpen);
-    user_ = store_->create_user({"alice", "alice@example.org", "x"}).value();
-    project_ = store_->create_project({user_.id, "knap", "python-flask"}).value();
-    image_ = store_
-                 ->create_image({user_.id, project_.id, "bld_1", "alice/knap", "1",
-                                 "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')})
+    user_ = store_->users().create({"alice", "alice@example.org", "x"}).value();
+    project_ = store_->projects().create({user_.id, "knap", "python-flask"}).value();
+    image_ = store_->images()
+                 .create({user_.id, project_.id, "bld_1", "alice/knap", "1",
+                          "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')})
                  .value();
     DeploymentOptions options;
     options.reconcile_in_background = false;  // the tests drive reconcile()
@@ -206,11 +206,11 @@ class DeploymentsTest : public ::testing::Test {
 
   /// A deployment the database says is live in a running container.
   store::Deployment live() {
-    auto d = store_->create_deployment({project_.id, image_.id}).value();
+    auto d = store_->deployments().create({project_.id, image_.id}).value();
     d.status = DeploymentStatus::kHealthy;
     d.container_id = runtime_->add(d.id, runtime::ContainerState::kRunning);
     d.host_port = port_;
-    return store_->save_deployment(d).value();
+    return store_->deployments().save(d).value();
   }
 
   /// Reconciles until `done` holds (workers run restarts in the background).
@@ -225,7 +225,7 @@ class DeploymentsTest : public ::testing::Test {
   }
 
   store::Deployment reload(const std::string& id) {
-    return store_->find_deployment(OwnerScope::everyone(), id).value();
+    return store_->deployments().find(OwnerScope::everyone(), id).value();
   }
 
   TempDir dir_;
@@ -309,7 +309,7 @@ TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowe
   EXPECT_EQ(networks[internal].labels[runtime::kLabelDeployment], d.id);
   EXPECT_EQ(networks[internal].labels[runtime::kLabelManaged], "true");
 
-  ASSERT_TRUE(store_->set_project_egress(project_.id, true).has_value());
+  ASSERT_TRUE(store_->projects().set_egress(project_.id, true).has_value());
   ASSERT_TRUE(recreate(2));
   specs = runtime_->specs();
   ASSERT_EQ(specs.size(), 2u);
@@ -358,7 +358,7 @@ TEST_F(DeploymentsTest, RejectsBadRequestsAndChangesNothing) {
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(code(alice, {.image_id = image_.id, .env = {{{"ORSA_DEPLOYMENT", "x"}}}}),
             ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(store_->list_deployments(OwnerScope::everyone(), std::nullopt).value().empty());
+  EXPECT_TRUE(store_->deployments().list(OwnerScope::everyone(), std::nullopt).value().empty());
   EXPECT_EQ(runtime_->runs(), 0);
 }
 

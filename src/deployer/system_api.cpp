@@ -60,7 +60,7 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
                  return http::error_response(ok.error());
                auto limit = parse_limit(req, 100);
                if (!limit) return http::error_response(limit.error());
-               return respond(ctx.store.list_audit(*limit), 200, audit_json);
+               return respond(ctx.store.audit().list(*limit), 200, audit_json);
              }));
 }
 
