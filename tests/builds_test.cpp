@@ -18,6 +18,7 @@
 #include "core/random.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::testing {
 namespace {
@@ -108,12 +109,14 @@ class Builds : public ::testing::Test {
   /// Polls until the build has `status`; returns the last view.
   Json wait_for(const std::string& token, const std::string& id, const std::string& status,
                 std::chrono::seconds timeout = 20s) {
-    const auto deadline = SteadyClock::now() + timeout;
-    Json view = build(token, id);
-    while (view["status"] != status && SteadyClock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);  // polling the API with a deadline, not waiting blind
-      view = build(token, id);
-    }
+    Json view;
+    EXPECT_TRUE(eventually(
+        timeout,
+        [&] {
+          view = build(token, id);
+          return view["status"] == status;
+        },
+        "build " + id + " to be " + status, [&] { return view.dump(); }));
     EXPECT_EQ(view["status"], status) << view.dump();
     return view;
   }

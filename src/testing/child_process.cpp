@@ -103,12 +103,12 @@ bool ChildProcess::running() {
   return pid_ > 0;
 }
 
-std::optional<int> ChildProcess::wait(std::chrono::steady_clock::duration budget) {
+std::optional<int> ChildProcess::wait(SteadyDuration budget) {
   if (eventually(budget, [this] { return !running(); })) return status_;
   return std::nullopt;
 }
 
-int ChildProcess::stop(std::chrono::steady_clock::duration grace) {
+int ChildProcess::stop(SteadyDuration grace) {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
     if (!wait(grace)) kill();
@@ -132,7 +132,7 @@ std::string ChildProcess::err() const {
   return merged_ ? "" : read_file(capture_.path() / "err").value_or("");
 }
 
-RunResult run(ChildOptions options, std::chrono::steady_clock::duration budget) {
+RunResult run(ChildOptions options, SteadyDuration budget) {
   ChildProcess child(std::move(options));
   RunResult result;
   if (auto status = child.wait(budget)) {

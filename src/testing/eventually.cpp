@@ -11,8 +11,8 @@ namespace {
 
 }  // namespace
 
-::testing::AssertionResult eventually(Clock::duration budget,
-                                      const std::function<bool()>& predicate, std::string_view what,
+::testing::AssertionResult eventually(SteadyDuration budget, const std::function<bool()>& predicate,
+                                      std::string_view what,
                                       const std::function<std::string()>& describe) {
   const Deadline deadline(budget);
   int attempts = 0;
@@ -28,7 +28,7 @@ namespace {
                     describe);
 }
 
-::testing::AssertionResult holds_for(Clock::duration span, const std::function<bool()>& predicate,
+::testing::AssertionResult holds_for(SteadyDuration span, const std::function<bool()>& predicate,
                                      std::string_view what,
                                      const std::function<std::string()>& describe) {
   const Deadline deadline(span);

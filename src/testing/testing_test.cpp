@@ -11,6 +11,8 @@
 namespace orsa::testing {
 namespace {
 
+using namespace std::chrono_literals;
+
 TEST(Eventually, SucceedsOnceThePredicateHolds) {
   std::atomic<int> calls = 0;
   EXPECT_TRUE(eventually(5s, [&] { return ++calls >= 3; }));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/temp_dir.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::testing {
 
@@ -43,9 +44,9 @@ class ChildProcess {
   bool running();
   /// Waits up to `budget` for the exit: the exit code, -signal when it was
   /// killed, nullopt when it still runs.
-  std::optional<int> wait(std::chrono::steady_clock::duration budget);
+  std::optional<int> wait(SteadyDuration budget);
   /// SIGTERM, up to `grace` to exit, then SIGKILL; the exit status as wait().
-  int stop(std::chrono::steady_clock::duration grace = std::chrono::seconds(15));
+  int stop(SteadyDuration grace = std::chrono::seconds(15));
   /// SIGKILL, no grace; reaps the process.
   void kill();
   /// The exit status once known (after wait, stop, kill or running()).
@@ -73,7 +74,7 @@ struct RunResult {
 
 /// Runs a command to completion (killed after `budget`) and returns its
 /// status and output.
-RunResult run(ChildOptions options, std::chrono::steady_clock::duration budget);
+RunResult run(ChildOptions options, SteadyDuration budget);
 
 /// A TCP port on 127.0.0.1 nobody listened on a moment ago, for a child
 /// that cannot bind port 0 and report it back. Prefer port 0 when possible.
