@@ -8,10 +8,10 @@
 #include <set>
 #include <thread>
 
-#include "core/temp_dir.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
 #include "testing/eventually.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace orsa::testing {
 namespace {
