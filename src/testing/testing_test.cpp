@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -53,8 +56,12 @@ TEST(HoldsFor, FailsAtTheFirstBreak) {
   EXPECT_NE(std::string(result.message()).find("the lease stopped holding"), std::string::npos);
 }
 
+// The fixture is a program of this build (child_fixture.cpp): the tests
+// depend on no tool of the machine.
+constexpr const char* kFixture = ORSA_CHILD_FIXTURE;
+
 TEST(ChildProcess, CapturesStdoutAndStderrApart) {
-  const auto r = run({.argv = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}}, 10s);
+  const auto r = run({.argv = {kFixture, "out", "out", "err", "err", "exit", "3"}}, 10s);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.status, 3);
   EXPECT_EQ(r.out, "out\n");
@@ -63,20 +70,26 @@ TEST(ChildProcess, CapturesStdoutAndStderrApart) {
 
 TEST(ChildProcess, MergesOutputInOrderWhenAsked) {
   const auto r = run(
-      {.argv = {"/bin/sh", "-c", "echo one; echo two >&2; echo three"}, .merge_output = true}, 10s);
+      {.argv = {kFixture, "out", "one", "err", "two", "out", "three"}, .merge_output = true}, 10s);
+  EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "one\ntwo\nthree\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST(ChildProcess, SetsAndRemovesEnvironment) {
   ::setenv("ORSA_TESTING_INHERITED", "yes", 1);
-  const auto r =
-      run({.argv = {"/bin/sh", "-c", "echo \"$ORSA_TESTING_SET-${ORSA_TESTING_INHERITED:-none}\""},
-           .env = {{"ORSA_TESTING_SET", "set"}},
-           .unset_env = {"ORSA_TESTING_INHERITED"}},
-          10s);
+  ::setenv("ORSA_TESTING_KEPT", "kept", 1);
+  const auto r = run({.argv = {kFixture, "env", "ORSA_TESTING_SET", "env", "ORSA_TESTING_INHERITED",
+                               "env", "ORSA_TESTING_KEPT"},
+                      .env = {{"ORSA_TESTING_SET", "set"}},
+                      .unset_env = {"ORSA_TESTING_INHERITED"}},
+                     10s);
+  const auto bare =
+      run({.argv = {kFixture, "env", "ORSA_TESTING_KEPT"}, .inherit_env = false}, 10s);
   ::unsetenv("ORSA_TESTING_INHERITED");
-  EXPECT_EQ(r.out, "set-none\n");
+  ::unsetenv("ORSA_TESTING_KEPT");
+  EXPECT_EQ(r.out, "set\nnone\nkept\n");
+  EXPECT_EQ(bare.out, "none\n");
 }
 
 TEST(ChildProcess, AMissingBinaryThrows) {
@@ -84,12 +97,18 @@ TEST(ChildProcess, AMissingBinaryThrows) {
 }
 
 TEST(ChildProcess, RunKillsACommandPastItsBudget) {
-  const auto r = run({.argv = {"/bin/sleep", "30"}}, 50ms);
+  const auto r = run({.argv = {kFixture, "out", "started", "hang"}}, 50ms);
   EXPECT_TRUE(r.timed_out);
 }
 
+TEST(ChildProcess, WaitReturnsNothingWhileItRuns) {
+  ChildProcess child({.argv = {kFixture, "hang"}});
+  EXPECT_EQ(child.wait(20ms), std::nullopt);
+  EXPECT_TRUE(child.running());
+}
+
 TEST(ChildProcess, StopSendsSigtermAndReportsTheSignal) {
-  ChildProcess child({.argv = {"/bin/sleep", "30"}});
+  ChildProcess child({.argv = {kFixture, "hang"}});
   EXPECT_TRUE(child.running());
   EXPECT_EQ(child.stop(), -SIGTERM);
   EXPECT_FALSE(child.running());
@@ -99,7 +118,7 @@ TEST(ChildProcess, StopSendsSigtermAndReportsTheSignal) {
 TEST(ChildProcess, TheDestructorKillsAndReaps) {
   pid_t pid = -1;
   {
-    ChildProcess child({.argv = {"/bin/sleep", "30"}});
+    ChildProcess child({.argv = {kFixture, "hang"}});
     pid = child.pid();
     ASSERT_GT(pid, 0);
   }
@@ -112,7 +131,7 @@ TEST(FreeLoopbackPort, IsAUsablePortNumber) {
 }
 
 TEST(ToolAvailable, FailsForAMissingTool) {
-  EXPECT_TRUE(tool_available("/bin/sh"));
+  EXPECT_TRUE(tool_available(kFixture));
   EXPECT_FALSE(tool_available("/nonexistent/tool"));
 }
 
