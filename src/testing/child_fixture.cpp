@@ -20,7 +20,7 @@ void write_line(int fd, std::string line) {
   std::string_view rest = line;
   while (!rest.empty()) {
     const auto n = ::write(fd, rest.data(), rest.size());
-    if (n <= 0) std::exit(2);
+    if (n <= 0) std::_Exit(2);  // stdout or stderr is gone: nothing to flush
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
 }

@@ -8,11 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <stdexcept>
 #include <thread>
 
 #include "core/files.hpp"
+#include "core/strings.hpp"
 #include "core/unique_fd.hpp"
 #include "testing/eventually.hpp"
 
@@ -75,7 +75,11 @@ int decode(int raw_status) {
 ChildProcess::ChildProcess(ChildOptions options) : merged_(options.merge_output) {
   if (options.argv.empty()) throw std::invalid_argument("ChildProcess needs a command");
   std::vector<std::string> env;
-  for (const auto& [name, value] : environment_of(options)) env.push_back(name + "=" + value);
+  for (const auto& [name, value] : environment_of(options)) {
+    std::string entry = name;
+    entry.append("=").append(value);
+    env.push_back(std::move(entry));
+  }
   auto c_argv = c_strings(options.argv);
   auto c_env = c_strings(env);
   const Redirections redirections(capture_.path() / "out", capture_.path() / "err", merged_);
@@ -83,7 +87,7 @@ ChildProcess::ChildProcess(ChildOptions options) : merged_(options.merge_output)
       posix_spawn(&pid_, c_argv[0], redirections.get(), nullptr, c_argv.data(), c_env.data());
   if (rc != 0) {
     pid_ = -1;
-    throw std::runtime_error("cannot start " + options.argv[0] + ": " + std::strerror(rc));
+    throw std::runtime_error("cannot start " + options.argv[0] + ": " + errno_message(rc));
   }
 }
 
