@@ -8,12 +8,15 @@
 #include <set>
 #include <thread>
 
-#include "core/temp_dir.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
+#include "testing/eventually.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace orsa::testing {
 namespace {
+
+using namespace std::chrono_literals;
 
 class ApiFlow : public ::testing::Test {
  protected:
@@ -516,16 +519,16 @@ TEST(EnsureBase, BuildsAMissingBaseImageOnceAtStart) {
   auto deployer = DeployerProcess::start({.args = {"--ensure-base", "busybox"}});
   ApiClient api(deployer->url());
   const std::string admin = api.login("admin", DeployerProcess::kAdminPassword);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   Json tags;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto res = api.call("GET", "/v2/orsa/base-busybox/tags/list", std::nullopt, admin);
-    if (res.status == 200 && res.json["tags"].size() == 2) {
-      tags = res.json["tags"];
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  EXPECT_TRUE(eventually(
+      60s,
+      [&] {
+        auto res = api.call("GET", "/v2/orsa/base-busybox/tags/list", std::nullopt, admin);
+        if (res.status != 200 || res.json["tags"].size() != 2) return false;
+        tags = res.json["tags"];
+        return true;
+      },
+      "the base image's two tags"));
   ASSERT_EQ(tags.size(), 2u) << deployer->output();
   EXPECT_EQ(tags[1], "latest");
   EXPECT_TRUE(tags[0].get<std::string>().starts_with("busybox-"));

@@ -7,9 +7,12 @@
 
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::testing {
 namespace {
+
+using namespace std::chrono_literals;
 
 class BadInput : public ::testing::Test {
  protected:
@@ -203,13 +206,14 @@ TEST(ExpiredSession, SessionTokensStopWorkingAfterTheirLifetime) {
   auto deployer = DeployerProcess::start({.args = {"--session-ttl", "1s"}});
   ApiClient api(deployer->url());
   const std::string token = api.login("admin", DeployerProcess::kAdminPassword);
-  // Poll with a deadline rather than sleeping a fixed time.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   int status = 200;
-  while (status == 200 && std::chrono::steady_clock::now() < deadline) {
-    status = api.call("GET", "/api/v1/me", std::nullopt, token).status;
-    if (status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  EXPECT_TRUE(eventually(
+      10s,
+      [&] {
+        status = api.call("GET", "/api/v1/me", std::nullopt, token).status;
+        return status != 200;
+      },
+      "the session token to expire"));
   EXPECT_EQ(status, 401);
 }
 

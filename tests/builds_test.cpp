@@ -15,9 +15,10 @@
 #include <fstream>
 #include <functional>
 
-#include "core/random.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
+#include "testing/eventually.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace orsa::testing {
 namespace {
@@ -58,7 +59,7 @@ echo "{\"status\":\"succeeded\",\"digest\":\"sha256:$(printf 'a%.0s' {1..64})\",
 class Builds : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("orsa-builds-test-" + random_hex(6));
+    dir_ = scratch_.path();
     std::filesystem::create_directories(dir_ / "gates");
     std::string script = kFakeBuilder;
     script.replace(script.find("GATES"), 5, (dir_ / "gates").string());
@@ -70,7 +71,6 @@ class Builds : public ::testing::Test {
   void TearDown() override {
     open_all_gates();
     deployer_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void start(std::vector<std::string> args = {}, DeployerOptions options = {}) {
@@ -108,12 +108,14 @@ class Builds : public ::testing::Test {
   /// Polls until the build has `status`; returns the last view.
   Json wait_for(const std::string& token, const std::string& id, const std::string& status,
                 std::chrono::seconds timeout = 20s) {
-    const auto deadline = SteadyClock::now() + timeout;
-    Json view = build(token, id);
-    while (view["status"] != status && SteadyClock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);  // polling the API with a deadline, not waiting blind
-      view = build(token, id);
-    }
+    Json view;
+    EXPECT_TRUE(eventually(
+        timeout,
+        [&] {
+          view = build(token, id);
+          return view["status"] == status;
+        },
+        "build " + id + " to be " + status, [&] { return view.dump(); }));
     EXPECT_EQ(view["status"], status) << view.dump();
     return view;
   }
@@ -126,6 +128,7 @@ class Builds : public ::testing::Test {
       for (int t = 1; t <= 5; ++t) open_gate(p, t);
   }
 
+  TempDir scratch_{"orsa-builds-test"};
   std::filesystem::path dir_, builder_;
   std::unique_ptr<DeployerProcess> deployer_;
   std::unique_ptr<ApiClient> api_;

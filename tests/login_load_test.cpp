@@ -15,6 +15,7 @@
 #include "core/random.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::testing {
 namespace {
@@ -66,15 +67,19 @@ FloodResult flood(const std::string& url, const std::string& token, int logins,
   }
   ApiClient me_client(url);
   FloodResult result;
-  // Sample while the flood lasts (and at least a few times).
-  while (running.load() > 0 || result.me.ms.size() < 5) {
+  // Sample while the flood lasts (and at least a few times); the deadline
+  // turns a hung login into a failure instead of a test that never ends.
+  const Deadline deadline(std::chrono::seconds(120));
+  while ((running.load() > 0 || result.me.ms.size() < 5) && !deadline.expired()) {
     const auto start = SteadyClock::now();
     const auto me = me_client.call("GET", "/api/v1/me", std::nullopt, token);
     result.me.ms.push_back(
         std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
     EXPECT_EQ(me.status, 200) << me.body;
+    // Paces the samples (nothing is awaited here): one /me per 20 ms.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  EXPECT_EQ(running.load(), 0) << "logins still running after " << deadline.budget_ms() << " ms";
   for (auto& t : threads) t.join();
   for (int s : statuses) ++result.statuses[s];
   result.fastest_login_ms = *std::min_element(login_ms.begin(), login_ms.end());

@@ -16,6 +16,7 @@
 #include "oci/digest.hpp"
 #include "support/api_client.hpp"
 #include "support/deployer_process.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::testing {
 namespace {
@@ -298,8 +299,16 @@ TEST_F(RegistryLimits, AnIdleSessionIsReaped) {
   ASSERT_FALSE(location.empty());
   ASSERT_EQ(req("PATCH", location, bob_, "partial").status, 202);
   open_upload("bob/app", bob_, 429);  // his one slot is taken
-  std::this_thread::sleep_for(3s);
-  auto gone = req("GET", location, bob_);
+  // Reaping happens on the next lookup once the session is 2 s idle; a status
+  // request does not touch the session, so polling it waits on the reap.
+  ApiResponse gone;
+  ASSERT_TRUE(eventually(
+      10s,
+      [&] {
+        gone = req("GET", location, bob_);
+        return gone.status != 204;
+      },
+      "the idle upload session to be reaped", [&] { return gone.body; }));
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(spec_code(gone), "BLOB_UPLOAD_UNKNOWN");
   EXPECT_FALSE(open_upload("bob/app", bob_).empty());  // the slot is free again

@@ -12,6 +12,7 @@
 #include "core/random.hpp"
 #include "core/slug.hpp"
 #include "core/strings.hpp"
+#include "core/temp_dir.hpp"
 #include "core/time.hpp"
 #include "core/unique_fd.hpp"
 
@@ -104,8 +105,8 @@ TEST(JsonObjectReader, NamesTheBadField) {
 }
 
 TEST(Files, WriteAtomicSetsModeAndContent) {
-  const auto dir = std::filesystem::temp_directory_path() / ("orsa-core-" + random_hex(6));
-  std::filesystem::create_directories(dir);
+  const TempDir scratch("orsa-core");
+  const auto& dir = scratch.path();
   const auto path = dir / "secret.key";
   ASSERT_TRUE(write_file_atomic(path, "s3cret", 0600));
   EXPECT_EQ(read_file(path).value(), "s3cret");
@@ -114,7 +115,6 @@ TEST(Files, WriteAtomicSetsModeAndContent) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temp left
   EXPECT_EQ(read_file(dir / "absent").error().code, ErrorCode::kNotFound);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <future>
 #include <stdexcept>
 
+#include "testing/eventually.hpp"
+
 namespace orsa {
 namespace {
 
@@ -74,9 +76,8 @@ TEST(WorkQueue, StopRefusesNewTasksAndDropsQueuedOnes) {
   std::thread stopper([&] { queue.stop(); });
   // The worker is busy, so only stop() can empty the queue; once it has,
   // let the running task end (stop() waits for it).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (queue.queued() != 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
+  EXPECT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(10), [&] { return queue.queued() == 0; }, "stop() to drop the queue"));
   release.set_value();
   stopper.join();
   EXPECT_FALSE(queued_ran.load());

@@ -7,6 +7,7 @@
 
 #include "core/json.hpp"
 #include "core/random.hpp"
+#include "core/temp_dir.hpp"
 #include "oci/media_types.hpp"
 
 namespace orsa::oci {
@@ -19,11 +20,9 @@ constexpr std::string_view kRepo = "alice/app";
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("orsa-registry-" + random_hex(8));
-    store_ = BlobStore::open(root_, {.max_manifest_bytes = 64 * 1024}).value();
+    store_ = BlobStore::open(root_.path(), {.max_manifest_bytes = 64 * 1024}).value();
     registry_ = std::make_unique<Registry>(*store_);
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   Digest push_blob(std::string_view repo, std::string_view bytes) {
     auto d = registry_->put_blob(repo, Digest::of(bytes).str(), bytes);
@@ -48,7 +47,7 @@ class RegistryTest : public ::testing::Test {
     push_blob(repo, "layer");
   }
 
-  fs::path root_;
+  TempDir root_{"orsa-registry"};
   std::unique_ptr<BlobStore> store_;
   std::unique_ptr<Registry> registry_;
 };
@@ -277,7 +276,7 @@ TEST_F(RegistryTest, QuotaRefusesWhatWouldCrossItAndChangesNothing) {
 TEST_F(RegistryTest, SessionsAreBoundToTheirRepositoryAcrossReopening) {
   const std::string id = registry_->start_upload(kRepo, "alice").value();
   registry_.reset();
-  store_ = BlobStore::open(root_).value();
+  store_ = BlobStore::open(root_.path()).value();
   registry_ = std::make_unique<Registry>(*store_);
   EXPECT_EQ(registry_->upload_size(kRepo, id).value(), 0);
   expect_detail(registry_->upload_size("bob/app", id).error(), "BLOB_UPLOAD_UNKNOWN");

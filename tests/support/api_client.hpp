@@ -7,6 +7,7 @@
 
 #include "core/json.hpp"
 #include "http/client.hpp"
+#include "testing/archives.hpp"  // make_tar_gz, for the suites that upload sources
 
 namespace orsa::testing {
 
@@ -49,9 +50,5 @@ class ApiClient {
   std::string base_;
   http::Client client_;
 };
-
-/// Builds a .tar.gz in memory from (path, content) pairs; entries with a
-/// `symlink:` content prefix become symlinks to the rest.
-std::string make_tar_gz(const std::vector<std::pair<std::string, std::string>>& entries);
 
 }  // namespace orsa::testing

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "testing/child_process.hpp"
+#include "testing/temp_dir.hpp"
+
 namespace orsa::testing {
 
 struct DeployerOptions {
@@ -37,7 +40,7 @@ class DeployerProcess {
   const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::string& database_url() const { return database_url_; }
   /// The process id (e.g. to read its memory use from /proc).
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_->pid(); }
   /// Everything the process printed so far (stdout and stderr).
   std::string output() const;
 
@@ -48,13 +51,15 @@ class DeployerProcess {
 
  private:
   DeployerProcess() = default;
-  pid_t pid_ = -1;
+  void wait_until_serving(const std::filesystem::path& ready_file);
+
+  TempDir scratch_{"orsa-it"};  // the ready file, and the data dir unless one is given
+  std::unique_ptr<ChildProcess> child_;
+  bool stopped_ = false;
   std::string url_;
   std::string services_url_;
   std::filesystem::path data_dir_;
-  std::filesystem::path log_path_;
   std::string database_url_;
-  bool owns_data_dir_ = false;
 };
 
 /// True when the suite runs against PostgreSQL.

@@ -643,7 +643,12 @@ async function main() {
       }
       await solveInPage(page, 5);
       await card.getByText(/^[1-9]\d* requests in all/).waitFor();
-      await page.waitForTimeout(5_500); // one more poll: a line, not a dot
+      // One more poll of the counters, so that the rate chart draws a line, not a dot.
+      await card
+        .locator(
+          '[aria-label="Requests per second chart"]:not([data-points="0"]):not([data-points="1"])',
+        )
+        .waitFor({ timeout: 30_000 });
       await shot(page, 'deployment');
       await page.getByRole('link', { name: 'Projects', exact: true }).click();
       await page.getByText('healthy (image 2)').waitFor();

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "builder/image_registry.hpp"
 #include "builder/job.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -42,6 +43,10 @@ using Progress = std::function<void(std::string_view line)>;
 /// credential is `push_token`, valid for the target repository alone.
 /// The same job content always yields the same manifest digest.
 Result<BuildResult> run_build(const BuildJob& job, std::string_view push_token,
+                              const Progress& progress);
+
+/// The same build against `registry` (the job's registry URL is not used).
+Result<BuildResult> run_build(const BuildJob& job, ImageRegistry& registry,
                               const Progress& progress);
 
 }  // namespace orsa::builder
