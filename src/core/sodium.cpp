@@ -1,10 +1,10 @@
-#include "sodium_init.hpp"
+#include "core/sodium.hpp"
 
 #include <sodium.h>
 
 #include <stdexcept>
 
-namespace orsa::auth::detail {
+namespace orsa {
 
 void ensure_sodium() {
   // A function-local static is initialised exactly once even under
@@ -14,4 +14,4 @@ void ensure_sodium() {
   if (!ok) throw std::runtime_error("libsodium initialisation failed");
 }
 
-}  // namespace orsa::auth::detail
+}  // namespace orsa
