@@ -8,12 +8,12 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "core/strings.hpp"
 #include "core/unique_fd.hpp"
+#include "libcurl/easy.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 
@@ -24,11 +24,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 constexpr int kMaxTagPages = 10000;
-
-void ensure_curl_global() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
@@ -298,10 +293,6 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
 ErrorCode code_for_status(long status) {
   switch (status) {
     case 400:
@@ -365,16 +356,15 @@ Result<std::vector<AuthChallenge>> parse_www_authenticate(std::string_view heade
 // ---- the client
 
 struct RegistryClient::Impl {
+  explicit Impl(libcurl::EasyHandle handle) : easy(std::move(handle)), curl(easy.get()) {}
+
   RegistryClientOptions options;
-  std::string origin;  // scheme://host[:port], base_url without a trailing slash
-  CURL* curl = nullptr;
+  std::string origin;        // scheme://host[:port], base_url without a trailing slash
+  libcurl::EasyHandle easy;  // one handle for the client's life: its connection cache
+  CURL* curl;
   RegistryClientStats stats;
   std::map<std::string, std::string> tokens;  // by the scopes they were fetched for
   bool basic_challenged = false;              // send Basic only once the registry asked for it
-
-  ~Impl() {
-    if (curl != nullptr) curl_easy_cleanup(curl);
-  }
 
   std::string url(std::string_view path) const { return origin + std::string(path); }
 
@@ -441,14 +431,11 @@ struct RegistryClient::Impl {
     set_common_options(error_buffer);
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
 
-    std::unique_ptr<curl_slist, SlistDeleter> headers;
-    auto add_header = [&headers](const std::string& h) {
-      headers.reset(curl_slist_append(headers.release(), h.c_str()));
-    };
-    for (const auto& h : request.headers) add_header(h);
-    add_header("Expect:");  // no 100-continue round trip before bodies
+    libcurl::HeaderList headers;
+    for (const auto& h : request.headers) headers.append(h);
+    headers.append("Expect:");  // no 100-continue round trip before bodies
     if (auth.kind == Authorization::Kind::kBearer)
-      add_header("Authorization: Bearer " + auth.bearer);
+      headers.append("Authorization: Bearer " + auth.bearer);
     if (auth.kind == Authorization::Kind::kBasic) {
       curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       curl_easy_setopt(curl, CURLOPT_USERNAME, options.credentials.username.c_str());
@@ -653,10 +640,9 @@ Result<RegistryClient> RegistryClient::create(RegistryClientOptions options) {
   if (options.chunk_size <= 0 || options.max_manifest_bytes <= 0 || options.max_blob_bytes <= 0) {
     return fail(Error::invalid_argument("registry client sizes must be positive"));
   }
-  ensure_curl_global();
-  auto impl = std::make_unique<Impl>();
-  impl->curl = curl_easy_init();
-  if (impl->curl == nullptr) return fail(Error::internal("could not create a libcurl handle"));
+  auto easy = libcurl::EasyHandle::create();
+  if (!easy) return fail(easy.error());
+  auto impl = std::make_unique<Impl>(std::move(*easy));
   impl->origin = std::move(base);
   impl->options = std::move(options);
   return RegistryClient(std::move(impl));
