@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kIoChunk = 1 << 20;
-constexpr std::size_t kMaxTagBytes = 128;
 constexpr std::size_t kUploadIdBytes = 16;
 constexpr std::string_view kSessionSuffix = ".session";
 constexpr std::string_view kLayoutFile = R"({"imageLayoutVersion":"1.0.0"})";
@@ -136,11 +135,6 @@ std::int64_t mtime_of(const fs::path& path) {
   return static_cast<std::int64_t>(st.st_mtime);
 }
 
-bool is_tag_char(char c, bool first) {
-  const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  return alnum || c == '_' || (!first && (c == '.' || c == '-'));
-}
-
 std::vector<std::string> sorted_entries(const fs::path& dir) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -215,14 +209,6 @@ Result<void> copy_file_into(const fs::path& from, int to_fd, std::int64_t size,
 }
 
 }  // namespace
-
-Result<void> validate_tag(std::string_view tag) {
-  const bool ok = !tag.empty() && tag.size() <= kMaxTagBytes && is_tag_char(tag.front(), true) &&
-                  std::all_of(tag.begin(), tag.end(), [](char c) { return is_tag_char(c, false); });
-  if (ok) return {};
-  return fail(with_registry_code(
-      Error::invalid_argument("tag must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}"), "TAG_INVALID"));
-}
 
 Result<void> validate_repo_name(std::string_view repo) {
   const auto slash = repo.find('/');

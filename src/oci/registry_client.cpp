@@ -16,6 +16,7 @@
 #include "libcurl/easy.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
+#include "oci/tag.hpp"
 
 namespace orsa::oci {
 namespace {
@@ -122,13 +123,6 @@ bool valid_repo(std::string_view repo) {
   return std::isalnum(static_cast<unsigned char>(repo.back())) != 0;
 }
 
-bool valid_tag(std::string_view tag) {
-  if (tag.empty() || tag.size() > 128 || tag.front() == '.' || tag.front() == '-') return false;
-  return std::ranges::all_of(tag, [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
-  });
-}
-
 Result<void> check_repo(std::string_view repo) {
   if (valid_repo(repo)) return {};
   return fail(Error::invalid_argument("invalid repository name '" + std::string(repo) + "'"));
@@ -139,7 +133,7 @@ Result<void> check_reference(std::string_view reference) {
     if (auto d = Digest::parse(reference); !d) return fail(d.error());
     return {};
   }
-  if (valid_tag(reference)) return {};
+  if (validate_tag(reference)) return {};
   return fail(Error::invalid_argument("invalid tag '" + std::string(reference) + "'"));
 }
 
