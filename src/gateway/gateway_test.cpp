@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,6 +103,16 @@ bool echo(UpExchange& ex) {
   return ex.send(std::move(res));
 }
 
+/// Whether the peer's TCP stack has acknowledged the FIN sent on `fd`, i.e.
+/// the peer's socket has seen the close.
+bool fin_acknowledged(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return true;
+  return info.tcpi_state != TCP_FIN_WAIT1 && info.tcpi_state != TCP_LAST_ACK &&
+         info.tcpi_state != TCP_CLOSING;
+}
+
 /// A blocking HTTP/1.1 server, a thread per connection, counting connections.
 class RawUpstream {
  public:
@@ -128,6 +139,9 @@ class RawUpstream {
   std::uint16_t port() const { return port_; }
   int connections() const { return connections_.load(); }
   int requests() const { return requests_.load(); }
+  /// Connections this side has closed and whose close the peer has seen
+  /// (the FIN acknowledged, or the wait for it timed out).
+  int closed() const { return closed_.load(); }
 
  private:
   void accept_loop() {
@@ -162,7 +176,10 @@ class RawUpstream {
       fds_.erase(socket.native_handle());
     }
     socket.shutdown(tcp::socket::shutdown_both, ec);
+    // Bounded: a test that waits on closed() fails on its own if this times out.
+    (void)eventually([&] { return fin_acknowledged(socket.native_handle()); }, 2s);
     socket.close(ec);
+    ++closed_;
   }
 
   Handler handler_;
@@ -172,6 +189,7 @@ class RawUpstream {
   std::atomic<bool> stopped_{false};
   std::atomic<int> connections_{0};
   std::atomic<int> requests_{0};
+  std::atomic<int> closed_{0};
   std::mutex mutex_;
   std::set<int> fds_;
   std::vector<std::thread> threads_;
@@ -479,10 +497,10 @@ TEST_F(GatewayTest, RecoversWhenTheUpstreamClosesPooledConnections) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << i;
     // A POST cannot be resent, so the gateway must see the close before
-    // sending (looks_open). The upstream closes just after answering; give its
-    // FIN time to arrive, or the gateway can beat it and the race is not the
-    // one under test.
-    std::this_thread::sleep_for(20ms);
+    // sending (looks_open). The upstream closes just after answering; wait
+    // until the gateway's side has acknowledged that close, or the gateway
+    // can beat it and the race is not the one under test.
+    ASSERT_TRUE(eventually([&] { return upstream.closed() == upstream.connections(); }));
     auto p = client_.request("POST", url("/alice/shop/"), {}, "body");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->status, 200) << i;
