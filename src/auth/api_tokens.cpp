@@ -6,7 +6,7 @@
 #include <array>
 
 #include "core/random.hpp"
-#include "sodium_init.hpp"
+#include "core/sodium.hpp"
 
 namespace orsa::auth {
 namespace {
@@ -31,7 +31,7 @@ ApiTokenSecret generate_api_token() {
 }
 
 std::string hash_api_token(std::string_view secret) {
-  detail::ensure_sodium();
+  ensure_sodium();
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(secret.data()),
                      secret.size());

@@ -6,7 +6,7 @@
 #include <array>
 
 #include "core/random.hpp"
-#include "sodium_init.hpp"
+#include "core/sodium.hpp"
 
 namespace orsa::auth {
 namespace {
@@ -30,7 +30,7 @@ CredentialCache::CredentialCache(const Clock& clock, std::int64_t ttl_s, std::si
       salt_(random_bytes(kSaltBytes)) {}
 
 std::string CredentialCache::key_of(std::string_view login, std::string_view password) const {
-  detail::ensure_sodium();
+  ensure_sodium();
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
   hash_part(state, salt_);

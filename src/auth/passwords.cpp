@@ -5,7 +5,7 @@
 #include <array>
 
 #include "core/random.hpp"
-#include "sodium_init.hpp"
+#include "core/sodium.hpp"
 
 namespace orsa::auth {
 namespace {
@@ -34,7 +34,7 @@ Result<std::string> hash_password(std::string_view password) {
     return fail(Error::invalid_argument("password must be at most " +
                                         std::to_string(kMaxPasswordLength) + " characters"));
   }
-  detail::ensure_sodium();
+  ensure_sodium();
   std::array<char, crypto_pwhash_argon2id_STRBYTES> out{};
   // argon2id explicitly, not crypto_pwhash_str's default, so a libsodium
   // upgrade cannot silently change the algorithm.
@@ -54,7 +54,7 @@ bool verify_password(std::string_view hash, std::string_view password) {
       hash.find('\0') != std::string_view::npos) {
     return false;
   }
-  detail::ensure_sodium();
+  ensure_sodium();
   const std::string terminated(hash);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }

@@ -15,8 +15,8 @@
 
 #include "core/files.hpp"
 #include "core/random.hpp"
+#include "core/sodium.hpp"
 #include "core/strings.hpp"
-#include "sodium_init.hpp"
 
 namespace orsa::auth {
 namespace {
@@ -67,7 +67,7 @@ bool has_jws_shape(std::string_view token) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  detail::ensure_sodium();
+  ensure_sodium();
   crypto_auth_hmacsha256_state state;
   std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
@@ -105,7 +105,7 @@ std::optional<std::string> decode_key(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.remove_suffix(1);
   }
-  detail::ensure_sodium();
+  ensure_sodium();
   std::string raw(text.size(), '\0');
   std::size_t raw_len = 0;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), text.data(),

@@ -5,19 +5,10 @@
 #include <array>
 #include <bit>
 #include <cstdint>
-#include <stdexcept>
+
+#include "core/sodium.hpp"
 
 namespace orsa {
-namespace {
-
-void ensure_sodium() {
-  // sodium_init is idempotent and thread-safe; it fails only if the OS has no
-  // entropy source, which is a fatal environment bug.
-  static const bool ok = sodium_init() >= 0;
-  if (!ok) throw std::runtime_error("libsodium initialisation failed");
-}
-
-}  // namespace
 
 std::string random_bytes(std::size_t n) {
   ensure_sodium();

@@ -2,25 +2,11 @@
 
 #include <curl/curl.h>
 
-#include <memory>
-#include <mutex>
-
 #include "core/strings.hpp"
+#include "libcurl/easy.hpp"
 
 namespace orsa::http {
 namespace {
-
-void ensure_curl_global() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct EasyDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct ListDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
@@ -52,10 +38,9 @@ Client::Client(std::chrono::milliseconds timeout) : timeout_(timeout) {}
 Result<ClientResponse> Client::request(
     std::string_view method, const std::string& url,
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body) const {
-  ensure_curl_global();
-  std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
-  if (!curl) return fail(Error::internal("could not create an HTTP client handle"));
-  CURL* h = curl.get();
+  auto curl = libcurl::EasyHandle::create();
+  if (!curl) return fail(curl.error());
+  CURL* h = curl->get();
   ClientResponse response;
   char error_buffer[CURL_ERROR_SIZE] = {};
   const std::string method_text(method);
@@ -78,19 +63,18 @@ Result<ClientResponse> Client::request(
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
   }
 
-  curl_slist* raw_list = nullptr;
+  libcurl::HeaderList list;
   bool has_expect = false;
   bool has_content_type = false;
   for (const auto& [name, value] : headers) {
     has_expect = has_expect || iequals(name, "Expect");
     has_content_type = has_content_type || iequals(name, "Content-Type");
-    raw_list = curl_slist_append(raw_list, (name + ": " + value).c_str());
+    list.append(name + ": " + value);
   }
   // curl's own 100-continue handshake adds a round trip; callers opt in.
-  if (!has_expect) raw_list = curl_slist_append(raw_list, "Expect:");
+  if (!has_expect) list.append("Expect:");
   // Otherwise curl labels every body as a form post.
-  if (!has_content_type) raw_list = curl_slist_append(raw_list, "Content-Type:");
-  std::unique_ptr<curl_slist, ListDeleter> list(raw_list);
+  if (!has_content_type) list.append("Content-Type:");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
 
   const CURLcode rc = curl_easy_perform(h);

@@ -2,28 +2,12 @@
 
 #include <curl/curl.h>
 
-#include <memory>
-#include <mutex>
+#include "libcurl/easy.hpp"
 
 namespace orsa::runtime::detail {
 namespace {
 
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
-
-void ensure_curl_global() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct EasyDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
-};
-struct ListDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
 
 struct Transfer {
   CURL* easy = nullptr;
@@ -85,11 +69,11 @@ Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& t
                                    std::string_view body, const std::vector<std::string>& headers,
                                    std::chrono::milliseconds timeout,
                                    const StreamHandlers& handlers) const {
-  ensure_curl_global();
-  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
-  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
-  if (!easy || !multi) return fail(Error::internal("could not create an HTTP client handle"));
-  CURL* h = easy.get();
+  auto easy = libcurl::EasyHandle::create();
+  if (!easy) return fail(easy.error());
+  auto multi = libcurl::MultiHandle::create();
+  if (!multi) return fail(multi.error());
+  CURL* h = easy->get();
   Transfer transfer;
   transfer.easy = h;
   transfer.handlers = &handlers;
@@ -112,20 +96,19 @@ Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& t
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
   }
-  curl_slist* raw_list = nullptr;
-  for (const auto& header : headers) raw_list = curl_slist_append(raw_list, header.c_str());
+  libcurl::HeaderList list;
+  for (const auto& header : headers) list.append(header);
   // curl's 100-continue handshake only adds a round trip on a local socket.
-  raw_list = curl_slist_append(raw_list, "Expect:");
-  if (!body.empty()) raw_list = curl_slist_append(raw_list, "Content-Type: application/json");
-  std::unique_ptr<curl_slist, ListDeleter> list(raw_list);
+  list.append("Expect:");
+  if (!body.empty()) list.append("Content-Type: application/json");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
 
-  curl_multi_add_handle(multi.get(), h);
+  curl_multi_add_handle(multi->get(), h);
   auto last_tick = std::chrono::steady_clock::now();
   int running = 1;
   CURLMcode mc = CURLM_OK;
   while (running > 0 && !transfer.end.stopped) {
-    mc = curl_multi_perform(multi.get(), &running);
+    mc = curl_multi_perform(multi->get(), &running);
     if (mc != CURLM_OK || running == 0 || transfer.end.stopped) break;
     const auto now = std::chrono::steady_clock::now();
     if (handlers.on_tick && now - last_tick >= kTickInterval) {
@@ -136,15 +119,15 @@ Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& t
       }
     }
     // Wakes on socket activity, else after 100 ms so ticks stay on time.
-    mc = curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
+    mc = curl_multi_poll(multi->get(), nullptr, 0, 100, nullptr);
     if (mc != CURLM_OK) break;
   }
   CURLcode rc = CURLE_OK;
   int pending = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi.get(), &pending)) {
+  while (CURLMsg* msg = curl_multi_info_read(multi->get(), &pending)) {
     if (msg->msg == CURLMSG_DONE) rc = msg->data.result;
   }
-  curl_multi_remove_handle(multi.get(), h);
+  curl_multi_remove_handle(multi->get(), h);
   if (transfer.end.stopped) return std::move(transfer.end);
   if (mc != CURLM_OK) {
     return fail(Error::unavailable(std::string("container runtime request failed: ") +

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "oci/digest.hpp"
+#include "oci/tag.hpp"  // validate_tag, which the store applies to every tag
 
 namespace orsa::oci {
 
@@ -158,9 +159,6 @@ class BlobStore {
   explicit BlobStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-/// Tag syntax of the distribution spec: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
-Result<void> validate_tag(std::string_view tag);
 
 /// A repository name "<owner>/<project>": two slugs (detail "NAME_INVALID").
 Result<void> validate_repo_name(std::string_view repo);
