@@ -1,0 +1,18 @@
+#pragma once
+
+#include "http/router.hpp"
+#include "oci/registry.hpp"
+#include "services/accounts.hpp"
+
+namespace orsa::registry {
+
+/// What the /v2 handlers need; owned by the Deployer.
+struct RegistryContext {
+  services::Accounts& accounts;  // resolves Basic/Bearer credentials, authorizes repositories
+  oci::Registry& registry;       // the embedded OCI registry behind /v2/
+};
+
+/// Registers the OCI distribution API at /v2/ (docs/api/openapi.yaml).
+void register_routes(http::Router& router, RegistryContext& ctx);
+
+}  // namespace orsa::registry

@@ -1,0 +1,48 @@
+#include "services/images.hpp"
+
+namespace orsa::services {
+
+Result<std::vector<store::Image>> Images::list(const auth::Principal& who,
+                                               const std::optional<ProjectRef>& ref) {
+  const auto scope = auth::Policy::scope(who);
+  if (!ref) return store_.list_images(scope, std::nullopt);
+  auto project = store_.find_project(scope, ref->owner, ref->name);
+  if (!project) return fail(project.error());
+  return store_.list_images(scope, std::string_view(project->id));
+}
+
+Result<store::Image> Images::get(const auth::Principal& who, std::string_view id) {
+  auto image = store_.find_image(auth::Policy::scope(who), id);
+  if (!image) return fail(image.error());
+  if (auto ok = auth::Policy::authorize(who, auth::Action::kRead, image->owner_id); !ok) {
+    return fail(ok.error());
+  }
+  return image;
+}
+
+Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
+  auto image = store_.find_image(auth::Policy::scope(who), id);
+  if (!image) return fail(image.error());
+  if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
+    return fail(ok.error());
+  }
+  auto uses = store_.count_deployments_of_image(image->id);
+  if (!uses) return fail(uses.error());
+  if (*uses > 0) {
+    return fail(Error::conflict("the image is used by " + std::to_string(*uses) +
+                                " deployment(s); delete them first"));
+  }
+  if (remove_tag_) {
+    if (auto ok = remove_tag_(*image); !ok) return fail(ok.error());
+  }
+  return store_.delete_image(auth::Policy::scope(who), id);
+}
+
+Result<void> Images::remove_unchecked(const store::Image& image) {
+  if (remove_tag_) {
+    if (auto ok = remove_tag_(image); !ok) return fail(ok.error());
+  }
+  return store_.delete_image(OwnerScope::everyone(), image.id);
+}
+
+}  // namespace orsa::services
