@@ -214,8 +214,8 @@ Json tokens_json(const std::vector<store::ApiToken>& tokens) {
 
 void register_account_routes(http::Router& router, ApiContext& ctx) {
   services::Accounts& accounts = ctx.accounts;
-  const auto with_auth = [&accounts](AuthedHandler h) {
-    return authenticated(accounts, std::move(h));
+  const auto with_auth = [&ctx](AuthedHandler h) {
+    return authenticated(ctx.credentials, std::move(h));
   };
 
   // Anonymous by nature, so their bodies are kept small; the routes that

@@ -85,19 +85,19 @@ http::Response usage_report(const oci::Registry& registry, const auth::Principal
 
 void register_admin_routes(http::Router& router, ApiContext& ctx) {
   router.add("POST", "/api/v1/admin/gc",
-             authenticated(ctx.accounts,
+             authenticated(ctx.credentials,
                            [&ctx](http::Request& req, const auth::Principal& who) {
                              return run_gc(ctx.collector, req, who);
                            }),
              {.body_limit = kGcBodyLimit});
   router.add("PATCH", "/api/v1/admin/projects/{owner}/{name}",
-             authenticated(ctx.accounts,
+             authenticated(ctx.credentials,
                            [&ctx](http::Request& req, const auth::Principal& who) {
                              return set_egress(ctx.projects, req, who);
                            }),
              {.body_limit = kGcBodyLimit});
   router.add("GET", "/api/v1/admin/usage",
-             authenticated(ctx.accounts, [&ctx](http::Request&, const auth::Principal& who) {
+             authenticated(ctx.credentials, [&ctx](http::Request&, const auth::Principal& who) {
                return usage_report(ctx.registry, who);
              }));
 }

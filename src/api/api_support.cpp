@@ -89,17 +89,17 @@ std::string csrf_cookie_name() {
   return cookie_name(kCsrfCookie);
 }
 
-Result<auth::Principal> authenticate_request(services::Accounts& accounts,
+Result<auth::Principal> authenticate_request(auth::CredentialResolver& credentials,
                                              const http::Request& req) {
   if (auto header = req.header("Authorization")) {
     constexpr std::string_view kBearer = "Bearer ";
     if (!header->starts_with(kBearer) || header->size() == kBearer.size()) {
       return fail(Error::unauthenticated("Authorization must be 'Bearer <token>'"));
     }
-    return accounts.authenticate_bearer(header->substr(kBearer.size()));
+    return credentials.authenticate_bearer(header->substr(kBearer.size()));
   }
   if (auto cookie = req.cookie(session_cookie_name())) {
-    auto session = accounts.authenticate_session(*cookie);
+    auto session = credentials.authenticate_session(*cookie);
     if (!session) return fail(session.error());
     // Double-submit check: a cross-site form can send the cookie but cannot
     // read it to echo the CSRF value in a header.
@@ -115,11 +115,11 @@ Result<auth::Principal> authenticate_request(services::Accounts& accounts,
   return fail(Error::unauthenticated("authentication required"));
 }
 
-http::GuardedHandler authenticated(services::Accounts& accounts, AuthedHandler handler,
+http::GuardedHandler authenticated(auth::CredentialResolver& credentials, AuthedHandler handler,
                                    AdmissionCheck check) {
-  http::Admission admit =
-      [&accounts, check = std::move(check)](http::Request& req) -> std::optional<http::Response> {
-    auto who = authenticate_request(accounts, req);
+  http::Admission admit = [&credentials, check = std::move(check)](
+                              http::Request& req) -> std::optional<http::Response> {
+    auto who = authenticate_request(credentials, req);
     if (!who) return http::error_response(who.error());
     if (check) {
       if (auto ok = check(req, *who); !ok) return http::error_response(ok.error());
@@ -127,10 +127,10 @@ http::GuardedHandler authenticated(services::Accounts& accounts, AuthedHandler h
     req.context = std::move(*who);
     return std::nullopt;
   };
-  http::Handler handle = [&accounts, handler = std::move(handler)](http::Request& req) {
+  http::Handler handle = [&credentials, handler = std::move(handler)](http::Request& req) {
     if (const auth::Principal* who = admitted_principal(req)) return handler(req, *who);
     // Reached without the server's admission step (a direct call).
-    auto who = authenticate_request(accounts, req);
+    auto who = authenticate_request(credentials, req);
     if (!who) return http::error_response(who.error());
     return handler(req, *who);
   };

@@ -55,7 +55,7 @@ using AdmissionCheck = std::function<Result<void>(http::Request&, const auth::Pr
 /// tokens or the session cookie (with the CSRF check for unsafe methods) from
 /// the request head, then runs `check`, before any body is read; 401 (or the
 /// check's error) otherwise.
-http::GuardedHandler authenticated(services::Accounts& accounts, AuthedHandler handler,
+http::GuardedHandler authenticated(auth::CredentialResolver& credentials, AuthedHandler handler,
                                    AdmissionCheck check = {});
 
 /// The principal an admission step left in Request::context, if any.

@@ -123,7 +123,7 @@ void register_build_routes(http::Router& router, ApiContext& ctx) {
   services::Builds& builds = ctx.builds;
   services::Images& images = ctx.images;
   const auto with_auth = [&ctx](AuthedHandler h) {
-    return authenticated(ctx.accounts, std::move(h));
+    return authenticated(ctx.credentials, std::move(h));
   };
   const std::string project = "/api/v1/projects/{owner}/{name}";
 

@@ -220,7 +220,7 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
   if (ctx.deployments == nullptr) return;
   services::Deployments& deployments = *ctx.deployments;
   const auto with_auth = [&ctx](AuthedHandler h) {
-    return authenticated(ctx.accounts, std::move(h));
+    return authenticated(ctx.credentials, std::move(h));
   };
   const std::string one = "/api/v1/deployments/{id}";
   const ServiceAddress* services = ctx.services;

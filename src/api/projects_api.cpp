@@ -221,13 +221,13 @@ http::Response upload_archive(services::Projects& projects, http::Request& req,
 void register_project_routes(http::Router& router, ApiContext& ctx) {
   services::Projects& projects = ctx.projects;
   const auto with_auth = [&ctx](AuthedHandler h) {
-    return authenticated(ctx.accounts, std::move(h));
+    return authenticated(ctx.credentials, std::move(h));
   };
   const std::string base = "/api/v1/projects/{owner}/{name}";
   // Writes with a body: the caller's write access is settled from the head.
   const auto with_write_access = [&ctx, &projects](AuthedHandler h) {
     return authenticated(
-        ctx.accounts, std::move(h), [&projects](http::Request& req, const auth::Principal& who) {
+        ctx.credentials, std::move(h), [&projects](http::Request& req, const auth::Principal& who) {
           return projects.check_access(who, project_ref_of(req), auth::Action::kWrite);
         });
   };

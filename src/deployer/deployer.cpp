@@ -9,6 +9,7 @@
 #include "api/api.hpp"
 #include "api/request_auth.hpp"
 #include "api/static_site.hpp"
+#include "auth/credentials.hpp"
 #include "auth/hash_gate.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
@@ -24,6 +25,7 @@
 #include "services/accounts.hpp"
 #include "services/audit.hpp"
 #include "services/builds.hpp"
+#include "services/credential_directory.hpp"
 #include "services/deployments.hpp"
 #include "services/images.hpp"
 #include "services/projects.hpp"
@@ -47,6 +49,8 @@ struct Deployer::Parts {
   std::unique_ptr<auth::LoginRateLimiter> limiter;
   std::unique_ptr<services::Audit> audit;
   std::unique_ptr<services::Accounts> accounts;
+  std::unique_ptr<services::StoreCredentialDirectory> directory;
+  std::unique_ptr<auth::CredentialResolver> credentials;
   std::unique_ptr<services::Projects> projects;
   std::unique_ptr<services::System> system;
   std::unique_ptr<oci::BlobStore> blobs;
@@ -193,6 +197,13 @@ Result<void> build_services(Deployer::Parts& p) {
   p.audit = std::make_unique<services::Audit>(*p.store, p.clock);
   p.accounts = std::make_unique<services::Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter,
                                                     *p.audit, p.clock, p.config.registration);
+  p.directory = std::make_unique<services::StoreCredentialDirectory>(*p.store);
+  p.credentials = std::make_unique<auth::CredentialResolver>(
+      *p.directory, *p.signer, *p.push_signer, p.clock,
+      [&accounts = *p.accounts](std::string_view login, std::string_view password,
+                                std::string_view ip) {
+        return accounts.check_password(login, password, services::Caller{std::string(ip)});
+      });
   p.projects = std::make_unique<services::Projects>(*p.store, *p.repos, *p.audit, p.clock);
   p.system = std::make_unique<services::System>(*p.store);
   auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
@@ -223,8 +234,8 @@ std::string host_part(const std::string& host_port) {
 Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   gateway::Hooks hooks{
       .authorize =
-          [&accounts = *p.accounts](const gateway::Route& route, const http::Request& req) {
-            auto who = api::authenticate_request(accounts, req);
+          [&credentials = *p.credentials](const gateway::Route& route, const http::Request& req) {
+            auto who = api::authenticate_request(credentials, req);
             return who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id);
           },
       .wake = [&d = *p.deployments](const gateway::Route& route) { d.wake(route.deployment_id); }};
@@ -290,15 +301,15 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   parts->generated_admin_password = std::move(*generated);
 
   parts->api = std::make_unique<api::ApiContext>(
-      api::ApiContext{*parts->accounts, *parts->projects, *parts->system, parts->metrics,
-                      *parts->registry, *parts->builds, *parts->images});
+      api::ApiContext{*parts->credentials, *parts->accounts, *parts->projects, *parts->system,
+                      parts->metrics, *parts->registry, *parts->builds, *parts->images});
   parts->api->collector = parts->collector.get();
   parts->api->deployments = parts->deployments.get();
   parts->api->routes = &parts->routes;
   parts->api->services = &parts->service_address;
   api::register_routes(parts->router, *parts->api);
   parts->registry_api = std::make_unique<registry::RegistryContext>(
-      registry::RegistryContext{*parts->accounts, *parts->registry});
+      registry::RegistryContext{*parts->credentials, *parts->accounts, *parts->registry});
   registry::register_routes(parts->router, *parts->registry_api);
   // The web app: GET / and a catch-all that every API route outranks.
   const auto web_dir = config.web_dir.empty() ? default_web_dir() : config.web_dir;

@@ -98,7 +98,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
 
 /// The caller from `Authorization: Basic` or `Bearer`; cookies are ignored
 /// on /v2, so no cross-site request can act on the registry.
-Result<auth::Principal> registry_caller(services::Accounts& accounts, const http::Request& req) {
+Result<auth::Principal> registry_caller(auth::CredentialResolver& credentials,
+                                        const http::Request& req) {
   const auto header = req.header("Authorization");
   if (!header) return fail(Error::unauthenticated("authentication required"));
   if (header->starts_with("Basic ")) {
@@ -107,12 +108,12 @@ Result<auth::Principal> registry_caller(services::Accounts& accounts, const http
     if (colon == std::string::npos) {
       return fail(Error::unauthenticated("Basic credentials must be base64 of user:password"));
     }
-    return accounts.authenticate_basic(std::string_view(*decoded).substr(0, colon),
-                                       std::string_view(*decoded).substr(colon + 1),
-                                       services::Caller{req.remote_ip});
+    return credentials.authenticate_basic(std::string_view(*decoded).substr(0, colon),
+                                          std::string_view(*decoded).substr(colon + 1),
+                                          req.remote_ip);
   }
   if (header->starts_with("Bearer ") && header->size() > 7) {
-    return accounts.authenticate_registry_bearer(header->substr(7));
+    return credentials.authenticate_registry_bearer(header->substr(7));
   }
   return fail(Error::unauthenticated("Authorization must be Basic or Bearer"));
 }
@@ -147,7 +148,7 @@ http::Admission registry_admission(RegistryContext& ctx, std::optional<auth::Act
                                    RepoPrecheck precheck = {}) {
   return [&ctx, action,
           precheck = std::move(precheck)](http::Request& req) -> std::optional<http::Response> {
-    auto who = registry_caller(ctx.accounts, req);
+    auto who = registry_caller(ctx.credentials, req);
     if (!who) return registry_error(who.error());
     Admitted admitted{std::move(*who), {}};
     if (action) {

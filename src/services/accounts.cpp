@@ -18,16 +18,9 @@ constexpr std::size_t kMaxEmailBytes = 254;
 constexpr std::size_t kMaxTokenNameBytes = 100;
 constexpr std::size_t kMaxTokensPerUser = 100;
 constexpr std::int64_t kMaxTokenDays = 3650;
-// API token use is recorded at most this often, so that authenticated reads
-// do not each turn into a database write.
-constexpr std::int64_t kTokenTouchIntervalS = 60;
 
 Error invalid_credentials() {
   return Error::unauthenticated("invalid username, email or password");
-}
-
-Error signed_out() {
-  return Error::unauthenticated("invalid or expired session");
 }
 
 Result<void> validate_account(const NewAccount& account) {
@@ -69,7 +62,6 @@ Accounts::Accounts(store::Store& store, const auth::SessionSigner& signer,
       audit_(audit),
       clock_(clock),
       registration_(registration),
-      basic_cache_(clock),
       account_backoff_(clock),
       dummy_hash_(auth::hash_password(auth::generate_password()).value_or("")) {}
 
@@ -211,127 +203,13 @@ Result<std::optional<std::string>> Accounts::bootstrap_admin(
   return password ? std::optional<std::string>() : std::optional<std::string>(chosen);
 }
 
-Result<store::User> Accounts::active_user(std::string_view user_id) {
-  auto user = store_.find_user_by_id(user_id);
-  if (!user) {
-    if (user.error().code == ErrorCode::kNotFound) {
-      return fail(Error::unauthenticated("invalid credentials"));
-    }
-    return fail(user.error());
-  }
-  // Checked on every request, so disabling a user revokes all their
-  // sessions and tokens at once.
-  if (user->disabled) return fail(Error::unauthenticated("this account is disabled"));
-  return user;
-}
-
-Result<auth::Principal> Accounts::active_principal(std::string_view user_id, bool via_api_token) {
-  auto user = active_user(user_id);
-  if (!user) return fail(user.error());
-  return auth::Principal{user->id, user->username, user->role, via_api_token, ""};
-}
-
-Result<auth::Principal> Accounts::authenticate_bearer(std::string_view bearer) {
-  if (!auth::is_api_token(bearer)) {
-    auto session = authenticate_session(bearer);
-    if (!session) return fail(session.error());
-    return session->first;
-  }
-  auto token = store_.find_token_by_hash(auth::hash_api_token(bearer));
-  if (!token) {
-    if (token.error().code == ErrorCode::kNotFound) {
-      return fail(Error::unauthenticated("invalid or revoked API token"));
-    }
-    return fail(token.error());
-  }
-  const std::int64_t now = clock_.now_unix();
-  if (token->expires_at && *token->expires_at <= now) {
-    return fail(Error::unauthenticated("API token has expired"));
-  }
-  if (!token->last_used_at || *token->last_used_at + kTokenTouchIntervalS <= now) {
-    std::ignore = store_.touch_token(token->id, now);  // best effort bookkeeping
-  }
-  auto principal = active_principal(token->user_id, true);
-  if (!principal) return fail(principal.error());
-  // A stored list that does not parse grants nothing.
-  principal->scopes = auth::parse_scopes(token->scopes).value_or(0);
-  principal->expires_at = token->expires_at;
-  return principal;
-}
-
-Result<std::pair<auth::Principal, std::string>> Accounts::authenticate_session(
-    std::string_view jwt) {
-  auto claims = signer_.verify(jwt);
-  if (!claims) return fail(claims.error());
-  auto user = active_user(claims->user_id);
-  if (!user) return fail(user.error());
-  // A password change raised the epoch; a logout listed the session id.
-  if (claims->epoch != user->session_epoch) return fail(signed_out());
-  auto revoked = store_.is_session_revoked(claims->session_id);
-  if (!revoked) return fail(revoked.error());
-  if (*revoked) return fail(signed_out());
-  auth::Principal principal{user->id, user->username, user->role, false, ""};
-  principal.expires_at = claims->expires_at;
-  return std::pair{std::move(principal), std::move(claims->csrf)};
-}
-
-Result<auth::Principal> Accounts::authenticate_basic(std::string_view login,
-                                                     std::string_view password,
-                                                     const Caller& caller) {
-  if (auth::is_api_token(password)) {
-    auto principal = authenticate_bearer(password);
-    if (!principal) return fail(principal.error());
-    // The username must name the token's owner, so a leaked token cannot be
-    // replayed under a misleading name in logs and audit.
-    auto named = store_.find_user_by_login(ascii_lower(login));
-    if (!named || named->id != principal->user_id) return fail(invalid_credentials());
-    return principal;
-  }
-  const std::string key = ascii_lower(login);
-  // A JWT as the password: the runtime's pull token or the builder's push
-  // token (Docker's X-Registry-Auth carries only user and password), or a
-  // session from /auth/login (`skopeo --creds ada:$TOKEN`).
-  if (password.starts_with("eyJ")) {
-    if (auto token = push_signer_.verify(password)) {
-      auto principal = registry_token_principal(*token);
-      if (!principal) return fail(principal.error());
-      if (principal->username != key) return fail(invalid_credentials());
-      return principal;
-    }
-    if (auto session = authenticate_session(password)) {
-      if (session->first.username != key) return fail(invalid_credentials());
-      return std::move(session->first);
-    }
-    // Not a token of ours: maybe a password that happens to start so.
-  }
-  if (auto user_id = basic_cache_.find(key, password)) return active_principal(*user_id, false);
+Result<std::string> Accounts::check_password(std::string_view login, std::string_view password,
+                                             const Caller& caller) {
   // On the shared worker pool: turned away rather than queued when the
   // hashing slots are busy, so cheap requests keep their threads.
-  auto user = verify_password_login(key, password, caller, auth::HashGate::Wait::kNever);
-  if (!user) {
-    // A disabled account is a failed login here: the registry speaks 401.
-    if (user.error().code == ErrorCode::kPermissionDenied) {
-      return fail(Error::unauthenticated(user.error().message));
-    }
-    return fail(user.error());
-  }
-  basic_cache_.remember(key, password, user->id);
-  return active_principal(user->id, false);
-}
-
-Result<auth::Principal> Accounts::registry_token_principal(const auth::PushClaims& claims) {
-  auto principal = active_principal(claims.user_id, true);
-  if (!principal) return fail(principal.error());
-  principal->repository_scope = claims.repository;
-  principal->repository_pull_only = !claims.push;
-  principal->expires_at = claims.expires_at;
-  return principal;
-}
-
-Result<auth::Principal> Accounts::authenticate_registry_bearer(std::string_view bearer) {
-  if (auth::is_api_token(bearer)) return authenticate_bearer(bearer);
-  if (auto token = push_signer_.verify(bearer)) return registry_token_principal(*token);
-  return authenticate_bearer(bearer);
+  auto user = verify_password_login(login, password, caller, auth::HashGate::Wait::kNever);
+  if (!user) return fail(user.error());
+  return user->id;
 }
 
 Result<void> Accounts::authorize_repository(const auth::Principal& who, auth::Action action,

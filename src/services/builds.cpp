@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/files.hpp"
+#include "find_authorized.hpp"
 
 namespace orsa::services {
 namespace {
@@ -90,22 +91,15 @@ Result<std::unique_ptr<LogFollower>> Builds::follow(const auth::Principal& who,
 
 Result<store::Build> Builds::visible(const auth::Principal& who, std::string_view id,
                                      auth::Action action) {
-  auto build = store_.find_build(auth::Policy::scope(who), id);
-  if (!build) return fail(build.error());
-  if (auto ok = auth::Policy::authorize(who, action, build->owner_id); !ok) {
-    return fail(ok.error());
-  }
-  return build;
+  return find_authorized(who, action,
+                         [&](const OwnerScope& scope) { return store_.find_build(scope, id); });
 }
 
 Result<store::Project> Builds::project_for(const auth::Principal& who, const ProjectRef& ref,
                                            auth::Action action) {
-  auto project = store_.find_project(auth::Policy::scope(who), ref.owner, ref.name);
-  if (!project) return fail(project.error());
-  if (auto ok = auth::Policy::authorize(who, action, project->owner_id); !ok) {
-    return fail(ok.error());
-  }
-  return project;
+  return find_authorized(who, action, [&](const OwnerScope& scope) {
+    return store_.find_project(scope, ref.owner, ref.name);
+  });
 }
 
 Result<void> Builds::check_pending(const std::string& owner_id) {

@@ -9,6 +9,7 @@
 #include "core/json.hpp"
 #include "core/random.hpp"
 #include "core/work_queue.hpp"
+#include "find_authorized.hpp"
 #include "http/client.hpp"
 #include "manifest/project_config.hpp"
 
@@ -133,10 +134,8 @@ void Deployments::stop() {
 
 Result<Deployment> Deployments::authorized(const auth::Principal& who, std::string_view id,
                                            auth::Action action) {
-  auto d = store_.find_deployment(auth::Policy::scope(who), id);
-  if (!d) return fail(d.error());
-  if (auto ok = auth::Policy::authorize(who, action, d->owner_id); !ok) return fail(ok.error());
-  return d;
+  return find_authorized(
+      who, action, [&](const OwnerScope& scope) { return store_.find_deployment(scope, id); });
 }
 
 Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
@@ -195,11 +194,10 @@ Result<void> Deployments::check_counts(const auth::Principal& who, const store::
 
 Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
                                                     const DeployRequest& request) {
-  auto image = store_.find_image(auth::Policy::scope(who), request.image_id);
+  auto image = find_authorized(who, auth::Action::kDeploy, [&](const OwnerScope& scope) {
+    return store_.find_image(scope, request.image_id);
+  });
   if (!image) return fail(image.error());
-  if (auto ok = auth::Policy::authorize(who, auth::Action::kDeploy, image->owner_id); !ok) {
-    return fail(ok.error());
-  }
   auto resources = resources_for(*image, request);
   if (!resources) return fail(resources.error());
   auto env = env_to_json(request.env.value_or(std::map<std::string, std::string>{}), options_);

@@ -1,5 +1,7 @@
 #include "services/images.hpp"
 
+#include "find_authorized.hpp"
+
 namespace orsa::services {
 
 Result<std::vector<store::Image>> Images::list(const auth::Principal& who,
@@ -12,20 +14,15 @@ Result<std::vector<store::Image>> Images::list(const auth::Principal& who,
 }
 
 Result<store::Image> Images::get(const auth::Principal& who, std::string_view id) {
-  auto image = store_.find_image(auth::Policy::scope(who), id);
-  if (!image) return fail(image.error());
-  if (auto ok = auth::Policy::authorize(who, auth::Action::kRead, image->owner_id); !ok) {
-    return fail(ok.error());
-  }
-  return image;
+  return find_authorized(who, auth::Action::kRead,
+                         [&](const OwnerScope& scope) { return store_.find_image(scope, id); });
 }
 
 Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
-  auto image = store_.find_image(auth::Policy::scope(who), id);
+  auto image = find_authorized(who, auth::Action::kWrite, [&](const OwnerScope& scope) {
+    return store_.find_image(scope, id);
+  });
   if (!image) return fail(image.error());
-  if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, image->owner_id); !ok) {
-    return fail(ok.error());
-  }
   auto uses = store_.count_deployments_of_image(image->id);
   if (!uses) return fail(uses.error());
   if (*uses > 0) {

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "core/slug.hpp"
+#include "find_authorized.hpp"
 #include "services/templates.hpp"
 
 namespace orsa::services {
@@ -36,12 +37,9 @@ Projects::Projects(store::Store& store, source::SourceRepos& repos, Audit& audit
 
 Result<store::Project> Projects::authorized(const auth::Principal& who, const ProjectRef& ref,
                                             auth::Action action) {
-  auto project = store_.find_project(auth::Policy::scope(who), ref.owner, ref.name);
-  if (!project) return fail(project.error());
-  if (auto ok = auth::Policy::authorize(who, action, project->owner_id); !ok) {
-    return fail(ok.error());
-  }
-  return project;
+  return find_authorized(who, action, [&](const OwnerScope& scope) {
+    return store_.find_project(scope, ref.owner, ref.name);
+  });
 }
 
 Result<void> Projects::check_access(const auth::Principal& who, const ProjectRef& ref,

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/credentials.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/service_urls.hpp"
 #include "http/metrics.hpp"
@@ -47,6 +48,7 @@ class ServiceAddress {
 
 /// What the REST handlers need; owned by the Deployer.
 struct ApiContext {
+  auth::CredentialResolver& credentials;  // who a request's token or cookie names
   services::Accounts& accounts;
   services::Projects& projects;
   services::System& system;

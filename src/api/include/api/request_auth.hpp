@@ -4,10 +4,10 @@
 // cookie mode, and resolving a request's caller (the gateway asks it for
 // private deployments).
 
+#include "auth/credentials.hpp"
 #include "auth/policy.hpp"
 #include "core/error.hpp"
 #include "http/message.hpp"
-#include "services/accounts.hpp"
 
 namespace orsa::api {
 
@@ -18,7 +18,7 @@ void set_tls_cookies(bool tls);
 
 /// The caller from a bearer token or the session cookie (with the CSRF
 /// check for unsafe methods).
-Result<auth::Principal> authenticate_request(services::Accounts& accounts,
+Result<auth::Principal> authenticate_request(auth::CredentialResolver& credentials,
                                              const http::Request& req);
 
 }  // namespace orsa::api

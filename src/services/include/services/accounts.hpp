@@ -5,7 +5,6 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/credential_cache.hpp"
 #include "auth/hash_gate.hpp"
 #include "auth/login_backoff.hpp"
 #include "auth/policy.hpp"
@@ -45,7 +44,8 @@ struct Caller {
   std::string ip;
 };
 
-/// Users, logins, sessions and API tokens. Policy decisions are delegated to
+/// Users, logins, sessions and API tokens (resolving credentials is
+/// auth::CredentialResolver's). Policy decisions are delegated to
 /// auth::Policy; this class only orchestrates store, hashing and audit.
 class Accounts {
  public:
@@ -78,21 +78,11 @@ class Accounts {
                                                      const std::string& email,
                                                      const std::optional<std::string>& password);
 
-  /// Resolves a bearer value (API token or session JWT) to its principal.
-  Result<auth::Principal> authenticate_bearer(std::string_view bearer);
-  /// Resolves a session JWT; also returns its CSRF claim for the cookie check.
-  Result<std::pair<auth::Principal, std::string>> authenticate_session(std::string_view jwt);
-
-  /// Resolves HTTP Basic credentials for the registry: (username or email,
-  /// password), (username, API token), (username, session JWT from
-  /// /auth/login) or (username, push or pull token: the builder and the
-  /// runtime). Verified passwords are cached for a minute; the user row is
-  /// still read on every call.
-  Result<auth::Principal> authenticate_basic(std::string_view login, std::string_view password,
-                                             const Caller& caller);
-  /// Resolves a registry bearer: a push token (scoped principal), an API
-  /// token or a session JWT.
-  Result<auth::Principal> authenticate_registry_bearer(std::string_view bearer);
+  /// Verifies a password for a non-interactive client (registry Basic auth,
+  /// through auth::CredentialResolver) under the limits of a login; the user
+  /// id. Turned away rather than queued when every hashing slot is busy.
+  Result<std::string> check_password(std::string_view login, std::string_view password,
+                                     const Caller& caller);
   /// A 15-minute push token for `repository` ("<owner>/<project>") on behalf
   /// of `who`, who must be allowed to push there (for the build queue).
   Result<std::string> issue_push_token(const auth::Principal& who, std::string_view repository);
@@ -120,11 +110,8 @@ class Accounts {
 
  private:
   Result<store::User> insert_user(const NewAccount& account);
-  Result<store::User> active_user(std::string_view user_id);
-  Result<auth::Principal> active_principal(std::string_view user_id, bool via_api_token);
   Result<store::User> verify_password_login(std::string_view login, std::string_view password,
                                             const Caller& caller, auth::HashGate::Wait wait);
-  Result<auth::Principal> registry_token_principal(const auth::PushClaims& claims);
 
   store::Store& store_;
   const auth::SessionSigner& signer_;
@@ -133,7 +120,6 @@ class Accounts {
   Audit& audit_;
   const Clock& clock_;
   Registration registration_;
-  auth::CredentialCache basic_cache_;
   auth::LoginBackoff account_backoff_;  // failures per account
   auth::HashGate hash_gate_;
   std::string dummy_hash_;  // verified against when a login names no user (timing)
