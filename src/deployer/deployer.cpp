@@ -35,6 +35,7 @@
 #include "workers/base_bootstrap.hpp"
 #include "workers/build_queue.hpp"
 #include "workers/collector.hpp"
+#include "workers/rollouts.hpp"
 #include "workers/service_templates.hpp"
 
 namespace orsa::deployer {
@@ -65,6 +66,7 @@ struct Deployer::Parts {
   api::ServiceAddress service_address;             // read by the /s/ redirect and the API
   std::unique_ptr<runtime::PodmanService> podman;  // only without --runtime-socket
   std::unique_ptr<runtime::Runtime> runtime;
+  std::unique_ptr<workers::Rollouts> rollouts;
   std::unique_ptr<services::Deployments> deployments;
   std::unique_ptr<gateway::Gateway> gateway;
   http::Metrics metrics;
@@ -157,14 +159,16 @@ Result<void> build_queue(Deployer::Parts& p) {
                                 .image_age = p.config.gc_image_age,
                                 .keep = p.config.gc_keep,
                                 .idle = p.config.gc_idle});
-  p.deployments = std::make_unique<services::Deployments>(
-      *p.store, *p.repos, *p.accounts, p.routes, *p.audit, p.clock,
-      services::DeploymentOptions{
-          .max_memory_mb = p.config.max_memory_mb,
-          .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
-          .health_timeout = p.config.health_timeout});
+  const services::DeploymentOptions deployment_options{
+      .max_memory_mb = p.config.max_memory_mb,
+      .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
+      .health_timeout = p.config.health_timeout};
+  p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
+                                                   p.clock, deployment_options);
+  p.deployments = std::make_unique<services::Deployments>(*p.store, *p.repos, p.routes, *p.audit,
+                                                          *p.rollouts, deployment_options);
   p.collector->set_deployment_hooks(
-      {.stop_idle = [&d = *p.deployments](const store::Deployment& x) { return d.stop_idle(x); },
+      {.stop_idle = [&r = *p.rollouts](const store::Deployment& x) { return r.stop_idle(x); },
        .last_request_at =
            [&r = p.routes](const std::string& id) { return r.stats(id).last_request_at; }});
   if (!p.config.ensure_base.empty()) {
@@ -238,7 +242,7 @@ Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
             auto who = api::authenticate_request(credentials, req);
             return who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id);
           },
-      .wake = [&d = *p.deployments](const gateway::Route& route) { d.wake(route.deployment_id); }};
+      .wake = [&r = *p.rollouts](const gateway::Route& route) { r.wake(route.deployment_id); }};
   gateway::Options options;
   options.services_domain = host_part(p.config.services_domain);
   options.app_origin = p.config.public_url.empty() ? app_origin : p.config.public_url;
@@ -284,7 +288,7 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
   }
   p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
       .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});
-  p.deployments->start(*p.runtime, {registry_host});
+  p.rollouts->start(*p.runtime, {registry_host});
   return {};
 }
 
@@ -387,7 +391,7 @@ void Deployer::stop() {
   parts_->collector->stop();
   parts_->build_queue->stop();
   // Containers keep running: the next start adopts them.
-  parts_->deployments->stop();
+  parts_->rollouts->stop();
 }
 void Deployer::wait() {
   parts_->server->wait();

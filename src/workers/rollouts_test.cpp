@@ -1,7 +1,7 @@
 // The reconciler against a fake runtime (the unit boundary) with a real
 // SQLite store, route table and a real HTTP /healthz for the containers.
 
-#include "services/deployments.hpp"
+#include "workers/rollouts.hpp"
 
 #include <gtest/gtest.h>
 
@@ -194,12 +194,14 @@ class DeploymentsTest : public ::testing::Test {
     options.reconcile_in_background = false;  // the tests drive reconcile()
     options.max_backoff = std::chrono::seconds(0);
     options.health_timeout = std::chrono::seconds(5);
-    deployments_ = std::make_unique<services::Deployments>(*store_, *repos_, *accounts_, routes_,
-                                                           *audit_, clock_, options);
-    deployments_->start(*runtime_, {"127.0.0.1:1"});
+    rollouts_ = std::make_unique<Rollouts>(*store_, *accounts_, routes_, *audit_, clock_, options);
+    deployments_ = std::make_unique<services::Deployments>(*store_, *repos_, routes_, *audit_,
+                                                           *rollouts_, options);
+    rollouts_->start(*runtime_, {"127.0.0.1:1"});
   }
   void TearDown() override {
     deployments_.reset();
+    rollouts_.reset();
     server_->stop(std::chrono::seconds(0));
     server_->wait();
   }
@@ -217,7 +219,7 @@ class DeploymentsTest : public ::testing::Test {
   bool reconcile_until(const std::function<bool()>& done) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
-      deployments_->reconcile();
+      rollouts_->reconcile();
       if (done()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -246,13 +248,14 @@ class DeploymentsTest : public ::testing::Test {
   store::User user_;
   store::Project project_;
   store::Image image_;
+  std::unique_ptr<Rollouts> rollouts_;
   std::unique_ptr<services::Deployments> deployments_;
 };
 
 TEST_F(DeploymentsTest, AdoptsARunningContainerAndRoutesToIt) {
   const auto d = live();
   const auto container = d.container_id;
-  deployments_->reconcile();
+  rollouts_->reconcile();
   const auto route = routes_.find("alice", "knap");
   ASSERT_NE(route, nullptr);
   EXPECT_EQ(route->state, gateway::RouteState::kServing);
@@ -267,7 +270,7 @@ TEST_F(DeploymentsTest, RemovesOrphanedContainers) {
   const auto kept = d.container_id;
   const auto unknown = runtime_->add("dep_gone", runtime::ContainerState::kRunning);
   const auto stale = runtime_->add(d.id, runtime::ContainerState::kRunning);  // a second one
-  deployments_->reconcile();
+  rollouts_->reconcile();
   EXPECT_TRUE(runtime_->exists(kept));
   EXPECT_FALSE(runtime_->exists(unknown));
   EXPECT_FALSE(runtime_->exists(stale));
@@ -323,7 +326,7 @@ TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowe
   ASSERT_TRUE(runtime_->create_network(
       {.name = "orsa-net-dep_gone",
        .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, "dep_gone"}}}));
-  deployments_->reconcile();
+  rollouts_->reconcile();
   networks = runtime_->networks();
   EXPECT_FALSE(networks.contains("orsa-net-dep_gone"));
   EXPECT_TRUE(networks.contains(routed)) << "a network in use was removed";
