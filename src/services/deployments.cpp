@@ -60,7 +60,7 @@ Deployments::Deployments(store::Store& store, source::SourceRepos& repos,
       routes_(routes),
       audit_(audit),
       control_(control),
-      options_(std::move(options)) {}
+      options_(options) {}
 
 Result<Deployment> Deployments::save(Deployment& d) {
   auto saved = store_.save_deployment(d);

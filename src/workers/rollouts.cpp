@@ -54,7 +54,7 @@ Rollouts::Rollouts(store::Store& store, services::Accounts& accounts, gateway::R
       routes_(routes),
       audit_(audit),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(options) {}
 
 Rollouts::~Rollouts() {
   stop();
@@ -433,7 +433,7 @@ Result<std::string> Rollouts::ensure_network(const Deployment& d) {
   auto project = store_.find_project(OwnerScope::everyone(), d.owner_username, d.project_name);
   if (!project) return fail(project.error());
   const bool egress = project->allow_egress;
-  const std::string name = network_name(d, egress);
+  std::string name = network_name(d, egress);
   runtime::NetworkSpec spec{.name = name,
                             .labels = {{runtime::kLabelManaged, "true"},
                                        {runtime::kLabelDeployment, d.id},
