@@ -6,30 +6,37 @@
 #include <filesystem>
 #include <tuple>
 
-#include "accounts.hpp"
-#include "api.hpp"
-#include "api_support.hpp"
-#include "audit.hpp"
+#include "api/api.hpp"
+#include "api/request_auth.hpp"
+#include "api/static_site.hpp"
+#include "auth/credentials.hpp"
 #include "auth/hash_gate.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
-#include "base_bootstrap.hpp"
-#include "builds.hpp"
-#include "collector.hpp"
-#include "deployments.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
-#include "projects.hpp"
+#include "registry/registry_api.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/podman_service.hpp"
-#include "service_templates.hpp"
+#include "services/accounts.hpp"
+#include "services/audit.hpp"
+#include "services/builds.hpp"
+#include "services/credential_directory.hpp"
+#include "services/deployments.hpp"
+#include "services/images.hpp"
+#include "services/projects.hpp"
+#include "services/system.hpp"
 #include "source/repos.hpp"
-#include "static_site.hpp"
 #include "store/store.hpp"
+#include "workers/base_bootstrap.hpp"
+#include "workers/build_queue.hpp"
+#include "workers/collector.hpp"
+#include "workers/rollouts.hpp"
+#include "workers/service_templates.hpp"
 
 namespace orsa::deployer {
 
@@ -41,25 +48,31 @@ struct Deployer::Parts {
   std::unique_ptr<auth::SessionSigner> signer;
   std::unique_ptr<auth::PushTokenSigner> push_signer;
   std::unique_ptr<auth::LoginRateLimiter> limiter;
-  std::unique_ptr<Audit> audit;
-  std::unique_ptr<Accounts> accounts;
-  std::unique_ptr<Projects> projects;
+  std::unique_ptr<services::Audit> audit;
+  std::unique_ptr<services::Accounts> accounts;
+  std::unique_ptr<services::StoreCredentialDirectory> directory;
+  std::unique_ptr<auth::CredentialResolver> credentials;
+  std::unique_ptr<services::Projects> projects;
+  std::unique_ptr<services::System> system;
   std::unique_ptr<oci::BlobStore> blobs;
   std::unique_ptr<oci::Registry> registry;
-  std::unique_ptr<Builds> builds;
-  std::unique_ptr<Images> images;
-  std::unique_ptr<Collector> collector;           // deployment hooks: set_deployment_hooks()
-  std::unique_ptr<BaseBootstrap> base_bootstrap;  // only with --ensure-base
+  std::unique_ptr<workers::BuildQueue> build_queue;
+  std::unique_ptr<services::Builds> builds;
+  std::unique_ptr<services::Images> images;
+  std::unique_ptr<workers::Collector> collector;  // deployment hooks: set_deployment_hooks()
+  std::unique_ptr<workers::BaseBootstrap> base_bootstrap;  // only with --ensure-base
   // Declared before what uses them: members are destroyed in reverse order.
   gateway::RouteTable routes;
-  ServiceAddress service_address;                  // read by the /s/ redirect and the API
+  api::ServiceAddress service_address;             // read by the /s/ redirect and the API
   std::unique_ptr<runtime::PodmanService> podman;  // only without --runtime-socket
   std::unique_ptr<runtime::Runtime> runtime;
-  std::unique_ptr<Deployments> deployments;
+  std::unique_ptr<workers::Rollouts> rollouts;
+  std::unique_ptr<services::Deployments> deployments;
   std::unique_ptr<gateway::Gateway> gateway;
   http::Metrics metrics;
   http::Router router;
-  std::unique_ptr<ApiContext> api;
+  std::unique_ptr<api::ApiContext> api;
+  std::unique_ptr<registry::RegistryContext> registry_api;
   std::unique_ptr<http::Server> server;
   // The services listener: the gateway alone, on another origin than ORSA's.
   http::Router services_router;  // empty: every path is the gateway's
@@ -126,40 +139,46 @@ Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) 
 Result<void> build_queue(Deployer::Parts& p) {
   auto templates = p.config.templates_dir
                        ? Result<std::filesystem::path>(*p.config.templates_dir)
-                       : install_service_templates(p.config.data_dir / "templates");
+                       : workers::install_service_templates(p.config.data_dir / "templates");
   if (!templates) return fail(templates.error());
-  BuildQueueOptions options{.data_dir = p.config.data_dir,
-                            .builder_bin = p.config.builder_bin,
-                            .template_dir = *templates / "python-flask",
-                            .base_image = p.config.base_image,
-                            .max_concurrent = p.config.max_builds,
-                            .timeout = p.config.build_timeout};
-  p.builds = std::make_unique<Builds>(*p.store, *p.repos, *p.accounts, p.clock, std::move(options));
-  p.images = std::make_unique<Images>(*p.store, [&blobs = *p.blobs](const store::Image& image) {
-    return remove_image_tag(blobs, image);
-  });
-  p.collector = std::make_unique<Collector>(*p.store, *p.images, *p.blobs, *p.audit, p.clock,
-                                            CollectorOptions{.interval = p.config.gc_interval,
-                                                             .image_age = p.config.gc_image_age,
-                                                             .keep = p.config.gc_keep,
-                                                             .idle = p.config.gc_idle});
-  p.deployments = std::make_unique<Deployments>(
-      *p.store, *p.repos, *p.accounts, p.routes, *p.audit, p.clock,
-      DeploymentOptions{.max_memory_mb = p.config.max_memory_mb,
-                        .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
-                        .health_timeout = p.config.health_timeout});
+  workers::BuildQueueOptions options{.data_dir = p.config.data_dir,
+                                     .builder_bin = p.config.builder_bin,
+                                     .template_dir = *templates / "python-flask",
+                                     .base_image = p.config.base_image,
+                                     .max_concurrent = p.config.max_builds,
+                                     .timeout = p.config.build_timeout};
+  p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
+                                                        std::move(options));
+  p.builds = std::make_unique<services::Builds>(*p.store, *p.repos, p.clock, *p.build_queue);
+  p.images = std::make_unique<services::Images>(
+      *p.store,
+      [&blobs = *p.blobs](const store::Image& image) { return remove_image_tag(blobs, image); });
+  p.collector = std::make_unique<workers::Collector>(
+      *p.store, *p.images, *p.blobs, *p.audit, p.clock,
+      workers::CollectorOptions{.interval = p.config.gc_interval,
+                                .image_age = p.config.gc_image_age,
+                                .keep = p.config.gc_keep,
+                                .idle = p.config.gc_idle});
+  const services::DeploymentOptions deployment_options{
+      .max_memory_mb = p.config.max_memory_mb,
+      .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
+      .health_timeout = p.config.health_timeout};
+  p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
+                                                   p.clock, deployment_options);
+  p.deployments = std::make_unique<services::Deployments>(*p.store, *p.repos, p.routes, *p.audit,
+                                                          *p.rollouts, deployment_options);
   p.collector->set_deployment_hooks(
-      {.stop_idle = [&d = *p.deployments](const store::Deployment& x) { return d.stop_idle(x); },
+      {.stop_idle = [&r = *p.rollouts](const store::Deployment& x) { return r.stop_idle(x); },
        .last_request_at =
            [&r = p.routes](const std::string& id) { return r.stats(id).last_request_at; }});
   if (!p.config.ensure_base.empty()) {
-    p.base_bootstrap = std::make_unique<BaseBootstrap>(
+    p.base_bootstrap = std::make_unique<workers::BaseBootstrap>(
         *p.blobs, *p.store, *p.accounts,
-        BaseBootstrapOptions{.name = p.config.ensure_base,
-                             .builder_bin = p.config.builder_bin,
-                             .bases_dir = *templates / "bases",
-                             .work_dir = p.config.data_dir / "builds" / "base-work",
-                             .admin_username = p.config.admin_username});
+        workers::BaseBootstrapOptions{.name = p.config.ensure_base,
+                                      .builder_bin = p.config.builder_bin,
+                                      .bases_dir = *templates / "bases",
+                                      .work_dir = p.config.data_dir / "builds" / "base-work",
+                                      .admin_username = p.config.admin_username});
   }
   return {};
 }
@@ -179,10 +198,18 @@ Result<void> build_services(Deployer::Parts& p) {
   // Failed logins per client address: generous for people behind one NAT,
   // tight enough that random usernames cannot buy many argon2 runs.
   p.limiter = std::make_unique<auth::LoginRateLimiter>(p.clock, kAddressFailures, kAddressWindow);
-  p.audit = std::make_unique<Audit>(*p.store, p.clock);
-  p.accounts = std::make_unique<Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter, *p.audit,
-                                          p.clock, p.config.registration);
-  p.projects = std::make_unique<Projects>(*p.store, *p.repos, *p.audit, p.clock);
+  p.audit = std::make_unique<services::Audit>(*p.store, p.clock);
+  p.accounts = std::make_unique<services::Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter,
+                                                    *p.audit, p.clock, p.config.registration);
+  p.directory = std::make_unique<services::StoreCredentialDirectory>(*p.store);
+  p.credentials = std::make_unique<auth::CredentialResolver>(
+      *p.directory, *p.signer, *p.push_signer, p.clock,
+      [&accounts = *p.accounts](std::string_view login, std::string_view password,
+                                std::string_view ip) {
+        return accounts.check_password(login, password, services::Caller{std::string(ip)});
+      });
+  p.projects = std::make_unique<services::Projects>(*p.store, *p.repos, *p.audit, p.clock);
+  p.system = std::make_unique<services::System>(*p.store);
   auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
                                     {.max_open_uploads_per_user = p.config.max_uploads_per_user,
                                      .upload_idle_timeout = p.config.upload_idle_timeout});
@@ -211,11 +238,11 @@ std::string host_part(const std::string& host_port) {
 Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   gateway::Hooks hooks{
       .authorize =
-          [&accounts = *p.accounts](const gateway::Route& route, const http::Request& req) {
-            auto who = authenticate_request(accounts, req);
+          [&credentials = *p.credentials](const gateway::Route& route, const http::Request& req) {
+            auto who = api::authenticate_request(credentials, req);
             return who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id);
           },
-      .wake = [&d = *p.deployments](const gateway::Route& route) { d.wake(route.deployment_id); }};
+      .wake = [&r = *p.rollouts](const gateway::Route& route) { r.wake(route.deployment_id); }};
   gateway::Options options;
   options.services_domain = host_part(p.config.services_domain);
   options.app_origin = p.config.public_url.empty() ? app_origin : p.config.public_url;
@@ -261,7 +288,7 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
   }
   p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
       .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});
-  p.deployments->start(*p.runtime, {registry_host});
+  p.rollouts->start(*p.runtime, {registry_host});
   return {};
 }
 
@@ -277,20 +304,23 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   if (!generated) return fail(generated.error());
   parts->generated_admin_password = std::move(*generated);
 
-  parts->api = std::make_unique<ApiContext>(
-      ApiContext{*parts->accounts, *parts->projects, *parts->store, parts->metrics, parts->config,
-                 *parts->registry, *parts->builds, *parts->images});
+  parts->api = std::make_unique<api::ApiContext>(
+      api::ApiContext{*parts->credentials, *parts->accounts, *parts->projects, *parts->system,
+                      parts->metrics, *parts->registry, *parts->builds, *parts->images});
   parts->api->collector = parts->collector.get();
   parts->api->deployments = parts->deployments.get();
   parts->api->routes = &parts->routes;
   parts->api->services = &parts->service_address;
-  register_routes(parts->router, *parts->api);
+  api::register_routes(parts->router, *parts->api);
+  parts->registry_api = std::make_unique<registry::RegistryContext>(
+      registry::RegistryContext{*parts->credentials, *parts->accounts, *parts->registry});
+  registry::register_routes(parts->router, *parts->registry_api);
   // The web app: GET / and a catch-all that every API route outranks.
   const auto web_dir = config.web_dir.empty() ? default_web_dir() : config.web_dir;
-  auto site = std::make_shared<const StaticSite>(StaticSiteOptions{
+  auto site = std::make_shared<const api::StaticSite>(api::StaticSiteOptions{
       .dir = web_dir,
       .service_origins = [&address = parts->service_address] { return address.csp_source(); }});
-  register_static_site_routes(parts->router, std::move(site));
+  api::register_static_site_routes(parts->router, std::move(site));
   http::ServerOptions options;
   options.address = config.listen_host;
   options.port = config.listen_port;
@@ -302,7 +332,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
   options.trusted_proxies =
       http::TrustedProxies::parse(config.trusted_proxies).value_or(http::TrustedProxies{});
   // Behind TLS: browsers keep to https for a year, cookies are __Host- and Secure.
-  set_tls_cookies(config.tls());
+  api::set_tls_cookies(config.tls());
   if (config.tls()) options.fixed_headers = {{"Strict-Transport-Security", "max-age=31536000"}};
   options.spool_dir = spool_dir(config.data_dir);
   parts->server = std::make_unique<http::Server>(options, parts->router, parts->metrics);
@@ -334,7 +364,7 @@ Result<std::uint16_t> Deployer::start() {
     parts_->server->stop();
     return fail(ok.error());
   }
-  auto started = parts_->builds->start(self);
+  auto started = parts_->build_queue->start(self);
   if (!started) {
     parts_->server->stop();
     parts_->services_server->stop();
@@ -359,9 +389,9 @@ void Deployer::stop() {
   parts_->server->stop();
   if (parts_->services_server) parts_->services_server->stop();
   parts_->collector->stop();
-  parts_->builds->stop();
+  parts_->build_queue->stop();
   // Containers keep running: the next start adopts them.
-  parts_->deployments->stop();
+  parts_->rollouts->stop();
 }
 void Deployer::wait() {
   parts_->server->wait();

@@ -7,13 +7,11 @@
 #include <set>
 #include <sstream>
 
-#include "accounts.hpp"
-#include "api.hpp"
+#include "api/api.hpp"
+#include "api/static_site.hpp"
 #include "core/json.hpp"
 #include "core/random.hpp"
 #include "deployer/config.hpp"
-#include "static_site.hpp"
-#include "templates.hpp"
 
 namespace orsa::deployer {
 namespace {
@@ -141,25 +139,6 @@ TEST(Config, CollectorFlags) {
   EXPECT_FALSE(parse({"--gc-keep", "-1"}));
 }
 
-TEST(Accounts, NormalizesEmails) {
-  EXPECT_EQ(normalize_email("  Ada@Example.ORG ").value(), "ada@example.org");
-  for (const char* bad : {"", "   ", "no-at", "@x", "x@", "a@b@c", "a b@c", "<a>@b"}) {
-    EXPECT_FALSE(normalize_email(bad)) << bad;
-  }
-}
-
-TEST(Templates, PythonFlaskStarterHasTheModel) {
-  EXPECT_EQ(TemplateCatalog::names(), std::vector<std::string>{"python-flask"});
-  auto files = TemplateCatalog::starter_files("python-flask");
-  ASSERT_TRUE(files);
-  std::set<std::string> paths;
-  for (const auto& f : *files) paths.insert(f.path);
-  EXPECT_EQ(paths, (std::set<std::string>{"README.md", "input.json", "model.py", "orsa.toml"}));
-  auto unknown = TemplateCatalog::starter_files("cobol");
-  ASSERT_FALSE(unknown);
-  EXPECT_NE(unknown.error().message.find("python-flask"), std::string::npos);
-}
-
 // Collects "METHOD /path" from the document: paths at two spaces of
 // indentation, methods at four (the style docs/api/openapi.yaml keeps).
 std::set<std::string> documented_routes(std::string_view yaml) {
@@ -220,7 +199,7 @@ TEST(Csrf, EveryCookieAuthenticatedWriteNeedsTheCsrfHeader) {
     if (route.method == "GET" || route.method == "HEAD" || route.method == "OPTIONS") continue;
     // Before a session exists (login, register) or ending it (logout): no account to act as.
     if (route.pattern.starts_with("/api/v1/auth/")) continue;
-    if (is_static_site_route(route)) continue;  // the web app's pages: 404 for writes
+    if (api::is_static_site_route(route)) continue;  // the web app's pages: 404 for writes
     const std::string path = std::regex_replace(route.pattern, std::regex(R"(\{[^}]*\})"), "x");
     auto res = call_route(router, route.method, path, "{}",
                           {{"Cookie", cookie}, {"Content-Type", "application/json"}});
@@ -250,11 +229,11 @@ TEST(OpenApi, DocumentsEveryRegisteredRoute) {
   config.admin_password = "correct horse battery";
   auto deployer = Deployer::create(config);
   ASSERT_TRUE(deployer) << deployer.error().message;
-  const auto documented = documented_routes(openapi_document());
+  const auto documented = documented_routes(api::openapi_document());
   std::set<std::string> registered;
   for (const auto& route : (*deployer)->router().routes()) {
     // The web app's pages (GET / and its catch-all) are not REST API routes.
-    if (is_static_site_route(route)) continue;
+    if (api::is_static_site_route(route)) continue;
     // The router's tail capture {path...} is an ordinary parameter in OpenAPI.
     const std::string pattern = std::regex_replace(route.pattern, std::regex(R"(\.\.\.\})"), "}");
     registered.insert(route.method + " " + pattern);

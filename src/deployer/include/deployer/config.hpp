@@ -8,10 +8,11 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "services/registration.hpp"
 
 namespace orsa::deployer {
 
-enum class Registration { kOpen, kClosed };
+using services::Registration;
 
 /// Everything orsa-deployer is told at start, parsed once at the edge
 /// (flags, then environment, then defaults; a flag wins over its variable).

@@ -1,0 +1,173 @@
+// Routes for builds (queue, status, logs with live following) and images.
+
+#include <chrono>
+
+#include "api/api.hpp"
+#include "api_support.hpp"
+#include "core/time.hpp"
+#include "services/builds.hpp"
+
+namespace orsa::api {
+namespace {
+
+constexpr std::size_t kBuildBodyLimit = 4 * 1024;
+constexpr std::size_t kDefaultBuildList = 50;
+// Comments keep proxies and browsers from timing an idle stream out.
+constexpr std::chrono::seconds kHeartbeat{15};
+
+Json build_json(const store::Build& b) {
+  Json out = {{"id", b.id},
+              {"project", b.owner_username + "/" + b.project_name},
+              {"owner", b.owner_username},
+              {"name", b.project_name},
+              {"number", b.number},
+              {"commit", b.commit_sha},
+              {"status", store::build_status_name(b.status)},
+              {"error", b.error.empty() ? Json(nullptr) : Json(b.error)},
+              {"created_at", format_rfc3339(b.created_at)},
+              {"started_at", optional_time(b.started_at)},
+              {"finished_at", optional_time(b.finished_at)},
+              {"duration_s", nullptr},
+              {"image_id", b.image_id ? Json(*b.image_id) : Json(nullptr)}};
+  if (b.started_at && b.finished_at) out["duration_s"] = *b.finished_at - *b.started_at;
+  return out;
+}
+
+Json builds_json(const std::vector<store::Build>& builds) {
+  Json list = Json::array();
+  for (const auto& b : builds) list.push_back(build_json(b));
+  return {{"builds", list}};
+}
+
+Json image_json(const store::Image& i) {
+  return {{"id", i.id},
+          {"project_id", i.project_id},
+          {"build_id", i.build_id},
+          {"repository", i.repository},
+          {"tag", i.tag},
+          {"reference", i.repository + ":" + i.tag},
+          {"digest", i.digest},
+          {"size", i.size},
+          {"commit", i.commit_sha},
+          {"created_at", format_rfc3339(i.created_at)},
+          {"deployments", i.deployments},
+          {"deployed", i.running_deployments > 0}};
+}
+
+Json images_json(const std::vector<store::Image>& images) {
+  Json list = Json::array();
+  for (const auto& i : images) list.push_back(image_json(i));
+  return {{"images", list}};
+}
+
+http::Response create_build(services::Builds& builds, http::Request& req,
+                            const auth::Principal& who) {
+  std::string git_ref;
+  if (!req.body.empty()) {
+    auto body = parse_json_body(req);
+    if (!body) return http::error_response(body.error());
+    if (auto ok = body->reject_unknown({"ref"}); !ok) return http::error_response(ok.error());
+    auto ref = body->optional_string("ref");
+    if (!ref) return http::error_response(ref.error());
+    git_ref = ref->value_or("");
+  }
+  return respond(builds.create(who, project_ref_of(req), git_ref), 202, build_json);
+}
+
+// Streams the log: history, live lines, then `event: end` with the build.
+http::Response follow_logs(services::Builds& builds, const http::Request& req,
+                           const auth::Principal& who) {
+  auto follower = builds.follow(who, req.param("id"));
+  if (!follower) return http::error_response(follower.error());
+  http::Response res = http::text_response(200, "", "text/event-stream");
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.stream = [&builds, who, id = std::string(req.param("id")),
+                follow = std::shared_ptr<services::LogFollower>(std::move(*follower))](
+                   http::BodyWriter& out) {
+    out.on_close([follow] { follow->wake(); });
+    auto last_write = std::chrono::steady_clock::now();
+    for (bool ended = false; !ended && !out.closed();) {
+      std::string batch;
+      for (const auto& line : follow->next(kHeartbeat, ended)) batch += sse_data(line);
+      if (batch.empty() && std::chrono::steady_clock::now() - last_write >= kHeartbeat) {
+        batch = ": heartbeat\n\n";
+      }
+      if (batch.empty()) continue;
+      if (!out.write(batch)) return;
+      last_write = std::chrono::steady_clock::now();
+    }
+    if (out.closed()) return;
+    auto build = builds.get(who, id);
+    const Json end = build ? build_json(*build) : Json{{"id", id}};
+    out.write("event: end\n" + sse_data(end.dump()));
+  };
+  return res;
+}
+
+http::Response get_logs(services::Builds& builds, http::Request& req, const auth::Principal& who) {
+  const auto accept = req.header("Accept").value_or("");
+  if (accept.find("text/event-stream") != std::string_view::npos) {
+    return follow_logs(builds, req, who);
+  }
+  auto text = builds.log(who, req.param("id"));
+  if (!text) return http::error_response(text.error());
+  auto res = http::text_response(200, std::move(*text));
+  res.set_header("Cache-Control", "no-cache");
+  return res;
+}
+
+}  // namespace
+
+void register_build_routes(http::Router& router, ApiContext& ctx) {
+  services::Builds& builds = ctx.builds;
+  services::Images& images = ctx.images;
+  const auto with_auth = [&ctx](AuthedHandler h) {
+    return authenticated(ctx.credentials, std::move(h));
+  };
+  const std::string project = "/api/v1/projects/{owner}/{name}";
+
+  router.add("POST", project + "/builds",
+             with_auth([&builds](http::Request& req, const auth::Principal& who) {
+               return create_build(builds, req, who);
+             }),
+             {.body_limit = kBuildBodyLimit});
+  router.add("GET", project + "/builds",
+             with_auth([&builds](http::Request& req, const auth::Principal& who) {
+               auto limit = parse_limit(req, kDefaultBuildList);
+               if (!limit) return http::error_response(limit.error());
+               return respond(builds.list(who, project_ref_of(req), *limit), 200, builds_json);
+             }));
+  router.add("GET", "/api/v1/builds/{id}",
+             with_auth([&builds](http::Request& req, const auth::Principal& who) {
+               return respond(builds.get(who, req.param("id")), 200, build_json);
+             }));
+  router.add("GET", "/api/v1/builds/{id}/logs",
+             with_auth([&builds](http::Request& req, const auth::Principal& who) {
+               return get_logs(builds, req, who);
+             }));
+  router.add("POST", "/api/v1/builds/{id}/cancel",
+             with_auth([&builds](http::Request& req, const auth::Principal& who) {
+               return respond(builds.cancel(who, req.param("id")), 202, build_json);
+             }),
+             {.body_limit = kBuildBodyLimit});
+
+  router.add("GET", "/api/v1/images",
+             with_auth([&images](http::Request&, const auth::Principal& who) {
+               return respond(images.list(who, std::nullopt), 200, images_json);
+             }));
+  router.add("GET", project + "/images",
+             with_auth([&images](http::Request& req, const auth::Principal& who) {
+               return respond(images.list(who, project_ref_of(req)), 200, images_json);
+             }));
+  router.add("GET", "/api/v1/images/{id}",
+             with_auth([&images](http::Request& req, const auth::Principal& who) {
+               return respond(images.get(who, req.param("id")), 200, image_json);
+             }));
+  router.add("DELETE", "/api/v1/images/{id}",
+             with_auth([&images](http::Request& req, const auth::Principal& who) {
+               return no_content_or_error(images.remove(who, req.param("id")));
+             }));
+}
+
+}  // namespace orsa::api

@@ -1,0 +1,84 @@
+// Health, readiness, metrics, the API description and the audit log; and
+// the one function that registers every route.
+
+#include <spdlog/spdlog.h>
+
+#include "api/api.hpp"
+#include "api_support.hpp"
+#include "core/time.hpp"
+#include "orsa_docs_embedded.hpp"
+
+namespace orsa::api {
+
+void register_account_routes(http::Router& router, ApiContext& ctx);
+void register_project_routes(http::Router& router, ApiContext& ctx);
+void register_build_routes(http::Router& router, ApiContext& ctx);
+void register_deployment_routes(http::Router& router, ApiContext& ctx);
+void register_admin_routes(http::Router& router, ApiContext& ctx);
+
+namespace {
+
+Json audit_json(const std::vector<store::AuditEvent>& events) {
+  Json list = Json::array();
+  for (const auto& e : events) {
+    list.push_back({{"id", e.id},
+                    {"at", format_rfc3339(e.at)},
+                    {"actor_id", e.actor_id ? Json(*e.actor_id) : Json(nullptr)},
+                    {"action", e.action},
+                    {"target", e.target},
+                    {"ip", e.ip},
+                    {"detail", e.detail}});
+  }
+  return {{"events", list}};
+}
+
+void register_system_routes(http::Router& router, ApiContext& ctx) {
+  // Public by design: liveness, readiness and metrics carry no user data and
+  // are what load balancers and Prometheus scrape without credentials.
+  router.add("GET", "/healthz", [](http::Request&) {
+    return json_response(200, {{"status", "ok"}});
+  });
+  router.add("GET", "/readyz", [&ctx](http::Request&) {
+    if (auto ok = ctx.system.ping(); !ok) {
+      spdlog::warn("readiness: database ping failed: {}", ok.error().message);
+      return json_response(503, {{"status", "unavailable"}, {"database", "down"}});
+    }
+    return json_response(200, {{"status", "ready"}, {"database", "up"}});
+  });
+  router.add("GET", "/metrics", [&ctx](http::Request&) {
+    std::string text = ctx.metrics.render();
+    if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
+    return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
+  });
+  router.add("GET", "/api/openapi.yaml", [](http::Request&) {
+    return http::text_response(200, std::string(openapi_document()), "application/yaml");
+  });
+  router.add("GET", "/api/v1/admin/audit",
+             authenticated(ctx.credentials, [&ctx](http::Request& req, const auth::Principal& who) {
+               if (auto ok = auth::Policy::require_admin(who); !ok)
+                 return http::error_response(ok.error());
+               auto limit = parse_limit(req, 100);
+               if (!limit) return http::error_response(limit.error());
+               return respond(ctx.system.audit_log(*limit), 200, audit_json);
+             }));
+}
+
+}  // namespace
+
+std::string_view openapi_document() {
+  for (const auto& file : orsa_docs::embedded_files()) {
+    if (file.path == "openapi.yaml") return file.bytes;
+  }
+  return {};
+}
+
+void register_routes(http::Router& router, ApiContext& ctx) {
+  register_system_routes(router, ctx);
+  register_account_routes(router, ctx);
+  register_project_routes(router, ctx);
+  register_build_routes(router, ctx);
+  register_admin_routes(router, ctx);
+  register_deployment_routes(router, ctx);
+}
+
+}  // namespace orsa::api

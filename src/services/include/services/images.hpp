@@ -1,0 +1,38 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/policy.hpp"
+#include "core/error.hpp"
+#include "services/projects.hpp"
+#include "store/store.hpp"
+
+namespace orsa::services {
+
+/// Images that builds produced; deleting one also removes its registry tag.
+class Images {
+ public:
+  /// `remove_tag(repository, tag, digest)` unlinks the image in the registry.
+  using TagRemover = std::function<Result<void>(const store::Image& image)>;
+  Images(store::Store& store, TagRemover remove_tag)
+      : store_(store), remove_tag_(std::move(remove_tag)) {}
+
+  /// Own images (admins: all); only the project's when `ref` is given.
+  Result<std::vector<store::Image>> list(const auth::Principal& who,
+                                         const std::optional<ProjectRef>& ref);
+  Result<store::Image> get(const auth::Principal& who, std::string_view id);
+  Result<void> remove(const auth::Principal& who, std::string_view id);
+  /// Deletes an image (registry tag, then row) with no caller to check
+  /// (internal: the collector, which decides what may go).
+  Result<void> remove_unchecked(const store::Image& image);
+
+ private:
+  store::Store& store_;
+  TagRemover remove_tag_;
+};
+
+}  // namespace orsa::services

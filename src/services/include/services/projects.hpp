@@ -1,0 +1,89 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/policy.hpp"
+#include "core/clock.hpp"
+#include "services/accounts.hpp"
+#include "services/audit.hpp"
+#include "source/repos.hpp"
+#include "store/store.hpp"
+
+namespace orsa::services {
+
+/// A project as the API shows it: its row plus the head commit.
+struct ProjectView {
+  store::Project project;
+  std::optional<source::CommitInfo> head;
+};
+
+/// Names a project in a request: /projects/{owner}/{name}.
+struct ProjectRef {
+  std::string owner;
+  std::string name;
+};
+
+/// Projects and their git repositories. Every method looks the project up
+/// through the owner-scoped store (another user's project is "not found"),
+/// asks auth::Policy for the action, then touches git.
+class Projects {
+ public:
+  Projects(store::Store& store, source::SourceRepos& repos, Audit& audit, const Clock& clock,
+           std::size_t max_projects_per_user = 1000);
+
+  Result<ProjectView> create(const auth::Principal& who, std::string_view name,
+                             std::string_view template_name, const Caller& caller);
+  Result<std::vector<store::Project>> list(const auth::Principal& who);
+  Result<ProjectView> get(const auth::Principal& who, const ProjectRef& ref);
+  Result<void> remove(const auth::Principal& who, const ProjectRef& ref, const Caller& caller);
+  /// Admins only: whether the project's deployed services may reach the
+  /// outside. Takes effect at its next rollout (deploy or restart).
+  Result<store::Project> set_egress(const auth::Principal& who, const ProjectRef& ref, bool allowed,
+                                    const Caller& caller);
+
+  struct Tree {
+    std::string commit;
+    std::vector<source::FileEntry> files;
+  };
+  Result<Tree> files(const auth::Principal& who, const ProjectRef& ref, std::string_view at);
+  struct FileContent {
+    std::string commit;
+    std::string bytes;
+  };
+  Result<FileContent> read(const auth::Principal& who, const ProjectRef& ref, std::string_view at,
+                           std::string_view path);
+  Result<source::CommitInfo> commit(const auth::Principal& who, const ProjectRef& ref,
+                                    const std::vector<source::FileChange>& changes,
+                                    std::string_view message,
+                                    std::optional<std::string_view> expected_head);
+  Result<source::CommitInfo> upload_archive(const auth::Principal& who, const ProjectRef& ref,
+                                            std::string_view tar_gz, std::string_view message,
+                                            std::optional<std::string_view> expected_head);
+  Result<std::vector<source::CommitInfo>> history(const auth::Principal& who, const ProjectRef& ref,
+                                                  std::string_view at, std::size_t limit);
+  /// The changes of the commit `sha` against its first parent.
+  Result<source::CommitDiff> diff(const auth::Principal& who, const ProjectRef& ref,
+                                  std::string_view sha);
+
+  /// Whether `who` may perform `action` on the project (404 when they cannot
+  /// see it); lets a write be refused before its body is read.
+  Result<void> check_access(const auth::Principal& who, const ProjectRef& ref, auth::Action action);
+
+ private:
+  /// The project if `who` may perform `action` on it.
+  Result<store::Project> authorized(const auth::Principal& who, const ProjectRef& ref,
+                                    auth::Action action);
+  Result<source::Author> author_of(const auth::Principal& who);
+  void touch(const store::Project& project);
+
+  store::Store& store_;
+  source::SourceRepos& repos_;
+  Audit& audit_;
+  const Clock& clock_;
+  std::size_t max_projects_per_user_;
+};
+
+}  // namespace orsa::services

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "services/accounts.hpp"
+#include "services/builds.hpp"
+#include "source/repos.hpp"
+#include "store/store.hpp"
+
+namespace orsa::workers {
+
+/// How the build queue runs builders.
+struct BuildQueueOptions {
+  std::filesystem::path data_dir;      // builds/ lives here
+  std::filesystem::path builder_bin;   // orsa-builder
+  std::filesystem::path template_dir;  // the rendered service template (python-flask)
+  std::string base_image = "orsa/base-python-or:latest";
+  std::size_t max_concurrent = 2;
+  std::chrono::seconds timeout{600};
+  std::size_t max_log_bytes = 8 * 1024 * 1024;
+};
+
+/// The build queue: queued builds run on a bounded pool (one core::WorkQueue)
+/// of orsa-builder processes; output goes to builds/<id>.log and to live
+/// followers; a successful build records its image.
+class BuildQueue final : public services::BuildRunner {
+ public:
+  BuildQueue(store::Store& store, source::SourceRepos& repos, services::Accounts& accounts,
+             const Clock& clock, BuildQueueOptions options);
+  ~BuildQueue() override;
+  BuildQueue(const BuildQueue&) = delete;
+  BuildQueue& operator=(const BuildQueue&) = delete;
+
+  /// Fails builds left running by a previous process ("interrupted"),
+  /// queues the queued ones and starts the pool; builders push to `registry_url`.
+  Result<void> start(std::string registry_url);
+  /// Kills running builders (their builds fail "interrupted") and joins the pool.
+  void stop();
+
+  void enqueue(const std::string& id) override;
+  void dequeue(const std::string& id) override;
+  void cancel_running(const std::string& id) override;
+  std::unique_ptr<services::LogFollower> follow(const std::string& id) override;
+  std::filesystem::path log_path(std::string_view id) const override;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orsa::workers

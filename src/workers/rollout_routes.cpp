@@ -1,0 +1,85 @@
+// workers::Rollouts, the gateway's side: which deployment of a project
+// serves its route, recomputed after every change of state.
+
+#include <map>
+#include <mutex>
+
+#include "rollout_support.hpp"
+#include "workers/rollouts.hpp"
+
+namespace orsa::workers {
+
+using services::project_key;
+using store::Deployment;
+using store::DeploymentStatus;
+
+gateway::Upstream Rollouts::upstream_of(const Deployment& d) {
+  return {d.upstream_host.empty() ? "127.0.0.1" : d.upstream_host,
+          static_cast<std::uint16_t>(d.host_port)};
+}
+
+gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) const {
+  // Newest first: the newest live deployment serves; else an idle one can be woken.
+  const Deployment& newest = of_project.front();
+  gateway::Route route{.owner = newest.owner_username,
+                       .project = newest.project_name,
+                       .owner_id = newest.owner_id,
+                       .deployment_id = newest.id,
+                       .visibility = newest.visibility == store::Visibility::kPublic
+                                         ? gateway::Visibility::kPublic
+                                         : gateway::Visibility::kPrivate,
+                       .state = gateway::RouteState::kUnavailable,
+                       .upstream = {}};
+  const auto use = [&](const Deployment& d, gateway::RouteState state) {
+    route.deployment_id = d.id;
+    route.visibility = d.visibility == store::Visibility::kPublic ? gateway::Visibility::kPublic
+                                                                  : gateway::Visibility::kPrivate;
+    route.state = state;
+    route.upstream = upstream_of(d);
+  };
+  for (const auto& d : of_project) {
+    if (is_live(d)) {
+      use(d, gateway::RouteState::kServing);
+      return route;
+    }
+  }
+  for (const auto& d : of_project) {
+    const bool idle = d.status == DeploymentStatus::kStopped && d.status_reason == kIdleReason;
+    const bool waking =
+        d.status == DeploymentStatus::kStarting && d.status_reason == "waking from idle";
+    if (idle || waking) {
+      use(d, gateway::RouteState::kIdle);
+      return route;
+    }
+  }
+  return route;
+}
+
+void Rollouts::refresh_route(const std::string& project_id) {
+  std::lock_guard lock(routes_mu_);
+  auto all = store_.deployments().list(OwnerScope::everyone(), project_id);
+  if (!all) return;
+  if (all->empty()) {
+    // The project's last deployment is gone: find its name among the routes.
+    for (const auto& route : routes_.routes()) {
+      auto p = store_.projects().find(OwnerScope::everyone(), route.owner, route.project);
+      if (!p || p->id == project_id) routes_.erase(route.owner, route.project);
+    }
+    return;
+  }
+  routes_.put(route_for(*all));
+}
+
+void Rollouts::refresh_all_routes(const std::vector<Deployment>& all) {
+  std::lock_guard lock(routes_mu_);
+  std::map<std::string, std::vector<Deployment>> by_project;
+  for (const auto& d : all) by_project[project_key(d)].push_back(d);
+  for (const auto& route : routes_.routes()) {
+    if (!by_project.contains(route.owner + "/" + route.project)) {
+      routes_.erase(route.owner, route.project);
+    }
+  }
+  for (const auto& [key, list] : by_project) routes_.put(route_for(list));
+}
+
+}  // namespace orsa::workers

@@ -1,0 +1,396 @@
+// The reconciler against a fake runtime (the unit boundary) with a real
+// SQLite store, route table and a real HTTP /healthz for the containers.
+
+#include "workers/rollouts.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "auth/rate_limiter.hpp"
+#include "auth/sessions.hpp"
+#include "core/temp_dir.hpp"
+#include "core/work_queue.hpp"
+#include "http/server.hpp"
+
+namespace orsa::workers {
+namespace {
+
+using store::DeploymentStatus;
+
+/// Containers as plain records; "running" ones share one real HTTP port.
+class FakeRuntime final : public runtime::Runtime {
+ public:
+  explicit FakeRuntime(std::uint16_t port) : port_(port) {}
+
+  Result<void> pull(const std::string&, const runtime::RegistryAuth&) override { return {}; }
+  Result<std::string> run(const runtime::ContainerSpec& spec) override {
+    std::lock_guard lock(mu_);
+    if (throw_on_run_) throw std::runtime_error("a bug in the runtime adapter");
+    runtime::ContainerInfo c{.id = "c" + std::to_string(++next_),
+                             .name = spec.name,
+                             .image = spec.image,
+                             .labels = spec.labels,
+                             .network = spec.network};
+    specs_.push_back(spec);
+    set_running(c);
+    containers_[c.id] = c;
+    ++runs_;
+    return c.id;
+  }
+  Result<runtime::ContainerInfo> inspect(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    const auto it = containers_.find(id);
+    if (it == containers_.end()) return fail(Error::not_found("no such container"));
+    return it->second;
+  }
+  Result<void> start(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    auto it = containers_.find(id);
+    if (it == containers_.end()) return fail(Error::not_found("no such container"));
+    ++starts_;
+    if (crash_on_start_) {
+      it->second.state = runtime::ContainerState::kExited;
+      it->second.exit_code = 3;
+      it->second.started_at = it->second.finished_at = 100;
+    } else {
+      set_running(it->second);
+    }
+    return {};
+  }
+  Result<void> stop(const std::string& id, std::chrono::seconds) override {
+    std::lock_guard lock(mu_);
+    if (auto it = containers_.find(id); it != containers_.end()) {
+      it->second.state = runtime::ContainerState::kExited;
+    }
+    return {};
+  }
+  Result<void> remove(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    containers_.erase(id);
+    return {};
+  }
+  Result<std::vector<runtime::ContainerInfo>> list(
+      const std::map<std::string, std::string>&) override {
+    std::lock_guard lock(mu_);
+    std::vector<runtime::ContainerInfo> out;
+    for (const auto& [id, c] : containers_) out.push_back(c);
+    return out;
+  }
+  Result<void> logs(const std::string&, const runtime::LogOptions&,
+                    const std::function<bool(const runtime::LogLine&)>& sink) override {
+    sink(runtime::LogLine{.text = "Traceback: boom"});
+    return {};
+  }
+  Result<void> events(const std::map<std::string, std::string>&,
+                      const std::function<bool(const runtime::Event*)>&) override {
+    return {};
+  }
+  Result<void> remove_image(const std::string&) override { return {}; }
+  Result<void> create_network(const runtime::NetworkSpec& spec) override {
+    std::lock_guard lock(mu_);
+    networks_[spec.name] = spec;
+    return {};
+  }
+  Result<void> remove_network(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : containers_) {
+      if (c.network == name) return fail(Error::conflict("network in use"));
+    }
+    networks_.erase(name);
+    return {};
+  }
+  Result<std::vector<runtime::NetworkInfo>> list_networks(
+      const std::map<std::string, std::string>&) override {
+    std::lock_guard lock(mu_);
+    std::vector<runtime::NetworkInfo> out;
+    for (const auto& [name, n] : networks_) {
+      out.push_back({.id = name, .name = name, .labels = n.labels, .internal = !n.egress});
+    }
+    return out;
+  }
+  std::map<std::string, runtime::NetworkSpec> networks() {
+    std::lock_guard lock(mu_);
+    return networks_;
+  }
+  std::vector<runtime::ContainerSpec> specs() {
+    std::lock_guard lock(mu_);
+    return specs_;
+  }
+
+  /// A container as a previous process left it.
+  std::string add(const std::string& deployment_id, runtime::ContainerState state) {
+    std::lock_guard lock(mu_);
+    runtime::ContainerInfo c{
+        .id = "left" + std::to_string(++next_),
+        .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, deployment_id}}};
+    set_running(c);
+    c.state = state;
+    containers_[c.id] = c;
+    return c.id;
+  }
+  void crash(const std::string& id, bool crash_on_start) {
+    std::lock_guard lock(mu_);
+    containers_[id].state = runtime::ContainerState::kExited;
+    containers_[id].exit_code = 137;
+    containers_[id].started_at = 0;
+    containers_[id].finished_at = 1000;  // ran long: not a fast failure
+    crash_on_start_ = crash_on_start;
+  }
+  bool exists(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return containers_.contains(id);
+  }
+  int runs() {
+    std::lock_guard lock(mu_);
+    return runs_;
+  }
+  void throw_on_run(bool on) {
+    std::lock_guard lock(mu_);
+    throw_on_run_ = on;
+  }
+
+ private:
+  void set_running(runtime::ContainerInfo& c) const {
+    c.state = runtime::ContainerState::kRunning;
+    c.host_ip = "127.0.0.1";
+    c.host_port = port_;
+    c.started_at = 100;
+    c.finished_at.reset();
+  }
+
+  std::uint16_t port_;
+  std::mutex mu_;
+  std::map<std::string, runtime::ContainerInfo> containers_;
+  std::map<std::string, runtime::NetworkSpec> networks_;
+  std::vector<runtime::ContainerSpec> specs_;
+  int next_ = 0, runs_ = 0, starts_ = 0;
+  bool crash_on_start_ = false;
+  bool throw_on_run_ = false;
+};
+
+class DeploymentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add("GET", "/healthz", [](http::Request&) { return http::text_response(200, "ok"); });
+    server_ = std::make_unique<http::Server>(http::ServerOptions{.port = 0}, router_, metrics_);
+    port_ = server_->start().value();
+    runtime_ = std::make_unique<FakeRuntime>(port_);
+    store_ = store::open_store("sqlite:" + (dir_.path() / "orsa.db").string(), clock_).value();
+    signer_ =
+        std::make_unique<auth::SessionSigner>(std::string(32, 'k'), std::chrono::hours(1), clock_);
+    push_ = std::make_unique<auth::PushTokenSigner>(std::string(32, 'k'), clock_);
+    audit_ = std::make_unique<services::Audit>(*store_, clock_);
+    accounts_ = std::make_unique<services::Accounts>(*store_, *signer_, *push_, limiter_, *audit_,
+                                                     clock_, services::Registration::kOpen);
+    user_ = store_->users().create({"alice", "alice@example.org", "x"}).value();
+    project_ = store_->projects().create({user_.id, "knap", "python-flask"}).value();
+    image_ = store_->images()
+                 .create({user_.id, project_.id, "bld_1", "alice/knap", "1",
+                          "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')})
+                 .value();
+    services::DeploymentOptions options;
+    options.reconcile_in_background = false;  // the tests drive reconcile()
+    options.max_backoff = std::chrono::seconds(0);
+    options.health_timeout = std::chrono::seconds(5);
+    rollouts_ = std::make_unique<Rollouts>(*store_, *accounts_, routes_, *audit_, clock_, options);
+    deployments_ = std::make_unique<services::Deployments>(*store_, *repos_, routes_, *audit_,
+                                                           *rollouts_, options);
+    rollouts_->start(*runtime_, {"127.0.0.1:1"});
+  }
+  void TearDown() override {
+    deployments_.reset();
+    rollouts_.reset();
+    server_->stop(std::chrono::seconds(0));
+    server_->wait();
+  }
+
+  /// A deployment the database says is live in a running container.
+  store::Deployment live() {
+    auto d = store_->deployments().create({project_.id, image_.id}).value();
+    d.status = DeploymentStatus::kHealthy;
+    d.container_id = runtime_->add(d.id, runtime::ContainerState::kRunning);
+    d.host_port = port_;
+    return store_->deployments().save(d).value();
+  }
+
+  /// Reconciles until `done` holds (workers run restarts in the background).
+  bool reconcile_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      rollouts_->reconcile();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  store::Deployment reload(const std::string& id) {
+    return store_->deployments().find(OwnerScope::everyone(), id).value();
+  }
+
+  TempDir dir_;
+  ManualClock clock_{1'700'000'000};
+  http::Router router_;
+  http::Metrics metrics_;
+  std::unique_ptr<http::Server> server_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<FakeRuntime> runtime_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<source::SourceRepos> repos_ = source::make_git_repos(dir_.path() / "repos");
+  std::unique_ptr<auth::SessionSigner> signer_;
+  std::unique_ptr<auth::PushTokenSigner> push_;
+  auth::LoginRateLimiter limiter_{clock_};
+  std::unique_ptr<services::Audit> audit_;
+  std::unique_ptr<services::Accounts> accounts_;
+  gateway::RouteTable routes_;
+  store::User user_;
+  store::Project project_;
+  store::Image image_;
+  std::unique_ptr<Rollouts> rollouts_;
+  std::unique_ptr<services::Deployments> deployments_;
+};
+
+TEST_F(DeploymentsTest, AdoptsARunningContainerAndRoutesToIt) {
+  const auto d = live();
+  const auto container = d.container_id;
+  rollouts_->reconcile();
+  const auto route = routes_.find("alice", "knap");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->state, gateway::RouteState::kServing);
+  EXPECT_EQ(route->deployment_id, d.id);
+  EXPECT_EQ(route->upstream.port, port_);
+  EXPECT_TRUE(runtime_->exists(container));
+  EXPECT_EQ(runtime_->runs(), 0);  // adopted, not recreated
+}
+
+TEST_F(DeploymentsTest, RemovesOrphanedContainers) {
+  const auto d = live();
+  const auto kept = d.container_id;
+  const auto unknown = runtime_->add("dep_gone", runtime::ContainerState::kRunning);
+  const auto stale = runtime_->add(d.id, runtime::ContainerState::kRunning);  // a second one
+  rollouts_->reconcile();
+  EXPECT_TRUE(runtime_->exists(kept));
+  EXPECT_FALSE(runtime_->exists(unknown));
+  EXPECT_FALSE(runtime_->exists(stale));
+}
+
+TEST_F(DeploymentsTest, RestartsACrashedContainer) {
+  const auto d = live();
+  const auto container = d.container_id;
+  runtime_->crash(container, false);
+  ASSERT_TRUE(reconcile_until([&] {
+    const auto now = reload(d.id);
+    return now.status == DeploymentStatus::kHealthy && now.restarts == 1;
+  }));
+  EXPECT_EQ(routes_.find("alice", "knap")->state, gateway::RouteState::kServing);
+}
+
+// Each deployment runs on a network of its own, without egress until an
+// admin allows it for the project, as an unprivileged user; networks of
+// deployments without a container are swept.
+TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowed) {
+  const auto d = live();
+  const std::string internal = "orsa-net-" + d.id;
+  const std::string routed = internal + "-egress";
+  const auto recreate = [&](int runs) {
+    // Gone: the restart makes a new one.
+    if (!runtime_->remove(reload(d.id).container_id)) return false;
+    return reconcile_until([&] {
+      return runtime_->runs() == runs && reload(d.id).status == DeploymentStatus::kHealthy;
+    });
+  };
+  ASSERT_TRUE(recreate(1));
+  auto specs = runtime_->specs();
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].network, internal);
+  EXPECT_EQ(specs[0].user, "65534:65534");
+  auto networks = runtime_->networks();
+  ASSERT_TRUE(networks.contains(internal));
+  EXPECT_FALSE(networks[internal].egress);
+  EXPECT_EQ(networks[internal].labels[runtime::kLabelDeployment], d.id);
+  EXPECT_EQ(networks[internal].labels[runtime::kLabelManaged], "true");
+
+  ASSERT_TRUE(store_->projects().set_egress(project_.id, true).has_value());
+  ASSERT_TRUE(recreate(2));
+  specs = runtime_->specs();
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[1].network, routed);
+  networks = runtime_->networks();
+  ASSERT_TRUE(networks.contains(routed));
+  EXPECT_TRUE(networks[routed].egress);
+  EXPECT_FALSE(networks.contains(internal)) << "the network from before the change stays";
+
+  // A network whose deployment is gone (or never had a container) is swept.
+  ASSERT_TRUE(runtime_->create_network(
+      {.name = "orsa-net-dep_gone",
+       .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, "dep_gone"}}}));
+  rollouts_->reconcile();
+  networks = runtime_->networks();
+  EXPECT_FALSE(networks.contains("orsa-net-dep_gone"));
+  EXPECT_TRUE(networks.contains(routed)) << "a network in use was removed";
+}
+
+TEST_F(DeploymentsTest, MarksCrashloopAfterRepeatedFastFailures) {
+  const auto d = live();
+  const auto container = d.container_id;
+  runtime_->crash(container, true);
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kCrashloop; }));
+  const auto now = reload(d.id);
+  EXPECT_NE(now.status_reason.find("crashed 5 times"), std::string::npos) << now.status_reason;
+  EXPECT_NE(now.status_reason.find("Traceback: boom"), std::string::npos);
+  EXPECT_EQ(routes_.find("alice", "knap")->state, gateway::RouteState::kUnavailable);
+}
+
+TEST_F(DeploymentsTest, RejectsBadRequestsAndChangesNothing) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const auth::Principal viewer{.user_id = user_.id, .username = "alice", .role = Role::kViewer};
+  const auth::Principal bob{.user_id = "usr_bob", .username = "bob", .role = Role::kDeveloper};
+  const auto code = [&](const auth::Principal& who, services::DeployRequest request) {
+    auto created = deployments_->create(who, request, {"127.0.0.1"});
+    return created ? ErrorCode{} : created.error().code;
+  };
+  EXPECT_EQ(code(bob, {.image_id = image_.id}), ErrorCode::kNotFound);
+  EXPECT_EQ(code(viewer, {.image_id = image_.id}), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(code(alice, {.image_id = "img_nope"}), ErrorCode::kNotFound);
+  EXPECT_EQ(code(alice, {.image_id = image_.id, .memory_mb = 999'999}),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(code(alice, {.image_id = image_.id, .cpus = 0.01}), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(code(alice, {.image_id = image_.id, .env = {{{"lower", "x"}}}}),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(code(alice, {.image_id = image_.id, .env = {{{"ORSA_DEPLOYMENT", "x"}}}}),
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(store_->deployments().list(OwnerScope::everyone(), std::nullopt).value().empty());
+  EXPECT_EQ(runtime_->runs(), 0);
+}
+
+std::uint64_t failures_of(std::string_view name) {
+  for (const auto& [n, count] : background_failures())
+    if (n == name) return count;
+  return 0;
+}
+
+TEST_F(DeploymentsTest, AnExceptionInARolloutIsCountedAndNothingStaysWedged) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const auto before = failures_of("deployments");
+  runtime_->throw_on_run(true);
+  const auto first = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(reconcile_until([&] { return failures_of("deployments") > before; }));
+  // The rollout is failed with a reason, not left half-way.
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(first->id).status == DeploymentStatus::kFailed; }));
+  EXPECT_NE(reload(first->id).status_reason.find("a bug in the runtime adapter"),
+            std::string::npos);
+  // The worker survived: once the adapter behaves, a new deployment goes
+  // through the same workers.
+  runtime_->throw_on_run(false);
+  const auto second = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(second->id).status == DeploymentStatus::kHealthy; }));
+}
+
+}  // namespace
+}  // namespace orsa::workers
