@@ -327,6 +327,60 @@ TEST_F(Registry, ManifestsByTagAndDigest) {
   EXPECT_EQ(spec_code(req("DELETE", repo + "/manifests/" + d, alice_)), "MANIFEST_UNKNOWN");
 }
 
+// The referrers API (distribution spec v1.1): a signature pushed with a
+// `subject` is listed under its image, filtered by artifactType, gone when
+// deleted, and invisible to other tenants.
+TEST_F(Registry, ReferrersAreListedFilteredAndScopedToTheRepository) {
+  const std::string repo = "/v2/alice/app";
+  const std::string subject = push_image("alice/app", "v1", alice_);
+  const std::string artifact = Json{{"schemaVersion", 2},
+                                    {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                    {"artifactType", "application/vnd.example.signature"},
+                                    {"config",
+                                     {{"mediaType", "application/vnd.oci.empty.v1+json"},
+                                      {"digest", digest_of("{}")},
+                                      {"size", 2}}},
+                                    {"layers", Json::array()},
+                                    {"subject",
+                                     {{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                      {"digest", subject},
+                                      {"size", manifest_json().size()}}},
+                                    {"annotations", {{"org.example.note", "signed"}}}}
+                                   .dump();
+  const std::string artifact_digest = digest_of(artifact);
+  auto pushed =
+      req("PUT", repo + "/manifests/" + artifact_digest,
+          with(alice_, "Content-Type", "application/vnd.oci.image.manifest.v1+json"), artifact);
+  ASSERT_EQ(pushed.status, 201) << pushed.body;
+  EXPECT_EQ(pushed.headers["OCI-Subject"], subject);
+
+  auto listed = req("GET", repo + "/referrers/" + subject, alice_);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.headers["Content-Type"], "application/vnd.oci.image.index.v1+json");
+  ASSERT_EQ(listed.json["manifests"].size(), 1U) << listed.body;
+  EXPECT_EQ(listed.json["manifests"][0]["digest"], artifact_digest);
+  EXPECT_EQ(listed.json["manifests"][0]["artifactType"], "application/vnd.example.signature");
+  EXPECT_EQ(listed.json["manifests"][0]["annotations"]["org.example.note"], "signed");
+
+  auto filtered = req(
+      "GET", repo + "/referrers/" + subject + "?artifactType=application/vnd.example.sbom", alice_);
+  EXPECT_EQ(filtered.status, 200);
+  EXPECT_EQ(filtered.headers["OCI-Filters-Applied"], "artifactType");
+  EXPECT_TRUE(filtered.json["manifests"].empty()) << filtered.body;
+
+  // Another tenant learns nothing, not even that the repository exists.
+  auto bobs = req("GET", repo + "/referrers/" + subject, bob_);
+  EXPECT_EQ(bobs.status, 404);
+  EXPECT_EQ(spec_code(bobs), "NAME_UNKNOWN");
+  EXPECT_EQ(req("GET", repo + "/referrers/" + subject, {}).status, 401);
+  EXPECT_EQ(spec_code(req("GET", repo + "/referrers/sha256:xyz", alice_)), "DIGEST_INVALID");
+
+  ASSERT_EQ(req("DELETE", repo + "/manifests/" + artifact_digest, alice_).status, 202);
+  auto after = req("GET", repo + "/referrers/" + subject, alice_);
+  EXPECT_EQ(after.status, 200);
+  EXPECT_TRUE(after.json["manifests"].empty()) << after.body;
+}
+
 TEST_F(Registry, MalformedTagReadsAreUnknownManifestsAndUnknownPathsSpeakRegistry) {
   push_image("alice/app", "v1", alice_);
   for (const std::string method : {"GET", "HEAD"}) {

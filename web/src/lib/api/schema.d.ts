@@ -2682,7 +2682,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Stored; Location and Docker-Content-Digest. */
+                /** @description Stored; Location and Docker-Content-Digest, and OCI-Subject when the manifest names a subject. */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -2776,6 +2776,67 @@ export interface paths {
                 };
             };
         };
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/{owner}/{project}/referrers/{digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: string;
+                project: string;
+                /** @description The subject manifest's digest. */
+                digest: string;
+            };
+            cookie?: never;
+        };
+        /** The referrers API (distribution spec v1.1): an OCI image index of the repository's manifests whose subject is the digest (each with mediaType, digest, size, artifactType, annotations), empty for an unknown subject. Computed from the stored manifests, so deleted referrers never linger. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only referrers of this type; the answer then carries OCI-Filters-Applied: artifactType. */
+                    artifactType?: string;
+                };
+                header?: never;
+                path: {
+                    owner: string;
+                    project: string;
+                    /** @description The subject manifest's digest. */
+                    digest: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/vnd.oci.image.index.v1+json. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description DIGEST_INVALID. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description NAME_UNKNOWN. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
