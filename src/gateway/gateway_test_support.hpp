@@ -34,6 +34,7 @@
 #include "http/client.hpp"
 #include "http/raw_conn_testing.hpp"
 #include "http/server.hpp"
+#include "testing/child_process.hpp"
 #include "testing/eventually.hpp"
 
 namespace orsa::gateway::test_support {
@@ -202,9 +203,7 @@ inline std::string error_code_of(const std::string& body) {
 
 /// A port nothing listens on.
 inline std::uint16_t closed_port() {
-  asio::io_context ioc;
-  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
+  return testing::free_loopback_port();
 }
 
 inline Options test_options() {

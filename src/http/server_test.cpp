@@ -359,17 +359,9 @@ TEST_F(ServerTest, BindFailureIsAnError) {
 }
 
 TEST(Client, TransportFailureIsUnavailable) {
-  // Find a port nobody listens on by binding and closing a socket.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
+  const auto closed = testing::free_loopback_port();
   Client client(2s);
-  auto r = client.request("GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/");
+  auto r = client.request("GET", "http://127.0.0.1:" + std::to_string(closed) + "/");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message.find("GET request failed"), std::string::npos);
