@@ -163,27 +163,23 @@ TEST_F(GatewayTest, ProjectWithoutTrailingSlashRedirects308KeepingTheQuery) {
 TEST_F(GatewayTest, IdleRouteIsWokenAndTheRequestHeldUntilServing) {
   RawUpstream upstream;
   std::atomic<int> wakes{0};
-  std::vector<std::thread> wakers;
-  std::mutex mutex;
   Hooks hooks;
-  hooks.wake = [&](const Route& r) {
-    ++wakes;
-    std::lock_guard lock(mutex);
-    wakers.emplace_back([&, r] {
-      std::this_thread::sleep_for(100ms);  // the container "starts"
-      Route serving = r;
-      serving.state = RouteState::kServing;
-      table_.put(serving);
-    });
-  };
+  hooks.wake = [&](const Route&) { ++wakes; };
   start(test_options(), std::move(hooks));
-  table_.put(route(upstream.port(), "dep_1", RouteState::kIdle));
-  auto r = get("/alice/shop/hello");
+  const Route idle = route(upstream.port(), "dep_1", RouteState::kIdle);
+  table_.put(idle);
+  auto answer = std::async(std::launch::async, [&] { return get("/alice/shop/hello"); });
+  ASSERT_TRUE(eventually(
+      kSettle, [&] { return wakes.load() == 1; }, "the wake hook called"));
+  // The container "starts": no answer until the route serves.
+  EXPECT_EQ(answer.wait_for(100ms), std::future_status::timeout) << "answered while idle";
+  Route serving = idle;
+  serving.state = RouteState::kServing;
+  table_.put(serving);
+  auto r = answer.get();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(wakes.load(), 1);
-  std::lock_guard lock(mutex);
-  for (auto& t : wakers) t.join();
 }
 
 TEST_F(GatewayTest, IdleRouteNeverWokenIs503AfterTheWakeTimeout) {
