@@ -76,7 +76,9 @@ TEST_F(GatewayTest, UnavailableRouteIs503WithRetryAfter) {
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->headers["retry-after"], "5");
   EXPECT_EQ(error_code_of(r->body), "unavailable");
-  EXPECT_TRUE(eventually([&] { return table_.stats("dep_1").requests_by_class[4] == 1u; }));
+  EXPECT_TRUE(eventually(
+      kSettle, [&] { return table_.stats("dep_1").requests_by_class[4] == 1u; },
+      "one 4xx counted"));
 }
 
 TEST_F(GatewayTest, UpstreamDownIs502) {
@@ -161,27 +163,23 @@ TEST_F(GatewayTest, ProjectWithoutTrailingSlashRedirects308KeepingTheQuery) {
 TEST_F(GatewayTest, IdleRouteIsWokenAndTheRequestHeldUntilServing) {
   RawUpstream upstream;
   std::atomic<int> wakes{0};
-  std::vector<std::thread> wakers;
-  std::mutex mutex;
   Hooks hooks;
-  hooks.wake = [&](const Route& r) {
-    ++wakes;
-    std::lock_guard lock(mutex);
-    wakers.emplace_back([&, r] {
-      std::this_thread::sleep_for(100ms);  // the container "starts"
-      Route serving = r;
-      serving.state = RouteState::kServing;
-      table_.put(serving);
-    });
-  };
+  hooks.wake = [&](const Route&) { ++wakes; };
   start(test_options(), std::move(hooks));
-  table_.put(route(upstream.port(), "dep_1", RouteState::kIdle));
-  auto r = get("/alice/shop/hello");
+  const Route idle = route(upstream.port(), "dep_1", RouteState::kIdle);
+  table_.put(idle);
+  auto answer = std::async(std::launch::async, [&] { return get("/alice/shop/hello"); });
+  ASSERT_TRUE(eventually(
+      kSettle, [&] { return wakes.load() == 1; }, "the wake hook called"));
+  // The container "starts": no answer until the route serves.
+  EXPECT_EQ(answer.wait_for(100ms), std::future_status::timeout) << "answered while idle";
+  Route serving = idle;
+  serving.state = RouteState::kServing;
+  table_.put(serving);
+  auto r = answer.get();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(wakes.load(), 1);
-  std::lock_guard lock(mutex);
-  for (auto& t : wakers) t.join();
 }
 
 TEST_F(GatewayTest, IdleRouteNeverWokenIs503AfterTheWakeTimeout) {
@@ -208,7 +206,9 @@ TEST_F(GatewayTest, CountsMetricsPerDeploymentAndInTheServerLog) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(get("/alice/shop/"));
   ASSERT_TRUE(client_.request("POST", url("/alice/shop/"), {}, "12345"));
   // Recorded after the response is written: poll.
-  ASSERT_TRUE(eventually([&] { return table_.stats("dep_m").requests_by_class[1] == 4; }));
+  ASSERT_TRUE(eventually(
+      kSettle, [&] { return table_.stats("dep_m").requests_by_class[1] == 4; },
+      "four 1xx counted"));
   const StatsSnapshot s = table_.stats("dep_m");
   EXPECT_EQ(s.bytes_in, 5u);
   EXPECT_GT(s.bytes_out, 0u);
@@ -222,7 +222,9 @@ TEST_F(GatewayTest, CountsMetricsPerDeploymentAndInTheServerLog) {
             std::string::npos);
   // The server's own per-route metrics use the gateway's route label.
   EXPECT_TRUE(eventually(
-      [&] { return metrics_.render().find("/{owner}/{project}/{path...}") != std::string::npos; }));
+      kSettle,
+      [&] { return metrics_.render().find("/{owner}/{project}/{path...}") != std::string::npos; },
+      "the route template in the metrics"));
 }
 
 TEST_F(GatewayTest, HeadRequestGetsHeadersOnly) {
@@ -243,10 +245,13 @@ TEST_F(GatewayTest, HeadRequestGetsHeadersOnly) {
   ASSERT_TRUE(c.read_until("Content-Length: 1234\r\n"));
   // The second answer on the same connection proves the first had no body.
   const auto first = c.received().find("HTTP/1.1 200");
-  ASSERT_TRUE(eventually([&] {
-    c.read_until("\x01", 20ms);  // reads whatever comes within 20 ms
-    return c.received().find("HTTP/1.1 200", first + 1) != std::string::npos;
-  }));
+  ASSERT_TRUE(eventually(
+      kSettle,
+      [&] {
+        c.read_until("\x01", 20ms);  // reads whatever comes within 20 ms
+        return c.received().find("HTTP/1.1 200", first + 1) != std::string::npos;
+      },
+      "a second 200", [&] { return c.received(); }));
 }
 
 TEST_F(GatewayTest, BlueGreenSwitchFailsNoRequestAndDrainsTheOldUpstream) {
@@ -278,9 +283,11 @@ TEST_F(GatewayTest, BlueGreenSwitchFailsNoRequestAndDrainsTheOldUpstream) {
       (r && r->status == 200 ? ok : failed)++;
     }
   });
-  ASSERT_TRUE(eventually([&] { return ok.load() >= 20; }));
+  ASSERT_TRUE(eventually(
+      kSettle, [&] { return ok.load() >= 20; }, "20 answers from blue"));
   table_.put(route(green.port(), "dep_green"));
-  ASSERT_TRUE(eventually([&] { return green.requests() >= 20; }));
+  ASSERT_TRUE(eventually(
+      kSettle, [&] { return green.requests() >= 20; }, "20 requests on green"));
   stop = true;
   loop.join();
   EXPECT_EQ(failed.load(), 0);
@@ -290,9 +297,12 @@ TEST_F(GatewayTest, BlueGreenSwitchFailsNoRequestAndDrainsTheOldUpstream) {
   auto slow_result = slow.get();
   ASSERT_TRUE(slow_result);
   EXPECT_EQ(slow_result->status, 200);
-  EXPECT_TRUE(eventually([&] {
-    return table_.in_flight(Upstream{"127.0.0.1", blue.port()}) == 0;
-  }));
+  EXPECT_TRUE(eventually(
+      kSettle,
+      [&] {
+        return table_.in_flight(Upstream{"127.0.0.1", blue.port()}) == 0;
+      },
+      "blue drained"));
 }
 
 TEST_F(GatewayTest, StopClosesIdleConnectionsAndFinishesInFlightExchanges) {

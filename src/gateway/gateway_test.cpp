@@ -139,7 +139,8 @@ TEST_F(GatewayTest, StreamsAChunkedRequestBodyBeforeItEnds) {
   ASSERT_TRUE(c.read_until("first;second"));
   EXPECT_NE(c.received().find("chunked:first;second"), std::string::npos) << c.received();
   // Recorded after the response is written: poll.
-  EXPECT_TRUE(eventually([&] { return table_.stats("dep_1").bytes_in == 12u; }))
+  EXPECT_TRUE(eventually(
+      kSettle, [&] { return table_.stats("dep_1").bytes_in == 12u; }, "12 bytes in"))
       << table_.stats("dep_1").bytes_in;
 }
 
@@ -199,7 +200,8 @@ TEST_F(GatewayTest, LargeChunkedResponseArrivesIntact) {
     mismatches += r->body[i] != static_cast<char>('a' + i % 23);
   }
   EXPECT_EQ(mismatches, 0u);
-  EXPECT_TRUE(eventually([&] { return table_.stats("dep_1").bytes_out == kTotal; }));
+  EXPECT_TRUE(eventually(
+      kSettle, [&] { return table_.stats("dep_1").bytes_out == kTotal; }, "all bytes out"));
 }
 
 TEST_F(GatewayTest, ReusesUpstreamConnections) {
@@ -233,7 +235,8 @@ TEST_F(GatewayTest, RecoversWhenTheUpstreamClosesPooledConnections) {
     // sending (looks_open). The upstream closes just after answering; wait
     // until the gateway's side has acknowledged that close, or the gateway
     // can beat it and the race is not the one under test.
-    ASSERT_TRUE(eventually([&] { return upstream.closed() == upstream.connections(); }));
+    ASSERT_TRUE(eventually(
+        kSettle, [&] { return upstream.closed() == upstream.connections(); }, "upstream closed"));
     auto p = client_.request("POST", url("/alice/shop/"), {}, "body");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->status, 200) << i;

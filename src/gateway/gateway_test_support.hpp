@@ -34,6 +34,8 @@
 #include "http/client.hpp"
 #include "http/raw_conn_testing.hpp"
 #include "http/server.hpp"
+#include "testing/child_process.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::gateway::test_support {
 
@@ -45,16 +47,10 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
-/// Polls `condition` until it holds or `timeout` passes.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (SteadyClock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return condition();
-}
+using orsa::testing::eventually;
+
+/// How long a test waits for the gateway's bookkeeping to catch up.
+inline constexpr auto kSettle = 5s;
 
 // ---- a raw upstream for what http::Server cannot do (misbehave, count connections) ----
 
@@ -180,7 +176,7 @@ class RawUpstream {
     }
     socket.shutdown(tcp::socket::shutdown_both, ec);
     // Bounded: a test that waits on closed() fails on its own if this times out.
-    (void)eventually([&] { return fin_acknowledged(socket.native_handle()); }, 2s);
+    (void)eventually(2s, [&] { return fin_acknowledged(socket.native_handle()); });
     socket.close(ec);
     ++closed_;
   }
@@ -207,9 +203,7 @@ inline std::string error_code_of(const std::string& body) {
 
 /// A port nothing listens on.
 inline std::uint16_t closed_port() {
-  asio::io_context ioc;
-  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
+  return testing::free_loopback_port();
 }
 
 inline Options test_options() {

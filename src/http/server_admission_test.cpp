@@ -86,8 +86,8 @@ TEST_F(ServerTest, AdmittedRequestsCarryTheContextAndKeepTheConnection) {
 }
 
 TEST_F(ServerTest, SpoolingRoutesGetTheBodyInAFileRemovedAfterwards) {
-  const auto spool = std::filesystem::temp_directory_path() / ("orsa-spool-test-" + random_hex(6));
-  std::filesystem::create_directories(spool);
+  const testing::TempDir spool_dir("orsa-spool-test");
+  const auto& spool = spool_dir.path();
   options_.spool_dir = spool;
   std::filesystem::path seen;
   router_.add(
@@ -118,7 +118,6 @@ TEST_F(ServerTest, SpoolingRoutesGetTheBodyInAFileRemovedAfterwards) {
   ASSERT_TRUE(too_large);
   EXPECT_EQ(too_large->status, 413);
   EXPECT_TRUE(std::filesystem::is_empty(spool));
-  std::filesystem::remove_all(spool);
 }
 
 }  // namespace

@@ -132,11 +132,9 @@ TEST_F(ServerTest, StreamedChunksArriveIncrementally) {
   // Recorded once the stream ended.
   const std::string line =
       "orsa_http_requests_total{method=\"GET\",route=\"/stream\",status=\"200\"} 1";
-  const auto deadline = SteadyClock::now() + 5s;
-  while (metrics_.render().find(line) == std::string::npos && SteadyClock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  EXPECT_NE(metrics_.render().find(line), std::string::npos);
+  EXPECT_TRUE(testing::eventually(
+      5s, [&] { return metrics_.render().find(line) != std::string::npos; },
+      "the stream's request counted", [&] { return metrics_.render(); }));
 }
 
 TEST_F(ServerTest, ClientDisconnectEndsTheProducer) {

@@ -323,12 +323,10 @@ TEST_F(ServerTest, RecordsMetricsByRoutePattern) {
       "orsa_http_requests_total{method=\"GET\",route=\"/items/{id}\",status=\"200\"} 1";
   const std::string missing =
       "orsa_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1";
-  const auto deadline = SteadyClock::now() + 5s;
-  std::string text = metrics_.render();
-  while (text.find(missing) == std::string::npos && SteadyClock::now() < deadline) {
-    std::this_thread::yield();
-    text = metrics_.render();
-  }
+  ASSERT_TRUE(testing::eventually(
+      5s, [&] { return metrics_.render().find(missing) != std::string::npos; }, "the 404 counted",
+      [&] { return metrics_.render(); }));
+  const std::string text = metrics_.render();
   EXPECT_NE(text.find(ok), std::string::npos) << text;
   EXPECT_NE(text.find(missing), std::string::npos) << text;
   EXPECT_EQ(text.find("/items/42"), std::string::npos);
@@ -361,17 +359,9 @@ TEST_F(ServerTest, BindFailureIsAnError) {
 }
 
 TEST(Client, TransportFailureIsUnavailable) {
-  // Find a port nobody listens on by binding and closing a socket.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
+  const auto closed = testing::free_loopback_port();
   Client client(2s);
-  auto r = client.request("GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/");
+  auto r = client.request("GET", "http://127.0.0.1:" + std::to_string(closed) + "/");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message.find("GET request failed"), std::string::npos);

@@ -25,6 +25,9 @@
 #include "http/client.hpp"
 #include "http/raw_conn_testing.hpp"
 #include "http/server.hpp"
+#include "testing/child_process.hpp"
+#include "testing/eventually.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace orsa::http::server_testing {
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/temp_dir.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::oci {
 namespace {
@@ -208,8 +209,12 @@ TEST_F(BlobStoreTest, IdleSessionsAreReaped) {
   auto id = store_->start_upload({"bob/app", "bob"}).value();
   ASSERT_TRUE(store_->append_upload(id, "abandoned"));
   EXPECT_FALSE(store_->start_upload({"bob/app", "bob"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  EXPECT_EQ(store_->reap_idle_uploads(), 1u);
+  // Waits for the idle time to pass rather than sleeping a guessed while.
+  std::size_t reaped = 0;
+  ASSERT_TRUE(testing::eventually(
+      std::chrono::seconds(10), [&] { return (reaped += store_->reap_idle_uploads()) > 0; },
+      "the idle session reaped"));
+  EXPECT_EQ(reaped, 1u);
   expect_detail(store_->upload_size(id).error(), "BLOB_UPLOAD_UNKNOWN");
   EXPECT_EQ(files_under("uploads"), 0u);
   EXPECT_TRUE(store_->start_upload({"bob/app", "bob"}));

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "core/json.hpp"
-#include "core/random.hpp"
 #include "oci/media_types.hpp"
 #include "oci/registry.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace orsa::oci {
 namespace {
@@ -27,15 +27,13 @@ Json descriptor(std::string_view media_type, std::string_view bytes) {
 class ReferrersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("orsa-referrers-" + random_hex(8));
-    store_ = BlobStore::open(root_, {}).value();
+    store_ = BlobStore::open(root_.path(), {}).value();
     registry_ = std::make_unique<Registry>(*store_);
     for (std::string_view blob : {"config", "layer", "{}"}) {
       ASSERT_TRUE(registry_->put_blob(kRepo, Digest::of(blob).str(), blob));
     }
     subject_ = push(image_manifest().dump(), "v1");
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   static Json image_manifest() {
     return {{"schemaVersion", 2},
@@ -75,7 +73,7 @@ class ReferrersTest : public ::testing::Test {
     return index["manifests"];
   }
 
-  fs::path root_;
+  testing::TempDir root_{"orsa-referrers"};
   std::unique_ptr<BlobStore> store_;
   std::unique_ptr<Registry> registry_;
   Digest subject_ = Digest::of("");

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/temp_dir.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::runtime {
 namespace {
@@ -298,8 +299,8 @@ TEST(DockerApiRuntime, FollowStopsWhenKeepGoingSaysSo) {
   std::vector<LogLine> lines;
   LogOptions options;
   options.follow = true;
-  const auto stop_at = std::chrono::steady_clock::now() + 600ms;
-  options.keep_going = [&] { return std::chrono::steady_clock::now() < stop_at; };
+  const testing::Deadline stop_at(600ms);
+  options.keep_going = [&] { return !stop_at.expired(); };
   const auto started = std::chrono::steady_clock::now();
   const auto r = h.runtime->logs("abc", options, [&](const LogLine& l) {
     lines.push_back(l);

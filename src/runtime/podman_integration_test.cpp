@@ -38,8 +38,9 @@ TEST_F(PodmanRuntime, RunsAContainerThatServesOnLoopbackWithItsLimits) {
   ASSERT_TRUE(info->started_at.has_value());
   EXPECT_FALSE(info->finished_at.has_value());
   const std::uint16_t port = info->host_port;
-  EXPECT_TRUE(wait_until(20s, [&] { return http_get(port) == "hello from orsa\n"; }))
-      << "nothing answered on 127.0.0.1:" << port;
+  EXPECT_TRUE(eventually(
+      20s, [&] { return http_get(port) == "hello from orsa\n"; },
+      "the page on 127.0.0.1:" + std::to_string(port)));
 
   const auto limits = podman({"inspect", "--format",
                               "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} "
@@ -54,10 +55,13 @@ TEST_F(PodmanRuntime, RunsAContainerThatServesOnLoopbackWithItsLimits) {
 TEST_F(PodmanRuntime, LogsCarryBothStreamsTimestampsAndFollow) {
   ASSERT_FALSE(id_.empty());
   std::vector<LogLine> lines;
-  ASSERT_TRUE(wait_until(20s, [&] {
-    lines = all_logs(id_);
-    return max_tick(lines) >= 2;
-  }));
+  ASSERT_TRUE(eventually(
+      20s,
+      [&] {
+        lines = all_logs(id_);
+        return max_tick(lines) >= 2;
+      },
+      "two ticks in the logs"));
   EXPECT_TRUE(has_line(lines, "started-stdout", LogLine::Stream::kStdout));
   EXPECT_TRUE(has_line(lines, "started-stderr", LogLine::Stream::kStderr));
   EXPECT_TRUE(has_line(lines, "env hello", LogLine::Stream::kStdout));
@@ -86,8 +90,8 @@ TEST_F(PodmanRuntime, LogsCarryBothStreamsTimestampsAndFollow) {
   LogOptions follow;
   follow.follow = true;
   follow.tail = 0;
-  const auto give_up = Clock::now() + 30s;
-  follow.keep_going = [&] { return Clock::now() < give_up; };
+  const testing::Deadline give_up(30s);
+  follow.keep_going = [&] { return !give_up.expired(); };
   int later = 0;
   const auto started = Clock::now();
   auto followed = runtime_->logs(id_, follow, [&](const LogLine& l) {
@@ -100,8 +104,8 @@ TEST_F(PodmanRuntime, LogsCarryBothStreamsTimestampsAndFollow) {
 
   // keep_going ends a follow even when the sink is never asked.
   LogOptions quiet = follow;
-  const auto stop_at = Clock::now() + 1s;
-  quiet.keep_going = [&] { return Clock::now() < stop_at; };
+  const testing::Deadline stop_at(1s);
+  quiet.keep_going = [&] { return !stop_at.expired(); };
   const auto quiet_started = Clock::now();
   auto ended = runtime_->logs(id_, quiet, [](const LogLine&) { return true; });
   ASSERT_TRUE(ended.has_value()) << ended.error().message;
@@ -129,7 +133,7 @@ TEST_F(PodmanRuntime, StopReportsDieEventAndStartRunsAgain) {
   std::atomic<bool> done = false;
   Event die;
   std::thread watcher([&] {
-    const auto deadline = Clock::now() + 60s;
+    const testing::Deadline deadline(60s);
     auto r = runtime_->events({{kLabelDeployment, deployment_}}, [&](const Event* e) {
       if (e == nullptr) {
         connected = true;
@@ -137,17 +141,18 @@ TEST_F(PodmanRuntime, StopReportsDieEventAndStartRunsAgain) {
         die = *e;
         died = true;
       }
-      return !done && Clock::now() < deadline;
+      return !done && !deadline.expired();
     });
     EXPECT_TRUE(r.has_value()) << r.error().message;
   });
-  ASSERT_TRUE(wait_until(10s, [&] { return connected.load(); }));
+  ASSERT_TRUE(eventually(
+      10s, [&] { return connected.load(); }, "the events stream"));
   // A stop issued before the server subscribed would be missed: repeat the
   // stop/start cycle until the die event arrives.
-  const auto deadline = Clock::now() + 60s;
-  while (!died && Clock::now() < deadline) {
+  const testing::Deadline deadline(60s);
+  while (!died && !deadline.expired()) {
     ASSERT_TRUE(runtime_->stop(id_, 1s).has_value());
-    if (!wait_until(5s, [&] { return died.load(); })) {
+    if (!eventually(5s, [&] { return died.load(); })) {
       ASSERT_TRUE(runtime_->start(id_));
     }
   }
@@ -173,7 +178,8 @@ TEST_F(PodmanRuntime, StopReportsDieEventAndStartRunsAgain) {
   EXPECT_EQ(again->state, ContainerState::kRunning);
   ASSERT_NE(again->host_port, 0);
   const std::uint16_t port = again->host_port;
-  EXPECT_TRUE(wait_until(20s, [&] { return http_get(port) == "hello from orsa\n"; }));
+  EXPECT_TRUE(eventually(
+      20s, [&] { return http_get(port) == "hello from orsa\n"; }, "the page after the restart"));
 }
 
 TEST_F(PodmanRuntime, FailedStartLeavesNoContainer) {

@@ -56,8 +56,8 @@ TEST_F(PodmanRuntime, ServiceDiesWithItsParent) {
   std::string message;
   char buffer[512];
   pollfd pfd{fds[0], POLLIN, 0};
-  const auto deadline = Clock::now() + 40s;
-  while (Clock::now() < deadline && ::poll(&pfd, 1, 100) >= 0) {
+  const testing::Deadline deadline(40s);
+  while (!deadline.expired() && ::poll(&pfd, 1, 100) >= 0) {
     if ((pfd.revents & (POLLIN | POLLHUP)) == 0) continue;
     const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
     if (n <= 0) break;
@@ -71,12 +71,12 @@ TEST_F(PodmanRuntime, ServiceDiesWithItsParent) {
   const std::string socket = message.substr(message.find(' ') + 1);
   EXPECT_LE(socket.size(), 107u);
   EXPECT_TRUE(socket.starts_with("/tmp/orsa-podman-")) << socket;
-  EXPECT_TRUE(wait_until(20s,
-                         [&] {
-                           return ::waitpid(podman_pid, nullptr, WNOHANG) == podman_pid ||
-                                  process_gone(podman_pid);
-                         }))
-      << "podman service " << podman_pid << " outlived its parent";
+  EXPECT_TRUE(eventually(
+      20s,
+      [&] {
+        return ::waitpid(podman_pid, nullptr, WNOHANG) == podman_pid || process_gone(podman_pid);
+      },
+      "podman service " + std::to_string(podman_pid) + " gone with its parent"));
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   unmount_below(work_->path());
   // The killed parent could not clean up its short dir (socket and runroot).

@@ -16,7 +16,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -25,10 +24,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -37,8 +36,8 @@
 #include "core/temp_dir.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/podman_service.hpp"
-
-extern char** environ;
+#include "testing/child_process.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::runtime::podman_testing {
 
@@ -47,71 +46,31 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 inline constexpr const char* kRegistryUser = "orsa-it";
-inline constexpr auto kPoll = 50ms;
+inline constexpr const char* kPodman = "/usr/bin/podman";
+inline constexpr const char* kRunc = "/usr/sbin/runc";
+inline constexpr const char* kBusybox = "/usr/bin/busybox";
+inline constexpr const char* kRegistry = "/usr/bin/docker-registry";
+inline constexpr const char* kCurl = "/usr/bin/curl";
+inline constexpr const char* kTar = "/usr/bin/tar";
 
-inline std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
+using testing::eventually;
 
 struct CommandResult {
-  int status = -1;
+  int status = -1;     // the exit code; -1 when it was killed or timed out
   std::string output;  // stdout and stderr
 };
 
-// Runs argv (with extra environment) under a 180 s `timeout`.
+// Runs argv (argv[0] a path) with extra environment, killed after 180 s.
 inline CommandResult run_command(const std::vector<std::string>& argv,
                                  const std::vector<std::pair<std::string, std::string>>& env = {}) {
-  std::string line = "env";
-  for (const auto& [key, value] : env) line += " " + shell_quote(key + "=" + value);
-  line += " timeout 180";
-  for (const auto& arg : argv) line += " " + shell_quote(arg);
-  line += " 2>&1";
-  CommandResult result;
-  FILE* pipe = ::popen(line.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-inline bool wait_until(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPoll);
-  }
-  return true;
-}
-
-inline std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
+  auto r = testing::run({.argv = argv, .env = {env.begin(), env.end()}, .merge_output = true},
+                        std::chrono::seconds(180));
+  return {r.timed_out || r.status < 0 ? -1 : r.status, std::move(r.out)};
 }
 
 // The body of GET http://host:port/, or "" when nothing answers.
 inline std::string http_get_at(const std::string& host, std::uint16_t port) {
-  const auto r = run_command({"curl", "-s", "-m", "2", "--noproxy", "*",
+  const auto r = run_command({kCurl, "-s", "-m", "2", "--noproxy", "*",
                               "http://" + host + ":" + std::to_string(port) + "/"});
   return r.status == 0 ? r.output : std::string();
 }
@@ -119,7 +78,7 @@ inline std::string http_get_at(const std::string& host, std::uint16_t port) {
 // The body of GET http://127.0.0.1:port/path, or "" when nothing answers.
 inline std::string http_get(std::uint16_t port, const std::string& path = "/") {
   const auto r =
-      run_command({"curl", "-s", "-m", "2", "http://127.0.0.1:" + std::to_string(port) + path});
+      run_command({kCurl, "-s", "-m", "2", "http://127.0.0.1:" + std::to_string(port) + path});
   return r.status == 0 ? r.output : std::string();
 }
 
@@ -149,9 +108,10 @@ inline void unmount_below(const fs::path& dir) {
   for (const auto& point : points) ::umount2(point.c_str(), MNT_DETACH);
 }
 
-inline std::string require_tool(const char* name) {
-  const auto r = run_command({"sh", "-c", std::string("command -v ") + name});
-  return r.status == 0 ? std::string() : std::string(name) + " ";
+// "" when `path` is an executable, else why not.
+inline std::string require_tool(const char* path) {
+  const auto available = testing::tool_available(path);
+  return available ? std::string() : std::string(available.message()) + "; ";
 }
 
 inline bool has_line(const std::vector<LogLine>& lines, const std::string& text,
@@ -173,7 +133,8 @@ inline std::vector<LogLine> logs_until(Runtime& runtime, const std::string& id,
                                        const std::string& last,
                                        std::chrono::seconds timeout = 30s) {
   std::vector<LogLine> lines;
-  wait_until(timeout, [&] {
+  // No line `last` in time: the caller's checks on the lines say what is missing.
+  (void)testing::eventually(timeout, [&] {
     lines.clear();
     (void)runtime.logs(id, {}, [&](const LogLine& l) {
       lines.push_back(l);
@@ -216,11 +177,11 @@ struct LoopbackListener {
 class PodmanRuntime : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string missing = require_tool("podman") + require_tool("runc") +
-                                require_tool("busybox") + require_tool("docker-registry") +
-                                require_tool("curl");
+    const std::string missing = require_tool(kPodman) + require_tool(kRunc) +
+                                require_tool(kBusybox) + require_tool(kRegistry) +
+                                require_tool(kCurl) + require_tool(kTar);
     if (!missing.empty()) {
-      setup_error_ = "missing tools: " + missing +
+      setup_error_ = missing +
                      "(run scripts/install-deps.sh: podman, runc, uidmap, busybox-static, "
                      "docker-registry)";
       return;
@@ -255,11 +216,8 @@ class PodmanRuntime : public ::testing::Test {
     }
     runtime_.reset();
     service_.reset();
-    if (registry_pid_ > 0) {
-      ::kill(registry_pid_, SIGTERM);
-      ::waitpid(registry_pid_, nullptr, 0);
-      registry_pid_ = 0;
-    }
+    if (registry_) registry_->stop();
+    registry_.reset();
     if (work_ != nullptr) unmount_below(work_->path());
     delete work_;
     work_ = nullptr;
@@ -292,7 +250,7 @@ class PodmanRuntime : public ::testing::Test {
     if (hash == nullptr || hash[0] == '*') return "cannot compute a bcrypt htpasswd entry";
     const fs::path dir = work_->path() / "registry";
     fs::create_directories(dir / "data");
-    registry_port_ = free_port();
+    registry_port_ = testing::free_loopback_port();
     registry_host_ = "127.0.0.1:" + std::to_string(registry_port_);
     (void)write_file_atomic(dir / "htpasswd", std::string(kRegistryUser) + ":" + hash + "\n");
     (void)write_file_atomic(dir / "config.yml",
@@ -303,25 +261,14 @@ class PodmanRuntime : public ::testing::Test {
                                 "\nauth:\n  htpasswd:\n    realm: orsa-it\n"
                                 "    path: " +
                                 (dir / "htpasswd").string() + "\n");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = (dir / "registry.log").string();
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::string config = (dir / "config.yml").string();
-    char arg0[] = "docker-registry";
-    char arg1[] = "serve";
-    char* argv[] = {arg0, arg1, config.data(), nullptr};
-    const int rc =
-        ::posix_spawnp(&registry_pid_, "docker-registry", &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return "cannot start docker-registry";
-    const bool up = wait_until(20s, [] {
-      const auto r = run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+    registry_ = std::make_unique<testing::ChildProcess>(testing::ChildOptions{
+        .argv = {kRegistry, "serve", (dir / "config.yml").string()}, .merge_output = true});
+    const bool up = testing::eventually(20s, [] {
+      const auto r = run_command({kCurl, "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                   "http://" + registry_host_ + "/v2/"});
       return r.output == "401";
     });
-    return up ? std::string() : "docker-registry did not answer: " + read_file(log).value_or("");
+    return up ? std::string() : "docker-registry did not answer: " + registry_->out();
   }
 
   static std::string start_service() {
@@ -355,7 +302,7 @@ class PodmanRuntime : public ::testing::Test {
     fs::copy_file("/bin/busybox", rootfs / "bin" / "busybox");
     (void)write_file_atomic(rootfs / "www" / "index.html", "hello from orsa\n");
     const std::string tar = (work_->path() / "rootfs.tar").string();
-    if (auto r = run_command({"tar", "-C", rootfs.string(), "-cf", tar, "."}); r.status != 0) {
+    if (auto r = run_command({kTar, "-C", rootfs.string(), "-cf", tar, "."}); r.status != 0) {
       return "tar: " + r.output;
     }
     const std::string local = "localhost/orsa-it/bb:1";
@@ -411,7 +358,7 @@ class PodmanRuntime : public ::testing::Test {
   static inline std::string setup_error_ = "SetUpTestSuite did not run";
   static inline TempDir* work_ = nullptr;
   static inline std::string deployment_;
-  static inline pid_t registry_pid_ = 0;
+  static inline std::unique_ptr<testing::ChildProcess> registry_;
   static inline std::uint16_t registry_port_ = 0;
   static inline std::string registry_host_;
   static inline std::string registry_password_;

@@ -83,7 +83,8 @@ TEST_F(GitReposTest, DiffRejectsBadAndUnknownShas) {
 }
 
 TEST(GitReposDiff, StaysWithinTheFileAndPatchLimits) {
-  const auto root = fs::temp_directory_path() / ("orsa-diff-" + random_hex(6));
+  const testing::TempDir dir("orsa-diff");
+  const auto root = dir.path() / "repos";
   std::vector<File> files;
   for (char c = 'a'; c <= 'e'; ++c) files.push_back({std::string(1, c) + ".txt", "line\n"});
 
@@ -105,11 +106,11 @@ TEST(GitReposDiff, StaysWithinTheFileAndPatchLimits) {
     EXPECT_FALSE(cut.files[i].patch) << i;
     EXPECT_EQ(cut.files[i].additions, 1u) << i;  // counts survive the cut
   }
-  fs::remove_all(root);
 }
 
 TEST(GitReposSnapshot, GivesEveryFileOfACommit) {
-  const auto root = std::filesystem::temp_directory_path() / ("orsa-snap-" + random_hex(6));
+  const testing::TempDir dir("orsa-snap");
+  const auto root = dir.path() / "repos";
   auto repos = make_git_repos(root);
   const RepoId repo{"alice", "snap"};
   const Author author{"alice", "alice@example.org", 1700000000};
@@ -127,7 +128,6 @@ TEST(GitReposSnapshot, GivesEveryFileOfACommit) {
   ASSERT_TRUE(head);
   EXPECT_EQ(head->files[1].content, "x = 2\n");
   EXPECT_EQ(repos->snapshot(repo, "0123456789abcdef").error().code, ErrorCode::kNotFound);
-  std::filesystem::remove_all(root);
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "core/random.hpp"
 #include "migrations.hpp"
 #include "store_contract.hpp"
 
@@ -100,8 +99,8 @@ TEST_P(SqlStoreTest, RejectsBadlyNamedMigrations) {
 }
 
 TEST(SqliteStore, UsesWalAndCreatesTheParentDirectory) {
-  const auto dir = std::filesystem::temp_directory_path() / ("orsa-store-wal-" + random_hex(8));
-  const auto path = dir / "a" / "b" / "orsa.db";
+  const testing::TempDir dir("orsa-store-wal");
+  const auto path = dir.path() / "a" / "b" / "orsa.db";
   ManualClock clock(kStart);
   {
     auto store = open_store("sqlite:" + path.string(), clock, 2);
@@ -112,7 +111,6 @@ TEST(SqliteStore, UsesWalAndCreatesTheParentDirectory) {
     sql << "PRAGMA journal_mode", soci::into(mode);
     EXPECT_EQ(mode, "wal");
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SqliteStore, UnwritableLocationIsUnavailable) {

@@ -56,9 +56,9 @@ void StoreContract::SetUp() {
     return;
   }
   if (GetParam() == Impl::kSqlite) {
-    dir_ = std::filesystem::temp_directory_path() / ("orsa-store-test-" + random_hex(8));
+    dir_.emplace("orsa-store-test");
     // A space and a nested, not yet existing directory: open_store creates it.
-    raw_target_ = (dir_ / "data dir" / "orsa.db").string();
+    raw_target_ = (dir_->path() / "data dir" / "orsa.db").string();
     url_ = "sqlite:" + raw_target_;
   } else {
     open_postgres();
@@ -84,7 +84,7 @@ void StoreContract::open_postgres() {
 
 void StoreContract::TearDown() {
   store_.reset();
-  if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  dir_.reset();
   if (!database_.empty()) {
     soci::session admin(soci::postgresql, conninfo(admin_url_));
     admin << "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)";

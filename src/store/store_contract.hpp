@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "core/clock.hpp"
 #include "database_url.hpp"
 #include "store/store.hpp"
+#include "testing/temp_dir.hpp"
 
 // The repository contract: every test of a fixture derived from StoreContract
 // runs against SQLite (a temp file), the in-memory fake, and, when
@@ -51,7 +53,7 @@ class StoreContract : public ::testing::TestWithParam<Impl> {
   ApiToken token(const User& owner, const std::string& hash);
 
   ManualClock clock_{kStart};
-  std::filesystem::path dir_;
+  std::optional<testing::TempDir> dir_;  // SQLite only
   std::string admin_url_, database_, url_, raw_target_;
   std::unique_ptr<Store> store_;
 
