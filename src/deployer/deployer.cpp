@@ -149,9 +149,10 @@ Result<void> build_queue(Deployer::Parts& p) {
                                      .timeout = p.config.build_timeout};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
-  p.builds = std::make_unique<services::Builds>(*p.store, *p.repos, p.clock, *p.build_queue);
+  p.builds = std::make_unique<services::Builds>(p.store->builds(), p.store->projects(), *p.repos,
+                                                p.clock, *p.build_queue);
   p.images = std::make_unique<services::Images>(
-      *p.store,
+      p.store->images(), p.store->projects(), p.store->deployments(),
       [&blobs = *p.blobs](const store::Image& image) { return remove_image_tag(blobs, image); });
   p.collector = std::make_unique<workers::Collector>(
       *p.store, *p.images, *p.blobs, *p.audit, p.clock,
@@ -165,8 +166,9 @@ Result<void> build_queue(Deployer::Parts& p) {
       .health_timeout = p.config.health_timeout};
   p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
                                                    p.clock, deployment_options);
-  p.deployments = std::make_unique<services::Deployments>(*p.store, *p.repos, p.routes, *p.audit,
-                                                          *p.rollouts, deployment_options);
+  p.deployments = std::make_unique<services::Deployments>(
+      p.store->deployments(), p.store->images(), p.store->projects(), *p.repos, p.routes, *p.audit,
+      *p.rollouts, deployment_options);
   p.collector->set_deployment_hooks(
       {.stop_idle = [&r = *p.rollouts](const store::Deployment& x) { return r.stop_idle(x); },
        .last_request_at =
@@ -198,18 +200,25 @@ Result<void> build_services(Deployer::Parts& p) {
   // Failed logins per client address: generous for people behind one NAT,
   // tight enough that random usernames cannot buy many argon2 runs.
   p.limiter = std::make_unique<auth::LoginRateLimiter>(p.clock, kAddressFailures, kAddressWindow);
-  p.audit = std::make_unique<services::Audit>(*p.store, p.clock);
-  p.accounts = std::make_unique<services::Accounts>(*p.store, *p.signer, *p.push_signer, *p.limiter,
-                                                    *p.audit, p.clock, p.config.registration);
-  p.directory = std::make_unique<services::StoreCredentialDirectory>(*p.store);
+  p.audit = std::make_unique<services::Audit>(p.store->audit(), p.clock);
+  p.accounts = std::make_unique<services::Accounts>(
+      services::AccountTables{.users = p.store->users(),
+                              .sessions = p.store->sessions(),
+                              .tokens = p.store->tokens(),
+                              .projects = p.store->projects()},
+      *p.signer, *p.push_signer, *p.limiter, *p.audit, p.clock, p.config.registration);
+  p.directory = std::make_unique<services::StoreCredentialDirectory>(
+      p.store->users(), p.store->tokens(), p.store->sessions());
   p.credentials = std::make_unique<auth::CredentialResolver>(
       *p.directory, *p.signer, *p.push_signer, p.clock,
       [&accounts = *p.accounts](std::string_view login, std::string_view password,
                                 std::string_view ip) {
         return accounts.check_password(login, password, services::Caller{std::string(ip)});
       });
-  p.projects = std::make_unique<services::Projects>(*p.store, *p.repos, *p.audit, p.clock);
-  p.system = std::make_unique<services::System>(*p.store);
+  p.projects = std::make_unique<services::Projects>(p.store->projects(), p.store->users(), *p.repos,
+                                                    *p.audit, p.clock);
+  p.system = std::make_unique<services::System>([&store = *p.store] { return store.ping(); },
+                                                p.store->audit());
   auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
                                     {.max_open_uploads_per_user = p.config.max_uploads_per_user,
                                      .upload_idle_timeout = p.config.upload_idle_timeout});

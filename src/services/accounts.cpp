@@ -52,10 +52,13 @@ Result<std::string> normalize_email(std::string_view email) {
   return out;
 }
 
-Accounts::Accounts(store::Store& store, const auth::SessionSigner& signer,
+Accounts::Accounts(AccountTables tables, const auth::SessionSigner& signer,
                    const auth::PushTokenSigner& push_signer, auth::LoginRateLimiter& limiter,
                    Audit& audit, const Clock& clock, Registration registration)
-    : store_(store),
+    : users_(tables.users),
+      sessions_(tables.sessions),
+      tokens_(tables.tokens),
+      projects_(tables.projects),
       signer_(signer),
       push_signer_(push_signer),
       limiter_(limiter),
@@ -69,10 +72,10 @@ Result<store::User> Accounts::insert_user(const NewAccount& account) {
   if (auto ok = validate_account(account); !ok) return fail(ok.error());
   auto hash = hash_gate_.hash(account.password, auth::HashGate::Wait::kQueue);
   if (!hash) return fail(hash.error());
-  return store_.users().create({.username = account.username,
-                                .email = normalize_email(account.email).value(),
-                                .password_hash = std::move(*hash),
-                                .role = account.role});
+  return users_.create({.username = account.username,
+                        .email = normalize_email(account.email).value(),
+                        .password_hash = std::move(*hash),
+                        .role = account.role});
 }
 
 Result<LoggedIn> Accounts::register_user(const NewAccount& account, const Caller& caller) {
@@ -115,7 +118,7 @@ Result<store::User> Accounts::verify_password_login(std::string_view login,
   // over login forms or addresses.
   const std::string address_key = "addr:" + caller.ip;
   if (auto ok = limiter_.check(address_key); !ok) return fail(ok.error());
-  auto user = store_.users().find_by_login(key);
+  auto user = users_.find_by_login(key);
   if (!user && user.error().code != ErrorCode::kNotFound) return fail(user.error());
   const std::string account_key = user ? "user:" + user->id : "login:" + key.substr(0, 256);
   if (auto ok = account_backoff_.check(account_key); !ok) return fail(ok.error());
@@ -152,8 +155,7 @@ Result<LoggedIn> Accounts::login(std::string_view login, std::string_view passwo
 void Accounts::logout(std::string_view jwt, const Caller& caller) {
   auto claims = signer_.verify(jwt);
   if (!claims) return;
-  if (auto ok = store_.sessions().revoke(claims->session_id, claims->user_id, claims->expires_at);
-      !ok) {
+  if (auto ok = sessions_.revoke(claims->session_id, claims->user_id, claims->expires_at); !ok) {
     spdlog::warn("logout: cannot record the revoked session: {}", ok.error().message);
     return;
   }
@@ -180,7 +182,7 @@ Result<LoggedIn> Accounts::change_password(const auth::Principal& who, std::stri
   }
   auto hash = hash_gate_.hash(replacement, auth::HashGate::Wait::kQueue);
   if (!hash) return fail(hash.error());
-  auto epoch = store_.users().change_password(user->id, *hash);
+  auto epoch = users_.change_password(user->id, *hash);
   if (!epoch) return fail(epoch.error());
   audit_.record(user->id, "password_change", "user:" + user->id, caller.ip);
   user->session_epoch = *epoch;
@@ -190,7 +192,7 @@ Result<LoggedIn> Accounts::change_password(const auth::Principal& who, std::stri
 Result<std::optional<std::string>> Accounts::bootstrap_admin(
     const std::string& username, const std::string& email,
     const std::optional<std::string>& password) {
-  auto count = store_.users().count();
+  auto count = users_.count();
   if (!count) return fail(count.error());
   if (*count > 0) return std::optional<std::string>();
   const std::string chosen = password.value_or(auth::generate_password());
@@ -219,8 +221,7 @@ Result<void> Accounts::authorize_repository(const auth::Principal& who, auth::Ac
   const std::string_view owner = repository.substr(0, slash);
   std::string owner_id;
   if (!auth::Policy::is_reserved_namespace(owner)) {
-    auto project =
-        store_.projects().find(auth::Policy::scope(who), owner, repository.substr(slash + 1));
+    auto project = projects_.find(auth::Policy::scope(who), owner, repository.substr(slash + 1));
     if (!project && project.error().code != ErrorCode::kNotFound) return fail(project.error());
     // Unknown projects stay unnamed: the policy answers not found.
     if (project) owner_id = project->owner_id;
@@ -245,12 +246,12 @@ Result<std::string> Accounts::issue_pull_token(const auth::Principal& who,
 }
 
 Result<store::User> Accounts::me(const auth::Principal& who) {
-  return store_.users().find_by_id(who.user_id);
+  return users_.find_by_id(who.user_id);
 }
 
 Result<std::vector<store::User>> Accounts::list_users(const auth::Principal& who) {
   if (auto ok = auth::Policy::require_admin(who); !ok) return fail(ok.error());
-  return store_.users().list();
+  return users_.list();
 }
 
 Result<store::User> Accounts::update_user(const auth::Principal& who, std::string_view user_id,
@@ -260,9 +261,9 @@ Result<store::User> Accounts::update_user(const auth::Principal& who, std::strin
     // An admin demoting or disabling themselves could lock everyone out.
     return fail(Error::invalid_argument("admins cannot change their own role or status"));
   }
-  auto before = store_.users().find_by_id(user_id);
+  auto before = users_.find_by_id(user_id);
   if (!before) return fail(before.error());
-  auto after = store_.users().update(user_id, change.role, change.disabled);
+  auto after = users_.update(user_id, change.role, change.disabled);
   if (!after) return fail(after.error());
   const std::string target = "user:" + after->id;
   if (before->role != after->role) {
@@ -287,7 +288,7 @@ Result<CreatedToken> Accounts::create_token(const auth::Principal& who, std::str
   if (expires_in_days && (*expires_in_days < 1 || *expires_in_days > kMaxTokenDays)) {
     return fail(Error::invalid_argument("expires_in_days must be between 1 and 3650"));
   }
-  auto existing = store_.tokens().list(OwnerScope::of(who.user_id));
+  auto existing = tokens_.list(OwnerScope::of(who.user_id));
   if (!existing) return fail(existing.error());
   if (existing->size() >= kMaxTokensPerUser) {
     return fail(Error::conflict("a user may hold at most 100 API tokens; revoke one first"));
@@ -305,29 +306,29 @@ Result<CreatedToken> Accounts::create_token(const auth::Principal& who, std::str
     expires_at = who.expires_at;
   }
   auto secret = auth::generate_api_token();
-  auto token = store_.tokens().create({.user_id = who.user_id,
-                                       .name = std::string(name),
-                                       .token_hash = secret.hash,
-                                       .expires_at = expires_at,
-                                       .scopes = auth::scopes_string(granted)});
+  auto token = tokens_.create({.user_id = who.user_id,
+                               .name = std::string(name),
+                               .token_hash = secret.hash,
+                               .expires_at = expires_at,
+                               .scopes = auth::scopes_string(granted)});
   if (!token) return fail(token.error());
   audit_.record(who.user_id, "token_create", "token:" + token->id, caller.ip);
   return CreatedToken{std::move(*token), std::move(secret.secret)};
 }
 
 Result<std::vector<store::ApiToken>> Accounts::list_tokens(const auth::Principal& who) {
-  return store_.tokens().list(auth::Policy::scope(who));
+  return tokens_.list(auth::Policy::scope(who));
 }
 
 Result<void> Accounts::revoke_token(const auth::Principal& who, std::string_view token_id,
                                     const Caller& caller) {
-  auto tokens = store_.tokens().list(auth::Policy::scope(who));
+  auto tokens = tokens_.list(auth::Policy::scope(who));
   if (!tokens) return fail(tokens.error());
   const auto it = std::find_if(tokens->begin(), tokens->end(),
                                [&](const store::ApiToken& t) { return t.id == token_id; });
   if (it == tokens->end()) return fail(Error::not_found("token not found"));
   if (auto ok = auth::Policy::authorize(who, auth::Action::kWrite, it->user_id); !ok) return ok;
-  if (auto ok = store_.tokens().remove(auth::Policy::scope(who), token_id); !ok) return ok;
+  if (auto ok = tokens_.remove(auth::Policy::scope(who), token_id); !ok) return ok;
   audit_.record(who.user_id, "token_revoke", "token:" + std::string(token_id), caller.ip);
   return {};
 }

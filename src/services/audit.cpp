@@ -13,7 +13,7 @@ void Audit::record(std::optional<std::string> actor_id, std::string_view action,
   event.target = target;
   event.ip = ip;
   event.detail = detail;
-  if (auto ok = store_.audit().record(event); !ok) {
+  if (auto ok = audit_.record(event); !ok) {
     spdlog::warn("audit write failed for action {}: {}", action, ok.error().message);
   }
 }

@@ -16,9 +16,10 @@ constexpr std::size_t kMaxRefLength = 256;
 
 }  // namespace
 
-Builds::Builds(store::Store& store, source::SourceRepos& repos, const Clock& clock,
-               BuildRunner& runner, std::size_t max_pending_per_owner)
-    : store_(store),
+Builds::Builds(store::BuildStore& builds, store::ProjectStore& projects, source::SourceRepos& repos,
+               const Clock& clock, BuildRunner& runner, std::size_t max_pending_per_owner)
+    : builds_(builds),
+      projects_(projects),
       repos_(repos),
       clock_(clock),
       runner_(runner),
@@ -32,7 +33,7 @@ Result<store::Build> Builds::create(const auth::Principal& who, const ProjectRef
   auto sha = repos_.resolve({project->owner_username, project->name}, git_ref);
   if (!sha) return fail(sha.error());
   if (auto ok = check_pending(project->owner_id); !ok) return fail(ok.error());
-  auto build = store_.builds().create({project->id, *sha});
+  auto build = builds_.create({project->id, *sha});
   if (!build) return fail(build.error());
   runner_.enqueue(build->id);
   spdlog::info("builds: queued {} ({}/{} #{} at {})", build->id, build->owner_username,
@@ -44,7 +45,7 @@ Result<std::vector<store::Build>> Builds::list(const auth::Principal& who, const
                                                std::size_t limit) {
   auto project = project_for(who, ref, auth::Action::kRead);
   if (!project) return fail(project.error());
-  return store_.builds().list(auth::Policy::scope(who), project->id, limit);
+  return builds_.list(auth::Policy::scope(who), project->id, limit);
 }
 
 Result<store::Build> Builds::get(const auth::Principal& who, std::string_view id) {
@@ -59,10 +60,10 @@ Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view
                                 std::string(store::build_status_name(build->status))));
   }
   if (build->status == BuildStatus::kQueued) {
-    auto canceled = store_.builds().update(build->id, {.status = BuildStatus::kCanceled,
-                                                       .from = BuildStatus::kQueued,
-                                                       .error = "canceled",
-                                                       .finished_at = clock_.now_unix()});
+    auto canceled = builds_.update(build->id, {.status = BuildStatus::kCanceled,
+                                               .from = BuildStatus::kQueued,
+                                               .error = "canceled",
+                                               .finished_at = clock_.now_unix()});
     if (canceled) {
       runner_.dequeue(build->id);
       return canceled;
@@ -71,7 +72,7 @@ Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view
   }
   // Running (or it just started): the worker records the end.
   runner_.cancel_running(build->id);
-  return store_.builds().find(auth::Policy::scope(who), id);
+  return builds_.find(auth::Policy::scope(who), id);
 }
 
 Result<std::string> Builds::log(const auth::Principal& who, std::string_view id) {
@@ -92,20 +93,20 @@ Result<std::unique_ptr<LogFollower>> Builds::follow(const auth::Principal& who,
 Result<store::Build> Builds::visible(const auth::Principal& who, std::string_view id,
                                      auth::Action action) {
   return find_authorized(who, action,
-                         [&](const OwnerScope& scope) { return store_.builds().find(scope, id); });
+                         [&](const OwnerScope& scope) { return builds_.find(scope, id); });
 }
 
 Result<store::Project> Builds::project_for(const auth::Principal& who, const ProjectRef& ref,
                                            auth::Action action) {
   return find_authorized(who, action, [&](const OwnerScope& scope) {
-    return store_.projects().find(scope, ref.owner, ref.name);
+    return projects_.find(scope, ref.owner, ref.name);
   });
 }
 
 Result<void> Builds::check_pending(const std::string& owner_id) {
   std::size_t pending = 0;
   for (auto status : {BuildStatus::kQueued, BuildStatus::kRunning}) {
-    auto builds = store_.builds().with_status(status);
+    auto builds = builds_.with_status(status);
     if (!builds) return fail(builds.error());
     for (const auto& b : *builds) pending += b.owner_id == owner_id ? 1 : 0;
   }

@@ -16,6 +16,7 @@
 #include "core/temp_dir.hpp"
 #include "services/audit.hpp"
 #include "services/projects.hpp"
+#include "store/store.hpp"
 
 namespace orsa::services {
 namespace {
@@ -59,10 +60,10 @@ class BuildsTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_ =
       store::open_store("sqlite:" + (dir_.path() / "orsa.db").string(), clock_).value();
   std::unique_ptr<source::SourceRepos> repos_ = source::make_git_repos(dir_.path() / "repos");
-  Audit audit_{*store_, clock_};
-  Projects projects_{*store_, *repos_, audit_, clock_};
+  Audit audit_{store_->audit(), clock_};
+  Projects projects_{store_->projects(), store_->users(), *repos_, audit_, clock_};
   FakeRunner runner_{dir_.path()};
-  Builds builds_{*store_, *repos_, clock_, runner_, 2};
+  Builds builds_{store_->builds(), store_->projects(), *repos_, clock_, runner_, 2};
   auth::Principal alice_;
   auth::Principal bob_;
   std::string head_;

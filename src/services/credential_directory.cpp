@@ -17,16 +17,16 @@ Result<auth::DirectoryUser> to_directory(const Result<store::User>& user) {
 }  // namespace
 
 Result<auth::DirectoryUser> StoreCredentialDirectory::find_user_by_id(std::string_view user_id) {
-  return to_directory(store_.users().find_by_id(user_id));
+  return to_directory(users_.find_by_id(user_id));
 }
 
 Result<auth::DirectoryUser> StoreCredentialDirectory::find_user_by_login(std::string_view login) {
-  return to_directory(store_.users().find_by_login(login));
+  return to_directory(users_.find_by_login(login));
 }
 
 Result<auth::DirectoryToken> StoreCredentialDirectory::find_token_by_hash(
     std::string_view token_hash) {
-  auto token = store_.tokens().find_by_hash(token_hash);
+  auto token = tokens_.find_by_hash(token_hash);
   if (!token) return fail(token.error());
   return auth::DirectoryToken{.id = token->id,
                               .user_id = token->user_id,
@@ -36,11 +36,11 @@ Result<auth::DirectoryToken> StoreCredentialDirectory::find_token_by_hash(
 }
 
 void StoreCredentialDirectory::touch_token(std::string_view token_id, std::int64_t now) {
-  std::ignore = store_.tokens().touch(token_id, now);  // best effort bookkeeping
+  std::ignore = tokens_.touch(token_id, now);  // best effort bookkeeping
 }
 
 Result<bool> StoreCredentialDirectory::is_session_revoked(std::string_view session_id) {
-  return store_.sessions().is_revoked(session_id);
+  return sessions_.is_revoked(session_id);
 }
 
 }  // namespace orsa::services

@@ -52,10 +52,13 @@ std::string project_key(const Deployment& d) {
   return d.owner_username + "/" + d.project_name;
 }
 
-Deployments::Deployments(store::Store& store, source::SourceRepos& repos,
+Deployments::Deployments(store::DeploymentStore& deployments, store::ImageStore& images,
+                         store::ProjectStore& projects, source::SourceRepos& repos,
                          gateway::RouteTable& routes, Audit& audit, DeploymentControl& control,
                          DeploymentOptions options)
-    : store_(store),
+    : deployments_(deployments),
+      images_(images),
+      projects_(projects),
       repos_(repos),
       routes_(routes),
       audit_(audit),
@@ -63,15 +66,15 @@ Deployments::Deployments(store::Store& store, source::SourceRepos& repos,
       options_(options) {}
 
 Result<Deployment> Deployments::save(Deployment& d) {
-  auto saved = store_.deployments().save(d);
+  auto saved = deployments_.save(d);
   if (saved) d = *saved;
   return saved;
 }
 
 Result<Deployment> Deployments::authorized(const auth::Principal& who, std::string_view id,
                                            auth::Action action) {
-  return find_authorized(
-      who, action, [&](const OwnerScope& scope) { return store_.deployments().find(scope, id); });
+  return find_authorized(who, action,
+                         [&](const OwnerScope& scope) { return deployments_.find(scope, id); });
 }
 
 Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
@@ -79,7 +82,7 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
   std::int64_t memory = options_.default_memory_mb;
   std::int64_t cpu = options_.default_cpu_millis;
   // orsa.toml at the image's commit may ask for other resources.
-  auto project = store_.projects().find_by_id(OwnerScope::everyone(), image.project_id);
+  auto project = projects_.find_by_id(OwnerScope::everyone(), image.project_id);
   if (project) {
     auto toml =
         repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
@@ -108,7 +111,7 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
 }
 
 Result<void> Deployments::check_counts(const auth::Principal& who, const store::Image& image) {
-  auto own = store_.deployments().list(OwnerScope::of(image.owner_id), std::nullopt);
+  auto own = deployments_.list(OwnerScope::of(image.owner_id), std::nullopt);
   if (!own) return fail(own.error());
   const auto running =
       std::ranges::count_if(*own, [](const Deployment& d) { return d.desired_running; });
@@ -129,7 +132,7 @@ Result<void> Deployments::check_counts(const auth::Principal& who, const store::
 Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
                                                     const DeployRequest& request) {
   auto image = find_authorized(who, auth::Action::kDeploy, [&](const OwnerScope& scope) {
-    return store_.images().find(scope, request.image_id);
+    return images_.find(scope, request.image_id);
   });
   if (!image) return fail(image.error());
   auto resources = resources_for(*image, request);
@@ -139,7 +142,7 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
   if (auto ok = check_counts(who, *image); !ok) return fail(ok.error());
   // Checked last, so callers without access learn nothing from a 503.
   if (!control_.attached()) return fail(Error::unavailable("no container runtime is attached"));
-  return store_.deployments().create(
+  return deployments_.create(
       {.project_id = image->project_id,
        .image_id = image->id,
        .visibility = request.visibility.value_or(store::Visibility::kPrivate),
@@ -165,10 +168,10 @@ Result<Deployment> Deployments::get(const auth::Principal& who, std::string_view
 
 Result<std::vector<Deployment>> Deployments::list(const auth::Principal& who,
                                                   const std::optional<ProjectRef>& project) {
-  if (!project) return store_.deployments().list(auth::Policy::scope(who), std::nullopt);
-  auto p = store_.projects().find(auth::Policy::scope(who), project->owner, project->name);
+  if (!project) return deployments_.list(auth::Policy::scope(who), std::nullopt);
+  auto p = projects_.find(auth::Policy::scope(who), project->owner, project->name);
   if (!p) return fail(p.error());
-  return store_.deployments().list(auth::Policy::scope(who), p->id);
+  return deployments_.list(auth::Policy::scope(who), p->id);
 }
 
 Result<Deployment> Deployments::stop_deployment(const auth::Principal& who, std::string_view id,
@@ -211,7 +214,7 @@ Result<void> Deployments::remove(const auth::Principal& who, std::string_view id
   if (!d) return fail(d.error());
   if (control_.is_busy(d->id))
     return fail(Error::conflict("the deployment is changing; try again shortly"));
-  if (auto ok = store_.deployments().remove(auth::Policy::scope(who), d->id); !ok) return ok;
+  if (auto ok = deployments_.remove(auth::Policy::scope(who), d->id); !ok) return ok;
   audit_.record(who.user_id, "deployment_delete", "deployment:" + d->id, caller.ip);
   control_.refresh_route(d->project_id);
   control_.stop_container(*d, true);
@@ -253,7 +256,7 @@ Result<gateway::StatsSnapshot> Deployments::metrics(const auth::Principal& who,
 }
 
 Result<bool> Deployments::image_in_use(std::string_view image_id) {
-  auto count = store_.deployments().count_using_image(image_id);
+  auto count = deployments_.count_using_image(image_id);
   if (!count) return fail(count.error());
   return *count > 0;
 }

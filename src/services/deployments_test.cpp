@@ -12,6 +12,7 @@
 
 #include "core/temp_dir.hpp"
 #include "services/audit.hpp"
+#include "store/store.hpp"
 
 namespace orsa::services {
 namespace {
@@ -64,9 +65,16 @@ class ServiceDeploymentsTest : public ::testing::Test {
       store::open_store("sqlite:" + (dir_.path() / "orsa.db").string(), clock_).value();
   std::unique_ptr<source::SourceRepos> repos_ = source::make_git_repos(dir_.path() / "repos");
   gateway::RouteTable routes_;
-  Audit audit_{*store_, clock_};
+  Audit audit_{store_->audit(), clock_};
   FakeControl control_;
-  Deployments deployments_{*store_, *repos_, routes_, audit_, control_, DeploymentOptions{}};
+  Deployments deployments_{store_->deployments(),
+                           store_->images(),
+                           store_->projects(),
+                           *repos_,
+                           routes_,
+                           audit_,
+                           control_,
+                           DeploymentOptions{}};
   auth::Principal alice_;
   auth::Principal bob_;
   store::Project project_;

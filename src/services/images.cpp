@@ -7,23 +7,22 @@ namespace orsa::services {
 Result<std::vector<store::Image>> Images::list(const auth::Principal& who,
                                                const std::optional<ProjectRef>& ref) {
   const auto scope = auth::Policy::scope(who);
-  if (!ref) return store_.images().list(scope, std::nullopt);
-  auto project = store_.projects().find(scope, ref->owner, ref->name);
+  if (!ref) return images_.list(scope, std::nullopt);
+  auto project = projects_.find(scope, ref->owner, ref->name);
   if (!project) return fail(project.error());
-  return store_.images().list(scope, std::string_view(project->id));
+  return images_.list(scope, std::string_view(project->id));
 }
 
 Result<store::Image> Images::get(const auth::Principal& who, std::string_view id) {
   return find_authorized(who, auth::Action::kRead,
-                         [&](const OwnerScope& scope) { return store_.images().find(scope, id); });
+                         [&](const OwnerScope& scope) { return images_.find(scope, id); });
 }
 
 Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
-  auto image = find_authorized(who, auth::Action::kWrite, [&](const OwnerScope& scope) {
-    return store_.images().find(scope, id);
-  });
+  auto image = find_authorized(who, auth::Action::kWrite,
+                               [&](const OwnerScope& scope) { return images_.find(scope, id); });
   if (!image) return fail(image.error());
-  auto uses = store_.deployments().count_using_image(image->id);
+  auto uses = deployments_.count_using_image(image->id);
   if (!uses) return fail(uses.error());
   if (*uses > 0) {
     return fail(Error::conflict("the image is used by " + std::to_string(*uses) +
@@ -32,14 +31,14 @@ Result<void> Images::remove(const auth::Principal& who, std::string_view id) {
   if (remove_tag_) {
     if (auto ok = remove_tag_(*image); !ok) return fail(ok.error());
   }
-  return store_.images().remove(auth::Policy::scope(who), id);
+  return images_.remove(auth::Policy::scope(who), id);
 }
 
 Result<void> Images::remove_unchecked(const store::Image& image) {
   if (remove_tag_) {
     if (auto ok = remove_tag_(image); !ok) return fail(ok.error());
   }
-  return store_.images().remove(OwnerScope::everyone(), image.id);
+  return images_.remove(OwnerScope::everyone(), image.id);
 }
 
 }  // namespace orsa::services

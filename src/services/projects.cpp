@@ -27,9 +27,11 @@ std::string message_or(std::string_view message, std::string_view fallback) {
 
 }  // namespace
 
-Projects::Projects(store::Store& store, source::SourceRepos& repos, Audit& audit,
-                   const Clock& clock, std::size_t max_projects_per_user)
-    : store_(store),
+Projects::Projects(store::ProjectStore& projects, store::UserStore& users,
+                   source::SourceRepos& repos, Audit& audit, const Clock& clock,
+                   std::size_t max_projects_per_user)
+    : projects_(projects),
+      users_(users),
       repos_(repos),
       audit_(audit),
       clock_(clock),
@@ -38,7 +40,7 @@ Projects::Projects(store::Store& store, source::SourceRepos& repos, Audit& audit
 Result<store::Project> Projects::authorized(const auth::Principal& who, const ProjectRef& ref,
                                             auth::Action action) {
   return find_authorized(who, action, [&](const OwnerScope& scope) {
-    return store_.projects().find(scope, ref.owner, ref.name);
+    return projects_.find(scope, ref.owner, ref.name);
   });
 }
 
@@ -50,13 +52,13 @@ Result<void> Projects::check_access(const auth::Principal& who, const ProjectRef
 }
 
 Result<source::Author> Projects::author_of(const auth::Principal& who) {
-  auto user = store_.users().find_by_id(who.user_id);
+  auto user = users_.find_by_id(who.user_id);
   if (!user) return fail(user.error());
   return source::Author{user->username, user->email, clock_.now_unix()};
 }
 
 void Projects::touch(const store::Project& project) {
-  if (auto ok = store_.projects().touch(project.id, clock_.now_unix()); !ok) {
+  if (auto ok = projects_.touch(project.id, clock_.now_unix()); !ok) {
     spdlog::warn("cannot update project {} timestamp: {}", project.id, ok.error().message);
   }
 }
@@ -67,7 +69,7 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
   if (auto ok = validate_slug(name, "project name"); !ok) return fail(ok.error());
   auto files = TemplateCatalog::starter_files(template_name);
   if (!files) return fail(files.error());
-  auto own = store_.projects().list(OwnerScope::of(who.user_id));
+  auto own = projects_.list(OwnerScope::of(who.user_id));
   if (!own) return fail(own.error());
   if (own->size() >= max_projects_per_user_) {
     return fail(Error::conflict("project limit reached (" + std::to_string(max_projects_per_user_) +
@@ -75,9 +77,9 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
   }
   auto author = author_of(who);
   if (!author) return fail(author.error());
-  auto project = store_.projects().create({.owner_id = who.user_id,
-                                           .name = std::string(name),
-                                           .template_name = std::string(template_name)});
+  auto project = projects_.create({.owner_id = who.user_id,
+                                   .name = std::string(name),
+                                   .template_name = std::string(template_name)});
   if (!project) return fail(project.error());
 
   auto head = repos_.create(repo_of(*project), *files, *author,
@@ -92,7 +94,7 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
   }
   if (!head) {
     // Undo the row; if that fails too, the next create replaces the debris.
-    std::ignore = store_.projects().remove(OwnerScope::of(who.user_id), project->id);
+    std::ignore = projects_.remove(OwnerScope::of(who.user_id), project->id);
     return fail(head.error());
   }
   audit_.record(who.user_id, "project_create", "project:" + full_name(*project), caller.ip,
@@ -101,7 +103,7 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
 }
 
 Result<std::vector<store::Project>> Projects::list(const auth::Principal& who) {
-  return store_.projects().list(auth::Policy::scope(who));
+  return projects_.list(auth::Policy::scope(who));
 }
 
 Result<ProjectView> Projects::get(const auth::Principal& who, const ProjectRef& ref) {
@@ -121,7 +123,7 @@ Result<store::Project> Projects::set_egress(const auth::Principal& who, const Pr
   auto project = authorized(who, ref, auth::Action::kRead);
   if (!project) return fail(project.error());
   if (auto ok = auth::Policy::require_admin(who); !ok) return fail(ok.error());
-  if (auto ok = store_.projects().set_egress(project->id, allowed); !ok) return fail(ok.error());
+  if (auto ok = projects_.set_egress(project->id, allowed); !ok) return fail(ok.error());
   audit_.record(who.user_id, allowed ? "project_egress_allowed" : "project_egress_denied",
                 "project:" + full_name(*project), caller.ip);
   project->allow_egress = allowed;
@@ -132,7 +134,7 @@ Result<void> Projects::remove(const auth::Principal& who, const ProjectRef& ref,
                               const Caller& caller) {
   auto project = authorized(who, ref, auth::Action::kWrite);
   if (!project) return fail(project.error());
-  if (auto ok = store_.projects().remove(auth::Policy::scope(who), project->id); !ok) return ok;
+  if (auto ok = projects_.remove(auth::Policy::scope(who), project->id); !ok) return ok;
   if (auto ok = repos_.remove(repo_of(*project)); !ok) {
     // The row is gone, so the project is gone for users; create() replaces
     // the leftover directory if the name is reused.

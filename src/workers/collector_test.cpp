@@ -34,9 +34,10 @@ class CollectorTest : public ::testing::Test {
     store_ = store::open_store("sqlite:" + (dir_.path() / "orsa.db").string(), clock_).value();
     blobs_ = oci::BlobStore::open(dir_.path() / "registry").value();
     registry_ = std::make_unique<oci::Registry>(*blobs_);
-    audit_ = std::make_unique<services::Audit>(*store_, clock_);
+    audit_ = std::make_unique<services::Audit>(store_->audit(), clock_);
     images_ = std::make_unique<services::Images>(
-        *store_, [this](const store::Image& image) { return remove_tag(image); });
+        store_->images(), store_->projects(), store_->deployments(),
+        [this](const store::Image& image) { return remove_tag(image); });
     owner_ =
         store_->users().create({"alice", "alice@example.org", "hash", Role::kDeveloper}).value();
   }

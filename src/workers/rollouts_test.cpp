@@ -181,9 +181,11 @@ class DeploymentsTest : public ::testing::Test {
     signer_ =
         std::make_unique<auth::SessionSigner>(std::string(32, 'k'), std::chrono::hours(1), clock_);
     push_ = std::make_unique<auth::PushTokenSigner>(std::string(32, 'k'), clock_);
-    audit_ = std::make_unique<services::Audit>(*store_, clock_);
-    accounts_ = std::make_unique<services::Accounts>(*store_, *signer_, *push_, limiter_, *audit_,
-                                                     clock_, services::Registration::kOpen);
+    audit_ = std::make_unique<services::Audit>(store_->audit(), clock_);
+    accounts_ = std::make_unique<services::Accounts>(
+        services::AccountTables{store_->users(), store_->sessions(), store_->tokens(),
+                                store_->projects()},
+        *signer_, *push_, limiter_, *audit_, clock_, services::Registration::kOpen);
     user_ = store_->users().create({"alice", "alice@example.org", "x"}).value();
     project_ = store_->projects().create({user_.id, "knap", "python-flask"}).value();
     image_ = store_->images()
@@ -195,8 +197,9 @@ class DeploymentsTest : public ::testing::Test {
     options.max_backoff = std::chrono::seconds(0);
     options.health_timeout = std::chrono::seconds(5);
     rollouts_ = std::make_unique<Rollouts>(*store_, *accounts_, routes_, *audit_, clock_, options);
-    deployments_ = std::make_unique<services::Deployments>(*store_, *repos_, routes_, *audit_,
-                                                           *rollouts_, options);
+    deployments_ = std::make_unique<services::Deployments>(store_->deployments(), store_->images(),
+                                                           store_->projects(), *repos_, routes_,
+                                                           *audit_, *rollouts_, options);
     rollouts_->start(*runtime_, {"127.0.0.1:1"});
   }
   void TearDown() override {

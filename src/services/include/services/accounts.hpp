@@ -13,7 +13,10 @@
 #include "core/clock.hpp"
 #include "services/audit.hpp"
 #include "services/registration.hpp"
-#include "store/store.hpp"
+#include "store/projects.hpp"
+#include "store/sessions.hpp"
+#include "store/tokens.hpp"
+#include "store/users.hpp"
 
 namespace orsa::services {
 
@@ -44,12 +47,21 @@ struct Caller {
   std::string ip;
 };
 
+/// The tables Accounts reads and writes: projects only to authorize
+/// registry repositories.
+struct AccountTables {
+  store::UserStore& users;
+  store::SessionStore& sessions;
+  store::TokenStore& tokens;
+  store::ProjectStore& projects;
+};
+
 /// Users, logins, sessions and API tokens (resolving credentials is
 /// auth::CredentialResolver's). Policy decisions are delegated to
 /// auth::Policy; this class only orchestrates store, hashing and audit.
 class Accounts {
  public:
-  Accounts(store::Store& store, const auth::SessionSigner& signer,
+  Accounts(AccountTables tables, const auth::SessionSigner& signer,
            const auth::PushTokenSigner& push_signer, auth::LoginRateLimiter& limiter, Audit& audit,
            const Clock& clock, Registration registration);
 
@@ -113,7 +125,10 @@ class Accounts {
   Result<store::User> verify_password_login(std::string_view login, std::string_view password,
                                             const Caller& caller, auth::HashGate::Wait wait);
 
-  store::Store& store_;
+  store::UserStore& users_;
+  store::SessionStore& sessions_;
+  store::TokenStore& tokens_;
+  store::ProjectStore& projects_;
   const auth::SessionSigner& signer_;
   const auth::PushTokenSigner& push_signer_;
   auth::LoginRateLimiter& limiter_;  // failures per client address

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
-#include "store/store.hpp"
+#include "store/audit.hpp"
 
 namespace orsa::services {
 
@@ -13,13 +13,13 @@ namespace orsa::services {
 /// not turn a successful login into an error.
 class Audit {
  public:
-  Audit(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Audit(store::AuditStore& audit, const Clock& clock) : audit_(audit), clock_(clock) {}
 
   void record(std::optional<std::string> actor_id, std::string_view action, std::string_view target,
               std::string_view ip, std::string_view detail = {});
 
  private:
-  store::Store& store_;
+  store::AuditStore& audit_;
   const Clock& clock_;
 };
 

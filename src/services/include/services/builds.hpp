@@ -15,7 +15,8 @@
 #include "services/accounts.hpp"
 #include "services/projects.hpp"
 #include "source/repos.hpp"
-#include "store/store.hpp"
+#include "store/builds.hpp"
+#include "store/projects.hpp"
 
 namespace orsa::services {
 
@@ -54,8 +55,8 @@ class BuildRunner {
 /// owner-scoped store and auth::Policy; the runner does the work.
 class Builds {
  public:
-  Builds(store::Store& store, source::SourceRepos& repos, const Clock& clock, BuildRunner& runner,
-         std::size_t max_pending_per_owner = 20);
+  Builds(store::BuildStore& builds, store::ProjectStore& projects, source::SourceRepos& repos,
+         const Clock& clock, BuildRunner& runner, std::size_t max_pending_per_owner = 20);
 
   /// Queues a build of `git_ref` (default: head) of the project.
   Result<store::Build> create(const auth::Principal& who, const ProjectRef& ref,
@@ -78,7 +79,8 @@ class Builds {
   /// Queued + running builds one user may have.
   Result<void> check_pending(const std::string& owner_id);
 
-  store::Store& store_;
+  store::BuildStore& builds_;
+  store::ProjectStore& projects_;
   source::SourceRepos& repos_;
   const Clock& clock_;
   BuildRunner& runner_;

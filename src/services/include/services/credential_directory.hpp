@@ -1,7 +1,9 @@
 #pragma once
 
 #include "auth/credential_directory.hpp"
-#include "store/store.hpp"
+#include "store/sessions.hpp"
+#include "store/tokens.hpp"
+#include "store/users.hpp"
 
 namespace orsa::services {
 
@@ -9,7 +11,9 @@ namespace orsa::services {
 /// sessions.
 class StoreCredentialDirectory final : public auth::CredentialDirectory {
  public:
-  explicit StoreCredentialDirectory(store::Store& store) : store_(store) {}
+  StoreCredentialDirectory(store::UserStore& users, store::TokenStore& tokens,
+                           store::SessionStore& sessions)
+      : users_(users), tokens_(tokens), sessions_(sessions) {}
 
   Result<auth::DirectoryUser> find_user_by_id(std::string_view user_id) override;
   Result<auth::DirectoryUser> find_user_by_login(std::string_view login) override;
@@ -18,7 +22,9 @@ class StoreCredentialDirectory final : public auth::CredentialDirectory {
   Result<bool> is_session_revoked(std::string_view session_id) override;
 
  private:
-  store::Store& store_;
+  store::UserStore& users_;
+  store::TokenStore& tokens_;
+  store::SessionStore& sessions_;
 };
 
 }  // namespace orsa::services

@@ -16,7 +16,9 @@
 #include "services/audit.hpp"
 #include "services/projects.hpp"
 #include "source/repos.hpp"
-#include "store/store.hpp"
+#include "store/deployments.hpp"
+#include "store/images.hpp"
+#include "store/projects.hpp"
 
 namespace orsa::services {
 
@@ -96,8 +98,10 @@ class DeploymentControl {
 /// (blue/green), then the old one stops.
 class Deployments {
  public:
-  Deployments(store::Store& store, source::SourceRepos& repos, gateway::RouteTable& routes,
-              Audit& audit, DeploymentControl& control, DeploymentOptions options);
+  Deployments(store::DeploymentStore& deployments, store::ImageStore& images,
+              store::ProjectStore& projects, source::SourceRepos& repos,
+              gateway::RouteTable& routes, Audit& audit, DeploymentControl& control,
+              DeploymentOptions options);
 
   Result<store::Deployment> create(const auth::Principal& who, const DeployRequest& request,
                                    const Caller& caller);
@@ -134,7 +138,9 @@ class Deployments {
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);
   Result<store::Deployment> save(store::Deployment& d);
 
-  store::Store& store_;
+  store::DeploymentStore& deployments_;
+  store::ImageStore& images_;
+  store::ProjectStore& projects_;
   source::SourceRepos& repos_;
   gateway::RouteTable& routes_;
   Audit& audit_;

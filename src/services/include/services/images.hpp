@@ -9,7 +9,9 @@
 #include "auth/policy.hpp"
 #include "core/error.hpp"
 #include "services/projects.hpp"
-#include "store/store.hpp"
+#include "store/deployments.hpp"
+#include "store/images.hpp"
+#include "store/projects.hpp"
 
 namespace orsa::services {
 
@@ -18,8 +20,12 @@ class Images {
  public:
   /// `remove_tag(repository, tag, digest)` unlinks the image in the registry.
   using TagRemover = std::function<Result<void>(const store::Image& image)>;
-  Images(store::Store& store, TagRemover remove_tag)
-      : store_(store), remove_tag_(std::move(remove_tag)) {}
+  Images(store::ImageStore& images, store::ProjectStore& projects,
+         store::DeploymentStore& deployments, TagRemover remove_tag)
+      : images_(images),
+        projects_(projects),
+        deployments_(deployments),
+        remove_tag_(std::move(remove_tag)) {}
 
   /// Own images (admins: all); only the project's when `ref` is given.
   Result<std::vector<store::Image>> list(const auth::Principal& who,
@@ -31,7 +37,9 @@ class Images {
   Result<void> remove_unchecked(const store::Image& image);
 
  private:
-  store::Store& store_;
+  store::ImageStore& images_;
+  store::ProjectStore& projects_;        // resolves a ProjectRef
+  store::DeploymentStore& deployments_;  // an image in use stays
   TagRemover remove_tag_;
 };
 

@@ -10,7 +10,8 @@
 #include "services/accounts.hpp"
 #include "services/audit.hpp"
 #include "source/repos.hpp"
-#include "store/store.hpp"
+#include "store/projects.hpp"
+#include "store/users.hpp"
 
 namespace orsa::services {
 
@@ -31,8 +32,8 @@ struct ProjectRef {
 /// asks auth::Policy for the action, then touches git.
 class Projects {
  public:
-  Projects(store::Store& store, source::SourceRepos& repos, Audit& audit, const Clock& clock,
-           std::size_t max_projects_per_user = 1000);
+  Projects(store::ProjectStore& projects, store::UserStore& users, source::SourceRepos& repos,
+           Audit& audit, const Clock& clock, std::size_t max_projects_per_user = 1000);
 
   Result<ProjectView> create(const auth::Principal& who, std::string_view name,
                              std::string_view template_name, const Caller& caller);
@@ -79,7 +80,8 @@ class Projects {
   Result<source::Author> author_of(const auth::Principal& who);
   void touch(const store::Project& project);
 
-  store::Store& store_;
+  store::ProjectStore& projects_;
+  store::UserStore& users_;  // commit authors, project owners
   source::SourceRepos& repos_;
   Audit& audit_;
   const Clock& clock_;

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/store.hpp"
+#include "store/audit.hpp"
 
 namespace orsa::services {
 
@@ -12,16 +14,17 @@ namespace orsa::services {
 /// and the audit log (admins; the handler checks the role).
 class System {
  public:
-  explicit System(store::Store& store) : store_(store) {}
+  /// `ping` is a round trip to the database (store::Store::ping).
+  System(std::function<Result<void>()> ping, store::AuditStore& audit)
+      : ping_(std::move(ping)), audit_(audit) {}
 
-  Result<void> ping() { return store_.ping(); }
+  Result<void> ping() { return ping_(); }
   /// The newest `limit` audit events.
-  Result<std::vector<store::AuditEvent>> audit_log(std::size_t limit) {
-    return store_.audit().list(limit);
-  }
+  Result<std::vector<store::AuditEvent>> audit_log(std::size_t limit) { return audit_.list(limit); }
 
  private:
-  store::Store& store_;
+  std::function<Result<void>()> ping_;
+  store::AuditStore& audit_;
 };
 
 }  // namespace orsa::services

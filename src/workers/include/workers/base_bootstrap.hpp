@@ -6,6 +6,7 @@
 
 #include "oci/blob_store.hpp"
 #include "services/accounts.hpp"
+#include "store/store.hpp"
 
 namespace orsa::workers {
 

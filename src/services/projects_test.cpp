@@ -1,0 +1,140 @@
+// services::Projects against the in-memory store and real git repositories
+// in a temporary directory: scoping, roles and validation.
+
+#include "services/projects.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/temp_dir.hpp"
+#include "services/audit.hpp"
+#include "store/memory_store.hpp"
+
+namespace orsa::services {
+namespace {
+
+class ProjectsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    alice_ = principal(store_.users().create({"alice", "alice@example.org", "x"}).value(),
+                       Role::kDeveloper);
+    bob_ =
+        principal(store_.users().create({"bob", "bob@example.org", "x"}).value(), Role::kDeveloper);
+    viewer_ =
+        principal(store_.users().create({"vera", "vera@example.org", "x"}).value(), Role::kViewer);
+    admin_ =
+        principal(store_.users().create({"root", "root@example.org", "x"}).value(), Role::kAdmin);
+  }
+
+  static auth::Principal principal(const store::User& user, Role role) {
+    return {user.id, user.username, role, false, ""};
+  }
+
+  std::size_t all_projects() { return store_.projects().list(OwnerScope::everyone())->size(); }
+
+  TempDir dir_;
+  ManualClock clock_{1'700'000'000};
+  store::MemoryStore store_{clock_};
+  std::unique_ptr<source::SourceRepos> repos_ = source::make_git_repos(dir_.path() / "repos");
+  Audit audit_{store_.audit(), clock_};
+  Projects projects_{store_.projects(), store_.users(), *repos_, audit_, clock_, 2};
+  auth::Principal alice_;
+  auth::Principal bob_;
+  auth::Principal viewer_;
+  auth::Principal admin_;
+  const Caller caller_{"127.0.0.1"};
+  const ProjectRef knap_{"alice", "knap"};
+};
+
+TEST_F(ProjectsTest, CreateMakesTheRowTheRepositoryAndAnAuditEvent) {
+  auto view = projects_.create(alice_, "knap", "python-flask", caller_);
+  ASSERT_TRUE(view) << view.error().message;
+  EXPECT_EQ(view->project.owner_id, alice_.user_id);
+  ASSERT_TRUE(view->head);
+  EXPECT_EQ(projects_.get(alice_, knap_).value().head->sha, view->head->sha);
+  const auto events = store_.audit().list(10).value();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "project_create");
+  EXPECT_EQ(events[0].target, "project:alice/knap");
+}
+
+TEST_F(ProjectsTest, ListIsOwnerScopedAndAdminsSeeAll) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  ASSERT_TRUE(projects_.create(bob_, "other", "python-flask", caller_));
+  EXPECT_EQ(projects_.list(alice_).value().size(), 1u);
+  EXPECT_EQ(projects_.list(bob_).value().size(), 1u);
+  EXPECT_EQ(projects_.list(admin_).value().size(), 2u);
+}
+
+TEST_F(ProjectsTest, AnotherUsersProjectIsNotFound) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  EXPECT_EQ(projects_.get(bob_, knap_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(projects_.check_access(bob_, knap_, auth::Action::kRead).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(projects_.remove(bob_, knap_, caller_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(all_projects(), 1u);
+  EXPECT_TRUE(projects_.get(admin_, knap_));
+}
+
+TEST_F(ProjectsTest, TheOwnerDeletesAndThenItIsGone) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  ASSERT_TRUE(projects_.remove(alice_, knap_, caller_));
+  EXPECT_EQ(projects_.get(alice_, knap_).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(all_projects(), 0u);
+}
+
+TEST_F(ProjectsTest, AViewerCannotCreateAndNothingIsStored) {
+  const auto created = projects_.create(viewer_, "knap", "python-flask", caller_);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(all_projects(), 0u);
+  EXPECT_TRUE(store_.audit().list(10).value().empty());
+}
+
+TEST_F(ProjectsTest, BadNamesAndTemplatesAreRefusedAndNothingIsStored) {
+  for (const std::string& name :
+       std::vector<std::string>{"", "Knap", "a b", "../x", std::string(200, 'a')}) {
+    const auto created = projects_.create(alice_, name, "python-flask", caller_);
+    ASSERT_FALSE(created) << name;
+    EXPECT_EQ(created.error().code, ErrorCode::kInvalidArgument) << name;
+  }
+  const auto unknown = projects_.create(alice_, "knap", "cobol", caller_);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(unknown.error().message.find("python-flask"), std::string::npos);
+  EXPECT_EQ(all_projects(), 0u);
+}
+
+TEST_F(ProjectsTest, ADuplicateNameAndTheLimitAreConflicts) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  EXPECT_EQ(projects_.create(alice_, "knap", "python-flask", caller_).error().code,
+            ErrorCode::kConflict);
+  ASSERT_TRUE(projects_.create(alice_, "two", "python-flask", caller_));
+  EXPECT_EQ(projects_.create(alice_, "three", "python-flask", caller_).error().code,
+            ErrorCode::kConflict);
+  EXPECT_EQ(all_projects(), 2u);
+}
+
+TEST_F(ProjectsTest, EgressIsAnAdminSetting) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  EXPECT_EQ(projects_.set_egress(alice_, knap_, true, caller_).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(projects_.set_egress(bob_, knap_, true, caller_).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(projects_.get(alice_, knap_).value().project.allow_egress);
+  auto set = projects_.set_egress(admin_, knap_, true, caller_);
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_TRUE(projects_.get(alice_, knap_).value().project.allow_egress);
+}
+
+TEST_F(ProjectsTest, AViewerReadsOnlyWhatItSees) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  // A viewer's scope is its own rows: another's project stays hidden.
+  EXPECT_EQ(projects_.get(viewer_, knap_).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(projects_.list(viewer_).value().empty());
+}
+
+}  // namespace
+}  // namespace orsa::services
