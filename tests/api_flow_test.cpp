@@ -51,6 +51,7 @@ TEST_F(ApiFlow, SystemEndpointsAnswer) {
   EXPECT_NE(metrics.body.find("route=\"/healthz\""), std::string::npos);
   EXPECT_NE(metrics.body.find("orsa_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_FALSE(metrics.headers["X-Request-Id"].empty());
+  EXPECT_NE(metrics.body.find("# TYPE orsa_background_failures_total counter"), std::string::npos);
 }
 
 TEST_F(ApiFlow, RegisterLoginAndMe) {

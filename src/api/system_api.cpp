@@ -6,6 +6,7 @@
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/time.hpp"
+#include "core/work_queue.hpp"
 #include "orsa_docs_embedded.hpp"
 
 namespace orsa::api {
@@ -32,6 +33,19 @@ Json audit_json(const std::vector<store::AuditEvent>& events) {
   return {{"events", list}};
 }
 
+/// Exceptions the background workers caught and survived, by worker: a
+/// rising counter is a bug that did not take the control plane down.
+std::string background_failures_metrics() {
+  std::string out =
+      "# HELP orsa_background_failures_total Exceptions caught at background worker thread "
+      "entries, by worker.\n"
+      "# TYPE orsa_background_failures_total counter\n";
+  for (const auto& [worker, count] : orsa::background_failures())
+    out +=
+        "orsa_background_failures_total{worker=\"" + worker + "\"} " + std::to_string(count) + "\n";
+  return out;
+}
+
 void register_system_routes(http::Router& router, ApiContext& ctx) {
   // Public by design: liveness, readiness and metrics carry no user data and
   // are what load balancers and Prometheus scrape without credentials.
@@ -48,6 +62,7 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
   router.add("GET", "/metrics", [&ctx](http::Request&) {
     std::string text = ctx.metrics.render();
     if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
+    text += background_failures_metrics();
     return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
   });
   router.add("GET", "/api/openapi.yaml", [](http::Request&) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "core/temp_dir.hpp"
 #include "oci/media_types.hpp"
 #include "oci/registry.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::workers {
 namespace {
@@ -370,13 +372,14 @@ TEST_F(CollectorTest, RunsPeriodicallyUntilStopped) {
       std::make_unique<Collector>(*store_, *images_, *blobs_, *audit_, clock_,
                                   CollectorOptions{.interval = std::chrono::seconds(1)});
   periodic->start();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  bool ran = false;
-  while (!ran && std::chrono::steady_clock::now() < deadline) {
-    const auto events = store_->audit().list(10).value();
-    for (const auto& e : events) ran = ran || e.action == "gc";
-    if (!ran) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const bool ran = orsa::testing::eventually(
+      std::chrono::seconds(20),
+      [&] {
+        const auto events = store_->audit().list(10).value();
+        return std::any_of(events.begin(), events.end(),
+                           [](const auto& e) { return e.action == "gc"; });
+      },
+      "a periodic collection to record its audit event");
   periodic->stop();
   EXPECT_TRUE(ran);
   EXPECT_TRUE(store_->audit().list(10).value().size() >= 1u);

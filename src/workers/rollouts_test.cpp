@@ -13,6 +13,7 @@
 #include "core/temp_dir.hpp"
 #include "core/work_queue.hpp"
 #include "http/server.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::workers {
 namespace {
@@ -219,14 +220,14 @@ class DeploymentsTest : public ::testing::Test {
   }
 
   /// Reconciles until `done` holds (workers run restarts in the background).
-  bool reconcile_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      rollouts_->reconcile();
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+  ::testing::AssertionResult reconcile_until(const std::function<bool()>& done) {
+    return orsa::testing::eventually(
+        std::chrono::seconds(20),
+        [&] {
+          rollouts_->reconcile();
+          return done();
+        },
+        "the reconciler to reach the expected state");
   }
 
   store::Deployment reload(const std::string& id) {
@@ -300,9 +301,9 @@ TEST_F(DeploymentsTest, EachDeploymentGetsItsOwnNetworkWithoutEgressUnlessAllowe
   const auto recreate = [&](int runs) {
     // Gone: the restart makes a new one.
     if (!runtime_->remove(reload(d.id).container_id)) return false;
-    return reconcile_until([&] {
+    return static_cast<bool>(reconcile_until([&] {
       return runtime_->runs() == runs && reload(d.id).status == DeploymentStatus::kHealthy;
-    });
+    }));
   };
   ASSERT_TRUE(recreate(1));
   auto specs = runtime_->specs();
