@@ -50,6 +50,13 @@ TEST(Strings, TrimLowerCompareDigits) {
   EXPECT_EQ(errno_message(ENOENT), "No such file or directory");
 }
 
+TEST(Strings, ConcatJoinsItsParts) {
+  const std::string value = "value";
+  EXPECT_EQ(concat({"KEY", "=", value}), "KEY=value");
+  EXPECT_EQ(concat({"", "a", ""}), "a");
+  EXPECT_EQ(concat({}), "");
+}
+
 TEST(UniqueFd, ClosesOnceAndMovesOwnership) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);

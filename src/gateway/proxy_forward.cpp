@@ -77,10 +77,10 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
   std::optional<ResponseParser> rp;
   ConnPtr up;
   std::optional<Watch> watch;
-  std::string head_bytes;  // the request header, kept for a retry on another connection
   for (int attempt = 0;; ++attempt) {
     watch.reset();
-    if (up) head_bytes = std::move(up->head);
+    // A retry sends the request header the failed connection sent.
+    std::string head_bytes = up ? std::move(up->head) : std::string();
     up = pool_.acquire(route.upstream, retry_after_send);
     const bool pooled = up != nullptr;
     if (!pooled) up = std::make_unique<UpstreamConn>(executor);

@@ -45,7 +45,7 @@ inline std::size_t chunk_size_line(char (&buf)[24], std::size_t size) {
 struct Gather {
   std::array<asio::const_buffer, 5> parts;
   std::size_t count = 0;
-  char size_line[24];
+  char size_line[24] = {};
 
   void add(asio::const_buffer b) {
     if (b.size() != 0) parts[count++] = b;

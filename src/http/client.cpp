@@ -59,8 +59,7 @@ Result<ClientResponse> Client::request(
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_text.c_str());
   }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    libcurl::set_request_body(h, body);
   }
 
   libcurl::HeaderList list;
@@ -69,7 +68,7 @@ Result<ClientResponse> Client::request(
   for (const auto& [name, value] : headers) {
     has_expect = has_expect || iequals(name, "Expect");
     has_content_type = has_content_type || iequals(name, "Content-Type");
-    list.append(name + ": " + value);
+    list.append(concat({name, ": ", value}));
   }
   // curl's own 100-continue handshake adds a round trip; callers opt in.
   if (!has_expect) list.append("Expect:");

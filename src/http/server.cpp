@@ -28,7 +28,7 @@ Result<std::uint16_t> Server::Impl::start() {
   publish_open_connections();
   work.emplace(ioc.get_executor());
   asio::co_spawn(control, accept_loop(),
-                 [](std::exception_ptr e) { log_error_handler(e, "accept loop"); });
+                 [](const std::exception_ptr& e) { log_error_handler(e, "accept loop"); });
   for (int i = 0; i < std::max(1, options.network_threads); ++i) {
     threads.emplace_back([this] {
       // A throwing completion handler must not take the I/O thread down.
@@ -65,7 +65,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     if (open.load() >= options.max_connections) {
       auto executor = socket.get_executor();
       asio::co_spawn(executor, reject(std::move(socket)),
-                     [](std::exception_ptr e) { log_error_handler(e, "reject"); });
+                     [](const std::exception_ptr& e) { log_error_handler(e, "reject"); });
       continue;
     }
     ++open;
@@ -79,10 +79,11 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       std::lock_guard lock(connections_mutex);
       connections.insert(conn);
     }
-    asio::co_spawn(conn->stream.get_executor(), session(conn), [this, conn](std::exception_ptr e) {
-      log_error_handler(e, "session");
-      connection_closed(conn);
-    });
+    asio::co_spawn(conn->stream.get_executor(), session(conn),
+                   [this, conn](const std::exception_ptr& e) {
+                     log_error_handler(e, "session");
+                     connection_closed(conn);
+                   });
   }
 }
 
@@ -146,7 +147,8 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
 
 void Server::Impl::stop(std::chrono::seconds grace) {
   if (!started.load() || stopping.exchange(true)) return;
-  asio::co_spawn(control, drain(grace), [](std::exception_ptr e) { log_error_handler(e, "stop"); });
+  asio::co_spawn(control, drain(grace),
+                 [](const std::exception_ptr& e) { log_error_handler(e, "stop"); });
 }
 
 asio::awaitable<void> Server::Impl::drain(std::chrono::seconds grace) {

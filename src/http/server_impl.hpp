@@ -159,7 +159,7 @@ enum class BodyRead { kDone, kTooLarge, kGone, kMalformed, kSpoolFailed };
 BodyRead body_read_outcome(const beast::error_code& ec);
 
 /// Logs the exception a co_spawn'd coroutine ended with, if any.
-void log_error_handler(std::exception_ptr e, std::string_view what);
+void log_error_handler(const std::exception_ptr& e, std::string_view what);
 
 /// Reads what the client still sends (bounded), then closes.
 asio::awaitable<void> linger_close(beast::tcp_stream& stream);

@@ -73,7 +73,7 @@ asio::awaitable<Next> Server::Impl::stream_answer(Connection& conn, Exchange& ex
 asio::awaitable<std::size_t> Server::Impl::send_chunks(Connection& conn, StreamState& state) {
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer signal(conn.stream.get_executor());
-  std::array<char, 1024> scratch;
+  std::array<char, 1024> scratch{};
   std::size_t bytes = 0;
   bool clean_end = false;
   for (;;) {

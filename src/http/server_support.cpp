@@ -117,7 +117,7 @@ BodyRead body_read_outcome(const beast::error_code& ec) {
   return BodyRead::kMalformed;
 }
 
-void log_error_handler(std::exception_ptr e, std::string_view what) {
+void log_error_handler(const std::exception_ptr& e, std::string_view what) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -134,7 +134,7 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.expires_after(kLingerTimeout);
-  std::array<char, kReadChunk> scratch;
+  std::array<char, kReadChunk> scratch{};
   std::size_t total = 0;
   while (total < kLingerMaxBytes) {
     auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);

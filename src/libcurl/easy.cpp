@@ -10,6 +10,12 @@ void ensure_global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+void set_request_body(CURL* handle, std::string_view body) {
+  curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  // NOLINTNEXTLINE(bugprone-suspicious-stringview-data-usage): the size is set just above
+  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.data());
+}
+
 Result<EasyHandle> EasyHandle::create() {
   ensure_global_init();
   CURL* handle = curl_easy_init();

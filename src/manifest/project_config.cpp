@@ -120,8 +120,8 @@ Result<void> read_service(const toml::table& root, ProjectConfig& out) {
   }
   auto entrypoint = get_string(t, "service", "entrypoint");
   if (!entrypoint) return fail(entrypoint.error());
-  if (*entrypoint) {
-    if (auto ok = read_entrypoint(**entrypoint, out); !ok) return ok;
+  if (const auto& text = *entrypoint) {
+    if (auto ok = read_entrypoint(*text, out); !ok) return ok;
   }
   auto timeout = get_int(t, "service", "timeout", 1, kMaxTimeoutS);
   if (!timeout) return fail(timeout.error());
@@ -152,7 +152,7 @@ Result<void> read_resources(const toml::table& root, ProjectConfig& out) {
     if (*value <= 0 || *value > kMaxCpus) {
       return fail(bad("'resources.cpus' must be greater than 0 and at most 64"));
     }
-    out.cpus = *value;
+    out.cpus = value;
   }
   return {};
 }

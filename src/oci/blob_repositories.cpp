@@ -182,7 +182,7 @@ std::vector<std::string> BlobStore::list_repositories() const {
   const fs::path root = impl_->root / "repositories";
   for (const auto& owner : sorted_entries(root)) {
     for (const auto& project : sorted_entries(root / owner)) {
-      const std::string name = owner + "/" + project;
+      const std::string name = concat({owner, "/", project});
       if (!validate_repo_name(name)) continue;
       if (!sorted_entries(root / owner / project / "manifests").empty()) out.push_back(name);
     }
@@ -195,7 +195,7 @@ std::vector<std::string> BlobStore::list_all_repositories() const {
   const fs::path root = impl_->root / "repositories";
   for (const auto& owner : sorted_entries(root)) {
     for (const auto& project : sorted_entries(root / owner)) {
-      std::string name = owner + "/" + project;
+      std::string name = concat({owner, "/", project});
       if (validate_repo_name(name)) out.push_back(std::move(name));
     }
   }

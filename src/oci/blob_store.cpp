@@ -95,11 +95,11 @@ fs::path BlobStore::blob_path(const Digest& digest) const {
   return impl_->blob(digest);
 }
 
-Result<Digest> BlobStore::put_blob(std::string_view bytes, std::optional<Digest> expected) {
+Result<Digest> BlobStore::put_blob(std::string_view bytes, const std::optional<Digest>& expected) {
   if (static_cast<std::int64_t>(bytes.size()) > impl_->limits.max_blob_bytes) {
     return fail(too_big("blob", impl_->limits.max_blob_bytes));
   }
-  const Digest actual = Digest::of(bytes);
+  Digest actual = Digest::of(bytes);
   if (expected && *expected != actual) return fail(digest_mismatch(*expected, actual));
   if (has_blob(actual)) {
     touch(impl_->blob(actual));

@@ -127,6 +127,7 @@ Result<std::string> normalised_prefix(std::string_view prefix) {
 // exists but is a file or a symlink.
 Result<void> add_implied_parents(std::map<std::string, Entry>& by_path) {
   std::vector<std::string> paths;
+  paths.reserve(by_path.size());
   for (const auto& [path, ignored] : by_path) paths.push_back(path);
   for (const std::string& path : paths) {
     for (auto slash = path.find('/'); slash != std::string::npos;
@@ -437,7 +438,7 @@ Result<std::vector<Entry>> collect_tree(const fs::path& root) {
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     auto entry = entry_from_disk(*it, root);
     if (!entry) return fail(std::move(entry.error()));
-    if (*entry) entries.push_back(std::move(**entry));
+    if (auto& found = *entry) entries.push_back(std::move(*found));
   }
   if (ec) return fail(walk_error(root, ec));
   return entries;

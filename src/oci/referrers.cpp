@@ -32,17 +32,20 @@ std::optional<ReferrerFields> referrer_fields(std::string_view bytes) {
   if (!kind) return std::nullopt;
   if (*kind == ManifestKind::kImageManifest) {
     auto manifest = parse_manifest(bytes);
-    if (!manifest || !manifest->subject) return std::nullopt;
+    if (!manifest) return std::nullopt;
+    const auto& subject = manifest->subject;
+    if (!subject) return std::nullopt;
     // The spec: an image manifest without artifactType is listed under its
     // config's media type.
     std::string type =
         manifest->artifact_type.empty() ? manifest->config.media_type : manifest->artifact_type;
-    return ReferrerFields{manifest->subject->digest, std::move(type),
-                          std::move(manifest->annotations)};
+    return ReferrerFields{subject->digest, std::move(type), std::move(manifest->annotations)};
   }
   auto index = parse_index(bytes);
-  if (!index || !index->subject) return std::nullopt;
-  return ReferrerFields{index->subject->digest, std::move(index->artifact_type),
+  if (!index) return std::nullopt;
+  const auto& subject = index->subject;
+  if (!subject) return std::nullopt;
+  return ReferrerFields{subject->digest, std::move(index->artifact_type),
                         std::move(index->annotations)};
 }
 

@@ -72,7 +72,8 @@ Page page_of(std::vector<std::string> entries, std::optional<std::size_t> n,
   const std::size_t limit = std::min(n.value_or(entries.size()), kMaxPageSize);
   const std::size_t available = static_cast<std::size_t>(entries.end() - begin);
   const std::size_t take = std::min(limit, available);
-  page.entries.assign(std::make_move_iterator(begin), std::make_move_iterator(begin + take));
+  page.entries.assign(std::make_move_iterator(begin),
+                      std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(take)));
   if (take < available && !page.entries.empty()) page.next_last = page.entries.back();
   return page;
 }
@@ -353,7 +354,7 @@ Result<Digest> Registry::put_manifest(RepoName repo, std::string_view reference,
         Error::too_large("manifest exceeds the limit of " + std::to_string(limit) + " bytes"),
         "SIZE_INVALID"));
   }
-  const Digest digest = Digest::of(bytes);
+  Digest digest = Digest::of(bytes);
   const bool by_digest = is_digest_reference(reference);
   if (by_digest) {
     auto expected = parse_digest(reference);

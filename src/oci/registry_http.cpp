@@ -147,7 +147,9 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 
 std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  Body& b = *t->request->body;
+  auto& body = t->request->body;
+  if (!body) return 0;  // nothing to send: the body ends at once
+  Body& b = *body;
   const auto want = static_cast<std::int64_t>(
       std::min<std::uint64_t>(size * count, static_cast<std::uint64_t>(b.length - b.pos)));
   if (want <= 0) return 0;
@@ -171,7 +173,9 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
 
 int on_seek(void* user, curl_off_t offset, int origin) {
   auto* t = static_cast<Transfer*>(user);
-  Body& b = *t->request->body;
+  auto& body = t->request->body;
+  if (!body) return CURL_SEEKFUNC_CANTSEEK;
+  Body& b = *body;
   if (origin != SEEK_SET || offset < 0 || offset > b.length) return CURL_SEEKFUNC_CANTSEEK;
   b.pos = offset;
   return CURL_SEEKFUNC_OK;

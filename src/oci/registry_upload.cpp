@@ -141,7 +141,7 @@ Result<Digest> RegistryClient::push_manifest(std::string_view repo, std::string_
     return fail(
         Error::too_large(what + ": " + std::to_string(bytes.size()) + " bytes, over the limit"));
   }
-  const Digest digest = Digest::of(bytes);
+  Digest digest = Digest::of(bytes);
   if (reference.find(':') != std::string_view::npos && reference != digest.str()) {
     return fail(Error::invalid_argument(what + ": the content has digest " + digest.str()));
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/strings.hpp"
 #include "log_frames.hpp"
 
 namespace orsa::runtime::docker {
@@ -80,7 +81,7 @@ std::string own_network(const Json& host_config, const Json& settings) {
            name == "none" || name == "host" || name == "private" ||
            name.find(':') != std::string::npos;
   };
-  const std::string mode = string_at(host_config, "NetworkMode");
+  std::string mode = string_at(host_config, "NetworkMode");
   if (!is_default(mode)) return mode;
   const Json networks = settings.value("Networks", Json::object());
   if (mode != "bridge" || !networks.is_object() || networks.size() != 1) return {};
@@ -133,7 +134,7 @@ std::string base64url_padded(std::string_view bytes) {
 std::string create_body(const ContainerSpec& spec, std::string_view userns_mode) {
   const std::string port_key = std::to_string(spec.container_port) + "/tcp";
   Json env = Json::array();
-  for (const auto& [key, value] : spec.env) env.push_back(key + "=" + value);
+  for (const auto& [key, value] : spec.env) env.push_back(concat({key, "=", value}));
   Json host_config = {
       {"Memory", spec.memory_bytes},
       // Swap equal to memory: the limit is a real limit, not memory plus as much swap.
@@ -351,7 +352,7 @@ std::string label_filters(const std::map<std::string, std::string>& labels, bool
   Json filters = Json::object();
   if (!labels.empty()) {
     Json list = Json::array();
-    for (const auto& [key, value] : labels) list.push_back(key + "=" + value);
+    for (const auto& [key, value] : labels) list.push_back(concat({key, "=", value}));
     filters["label"] = std::move(list);
   }
   if (container_events) filters["type"] = Json::array({"container"});

@@ -95,7 +95,7 @@ Result<std::string> find_executable(const std::string& name) {
     const std::string_view dir = dirs.substr(0, colon);
     dirs.remove_prefix(colon == std::string_view::npos ? dirs.size() : colon + 1);
     if (dir.empty()) continue;
-    const std::string candidate = std::string(dir) + "/" + name;
+    std::string candidate = concat({dir, "/", name});
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return fail(Error::unavailable(name + " not found in PATH (scripts/install-deps.sh installs " +
@@ -247,7 +247,7 @@ std::vector<std::string> PodmanService::cli_command() const {
                                    // apart from every other podman on the host.
                                    "--tmpdir", (options_.runroot / "libpod-tmp").string()};
   if (!options_.storage_driver.empty()) {
-    args.push_back("--storage-driver");
+    args.emplace_back("--storage-driver");
     args.push_back(options_.storage_driver);
   }
   return args;
@@ -268,7 +268,7 @@ Result<void> PodmanService::launch() {
     const std::string_view key = entry.substr(0, entry.find('='));
     if (key != kConfEnv && key != kRegistriesEnv && key != kStorageEnv) env.emplace_back(entry);
   }
-  for (const auto& [key, value] : env_) env.push_back(key + "=" + value);
+  for (const auto& [key, value] : env_) env.push_back(concat({key, "=", value}));
   std::vector<char*> argv = c_strings(args);
   std::vector<char*> envp = c_strings(env);
 
@@ -290,7 +290,7 @@ Result<void> PodmanService::launch() {
     ::setpgid(0, 0);  // a terminal's Ctrl-C goes to us; we stop the service in order
     sigset_t none;
     ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);  // the forked child's only thread
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD}) {

@@ -93,8 +93,7 @@ Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& t
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_text.c_str());
   if (method == "POST" || method == "PUT" || !body.empty()) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    libcurl::set_request_body(h, body);
   }
   libcurl::HeaderList list;
   for (const auto& header : headers) list.append(header);

@@ -70,9 +70,9 @@ Result<void> collect_files(git_diff* diff, const Limits& limits, CommitDiff& out
   for (std::size_t i = 0; i < std::min(count, limits.max_diff_files); ++i) {
     auto file = file_diff(diff, i, patch_bytes <= limits.max_diff_patch_bytes);
     if (!file) return fail(file.error());
-    if (file->patch) {
-      patch_bytes += file->patch->size();
-      if (patch_bytes > limits.max_diff_patch_bytes) file->patch.reset();
+    if (auto& patch = file->patch) {
+      patch_bytes += patch->size();
+      if (patch_bytes > limits.max_diff_patch_bytes) patch.reset();
     }
     if (patch_bytes > limits.max_diff_patch_bytes) out.truncated = true;
     out.files.push_back(std::move(*file));

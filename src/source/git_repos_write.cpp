@@ -134,7 +134,9 @@ Result<CommitInfo> GitRepos::write(const RepoId& repo, const Author& author,
   auto head_id = read_head(r);
   if (!head_id) return fail(head_id.error());
   const auto head_sha = to_hex(*head_id);
-  if (*expected && **expected != head_sha) return changed_since(**expected, head_sha);
+  if (const auto& wanted = *expected; wanted && *wanted != head_sha) {
+    return changed_since(*wanted, head_sha);
+  }
 
   auto head = lookup_commit(r, *head_id);
   if (!head) return fail(head.error());

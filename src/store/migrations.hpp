@@ -1,5 +1,7 @@
 #pragma once
 
+#include <soci/session.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,10 +10,6 @@
 
 #include "core/error.hpp"
 #include "database_url.hpp"
-
-namespace soci {
-class session;
-}
 
 namespace orsa::store {
 

@@ -3,6 +3,7 @@
 // `is defined` is an error that names it.
 
 #include <algorithm>
+#include <ranges>
 #include <string>
 
 #include "internal.hpp"
@@ -134,8 +135,8 @@ class Evaluator {
   }
 
   Operand lookup(const Expr& e) {
-    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-      if (it->contains(e.name)) return {(*it)[e.name], {}};
+    for (auto& scope : std::views::reverse(scopes_)) {  // the innermost scope first
+      if (scope.contains(e.name)) return {scope[e.name], {}};
     }
     if (context_.contains(e.name)) return {context_[e.name], {}};
     return {nullptr, e.name};

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/files.hpp"
+#include "core/strings.hpp"
 #include "internal.hpp"
 #include "templating/render.hpp"
 
@@ -135,7 +136,7 @@ class TreeRenderer {
     if (!entries) return fail(entries.error());
     for (const auto& entry : *entries) {
       const auto name = entry.filename().string();
-      const auto rel = rel_prefix.empty() ? name : rel_prefix + "/" + name;
+      const auto rel = rel_prefix.empty() ? name : concat({rel_prefix, "/", name});
       auto done = render_entry(entry, rel, dst);
       if (!done) return done;
     }
@@ -340,7 +341,7 @@ Result<fs::path> render_template(const fs::path& template_dir, const Json& extra
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return fail(Error::internal("cannot create " + out_dir.string() + ": " + ec.message()));
-  const auto project = out_dir / *name;
+  auto project = out_dir / *name;
   if (fs::exists(project)) return fail(Error::conflict(project.string() + " already exists"));
   fs::create_directory(project, ec);
   if (ec) return fail(Error::internal("cannot create " + project.string() + ": " + ec.message()));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,10 @@ bool iequals(std::string_view a, std::string_view b);
 
 /// True for a non-empty run of ASCII digits.
 bool is_digits(std::string_view s);
+
+/// The parts joined in one allocation, e.g. concat({key, "=", value}); where
+/// `a + "=" + b` would build a temporary string per `+`.
+std::string concat(std::initializer_list<std::string_view> parts);
 
 /// The text of an errno value, safe to call from any thread.
 std::string errno_message(int error);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 
@@ -14,6 +15,10 @@ namespace orsa::libcurl {
 /// Runs curl_global_init once per process (thread-safe). EasyHandle::create
 /// calls it; call it directly only before other libcurl entry points.
 void ensure_global_init();
+
+/// Sends `body` as the request body: curl reads exactly its size (no
+/// terminator needed) without copying, so it must outlive the transfer.
+void set_request_body(CURL* handle, std::string_view body);
 
 /// An owned libcurl easy handle (curl_easy_cleanup on destruction).
 class EasyHandle {

@@ -71,7 +71,8 @@ class BlobStore {
   std::filesystem::path blob_path(const Digest& digest) const;
   /// Stores `bytes`; fails with kInvalidArgument (detail "DIGEST_INVALID") if
   /// they do not hash to `expected`.
-  Result<Digest> put_blob(std::string_view bytes, std::optional<Digest> expected = std::nullopt);
+  Result<Digest> put_blob(std::string_view bytes,
+                          const std::optional<Digest>& expected = std::nullopt);
   /// Moves a finished file into the store after verifying its digest.
   Result<Digest> adopt_file(const std::filesystem::path& file,
                             std::optional<Digest> expected = std::nullopt);
