@@ -86,7 +86,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (request counts and latency by route and status). */
+        /**
+         * Prometheus metrics (request counts and latency by route and status).
+         * @description Also `orsa_background_failures_total{worker="<name>"}`, a counter of the exceptions each background worker (builds, deployments, collector, base bootstrap) caught and survived; the worker goes on with its next job.
+         */
         get: {
             parameters: {
                 query?: never;
