@@ -121,6 +121,21 @@ TEST_F(BadInput, OversizedBodiesAre413) {
   EXPECT_EQ(state(), before);
 }
 
+// `curl --data-binary @model.py` without a model.py sends an empty body; the
+// server must not turn that accident into an empty model.
+TEST_F(BadInput, AnEmptyFileBodyNeedsAllowEmpty) {
+  const std::string before = state();
+  const std::string model = "/api/v1/projects/mallory/target/files/model.py";
+  expect_error(api_->raw("PUT", model, "", dev_), 400, "allow_empty=1", "empty body");
+  EXPECT_EQ(state(), before);
+  auto empty = api_->raw(
+      "PUT", "/api/v1/projects/mallory/target/files/pkg/__init__.py?allow_empty=1", "", dev_);
+  EXPECT_EQ(empty.status, 200) << empty.body;
+  auto read = api_->raw("GET", "/api/v1/projects/mallory/target/files/pkg/__init__.py", "", dev_);
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.body, "");
+}
+
 TEST_F(BadInput, UnsafePathsAndNamesAreRefused) {
   const std::string before = state();
   const std::string files = "/api/v1/projects/mallory/target/files/";

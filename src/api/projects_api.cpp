@@ -134,8 +134,23 @@ http::Response read_file(services::Projects& projects, http::Request& req,
   return res;
 }
 
+// `curl --data-binary @missing.py` sends nothing after a warning that `-s`
+// hides, so an empty body is far more often an accident than an intent:
+// writing an empty file takes an explicit `?allow_empty=1`.
+Result<void> check_not_accidentally_empty(const http::Request& req) {
+  if (!req.body.empty()) return {};
+  const auto allow = req.query_param("allow_empty").value_or("");
+  if (allow == "1" || allow == "true") return {};
+  return fail(Error::invalid_argument(
+      "the request body is empty; to write an empty file add ?allow_empty=1 (curl sends an "
+      "empty body when the file after --data-binary @ does not exist)"));
+}
+
 http::Response write_file(services::Projects& projects, http::Request& req,
                           const auth::Principal& who, bool remove) {
+  if (!remove) {
+    if (auto ok = check_not_accidentally_empty(req); !ok) return http::error_response(ok.error());
+  }
   std::vector<source::FileChange> changes{{std::string(req.param("path")), std::nullopt}};
   if (!remove) changes.front().content = std::move(req.body);
   const std::string fallback = (remove ? "Delete " : "Update ") + std::string(req.param("path"));

@@ -121,6 +121,7 @@ Result<BuildResult> run_build(const BuildJob& job, ImageRegistry& registry,
   if (!project_files) return fail(project_files.error());
   auto project = project_config_of(*project_files);
   if (!project) return fail(project.error());
+  if (auto ok = check_entrypoint(*project_files, *project); !ok) return fail(ok.error());
   clock.done("extract", std::to_string(project_files->size()) + " files");
 
   auto service = render_service(job, *project);

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 
@@ -64,6 +66,27 @@ Result<ProjectConfig> project_config_of(const std::vector<source::File>& files) 
     if (f.path == "orsa.toml") return parse_project_config(f.content);
   }
   return parse_project_config("");
+}
+
+Result<void> check_entrypoint(const std::vector<source::File>& files, const ProjectConfig& config) {
+  // "pkg.model" is pkg/model.py or the package pkg/model/__init__.py.
+  std::string base = config.entrypoint_module;
+  std::ranges::replace(base, '.', '/');
+  const std::string module_file = base + ".py";
+  const std::string package_file = base + "/__init__.py";
+  for (const auto& f : files) {
+    if (f.path != module_file && f.path != package_file) continue;
+    const bool blank =
+        std::ranges::all_of(f.content, [](unsigned char c) { return std::isspace(c); });
+    if (!blank) return {};
+    return fail(Error::invalid_argument("the entrypoint module '" + config.entrypoint_module +
+                                        "' (" + f.path + ") is empty: it must define " +
+                                        config.entrypoint_function + "(data)"));
+  }
+  return fail(Error::invalid_argument(
+      "the entrypoint module '" + config.entrypoint_module + "' is missing: add " + module_file +
+      " defining " + config.entrypoint_function +
+      "(data), or point [service] entrypoint in orsa.toml at the right module"));
 }
 
 // Every value lands in Python source, so only validated ones are used: the

@@ -24,6 +24,11 @@ Result<std::vector<source::File>> extract_source(const BuildJob& job);
 /// The project's orsa.toml, or the defaults when it has none.
 Result<manifest::ProjectConfig> project_config_of(const std::vector<source::File>& files);
 
+/// Refuses a project whose entrypoint module is missing or empty: such an
+/// image would build and then fail at every start.
+Result<void> check_entrypoint(const std::vector<source::File>& files,
+                              const manifest::ProjectConfig& config);
+
 /// The values the service template is rendered with (validated ones only).
 Json template_context(const BuildJob& job, const manifest::ProjectConfig& config);
 

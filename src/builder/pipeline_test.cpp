@@ -205,6 +205,34 @@ TEST_F(Pipeline, ProjectConfigDefaultsWithoutOrsaToml) {
   EXPECT_EQ(config->timeout_s, 60);
 }
 
+TEST_F(Pipeline, AMissingEntrypointModuleFailsTheBuildSayingWhatToAdd) {
+  write_source({{"solver.py", "def solve(d):\n    return d\n"}});
+  auto result = build();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(result.error().message.find("'model' is missing: add model.py"), std::string::npos)
+      << result.error().message;
+  EXPECT_TRUE(progress_.empty());
+}
+
+TEST_F(Pipeline, AnEmptyEntrypointModuleFailsTheBuild) {
+  write_source({{"model.py", " \n\n"}});
+  auto result = build();
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("(model.py) is empty"), std::string::npos)
+      << result.error().message;
+}
+
+TEST_F(Pipeline, AnEntrypointInAPackageIsFound) {
+  auto config =
+      steps::project_config_of({{"orsa.toml", "[service]\nentrypoint = \"pkg.model:run\"\n"}});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(steps::check_entrypoint({{"pkg/model.py", "def run(d): return d\n"}}, *config));
+  EXPECT_TRUE(
+      steps::check_entrypoint({{"pkg/model/__init__.py", "def run(d): return d\n"}}, *config));
+  EXPECT_FALSE(steps::check_entrypoint({{"model.py", "def run(d): return d\n"}}, *config));
+}
+
 TEST_F(Pipeline, ABadOrsaTomlFailsTheBuildNamingTheKey) {
   write_source({{"model.py", "x"}, {"orsa.toml", "[service]\ntimout = 30\n"}});
   auto result = build();
