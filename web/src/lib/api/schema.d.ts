@@ -1101,12 +1101,17 @@ export interface paths {
                 404: components["responses"]["Error"];
             };
         };
-        /** Write a file (raw body, at most 2 MiB) as one commit. */
+        /**
+         * Write a file (raw body, at most 2 MiB) as one commit.
+         * @description An empty body is refused (400) unless `allow_empty=1`: `curl --data-binary @FILE` sends nothing when FILE does not exist.
+         */
         put: {
             parameters: {
                 query?: {
                     /** @description Commit message. */
                     message?: components["parameters"]["message"];
+                    /** @description Set to 1 to write an empty file. */
+                    allow_empty?: "1" | "true";
                 };
                 header?: {
                     /** @description The head commit the change is based on; 409 with current_head if it moved. */
