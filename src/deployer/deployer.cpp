@@ -56,6 +56,8 @@ struct Deployer::Parts {
   std::unique_ptr<services::System> system;
   std::unique_ptr<oci::BlobStore> blobs;
   std::unique_ptr<oci::Registry> registry;
+  // Outlives the build queue and the bootstrap, which wait on and open it.
+  workers::BaseGate base_gate;  // closed while --ensure-base builds the base
   std::unique_ptr<workers::BuildQueue> build_queue;
   std::unique_ptr<services::Builds> builds;
   std::unique_ptr<services::Images> images;
@@ -146,7 +148,8 @@ Result<void> build_queue(Deployer::Parts& p) {
                                      .template_dir = *templates / "python-flask",
                                      .base_image = p.config.base_image,
                                      .max_concurrent = p.config.max_builds,
-                                     .timeout = p.config.build_timeout};
+                                     .timeout = p.config.build_timeout,
+                                     .base_gate = &p.base_gate};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
   p.builds = std::make_unique<services::Builds>(p.store->builds(), p.store->projects(), *p.repos,
@@ -175,7 +178,7 @@ Result<void> build_queue(Deployer::Parts& p) {
            [&r = p.routes](const std::string& id) { return r.stats(id).last_request_at; }});
   if (!p.config.ensure_base.empty()) {
     p.base_bootstrap = std::make_unique<workers::BaseBootstrap>(
-        *p.blobs, *p.store, *p.accounts,
+        *p.blobs, *p.store, *p.accounts, p.base_gate,
         workers::BaseBootstrapOptions{.name = p.config.ensure_base,
                                       .builder_bin = p.config.builder_bin,
                                       .bases_dir = *templates / "bases",

@@ -16,14 +16,52 @@ constexpr auto kBaseBuildTimeout = std::chrono::minutes(30);
 
 }  // namespace
 
+void BaseGate::set(State state, std::string reason) {
+  {
+    std::lock_guard lock(mu_);
+    state_ = state;
+    reason_ = std::move(reason);
+  }
+  changed_.notify_all();
+}
+
+BaseGate::State BaseGate::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+std::string BaseGate::reason() const {
+  std::lock_guard lock(mu_);
+  return reason_;
+}
+
+BaseGate::State BaseGate::wait(std::chrono::seconds limit,
+                               const std::function<bool()>& keep_waiting) const {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::unique_lock lock(mu_);
+  while (state_ == State::kBuilding && std::chrono::steady_clock::now() < deadline) {
+    lock.unlock();
+    const bool go_on = keep_waiting();
+    lock.lock();
+    if (!go_on) break;
+    changed_.wait_for(lock, std::chrono::seconds(1), [this] { return state_ != State::kBuilding; });
+  }
+  return state_;
+}
+
 struct BaseBootstrap::Worker {
   BuildProcess process;
   WorkQueue queue{"base bootstrap", 1};
 };
 
 BaseBootstrap::BaseBootstrap(oci::BlobStore& blobs, store::Store& store,
-                             services::Accounts& accounts, BaseBootstrapOptions options)
-    : blobs_(blobs), store_(store), accounts_(accounts), options_(std::move(options)) {}
+                             services::Accounts& accounts, BaseGate& gate,
+                             BaseBootstrapOptions options)
+    : blobs_(blobs),
+      store_(store),
+      accounts_(accounts),
+      gate_(gate),
+      options_(std::move(options)) {}
 
 BaseBootstrap::~BaseBootstrap() {
   if (!worker_) return;
@@ -57,17 +95,30 @@ Result<void> BaseBootstrap::start(const std::string& registry_url) {
 
   spdlog::info("building base image {} in the background (first start)", repository);
   worker_ = std::make_unique<Worker>();
-  worker_->queue.post([worker = worker_.get(), spec = std::move(spec), repository] {
+  gate_.set(BaseGate::State::kBuilding);
+  worker_->queue.post([worker = worker_.get(), &gate = gate_, spec = std::move(spec), repository] {
+    // Whatever happens (a throw included), waiting builds are released.
+    std::string failure = "the base build ended unexpectedly";
+    struct Open {
+      BaseGate& gate;
+      std::string& failure;
+      ~Open() {
+        gate.set(failure.empty() ? BaseGate::State::kReady : BaseGate::State::kFailed, failure);
+      }
+    } open{gate, failure};
     auto exit = worker->process.run(spec, kBaseBuildTimeout, [&](std::string_view line) {
       spdlog::info("base {}: {}", repository, line);
     });
     if (exit && exit->exit_code == 0) {
+      failure.clear();
       spdlog::info("base image {} is ready", repository);
     } else if (!exit) {
-      spdlog::error("building base image {} failed: {}", repository, exit.error().message);
+      failure = exit.error().message;
+      spdlog::error("building base image {} failed: {}", repository, failure);
     } else {
-      spdlog::error("building base image {} failed (exit code {}, signal {}{})", repository,
-                    exit->exit_code, exit->signal, exit->timed_out ? ", timed out" : "");
+      failure = "exit code " + std::to_string(exit->exit_code) + ", signal " +
+                std::to_string(exit->signal) + (exit->timed_out ? ", timed out" : "");
+      spdlog::error("building base image {} failed ({})", repository, failure);
     }
   });
   return {};

@@ -257,6 +257,7 @@ struct BuildQueue::Impl {
     if (!claimed) return;  // canceled while queued, or the project is gone
     const auto dir = builds_dir() / job.id;
     LogWriter log(log_path(job.id), options.max_log_bytes, *job.channel);
+    if (!base_ready(job, log)) return;
     auto spec = prepare(*claimed, dir);
     if (!spec) {
       log.line("error: " + spec.error().message);
@@ -269,6 +270,35 @@ struct BuildQueue::Impl {
     }
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
+  }
+
+  /// A build queued while the first start still builds the base waits for
+  /// it (up to the build timeout); false when the build ended meanwhile.
+  bool base_ready(Job& job, LogWriter& log) {
+    const BaseGate* gate = options.base_gate;
+    if (gate == nullptr || gate->state() == BaseGate::State::kReady) return true;
+    log.line("waiting for the base image " + options.base_image +
+             ": it is being built on this first start (about a minute)");
+    const auto state =
+        gate->wait(options.timeout, [&] { return !job.cancel_requested && !stopping_now(); });
+    if (state == BaseGate::State::kReady) {
+      log.line("the base image is ready");
+      return true;
+    }
+    if (job.cancel_requested) {
+      log.line("canceled");
+      finish(job.id, BuildStatus::kCanceled, "canceled");
+    } else {
+      const std::string error =
+          state == BaseGate::State::kFailed
+              ? "the base image " + options.base_image + " could not be built (" + gate->reason() +
+                    "); see orsa-deployer's log"
+          : stopping_now() ? std::string(kInterrupted)
+                           : "timed out waiting for the base image " + options.base_image;
+      log.line("error: " + error);
+      finish(job.id, BuildStatus::kFailed, error);
+    }
+    return false;
   }
 
   Result<ProcessSpec> prepare(const store::Build& build, const std::filesystem::path& dir) {

@@ -13,6 +13,7 @@
 #include "services/builds.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"
+#include "workers/base_bootstrap.hpp"
 
 namespace orsa::workers {
 
@@ -25,6 +26,7 @@ struct BuildQueueOptions {
   std::size_t max_concurrent = 2;
   std::chrono::seconds timeout{600};
   std::size_t max_log_bytes = 8 * 1024 * 1024;
+  const BaseGate* base_gate = nullptr;  // builds wait here while the base is bootstrapped
 };
 
 /// The build queue: queued builds run on a bounded pool (one core::WorkQueue)
