@@ -267,8 +267,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
     return fail(Error::invalid_argument("--build-timeout must be a duration of at most 1h"));
   }
   config.build_timeout = *timeout;
+  // Absolute: builders are started with their own working directory.
   config.builder_bin =
-      builder_bin.empty() ? default_builder_bin() : std::filesystem::path(builder_bin);
+      builder_bin.empty() ? default_builder_bin() : std::filesystem::absolute(builder_bin);
   if (!templates_dir.empty()) config.templates_dir = templates_dir;
   if (!runtime_socket.empty()) config.runtime_socket = runtime_socket;
   auto health = parse_duration(health_timeout);
