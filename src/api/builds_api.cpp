@@ -137,7 +137,8 @@ void register_build_routes(http::Router& router, ApiContext& ctx) {
                auto limit = parse_limit(req, kDefaultBuildList);
                if (!limit) return http::error_response(limit.error());
                return respond(builds.list(who, project_ref_of(req), *limit), 200, builds_json);
-             }));
+             }),
+             {.query = {"limit"}});
   router.add("GET", "/api/v1/builds/{id}",
              with_auth([&builds](http::Request& req, const auth::Principal& who) {
                return respond(builds.get(who, req.param("id")), 200, build_json);

@@ -240,7 +240,8 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
                auto project = project_filter(req);
                if (!project) return http::error_response(project.error());
                return respond(deployments.list(who, *project), 200, json_of_list(services));
-             }));
+             }),
+             {.query = {"project"}});
   router.add("GET", one,
              with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                return respond(deployments.get(who, req.param("id")), 200, json_of(services));
@@ -264,7 +265,8 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
   router.add("GET", one + "/logs",
              with_auth([&deployments](http::Request& req, const auth::Principal& who) {
                return get_logs(deployments, req, who);
-             }));
+             }),
+             {.query = {"tail", "since"}});
   router.add("GET", one + "/metrics",
              with_auth([&deployments](http::Request& req, const auth::Principal& who) {
                const std::string id(req.param("id"));
