@@ -211,7 +211,7 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   std::string web_dir;
   app.add_option("--web-dir", web_dir, "The built web app (default: web/dist near the executable)")
       ->envname("ORSA_WEB_DIR");
-  std::string runtime_socket, health_timeout = "60s";
+  std::string runtime_socket, health_timeout = "60s", max_service_timeout = "1h";
   app.add_option("--runtime-socket", runtime_socket,
                  "Docker Engine API socket (podman or dockerd); default: start podman here")
       ->envname("ORSA_RUNTIME_SOCKET");
@@ -231,6 +231,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_option("--max-cpus", config.max_cpus, "Most CPUs a deployment may ask")
       ->envname("ORSA_MAX_CPUS")
       ->check(CLI::Range(0.1, 256.0));
+  app.add_option("--max-service-timeout", max_service_timeout,
+                 "Longest [service] timeout a project's orsa.toml may ask for one call (e.g. 1h)")
+      ->envname("ORSA_MAX_SERVICE_TIMEOUT");
   app.add_option("--health-timeout", health_timeout,
                  "Time a new container has to answer /healthz (e.g. 60s)")
       ->envname("ORSA_HEALTH_TIMEOUT");
@@ -277,6 +280,12 @@ Result<Config> parse_config(int argc, const char* const* argv) {
     return fail(Error::invalid_argument("--health-timeout must be a duration of at most 30m"));
   }
   config.health_timeout = *health;
+  auto service_timeout = parse_duration(max_service_timeout);
+  if (!service_timeout || *service_timeout < std::chrono::seconds(1) ||
+      *service_timeout > std::chrono::hours(24)) {
+    return fail(Error::invalid_argument("--max-service-timeout must be a duration from 1s to 24h"));
+  }
+  config.max_service_timeout = *service_timeout;
   config.web_dir = web_dir.empty() ? default_web_dir() : std::filesystem::path(web_dir);
   config.registration = registration == "closed" ? Registration::kClosed : Registration::kOpen;
   if (!ready_file.empty()) config.ready_file = ready_file;

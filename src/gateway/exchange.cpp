@@ -27,7 +27,17 @@ http::Response unavailable() {
   return res;
 }
 
-http::Response upstream_failed(const beast::error_code& ec) {
+http::Response upstream_failed(const beast::error_code& ec, const Route* route,
+                               Clock::duration elapsed) {
+  if (route != nullptr && route->timeout_s > 0 &&
+      (is_timeout(ec) || elapsed >= std::chrono::seconds(route->timeout_s))) {
+    http::Response res = http::error_response(Error::unavailable(
+        "the model did not answer within " + std::to_string(route->timeout_s) +
+        " s (the service's timeout: [service] timeout in orsa.toml); submit a run for longer "
+        "solves"));
+    res.status = 504;
+    return res;
+  }
   const bool timeout = is_timeout(ec);
   http::Response res = http::error_response(Error::unavailable(
       timeout ? "the service did not answer in time" : "the service failed to answer"));
@@ -38,6 +48,12 @@ http::Response upstream_failed(const beast::error_code& ec) {
 http::Response too_large(std::size_t limit) {
   return http::error_response(
       Error::too_large("request body exceeds " + std::to_string(limit) + " bytes"));
+}
+
+http::Response too_large_for_service(std::int64_t limit) {
+  return http::error_response(Error::too_large("request body exceeds the service's limit of " +
+                                               std::to_string(limit) +
+                                               " bytes ([service] max_body_bytes in orsa.toml)"));
 }
 
 http::Response redirect(const Target& t, std::string_view target) {

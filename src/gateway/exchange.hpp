@@ -74,9 +74,14 @@ http::Response not_found();
 /// 503 with Retry-After: the service exists but is not serving.
 http::Response unavailable();
 /// 504 on a timeout, else 502.
-http::Response upstream_failed(const beast::error_code& ec);
+/// 502 or 504 when the service failed; one that ran past its own timeout
+/// (gunicorn replaces such a worker) gets the message saying which setting.
+http::Response upstream_failed(const beast::error_code& ec, const Route* route = nullptr,
+                               Clock::duration elapsed = {});
 /// 413 naming the limit.
 http::Response too_large(std::size_t limit);
+/// 413 for a body over the service's own [service] max_body_bytes.
+http::Response too_large_for_service(std::int64_t limit);
 /// 308 to the project's path with a trailing slash, keeping the query.
 http::Response redirect(const Target& t, std::string_view target);
 /// A CORS preflight: OPTIONS asking whether a cross-origin request may follow.

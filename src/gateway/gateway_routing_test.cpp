@@ -1,6 +1,8 @@
 // Answers of the gateway itself (404, 413, 502, 503, 504, 308), waking idle
 // routes, metrics, HEAD, blue-green switches and stopping.
 
+#include <thread>
+
 #include "gateway_test_support.hpp"
 
 namespace orsa::gateway {
@@ -147,6 +149,71 @@ TEST_F(GatewayTest, BodiesOverTheLimitAre413) {
   auto fits = client_.request("POST", url("/alice/shop/"), {}, std::string(1000, 'z'));
   ASSERT_TRUE(fits);
   EXPECT_EQ(fits->status, 200);
+}
+
+// orsa.toml's [service] max_body_bytes: the gateway answers 413 itself,
+// naming the setting, instead of forwarding a body gunicorn would refuse
+// mid-upload (which the caller saw as a 502).
+TEST_F(GatewayTest, ABodyOverTheServiceLimitIs413NamingTheSetting) {
+  RawUpstream upstream;
+  start();
+  Route limited = route(upstream.port());
+  limited.max_body_bytes = 512;
+  table_.put(limited);
+  auto declared = client_.request("POST", url("/alice/shop/solve"), {}, std::string(1000, 'x'));
+  ASSERT_TRUE(declared);
+  EXPECT_EQ(declared->status, 413);
+  EXPECT_NE(declared->body.find("limit of 512 bytes ([service] max_body_bytes in orsa.toml)"),
+            std::string::npos)
+      << declared->body;
+  EXPECT_EQ(upstream.requests(), 0);
+
+  RawConn c(port_);
+  ASSERT_TRUE(
+      c.send("POST /alice/shop/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n" +
+             std::string(512, 'y') + "\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"));
+  ASSERT_TRUE(c.read_until("\r\n\r\n"));
+  EXPECT_EQ(c.received().substr(0, 12), "HTTP/1.1 413");
+
+  auto fits = client_.request("POST", url("/alice/shop/solve"), {}, std::string(400, 'z'));
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(fits->status, 200);
+}
+
+// gunicorn replaces a worker that runs past [service] timeout, closing the
+// connection: the caller learns which setting it hit, and where to go.
+TEST_F(GatewayTest, AServiceThatDiesAtItsTimeoutIs504NamingTheSetting) {
+  RawUpstream upstream([](UpExchange& ex) {
+    ex.read_body();
+    std::this_thread::sleep_for(1100ms);
+    return false;  // closed without an answer
+  });
+  start();
+  Route slow = route(upstream.port());
+  slow.timeout_s = 1;
+  table_.put(slow);
+  auto r = client_.request("POST", url("/alice/shop/solve"), {}, "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  EXPECT_NE(r->body.find("did not answer within 1 s"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("[service] timeout in orsa.toml"), std::string::npos) << r->body;
+}
+
+// The service's timeout, not the gateway's default, bounds its calls.
+TEST_F(GatewayTest, AServiceTimeoutLongerThanTheGatewayDefaultIsHonoured) {
+  RawUpstream upstream([](UpExchange& ex) {
+    std::this_thread::sleep_for(800ms);
+    return echo(ex);
+  });
+  Options options = test_options();
+  options.request_timeout = 300ms;
+  start(options);
+  Route patient = route(upstream.port());
+  patient.timeout_s = 5;
+  table_.put(patient);
+  auto r = get("/alice/shop/solve");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 TEST_F(GatewayTest, ProjectWithoutTrailingSlashRedirects308KeepingTheQuery) {

@@ -9,6 +9,25 @@
 #include <string>
 
 namespace orsa::gateway {
+namespace {
+
+// Past the service's own timeout, gunicorn replaces the worker; the gateway
+// waits a little longer so that it sees that end rather than racing it.
+constexpr auto kServiceTimeoutGrace = std::chrono::seconds(5);
+
+// The service's limits, where they are tighter than the gateway's own.
+void apply_service_limits(Call& call, const Route& route, std::size_t gateway_body_limit) {
+  if (route.max_body_bytes > 0) {
+    call.parser.body_limit(std::min<std::uint64_t>(
+        gateway_body_limit, static_cast<std::uint64_t>(route.max_body_bytes)));
+  }
+  if (route.timeout_s > 0) {
+    call.deadline = call.start + std::chrono::seconds(route.timeout_s) + kServiceTimeoutGrace;
+    call.ex.deadline.expires_at(call.deadline);
+  }
+}
+
+}  // namespace
 
 asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::PassthroughExchange ex) {
   Call call(ex, options_);
@@ -29,7 +48,11 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::Passthrough
     result = co_await reply(call, not_found());
   } else if (length && *length > options_.body_limit) {
     result = co_await reply(call, too_large(options_.body_limit));
+  } else if (const auto service_limit = found.route->max_body_bytes;
+             length && service_limit > 0 && *length > static_cast<std::uint64_t>(service_limit)) {
+    result = co_await reply(call, too_large_for_service(service_limit));
   } else {
+    apply_service_limits(call, *found.route, options_.body_limit);
     if (found.route->state == RouteState::kIdle) {
       found = co_await wait_for_wake(call, *t, std::move(found));
     }

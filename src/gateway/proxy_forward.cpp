@@ -123,11 +123,22 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
     // A fresh connection's failure is the upstream's answer: never retried.
     const bool may_retry = pooled && attempt == 0 && !is_timeout(ec);
     if (sent == Sent::kHeaderFailed && may_retry) continue;
-    if (sent == Sent::kTooLarge) co_return co_await reply(call, too_large(options_.body_limit));
+    if (sent == Sent::kTooLarge) {
+      // Built before co_await: GCC 12 destroys a conditional's temporary
+      // twice inside a co_await expression.
+      const auto service_limit = route.max_body_bytes;
+      http::Response answer = too_large(options_.body_limit);
+      if (service_limit > 0 && static_cast<std::uint64_t>(service_limit) < options_.body_limit) {
+        answer = too_large_for_service(service_limit);
+      }
+      co_return co_await reply(call, std::move(answer));
+    }
     if (sent == Sent::kClientFailed) {
       co_return http::PassthroughResult{499, 0, http::PassthroughNext::kClose};
     }
-    if (sent != Sent::kOk) co_return co_await reply(call, upstream_failed(ec));
+    if (sent != Sent::kOk) {
+      co_return co_await reply(call, upstream_failed(ec, &route, Clock::now() - call.start));
+    }
 
     // Interim 1xx answers are dropped (100-continue was answered to the client already).
     for (;;) {
@@ -151,7 +162,7 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
     if (ec) {
       spdlog::warn("request_id={} gateway: reading the response of {}:{} failed: {}",
                    call.ex.request_id, route.upstream.host, route.upstream.port, ec.message());
-      co_return co_await reply(call, upstream_failed(ec));
+      co_return co_await reply(call, upstream_failed(ec, &route, Clock::now() - call.start));
     }
     break;
   }

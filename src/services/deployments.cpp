@@ -77,10 +77,11 @@ Result<Deployment> Deployments::authorized(const auth::Principal& who, std::stri
                          [&](const OwnerScope& scope) { return deployments_.find(scope, id); });
 }
 
-Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
-    const store::Image& image, const DeployRequest& request) {
+Result<Deployments::Settings> Deployments::settings_for(const store::Image& image,
+                                                        const DeployRequest& request) {
   std::int64_t memory = options_.default_memory_mb;
   std::int64_t cpu = options_.default_cpu_millis;
+  Settings settings;
   // orsa.toml at the image's commit may ask for other resources.
   auto project = projects_.find_by_id(OwnerScope::everyone(), image.project_id);
   if (project) {
@@ -90,6 +91,8 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
       if (auto config = manifest::parse_project_config(*toml)) {
         if (config->memory_mb) memory = *config->memory_mb;
         if (config->cpus) cpu = std::llround(*config->cpus * 1000);
+        settings.timeout_s = config->timeout_s;
+        settings.max_body_bytes = config->max_body_bytes;
       }
     }
   }
@@ -107,7 +110,15 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
     return fail(Error::invalid_argument("cpus must be between 0.1 and " +
                                         std::to_string(options_.max_cpu_millis / 1000.0)));
   }
-  return std::pair{memory, cpu};
+  if (settings.timeout_s > options_.max_timeout_s) {
+    return fail(Error::invalid_argument(
+        "orsa.toml asks for [service] timeout = " + std::to_string(settings.timeout_s) +
+        " s; this installation allows at most " + std::to_string(options_.max_timeout_s) +
+        " s per call (submit a run for longer solves)"));
+  }
+  settings.memory_mb = memory;
+  settings.cpu_millis = cpu;
+  return settings;
 }
 
 Result<void> Deployments::check_counts(const auth::Principal& who, const store::Image& image) {
@@ -135,8 +146,8 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
     return images_.find(scope, request.image_id);
   });
   if (!image) return fail(image.error());
-  auto resources = resources_for(*image, request);
-  if (!resources) return fail(resources.error());
+  auto settings = settings_for(*image, request);
+  if (!settings) return fail(settings.error());
   auto env = env_to_json(request.env.value_or(std::map<std::string, std::string>{}), options_);
   if (!env) return fail(env.error());
   if (auto ok = check_counts(who, *image); !ok) return fail(ok.error());
@@ -146,9 +157,11 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
       {.project_id = image->project_id,
        .image_id = image->id,
        .visibility = request.visibility.value_or(store::Visibility::kPrivate),
-       .memory_mb = resources->first,
-       .cpu_millis = resources->second,
-       .env_json = *env});
+       .memory_mb = settings->memory_mb,
+       .cpu_millis = settings->cpu_millis,
+       .env_json = *env,
+       .timeout_s = settings->timeout_s,
+       .max_body_bytes = settings->max_body_bytes});
 }
 
 Result<Deployment> Deployments::create(const auth::Principal& who, const DeployRequest& request,

@@ -36,6 +36,8 @@ gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) co
                                                                   : gateway::Visibility::kPrivate;
     route.state = state;
     route.upstream = upstream_of(d);
+    route.timeout_s = d.timeout_s;
+    route.max_body_bytes = d.max_body_bytes;
   };
   for (const auto& d : of_project) {
     if (is_live(d)) {

@@ -213,6 +213,8 @@ class MemoryDeployments final : public DeploymentStore {
                           .memory_mb = in.memory_mb,
                           .cpu_millis = in.cpu_millis,
                           .env_json = in.env_json,
+                          .timeout_s = in.timeout_s,
+                          .max_body_bytes = in.max_body_bytes,
                           .created_at = now,
                           .updated_at = now};
     s_.deployments.emplace(deployment.id, deployment);

@@ -56,6 +56,7 @@ struct Config {
   std::int64_t max_memory_mb = 4096;
   double max_cpus = 4.0;
   std::chrono::seconds health_timeout{60};
+  std::chrono::seconds max_service_timeout{3600};  // cap on orsa.toml's [service] timeout
   std::string ensure_base;  // build orsa/base-<name> at start when missing (empty: never)
   // The built web app; empty → default_web_dir().
   std::filesystem::path web_dir;

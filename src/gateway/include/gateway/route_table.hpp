@@ -35,6 +35,11 @@ struct Route {
   Visibility visibility = Visibility::kPrivate;
   RouteState state = RouteState::kUnavailable;
   Upstream upstream;  // meaningful when serving
+  // The service's own limits (orsa.toml's [service] timeout and
+  // max_body_bytes); 0 → the gateway's. The gateway enforces them itself,
+  // so a caller learns which setting was hit instead of a bare 502.
+  std::int64_t timeout_s = 0;
+  std::int64_t max_body_bytes = 0;
 };
 
 /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.

@@ -29,6 +29,9 @@ struct DeploymentOptions {
   std::int64_t max_memory_mb = 4096;
   std::int64_t default_cpu_millis = 1000;
   std::int64_t max_cpu_millis = 4000;
+  // Longest [service] timeout an orsa.toml may ask for: one synchronous call
+  // holds a worker and a gateway connection that long (runs are for longer).
+  std::int64_t max_timeout_s = 3600;
   std::size_t max_env_vars = 64;
   std::size_t max_env_value_bytes = 4096;
   std::size_t max_running_per_user = 10;    // deployments wanted running at once
@@ -133,8 +136,15 @@ class Deployments {
                                        auth::Action action);
   Result<store::Deployment> validate_and_create(const auth::Principal& who,
                                                 const DeployRequest& request);
-  Result<std::pair<std::int64_t, std::int64_t>> resources_for(const store::Image& image,
-                                                              const DeployRequest& request);
+  /// Resources and request limits: the request's, else orsa.toml's at the
+  /// image's commit, else the defaults; checked against the admin's maxima.
+  struct Settings {
+    std::int64_t memory_mb = 0;
+    std::int64_t cpu_millis = 0;
+    std::int64_t timeout_s = 60;
+    std::int64_t max_body_bytes = 1024 * 1024;
+  };
+  Result<Settings> settings_for(const store::Image& image, const DeployRequest& request);
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);
   Result<store::Deployment> save(store::Deployment& d);
 

@@ -176,10 +176,12 @@ struct Deployment {
   Visibility visibility = Visibility::kPrivate;
   std::int64_t memory_mb = 512;
   std::int64_t cpu_millis = 1000;
-  std::string env_json = "{}";  // a JSON object of strings
-  std::string container_id;     // "" when none is running
-  std::int64_t host_port = 0;   // the port the gateway connects to
-  std::string upstream_host;    // its address on its own network; "" → 127.0.0.1
+  std::string env_json = "{}";              // a JSON object of strings
+  std::string container_id;                 // "" when none is running
+  std::int64_t host_port = 0;               // the port the gateway connects to
+  std::string upstream_host;                // its address on its own network; "" → 127.0.0.1
+  std::int64_t timeout_s = 60;              // [service] timeout: the gateway's limit per call
+  std::int64_t max_body_bytes = 1'048'576;  // [service] max_body_bytes: 413 beyond
   std::int64_t restarts = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
@@ -194,6 +196,8 @@ struct NewDeployment {
   std::int64_t memory_mb = 512;
   std::int64_t cpu_millis = 1000;
   std::string env_json = "{}";
+  std::int64_t timeout_s = 60;
+  std::int64_t max_body_bytes = 1'048'576;
 };
 
 }  // namespace orsa::store
