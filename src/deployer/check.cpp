@@ -66,6 +66,21 @@ CheckRuntime attach_runtime(const Config& config) {
   return out;
 }
 
+// Request bodies a dead server was spooling (the next start deletes them).
+void check_spool(const std::filesystem::path& data_dir, bool repair, workers::CheckReport& report) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir / "spool", ec)) {
+    workers::Finding f{"uploads",
+                       "spooled_body",
+                       entry.path().filename().string(),
+                       "a request body a stopped server was receiving",
+                       true,
+                       false};
+    if (repair) f.repaired = std::filesystem::remove(entry.path(), ec);
+    report.findings.push_back(std::move(f));
+  }
+}
+
 }  // namespace
 
 int run_check(const Config& config, const CheckCommand& command) {
@@ -95,6 +110,7 @@ int run_check(const Config& config, const CheckCommand& command) {
                                             .now_unix = clock.now_unix()});
   if (rt.podman) std::ignore = rt.podman->stop();
   if (!report) return error_exit(report.error().message);
+  if (!holder) check_spool(config.data_dir, command.repair, *report);
   if (!rt.unavailable.empty()) report->notes.push_back(rt.unavailable);
   if (holder) {
     report->notes.push_back("orsa-deployer pid " + std::to_string(*holder) +
