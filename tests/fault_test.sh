@@ -3,16 +3,20 @@
 # starved mid-operation; afterwards every affected operation has completed or
 # failed with a reason, nothing half-written is visible, and
 # `orsa-deployer check --json` finds the data dir consistent.
-#   fault_test.sh DEPLOYER BUILDER SOURCE_DIR CASE
+#   fault_test.sh DEPLOYER BUILDER SOURCE_DIR CASE [BASE_DIR]
 # CASE:
 #   builder-kill   kill -9 of orsa-builder mid-push (a 30 MB app layer)
 #   upload-kill    kill -9 of orsa-deployer mid-upload (a 64 MB blob PATCH), restart
 #   rollout-kill   kill -9 of orsa-deployer mid-rollout, restart
+#   podman-kill    kill -9 of the deployer's podman service, restart
 #   disk-full      the data dir on a full tmpfs during a registry push and a file commit
+# The container cases deploy the starter on the python-or base, kept by the
+# base_python_or fixture in BASE_DIR (tests/lib/base_python_or.sh).
 set -euo pipefail
-DEPLOYER=$1 BUILDER=$2 SRC=$3 CASE=$4
+DEPLOYER=$1 BUILDER=$2 SRC=$3 CASE=$4 BASE_DIR=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
+. "$here/lib/base_python_or.sh"
 
 work=$(mktemp -d /tmp/orsa-fault-XXXXXX)
 DATA=$work/data
@@ -197,13 +201,34 @@ orphan_containers() {  # deployment status
     ++mine > 1 { print $1 }'
 }
 
-case_rollout_kill() {
-  setup "${FLAGS[@]}" --health-timeout 15s
-  base_image
+# The starter on the python-or base: built, its image id in $image.
+python_project() {
+  setup --base-image orsa/base-python-or:latest --builder-bin "$BUILDER" --health-timeout 60s
+  [ -f "$BASE_DIR/recipe.sha256" ] || fail "no python-or base in '$BASE_DIR' (the base_python_or fixture)"
+  import_base_python_or "$BASE_DIR" || fail "loading the python-or base"
   build=$(api POST /api/v1/projects/alice/knapsack/builds "$alice" '{}' | json_get 'd["id"]')
-  [ "$(wait_build "$build")" = succeeded ] || fail "build"
+  [ "$(wait_build "$build")" = succeeded ] || fail "build: $(api GET "/api/v1/builds/$build/logs" "$alice")"
   image=$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["image_id"]')
+}
 
+wait_deployment() {  # id → final status (healthy, failed, crashloop), up to 120 s
+  local status
+  for _ in $(seq 1 1200); do
+    status=$(deployment_status "$1")
+    case $status in healthy | failed | crashloop) break ;; esac
+    sleep 0.1
+  done
+  echo "$status"
+}
+
+solve() {  # → HTTP status of POST /solve through the gateway
+  curl -sS -o "$work/solve.out" -w '%{http_code}' -X POST "$SERVICES_URL/alice/knapsack/solve" \
+    -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
+    --data-binary @"$SRC/templates/python-flask/starter/input.json"
+}
+
+case_rollout_kill() {
+  python_project
   step "kill -9 of orsa-deployer mid-rollout"
   dep=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\"}" | json_get 'd["id"]')
   seen=
@@ -214,33 +239,58 @@ case_rollout_kill() {
   done
   kill_deployer
   echo "killed while $seen"
-  # No server: the check sees the rollout nobody runs (its container, if
-  # created, with it) and repairs nothing here; the restart does.
+  # No server: the check sees the rollout nobody runs (and its container,
+  # if one was created) and repairs nothing here; the restart does.
   check 1
   echo "check before the restart: $(check_kinds)"
   case ",$(check_kinds)," in *,deployment_interrupted,*) ;; *) fail "check missed the interrupted rollout" ;; esac
 
   step "after the restart the deployment converges, no orphan container"
-  restart_deployer "${FLAGS[@]}" --health-timeout 15s
-  status=
-  for _ in $(seq 1 600); do
-    status=$(deployment_status "$dep")
-    case $status in healthy | failed | crashloop) break ;; esac
-    sleep 0.1
-  done
+  restart_deployer --base-image orsa/base-python-or:latest --builder-bin "$BUILDER" --health-timeout 60s
+  status=$(wait_deployment "$dep")
   reason=$(api GET "/api/v1/deployments/$dep" "$alice" | json_get 'd["status_reason"]')
-  echo "deployment $dep: $status (${reason%%$'\n'*})"
-  case $status in
-    healthy) ;;
-    failed | crashloop) [ -n "$reason" ] || fail "failed without a reason" ;;
-    *) fail "the deployment did not converge: $status" ;;
-  esac
+  echo "deployment $dep: $status ${reason:+($reason)}"
+  [ "$status" = healthy ] || fail "the deployment is $status after the restart: $reason"
+  [ "$(solve)" = 200 ] || fail "the service does not answer: $(cat "$work/solve.out")"
   for _ in $(seq 1 100); do
     [ -z "$(orphan_containers "$dep" "$status")" ] && break
     sleep 0.1
   done
   [ -z "$(orphan_containers "$dep" "$status")" ] ||
     fail "orphan containers: $(orphan_containers "$dep" "$status")"
+  stop_deployer
+  check 0
+}
+
+case_podman_kill() {
+  python_project
+  dep=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\"}" | json_get 'd["id"]')
+  [ "$(wait_deployment "$dep")" = healthy ] || fail "the deployment did not become healthy"
+  container=$(deployer_podman "$DATA" ps -q --filter "label=orsa.deployment=$dep")
+
+  step "kill -9 of the deployer's podman service"
+  service=$(pgrep -P "$DEPLOYER_PID" -x podman || true)
+  [ -n "$service" ] || fail "no podman service under the deployer"
+  kill -9 "$service"
+  # Containers outlive the service (conmon), and the gateway reaches them directly.
+  [ "$(solve)" = 200 ] || fail "the service stopped answering with podman gone: $(cat "$work/solve.out")"
+  [ "$(deployment_status "$dep")" = healthy ] || fail "the deployment is $(deployment_status "$dep")"
+  step "a deployment made while the runtime is gone fails with a reason"
+  dep2=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\"}" | json_get 'd["id"]')
+  status=$(wait_deployment "$dep2")
+  reason=$(api GET "/api/v1/deployments/$dep2" "$alice" | json_get 'd["status_reason"]')
+  echo "deployment $dep2: $status (${reason%%$'\n'*})"
+  [ "$status" = failed ] && [ -n "$reason" ] || fail "without a runtime a deployment is $status ($reason)"
+  [ "$(solve)" = 200 ] || fail "the failed deployment replaced the serving one"
+
+  step "the restart brings the service back and adopts the container"
+  stop_deployer
+  restart_deployer --base-image orsa/base-python-or:latest --builder-bin "$BUILDER" --health-timeout 60s
+  [ "$(wait_deployment "$dep")" = healthy ] || fail "not healthy after the restart"
+  [ "$(solve)" = 200 ] || fail "not serving after the restart"
+  [ "$(deployer_podman "$DATA" ps -q --filter "label=orsa.deployment=$dep")" = "$container" ] ||
+    fail "the container was replaced instead of adopted"
+  [ -z "$(orphan_containers "$dep" healthy)" ] || fail "orphan containers: $(orphan_containers "$dep" healthy)"
   stop_deployer
   check 0
 }
@@ -305,6 +355,7 @@ case $CASE in
   builder-kill) case_builder_kill ;;
   upload-kill) case_upload_kill ;;
   rollout-kill) case_rollout_kill ;;
+  podman-kill) case_podman_kill ;;
   disk-full) case_disk_full ;;
   *) fail "unknown case $CASE" ;;
 esac
