@@ -23,8 +23,9 @@ DATA=$work/data
 MOUNTED=no
 cleanup() {
   stop_deployer
+  # (Also unmounts a tmpfs data dir: every mount under the work dir.)
   remove_deployer_containers "$DATA" "$work"
-  [ $MOUNTED = yes ] && umount "$DATA" 2>/dev/null
+  if [ $MOUNTED = yes ] && mountpoint -q "$DATA"; then umount "$DATA" || true; fi
   rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
