@@ -28,13 +28,13 @@ int error_exit(const std::string& message) {
 struct CheckRuntime {
   std::unique_ptr<runtime::PodmanService> podman;
   std::unique_ptr<runtime::Runtime> runtime;
-  std::string unavailable;  // why there is none
+  std::string unavailable = "no container runtime reachable";  // why there is none
 };
 
 CheckRuntime attach_runtime(const Config& config) {
   CheckRuntime out;
   if (config.no_runtime) {
-    out.unavailable = "--no-runtime: containers were not checked";
+    out.unavailable = "--no-runtime";
     return out;
   }
   std::string socket;
@@ -44,7 +44,7 @@ CheckRuntime attach_runtime(const Config& config) {
     const auto state_dir = config.data_dir / "podman";
     std::error_code ec;
     if (!std::filesystem::exists(state_dir / "storage.conf", ec)) {
-      out.unavailable = "no podman store in the data dir: containers were not checked";
+      out.unavailable = "no podman store in the data dir";
       return out;
     }
     auto podman =
@@ -107,11 +107,11 @@ int run_check(const Config& config, const CheckCommand& command) {
                                             .server_running = holder.has_value(),
                                             .upload_age = config.upload_idle_timeout,
                                             .verify_content = command.verify_content,
-                                            .now_unix = clock.now_unix()});
+                                            .now_unix = clock.now_unix(),
+                                            .no_runtime_reason = rt.unavailable});
   if (rt.podman) std::ignore = rt.podman->stop();
   if (!report) return error_exit(report.error().message);
   if (!holder) check_spool(config.data_dir, command.repair, *report);
-  if (!rt.unavailable.empty()) report->notes.push_back(rt.unavailable);
   if (holder) {
     report->notes.push_back("orsa-deployer pid " + std::to_string(*holder) +
                             " is serving this data dir");

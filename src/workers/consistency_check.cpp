@@ -221,7 +221,7 @@ class Checker {
 
   void check_runtime() {
     if (runtime_ == nullptr) {
-      report_.notes.emplace_back("no container runtime reachable: containers were not checked");
+      report_.notes.push_back(options_.no_runtime_reason + ": containers were not checked");
       return;
     }
     auto all = store_.deployments().list(OwnerScope::everyone(), std::nullopt);

@@ -52,6 +52,8 @@ struct CheckOptions {
   std::chrono::seconds upload_age{3600};  // --upload-idle-timeout
   bool verify_content = true;
   std::int64_t now_unix = 0;
+  /// Why there is no runtime to check, for the report's notes.
+  std::string no_runtime_reason = "no container runtime reachable";
 };
 
 /// Runs the check; `runtime` may be null (not reachable: noted, not checked).
