@@ -245,8 +245,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   bool no_verify = false;
   auto* check_cmd = app.add_subcommand(
       "check",
-      "Check the data dir, database, registry store and runtime for what a crash left; "
-      "exit 0 clean, 1 findings remain, 2 error");
+      "Check the data dir, database, registry store and runtime for what a crash left (takes the "
+      "server's flags: --data-dir, --database, --runtime-socket, --no-runtime, "
+      "--upload-idle-timeout); exit 0 clean, 1 findings remain, 2 error");
   check_cmd->fallthrough();  // the server's flags name what to check
   check_cmd->add_flag("--repair", check.repair,
                       "Fix what is safe (needs the data dir free of a running server)");
