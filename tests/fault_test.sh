@@ -133,6 +133,26 @@ case_builder_kill() {
   step "the next build succeeds"
   build=$(api POST /api/v1/projects/alice/knapsack/builds "$alice" '{}' | json_get 'd["id"]')
   [ "$(wait_build "$build")" = succeeded ] || fail "the build after the kill: $(api GET "/api/v1/builds/$build/logs" "$alice")"
+
+  step "kill -9 of orsa-deployer mid-build: check --repair ends the build"
+  build=$(api POST /api/v1/projects/alice/knapsack/builds "$alice" '{}' | json_get 'd["id"]')
+  for _ in $(seq 1 1200); do
+    [ "$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["status"]')" = running ] && break
+    sleep 0.01
+  done
+  builder=$(pgrep -P "$DEPLOYER_PID" orsa-builder || true)
+  kill_deployer
+  # The builder outlives its deployer only until its next request fails.
+  [ -z "$builder" ] || kill -9 "$builder" 2>/dev/null || true
+  check 1 --no-runtime
+  echo "check after the kill: $(check_kinds)"
+  case ",$(check_kinds)," in *,build_interrupted,*) ;; *) fail "check missed the running build" ;; esac
+  check 0 --no-runtime --repair
+  check 0 --no-runtime
+  restart_deployer "${FLAGS[@]}" --no-runtime
+  reason=$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["status"] + ": " + d["error"]')
+  echo "build $build: $reason"
+  case $reason in "failed: interrupted"*) ;; *) fail "the repaired build is $reason" ;; esac
   stop_deployer
   check 0 --no-runtime
 }
