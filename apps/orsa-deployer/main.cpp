@@ -1,5 +1,6 @@
 // orsa-deployer: wiring only. Parses the configuration, builds the control
-// plane, serves until SIGINT/SIGTERM, then shuts down gracefully.
+// plane, serves until SIGINT/SIGTERM, then shuts down gracefully; or, as
+// `orsa-deployer check`, checks (and repairs) the data dir and exits.
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +11,7 @@
 
 #include "core/files.hpp"
 #include "core/logging.hpp"
+#include "deployer/check.hpp"
 #include "deployer/config.hpp"
 #include "deployer/deployer.hpp"
 
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   orsa::init_logging(config->log_level);
+  if (config->check) return orsa::deployer::run_check(*config, *config->check);
   const sigset_t signals = block_shutdown_signals();
 
   auto deployer = orsa::deployer::Deployer::create(*config);

@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <cerrno>
+
 namespace orsa {
 
 std::string_view error_code_name(ErrorCode code) {
@@ -22,12 +24,18 @@ std::string_view error_code_name(ErrorCode code) {
       return "unprocessable";
     case ErrorCode::kRateLimited:
       return "rate_limited";
+    case ErrorCode::kInsufficientStorage:
+      return "insufficient_storage";
     case ErrorCode::kUnavailable:
       return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
   }
   return "internal";
+}
+
+bool is_disk_full(int errno_value) {
+  return errno_value == ENOSPC || errno_value == EDQUOT;
 }
 
 }  // namespace orsa

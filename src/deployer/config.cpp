@@ -244,6 +244,18 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   add_gc_options(app, gc, config);
   std::string upload_idle = "1h";
   add_registry_options(app, upload_idle, config);
+  CheckCommand check;
+  bool no_verify = false;
+  auto* check_cmd = app.add_subcommand(
+      "check",
+      "Check the data dir, database, registry store and runtime for what a crash left (takes the "
+      "server's flags: --data-dir, --database, --runtime-socket, --no-runtime, "
+      "--upload-idle-timeout); exit 0 clean, 1 findings remain, 2 error");
+  check_cmd->fallthrough();  // the server's flags name what to check
+  check_cmd->add_flag("--repair", check.repair,
+                      "Fix what is safe (needs the data dir free of a running server)");
+  check_cmd->add_flag("--json", check.json, "Print the report as JSON");
+  check_cmd->add_flag("--no-verify", no_verify, "Do not hash every blob (sizes only)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -297,6 +309,10 @@ Result<Config> parse_config(int argc, const char* const* argv) {
         Error::invalid_argument("--upload-idle-timeout: " + upload_idle_timeout.error().message));
   }
   config.upload_idle_timeout = *upload_idle_timeout;
+  if (check_cmd->parsed()) {
+    check.verify_content = !no_verify;
+    config.check = check;
+  }
   if (auto v = env("ORSA_ADMIN_USERNAME")) config.admin_username = *v;
   if (auto v = env("ORSA_ADMIN_EMAIL")) config.admin_email = *v;
   config.admin_password = env("ORSA_ADMIN_PASSWORD");

@@ -13,6 +13,7 @@
 #include "auth/hash_gate.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
+#include "data_dir_lock.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
@@ -41,6 +42,7 @@
 namespace orsa::deployer {
 
 struct Deployer::Parts {
+  std::optional<DataDirLock> lock;  // first: held until everything else is gone
   Config config;
   SystemClock clock;
   std::unique_ptr<store::Store> store;
@@ -119,23 +121,15 @@ Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-// Unlinks an image's tag, and its manifest when no other tag still names it
-// (two builds of one commit share a digest).
+// Unlinks an image's tag, and its manifest when no other tag still names it.
 Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) {
-  if (auto ok = blobs.delete_tag(image.repository, image.tag);
-      !ok && ok.error().code != ErrorCode::kNotFound) {
-    return fail(ok.error());
-  }
-  auto tags = blobs.list_tags(image.repository);
-  if (!tags) return {};
-  for (const auto& tag : *tags) {
-    auto digest = blobs.resolve_tag(image.repository, tag);
-    if (digest && digest->str() == image.digest) return {};
-  }
   auto digest = oci::Digest::parse(image.digest);
-  // Already gone is as good as removed; the collector sweeps what is left.
-  if (digest) std::ignore = blobs.unlink_manifest(image.repository, *digest);
-  return {};
+  if (!digest) {
+    auto ok = blobs.delete_tag(image.repository, image.tag);
+    if (!ok && ok.error().code != ErrorCode::kNotFound) return ok;
+    return {};
+  }
+  return oci::remove_tag_and_unshared_manifest(blobs, image.repository, image.tag, *digest);
 }
 
 Result<void> build_queue(Deployer::Parts& p) {
@@ -143,13 +137,20 @@ Result<void> build_queue(Deployer::Parts& p) {
                        ? Result<std::filesystem::path>(*p.config.templates_dir)
                        : workers::install_service_templates(p.config.data_dir / "templates");
   if (!templates) return fail(templates.error());
-  workers::BuildQueueOptions options{.data_dir = p.config.data_dir,
-                                     .builder_bin = p.config.builder_bin,
-                                     .template_dir = *templates / "python-flask",
-                                     .base_image = p.config.base_image,
-                                     .max_concurrent = p.config.max_builds,
-                                     .timeout = p.config.build_timeout,
-                                     .base_gate = &p.base_gate};
+  workers::BuildQueueOptions options{
+      .data_dir = p.config.data_dir,
+      .builder_bin = p.config.builder_bin,
+      .template_dir = *templates / "python-flask",
+      .base_image = p.config.base_image,
+      .max_concurrent = p.config.max_builds,
+      .timeout = p.config.build_timeout,
+      .base_gate = &p.base_gate,
+      .discard_push = [&blobs = *p.blobs](const std::string& repo, const std::string& tag) {
+        auto digest = blobs.resolve_tag(repo, tag);
+        if (!digest) return;  // nothing was pushed
+        // A leftover is swept by `orsa-deployer check`.
+        std::ignore = oci::remove_tag_and_unshared_manifest(blobs, repo, tag, *digest);
+      }};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
   p.builds = std::make_unique<services::Builds>(p.store->builds(), p.store->projects(), *p.repos,
@@ -316,6 +317,12 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
   auto parts = std::make_unique<Parts>();
   parts->config = config;
   parts->runtime = std::move(adapters.runtime);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  // Before anything in the data dir is touched: one server per data dir.
+  auto lock = DataDirLock::acquire(config.data_dir);
+  if (!lock) return fail(lock.error());
+  parts->lock.emplace(std::move(*lock));
   if (auto ok = prepare_data_dir(config.data_dir); !ok) return fail(ok.error());
   if (auto ok = build_services(*parts); !ok) return fail(ok.error());
   auto generated = parts->accounts->bootstrap_admin(config.admin_username, config.admin_email,

@@ -91,6 +91,8 @@ int status_for(ErrorCode code) {
       return 422;
     case ErrorCode::kRateLimited:
       return 429;
+    case ErrorCode::kInsufficientStorage:
+      return 507;
     case ErrorCode::kUnavailable:
       return 503;
     case ErrorCode::kInternal:

@@ -143,6 +143,12 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
         co_return co_await answer(
             conn, ex, error_response(Error::unavailable("cannot store the request body")),
             Next::kLingerClose);
+      case BodyRead::kDiskFull:
+        co_return co_await answer(
+            conn, ex,
+            error_response(Error::insufficient_storage(
+                "the server's disk is full: the request body was not stored")),
+            Next::kLingerClose);
     }
   }
 

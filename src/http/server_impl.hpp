@@ -153,7 +153,7 @@ class SpoolFile {
 std::filesystem::path spool_root(const std::filesystem::path& configured);
 
 /// How reading a request body ended.
-enum class BodyRead { kDone, kTooLarge, kGone, kMalformed, kSpoolFailed };
+enum class BodyRead { kDone, kTooLarge, kGone, kMalformed, kSpoolFailed, kDiskFull };
 
 /// The outcome a body read's error code means.
 BodyRead body_read_outcome(const beast::error_code& ec);

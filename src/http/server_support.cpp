@@ -110,6 +110,10 @@ std::filesystem::path spool_root(const std::filesystem::path& configured) {
 BodyRead body_read_outcome(const beast::error_code& ec) {
   if (!ec) return BodyRead::kDone;
   if (ec == bhttp::error::body_limit) return BodyRead::kTooLarge;
+  // Spooling a body to a full disk is the server's failure, not the client's.
+  if (ec.category() == beast::system_category() && is_disk_full(ec.value())) {
+    return BodyRead::kDiskFull;
+  }
   if (ec == beast::error::timeout || ec == bhttp::error::partial_message ||
       ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
     return BodyRead::kGone;

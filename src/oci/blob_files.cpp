@@ -14,7 +14,11 @@ namespace orsa::oci {
 
 // Messages go to API callers: they name the operation, never a server path.
 Error io_error(std::string_view what) {
-  return Error::internal(std::string(what) + ": " + errno_message(errno));
+  const int err = errno;
+  if (is_disk_full(err)) {
+    return Error::insufficient_storage(std::string(what) + ": the registry's disk is full");
+  }
+  return Error::internal(std::string(what) + ": " + errno_message(err));
 }
 
 Error blob_unknown() {

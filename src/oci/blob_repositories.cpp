@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <tuple>
 #include <unordered_set>
 
 #include "blob_store_impl.hpp"
@@ -204,6 +205,22 @@ std::vector<std::string> BlobStore::list_all_repositories() const {
 
 std::shared_mutex& BlobStore::reachability_mutex() const {
   return impl_->reach_mu;
+}
+
+Result<void> remove_tag_and_unshared_manifest(BlobStore& store, RepoName repo, std::string_view tag,
+                                              const Digest& digest) {
+  if (auto ok = store.delete_tag(repo, tag); !ok && ok.error().code != ErrorCode::kNotFound) {
+    return fail(ok.error());
+  }
+  auto tags = store.list_tags(repo);
+  if (!tags) return {};
+  for (const auto& other : *tags) {
+    auto named = store.resolve_tag(repo, other);
+    if (named && *named == digest) return {};
+  }
+  // Already gone is as good as removed; the collector sweeps what is left.
+  std::ignore = store.unlink_manifest(repo, digest);
+  return {};
 }
 
 }  // namespace orsa::oci

@@ -47,6 +47,20 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(fs::path root, BlobStoreLimit
   return std::unique_ptr<BlobStore>(new BlobStore(std::move(impl)));
 }
 
+Result<std::unique_ptr<BlobStore>> BlobStore::inspect(fs::path root) {
+  std::error_code ec;
+  if (!fs::is_directory(root / "blobs" / "sha256", ec)) {
+    return fail(Error::not_found("no registry store at " + root.string()));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->root = std::move(root);
+  return std::unique_ptr<BlobStore>(new BlobStore(std::move(impl)));
+}
+
+const fs::path& BlobStore::root() const {
+  return impl_->root;
+}
+
 const BlobStoreLimits& BlobStore::limits() const {
   return impl_->limits;
 }

@@ -13,8 +13,17 @@ namespace orsa::source {
 // libgit2's messages may carry server paths, so they go to the log and the
 // caller gets only the name of the operation.
 Error git_failure(std::string_view operation) {
+  const int err = errno;
   const git_error* last = git_error_last();
   spdlog::error("libgit2 {} failed: {}", operation, last ? last->message : "unknown error");
+  const bool no_space =
+      is_disk_full(err) ||
+      (last != nullptr && last->klass == GIT_ERROR_OS &&
+       std::string_view(last->message).find("No space left on device") != std::string_view::npos);
+  if (no_space) {
+    return Error::insufficient_storage("git " + std::string(operation) +
+                                       " failed: the server's disk is full; nothing was committed");
+  }
   return Error::internal("git " + std::string(operation) + " failed");
 }
 

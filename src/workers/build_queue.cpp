@@ -250,6 +250,16 @@ struct BuildQueue::Impl {
     }
   }
 
+  /// Ends a build whose builder ran but produced no image: whatever it
+  /// pushed under the build's tag goes first.
+  void end_without_image(const store::Build& build, BuildStatus status, std::string error) {
+    if (options.discard_push) {
+      options.discard_push(build.owner_username + "/" + build.project_name,
+                           std::to_string(build.number));
+    }
+    finish(build.id, status, std::move(error));
+  }
+
   void run(Job& job) {
     auto claimed = store.builds().update(job.id, {.status = BuildStatus::kRunning,
                                                   .from = BuildStatus::kQueued,
@@ -347,18 +357,18 @@ struct BuildQueue::Impl {
                 LogWriter& log) {
     if (!exit) {
       log.line("error: " + exit.error().message);
-      return finish(job.id, BuildStatus::kFailed, exit.error().message);
+      return end_without_image(build, BuildStatus::kFailed, exit.error().message);
     }
     if (exit->canceled) {
       const bool interrupted = stopping_now();
       log.line(interrupted ? "interrupted: the deployer is stopping" : "canceled");
-      return finish(job.id, interrupted ? BuildStatus::kFailed : BuildStatus::kCanceled,
-                    std::string(interrupted ? kInterrupted : "canceled"));
+      return end_without_image(build, interrupted ? BuildStatus::kFailed : BuildStatus::kCanceled,
+                               std::string(interrupted ? kInterrupted : "canceled"));
     }
     if (exit->timed_out) {
       const auto message = "timed out after " + std::to_string(options.timeout.count()) + "s";
       log.line(message);
-      return finish(job.id, BuildStatus::kFailed, message);
+      return end_without_image(build, BuildStatus::kFailed, message);
     }
     const auto result = parse_result_line(exit->last_stdout_line);
     if (exit->exit_code == 0 && result && result->succeeded) {
@@ -368,18 +378,18 @@ struct BuildQueue::Impl {
                         : exit->signal != 0
                             ? "builder killed by signal " + std::to_string(exit->signal)
                             : "builder exited with status " + std::to_string(exit->exit_code);
-    finish(job.id, BuildStatus::kFailed, std::move(error));
+    end_without_image(build, BuildStatus::kFailed, std::move(error));
   }
 
   void record_image(Job& job, const store::Build& build, const BuilderResult& result) {
     const std::string repository = build.owner_username + "/" + build.project_name;
     const std::string tag = std::to_string(build.number);
     if (result.repository != repository || result.tag != tag || result.digest.empty()) {
-      return finish(job.id, BuildStatus::kFailed, "builder reported an unexpected image");
+      return end_without_image(build, BuildStatus::kFailed, "builder reported an unexpected image");
     }
     auto image = store.images().create({build.owner_id, build.project_id, build.id, repository, tag,
                                         result.digest, result.size, build.commit_sha});
-    if (!image) return finish(job.id, BuildStatus::kFailed, image.error().message);
+    if (!image) return end_without_image(build, BuildStatus::kFailed, image.error().message);
     finish(job.id, BuildStatus::kSucceeded, "", image->id);
   }
 
@@ -393,7 +403,7 @@ struct BuildQueue::Impl {
     auto running = store.builds().with_status(BuildStatus::kRunning);
     if (!running) return fail(running.error());
     for (const auto& build : *running)
-      finish(build.id, BuildStatus::kFailed, std::string(kInterrupted));
+      end_without_image(build, BuildStatus::kFailed, std::string(kInterrupted));
     auto queued = store.builds().with_status(BuildStatus::kQueued);
     if (!queued) return fail(queued.error());
     for (const auto& build : *queued) enqueue(build.id);

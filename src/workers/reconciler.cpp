@@ -111,15 +111,11 @@ void Rollouts::persist_last_requests(const std::vector<Deployment>& all) {
 // crash of this process mid-rollout) are removed.
 void Rollouts::reconcile_containers(const std::vector<Deployment>& all,
                                     const std::vector<runtime::ContainerInfo>& containers) {
-  std::map<std::string, const Deployment*> by_id;
-  for (const auto& d : all) by_id.emplace(d.id, &d);
+  const auto by_id = index_by_id(all);
   for (const auto& c : containers) {
-    const auto label = c.labels.find(runtime::kLabelDeployment);
-    const std::string dep_id = label == c.labels.end() ? "" : label->second;
+    const std::string dep_id = deployment_label(c.labels);
     if (!dep_id.empty() && is_busy(dep_id)) continue;
-    const auto it = by_id.find(dep_id);
-    const bool wanted = it != by_id.end() && it->second->container_id == c.id;
-    if (wanted) continue;
+    if (container_wanted(by_id, c)) continue;
     spdlog::info("reconciler: removing orphaned container {} ({})", c.name,
                  dep_id.empty() ? "no deployment" : dep_id);
     std::ignore = runtime_->remove(c.id);  // still an orphan next pass if this fails
@@ -135,14 +131,11 @@ void Rollouts::reconcile_networks(const std::vector<Deployment>& all) {
     spdlog::debug("reconciler: cannot list networks: {}", networks.error().message);
     return;
   }
-  std::map<std::string, const Deployment*> by_id;
-  for (const auto& d : all) by_id.emplace(d.id, &d);
+  const auto by_id = index_by_id(all);
   for (const auto& n : *networks) {
-    const auto label = n.labels.find(runtime::kLabelDeployment);
-    const std::string dep_id = label == n.labels.end() ? "" : label->second;
+    const std::string dep_id = deployment_label(n.labels);
     if (!dep_id.empty() && is_busy(dep_id)) continue;
-    const auto it = by_id.find(dep_id);
-    if (it != by_id.end() && !it->second->container_id.empty()) continue;
+    if (network_wanted(by_id, n)) continue;
     if (runtime_->remove_network(n.name)) {
       spdlog::info("reconciler: removed network {} ({})", n.name,
                    dep_id.empty() ? "no deployment" : dep_id);

@@ -11,17 +11,18 @@ namespace orsa {
 
 /// The one error vocabulary of the program; the HTTP layer maps each code to a status.
 enum class ErrorCode {
-  kInvalidArgument,   // 400: the request is malformed or a field is wrong
-  kUnauthenticated,   // 401: no or bad credentials
-  kPermissionDenied,  // 403: known caller, not allowed
-  kNotFound,          // 404: absent, or not visible to the caller
-  kConflict,          // 409: state changed underneath, or a duplicate
-  kTooLarge,          // 413: a size limit was exceeded
-  kUnsupportedMedia,  // 415: the body is not of the type the route reads
-  kUnprocessable,     // 422: well-formed but semantically rejected
-  kRateLimited,       // 429: slow down
-  kUnavailable,       // 503: a dependency is down
-  kInternal,          // 500: a bug or an unexpected failure
+  kInvalidArgument,      // 400: the request is malformed or a field is wrong
+  kUnauthenticated,      // 401: no or bad credentials
+  kPermissionDenied,     // 403: known caller, not allowed
+  kNotFound,             // 404: absent, or not visible to the caller
+  kConflict,             // 409: state changed underneath, or a duplicate
+  kTooLarge,             // 413: a size limit was exceeded
+  kUnsupportedMedia,     // 415: the body is not of the type the route reads
+  kUnprocessable,        // 422: well-formed but semantically rejected
+  kRateLimited,          // 429: slow down
+  kInsufficientStorage,  // 507: the server's disk is full; nothing was stored
+  kUnavailable,          // 503: a dependency is down
+  kInternal,             // 500: a bug or an unexpected failure
 };
 
 /// A recoverable failure: a code, a message safe to show to the caller, and
@@ -58,6 +59,9 @@ struct Error {
   static Error rate_limited(std::string msg, std::int64_t retry_after_s) {
     return {ErrorCode::kRateLimited, std::move(msg), retry_after_s};
   }
+  static Error insufficient_storage(std::string msg) {
+    return {ErrorCode::kInsufficientStorage, std::move(msg), {}};
+  }
   static Error unavailable(std::string msg) {
     return {ErrorCode::kUnavailable, std::move(msg), {}};
   }
@@ -91,5 +95,8 @@ inline std::unexpected<Error> fail(Error e) {
 
 /// Stable snake_case name of a code, used as `error.code` in JSON responses.
 std::string_view error_code_name(ErrorCode code);
+
+/// Whether an errno value means the disk (or the user's quota) is full.
+bool is_disk_full(int errno_value);
 
 }  // namespace orsa

@@ -14,6 +14,14 @@ namespace orsa::deployer {
 
 using services::Registration;
 
+/// `orsa-deployer check [--repair] [--json]`: the consistency check of the
+/// data dir (and database) the other flags name, instead of serving.
+struct CheckCommand {
+  bool repair = false;
+  bool json = false;
+  bool verify_content = true;  // --no-verify: sizes only, no hashing of every blob
+};
+
 /// Everything orsa-deployer is told at start, parsed once at the edge
 /// (flags, then environment, then defaults; a flag wins over its variable).
 struct Config {
@@ -69,6 +77,7 @@ struct Config {
   std::int64_t registry_quota_mb = 20480;  // per owner namespace; 0: unlimited
   std::size_t max_uploads_per_user = 8;    // open blob upload sessions
   std::chrono::seconds upload_idle_timeout = std::chrono::hours(1);
+  std::optional<CheckCommand> check;  // set: run the check and exit
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;

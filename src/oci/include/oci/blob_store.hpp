@@ -57,6 +57,10 @@ class BlobStore {
  public:
   static Result<std::unique_ptr<BlobStore>> open(std::filesystem::path root,
                                                  BlobStoreLimits limits = {});
+  /// Opens an existing store as it is, for inspection (oci/fsck.hpp): creates
+  /// nothing, removes no temp file and resumes no upload session, so a server
+  /// using the store meanwhile is not disturbed. kNotFound when absent.
+  static Result<std::unique_ptr<BlobStore>> inspect(std::filesystem::path root);
   ~BlobStore();
 
   // Blobs (shared by all repositories).
@@ -154,12 +158,20 @@ class BlobStore {
   std::shared_mutex& reachability_mutex() const;
 
   const BlobStoreLimits& limits() const;
+  /// The store's directory (the layout above).
+  const std::filesystem::path& root() const;
 
  private:
   struct Impl;
   explicit BlobStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// Removes `repo`'s tag, and unlinks the manifest it named when no other tag
+/// of `repo` still names it (two builds of one commit share a digest). A tag
+/// or manifest already gone counts as removed; the blobs stay for the sweep.
+Result<void> remove_tag_and_unshared_manifest(BlobStore& store, RepoName repo, std::string_view tag,
+                                              const Digest& digest);
 
 /// A repository name "<owner>/<project>": two slugs (detail "NAME_INVALID").
 Result<void> validate_repo_name(std::string_view repo);

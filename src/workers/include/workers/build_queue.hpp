@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ struct BuildQueueOptions {
   std::chrono::seconds timeout{600};
   std::size_t max_log_bytes = 8 * 1024 * 1024;
   const BaseGate* base_gate = nullptr;  // builds wait here while the base is bootstrapped
+  /// Removes what a build that did not succeed may have pushed under its tag
+  /// (a builder killed after its manifest push, an image row that could not
+  /// be written), so no failed build leaves a tag behind. May be empty.
+  std::function<void(const std::string& repository, const std::string& tag)> discard_push;
 };
 
 /// The build queue: queued builds run on a bounded pool (one core::WorkQueue)

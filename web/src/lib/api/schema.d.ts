@@ -3068,8 +3068,11 @@ export interface components {
         };
         Error: {
             error: {
-                /** @enum {string} */
-                code: "invalid_argument" | "unauthenticated" | "permission_denied" | "not_found" | "conflict" | "too_large" | "unsupported_media_type" | "unprocessable" | "rate_limited" | "unavailable" | "internal";
+                /**
+                 * @description insufficient_storage (507) means the server's disk is full and nothing of the request was stored.
+                 * @enum {string}
+                 */
+                code: "invalid_argument" | "unauthenticated" | "permission_denied" | "not_found" | "conflict" | "too_large" | "unsupported_media_type" | "unprocessable" | "rate_limited" | "insufficient_storage" | "unavailable" | "internal";
                 message: string;
                 /** @description On 409 from a stale If-Match. */
                 current_head?: string;
