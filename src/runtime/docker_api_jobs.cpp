@@ -224,6 +224,13 @@ Result<void> DockerApiRuntime::remove_job(const std::string& id) {
   return remove(id);
 }
 
+Result<void> DockerApiRuntime::discard_work_dir(const std::filesystem::path& work_dir) {
+  if (work_dir.empty() || !work_dir.is_absolute() || !work_dir.has_filename()) {
+    return fail(Error::invalid_argument("job work_dir must be an absolute path"));
+  }
+  return detail::remove_job_files(work_dir);
+}
+
 Result<std::vector<ContainerInfo>> DockerApiRuntime::list_jobs(
     const std::map<std::string, std::string>& labels) {
   auto with_job = labels;

@@ -72,6 +72,7 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<void> job_logs(const std::string& id, const LogOptions& options,
                         const std::function<bool(const LogLine&)>& sink) override;
   Result<void> remove_job(const std::string& id) override;
+  Result<void> discard_work_dir(const std::filesystem::path& work_dir) override;
   Result<std::vector<ContainerInfo>> list_jobs(
       const std::map<std::string, std::string>& labels) override;
 

@@ -264,6 +264,10 @@ class JobRuntime {
   /// Kills the job if it runs and removes it with its work_dir; an unknown
   /// id is not an error. After it, the job's output and log are gone.
   virtual Result<void> remove_job(const std::string& id) = 0;
+  /// Removes a work_dir no job owns (a start that a crash interrupted before
+  /// the container existed), undoing what the adapter set up there; a
+  /// missing one is fine. Never for the work_dir of a job that exists.
+  virtual Result<void> discard_work_dir(const std::filesystem::path& work_dir) = 0;
   /// Every job (running or ended) carrying all `labels`: what a restarted
   /// control plane adopts or removes.
   virtual Result<std::vector<ContainerInfo>> list_jobs(
