@@ -145,6 +145,40 @@ TEST_F(PodmanRuntime, AFailedJobStartLeavesNothingAndAWorkDirIsNeverReused) {
   EXPECT_TRUE(fs::exists(taken.work_dir)) << "someone else's directory was removed";
 }
 
+// Item: with a user namespace per container (--container-userns auto) the
+// job's uid is one the host does not know in advance: the input is still
+// readable and the output writable. Without /etc/subuid ranges podman
+// refuses the job with its reason, and nothing is left behind.
+TEST_F(PodmanRuntime, AJobInItsOwnUserNamespaceReadsAndWritesItsFiles) {
+  DockerApiRuntime with_userns(
+      DockerApiOptions{.socket_path = service_->socket_path(), .userns_mode = "auto"});
+  JobGuard guard{with_userns, {}};
+  JobSpec s = job("userns",
+                  "/bin/busybox cat /job/input.json > /job/out/result.json; "
+                  "echo uidmap $(/bin/busybox head -n1 /proc/self/uid_map); echo done");
+  const std::string subuid = read_file("/etc/subuid").value_or("");
+  const bool configured =
+      subuid.starts_with("containers:") || subuid.find("\ncontainers:") != std::string::npos;
+  auto id = guard.start(s);
+  if (!configured) {
+    ASSERT_FALSE(id.has_value()) << "userns=auto ran without /etc/subuid ranges";
+    EXPECT_NE(id.error().message.find("available IDs"), std::string::npos) << id.error().message;
+    EXPECT_FALSE(fs::exists(s.work_dir));
+    return;
+  }
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  auto outcome = with_userns.wait_job(*id, {.time_limit = 60s});
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->exit_code, 0);
+  std::istringstream map(value_of(logs_until(with_userns, *id, "done"), "uidmap"));
+  long inside = -1, outside = -1;
+  map >> inside >> outside;
+  EXPECT_GT(outside, 0) << "no user namespace";
+  const fs::path result = work_path() / "result-userns.json";
+  ASSERT_TRUE(with_userns.copy_job_output(*id, JobOutput::kResult, result, 1024).has_value());
+  EXPECT_EQ(read_file(result).value_or(""), kInput);
+}
+
 // Item: a crash between start_job's steps leaves a work_dir (with its output
 // tmpfs) and no job; the restarted caller discards it.
 TEST_F(PodmanRuntime, AWorkDirWithoutItsJobIsDiscarded) {
