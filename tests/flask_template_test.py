@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -295,6 +296,33 @@ class RunEntryPoint(unittest.TestCase):
             import random
             self.run_inline(lambda data: draws.append(random.random()) or {})
         self.assertEqual(draws[0], draws[1])
+
+    def test_prints_reach_the_log_as_they_happen(self):
+        with open(os.path.join(self.app_dir, "chatty.py"), "w") as f:
+            f.write("import sys\n\ndef solve(data):\n    print('progress 1')\n"
+                    "    sys.stdin.readline()\n    return {}\n")
+        self.write("input.json", {})
+        script = ("import runpy, sys, chatty\nfrom orsa_service import config\n"
+                  "config.ENTRYPOINT = 'chatty:solve'\n"
+                  "runpy.run_module('orsa_service.run', run_name='__main__')\n")
+        # As in an image: no PYTHONUNBUFFERED from the environment running the tests.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        process = subprocess.Popen([sys.executable, "-c", script], cwd=self.app_dir,
+                                   env=dict(env, **self.env), stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+        try:
+            # Before the model returns: line-buffered, not held in a pipe's buffer.
+            ready, _, _ = select.select([process.stdout], [], [], 20)
+            self.assertTrue(ready, "the print is held back")
+            self.assertEqual(process.stdout.readline(), "progress 1\n")
+            process.stdin.write("\n")
+            process.stdin.flush()
+            self.assertEqual(process.wait(timeout=30), 0)
+        finally:
+            process.kill()
+            process.wait()
+            process.stdin.close()
+            process.stdout.close()
 
     def test_sigterm_stops_the_run_with_143(self):
         with open(os.path.join(self.app_dir, "sleepy.py"), "w") as f:

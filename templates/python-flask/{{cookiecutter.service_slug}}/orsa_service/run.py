@@ -153,6 +153,9 @@ def install_signal_handlers():
 
 
 if __name__ == "__main__":
+    # The log is followed live: a model's progress prints must not wait in a
+    # pipe's block buffer (or be lost with it on SIGKILL).
+    sys.stdout.reconfigure(line_buffering=True)
     install_signal_handlers()
     code = main()
     sys.stdout.flush()
