@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "runtime/docker_api_runtime.hpp"
 
@@ -129,6 +131,23 @@ TEST(ParseJobState, ReadsStateTimesInMillisecondsAndTheOutputMount) {
   EXPECT_EQ(state->started_at_ms, 1795811513857LL);
   EXPECT_EQ(state->finished_at_ms, 1795811515927LL);
   EXPECT_EQ(state->output_dir, "/w/run_1/out");
+}
+
+// Recorded from podman 4.3 `system service` (API v1.41): a job that exited 3.
+TEST(ParseJobState, ReadsARecordedPodmanJob) {
+  std::ifstream in(std::string(ORSA_RUNTIME_TESTDATA) + "/inspect_job_exited.json");
+  ASSERT_TRUE(in);
+  std::ostringstream body;
+  body << in.rdbuf();
+  auto state = parse_job_state(body.str());
+  ASSERT_TRUE(state.has_value()) << state.error().message;
+  EXPECT_EQ(state->state, ContainerState::kExited);
+  EXPECT_EQ(state->exit_code, 3);
+  EXPECT_FALSE(state->oom_killed);
+  EXPECT_TRUE(state->is_job);
+  EXPECT_EQ(state->started_at_ms, 1796461191612LL);  // 2026-12-05T08:59:51.612584496Z
+  EXPECT_EQ(state->finished_at_ms, 1796461191719LL);
+  EXPECT_EQ(state->output_dir, "/tmp/orsa-rec-job/out");
 }
 
 TEST(ParseJobState, ADeploymentIsNotAJobAndUnsetTimesAreAbsent) {
