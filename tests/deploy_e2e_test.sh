@@ -3,8 +3,8 @@
 # podman service), orsa-builder, the python-or base, runc containers.
 #   deploy_e2e_test.sh DEPLOYER BUILDER SOURCE_DIR
 # The knapsack starter is built and deployed, answers through the gateway;
-# a killed container comes back; a new version replaces it with no failed
-# request; a version that crashes at import fails and leaves the old one
+# the same image runs the starter as a job; a killed container comes back; a
+# new version replaces it with no failed request; a version that crashes at import fails and leaves the old one
 # serving; another user sees nothing; after a kill -9 of orsa-deployer the
 # same containers are adopted; an idle deployment is stopped by the
 # collector and woken by a request; deleting it leaves nothing behind.
@@ -98,6 +98,34 @@ answer=$(solve)
 echo "solve: $answer"
 [ "${answer%% *}" = 200 ] || fail "solve through the gateway: $answer"
 [ "$(objective)" = 15.0 ] || fail "wrong optimum: $answer"
+
+step "the image runs the starter as a job (python -m orsa_service.run)"
+# As the runtime's jobs run it: no network, read-only root, no capabilities,
+# the image's own user, input and options read-only, output on a tmpfs.
+job_image=$(dpod inspect -f '{{.ImageName}}' "$(containers_of "$dep1")")
+run_job() {  # name input-file → exit code; output in $work/<name>/out, log in $work/<name>.log
+  local dir=$work/$1
+  mkdir -p "$dir/out"
+  mount -t tmpfs -o size=1m,mode=0777 orsa-e2e-job "$dir/out"
+  install -m 0444 "$2" "$dir/input.json"
+  echo '{"time_limit_s": 20, "seed": 1}' >"$dir/options.json"
+  chmod 0444 "$dir/options.json"
+  dpod run --rm --network none --read-only --tmpfs /tmp:rw,size=64m,mode=1777 --cap-drop ALL \
+    --security-opt no-new-privileges -v "$dir/input.json:/job/input.json:ro" \
+    -v "$dir/options.json:/job/options.json:ro" -v "$dir/out:/job/out" \
+    "$job_image" python3 -m orsa_service.run >"$work/$1.log" 2>&1 && echo 0 || echo $?
+}
+job_started=$(date +%s%N)
+[ "$(run_job job-ok "$SRC/templates/python-flask/starter/input.json")" = 0 ] ||
+  { cat "$work/job-ok.log"; fail "the starter as a job"; }
+echo "job (podman run, starter): $((($(date +%s%N) - job_started) / 1000000)) ms"
+[ "$(json_get 'd["objective"]' <"$work/job-ok/out/result.json")" = 15.0 ] ||
+  fail "job result: $(cat "$work/job-ok/out/result.json")"
+grep -q "command line - cbc .* sec 18 " "$work/job-ok.log" || fail "CBC's log with its time limit is not the job's log"
+echo '{"capacity": -1, "items": []}' >"$work/bad-input.json"
+[ "$(run_job job-bad "$work/bad-input.json")" = 3 ] || { cat "$work/job-bad.log"; fail "invalid input's exit code"; }
+[ "$(json_get 'd["status"] + ": " + d["message"]' <"$work/job-bad/out/error.json")" = \
+  "invalid_input: 'capacity' must be a non-negative number" ] || fail "job error: $(cat "$work/job-bad/out/error.json")"
 
 step "tenant isolation"
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

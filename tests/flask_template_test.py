@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Renders templates/python-flask with orsa-builder, puts the starter
 project next to it as the image's /app would hold them, and exercises the
-service through Flask's test client with the real knapsack model (PuLP+CBC).
+service through Flask's test client and the run entry point
+(`python -m orsa_service.run`) with the real knapsack model (PuLP+CBC).
 
 usage: flask_template_test.py ORSA_BUILDER TEMPLATE_DIR STARTER_DIR
 """
@@ -11,10 +12,13 @@ import io
 import json
 import logging
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 BUILDER, TEMPLATE, STARTER = sys.argv[1:4]
@@ -23,19 +27,25 @@ CONTEXT = {"project_name": "knapsack", "owner": "ada", "version": "3",
            "timeout": 42, "workers": 3}
 
 
+def render_app(tmp):
+    """The rendered wrapper with the starter beside it, as in the image's /app."""
+    context_file = os.path.join(tmp, "context.json")
+    with open(context_file, "w") as f:
+        json.dump(CONTEXT, f)
+    out = os.path.join(tmp, "out")
+    subprocess.run([BUILDER, "render", "--template", TEMPLATE, "--context", context_file,
+                    "--out", out], check=True, stdout=subprocess.DEVNULL)
+    app_dir = os.path.join(out, "knapsack-service")
+    for name in os.listdir(STARTER):
+        shutil.copy(os.path.join(STARTER, name), app_dir)
+    return app_dir
+
+
 class FlaskService(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="orsa-flask-")
-        context_file = os.path.join(cls.tmp, "context.json")
-        with open(context_file, "w") as f:
-            json.dump(CONTEXT, f)
-        out = os.path.join(cls.tmp, "out")
-        subprocess.run([BUILDER, "render", "--template", TEMPLATE, "--context", context_file,
-                        "--out", out], check=True, stdout=subprocess.DEVNULL)
-        cls.app_dir = os.path.join(out, "knapsack-service")
-        for name in os.listdir(STARTER):
-            shutil.copy(os.path.join(STARTER, name), cls.app_dir)
+        cls.app_dir = render_app(cls.tmp)
         with open(os.path.join(STARTER, "input.json")) as f:
             cls.example = json.load(f)
         sys.path.insert(0, cls.app_dir)
@@ -147,6 +157,196 @@ class FlaskService(unittest.TestCase):
         self.assertEqual(settings["logconfig_dict"]["handlers"]["stdout"]["stream"],
                          "ext://sys.stdout")
         self.assertTrue(os.access(os.path.join(self.app_dir, "orsa_service", "serve"), os.X_OK))
+
+
+class RunEntryPoint(unittest.TestCase):
+    """`python -m orsa_service.run` as a run's container starts it, with the
+    job's paths given by environment variables."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="orsa-run-")
+        cls.app_dir = render_app(cls.tmp)
+        with open(os.path.join(STARTER, "input.json")) as f:
+            cls.example = json.load(f)
+        # A fresh import from this tree (another class may have imported its own).
+        for name in [m for m in sys.modules if m.split(".")[0] in ("orsa_service", "model")]:
+            del sys.modules[name]
+        sys.path.insert(0, cls.app_dir)
+        cls.run_module = importlib.import_module("orsa_service.run")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def setUp(self):
+        self.job = tempfile.mkdtemp(prefix="job-", dir=self.tmp)
+        self.out = os.path.join(self.job, "out")
+        os.mkdir(self.out)
+        self.env = {"ORSA_INPUT": os.path.join(self.job, "input.json"),
+                    "ORSA_OPTIONS": os.path.join(self.job, "options.json"),
+                    "ORSA_OUTPUT_DIR": self.out}
+
+    def write(self, name, content):
+        with open(os.path.join(self.job, name), "w") as f:
+            f.write(content if isinstance(content, str) else json.dumps(content))
+
+    def output(self, name):
+        with open(os.path.join(self.out, name)) as f:
+            return json.load(f)
+
+    def run_process(self, *extra, timeout=60):
+        """The runner as its own process in /app; (exit code, stdout, stderr)."""
+        env = dict(os.environ, **self.env)
+        result = subprocess.run([sys.executable, "-m", "orsa_service.run", *extra],
+                                cwd=self.app_dir, env=env, capture_output=True, text=True,
+                                timeout=timeout)
+        return result.returncode, result.stdout, result.stderr
+
+    def run_inline(self, function):
+        """main() with another entrypoint; (exit code, stderr)."""
+        stderr = io.StringIO()
+        saved, sys.stderr = sys.stderr, stderr
+        try:
+            code = self.run_module.main(function=function, env=self.env)
+        finally:
+            sys.stderr = saved
+        return code, stderr.getvalue()
+
+    def test_the_starter_succeeds_with_objective_15_and_logs_cbc(self):
+        self.write("input.json", self.example)
+        self.write("options.json", {"time_limit_s": 30, "seed": 7, "mine": True})
+        code, stdout, stderr = self.run_process()
+        self.assertEqual(code, 0, stderr)
+        result = self.output("result.json")
+        self.assertEqual(result["objective"], 15)
+        self.assertEqual(result["status"], "Optimal")
+        self.assertEqual(sorted(result["chosen"]), ["food", "lamp", "stove", "water"])
+        self.assertEqual(os.listdir(self.out), ["result.json"])  # no temporary files left
+        self.assertIn("sec 28", stdout)  # CBC's log is the run's log, with its time limit
+
+    def test_without_an_options_file_the_options_are_empty(self):
+        self.write("input.json", self.example)
+        code, _, stderr = self.run_process()
+        self.assertEqual(code, 0, stderr)
+        self.assertEqual(self.output("result.json")["objective"], 15)
+
+    def test_value_error_is_invalid_input_with_its_message(self):
+        self.write("input.json", {"capacity": -1, "items": []})
+        code, _, _ = self.run_process()
+        self.assertEqual(code, 3)
+        self.assertEqual(self.output("error.json"),
+                         {"status": "invalid_input",
+                          "message": "'capacity' must be a non-negative number"})
+        self.assertFalse(os.path.exists(os.path.join(self.out, "result.json")))
+
+    def test_input_and_options_must_be_json_objects(self):
+        for input_text, options_text in (("{not json", "{}"), ("[1, 2]", "{}"),
+                                         (json.dumps(self.example), "[]"),
+                                         (json.dumps(self.example), '{"seed": "x"}')):
+            self.write("input.json", input_text)
+            self.write("options.json", options_text)
+            code, _ = self.run_inline(lambda data: {"ok": True})
+            self.assertEqual(code, 3, (input_text, options_text))
+            self.assertEqual(self.output("error.json")["status"], "invalid_input")
+
+    def test_a_crash_is_failed_with_the_traceback_in_the_log_only(self):
+        def broken(data):
+            raise RuntimeError("secret internal detail")
+
+        self.write("input.json", {})
+        code, stderr = self.run_inline(broken)
+        self.assertEqual(code, 1)
+        self.assertIn("Traceback", stderr)
+        self.assertIn("secret internal detail", stderr)
+        error = self.output("error.json")
+        self.assertEqual(error["status"], "failed")
+        self.assertNotIn("secret", json.dumps(error))
+        self.assertFalse(os.path.exists(os.path.join(self.out, "result.json")))
+
+    def test_a_result_that_is_not_json_is_failed(self):
+        self.write("input.json", {})
+        for result in ({"x": object()}, {"x": float("nan")}):
+            code, stderr = self.run_inline(lambda data, *, r=result: r)
+            self.assertEqual(code, 1, stderr)
+            self.assertEqual(self.output("error.json")["status"], "failed")
+
+    def test_options_reach_a_two_argument_entrypoint_only(self):
+        self.write("input.json", {"n": 1})
+        self.write("options.json", {"time_limit_s": 9, "seed": 5, "user": "x"})
+        seen = []
+        code, _ = self.run_inline(lambda data, options: seen.append((data, options)) or {})
+        self.assertEqual(code, 0)
+        self.assertEqual(seen, [({"n": 1}, {"time_limit_s": 9, "seed": 5, "user": "x"})])
+
+        def with_default(data, options=None):
+            seen.append(options)
+            return {}
+
+        self.assertEqual(self.run_inline(with_default)[0], 0)
+        self.assertEqual(seen[-1]["user"], "x")
+        self.assertEqual(self.run_inline(lambda data: {"one": data["n"]})[0], 0)
+        self.assertEqual(self.output("result.json"), {"one": 1})
+
+    def test_the_seed_seeds_random(self):
+        self.write("input.json", {})
+        draws = []
+        for _ in range(2):
+            self.write("options.json", {"seed": 42})
+            import random
+            self.run_inline(lambda data: draws.append(random.random()) or {})
+        self.assertEqual(draws[0], draws[1])
+
+    def test_prints_reach_the_log_as_they_happen(self):
+        with open(os.path.join(self.app_dir, "chatty.py"), "w") as f:
+            f.write("import sys\n\ndef solve(data):\n    print('progress 1')\n"
+                    "    sys.stdin.readline()\n    return {}\n")
+        self.write("input.json", {})
+        script = ("import runpy, sys, chatty\nfrom orsa_service import config\n"
+                  "config.ENTRYPOINT = 'chatty:solve'\n"
+                  "runpy.run_module('orsa_service.run', run_name='__main__')\n")
+        # As in an image: no PYTHONUNBUFFERED from the environment running the tests.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        process = subprocess.Popen([sys.executable, "-c", script], cwd=self.app_dir,
+                                   env=dict(env, **self.env), stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+        try:
+            # Before the model returns: line-buffered, not held in a pipe's buffer.
+            ready, _, _ = select.select([process.stdout], [], [], 20)
+            self.assertTrue(ready, "the print is held back")
+            self.assertEqual(process.stdout.readline(), "progress 1\n")
+            process.stdin.write("\n")
+            process.stdin.flush()
+            self.assertEqual(process.wait(timeout=30), 0)
+        finally:
+            process.kill()
+            process.wait()
+            process.stdin.close()
+            process.stdout.close()
+
+    def test_sigterm_stops_the_run_with_143(self):
+        with open(os.path.join(self.app_dir, "sleepy.py"), "w") as f:
+            f.write("import time\n\ndef solve(data):\n    print('working', flush=True)\n"
+                    "    try:\n        time.sleep(600)\n    except Exception:\n"
+                    "        pass\n")
+        self.write("input.json", {})
+        script = ("import sys, sleepy\nfrom orsa_service import run\n"
+                  "run.install_signal_handlers()\nsys.exit(run.main(function=sleepy.solve))\n")
+        process = subprocess.Popen([sys.executable, "-c", script], cwd=self.app_dir,
+                                   env=dict(os.environ, **self.env), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(process.stdout.readline(), "working\n")
+            began = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=10), 143)
+            self.assertLess(time.monotonic() - began, 5)
+            self.assertIn("stopped by SIGTERM", process.stderr.read())
+        finally:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
 
 
 class BuilderCli(unittest.TestCase):

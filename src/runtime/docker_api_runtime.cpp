@@ -5,6 +5,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "docker_api_detail.hpp"
 #include "docker_json.hpp"
 #include "host_network.hpp"
 #include "log_frames.hpp"
@@ -26,31 +27,6 @@ bool contains(std::string_view haystack, std::string_view needle) {
                        return std::tolower(static_cast<unsigned char>(a)) ==
                               std::tolower(static_cast<unsigned char>(b));
                      }) != haystack.end();
-}
-
-// Maps a Docker API error status to our vocabulary.
-Error status_error(int status, std::string_view body, const std::string& what) {
-  std::string message = what + ": " + docker::error_message(body);
-  switch (status) {
-    case 400:
-      return Error::invalid_argument(std::move(message));
-    case 401:
-      return Error::unauthenticated(std::move(message));
-    case 403:
-      return Error::permission_denied(std::move(message));
-    case 404:
-      return Error::not_found(std::move(message));
-    case 409:
-      return Error::conflict(std::move(message));
-    default:
-      break;
-  }
-  // podman answers a duplicate name or a network in use with 500, dockerd with 409.
-  if (contains(message, "already in use") || contains(message, "already exists") ||
-      contains(message, "is being used")) {
-    return Error::conflict(std::move(message));
-  }
-  return Error::unavailable(std::move(message) + " (HTTP " + std::to_string(status) + ")");
 }
 
 // Pull failures arrive as text inside a 200 progress stream.
@@ -120,6 +96,35 @@ bool labels_match(const std::map<std::string, std::string>& have,
   });
 }
 
+}  // namespace
+
+namespace detail {
+
+// Maps a Docker API error status to our vocabulary.
+Error status_error(int status, std::string_view body, const std::string& what) {
+  std::string message = what + ": " + docker::error_message(body);
+  switch (status) {
+    case 400:
+      return Error::invalid_argument(std::move(message));
+    case 401:
+      return Error::unauthenticated(std::move(message));
+    case 403:
+      return Error::permission_denied(std::move(message));
+    case 404:
+      return Error::not_found(std::move(message));
+    case 409:
+      return Error::conflict(std::move(message));
+    default:
+      break;
+  }
+  // podman answers a duplicate name or a network in use with 500, dockerd with 409.
+  if (contains(message, "already in use") || contains(message, "already exists") ||
+      contains(message, "is being used")) {
+    return Error::conflict(std::move(message));
+  }
+  return Error::unavailable(std::move(message) + " (HTTP " + std::to_string(status) + ")");
+}
+
 Result<void> check_id(const std::string& id) {
   if (id.empty() || id.size() > kMaxName || id.find_first_not_of(kNameChars) != std::string::npos) {
     return fail(Error::invalid_argument("invalid container id or name '" + id + "'"));
@@ -127,7 +132,10 @@ Result<void> check_id(const std::string& id) {
   return {};
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::check_id;
+using detail::status_error;
 
 Result<void> validate_spec(const ContainerSpec& spec) {
   if (spec.name.empty() || spec.name.size() > kMaxName ||

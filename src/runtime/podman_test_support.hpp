@@ -175,6 +175,12 @@ struct LoopbackListener {
 };
 
 class PodmanRuntime : public ::testing::Test {
+ public:
+  // What helpers outside the fixture (the job tests) build on.
+  static fs::path work_path() { return work_->path(); }
+  static const std::string& deployment() { return deployment_; }
+  static const std::string& image() { return image_; }
+
  protected:
   static void SetUpTestSuite() {
     const std::string missing = require_tool(kPodman) + require_tool(kRunc) +

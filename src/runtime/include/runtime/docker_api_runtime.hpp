@@ -13,7 +13,8 @@ class UnixHttp;
 }
 namespace docker {
 struct NetworkDetails;
-}
+struct JobState;
+}  // namespace docker
 
 /// Where and how to reach a Docker Engine API (podman system service or dockerd).
 struct DockerApiOptions {
@@ -31,8 +32,11 @@ struct DockerApiOptions {
   std::string userns_mode;
 };
 
-/// The Runtime port over the Docker Engine API on a unix socket (libcurl).
-class DockerApiRuntime final : public Runtime {
+/// The Runtime and JobRuntime ports over the Docker Engine API on a unix
+/// socket (libcurl). A job is a container whose files live in its work_dir,
+/// bind-mounted; the output directory is a tmpfs the adapter mounts, so the
+/// process needs CAP_SYS_ADMIN (as rootful podman does anyway).
+class DockerApiRuntime final : public Runtime, public JobRuntime {
  public:
   explicit DockerApiRuntime(DockerApiOptions options);
   ~DockerApiRuntime() override;
@@ -60,6 +64,18 @@ class DockerApiRuntime final : public Runtime {
   Result<std::vector<NetworkInfo>> list_networks(
       const std::map<std::string, std::string>& labels) override;
 
+  Result<std::string> start_job(const JobSpec& spec) override;
+  Result<JobOutcome> wait_job(const std::string& id, const JobWait& wait) override;
+  Result<std::uint64_t> copy_job_output(const std::string& id, JobOutput which,
+                                        const std::filesystem::path& destination,
+                                        std::uint64_t max_bytes) override;
+  Result<void> job_logs(const std::string& id, const LogOptions& options,
+                        const std::function<bool(const LogLine&)>& sink) override;
+  Result<void> remove_job(const std::string& id) override;
+  Result<void> discard_work_dir(const std::filesystem::path& work_dir) override;
+  Result<std::vector<ContainerInfo>> list_jobs(
+      const std::map<std::string, std::string>& labels) override;
+
  private:
   std::string path(std::string_view rest) const;
   /// Gives the host an address on `network`'s bridge where the engine gave
@@ -68,6 +84,11 @@ class DockerApiRuntime final : public Runtime {
   Result<void> ensure_host_address(const std::string& network);
   Result<void> start_and_attach(const std::string& id, const std::string& network);
   Result<docker::NetworkDetails> inspect_network(const std::string& name);
+  Result<docker::JobState> inspect_job(const std::string& id);
+  /// Sends `signal` ("SIGTERM", "SIGKILL"); a job that already ended is fine.
+  Result<void> signal_job(const std::string& id, const char* signal);
+  /// Blocks until the container stops or `keep_waiting` returns false.
+  Result<void> await_exit(const std::string& id, const std::function<bool()>& keep_waiting);
 
   DockerApiOptions options_;
   std::unique_ptr<detail::UnixHttp> http_;
@@ -75,5 +96,8 @@ class DockerApiRuntime final : public Runtime {
 
 /// Checks a spec before it reaches a runtime (names, limits, restart policy).
 Result<void> validate_spec(const ContainerSpec& spec);
+
+/// Checks a job spec (the container it becomes, its files, its labels).
+Result<void> validate_job_spec(const JobSpec& spec);
 
 }  // namespace orsa::runtime

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -21,6 +22,10 @@ inline constexpr const char* kLabelOwner = "orsa.owner";      // owner user id
 
 /// `ContainerSpec::network` for a container with loopback only (solve jobs).
 inline constexpr const char* kNoNetwork = "none";
+
+/// Label every job container carries (value "true"). Jobs never carry
+/// `kLabelManaged`: the reconciler removes those no deployment wants.
+inline constexpr const char* kLabelJob = "orsa.job";
 
 /// Credentials the runtime presents to the registry when it pulls.
 struct RegistryAuth {
@@ -161,6 +166,111 @@ class Runtime {
   virtual Result<void> remove_network(const std::string& name) = 0;
   /// Every network carrying all the given labels.
   virtual Result<std::vector<NetworkInfo>> list_networks(
+      const std::map<std::string, std::string>& labels) = 0;
+};
+
+/// Where a job finds its input and leaves its output, inside its container.
+/// The template's runner reads these paths (overridable by environment).
+inline constexpr const char* kJobInputPath = "/job/input.json";
+inline constexpr const char* kJobOptionsPath = "/job/options.json";
+inline constexpr const char* kJobOutputDir = "/job/out";
+
+/// The most `JobSpec::options_json` may hold.
+inline constexpr std::size_t kMaxJobOptionsBytes = 64 * 1024;
+
+/// One run of an image to completion: input in, output files out, stdout and
+/// stderr as its log. Runtime-neutral (a container on docker-api, an ECS
+/// task, a Kubernetes Job). Hardened like deployments: read-only root,
+/// tmpfs /tmp, no capabilities, no new privileges; no network by default.
+struct JobSpec {
+  std::string name;   // unique; a caller that lost the id finds the job by it
+  std::string image;  // a pulled reference
+  std::map<std::string, std::string> labels;  // kLabelJob is added; kLabelManaged refused
+  std::map<std::string, std::string> env;
+  std::vector<std::string> command;  // empty → the image's Cmd
+  std::filesystem::path input_file;  // on the control plane's disk → kJobInputPath
+  std::string options_json = "{}";   // → kJobOptionsPath (≤ kMaxJobOptionsBytes)
+  // A directory of the control plane for this job alone (it must not exist
+  // yet): the adapter keeps the job's input copy and its output there until
+  // remove_job. Its parent must exist.
+  std::filesystem::path work_dir;
+  std::string network = kNoNetwork;  // or a network made by create_network
+  std::int64_t memory_bytes = 512LL * 1024 * 1024;
+  double cpus = 1.0;
+  std::int64_t pids_limit = 256;
+  std::int64_t open_files_limit = 1024;
+  std::int64_t processes_limit = 1024;
+  std::int64_t log_max_bytes = 8LL * 1024 * 1024;  // the solver log keeps about this much
+  std::int64_t tmp_size_bytes = 64LL * 1024 * 1024;
+  // The capacity of kJobOutputDir: a job cannot write more than this (the
+  // adapter backs it with storage of that size, not the host's disk).
+  std::int64_t max_output_bytes = 200LL * 1024 * 1024;
+  std::string user;  // "uid[:gid]"; "" → the image's user
+};
+
+/// How the caller waits: the limits are enforced here, by the caller's side,
+/// whatever the job does with its signals.
+struct JobWait {
+  // Measured from the job's start as the runtime recorded it, so a caller
+  // that restarts and waits again keeps the original deadline.
+  std::chrono::milliseconds time_limit{std::chrono::minutes(5)};
+  // SIGTERM at the time limit or on cancel; SIGKILL this much later.
+  std::chrono::milliseconds grace{std::chrono::seconds(10)};
+  // Polled about four times a second; true → stop the job (as above).
+  std::function<bool()> cancel;
+};
+
+/// How a job ended.
+struct JobOutcome {
+  int exit_code = 0;
+  bool oom_killed = false;
+  bool timed_out = false;  // it was still running at the time limit
+  bool canceled = false;   // `cancel` asked for the stop (and not the time limit first)
+  bool killed = false;     // it ignored SIGTERM for the grace period
+  std::optional<std::int64_t> started_at_ms;  // unix milliseconds
+  std::optional<std::int64_t> finished_at_ms;
+};
+
+/// The files a job leaves in kJobOutputDir.
+enum class JobOutput {
+  kResult,  // result.json: what the model returned
+  kError,   // error.json: {"status", "message"} when the runner refused the input
+};
+
+/// The job half of the runtime port: start, wait and clean up are separate
+/// calls so that a control plane that restarts mid-run finds its jobs again
+/// (list_jobs, by label or name) and waits on them anew. All calls block and
+/// are thread-safe; ids are the adapter's (container id, task ARN, Job name).
+class JobRuntime {
+ public:
+  virtual ~JobRuntime() = default;
+
+  /// Prepares the job's files and starts it; returns its id. On failure
+  /// nothing is left behind (no container, no work_dir).
+  virtual Result<std::string> start_job(const JobSpec& spec) = 0;
+  /// Blocks until the job ends, stopping it at the time limit or on cancel.
+  /// kNotFound when the job is unknown (removed underneath).
+  virtual Result<JobOutcome> wait_job(const std::string& id, const JobWait& wait) = 0;
+  /// Copies one output file of an ended job to `destination` (written
+  /// atomically) and returns its size. kNotFound when the job wrote none,
+  /// kTooLarge when it holds more than `max_bytes` (nothing is written), and
+  /// kUnprocessable when it is not a regular file.
+  virtual Result<std::uint64_t> copy_job_output(const std::string& id, JobOutput which,
+                                                const std::filesystem::path& destination,
+                                                std::uint64_t max_bytes) = 0;
+  /// The job's log (stdout and stderr), as Runtime::logs.
+  virtual Result<void> job_logs(const std::string& id, const LogOptions& options,
+                                const std::function<bool(const LogLine&)>& sink) = 0;
+  /// Kills the job if it runs and removes it with its work_dir; an unknown
+  /// id is not an error. After it, the job's output and log are gone.
+  virtual Result<void> remove_job(const std::string& id) = 0;
+  /// Removes a work_dir no job owns (a start that a crash interrupted before
+  /// the container existed), undoing what the adapter set up there; a
+  /// missing one is fine. Never for the work_dir of a job that exists.
+  virtual Result<void> discard_work_dir(const std::filesystem::path& work_dir) = 0;
+  /// Every job (running or ended) carrying all `labels`: what a restarted
+  /// control plane adopts or removes.
+  virtual Result<std::vector<ContainerInfo>> list_jobs(
       const std::map<std::string, std::string>& labels) = 0;
 };
 

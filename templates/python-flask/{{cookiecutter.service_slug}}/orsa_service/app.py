@@ -11,7 +11,6 @@ model raises ValueError, 500 with only a request id (the traceback goes to
 the log). Every response carries X-Request-Id (the caller's, if sane).
 """
 
-import importlib
 import json
 import logging
 import os
@@ -22,21 +21,13 @@ from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from orsa_service import config
+from orsa_service.entrypoint import load_entrypoint
 
 log = logging.getLogger("orsa_service")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _CODES = {400: "invalid_argument", 404: "not_found", 405: "method_not_allowed",
           413: "too_large", 422: "unprocessable", 500: "internal"}
-
-
-def load_entrypoint(spec=config.ENTRYPOINT):
-    """Imports `module:function` and returns the function."""
-    module_name, _, function_name = spec.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name, None)
-    if not callable(function):
-        raise RuntimeError(f"entrypoint {spec!r} is not a function")
-    return function
 
 
 def service_info():
