@@ -69,7 +69,7 @@ TEST(FairQueue, StartOrderGivesQueuePositionsWithoutCaps) {
   EXPECT_EQ(start_order(queued, {}), (Ids{"a1", "b1", "a2", "a3"}));
   // Bob already runs two: Alice catches up first, then the older run wins the tie.
   EXPECT_EQ(start_order(queued, {{"bob", 2}}), (Ids{"a1", "a2", "a3", "b1"}));
-  EXPECT_EQ(start_order(queued, {{"bob", 1}}), (Ids{"a1", "b1", "a2", "a3"}));
+  EXPECT_EQ(start_order(queued, {{"bob", 1}}), (Ids{"a1", "a2", "b1", "a3"}));
   EXPECT_TRUE(start_order({}, {}).empty());
 }
 
