@@ -134,6 +134,9 @@ class Runs {
   /// kNotFound while the run has no result.
   Result<RunBlob> result(const auth::Principal& who, std::string_view id);
 
+  /// The largest input a submission may carry (the route's body limit follows).
+  std::int64_t max_input_bytes() const { return options_.data.max_input_bytes; }
+
   /// The run data a project's runs hold: read before the project is
   /// deleted, released after (release_data).
   Result<std::vector<std::string>> project_data(std::string_view project_id);
