@@ -172,6 +172,15 @@ Result<void> build_runs(Deployer::Parts& p) {
       services::RunTables{p.store->runs(), p.store->projects(), p.store->images(),
                           p.store->deployments()},
       *p.repos, *p.run_data, p.clock, *p.run_scheduler, options);
+  p.collector->set_run_retention([&runs = *p.runs]() -> Result<void> {
+    auto collected = runs.collect();
+    if (!collected) return fail(collected.error());
+    if (collected->runs > 0 || collected->blobs > 0) {
+      spdlog::info("collector: deleted {} runs past retention and {} run data files",
+                   collected->runs, collected->blobs);
+    }
+    return {};
+  });
   // A project's run data goes with it: read what its runs hold while they
   // exist, release it once the cascade has deleted them.
   p.projects->set_removal_hook([&runs = *p.runs](const store::Project& project) {
