@@ -32,7 +32,7 @@ class RunsApi : public ::testing::Test {
     std::ofstream(builder_) << kFakeBuilder;
     std::filesystem::permissions(builder_, std::filesystem::perms::owner_all);
     DeployerOptions options;
-    options.args = {"--builder-bin", builder_.string()};
+    options.args = {"--builder-bin", builder_.string(), "--max-queued-runs-per-user", "3"};
     deployer_ = DeployerProcess::start(options);
     api_ = std::make_unique<ApiClient>(deployer_->url());
     admin_ = api_->login("admin", DeployerProcess::kAdminPassword);
@@ -139,6 +139,21 @@ TEST_F(RunsApi, AnotherUserNeitherSubmitsToNorSeesAPrivateProjectsRuns) {
   // Once ended, a second cancel is a conflict.
   EXPECT_EQ(api_->call("POST", "/api/v1/runs/" + id + "/cancel", Json::object(), alice_).status,
             409);
+}
+
+TEST_F(RunsApi, QueuedRunsPerUserAreCappedWith429AndRetryAfter) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(submit({{"input", i}}, alice_).status, 202);
+  auto refused = submit({{"input", 3}}, alice_);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.error_code(), "rate_limited");
+  EXPECT_GT(std::stoi(refused.headers["Retry-After"]), 0);
+  // The admin's queue is their own; a canceled run frees a place.
+  EXPECT_EQ(submit({{"input", 3}}, admin_).status, 202);
+  const std::string oldest =
+      api_->call("GET", "/api/v1/runs?limit=3", std::nullopt, alice_).json["runs"][2]["id"];
+  ASSERT_EQ(api_->call("POST", "/api/v1/runs/" + oldest + "/cancel", Json::object(), alice_).status,
+            202);
+  EXPECT_EQ(submit({{"input", 3}}, alice_).status, 202);
 }
 
 TEST_F(RunsApi, BadSubmissionsAreRefusedAndNothingIsQueued) {
