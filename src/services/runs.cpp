@@ -81,7 +81,7 @@ Result<Runs::Target> Runs::target_for(const auth::Principal& who, const ProjectR
       auth::Policy::authorize(who, auth::Action::kWrite, project->owner_id).has_value();
   std::optional<std::string> image_id = request.image_id;
   if (!image_id && target.live) image_id = target.live->image_id;
-  if (!any_image && image_id != target.live->image_id) {
+  if (!any_image && (!target.live || image_id != target.live->image_id)) {
     return fail(Error::not_found("image not found"));
   }
   if (image_id) {
@@ -111,9 +111,10 @@ Result<store::NewRun> Runs::limits_for(const Target& target, const RunRequest& r
                                target.image.commit_sha, "orsa.toml");
   if (toml) {
     if (auto config = manifest::parse_project_config(*toml)) {
-      if (config->memory_mb) memory = std::min(*config->memory_mb, options_.max_memory_mb);
-      if (config->cpus && std::isfinite(*config->cpus)) {
-        cpu = std::min<std::int64_t>(std::llround(*config->cpus * 1000), options_.max_cpu_millis);
+      const manifest::ProjectConfig& c = *config;
+      memory = std::min(c.memory_mb.value_or(memory), options_.max_memory_mb);
+      if (const double cpus = c.cpus.value_or(std::nan("")); std::isfinite(cpus)) {
+        cpu = std::min<std::int64_t>(std::llround(cpus * 1000), options_.max_cpu_millis);
       }
     }
   }
@@ -132,8 +133,9 @@ Result<store::NewRun> Runs::limits_for(const Target& target, const RunRequest& r
     return fail(ok.error());
   }
   if (cpu < 100 || cpu > options_.max_cpu_millis) {
-    return fail(Error::invalid_argument("cpus must be between 0.1 and " +
-                                        std::to_string(options_.max_cpu_millis / 1000.0)));
+    return fail(Error::invalid_argument(
+        "cpus must be between 0.1 and " +
+        std::to_string(static_cast<double>(options_.max_cpu_millis) / 1000.0)));
   }
   if (auto ok = in_range("priority", priority, options_.min_priority, options_.max_priority); !ok) {
     return fail(ok.error());
@@ -336,11 +338,12 @@ Result<RunBlob> Runs::input(const auth::Principal& who, std::string_view id) {
 Result<RunBlob> Runs::result(const auth::Principal& who, std::string_view id) {
   auto run = visible(who, id, auth::Action::kRead);
   if (!run) return fail(run.error());
-  if (!run->result_digest) {
-    return fail(Error::not_found(store::is_final(run->status) ? "the run left no result"
-                                                              : "the run has no result yet"));
+  const store::Run& r = *run;
+  if (!r.result_digest) {
+    return fail(Error::not_found(store::is_final(r.status) ? "the run left no result"
+                                                           : "the run has no result yet"));
   }
-  return blob(*run->result_digest, run->result_size.value_or(0));
+  return blob(*r.result_digest, r.result_size.value_or(0));
 }
 
 // --- Run data ------------------------------------------------------------

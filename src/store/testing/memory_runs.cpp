@@ -94,6 +94,7 @@ class MemoryRuns final : public RunStore {
       if (r.status == RunStatus::kRunning) ++counts[r.submitter_id];
     }
     std::vector<RunningCount> out;
+    out.reserve(counts.size());
     for (const auto& [user, n] : counts) out.push_back({user, n});
     return out;
   }
