@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/files.hpp"
 #include "core/temp_dir.hpp"
 #include "store/memory_store.hpp"
 
@@ -95,6 +97,7 @@ class RunsTest : public ::testing::Test {
     RunOptions o;
     o.admission.max_queued_per_user = 3;
     o.data.max_input_bytes = 1000;
+    o.data.max_result_bytes = 100;
     return o;
   }();
   Runs runs_{{store_.runs(), store_.projects(), store_.images(), store_.deployments()},
@@ -348,6 +351,101 @@ TEST_F(RunsTest, RetentionAndProjectDeletionRemoveRunsAndTheirData) {
   ASSERT_TRUE(store_.projects().remove(OwnerScope::everyone(), knap_.id));
   EXPECT_EQ(runs_.release_data(*digests).value(), 1u);
   EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(RunStatistics, TheStatisticsObjectElseStatusAndObjective) {
+  EXPECT_EQ(run_statistics(R"({"status":"Optimal","objective":15,"x":[1,2]})"),
+            R"({"objective":15,"status":"Optimal"})");
+  EXPECT_EQ(run_statistics(R"({"statistics":{"gap":0.01,"nodes":12},"objective":3})"),
+            R"({"gap":0.01,"nodes":12})");
+  EXPECT_EQ(run_statistics(R"({"objective":{"not":"a scalar"}})"), "{}");
+  EXPECT_EQ(run_statistics("[1,2]"), "{}");
+  EXPECT_EQ(run_statistics("not json"), "{}");
+  EXPECT_EQ(run_statistics(R"({"statistics":{"big":")" + std::string(100, 'x') + R"("}})", 50),
+            "{}");
+}
+
+class RunEndsTest : public RunsTest {
+ protected:
+  // A running run and the result file its container wrote.
+  store::Run running(const std::string& container) {
+    auto run = submit(alice_).value();
+    return store_.runs().mark_running(run.id, container, clock_.now_unix()).value();
+  }
+  std::filesystem::path result_file(const std::string& content) {
+    const auto path = dir_.path() / ("result-" + std::to_string(++files_) + ".json");
+    std::ofstream(path) << content;
+    return path;
+  }
+  int files_ = 0;
+};
+
+TEST_F(RunEndsTest, ASucceededRunKeepsItsResultAndStatistics) {
+  const auto run = running("ctr");
+  auto done = runs_.complete(
+      run.id, {.status = RunStatus::kSucceeded,
+               .exit_code = 0,
+               .result_file = result_file(R"({"status":"Optimal","objective":15})")});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->status, RunStatus::kSucceeded);
+  EXPECT_EQ(done->exit_code, 0);
+  EXPECT_EQ(done->statistics_json, R"({"objective":15,"status":"Optimal"})");
+  ASSERT_TRUE(done->result_digest);
+  auto result = runs_.result(alice_, run.id);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(read_file(result->path).value(), R"({"status":"Optimal","objective":15})");
+  EXPECT_EQ(runs_.complete(run.id, {.status = RunStatus::kFailed}).error().code,
+            ErrorCode::kConflict);
+  // The result is referenced now: a collection keeps it.
+  EXPECT_EQ(runs_.collect().value().blobs, 0u);
+  EXPECT_TRUE(runs_.result(alice_, run.id));
+}
+
+TEST_F(RunEndsTest, AResultOverTheLimitOrNotJsonFailsTheRunSayingSo) {
+  const auto big = running("");
+  auto over = runs_.complete(big.id, {.status = RunStatus::kSucceeded,
+                                      .exit_code = 0,
+                                      .result_file = result_file(std::string(101, '1'))});
+  ASSERT_TRUE(over) << over.error().message;
+  EXPECT_EQ(over->status, RunStatus::kFailed);
+  EXPECT_NE(over->reason.find("the result exceeds the limit of 100 bytes"), std::string::npos)
+      << over->reason;
+  EXPECT_FALSE(over->result_digest);
+
+  const auto garbled = running("");
+  auto bad = runs_.complete(garbled.id,
+                            {.status = RunStatus::kSucceeded, .result_file = result_file("{oops")});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, RunStatus::kFailed);
+  EXPECT_EQ(bad->reason, "the model's result is not valid JSON");
+  EXPECT_FALSE(bad->result_digest);
+  // What it wrote is not kept.
+  EXPECT_EQ(runs_.collect().value().blobs, 1u);
+
+  // A run stopped at its time limit keeps the reason it was given.
+  const auto slow = running("");
+  auto timed_out = runs_.complete(
+      slow.id,
+      {.status = RunStatus::kTimedOut, .exit_code = 137, .reason = "time limit of 300 s reached"});
+  ASSERT_TRUE(timed_out);
+  EXPECT_EQ(timed_out->status, RunStatus::kTimedOut);
+  EXPECT_EQ(timed_out->reason, "time limit of 300 s reached");
+}
+
+TEST_F(RunEndsTest, ARestartFailsRunningRunsWhoseContainerIsGone) {
+  const auto adopted = running("c1");
+  const auto orphan = running("c2");
+  const auto unstarted = running("");  // died between claiming and creating its container
+  const auto queued = submit(alice_).value();
+  auto failed = runs_.fail_orphaned({"c1", "c9"});
+  ASSERT_TRUE(failed) << failed.error().message;
+  std::vector<std::string> ids;
+  for (const auto& r : *failed) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{orphan.id, unstarted.id}));
+  EXPECT_EQ(runs_.get(alice_, orphan.id)->run.status, RunStatus::kFailed);
+  EXPECT_EQ(runs_.get(alice_, orphan.id)->run.reason, "control plane restarted");
+  EXPECT_EQ(runs_.get(alice_, adopted.id)->run.status, RunStatus::kRunning);
+  EXPECT_EQ(runs_.get(alice_, queued.id)->run.status, RunStatus::kQueued);
 }
 
 }  // namespace

@@ -77,6 +77,21 @@ struct RunBlob {
   std::string digest;
 };
 
+/// How a run's container ended, as the run worker saw it.
+struct RunEnd {
+  store::RunStatus status = store::RunStatus::kFailed;  // the worker's verdict
+  std::optional<std::int64_t> exit_code;
+  std::string reason;
+  /// The result file the run wrote, if any (copied into the run data).
+  std::optional<std::filesystem::path> result_file;
+};
+
+/// What the model reported for the history, from its result: a
+/// `statistics` object as it is, else its top-level `status` and
+/// `objective` (when scalars); "{}" when none or not JSON. At most
+/// `max_bytes` of JSON text ("{}" beyond).
+std::string run_statistics(std::string_view result_json, std::size_t max_bytes = 16 * 1024);
+
 /// What a collection removed.
 struct RunCollection {
   std::int64_t runs = 0;
@@ -136,6 +151,16 @@ class Runs {
 
   /// The largest input a submission may carry (the route's body limit follows).
   std::int64_t max_input_bytes() const { return options_.data.max_input_bytes; }
+
+  // The run worker's side.
+  /// Records the end of a run: its result stored (over the result limit,
+  /// or not JSON, the run fails saying so), the model's statistics, the
+  /// outcome. kConflict when the run had already ended.
+  Result<store::Run> complete(std::string_view id, const RunEnd& end);
+  /// After a restart: every run left running whose container is not among
+  /// `live_containers` (the ones the worker adopts) fails with the reason
+  /// "control plane restarted". Returns those runs.
+  Result<std::vector<store::Run>> fail_orphaned(const std::vector<std::string>& live_containers);
 
   /// The run data a project's runs hold: read before the project is
   /// deleted, released after (release_data).
