@@ -156,6 +156,16 @@ TEST_F(RunsApi, QueuedRunsPerUserAreCappedWith429AndRetryAfter) {
   EXPECT_EQ(submit({{"input", 3}}, alice_).status, 202);
 }
 
+TEST_F(RunsApi, DeletingTheProjectDeletesItsRunsAndTheirData) {
+  const std::string id = submit({{"input", {{"w", 1}}}}, alice_).json.value("id", "");
+  ASSERT_FALSE(id.empty());
+  const auto blobs = deployer_->data_dir() / "runs" / "sha256";
+  EXPECT_FALSE(std::filesystem::is_empty(blobs));
+  ASSERT_EQ(api_->call("DELETE", "/api/v1/projects/alice/knap", std::nullopt, alice_).status, 204);
+  EXPECT_EQ(api_->call("GET", "/api/v1/runs/" + id, std::nullopt, alice_).status, 404);
+  EXPECT_TRUE(std::filesystem::is_empty(blobs));
+}
+
 TEST_F(RunsApi, BadSubmissionsAreRefusedAndNothingIsQueued) {
   EXPECT_EQ(submit(Json::object(), alice_).status, 400);                       // no input
   EXPECT_EQ(submit({{"input", 1}, {"unknown", 1}}, alice_).status, 400);       // unknown field
