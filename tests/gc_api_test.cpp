@@ -74,6 +74,33 @@ TEST_F(GcApi, DryRunAndRunReportAndAreAudited) {
   EXPECT_EQ(dry_runs, 1);
 }
 
+// `?dry_run=true` once ran the collector for real: the query is now read,
+// and a parameter the route does not know is refused before anything runs.
+TEST_F(GcApi, DryRunInTheQueryIsADryRun) {
+  const std::string gc_path = "/api/v1/admin/gc";
+  auto dry = api_->call("POST", gc_path + "?dry_run=true", std::nullopt, admin_);
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  expect_empty_report(dry.json, true);
+  auto conflicting =
+      api_->call("POST", gc_path + "?dry_run=true", Json{{"dry_run", false}}, admin_);
+  EXPECT_EQ(conflicting.status, 400) << conflicting.body;
+  auto misspelt = api_->call("POST", gc_path + "?dryrun=1", std::nullopt, admin_);
+  EXPECT_EQ(misspelt.status, 400);
+  EXPECT_NE(misspelt.error_message().find("unknown query parameter 'dryrun'"), std::string::npos)
+      << misspelt.body;
+  EXPECT_EQ(api_->call("POST", gc_path + "?dry_run=maybe", std::nullopt, admin_).status, 400);
+
+  auto audit = api_->call("GET", "/api/v1/admin/audit", std::nullopt, admin_);
+  ASSERT_EQ(audit.status, 200);
+  int runs = 0, dry_runs = 0;
+  for (const auto& e : audit.json["events"]) {
+    if (e["action"] == "gc") ++runs;
+    if (e["action"] == "gc_dry_run") ++dry_runs;
+  }
+  EXPECT_EQ(runs, 0);  // nothing ran for real
+  EXPECT_EQ(dry_runs, 1);
+}
+
 TEST_F(GcApi, RejectsABadBody) {
   EXPECT_EQ(gc(Json{{"dry_run", "yes"}}, admin_).status, 400);
   EXPECT_EQ(gc(Json{{"dry_run", true}, {"everything", true}}, admin_).status, 400);

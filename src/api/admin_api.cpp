@@ -31,15 +31,32 @@ Json report_json(const services::GcReport& r) {
           {"errors", r.errors}};
 }
 
-// The body is optional; `dry_run` defaults to false, like the periodic run.
+Result<std::optional<bool>> dry_run_in_query(const http::Request& req) {
+  const auto text = req.query_param("dry_run");
+  if (!text) return std::nullopt;
+  if (*text == "true" || *text == "1" || text->empty()) return true;
+  if (*text == "false" || *text == "0") return false;
+  return fail(Error::invalid_argument("dry_run must be true or false"));
+}
+
+// `dry_run` may come in the body or, where people naturally put it, in the
+// query; both must agree. Absent, it is false, like the periodic run.
 Result<bool> parse_dry_run(const http::Request& req) {
-  if (req.body.empty()) return false;
-  auto body = parse_json_body(req);
-  if (!body) return fail(body.error());
-  if (auto ok = body->reject_unknown({"dry_run"}); !ok) return fail(ok.error());
-  auto dry_run = body->optional_bool("dry_run");
-  if (!dry_run) return fail(dry_run.error());
-  return dry_run->value_or(false);
+  auto in_query = dry_run_in_query(req);
+  if (!in_query) return fail(in_query.error());
+  std::optional<bool> in_body;
+  if (!req.body.empty()) {
+    auto body = parse_json_body(req);
+    if (!body) return fail(body.error());
+    if (auto ok = body->reject_unknown({"dry_run"}); !ok) return fail(ok.error());
+    auto dry_run = body->optional_bool("dry_run");
+    if (!dry_run) return fail(dry_run.error());
+    in_body = *dry_run;
+  }
+  if (in_query->has_value() && in_body && **in_query != *in_body) {
+    return fail(Error::invalid_argument("dry_run differs between the query and the body"));
+  }
+  return in_body.value_or(in_query->value_or(false));
 }
 
 http::Response run_gc(services::Collection* collector, http::Request& req,
@@ -89,7 +106,7 @@ void register_admin_routes(http::Router& router, ApiContext& ctx) {
                            [&ctx](http::Request& req, const auth::Principal& who) {
                              return run_gc(ctx.collector, req, who);
                            }),
-             {.body_limit = kGcBodyLimit});
+             {.body_limit = kGcBodyLimit, .query = {"dry_run"}});
   router.add("PATCH", "/api/v1/admin/projects/{owner}/{name}",
              authenticated(ctx.credentials,
                            [&ctx](http::Request& req, const auth::Principal& who) {

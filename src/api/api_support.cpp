@@ -157,10 +157,6 @@ Json optional_time(const std::optional<std::int64_t>& unix_seconds) {
   return unix_seconds ? Json(format_rfc3339(*unix_seconds)) : Json(nullptr);
 }
 
-std::string sse_data(std::string_view line) {
-  return "data: " + std::string(line) + "\n\n";
-}
-
 http::Response no_content_or_error(const Result<void>& result) {
   if (!result) return http::error_response(result.error());
   http::Response res;

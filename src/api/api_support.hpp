@@ -78,9 +78,6 @@ http::Response respond(const Result<T>& result, int ok_status, F&& to_body) {
 /// An RFC 3339 time, or JSON null.
 Json optional_time(const std::optional<std::int64_t>& unix_seconds);
 
-/// One server-sent event `data:` field, ending the event.
-std::string sse_data(std::string_view line);
-
 /// 204 or the error.
 http::Response no_content_or_error(const Result<void>& result);
 

@@ -5,6 +5,7 @@
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/time.hpp"
+#include "http/sse.hpp"
 #include "services/builds.hpp"
 
 namespace orsa::api {
@@ -79,9 +80,7 @@ http::Response follow_logs(services::Builds& builds, const http::Request& req,
                            const auth::Principal& who) {
   auto follower = builds.follow(who, req.param("id"));
   if (!follower) return http::error_response(follower.error());
-  http::Response res = http::text_response(200, "", "text/event-stream");
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
+  http::Response res = http::sse_response();
   res.stream = [&builds, who, id = std::string(req.param("id")),
                 follow = std::shared_ptr<services::LogFollower>(std::move(*follower))](
                    http::BodyWriter& out) {
@@ -89,9 +88,9 @@ http::Response follow_logs(services::Builds& builds, const http::Request& req,
     auto last_write = std::chrono::steady_clock::now();
     for (bool ended = false; !ended && !out.closed();) {
       std::string batch;
-      for (const auto& line : follow->next(kHeartbeat, ended)) batch += sse_data(line);
+      for (const auto& line : follow->next(kHeartbeat, ended)) batch += http::sse_event(line);
       if (batch.empty() && std::chrono::steady_clock::now() - last_write >= kHeartbeat) {
-        batch = ": heartbeat\n\n";
+        batch = http::sse_heartbeat();
       }
       if (batch.empty()) continue;
       if (!out.write(batch)) return;
@@ -100,7 +99,7 @@ http::Response follow_logs(services::Builds& builds, const http::Request& req,
     if (out.closed()) return;
     auto build = builds.get(who, id);
     const Json end = build ? build_json(*build) : Json{{"id", id}};
-    out.write("event: end\n" + sse_data(end.dump()));
+    out.write(http::sse_event(end.dump(), {.event = "end"}));
   };
   return res;
 }
@@ -137,7 +136,8 @@ void register_build_routes(http::Router& router, ApiContext& ctx) {
                auto limit = parse_limit(req, kDefaultBuildList);
                if (!limit) return http::error_response(limit.error());
                return respond(builds.list(who, project_ref_of(req), *limit), 200, builds_json);
-             }));
+             }),
+             {.query = {"limit"}});
   router.add("GET", "/api/v1/builds/{id}",
              with_auth([&builds](http::Request& req, const auth::Principal& who) {
                return respond(builds.get(who, req.param("id")), 200, build_json);

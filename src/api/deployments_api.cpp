@@ -8,6 +8,7 @@
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/time.hpp"
+#include "http/sse.hpp"
 #include "services/deployments.hpp"
 
 namespace orsa::api {
@@ -172,9 +173,7 @@ http::Response follow_logs(services::Deployments& deployments, const http::Reque
   // Checked before the stream starts so an unknown id is a plain 404.
   if (auto d = deployments.get(who, req.param("id")); !d) return http::error_response(d.error());
   query.follow = true;
-  http::Response res = http::text_response(200, "", "text/event-stream");
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
+  http::Response res = http::sse_response();
   res.stream = [&deployments, who, query,
                 id = std::string(req.param("id"))](http::BodyWriter& out) {
     auto last_write = std::chrono::steady_clock::now();
@@ -184,14 +183,14 @@ http::Response follow_logs(services::Deployments& deployments, const http::Reque
       if (line == nullptr) {
         if (now - last_write < kHeartbeat) return true;
         last_write = now;
-        return out.write(": heartbeat\n\n");
+        return out.write(http::sse_heartbeat());
       }
       last_write = now;
-      return out.write(sse_data(line->text));
+      return out.write(http::sse_event(line->text));
     });
     if (!out.closed()) {
-      out.write("event: end\n" +
-                sse_data(followed ? "{}" : Json{{"error", followed.error().message}}.dump()));
+      out.write(http::sse_event(followed ? "{}" : Json{{"error", followed.error().message}}.dump(),
+                                {.event = "end"}));
     }
   };
   return res;
@@ -240,7 +239,8 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
                auto project = project_filter(req);
                if (!project) return http::error_response(project.error());
                return respond(deployments.list(who, *project), 200, json_of_list(services));
-             }));
+             }),
+             {.query = {"project"}});
   router.add("GET", one,
              with_auth([&deployments, services](http::Request& req, const auth::Principal& who) {
                return respond(deployments.get(who, req.param("id")), 200, json_of(services));
@@ -264,7 +264,8 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx) {
   router.add("GET", one + "/logs",
              with_auth([&deployments](http::Request& req, const auth::Principal& who) {
                return get_logs(deployments, req, who);
-             }));
+             }),
+             {.query = {"tail", "since"}});
   router.add("GET", one + "/metrics",
              with_auth([&deployments](http::Request& req, const auth::Principal& who) {
                const std::string id(req.param("id"));

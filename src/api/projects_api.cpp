@@ -275,20 +275,23 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
                                   files.push_back({{"path", f.path}, {"size", f.size}});
                                 return Json{{"commit", tree.commit}, {"files", files}};
                               });
-             }));
+             }),
+             {.query = {"ref"}});
   router.add("GET", base + "/files/{path...}",
              with_auth([&projects](http::Request& req, const auth::Principal& who) {
                return read_file(projects, req, who);
-             }));
+             }),
+             {.query = {"ref"}});
   router.add("PUT", base + "/files/{path...}",
              with_write_access([&projects](http::Request& req, const auth::Principal& who) {
                return write_file(projects, req, who, false);
              }),
-             {.body_limit = kFileBodyLimit});
+             {.body_limit = kFileBodyLimit, .query = {"message", "allow_empty"}});
   router.add("DELETE", base + "/files/{path...}",
              with_auth([&projects](http::Request& req, const auth::Principal& who) {
                return write_file(projects, req, who, true);
-             }));
+             }),
+             {.query = {"message"}});
 
   router.add("POST", base + "/commits",
              with_write_access([&projects](http::Request& req, const auth::Principal& who) {
@@ -300,7 +303,8 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
                if (!limit) return http::error_response(limit.error());
                return respond(projects.history(who, project_ref_of(req), ref_of(req), *limit), 200,
                               history_json);
-             }));
+             }),
+             {.query = {"ref", "limit"}});
   router.add("GET", base + "/commits/{sha}",
              with_auth([&projects](http::Request& req, const auth::Principal& who) {
                return respond(projects.diff(who, project_ref_of(req), req.param("sha")), 200,
@@ -310,7 +314,7 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
              with_write_access([&projects](http::Request& req, const auth::Principal& who) {
                return upload_archive(projects, req, who);
              }),
-             {.body_limit = kArchiveBodyLimit, .spool_body = true});
+             {.body_limit = kArchiveBodyLimit, .spool_body = true, .query = {"message"}});
 }
 
 }  // namespace orsa::api

@@ -176,13 +176,15 @@ void register_run_routes(http::Router& router, ApiContext& ctx) {
                auto filter = parse_filter(req);
                if (!filter) return http::error_response(filter.error());
                return respond(runs.list_project(who, project_ref_of(req), *filter), 200, page_json);
-             }));
+             }),
+             {.query = {"status", "cursor", "limit"}});
   router.add("GET", "/api/v1/runs",
              with_auth([&runs](http::Request& req, const auth::Principal& who) {
                auto filter = parse_filter(req);
                if (!filter) return http::error_response(filter.error());
                return respond(runs.list_mine(who, *filter), 200, page_json);
-             }));
+             }),
+             {.query = {"status", "cursor", "limit"}});
   router.add("GET", one, with_auth([&runs](http::Request& req, const auth::Principal& who) {
                return respond(runs.get(who, req.param("id")), 200, [](const services::RunView& v) {
                  return run_json(v.run, v.queue_position);

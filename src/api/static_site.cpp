@@ -251,15 +251,18 @@ bool is_static_site_route(const http::RouteInfo& route) {
 }
 
 void register_static_site_routes(http::Router& router, std::shared_ptr<const StaticSite> site) {
-  router.add("GET", "/", [site](http::Request& req) { return site->serve(req); });
+  // Pages take any query: the app's router reads it in the browser.
+  router.add("GET", "/", [site](http::Request& req) { return site->serve(req); },
+             {.any_query = true});
   for (const auto method : kMethods) {
     const bool page = method == "GET";
-    router.add(method, kStaticSiteCatchAll,
-               [site, &router, page](http::Request& req) {
-                 if (page && !is_reserved(req.path)) return site->serve(req);
-                 return route_miss(router, req.path);
-               },
-               {.body_limit = page ? http::RouteOptions{}.body_limit : kMissBodyLimit});
+    router.add(
+        method, kStaticSiteCatchAll,
+        [site, &router, page](http::Request& req) {
+          if (page && !is_reserved(req.path)) return site->serve(req);
+          return route_miss(router, req.path);
+        },
+        {.body_limit = page ? http::RouteOptions{}.body_limit : kMissBodyLimit, .any_query = true});
   }
 }
 

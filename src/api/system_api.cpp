@@ -70,13 +70,15 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
     return http::text_response(200, std::string(openapi_document()), "application/yaml");
   });
   router.add("GET", "/api/v1/admin/audit",
-             authenticated(ctx.credentials, [&ctx](http::Request& req, const auth::Principal& who) {
-               if (auto ok = auth::Policy::require_admin(who); !ok)
-                 return http::error_response(ok.error());
-               auto limit = parse_limit(req, 100);
-               if (!limit) return http::error_response(limit.error());
-               return respond(ctx.system.audit_log(*limit), 200, audit_json);
-             }));
+             authenticated(ctx.credentials,
+                           [&ctx](http::Request& req, const auth::Principal& who) {
+                             if (auto ok = auth::Policy::require_admin(who); !ok)
+                               return http::error_response(ok.error());
+                             auto limit = parse_limit(req, 100);
+                             if (!limit) return http::error_response(limit.error());
+                             return respond(ctx.system.audit_log(*limit), 200, audit_json);
+                           }),
+             {.query = {"limit"}});
 }
 
 }  // namespace

@@ -343,9 +343,14 @@ Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   return {};
 }
 
-// The container runtime: the given Docker API socket, or a private podman
-// service under the data dir that may pull from this process's registry.
+// The container runtime: one given ready-made, the given Docker API socket,
+// or a private podman service under the data dir that may pull from this
+// process's registry.
 Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host) {
+  if (p.runtime) {
+    p.rollouts->start(*p.runtime, {registry_host});
+    return {};
+  }
   std::string socket;
   if (p.config.runtime_socket) {
     socket = p.config.runtime_socket->string();
@@ -365,9 +370,10 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
 
 }  // namespace
 
-Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config) {
+Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapters adapters) {
   auto parts = std::make_unique<Parts>();
   parts->config = config;
+  parts->runtime = std::move(adapters.runtime);
   if (auto ok = prepare_data_dir(config.data_dir); !ok) return fail(ok.error());
   if (auto ok = build_services(*parts); !ok) return fail(ok.error());
   auto generated = parts->accounts->bootstrap_admin(config.admin_username, config.admin_email,

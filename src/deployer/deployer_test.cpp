@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -159,6 +161,55 @@ std::set<std::string> documented_routes(std::string_view yaml) {
   return out;
 }
 
+// Query parameters per "METHOD /path", from the three spellings the
+// document uses: a $ref to components/parameters, an inline `{name: x, in:
+// query}` and a block `- name: x` then `in: query`. Parameters listed at
+// path level apply to every method of the path.
+std::map<std::string, std::set<std::string>> documented_query(std::string_view yaml) {
+  const std::regex component_key(R"(^    (\w+):\s*$)");
+  const std::regex path_line(R"(^  (/\S*):\s*$)");
+  const std::regex method_line(R"(^    (get|put|post|delete|patch|head):\s*$)");
+  const std::regex ref(R"(\$ref: '#/components/parameters/(\w+)')");
+  const std::regex inline_query(R"(\{name: (\w+), in: query)");
+  const std::regex block_name(R"(^\s+- name: (\w+)\s*$)");
+  const std::regex block_query(R"(^\s+in: query\s*$)");
+  std::map<std::string, std::string> components;  // key → query parameter name
+  std::map<std::string, std::set<std::string>> by_operation, by_path;
+  std::map<std::string, std::set<std::string>> methods_of;
+  std::istringstream in{std::string(yaml)};
+  std::string line, section, key, pending, path, method;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (line.starts_with("  ") && !line.starts_with("   ")) section = line;
+    if (section == "  parameters:" && std::regex_match(line, m, component_key)) key = m[1];
+    if (section == "  parameters:" && line.starts_with("      name: ")) pending = line.substr(12);
+    if (section == "  parameters:" && line == "      in: query") components[key] = pending;
+    if (std::regex_match(line, m, path_line)) path = m[1], method.clear();
+    if (std::regex_match(line, m, method_line) && !path.empty()) {
+      method = m[1];
+      for (auto& c : method) c = static_cast<char>(std::toupper(c));
+      methods_of[path].insert(method);
+    }
+    if (path.empty()) continue;
+    std::optional<std::string> name;
+    if (std::regex_search(line, m, ref) && components.contains(m[1])) name = components[m[1]];
+    if (std::regex_search(line, m, inline_query)) name = m[1];
+    if (std::regex_match(line, m, block_name)) pending = m[1];
+    if (std::regex_match(line, m, block_query)) name = pending;
+    if (!name) continue;
+    if (method.empty())
+      by_path[path].insert(*name);
+    else
+      by_operation[method + " " + path].insert(*name);
+  }
+  for (const auto& [p, methods] : methods_of) {
+    for (const auto& verb : methods) {
+      by_operation[verb + " " + p].insert(by_path[p].begin(), by_path[p].end());
+    }
+  }
+  return by_operation;
+}
+
 /// Calls the deployer's router in-process, as the server would.
 http::Response call_route(const http::Router& router, const std::string& method,
                           const std::string& path, const std::string& body, http::Headers headers) {
@@ -252,6 +303,36 @@ TEST(Config, RunFlags) {
             std::string::npos);
   EXPECT_FALSE(parse({"--max-runs-per-user", "0"}));
   EXPECT_FALSE(parse({"--max-run-input-mb", "0"}));
+}
+
+// A route refuses every query parameter it does not declare, so the
+// declaration and the contract must say the same.
+TEST(OpenApi, EveryRouteAcceptsExactlyItsDocumentedQueryParameters) {
+  const auto dir = std::filesystem::temp_directory_path() / ("orsa-deployer-" + random_hex(6));
+  Config config;
+  config.data_dir = dir;
+  config.admin_password = "correct horse battery";
+  auto deployer = Deployer::create(config);
+  ASSERT_TRUE(deployer) << deployer.error().message;
+  auto documented = documented_query(api::openapi_document());
+  EXPECT_EQ(documented["GET /api/v1/deployments/{id}/logs"],
+            (std::set<std::string>{"tail", "since"}));
+  int checked = 0;
+  for (const auto& route : (*deployer)->router().routes()) {
+    if (route.any_query) {
+      // Only the web app's pages and the registry, whose clients add their own.
+      EXPECT_TRUE(api::is_static_site_route(route) || route.pattern.starts_with("/v2"))
+          << route.method << " " << route.pattern;
+      continue;
+    }
+    const std::string pattern = std::regex_replace(route.pattern, std::regex(R"(\.\.\.\})"), "}");
+    const std::set<std::string> declared(route.query.begin(), route.query.end());
+    EXPECT_EQ(declared, documented[route.method + " " + pattern]) << route.method << " " << pattern;
+    ++checked;
+  }
+  EXPECT_GT(checked, 30);
+  deployer->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(OpenApi, DocumentsEveryRegisteredRoute) {

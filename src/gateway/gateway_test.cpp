@@ -10,10 +10,12 @@ using namespace test_support;
 TEST_F(GatewayTest, ProxiesGetAndPostToAnHttpServerRewritingPathAndQuery) {
   http::Router up_router;
   up_router.add("GET", "/", [](http::Request&) { return http::text_response(200, "root"); });
-  up_router.add("GET", "/items/{id}", [](http::Request& r) {
-    Json j = {{"id", r.param("id")}, {"target", r.target}, {"query", r.query}};
-    return http::json_text_response(200, j.dump());
-  });
+  up_router.add("GET", "/items/{id}",
+                [](http::Request& r) {
+                  Json j = {{"id", r.param("id")}, {"target", r.target}, {"query", r.query}};
+                  return http::json_text_response(200, j.dump());
+                },
+                {.query = {"x", "y"}});
   up_router.add("POST", "/echo", [](http::Request& r) { return http::text_response(200, r.body); });
   http::Metrics up_metrics;
   http::ServerOptions up_options;

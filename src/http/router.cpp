@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <stdexcept>
@@ -182,8 +183,22 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
 std::vector<RouteInfo> Router::routes() const {
   std::vector<RouteInfo> out;
   out.reserve(impl_->routes.size());
-  for (const auto& r : impl_->routes) out.push_back({r->method, r->pattern});
+  for (const auto& r : impl_->routes)
+    out.push_back({r->method, r->pattern, r->options.query, r->options.any_query});
   return out;
+}
+
+std::optional<Response> refuse_unknown_query(const RouteOptions& route, const Request& request) {
+  if (route.any_query) return std::nullopt;
+  for (const auto& [name, value] : request.query) {
+    if (std::ranges::find(route.query, name) != route.query.end()) continue;
+    std::string accepted;
+    for (const auto& known : route.query) accepted += (accepted.empty() ? "" : ", ") + known;
+    return error_response(Error::invalid_argument(
+        "unknown query parameter '" + name + "'; " +
+        (accepted.empty() ? "this route takes none" : "this route accepts: " + accepted)));
+  }
+  return std::nullopt;
 }
 
 }  // namespace orsa::http

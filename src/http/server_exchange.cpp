@@ -110,6 +110,9 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   const Handler& handler = *match.handler;
   const Admission* admission = match.admit;
   SpoolFile spool;
+  if (auto refusal = refuse_unknown_query(route, request)) {
+    co_return co_await answer(conn, ex, std::move(*refusal), after_early_answer);
+  }
 
   if (!parser.is_done()) {
     const std::size_t limit = route.body_limit;

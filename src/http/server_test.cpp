@@ -55,6 +55,30 @@ TEST_F(ServerTest, DecodesPathParamsAndQuery) {
   EXPECT_EQ(j["query"]["flag"], "");
 }
 
+TEST_F(ServerTest, AQueryParameterTheRouteDoesNotReadIs400NamingIt) {
+  bool called = false;
+  router_.add("POST", "/act", [&called](Request&) {
+    called = true;
+    return text_response(200, "done");
+  });
+  start();
+  auto r = client_.request("POST", url("/act?dry_run=true"), {}, "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("unknown query parameter 'dry_run'; this route takes none"),
+            std::string::npos)
+      << r->body;
+  auto misspelt = client_.request("GET", url("/items/1?q=1&qq=2"));
+  ASSERT_TRUE(misspelt);
+  EXPECT_EQ(misspelt->status, 400);
+  EXPECT_NE(misspelt->body.find("'qq'; this route accepts: q, x, flag"), std::string::npos)
+      << misspelt->body;
+  EXPECT_FALSE(called);  // refused before the handler
+  auto plain = client_.request("POST", url("/act"), {}, "{}");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+}
+
 TEST_F(ServerTest, RejectsBadPathEncoding) {
   start();
   for (const char* path : {"/items/%zz", "/items/a%00b", "/items/%"}) {

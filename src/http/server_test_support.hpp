@@ -47,10 +47,13 @@ class ServerTest : public ::testing::Test {
     options_.port = 0;
     options_.worker_threads = 2;
     router_.add("GET", "/hello", [](Request&) { return text_response(200, "hello"); });
-    router_.add("GET", "/items/{id}", [](Request& r) {
-      Json j = {{"id", r.param("id")}, {"query", r.query}, {"path", r.path}};
-      return json_text_response(200, j.dump());
-    });
+    router_.add(
+        "GET", "/items/{id}",
+        [](Request& r) {
+          Json j = {{"id", r.param("id")}, {"query", r.query}, {"path", r.path}};
+          return json_text_response(200, j.dump());
+        },
+        RouteOptions{.query = {"q", "x", "flag"}});
     router_.add(
         "POST", "/echo", [](Request& r) { return text_response(200, r.body); },
         RouteOptions{.body_limit = 1024});

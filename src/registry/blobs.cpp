@@ -199,24 +199,31 @@ http::Response upload_status(RegistryContext& ctx, http::Request& req, const std
 void register_blob_routes(http::Router& router, RegistryContext& ctx) {
   using auth::Action;
   const std::string base = "/v2/{owner}/{project}/blobs/";
-  const http::RouteOptions uploads{.body_limit = kUploadBodyLimit, .spool_body = true};
+  const http::RouteOptions uploads = registry_options(kUploadBodyLimit, true);
   router.add("GET", base + "{digest}",
-             repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
-               return blob_response(ctx, req, repo, false);
-             }));
+             repository_route(ctx, Action::kRead,
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                return blob_response(ctx, req, repo, false);
+                              }),
+             registry_options());
   router.add("HEAD", base + "{digest}",
-             repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
-               return blob_response(ctx, req, repo, true);
-             }));
+             repository_route(ctx, Action::kRead,
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                return blob_response(ctx, req, repo, true);
+                              }),
+             registry_options());
   router.add("DELETE", base + "{digest}",
-             repository_route(ctx, Action::kWrite, [](auto&, auto&, auto&) {
-               // Blobs are shared and reclaimed by the collector, never by clients.
-               return registry_error(
-                   with_registry_code(Error{ErrorCode::kInvalidArgument,
-                                            "blob deletion is not supported; delete manifests",
-                                            {}},
-                                      "UNSUPPORTED"));
-             }));
+             repository_route(ctx, Action::kWrite,
+                              [](auto&, auto&, auto&) {
+                                // Blobs are shared and reclaimed by the collector, never by
+                                // clients.
+                                return registry_error(with_registry_code(
+                                    Error{ErrorCode::kInvalidArgument,
+                                          "blob deletion is not supported; delete manifests",
+                                          {}},
+                                    "UNSUPPORTED"));
+                              }),
+             registry_options());
   const auto start = repository_route(
       ctx, Action::kWrite,
       [&ctx](auto& req, auto& who, auto& repo) { return start_upload(ctx, req, who, repo); },
@@ -236,16 +243,20 @@ void register_blob_routes(http::Router& router, RegistryContext& ctx) {
                  upload_chunk_precheck(ctx)),
              uploads);
   router.add("GET", base + "uploads/{id}",
-             repository_route(ctx, Action::kWrite, [&ctx](auto& req, auto&, auto& repo) {
-               return upload_status(ctx, req, repo);
-             }));
+             repository_route(
+                 ctx, Action::kWrite,
+                 [&ctx](auto& req, auto&, auto& repo) { return upload_status(ctx, req, repo); }),
+             registry_options());
   router.add("DELETE", base + "uploads/{id}",
-             repository_route(ctx, Action::kWrite, [&ctx](auto& req, auto&, auto& repo) {
-               if (auto ok = ctx.registry.cancel_upload(repo, req.param("id")); !ok) {
-                 return registry_error(ok.error());
-               }
-               return empty(204);
-             }));
+             repository_route(ctx, Action::kWrite,
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                if (auto ok = ctx.registry.cancel_upload(repo, req.param("id"));
+                                    !ok) {
+                                  return registry_error(ok.error());
+                                }
+                                return empty(204);
+                              }),
+             registry_options());
 }
 
 }  // namespace orsa::registry

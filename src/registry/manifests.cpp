@@ -72,33 +72,42 @@ void register_manifest_routes(http::Router& router, RegistryContext& ctx) {
   using auth::Action;
   const std::string path = "/v2/{owner}/{project}/manifests/{reference}";
   router.add("GET", path,
-             repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
-               return manifest_response(ctx, req, repo, false);
-             }));
+             repository_route(ctx, Action::kRead,
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                return manifest_response(ctx, req, repo, false);
+                              }),
+             registry_options());
   router.add("HEAD", path,
-             repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
-               return manifest_response(ctx, req, repo, true);
-             }));
+             repository_route(ctx, Action::kRead,
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                return manifest_response(ctx, req, repo, true);
+                              }),
+             registry_options());
   router.add("PUT", path,
              repository_route(
                  ctx, Action::kWrite,
                  [&ctx](auto& req, auto&, auto& repo) { return put_manifest(ctx, req, repo); }),
-             http::RouteOptions{.body_limit = kManifestBodyLimit});
+             registry_options(kManifestBodyLimit));
   router.add("DELETE", path,
-             repository_route(ctx, Action::kWrite, [&ctx](auto& req, auto&, auto& repo) {
-               if (auto ok = ctx.registry.delete_manifest(repo, req.param("reference")); !ok) {
-                 return registry_error(ok.error());
-               }
-               return empty(202);
-             }));
-  router.add("GET", "/v2/{owner}/{project}/referrers/{digest}",
-             repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
-               return referrers(ctx, req, repo);
-             }));
-  router.add("GET", "/v2/{owner}/{project}/tags/list",
-             repository_route(ctx, Action::kRead, [&ctx](auto& req, auto&, auto& repo) {
-               return tags_list(ctx, req, repo);
-             }));
+             repository_route(
+                 ctx, Action::kWrite,
+                 [&ctx](auto& req, auto&, auto& repo) {
+                   if (auto ok = ctx.registry.delete_manifest(repo, req.param("reference")); !ok) {
+                     return registry_error(ok.error());
+                   }
+                   return empty(202);
+                 }),
+             registry_options());
+  router.add(
+      "GET", "/v2/{owner}/{project}/referrers/{digest}",
+      repository_route(ctx, Action::kRead,
+                       [&ctx](auto& req, auto&, auto& repo) { return referrers(ctx, req, repo); }),
+      registry_options());
+  router.add(
+      "GET", "/v2/{owner}/{project}/tags/list",
+      repository_route(ctx, Action::kRead,
+                       [&ctx](auto& req, auto&, auto& repo) { return tags_list(ctx, req, repo); }),
+      registry_options());
 }
 
 }  // namespace orsa::registry

@@ -30,12 +30,13 @@ void register_base_routes(http::Router& router, RegistryContext& ctx) {
   const auto version_check = registry_route(ctx, [](http::Request&, const auth::Principal&) {
     return json_response(200, Json::object());
   });
-  router.add("GET", "/v2/", version_check);
-  router.add("GET", "/v2", version_check);
-  router.add("GET", "/v2/_catalog",
-             registry_route(ctx, [&ctx](http::Request& req, const auth::Principal& who) {
-               return catalog(ctx, req, who);
-             }));
+  router.add("GET", "/v2/", version_check, registry_options());
+  router.add("GET", "/v2", version_check, registry_options());
+  router.add(
+      "GET", "/v2/_catalog",
+      registry_route(ctx, [&ctx](http::Request& req,
+                                 const auth::Principal& who) { return catalog(ctx, req, who); }),
+      registry_options());
 }
 
 // Any other /v2 path: the registry's challenge first, then its error format
@@ -46,7 +47,7 @@ void register_unknown_path_routes(http::Router& router, RegistryContext& ctx) {
         Error{ErrorCode::kNotFound, "no such registry endpoint", {}}, "NAME_UNKNOWN"));
   });
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
-    router.add(method, "/v2/{path...}", unknown, {.body_limit = kUnknownPathBodyLimit});
+    router.add(method, "/v2/{path...}", unknown, registry_options(kUnknownPathBodyLimit));
   }
 }
 

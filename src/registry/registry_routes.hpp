@@ -21,6 +21,13 @@ inline constexpr std::size_t kUploadBodyLimit = 1024UL * 1024 * 1024;  // 1 GiB,
 inline constexpr std::size_t kManifestBodyLimit = 4 * 1024 * 1024;
 inline constexpr std::size_t kUnknownPathBodyLimit = 64 * 1024;
 
+/// Options of a /v2 route: the distribution spec lets clients add query
+/// parameters of their own (containerd's `ns=`), so none is refused.
+inline http::RouteOptions registry_options(std::size_t body_limit = http::RouteOptions{}.body_limit,
+                                           bool spool_body = false) {
+  return {.body_limit = body_limit, .spool_body = spool_body, .any_query = true};
+}
+
 http::Response json_response(int status, const Json& body);
 http::Response empty(int status);
 /// Adds the Docker-Distribution-API-Version header every answer carries.

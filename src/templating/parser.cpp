@@ -114,23 +114,26 @@ class ExprParser {
     return e;
   }
 
+  // The comparison operator at the cursor, consumed; "" when there is none.
+  std::string take_comparison() {
+    if (peek().kind == TokenKind::kOp &&
+        std::ranges::find(kComparisons, peek().text) != kComparisons.end()) {
+      return tokens_[pos_++].text;
+    }
+    if (accept_name("in")) return "in";
+    if (is_name("not") && is_name("in", 1)) {
+      pos_ += 2;
+      return "notin";
+    }
+    return {};
+  }
+
   ExprPtr parse_compare() {
     auto lhs = parse_concat();
-    for (;;) {
-      std::string op;
-      if (peek().kind == TokenKind::kOp &&
-          std::ranges::find(kComparisons, peek().text) != kComparisons.end()) {
-        op = tokens_[pos_++].text;
-      } else if (accept_name("in")) {
-        op = "in";
-      } else if (is_name("not") && is_name("in", 1)) {
-        pos_ += 2;
-        op = "notin";
-      } else {
-        return lhs;
-      }
+    for (std::string op = take_comparison(); !op.empty(); op = take_comparison()) {
       lhs = binary(Expr::Kind::kCompare, std::move(lhs), parse_concat(), op);
     }
+    return lhs;
   }
 
   ExprPtr parse_concat() {

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "deployer/config.hpp"
 #include "http/router.hpp"
+#include "runtime/runtime.hpp"
 
 namespace orsa::deployer {
 
@@ -15,9 +16,16 @@ namespace orsa::deployer {
 /// services on top, routes on the HTTP server.
 class Deployer {
  public:
+  /// Adapters given ready-made instead of built from the Config.
+  struct Adapters {
+    // The container runtime; none: the Docker API at --runtime-socket, or a
+    // private podman service.
+    std::unique_ptr<runtime::Runtime> runtime;
+  };
+
   /// Opens the data dir, database (migrating it), repositories and signing
   /// key, and creates the bootstrap admin on an empty database.
-  static Result<std::unique_ptr<Deployer>> create(const Config& config);
+  static Result<std::unique_ptr<Deployer>> create(const Config& config, Adapters adapters = {});
   ~Deployer();
 
   /// The admin password generated on this start, if one was (print once).

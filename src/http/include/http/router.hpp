@@ -42,13 +42,26 @@ struct RouteOptions {
   // The body goes to a file under the server's spool directory as it
   // arrives (Request::body_file) instead of into memory.
   bool spool_body = false;
+  // The query parameters the route reads. Any other one is a 400 naming it,
+  // before admission and handler: a misspelt or misplaced parameter (say
+  // `?dry_run=true` on a route that only reads it from the body) must never
+  // be silently ignored.
+  std::vector<std::string> query;
+  // Accept any query parameter: the web app's pages, and the OCI registry,
+  // whose clients add parameters of their own (containerd's `ns=`).
+  bool any_query = false;
 };
 
 /// One registered route, as listed for documentation checks.
 struct RouteInfo {
   std::string method;
   std::string pattern;
+  std::vector<std::string> query;  // RouteOptions::query
+  bool any_query = false;
 };
+
+/// The 400 for a query parameter the route does not read, or nullopt.
+std::optional<Response> refuse_unknown_query(const RouteOptions& route, const Request& request);
 
 /// Maps (method, path) to a handler. Patterns are literal segments and
 /// `{name}` parameters matching one segment; a final `{name...}` matches the
