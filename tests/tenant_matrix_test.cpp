@@ -137,6 +137,21 @@ std::vector<Row> rows() {
        Json{{"allow_egress", true}},
        "",
        {401, 404, 404, 403, 200}},
+      // Runs: a private project's runs are its owner's (and admins'); a viewer
+      // submits none. The admin passes the policy and meets the project's
+      // missing image (409).
+      {"POST",
+       "/api/v1/projects/{p}/runs",
+       Json{{"input", Json::object()}},
+       "",
+       {401, 404, 404, 403, 409}},
+      {"GET", "/api/v1/projects/{p}/runs", std::nullopt, "", {401, 404, 404, 200, 200}},
+      {"GET", "/api/v1/projects/{p}/runs?status=nope", std::nullopt, "", {401, 400, 400, 400, 400}},
+      {"GET", "/api/v1/runs", std::nullopt, "", {401, 200, 200, 200, 200}},
+      {"GET", "/api/v1/runs/run_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
+      {"GET", "/api/v1/runs/run_nothing/input", std::nullopt, "", {401, 404, 404, 404, 404}},
+      {"GET", "/api/v1/runs/run_nothing/result", std::nullopt, "", {401, 404, 404, 404, 404}},
+      {"POST", "/api/v1/runs/run_nothing/cancel", Json::object(), "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/deployments", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/deployments?project={p}", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"GET", "/api/v1/deployments/dep_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
@@ -173,6 +188,8 @@ TEST_F(TenantMatrix, ListsShowOnlyOwnResourcesExceptToAdmins) {
   EXPECT_TRUE(bobs.json["projects"].empty());
   auto bob_tokens = api_->call("GET", "/api/v1/tokens", std::nullopt, bob_);
   EXPECT_TRUE(bob_tokens.json["tokens"].empty());
+  auto bob_runs = api_->call("GET", "/api/v1/runs", std::nullopt, bob_);
+  EXPECT_TRUE(bob_runs.json["runs"].empty()) << bob_runs.body;
   auto all = api_->call("GET", "/api/v1/projects", std::nullopt, admin_);
   EXPECT_EQ(all.json["projects"].size(), 2u);
   // Not-found answers for existing and missing projects are identical.

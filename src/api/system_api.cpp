@@ -16,6 +16,7 @@ void register_project_routes(http::Router& router, ApiContext& ctx);
 void register_build_routes(http::Router& router, ApiContext& ctx);
 void register_deployment_routes(http::Router& router, ApiContext& ctx);
 void register_admin_routes(http::Router& router, ApiContext& ctx);
+void register_run_routes(http::Router& router, ApiContext& ctx);
 
 namespace {
 
@@ -96,6 +97,7 @@ void register_routes(http::Router& router, ApiContext& ctx) {
   register_build_routes(router, ctx);
   register_admin_routes(router, ctx);
   register_deployment_routes(router, ctx);
+  register_run_routes(router, ctx);
 }
 
 }  // namespace orsa::api

@@ -129,6 +129,27 @@ Result<void> Policy::authorize_create(const Principal& who) {
   return fail(read_only());
 }
 
+Result<void> Policy::authorize_project_runs(const Principal& who, Action action,
+                                            std::string_view owner_id, bool service_public) {
+  if (auto ok = require_scope(who, action); !ok) return ok;
+  if (is_admin(who)) return {};
+  if (who.user_id.empty() || (!owns(who, owner_id) && !service_public)) {
+    return fail(Error::not_found("not found"));
+  }
+  if (action == Action::kRead || who.role != Role::kViewer) return {};
+  return fail(read_only());
+}
+
+Result<void> Policy::authorize_run(const Principal& who, Action action, const RunParties& run) {
+  if (auto ok = require_scope(who, action); !ok) return ok;
+  if (is_admin(who)) return {};
+  if (!owns(who, run.owner_id) && !owns(who, run.submitter_id)) {
+    return fail(Error::not_found("not found"));
+  }
+  if (action == Action::kRead || who.role != Role::kViewer) return {};
+  return fail(read_only());
+}
+
 Result<void> Policy::require_admin(const Principal& who) {
   if (is_admin(who)) return {};
   if (who.role == Role::kAdmin) {

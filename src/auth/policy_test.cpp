@@ -205,3 +205,75 @@ TEST(Policy, ScopeListsRoundTrip) {
 
 }  // namespace
 }  // namespace orsa::auth
+
+namespace orsa::auth {
+namespace {
+
+struct SubmitCase {
+  Role role;
+  bool own;
+  bool service_public;
+  std::optional<ErrorCode> expected;  // nullopt = allowed
+};
+
+TEST(Policy, RunSubmissionFollowsTheServicesVisibility) {
+  using enum ErrorCode;
+  const SubmitCase cases[] = {
+      {Role::kAdmin, false, false, std::nullopt},
+      {Role::kDeveloper, true, false, std::nullopt},
+      {Role::kDeveloper, false, false, kNotFound},
+      {Role::kDeveloper, false, true, std::nullopt},
+      {Role::kViewer, true, false, kPermissionDenied},
+      {Role::kViewer, false, false, kNotFound},
+      {Role::kViewer, false, true, kPermissionDenied},
+  };
+  for (const auto& c : cases) {
+    const auto r = Policy::authorize_project_runs(principal(c.role), Action::kWrite,
+                                                  c.own ? "usr_me" : "usr_other", c.service_public);
+    const std::string label = std::string(role_name(c.role)) + (c.own ? " own" : " other") +
+                              (c.service_public ? " public" : " private");
+    if (!c.expected) {
+      EXPECT_TRUE(r) << label;
+      continue;
+    }
+    ASSERT_FALSE(r) << label;
+    EXPECT_EQ(r.error().code, *c.expected) << label;
+  }
+  // Nobody without an id, and no token without the write scope.
+  Principal anonymous{"", "", Role::kDeveloper, false, ""};
+  EXPECT_EQ(
+      Policy::authorize_project_runs(anonymous, Action::kWrite, "usr_other", true).error().code,
+      kNotFound);
+  auto reader = principal(Role::kDeveloper);
+  reader.scopes = static_cast<std::uint8_t>(Scope::kRead);
+  EXPECT_EQ(Policy::authorize_project_runs(reader, Action::kWrite, "usr_me", false).error().code,
+            kPermissionDenied);
+  // Listing: viewers may, strangers of a private project may not.
+  EXPECT_TRUE(Policy::authorize_project_runs(reader, Action::kRead, "usr_other", true));
+  EXPECT_TRUE(
+      Policy::authorize_project_runs(principal(Role::kViewer), Action::kRead, "usr_other", true));
+  EXPECT_EQ(Policy::authorize_project_runs(reader, Action::kRead, "usr_other", false).error().code,
+            kNotFound);
+}
+
+TEST(Policy, ARunBelongsToItsSubmitterAndItsProjectsOwner) {
+  using enum ErrorCode;
+  const auto dev = principal(Role::kDeveloper);
+  const RunParties submitted{"usr_other", "usr_me"};
+  const RunParties on_my_project{"usr_me", "usr_other"};
+  const RunParties strangers{"usr_other", "usr_third"};
+  EXPECT_TRUE(Policy::authorize_run(dev, Action::kRead, submitted));
+  EXPECT_TRUE(Policy::authorize_run(dev, Action::kWrite, submitted));
+  EXPECT_TRUE(Policy::authorize_run(dev, Action::kWrite, on_my_project));
+  EXPECT_EQ(Policy::authorize_run(dev, Action::kRead, strangers).error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize_run(dev, Action::kWrite, strangers).error().code, kNotFound);
+  EXPECT_TRUE(Policy::authorize_run(principal(Role::kAdmin), Action::kWrite, strangers));
+  const auto viewer = principal(Role::kViewer);
+  EXPECT_TRUE(Policy::authorize_run(viewer, Action::kRead, on_my_project));
+  EXPECT_EQ(Policy::authorize_run(viewer, Action::kWrite, on_my_project).error().code,
+            kPermissionDenied);
+  EXPECT_EQ(Policy::authorize_run(viewer, Action::kRead, strangers).error().code, kNotFound);
+}
+
+}  // namespace
+}  // namespace orsa::auth

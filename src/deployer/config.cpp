@@ -91,6 +91,50 @@ Result<void> apply_gc_flags(const GcFlags& flags, Config& config) {
   return {};
 }
 
+// The runs' queue, limits and retention, as given (durations checked after parsing).
+struct RunFlags {
+  std::string retention = "30d";
+  std::string max_time = "6h";
+};
+
+void add_run_options(CLI::App& app, RunFlags& flags, Config& config) {
+  app.add_option("--max-concurrent-runs", config.max_concurrent_runs,
+                 "Runs executing at once (0: the number of cores)")
+      ->envname("ORSA_MAX_CONCURRENT_RUNS")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--max-runs-per-user", config.max_runs_per_user, "Runs one user executes at once")
+      ->envname("ORSA_MAX_RUNS_PER_USER")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--max-queued-runs-per-user", config.max_queued_runs_per_user,
+                 "Runs one user may have waiting (more: 429)")
+      ->envname("ORSA_MAX_QUEUED_RUNS_PER_USER")
+      ->check(CLI::Range(1, 100'000));
+  app.add_option("--runs-retention", flags.retention, "Ended runs are deleted after this (30d)")
+      ->envname("ORSA_RUNS_RETENTION");
+  app.add_option("--max-run-input-mb", config.max_run_input_mb, "Largest run input, in MiB")
+      ->envname("ORSA_MAX_RUN_INPUT_MB")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{4096}));
+  app.add_option("--max-run-result-mb", config.max_run_result_mb, "Largest run result, in MiB")
+      ->envname("ORSA_MAX_RUN_RESULT_MB")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{16384}));
+  app.add_option("--max-run-time", flags.max_time, "Largest time limit a run may ask (6h)")
+      ->envname("ORSA_MAX_RUN_TIME");
+}
+
+Result<void> apply_run_flags(const RunFlags& flags, Config& config) {
+  auto retention = parse_duration(flags.retention);
+  if (!retention || retention->count() == 0) {
+    return fail(Error::invalid_argument("--runs-retention must be a duration above 0"));
+  }
+  auto max_time = parse_duration(flags.max_time);
+  if (!max_time || max_time->count() == 0 || *max_time > std::chrono::hours(24 * 7)) {
+    return fail(Error::invalid_argument("--max-run-time must be a duration from 1s to 7d"));
+  }
+  config.runs_retention = *retention;
+  config.max_run_time = *max_time;
+  return {};
+}
+
 // The registry's tenancy limits.
 void add_registry_options(CLI::App& app, std::string& idle, Config& config) {
   app.add_option("--registry-quota-mb", config.registry_quota_mb,
@@ -256,6 +300,8 @@ Result<Config> parse_config(int argc, const char* const* argv) {
                       "Fix what is safe (needs the data dir free of a running server)");
   check_cmd->add_flag("--json", check.json, "Print the report as JSON");
   check_cmd->add_flag("--no-verify", no_verify, "Do not hash every blob (sizes only)");
+  RunFlags runs;
+  add_run_options(app, runs, config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -303,6 +349,7 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (!ready_file.empty()) config.ready_file = ready_file;
   if (auto ok = http::TrustedProxies::parse(config.trusted_proxies); !ok) return fail(ok.error());
   if (auto ok = apply_gc_flags(gc, config); !ok) return fail(ok.error());
+  if (auto ok = apply_run_flags(runs, config); !ok) return fail(ok.error());
   auto upload_idle_timeout = parse_duration(upload_idle);
   if (!upload_idle_timeout) {
     return fail(

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <tuple>
 
@@ -21,6 +22,7 @@
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
 #include "registry/registry_api.hpp"
+#include "runs/run_data.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/podman_service.hpp"
 #include "services/accounts.hpp"
@@ -30,6 +32,7 @@
 #include "services/deployments.hpp"
 #include "services/images.hpp"
 #include "services/projects.hpp"
+#include "services/runs.hpp"
 #include "services/system.hpp"
 #include "source/repos.hpp"
 #include "store/store.hpp"
@@ -72,6 +75,9 @@ struct Deployer::Parts {
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<workers::Rollouts> rollouts;
   std::unique_ptr<services::Deployments> deployments;
+  std::unique_ptr<runs::RunData> run_data;
+  std::unique_ptr<services::RunScheduler> run_scheduler;
+  std::unique_ptr<services::Runs> runs;
   std::unique_ptr<gateway::Gateway> gateway;
   http::Metrics metrics;
   http::Router router;
@@ -132,6 +138,58 @@ Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) 
   return oci::remove_tag_and_unshared_manifest(blobs, image.repository, image.tag, *digest);
 }
 
+// Runs wait in the queue until a run worker is attached: submissions,
+// listings and cancels work; nothing starts.
+class QueueOnlyScheduler final : public services::RunScheduler {
+ public:
+  void wake() override {}
+  void cancel_running(const std::string&) override {}
+};
+
+Result<void> build_runs(Deployer::Parts& p) {
+  auto data = runs::RunData::open(p.config.data_dir / "runs");
+  if (!data) return fail(data.error());
+  p.run_data = std::move(*data);
+  p.run_scheduler = std::make_unique<QueueOnlyScheduler>();
+  services::RunOptions options;
+  options.max_time_limit_s = p.config.max_run_time.count();
+  options.default_time_limit_s = std::min(options.default_time_limit_s, options.max_time_limit_s);
+  options.retention = p.config.runs_retention;
+  options.data = {.max_input_bytes = p.config.max_run_input_mb * runs::kMiB,
+                  .max_result_bytes = p.config.max_run_result_mb * runs::kMiB};
+  options.admission.max_queued_per_user = p.config.max_queued_runs_per_user;
+  options.max_memory_mb = p.config.max_memory_mb;
+  options.max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000);
+  options.default_memory_mb = std::min(options.default_memory_mb, options.max_memory_mb);
+  options.default_cpu_millis = std::min(options.default_cpu_millis, options.max_cpu_millis);
+  p.runs = std::make_unique<services::Runs>(
+      services::RunTables{p.store->runs(), p.store->projects(), p.store->images(),
+                          p.store->deployments()},
+      *p.repos, *p.run_data, p.clock, *p.run_scheduler, options);
+  p.collector->set_run_retention([&runs = *p.runs]() -> Result<void> {
+    auto collected = runs.collect();
+    if (!collected) return fail(collected.error());
+    if (collected->runs > 0 || collected->blobs > 0) {
+      spdlog::info("collector: deleted {} runs past retention and {} run data files",
+                   collected->runs, collected->blobs);
+    }
+    return {};
+  });
+  // A project's run data goes with it: read what its runs hold while they
+  // exist, release it once the cascade has deleted them.
+  p.projects->set_removal_hook([&runs = *p.runs](const store::Project& project) {
+    auto digests = runs.project_data(project.id);
+    return std::function<void()>([&runs, digests = digests.value_or(std::vector<std::string>{})] {
+      if (auto released = runs.release_data(digests); !released) {
+        // The collector's sweep removes what is left.
+        spdlog::warn("cannot release the run data of a deleted project: {}",
+                     released.error().message);
+      }
+    });
+  });
+  return {};
+}
+
 Result<void> build_queue(Deployer::Parts& p) {
   auto templates = p.config.templates_dir
                        ? Result<std::filesystem::path>(*p.config.templates_dir)
@@ -174,6 +232,7 @@ Result<void> build_queue(Deployer::Parts& p) {
   p.deployments = std::make_unique<services::Deployments>(
       p.store->deployments(), p.store->images(), p.store->projects(), *p.repos, p.routes, *p.audit,
       *p.rollouts, deployment_options);
+  if (auto ok = build_runs(p); !ok) return fail(ok.error());
   p.collector->set_deployment_hooks(
       {.stop_idle = [&r = *p.rollouts](const store::Deployment& x) { return r.stop_idle(x); },
        .last_request_at =
@@ -335,6 +394,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
                       parts->metrics, *parts->registry, *parts->builds, *parts->images});
   parts->api->collector = parts->collector.get();
   parts->api->deployments = parts->deployments.get();
+  parts->api->runs = parts->runs.get();
   parts->api->routes = &parts->routes;
   parts->api->services = &parts->service_address;
   api::register_routes(parts->router, *parts->api);

@@ -273,6 +273,38 @@ TEST(Csrf, EveryCookieAuthenticatedWriteNeedsTheCsrfHeader) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, RunFlags) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->max_concurrent_runs, 0u);
+  EXPECT_EQ(defaults->max_runs_per_user, 2u);
+  EXPECT_EQ(defaults->max_queued_runs_per_user, 100u);
+  EXPECT_EQ(defaults->runs_retention, std::chrono::hours(24 * 30));
+  EXPECT_EQ(defaults->max_run_input_mb, 50);
+  EXPECT_EQ(defaults->max_run_result_mb, 200);
+  EXPECT_EQ(defaults->max_run_time, std::chrono::hours(6));
+
+  auto config =
+      parse({"--max-concurrent-runs", "3", "--max-runs-per-user", "1", "--max-queued-runs-per-user",
+             "5", "--runs-retention", "2d", "--max-run-input-mb", "1", "--max-run-result-mb", "2",
+             "--max-run-time", "90m"});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->max_concurrent_runs, 3u);
+  EXPECT_EQ(config->max_runs_per_user, 1u);
+  EXPECT_EQ(config->max_queued_runs_per_user, 5u);
+  EXPECT_EQ(config->runs_retention, std::chrono::hours(48));
+  EXPECT_EQ(config->max_run_input_mb, 1);
+  EXPECT_EQ(config->max_run_result_mb, 2);
+  EXPECT_EQ(config->max_run_time, std::chrono::minutes(90));
+
+  EXPECT_NE(parse({"--runs-retention", "0"}).error().message.find("--runs-retention"),
+            std::string::npos);
+  EXPECT_NE(parse({"--max-run-time", "8d"}).error().message.find("--max-run-time"),
+            std::string::npos);
+  EXPECT_FALSE(parse({"--max-runs-per-user", "0"}));
+  EXPECT_FALSE(parse({"--max-run-input-mb", "0"}));
+}
+
 // A route refuses every query parameter it does not declare, so the
 // declaration and the contract must say the same.
 TEST(OpenApi, EveryRouteAcceptsExactlyItsDocumentedQueryParameters) {

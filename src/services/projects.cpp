@@ -134,7 +134,10 @@ Result<void> Projects::remove(const auth::Principal& who, const ProjectRef& ref,
                               const Caller& caller) {
   auto project = authorized(who, ref, auth::Action::kWrite);
   if (!project) return fail(project.error());
+  std::function<void()> after;
+  if (removal_hook_) after = removal_hook_(*project);
   if (auto ok = projects_.remove(auth::Policy::scope(who), project->id); !ok) return ok;
+  if (after) after();
   if (auto ok = repos_.remove(repo_of(*project)); !ok) {
     // The row is gone, so the project is gone for users; create() replaces
     // the leftover directory if the name is reused.

@@ -86,6 +86,19 @@ TEST_F(ProjectsTest, TheOwnerDeletesAndThenItIsGone) {
   EXPECT_EQ(all_projects(), 0u);
 }
 
+TEST_F(ProjectsTest, TheRemovalHookRunsAroundTheRowsRemoval) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  std::vector<std::string> calls;
+  projects_.set_removal_hook([&](const store::Project& p) {
+    calls.push_back("before " + p.name + (all_projects() == 1 ? " (row there)" : ""));
+    return [&] { calls.push_back(all_projects() == 0 ? "after (row gone)" : "after"); };
+  });
+  EXPECT_EQ(projects_.remove(bob_, knap_, caller_).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(calls.empty());  // a refused removal touches nothing
+  ASSERT_TRUE(projects_.remove(alice_, knap_, caller_));
+  EXPECT_EQ(calls, (std::vector<std::string>{"before knap (row there)", "after (row gone)"}));
+}
+
 TEST_F(ProjectsTest, AViewerCannotCreateAndNothingIsStored) {
   const auto created = projects_.create(viewer_, "knap", "python-flask", caller_);
   ASSERT_FALSE(created);

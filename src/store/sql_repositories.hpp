@@ -8,6 +8,7 @@
 #include "store/deployments.hpp"
 #include "store/images.hpp"
 #include "store/projects.hpp"
+#include "store/runs.hpp"
 #include "store/sessions.hpp"
 #include "store/tokens.hpp"
 #include "store/users.hpp"
@@ -23,5 +24,6 @@ std::unique_ptr<BuildStore> sql_build_store(Database& db);
 std::unique_ptr<ImageStore> sql_image_store(Database& db);
 std::unique_ptr<DeploymentStore> sql_deployment_store(Database& db);
 std::unique_ptr<AuditStore> sql_audit_store(Database& db);
+std::unique_ptr<RunStore> sql_run_store(Database& db);
 
 }  // namespace orsa::store

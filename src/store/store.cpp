@@ -24,7 +24,8 @@ class SqlStore final : public Store {
         builds_(sql_build_store(db_)),
         images_(sql_image_store(db_)),
         deployments_(sql_deployment_store(db_)),
-        audit_(sql_audit_store(db_)) {}
+        audit_(sql_audit_store(db_)),
+        runs_(sql_run_store(db_)) {}
 
   Database& database() { return db_; }
 
@@ -37,6 +38,7 @@ class SqlStore final : public Store {
   ImageStore& images() override { return *images_; }
   DeploymentStore& deployments() override { return *deployments_; }
   AuditStore& audit() override { return *audit_; }
+  RunStore& runs() override { return *runs_; }
 
  private:
   Database db_;
@@ -48,6 +50,7 @@ class SqlStore final : public Store {
   std::unique_ptr<ImageStore> images_;
   std::unique_ptr<DeploymentStore> deployments_;
   std::unique_ptr<AuditStore> audit_;
+  std::unique_ptr<RunStore> runs_;
 };
 
 Result<void> create_parent_dir(const std::string& path) {

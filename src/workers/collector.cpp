@@ -76,6 +76,11 @@ void Collector::set_deployment_hooks(DeploymentHooks hooks) {
   hooks_ = std::move(hooks);
 }
 
+void Collector::set_run_retention(RunRetention retention) {
+  std::lock_guard lock(hooks_mu_);
+  run_retention_ = std::move(retention);
+}
+
 DeploymentHooks Collector::hooks() const {
   std::lock_guard lock(hooks_mu_);
   return hooks_;
@@ -104,6 +109,14 @@ Result<services::GcReport> Collector::run(bool dry_run, std::optional<std::strin
     delete_images(*candidates, report);
     sweep_blobs({}, now, report);
     stop_idle(*idle, hooks, report);
+    RunRetention retention;
+    {
+      std::lock_guard lock(hooks_mu_);
+      retention = run_retention_;
+    }
+    if (retention) {
+      if (auto ok = retention(); !ok) report.errors.push_back("runs: " + ok.error().message);
+    }
   }
   record(report, actor_id, ip);
   return report;

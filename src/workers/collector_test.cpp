@@ -218,6 +218,24 @@ TEST_F(CollectorSelection, DryRunDeletesNothingAndPredictsTheRun) {
   EXPECT_EQ(again->bytes_freed, 0);
 }
 
+TEST_F(CollectorSelection, RunRetentionIsPartOfEveryRealCollection) {
+  auto c = collector();
+  int calls = 0;
+  c->set_run_retention([&]() -> Result<void> {
+    if (++calls == 2) return fail(Error::unavailable("database down"));
+    return {};
+  });
+  ASSERT_TRUE(c->run(true));
+  EXPECT_EQ(calls, 0);  // a dry run deletes nothing
+  auto run = c->run(false);
+  ASSERT_TRUE(run) << run.error().message;
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(run->errors.empty());
+  auto failed = c->run(false);
+  ASSERT_TRUE(failed) << failed.error().message;
+  EXPECT_EQ(failed->errors, std::vector<std::string>{"runs: database down"});
+}
+
 TEST_F(CollectorSelection, ProjectsAreCountedSeparately) {
   const auto other = project("other");
   const auto a = image(other, 1);

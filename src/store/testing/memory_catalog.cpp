@@ -57,6 +57,7 @@ class MemoryProjects final : public ProjectStore {
     erase_where(s_.builds, of_project);
     erase_where(s_.images, of_project);
     erase_where(s_.deployments, of_project);
+    erase_where(s_.runs, of_project);
     return {};
   }
 

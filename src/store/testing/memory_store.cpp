@@ -13,7 +13,8 @@ struct MemoryStore::Repositories {
         builds(memory::builds(s)),
         images(memory::images(s)),
         deployments(memory::deployments(s)),
-        audit(memory::audit(s)) {}
+        audit(memory::audit(s)),
+        runs(memory::runs(s)) {}
 
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
@@ -23,6 +24,7 @@ struct MemoryStore::Repositories {
   std::unique_ptr<ImageStore> images;
   std::unique_ptr<DeploymentStore> deployments;
   std::unique_ptr<AuditStore> audit;
+  std::unique_ptr<RunStore> runs;
 };
 
 MemoryStore::MemoryStore(const Clock& clock)
@@ -54,6 +56,9 @@ DeploymentStore& MemoryStore::deployments() {
 }
 AuditStore& MemoryStore::audit() {
   return *repositories_->audit;
+}
+RunStore& MemoryStore::runs() {
+  return *repositories_->runs;
 }
 
 }  // namespace orsa::store

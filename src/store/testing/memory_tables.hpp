@@ -38,6 +38,8 @@ struct MemoryStore::State {
   std::map<std::string, Build> builds;
   std::map<std::string, Image> images;
   std::map<std::string, Deployment> deployments;
+  std::map<std::string, Run> runs;
+  std::int64_t last_run_seq = 0;
   std::vector<AuditEvent> audit;
 };
 
@@ -92,6 +94,13 @@ inline Deployment joined(const State& s, Deployment d) {
   return d;
 }
 
+inline Run joined(const State& s, Run r) {
+  r.owner_username = username_of(s, r.owner_id);
+  r.project_name = s.projects.at(r.project_id).name;
+  r.submitter_username = username_of(s, r.submitter_id);
+  return r;
+}
+
 // Every row of `table` that `keep` accepts, joined, in `before` order.
 template <class T, class Keep, class Before>
 std::vector<T> select(const State& s, const std::map<std::string, T>& table, Keep keep,
@@ -140,6 +149,7 @@ std::unique_ptr<ProjectStore> projects(State& s);
 std::unique_ptr<BuildStore> builds(State& s);
 std::unique_ptr<ImageStore> images(State& s);
 std::unique_ptr<DeploymentStore> deployments(State& s);
+std::unique_ptr<RunStore> runs(State& s);
 
 }  // namespace memory
 }  // namespace orsa::store

@@ -17,6 +17,7 @@
 #include "services/deployments.hpp"
 #include "services/images.hpp"
 #include "services/projects.hpp"
+#include "services/runs.hpp"
 #include "services/system.hpp"
 
 namespace orsa::api {
@@ -58,6 +59,7 @@ struct ApiContext {
   services::Images& images;
   services::Collection* collector = nullptr;  // POST /api/v1/admin/gc; null → 503
   services::Deployments* deployments = nullptr;
+  services::Runs* runs = nullptr;            // null → no run routes
   gateway::RouteTable* routes = nullptr;     // per-deployment series on /metrics
   const ServiceAddress* services = nullptr;  // deployments' "url"; null → none
 };

@@ -55,6 +55,12 @@ struct RegistryRepository {
   std::string_view owner_id;  // the owning user's id; empty in the reserved namespace
 };
 
+/// A run as the policy sees it: the owner of its project and who submitted it.
+struct RunParties {
+  std::string_view owner_id;
+  std::string_view submitter_id;
+};
+
 enum class Action {
   kRead,    // view a resource
   kWrite,   // create, change or delete a resource
@@ -85,6 +91,19 @@ class Policy {
   /// (push and pull) and pulls from the reserved namespace, nothing else.
   static Result<void> authorize_repository(const Principal& who, Action action,
                                            const RegistryRepository& repo);
+
+  /// May `who` list (kRead) or submit (kWrite) runs of a project owned by
+  /// `owner_id`? Runs follow the project's service: its owner and admins
+  /// may always; when the service is public, any other signed-in user too.
+  /// Viewers never submit (a run is work and data of their making). Anyone
+  /// else learns nothing: kNotFound.
+  static Result<void> authorize_project_runs(const Principal& who, Action action,
+                                             std::string_view owner_id, bool service_public);
+
+  /// May `who` see (kRead: the run, its input, result and log) or cancel
+  /// (kWrite) a run? Its submitter, the project's owner and admins;
+  /// anyone else gets kNotFound, a viewer cancelling kPermissionDenied.
+  static Result<void> authorize_run(const Principal& who, Action action, const RunParties& run);
 
   /// Is `name` the reserved registry namespace (also refused as a username)?
   static bool is_reserved_namespace(std::string_view name);

@@ -78,6 +78,14 @@ struct Config {
   std::size_t max_uploads_per_user = 8;    // open blob upload sessions
   std::chrono::seconds upload_idle_timeout = std::chrono::hours(1);
   std::optional<CheckCommand> check;  // set: run the check and exit
+  // Runs (see services/runs.hpp).
+  std::size_t max_concurrent_runs = 0;  // 0 → the number of cores
+  std::size_t max_runs_per_user = 2;    // running at once
+  std::size_t max_queued_runs_per_user = 100;
+  std::chrono::seconds runs_retention = std::chrono::hours(24 * 30);
+  std::int64_t max_run_input_mb = 50;
+  std::int64_t max_run_result_mb = 200;
+  std::chrono::seconds max_run_time = std::chrono::hours(6);  // the largest time_limit_s
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;

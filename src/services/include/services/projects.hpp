@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,12 @@ class Projects {
   Result<std::vector<store::Project>> list(const auth::Principal& who);
   Result<ProjectView> get(const auth::Principal& who, const ProjectRef& ref);
   Result<void> remove(const auth::Principal& who, const ProjectRef& ref, const Caller& caller);
+  /// Work that goes with a project's removal: called with the project just
+  /// before its row goes (its runs still readable); what it returns runs
+  /// once the row is gone (e.g. releasing those runs' data).
+  using RemovalHook = std::function<std::function<void()>(const store::Project&)>;
+  /// Set once while wiring, before serving.
+  void set_removal_hook(RemovalHook hook) { removal_hook_ = std::move(hook); }
   /// Admins only: whether the project's deployed services may reach the
   /// outside. Takes effect at its next rollout (deploy or restart).
   Result<store::Project> set_egress(const auth::Principal& who, const ProjectRef& ref, bool allowed,
@@ -86,6 +93,7 @@ class Projects {
   Audit& audit_;
   const Clock& clock_;
   std::size_t max_projects_per_user_;
+  RemovalHook removal_hook_;
 };
 
 }  // namespace orsa::services

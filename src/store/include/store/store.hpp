@@ -12,6 +12,7 @@
 #include "store/images.hpp"
 #include "store/models.hpp"
 #include "store/projects.hpp"
+#include "store/runs.hpp"
 #include "store/sessions.hpp"
 #include "store/tokens.hpp"
 #include "store/users.hpp"
@@ -38,6 +39,7 @@ class Store {
   virtual BuildStore& builds() = 0;
   virtual ImageStore& images() = 0;
   virtual DeploymentStore& deployments() = 0;
+  virtual RunStore& runs() = 0;
   virtual AuditStore& audit() = 0;
 };
 

@@ -59,6 +59,11 @@ class Collector final : public services::Collection {
   /// Replaces the deployment hooks (the deployments service is wired later).
   void set_deployment_hooks(DeploymentHooks hooks);
 
+  /// Deletes runs past their retention and the run data no run references
+  /// (services::Runs::collect); part of every collection but dry runs.
+  using RunRetention = std::function<Result<void>()>;
+  void set_run_retention(RunRetention retention);
+
   /// One collection now; `actor_id` is the admin who asked (none: periodic).
   Result<services::GcReport> run(bool dry_run, std::optional<std::string> actor_id = std::nullopt,
                                  std::string_view ip = {}) override;
@@ -93,7 +98,8 @@ class Collector final : public services::Collection {
 
   mutable std::mutex hooks_mu_;
   DeploymentHooks hooks_;
-  std::mutex run_mu_;  // held for a whole run
+  RunRetention run_retention_;  // under hooks_mu_
+  std::mutex run_mu_;           // held for a whole run
 
   std::mutex loop_mu_;
   std::condition_variable_any loop_cv_;  // only ever woken by the stop token

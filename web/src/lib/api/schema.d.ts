@@ -1598,6 +1598,324 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{owner}/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: components["parameters"]["owner"];
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The project's runs the caller may see, newest first.
+         * @description The owner and admins see every run of the project; others their own.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: components["parameters"]["runStatus"];
+                    /** @description The next_cursor of the previous page. */
+                    cursor?: components["parameters"]["cursor"];
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    owner: components["parameters"]["owner"];
+                    name: components["parameters"]["name"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page of runs. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunPage"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Queue a run of the project's image on an input.
+         * @description The project's owner and admins may run any of its images; when the project's live service is public, any other signed-in user (not a viewer) may run the live image. `image_id` defaults to the live deployment's image, else the newest image. Limits default to orsa.toml's [resources] and may not pass the admin's maxima. The input is stored in its compact JSON form, content-addressed (at most 50 MiB by default: 413 beyond, nothing stored). Too many runs of the caller waiting: 429 with Retry-After.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    owner: components["parameters"]["owner"];
+                    name: components["parameters"]["name"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Any JSON value; the model's input. */
+                        input: unknown;
+                        /** @description Free-form options handed to the model. */
+                        options?: Record<string, never>;
+                        time_limit_s?: number;
+                        image_id?: string;
+                        priority?: number;
+                        memory_mb?: number;
+                        cpus?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The queued run. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Run"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                415: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own runs across projects, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    status?: components["parameters"]["runStatus"];
+                    /** @description The next_cursor of the previous page. */
+                    cursor?: components["parameters"]["cursor"];
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page of runs. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunPage"];
+                    };
+                };
+                400: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One run, with its queue position and trace. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Run"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** The run's input, the bytes as stored. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The input (JSON). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** The run's result, the bytes as the model wrote them. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The result (JSON). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description No such run, or it has no result (yet). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a run.
+         * @description A queued run is canceled at once; a running one gets cancel_requested and is stopped by the control plane. The submitter, the project's owner and admins may cancel; an ended run is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Run"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/images": {
         parameters: {
             query?: never;
@@ -3183,6 +3501,63 @@ export interface components {
             duration_s: number | null;
             image_id: string | null;
         };
+        /** @description An asynchronous job of a project's image on an input. Visible to its submitter, the project's owner and admins. `trace` is what ran, copied at submit: commit, build, image digest, and the live deployment whose image it is (if any). */
+        Run: {
+            /** @description run_… */
+            id: string;
+            /** @description <owner>/<name> */
+            project: string;
+            owner: string;
+            name: string;
+            /** @description The submitter's username. */
+            submitter: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "invalid_input" | "timed_out" | "canceled";
+            /** @description Higher starts first among the submitter's own runs. */
+            priority: number;
+            /** @description While queued, where it waits (1 = next), by the fair queue's order. */
+            queue_position: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            duration_s: number | null;
+            exit_code: number | null;
+            /** @description Why it ended as it did. */
+            reason: string | null;
+            cancel_requested: boolean;
+            /** @description The options given at submit. */
+            options: Record<string, never>;
+            limits: {
+                time_limit_s: number;
+                memory_mb: number;
+                cpus: number;
+            };
+            input: components["schemas"]["RunData"];
+            result: components["schemas"]["RunData"] | null;
+            /** @description What the model reported (status, objective), if anything. */
+            statistics: Record<string, never>;
+            trace: {
+                project_id: string;
+                commit: string;
+                build_id: string;
+                image_id: string;
+                image_digest: string;
+                deployment_id: string | null;
+            };
+        };
+        RunData: {
+            /** @description sha256:… of the stored bytes */
+            digest: string;
+            size: number;
+        };
+        RunPage: {
+            runs: components["schemas"]["Run"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            next_cursor: string | null;
+        };
         /** @description An image running as a service at `url`. `desired` is what was asked, `status` what the reconciler last saw; `live` marks the deployment the gateway routes to (one per project). */
         Deployment: {
             /** @example dep_3kq9x1 */
@@ -3346,6 +3721,9 @@ export interface components {
         /** @description Commit message. */
         message: string;
         limit: number;
+        runStatus: "queued" | "running" | "succeeded" | "failed" | "invalid_input" | "timed_out" | "canceled";
+        /** @description The next_cursor of the previous page. */
+        cursor: string;
     };
     requestBodies: never;
     headers: never;

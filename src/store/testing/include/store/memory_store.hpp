@@ -25,6 +25,7 @@ class MemoryStore final : public Store {
   ImageStore& images() override;
   DeploymentStore& deployments() override;
   AuditStore& audit() override;
+  RunStore& runs() override;
 
   // Defined in the fake's sources; named here so its repositories can share them.
   struct State;

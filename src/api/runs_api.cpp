@@ -1,0 +1,209 @@
+// Routes for runs: submit, read (with the trace), input and result bytes,
+// cancel, the project's history and the caller's own runs.
+
+#include <algorithm>
+
+#include "api/api.hpp"
+#include "api_support.hpp"
+#include "core/time.hpp"
+#include "services/runs.hpp"
+
+namespace orsa::api {
+namespace {
+
+constexpr std::size_t kCancelBodyLimit = 4 * 1024;
+// The request's fields besides the input: options, limits, image.
+constexpr std::size_t kSubmitOverhead = 128 * 1024;
+constexpr std::size_t kDownloadChunk = 256 * 1024;
+
+// Stored JSON text as a value (the service wrote it, so it parses).
+Json stored_json(const std::string& text) {
+  Json parsed = Json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? Json::object() : parsed;
+}
+
+Json blob_json(const std::optional<std::string>& digest, const std::optional<std::int64_t>& size) {
+  if (!digest) return nullptr;
+  return {{"digest", *digest}, {"size", size.value_or(0)}};
+}
+
+Json run_json(const store::Run& r, std::optional<std::size_t> queue_position = std::nullopt) {
+  Json out = {{"id", r.id},
+              {"project", r.owner_username + "/" + r.project_name},
+              {"owner", r.owner_username},
+              {"name", r.project_name},
+              {"submitter", r.submitter_username},
+              {"status", store::run_status_name(r.status)},
+              {"priority", r.priority},
+              {"queue_position", queue_position ? Json(*queue_position) : Json(nullptr)},
+              {"created_at", format_rfc3339(r.created_at)},
+              {"started_at", optional_time(r.started_at)},
+              {"finished_at", optional_time(r.finished_at)},
+              {"duration_s", nullptr},
+              {"exit_code", r.exit_code ? Json(*r.exit_code) : Json(nullptr)},
+              {"reason", r.reason.empty() ? Json(nullptr) : Json(r.reason)},
+              {"cancel_requested", r.cancel_requested},
+              {"options", stored_json(r.options_json)},
+              {"limits",
+               {{"time_limit_s", r.time_limit_s},
+                {"memory_mb", r.memory_mb},
+                {"cpus", static_cast<double>(r.cpu_millis) / 1000.0}}},
+              {"input", blob_json(r.input_digest, r.input_size)},
+              {"result", blob_json(r.result_digest, r.result_size)},
+              {"statistics", stored_json(r.statistics_json)},
+              {"trace",
+               {{"project_id", r.project_id},
+                {"commit", r.commit_sha},
+                {"build_id", r.build_id},
+                {"image_id", r.image_id},
+                {"image_digest", r.image_digest},
+                {"deployment_id", r.deployment_id ? Json(*r.deployment_id) : Json(nullptr)}}}};
+  if (r.started_at && r.finished_at) out["duration_s"] = *r.finished_at - *r.started_at;
+  return out;
+}
+
+Json page_json(const services::RunPage& page) {
+  Json list = Json::array();
+  for (const auto& r : page.runs) list.push_back(run_json(r));
+  return {{"runs", list},
+          {"next_cursor", page.next_cursor ? Json(*page.next_cursor) : Json(nullptr)}};
+}
+
+Result<std::optional<double>> optional_number(const JsonObjectReader& body, std::string_view key) {
+  const Json* value = body.find(key);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (!value->is_number()) {
+    return fail(Error::invalid_argument(std::string(key) + " must be a number"));
+  }
+  return value->get<double>();
+}
+
+// {input, options?, time_limit_s?, image_id?, priority?, memory_mb?, cpus?}:
+// the input is any JSON value, stored in its compact form.
+Result<services::RunRequest> parse_run_request(const http::Request& req) {
+  auto body = parse_json_body(req);
+  if (!body) return fail(body.error());
+  if (auto ok = body->reject_unknown(
+          {"input", "options", "time_limit_s", "image_id", "priority", "memory_mb", "cpus"});
+      !ok) {
+    return fail(ok.error());
+  }
+  services::RunRequest request;
+  const Json* input = body->find("input");
+  if (input == nullptr) return fail(Error::invalid_argument("input is required"));
+  request.input = input->dump();
+  if (const Json* options = body->find("options"); options != nullptr && !options->is_null()) {
+    if (!options->is_object()) return fail(Error::invalid_argument("options must be an object"));
+    request.options_json = options->dump();
+  }
+  auto image = body->optional_string("image_id");
+  if (!image) return fail(image.error());
+  request.image_id = *image;
+  for (const auto& [key, field] :
+       {std::pair{"time_limit_s", &request.time_limit_s}, std::pair{"priority", &request.priority},
+        std::pair{"memory_mb", &request.memory_mb}}) {
+    auto value = body->optional_int(key);
+    if (!value) return fail(value.error());
+    *field = *value;
+  }
+  auto cpus = optional_number(*body, "cpus");
+  if (!cpus) return fail(cpus.error());
+  request.cpus = *cpus;
+  return request;
+}
+
+// ?status=&cursor=&limit=
+Result<services::RunFilter> parse_filter(const http::Request& req) {
+  services::RunFilter filter;
+  if (auto status = req.query_param("status"); status && !status->empty()) {
+    filter.status = store::parse_run_status(*status);
+    if (!filter.status) {
+      return fail(Error::invalid_argument(
+          "status must be one of queued, running, succeeded, failed, invalid_input, timed_out, "
+          "canceled"));
+    }
+  }
+  if (auto cursor = req.query_param("cursor"); cursor && !cursor->empty()) {
+    filter.cursor = std::string(*cursor);
+  }
+  if (req.query_param("limit")) {
+    auto limit = parse_limit(req, 0);
+    if (!limit) return fail(limit.error());
+    filter.limit = *limit;
+  }
+  return filter;
+}
+
+// The stored bytes, streamed from the mapped file.
+http::Response blob_response(const Result<services::RunBlob>& blob) {
+  if (!blob) return http::error_response(blob.error());
+  auto mapped = MappedFile::open(blob->path);
+  if (!mapped) return http::error_response(mapped.error());
+  http::Response res = http::text_response(200, "", "application/json");
+  res.set_header("Cache-Control", "private, max-age=31536000, immutable");  // content-addressed
+  res.set_header("ETag", "\"" + blob->digest + "\"");
+  res.stream = [file = std::make_shared<MappedFile>(std::move(*mapped))](http::BodyWriter& out) {
+    std::string_view rest = file->bytes();
+    while (!rest.empty() && !out.closed()) {
+      const auto n = std::min(rest.size(), kDownloadChunk);
+      if (!out.write(rest.substr(0, n))) return;
+      rest.remove_prefix(n);
+    }
+  };
+  return res;
+}
+
+}  // namespace
+
+void register_run_routes(http::Router& router, ApiContext& ctx) {
+  if (ctx.runs == nullptr) return;
+  services::Runs& runs = *ctx.runs;
+  const auto with_auth = [&ctx](AuthedHandler h) {
+    return authenticated(ctx.credentials, std::move(h));
+  };
+  const std::string project = "/api/v1/projects/{owner}/{name}/runs";
+  const std::string one = "/api/v1/runs/{id}";
+  const auto submit_limit = static_cast<std::size_t>(runs.max_input_bytes()) + kSubmitOverhead;
+
+  router.add("POST", project, with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               auto request = parse_run_request(req);
+               if (!request) return http::error_response(request.error());
+               return respond(runs.submit(who, project_ref_of(req), *request), 202,
+                              [](const store::Run& r) { return run_json(r); });
+             }),
+             {.body_limit = submit_limit});
+  router.add("GET", project, with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               auto filter = parse_filter(req);
+               if (!filter) return http::error_response(filter.error());
+               return respond(runs.list_project(who, project_ref_of(req), *filter), 200, page_json);
+             }),
+             {.query = {"status", "cursor", "limit"}});
+  router.add("GET", "/api/v1/runs",
+             with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               auto filter = parse_filter(req);
+               if (!filter) return http::error_response(filter.error());
+               return respond(runs.list_mine(who, *filter), 200, page_json);
+             }),
+             {.query = {"status", "cursor", "limit"}});
+  router.add("GET", one, with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               return respond(runs.get(who, req.param("id")), 200, [](const services::RunView& v) {
+                 return run_json(v.run, v.queue_position);
+               });
+             }));
+  router.add("GET", one + "/input",
+             with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               return blob_response(runs.input(who, req.param("id")));
+             }));
+  router.add("GET", one + "/result",
+             with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               return blob_response(runs.result(who, req.param("id")));
+             }));
+  router.add("POST", one + "/cancel",
+             with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               return respond(runs.cancel(who, req.param("id")), 202,
+                              [](const store::Run& r) { return run_json(r); });
+             }),
+             {.body_limit = kCancelBodyLimit});
+}
+
+}  // namespace orsa::api
