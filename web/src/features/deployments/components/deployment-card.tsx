@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import Alert from 'react-bootstrap/Alert';
 import Badge from 'react-bootstrap/Badge';
 import Button from 'react-bootstrap/Button';
@@ -7,6 +8,7 @@ import { StatusBadge } from '@/components/ui/status-badge';
 import { ErrorState, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toasts';
 import { formatAge, shortDigest } from '@/lib/format';
+import { deploymentToast, deploymentToastKey, isTransitional } from '../api/deployment-status';
 import { useStartDeployment, useStopDeployment } from '../api/deployment-actions';
 import { useDeployment } from '../api/get-deployment';
 import { DeleteDeploymentButton } from './delete-deployment-button';
@@ -21,6 +23,15 @@ export function DeploymentCard({ id }: { id: string }) {
   const stop = useStopDeployment();
   const start = useStartDeployment();
   const toast = useToast();
+  const { update: updateToast } = toast;
+  const imageTag = deployment.data?.image_tag;
+  const status = deployment.data?.status;
+  useEffect(() => {
+    // The "Deploying…" toast must not outlive the rollout: say how it ended.
+    if (imageTag === undefined || status === undefined || isTransitional(status)) return;
+    const { variant, message } = deploymentToast(imageTag, status);
+    updateToast(deploymentToastKey(id), variant, message);
+  }, [id, imageTag, status, updateToast]);
   if (deployment.isLoading) return <Loading label="Loading the deployment…" />;
   if (deployment.isError) return <ErrorState error={deployment.error} />;
   const d = deployment.data;
