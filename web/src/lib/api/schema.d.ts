@@ -3308,7 +3308,7 @@ export interface components {
             actor_id: string | null;
             /** @description The actor's username; null for anonymous actions (and for a user since deleted). */
             actor: string | null;
-            /** @description login, login_failed, role_change, project_commit, build_create, build_cancel, deploy, … */
+            /** @description login, login_failed, role_change, project_commit, project_upload, build_create, build_cancel, deploy, … */
             action: string;
             target: string;
             ip: string;
