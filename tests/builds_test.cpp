@@ -226,6 +226,39 @@ TEST_F(Builds, SucceededBuildRecordsItsImageAndLog) {
   EXPECT_EQ(api_->call("GET", image_path, std::nullopt, alice).status, 404);
 }
 
+TEST_F(Builds, CommitsAndBuildsAppearInTheAuditWithTheUsername) {
+  start();
+  const auto alice = project("alice", "knap", "ok");  // the fake_mode file is a commit
+  const std::string id = queue(alice, "alice/knap")["id"];
+  wait_for(alice, id, "succeeded");
+
+  auto audit = api_->call("GET", "/api/v1/admin/audit", std::nullopt, admin_);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  auto find = [&](const std::string& action, const std::string& target) {
+    for (const auto& e : audit.json["events"])
+      if (e["action"] == action && e["target"] == target) return e;
+    return Json();
+  };
+  const Json commit = find("project_commit", "project:alice/knap");
+  ASSERT_TRUE(commit.is_object()) << audit.body;
+  EXPECT_EQ(commit["actor"], "alice");
+  EXPECT_TRUE(commit["actor_id"].get<std::string>().starts_with("usr_"));
+  EXPECT_TRUE(commit["detail"].get<std::string>().starts_with("commit ")) << commit.dump();
+  const Json build = find("build_create", "build:" + id);
+  ASSERT_TRUE(build.is_object()) << audit.body;
+  EXPECT_EQ(build["actor"], "alice");
+  EXPECT_EQ(build["detail"].get<std::string>().find("project alice/knap #1"), 0u) << build.dump();
+  // A failed login as nobody has no actor, and says so.
+  EXPECT_EQ(api_->call("POST", "/api/v1/auth/login",
+                       Json{{"username", "nobody"}, {"password", "wrong-password-1"}})
+                .status,
+            401);
+  audit = api_->call("GET", "/api/v1/admin/audit", std::nullopt, admin_);
+  const Json failed = find("login_failed", "login:nobody");
+  ASSERT_TRUE(failed.is_object()) << audit.body;
+  EXPECT_TRUE(failed["actor"].is_null());
+}
+
 TEST_F(Builds, FailedBuildCarriesTheBuilderMessageAndNoImage) {
   start();
   const auto alice = project("alice", "knap", "fail");

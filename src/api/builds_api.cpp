@@ -72,7 +72,7 @@ http::Response create_build(services::Builds& builds, http::Request& req,
     if (!ref) return http::error_response(ref.error());
     git_ref = ref->value_or("");
   }
-  return respond(builds.create(who, project_ref_of(req), git_ref), 202, build_json);
+  return respond(builds.create(who, project_ref_of(req), git_ref, caller_of(req)), 202, build_json);
 }
 
 // Streams the log: history, live lines, then `event: end` with the build.
@@ -148,7 +148,7 @@ void register_build_routes(http::Router& router, ApiContext& ctx) {
              }));
   router.add("POST", "/api/v1/builds/{id}/cancel",
              with_auth([&builds](http::Request& req, const auth::Principal& who) {
-               return respond(builds.cancel(who, req.param("id")), 202, build_json);
+               return respond(builds.cancel(who, req.param("id"), caller_of(req)), 202, build_json);
              }),
              {.body_limit = kBuildBodyLimit});
 

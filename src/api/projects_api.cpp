@@ -155,8 +155,9 @@ http::Response write_file(services::Projects& projects, http::Request& req,
   if (!remove) changes.front().content = std::move(req.body);
   const std::string fallback = (remove ? "Delete " : "Update ") + std::string(req.param("path"));
   const std::string_view message = message_of(req).empty() ? fallback : message_of(req);
-  return respond(projects.commit(who, project_ref_of(req), changes, message, if_match(req)), 200,
-                 commit_json);
+  return respond(
+      projects.commit(who, project_ref_of(req), changes, message, if_match(req), caller_of(req)),
+      200, commit_json);
 }
 
 http::Response post_commit(services::Projects& projects, http::Request& req,
@@ -165,7 +166,8 @@ http::Response post_commit(services::Projects& projects, http::Request& req,
   if (!input) return http::error_response(input.error());
   std::optional<std::string_view> head;
   if (input->expected_head) head = *input->expected_head;
-  return respond(projects.commit(who, project_ref_of(req), input->changes, input->message, head),
+  return respond(projects.commit(who, project_ref_of(req), input->changes, input->message, head,
+                                 caller_of(req)),
                  201, commit_json);
 }
 
@@ -226,9 +228,9 @@ http::Response upload_archive(services::Projects& projects, http::Request& req,
     mapped.emplace(std::move(*file));
     archive = mapped->bytes();
   }
-  return respond(
-      projects.upload_archive(who, project_ref_of(req), archive, message_of(req), if_match(req)),
-      201, commit_json);
+  return respond(projects.upload_archive(who, project_ref_of(req), archive, message_of(req),
+                                         if_match(req), caller_of(req)),
+                 201, commit_json);
 }
 
 }  // namespace

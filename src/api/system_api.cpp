@@ -26,6 +26,7 @@ Json audit_json(const std::vector<store::AuditEvent>& events) {
     list.push_back({{"id", e.id},
                     {"at", format_rfc3339(e.at)},
                     {"actor_id", e.actor_id ? Json(*e.actor_id) : Json(nullptr)},
+                    {"actor", e.actor_username ? Json(*e.actor_username) : Json(nullptr)},
                     {"action", e.action},
                     {"target", e.target},
                     {"ip", e.ip},

@@ -212,7 +212,7 @@ Result<void> build_queue(Deployer::Parts& p) {
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
   p.builds = std::make_unique<services::Builds>(p.store->builds(), p.store->projects(), *p.repos,
-                                                p.clock, *p.build_queue);
+                                                p.clock, *p.build_queue, *p.audit);
   p.images = std::make_unique<services::Images>(
       p.store->images(), p.store->projects(), p.store->deployments(),
       [&blobs = *p.blobs](const store::Image& image) { return remove_image_tag(blobs, image); });

@@ -17,16 +17,18 @@ constexpr std::size_t kMaxRefLength = 256;
 }  // namespace
 
 Builds::Builds(store::BuildStore& builds, store::ProjectStore& projects, source::SourceRepos& repos,
-               const Clock& clock, BuildRunner& runner, std::size_t max_pending_per_owner)
+               const Clock& clock, BuildRunner& runner, Audit& audit,
+               std::size_t max_pending_per_owner)
     : builds_(builds),
       projects_(projects),
       repos_(repos),
       clock_(clock),
       runner_(runner),
+      audit_(audit),
       max_pending_per_owner_(max_pending_per_owner) {}
 
 Result<store::Build> Builds::create(const auth::Principal& who, const ProjectRef& ref,
-                                    std::string_view git_ref) {
+                                    std::string_view git_ref, const Caller& caller) {
   if (git_ref.size() > kMaxRefLength) return fail(Error::invalid_argument("ref is too long"));
   auto project = project_for(who, ref, auth::Action::kWrite);
   if (!project) return fail(project.error());
@@ -36,6 +38,9 @@ Result<store::Build> Builds::create(const auth::Principal& who, const ProjectRef
   auto build = builds_.create({project->id, *sha});
   if (!build) return fail(build.error());
   runner_.enqueue(build->id);
+  audit_.record(who.user_id, "build_create", "build:" + build->id, caller.ip,
+                "project " + build->owner_username + "/" + build->project_name + " #" +
+                    std::to_string(build->number) + " at " + build->commit_sha.substr(0, 12));
   spdlog::info("builds: queued {} ({}/{} #{} at {})", build->id, build->owner_username,
                build->project_name, build->number, build->commit_sha);
   return build;
@@ -52,13 +57,18 @@ Result<store::Build> Builds::get(const auth::Principal& who, std::string_view id
   return visible(who, id, auth::Action::kRead);
 }
 
-Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view id) {
+Result<store::Build> Builds::cancel(const auth::Principal& who, std::string_view id,
+                                    const Caller& caller) {
   auto build = visible(who, id, auth::Action::kWrite);
   if (!build) return fail(build.error());
   if (store::is_final(build->status)) {
     return fail(Error::conflict("build is already " +
                                 std::string(store::build_status_name(build->status))));
   }
+  audit_.record(who.user_id, "build_cancel", "build:" + build->id, caller.ip,
+                "project " + build->owner_username + "/" + build->project_name + " #" +
+                    std::to_string(build->number) + " was " +
+                    std::string(store::build_status_name(build->status)));
   if (build->status == BuildStatus::kQueued) {
     auto canceled = builds_.update(build->id, {.status = BuildStatus::kCanceled,
                                                .from = BuildStatus::kQueued,

@@ -63,7 +63,7 @@ class BuildsTest : public ::testing::Test {
   Audit audit_{store_->audit(), clock_};
   Projects projects_{store_->projects(), store_->users(), *repos_, audit_, clock_};
   FakeRunner runner_{dir_.path()};
-  Builds builds_{store_->builds(), store_->projects(), *repos_, clock_, runner_, 2};
+  Builds builds_{store_->builds(), store_->projects(), *repos_, clock_, runner_, audit_, 2};
   auth::Principal alice_;
   auth::Principal bob_;
   std::string head_;
@@ -95,6 +95,28 @@ TEST_F(BuildsTest, CancelingAQueuedBuildReleasesItOnce) {
   EXPECT_EQ(runner_.dequeued, std::vector<std::string>{build.id});
   EXPECT_TRUE(runner_.canceled.empty());
   EXPECT_EQ(builds_.cancel(alice_, build.id).error().code, ErrorCode::kConflict);
+}
+
+TEST_F(BuildsTest, CreatingAndCancelingAreAuditedAndARefusalIsNot) {
+  const Caller caller{"192.0.2.7"};
+  const auto build = builds_.create(alice_, knap_, "", caller).value();
+  clock_.advance(1);  // events of one second have no order among themselves
+  ASSERT_TRUE(builds_.cancel(alice_, build.id, caller));
+  EXPECT_FALSE(builds_.cancel(alice_, build.id, caller));  // already final
+  EXPECT_FALSE(builds_.create(bob_, knap_, "", caller));   // not bob's
+
+  const auto events = store_->audit().list(10).value();
+  std::vector<store::AuditEvent> of_builds;
+  for (const auto& e : events)
+    if (e.action.starts_with("build_")) of_builds.push_back(e);
+  ASSERT_EQ(of_builds.size(), 2u);
+  EXPECT_EQ(of_builds[1].action, "build_create");
+  EXPECT_EQ(of_builds[1].target, "build:" + build.id);
+  EXPECT_EQ(of_builds[1].actor_username, "alice");
+  EXPECT_EQ(of_builds[1].ip, "192.0.2.7");
+  EXPECT_EQ(of_builds[1].detail, "project alice/knap #1 at " + head_.substr(0, 12));
+  EXPECT_EQ(of_builds[0].action, "build_cancel");
+  EXPECT_EQ(of_builds[0].detail, "project alice/knap #1 was queued");
 }
 
 TEST_F(BuildsTest, CancelingARunningBuildAsksTheRunner) {

@@ -25,6 +25,12 @@ std::string message_or(std::string_view message, std::string_view fallback) {
   return std::string(message.empty() ? fallback : message);
 }
 
+/// "commit 1a2b3c4d5e6f, 3 files": what the audit keeps of a commit.
+std::string commit_detail(std::string_view sha, std::size_t count, std::string_view noun) {
+  return "commit " + std::string(sha.substr(0, 12)) + ", " + std::to_string(count) + " " +
+         std::string(noun) + (count == 1 ? "" : "s");
+}
+
 }  // namespace
 
 Projects::Projects(store::ProjectStore& projects, store::UserStore& users,
@@ -172,21 +178,28 @@ Result<Projects::FileContent> Projects::read(const auth::Principal& who, const P
 Result<source::CommitInfo> Projects::commit(const auth::Principal& who, const ProjectRef& ref,
                                             const std::vector<source::FileChange>& changes,
                                             std::string_view message,
-                                            std::optional<std::string_view> expected_head) {
+                                            std::optional<std::string_view> expected_head,
+                                            const Caller& caller) {
   auto project = authorized(who, ref, auth::Action::kWrite);
   if (!project) return fail(project.error());
   auto author = author_of(who);
   if (!author) return fail(author.error());
   auto commit = repos_.commit(repo_of(*project), changes, *author,
                               message_or(message, "Update files"), expected_head);
-  if (commit) touch(*project);
+  if (!commit) return commit;
+  touch(*project);
+  // The sha and a count, not the message or paths: bounded, and nothing a
+  // user typed that might hold a secret.
+  audit_.record(who.user_id, "project_commit", "project:" + full_name(*project), caller.ip,
+                commit_detail(commit->sha, changes.size(), "file"));
   return commit;
 }
 
 Result<source::CommitInfo> Projects::upload_archive(const auth::Principal& who,
                                                     const ProjectRef& ref, std::string_view tar_gz,
                                                     std::string_view message,
-                                                    std::optional<std::string_view> expected_head) {
+                                                    std::optional<std::string_view> expected_head,
+                                                    const Caller& caller) {
   auto project = authorized(who, ref, auth::Action::kWrite);
   if (!project) return fail(project.error());
   auto files = source::extract_tar_gz(tar_gz);
@@ -195,7 +208,10 @@ Result<source::CommitInfo> Projects::upload_archive(const auth::Principal& who,
   if (!author) return fail(author.error());
   auto commit = repos_.replace_tree(repo_of(*project), *files, *author,
                                     message_or(message, "Upload archive"), expected_head);
-  if (commit) touch(*project);
+  if (!commit) return commit;
+  touch(*project);
+  audit_.record(who.user_id, "project_upload", "project:" + full_name(*project), caller.ip,
+                commit_detail(commit->sha, files->size(), "archive file"));
   return commit;
 }
 

@@ -61,6 +61,35 @@ TEST_F(ProjectsTest, CreateMakesTheRowTheRepositoryAndAnAuditEvent) {
   EXPECT_EQ(events[0].target, "project:alice/knap");
 }
 
+TEST_F(ProjectsTest, CommitsAndUploadsAreAuditedWithoutTheirContent) {
+  ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
+  // Events of one second have no order among themselves: one second apart.
+  clock_.advance(1);
+  const std::string secret = "password=hunter2-do-not-log";
+  auto saved = projects_.commit(alice_, knap_, {{"model.py", "x = 2\n"}, {"notes.txt", "n"}},
+                                secret, std::nullopt, caller_);
+  ASSERT_TRUE(saved) << saved.error().message;
+  clock_.advance(1);
+  auto archive = source::pack_tar_gz({{"model.py", "x = 3\n"}}, 0);
+  ASSERT_TRUE(archive) << archive.error().message;
+  auto uploaded = projects_.upload_archive(alice_, knap_, *archive, secret, std::nullopt, caller_);
+  ASSERT_TRUE(uploaded) << uploaded.error().message;
+  // A refused commit (someone else's project) is not an event.
+  EXPECT_FALSE(projects_.commit(bob_, knap_, {{"x", "y"}}, "", std::nullopt, caller_));
+
+  const auto events = store_.audit().list(10).value();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].action, "project_upload");
+  EXPECT_EQ(events[0].detail, "commit " + uploaded->sha.substr(0, 12) + ", 1 archive file");
+  EXPECT_EQ(events[1].action, "project_commit");
+  EXPECT_EQ(events[1].actor_id, alice_.user_id);
+  EXPECT_EQ(events[1].actor_username, "alice");
+  EXPECT_EQ(events[1].target, "project:alice/knap");
+  EXPECT_EQ(events[1].ip, "127.0.0.1");
+  EXPECT_EQ(events[1].detail, "commit " + saved->sha.substr(0, 12) + ", 2 files");
+  for (const auto& e : events) EXPECT_EQ(e.detail.find("hunter2"), std::string::npos);
+}
+
 TEST_F(ProjectsTest, ListIsOwnerScopedAndAdminsSeeAll) {
   ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
   ASSERT_TRUE(projects_.create(bob_, "other", "python-flask", caller_));

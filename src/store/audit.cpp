@@ -5,23 +5,32 @@
 namespace orsa::store {
 namespace {
 
+// The actor's username comes with each event: the log is read by people.
 constexpr std::string_view kAuditColumns =
-    "SELECT id, at, actor_id, action, target, ip, detail FROM audit_events";
+    "SELECT a.id, a.at, a.actor_id, a.action, a.target, a.ip, a.detail, u.username "
+    "FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id";
 
 struct AuditRow {
   std::string id, action, target, ip, detail;
   long long at = 0;
-  std::string actor_id;
-  soci::indicator actor_ind = soci::i_null;
+  std::string actor_id, actor_username;
+  soci::indicator actor_ind = soci::i_null, username_ind = soci::i_null;
 
   void bind(soci::details::prepare_temp_type& p) {
     p, soci::into(id), soci::into(at), soci::into(actor_id, actor_ind), soci::into(action),
-        soci::into(target), soci::into(ip), soci::into(detail);
+        soci::into(target), soci::into(ip), soci::into(detail),
+        soci::into(actor_username, username_ind);
   }
   AuditEvent get() const {
-    return {id,     at,     actor_ind == soci::i_ok ? std::optional(actor_id) : std::nullopt,
-            action, target, ip,
-            detail};
+    return {.id = id,
+            .at = at,
+            .actor_id = actor_ind == soci::i_ok ? std::optional(actor_id) : std::nullopt,
+            .action = action,
+            .target = target,
+            .ip = ip,
+            .detail = detail,
+            .actor_username =
+                username_ind == soci::i_ok ? std::optional(actor_username) : std::nullopt};
   }
 };
 
@@ -48,13 +57,14 @@ class SqlAuditStore final : public AuditStore {
   }
 
   Result<std::vector<AuditEvent>> list(std::size_t limit) override {
-    return db_.run(
-        "list_audit", Access::kRead, [&](soci::session& sql) -> Result<std::vector<AuditEvent>> {
-          const long long n = sql::clamp_limit(limit);
-          // Same-second events have no defined order among themselves.
-          return sql::select_rows<AuditRow>(
-              sql, sql::concat(kAuditColumns, " ORDER BY at DESC, id DESC LIMIT :n"), soci::use(n));
-        });
+    return db_.run("list_audit", Access::kRead,
+                   [&](soci::session& sql) -> Result<std::vector<AuditEvent>> {
+                     const long long n = sql::clamp_limit(limit);
+                     // Same-second events have no defined order among themselves.
+                     return sql::select_rows<AuditRow>(
+                         sql, sql::concat(kAuditColumns, " ORDER BY a.at DESC, a.id DESC LIMIT :n"),
+                         soci::use(n));
+                   });
   }
 
  private:

@@ -655,6 +655,17 @@ async function main() {
       await shot(page, 'projects');
     });
 
+    await step('deployments page lists the deployment and links to it', async () => {
+      await page.getByRole('link', { name: 'Deployments', exact: true }).click();
+      const row = page
+        .getByRole('table', { name: 'Deployments' })
+        .locator('tr', { hasText: 'knap' })
+        .first();
+      await row.locator('.status-badge[data-status="healthy"]').waitFor();
+      await row.getByRole('link', { name: /View/ }).click();
+      await page.locator('.deployment-card').first().waitFor();
+    });
+
     await step('roll back to image 1; Try it answers as the original model', async () => {
       await deployImage(page, base, '1', { screenshot: 'images' });
       await page

@@ -170,6 +170,11 @@ class MemoryAudit final : public AuditStore {
   Result<std::vector<AuditEvent>> list(std::size_t limit) override {
     Lock lock(s_.mu);
     auto out = s_.audit;
+    for (auto& event : out) {
+      event.actor_username.reset();
+      if (!event.actor_id) continue;
+      if (auto name = username_of(s_, *event.actor_id); !name.empty()) event.actor_username = name;
+    }
     std::ranges::sort(out, [](const AuditEvent& a, const AuditEvent& b) {
       return std::tie(a.at, a.id) > std::tie(b.at, b.id);
     });

@@ -4,6 +4,7 @@ import { setUnauthorizedHandler } from '@/lib/api-client';
 import { loginRedirect } from '@/lib/login-redirect';
 import { AdminRoute } from './routes/admin';
 import { AppLayout } from './routes/app-layout';
+import { DeploymentsRoute } from './routes/deployments';
 import { LoginRoute, RegisterRoute } from './routes/auth';
 import {
   BuildRoute,
@@ -39,6 +40,7 @@ export const routes: RouteObject[] = [
           { path: 'try', element: <TryRoute /> },
         ],
       },
+      { path: 'deployments', element: <DeploymentsRoute /> },
       { path: 'account/tokens', element: <TokensRoute /> },
       { path: 'admin', element: <AdminRoute /> },
       { path: '*', element: <NotFound /> },

@@ -30,10 +30,24 @@ export function useEventSource(url: string | null, handlers: EventSourceHandlers
         if (latest.current.onEvent?.[name]?.(data)) source.close();
       });
     }
+    // Closing on purpose (the page unmounts or the tab goes away) is not a
+    // failure: the error event some browsers fire for it is not reported.
+    let closing = false;
+    const close = () => {
+      closing = true;
+      source.close();
+    };
     source.onerror = () => {
+      if (closing) return;
       // A closed stream (server ended, 4xx) is final; a connecting one retries.
       if (source.readyState === EventSource.CLOSED) latest.current.onError?.();
     };
-    return () => source.close();
+    // Leaving the page (reload, another site) tears the stream down before
+    // React unmounts: close it first so the browser does not log it as broken.
+    window.addEventListener('pagehide', close);
+    return () => {
+      window.removeEventListener('pagehide', close);
+      close();
+    };
   }, [url, latest]);
 }

@@ -13,6 +13,7 @@
 #include "auth/policy.hpp"
 #include "core/clock.hpp"
 #include "services/accounts.hpp"
+#include "services/audit.hpp"
 #include "services/projects.hpp"
 #include "source/repos.hpp"
 #include "store/builds.hpp"
@@ -56,16 +57,18 @@ class BuildRunner {
 class Builds {
  public:
   Builds(store::BuildStore& builds, store::ProjectStore& projects, source::SourceRepos& repos,
-         const Clock& clock, BuildRunner& runner, std::size_t max_pending_per_owner = 20);
+         const Clock& clock, BuildRunner& runner, Audit& audit,
+         std::size_t max_pending_per_owner = 20);
 
-  /// Queues a build of `git_ref` (default: head) of the project.
+  /// Queues a build of `git_ref` (default: head) of the project; audited.
   Result<store::Build> create(const auth::Principal& who, const ProjectRef& ref,
-                              std::string_view git_ref);
+                              std::string_view git_ref, const Caller& caller = {});
   Result<std::vector<store::Build>> list(const auth::Principal& who, const ProjectRef& ref,
                                          std::size_t limit);
   Result<store::Build> get(const auth::Principal& who, std::string_view id);
-  /// Cancels a queued or running build; a finished one is kConflict.
-  Result<store::Build> cancel(const auth::Principal& who, std::string_view id);
+  /// Cancels a queued or running build; a finished one is kConflict. Audited.
+  Result<store::Build> cancel(const auth::Principal& who, std::string_view id,
+                              const Caller& caller = {});
   /// The whole log so far.
   Result<std::string> log(const auth::Principal& who, std::string_view id);
   /// Follows the log: history, live lines, end.
@@ -84,6 +87,7 @@ class Builds {
   source::SourceRepos& repos_;
   const Clock& clock_;
   BuildRunner& runner_;
+  Audit& audit_;
   std::size_t max_pending_per_owner_;
 };
 

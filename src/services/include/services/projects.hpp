@@ -63,13 +63,17 @@ class Projects {
   };
   Result<FileContent> read(const auth::Principal& who, const ProjectRef& ref, std::string_view at,
                            std::string_view path);
+  /// Commits file changes (a file save is a one-change commit); audited.
   Result<source::CommitInfo> commit(const auth::Principal& who, const ProjectRef& ref,
                                     const std::vector<source::FileChange>& changes,
                                     std::string_view message,
-                                    std::optional<std::string_view> expected_head);
+                                    std::optional<std::string_view> expected_head,
+                                    const Caller& caller = {});
+  /// Replaces the whole tree with a .tar.gz's files as one commit; audited.
   Result<source::CommitInfo> upload_archive(const auth::Principal& who, const ProjectRef& ref,
                                             std::string_view tar_gz, std::string_view message,
-                                            std::optional<std::string_view> expected_head);
+                                            std::optional<std::string_view> expected_head,
+                                            const Caller& caller = {});
   Result<std::vector<source::CommitInfo>> history(const auth::Principal& who, const ProjectRef& ref,
                                                   std::string_view at, std::size_t limit);
   /// The changes of the commit `sha` against its first parent.

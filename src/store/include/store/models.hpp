@@ -73,6 +73,9 @@ struct AuditEvent {
   std::string target;                   // what it acted on ("user:usr_…", "project:alice/knap")
   std::string ip;
   std::string detail;  // short free text, never a secret
+  /// The actor's username, joined from users when listed (record() ignores
+  /// it); null for anonymous events and for a user since deleted.
+  std::optional<std::string> actor_username;
 };
 
 /// Where a build is in its life: queued → running → succeeded | failed |

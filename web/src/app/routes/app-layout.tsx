@@ -45,6 +45,9 @@ export function AppLayout() {
             <Nav.Link as={NavLink} to="/" end>
               Projects
             </Nav.Link>
+            <Nav.Link as={NavLink} to="/deployments">
+              Deployments
+            </Nav.Link>
             <Nav.Link as={NavLink} to="/account/tokens">
               API tokens
             </Nav.Link>

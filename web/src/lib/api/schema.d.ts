@@ -3684,7 +3684,9 @@ export interface components {
             at: string;
             /** @description Null for anonymous actions (a failed login). */
             actor_id: string | null;
-            /** @description login, login_failed, role_change, … */
+            /** @description The actor's username; null for anonymous actions (and for a user since deleted). */
+            actor: string | null;
+            /** @description login, login_failed, role_change, project_commit, project_upload, build_create, build_cancel, deploy, … */
             action: string;
             target: string;
             ip: string;

@@ -1,7 +1,13 @@
 import Table from 'react-bootstrap/Table';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import { formatTime } from '@/lib/format';
+import type { AuditEvent } from '@/types/api';
 import { useAudit } from '../api/get-audit';
+
+/** Who acted: the username, the id of a user since deleted, or nobody (a failed login). */
+export function actorName(event: Pick<AuditEvent, 'actor' | 'actor_id'>): string {
+  return event.actor ?? event.actor_id ?? '—';
+}
 
 export function AuditLog() {
   const audit = useAudit();
@@ -28,7 +34,7 @@ export function AuditLog() {
               <code>{e.action}</code>
             </td>
             <td>{e.target}</td>
-            <td>{e.actor_id ?? '—'}</td>
+            <td title={e.actor_id ?? undefined}>{actorName(e)}</td>
             <td>{e.ip}</td>
             <td className="text-break">{e.detail}</td>
           </tr>

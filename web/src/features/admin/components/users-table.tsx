@@ -10,6 +10,15 @@ import { useUpdateUser } from '../api/update-user';
 
 const ROLES: Role[] = ['admin', 'developer', 'viewer'];
 
+/**
+ * Wide enough for the longest role plus the select's arrow and padding, so a
+ * narrow table column cannot cut "developer" short.
+ */
+export const ROLE_SELECT_STYLE = {
+  width: 'auto',
+  minWidth: `calc(${Math.max(...ROLES.map((r) => r.length))}ch + 3rem)`,
+} as const;
+
 export function UsersTable({ currentUserId }: { currentUserId: string }) {
   const users = useUsers();
   const update = useUpdateUser();
@@ -36,6 +45,7 @@ export function UsersTable({ currentUserId }: { currentUserId: string }) {
             <td>
               <Form.Select
                 size="sm"
+                style={ROLE_SELECT_STYLE}
                 aria-label={`Role of ${u.username}`}
                 value={u.role}
                 disabled={u.id === currentUserId || update.isPending}

@@ -4,6 +4,7 @@ import Button from 'react-bootstrap/Button';
 import Form from 'react-bootstrap/Form';
 import { errorMessage } from '@/lib/api-client';
 import { useRegister } from '../api/register';
+import { FieldError, invalidFieldProps } from '@/components/ui/field-error';
 
 const USERNAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -38,16 +39,19 @@ export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
           autoComplete="username"
           autoFocus
           value={username}
-          isInvalid={touched && !usernameOk}
+          {...invalidFieldProps(
+            'register-username',
+            touched && !usernameOk,
+            'register-username-help',
+          )}
           onChange={(e) => setUsername(e.target.value)}
-          aria-describedby="register-username-help"
         />
         <Form.Text id="register-username-help">
           Lowercase letters, digits and dashes; it appears in your URLs.
         </Form.Text>
-        <Form.Control.Feedback type="invalid">
+        <FieldError fieldId="register-username">
           Use lowercase letters, digits and dashes (start with a letter or digit).
-        </Form.Control.Feedback>
+        </FieldError>
       </Form.Group>
       <Form.Group className="mb-3" controlId="register-email">
         <Form.Label>Email</Form.Label>
@@ -55,10 +59,10 @@ export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
           type="email"
           autoComplete="email"
           value={email}
-          isInvalid={touched && !emailOk}
+          {...invalidFieldProps('register-email', touched && !emailOk)}
           onChange={(e) => setEmail(e.target.value)}
         />
-        <Form.Control.Feedback type="invalid">Enter an email address.</Form.Control.Feedback>
+        <FieldError fieldId="register-email">Enter an email address.</FieldError>
       </Form.Group>
       <Form.Group className="mb-3" controlId="register-password">
         <Form.Label>Password</Form.Label>
@@ -66,10 +70,10 @@ export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
           type="password"
           autoComplete="new-password"
           value={password}
-          isInvalid={touched && !passwordOk}
+          {...invalidFieldProps('register-password', touched && !passwordOk)}
           onChange={(e) => setPassword(e.target.value)}
         />
-        <Form.Control.Feedback type="invalid">At least 10 characters.</Form.Control.Feedback>
+        <FieldError fieldId="register-password">At least 10 characters.</FieldError>
       </Form.Group>
       <Button type="submit" className="w-100" disabled={mutation.isPending}>
         {mutation.isPending ? 'Creating account…' : 'Create account'}

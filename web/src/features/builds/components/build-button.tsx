@@ -1,6 +1,7 @@
 import Button from 'react-bootstrap/Button';
 import { useToast } from '@/components/ui/toasts';
 import type { Build } from '@/types/api';
+import { buildToastKey } from '../api/build-status';
 import { useStartBuild } from '../api/start-build';
 
 /** Queues a build of the head commit. */
@@ -20,7 +21,9 @@ export function BuildButton({
       onClick={() =>
         start.mutate(undefined, {
           onSuccess: (build) => {
-            toast.notify('info', `Build #${build.number} queued.`);
+            toast.notify('info', `Build #${build.number} queued.`, {
+              key: buildToastKey(build.id),
+            });
             onStarted?.(build);
           },
           onError: (e) => toast.notifyError(e, 'Could not start the build'),

@@ -1,10 +1,23 @@
+import { useEffect } from 'react';
 import { act, screen } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeEventSource } from '@/testing/fake-event-source';
 import { json, mockFetch } from '@/testing/fetch-mock';
 import { renderWithProviders } from '@/testing/render';
 import type { Build } from '@/types/api';
+import { useToast } from '@/components/ui/toasts';
+import { buildToastKey } from '../api/build-status';
 import { BuildLog } from './build-log';
+
+/** Raises the toast BuildButton raises when it queues a build. */
+function QueuedToast() {
+  const toast = useToast();
+  useEffect(
+    () => toast.notify('info', 'Build #3 queued.', { key: buildToastKey('bld_1') }),
+    [toast],
+  );
+  return null;
+}
 
 const running: Build = {
   id: 'bld_1',
@@ -75,5 +88,25 @@ describe('BuildLog', () => {
     });
     expect(await screen.findByText(/Build failed: unknown key/)).toBeInTheDocument();
     expect(screen.getByText('failed')).toBeInTheDocument();
+  });
+
+  it('replaces the "queued" toast with the outcome of the build', async () => {
+    mockFetch({ 'GET /api/v1/builds/bld_1': () => json({ ...running, status: 'queued' }) });
+    renderWithProviders(
+      <>
+        <QueuedToast />
+        <BuildLog id="bld_1" />
+      </>,
+    );
+    await screen.findByText('Build #3');
+    expect(screen.getByText('Build #3 queued.')).toBeInTheDocument();
+    act(() => {
+      FakeEventSource.instances[0].emitNamed(
+        'end',
+        JSON.stringify({ ...running, status: 'succeeded', duration_s: 1 }),
+      );
+    });
+    expect(await screen.findByText('Build #3 succeeded.')).toBeInTheDocument();
+    expect(screen.queryByText('Build #3 queued.')).not.toBeInTheDocument();
   });
 });

@@ -14,7 +14,7 @@ import type { Build } from '@/types/api';
 import { buildLogUrl } from '../api/build-log-url';
 import { buildKey, useBuild } from '../api/get-build';
 import { buildsKey } from '../api/get-builds';
-import { isBuildActive } from '../api/build-status';
+import { buildToast, buildToastKey, isBuildActive } from '../api/build-status';
 import { useCancelBuild } from '../api/cancel-build';
 import { BUILD_STEPS, finishedSteps } from './build-steps';
 
@@ -62,6 +62,15 @@ export function BuildLog({ id, imagesHref }: { id: string; imagesHref?: string }
 
   const b = build.data;
   const active = b ? isBuildActive(b.status) : false;
+  const { update: updateToast } = toast;
+  const buildNumber = b?.number;
+  const buildStatus = b?.status;
+  useEffect(() => {
+    // The "queued" toast must not outlive the queue: say what became of the build.
+    if (buildNumber === undefined || buildStatus === undefined || buildStatus === 'queued') return;
+    const { variant, message } = buildToast({ number: buildNumber, status: buildStatus });
+    updateToast(buildToastKey(id), variant, message);
+  }, [id, buildNumber, buildStatus, updateToast]);
   const now = useNow(active);
   if (build.isLoading) return <Loading label="Loading the build…" />;
   if (build.isError) return <ErrorState error={build.error} />;

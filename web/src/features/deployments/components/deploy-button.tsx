@@ -3,6 +3,7 @@ import Button from 'react-bootstrap/Button';
 import Modal from 'react-bootstrap/Modal';
 import { useToast } from '@/components/ui/toasts';
 import type { Deployment, Image } from '@/types/api';
+import { deploymentToastKey } from '../api/deployment-status';
 import { DeployForm } from './deploy-form';
 
 /** Opens the deploy form for one image (also how a rollback is done). */
@@ -36,7 +37,9 @@ export function DeployButton({
             onCancel={() => setShow(false)}
             onDeployed={(d) => {
               setShow(false);
-              toast.notify('info', `Deploying image ${image.tag}…`);
+              toast.notify('info', `Deploying image ${image.tag}…`, {
+                key: deploymentToastKey(d.id),
+              });
               onDeployed?.(d);
             }}
           />

@@ -26,6 +26,12 @@ describe('DeployForm', () => {
     await user.click(screen.getByRole('button', { name: 'Deploy' }));
     expect(screen.getByText(/Memory must be a whole number/)).toBeInTheDocument();
     expect(calls).toHaveLength(0);
+    // The bad field says so to assistive technology, with its message; the good one does not.
+    const memory = screen.getByLabelText('Memory (MB)');
+    expect(memory).toHaveAttribute('aria-invalid', 'true');
+    expect(memory).toHaveAccessibleDescription(/Memory must be a whole number/);
+    expect(screen.getByLabelText('CPUs')).not.toHaveAttribute('aria-invalid');
+    expect(screen.getByLabelText('CPUs')).not.toHaveAttribute('aria-describedby');
   });
 
   it('posts image, memory, CPUs and visibility', async () => {

@@ -7,6 +7,7 @@ import Row from 'react-bootstrap/Row';
 import { errorMessage } from '@/lib/api-client';
 import type { Deployment, Visibility } from '@/types/api';
 import { useCreateDeployment } from '../api/create-deployment';
+import { FieldError, invalidFieldProps } from '@/components/ui/field-error';
 
 export interface DeployFormValues {
   memory: string;
@@ -91,10 +92,10 @@ export function DeployForm({
             <Form.Control
               inputMode="numeric"
               value={values.memory}
-              isInvalid={Boolean(show('memory'))}
+              {...invalidFieldProps('deploy-memory', Boolean(show('memory')))}
               onChange={(e) => setValues({ ...values, memory: e.target.value })}
             />
-            <Form.Control.Feedback type="invalid">{show('memory')}</Form.Control.Feedback>
+            <FieldError fieldId="deploy-memory">{show('memory')}</FieldError>
           </Form.Group>
         </Col>
         <Col xs={6}>
@@ -103,10 +104,10 @@ export function DeployForm({
             <Form.Control
               inputMode="decimal"
               value={values.cpus}
-              isInvalid={Boolean(show('cpus'))}
+              {...invalidFieldProps('deploy-cpus', Boolean(show('cpus')))}
               onChange={(e) => setValues({ ...values, cpus: e.target.value })}
             />
-            <Form.Control.Feedback type="invalid">{show('cpus')}</Form.Control.Feedback>
+            <FieldError fieldId="deploy-cpus">{show('cpus')}</FieldError>
           </Form.Group>
         </Col>
         <Col xs={12}>

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import Alert from 'react-bootstrap/Alert';
 import Badge from 'react-bootstrap/Badge';
 import Button from 'react-bootstrap/Button';
@@ -7,9 +8,11 @@ import { StatusBadge } from '@/components/ui/status-badge';
 import { ErrorState, Loading } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toasts';
 import { formatAge, shortDigest } from '@/lib/format';
+import { deploymentToast, deploymentToastKey, isTransitional } from '../api/deployment-status';
 import { useStartDeployment, useStopDeployment } from '../api/deployment-actions';
 import { useDeployment } from '../api/get-deployment';
 import { DeleteDeploymentButton } from './delete-deployment-button';
+import { deploymentAnchor } from './deployments-page';
 import { DeploymentLogs } from './deployment-logs';
 import { MetricsCharts } from './metrics-charts';
 
@@ -21,6 +24,21 @@ export function DeploymentCard({ id }: { id: string }) {
   const stop = useStopDeployment();
   const start = useStartDeployment();
   const toast = useToast();
+  const { update: updateToast } = toast;
+  const imageTag = deployment.data?.image_tag;
+  const status = deployment.data?.status;
+  useEffect(() => {
+    // The "Deploying…" toast must not outlive the rollout: say how it ended.
+    if (imageTag === undefined || status === undefined || isTransitional(status)) return;
+    const { variant, message } = deploymentToast(imageTag, status);
+    updateToast(deploymentToastKey(id), variant, message);
+  }, [id, imageTag, status, updateToast]);
+  const loaded = deployment.data !== undefined;
+  useEffect(() => {
+    // Opened from the Deployments page: bring this card into view.
+    if (loaded && window.location.hash === `#${deploymentAnchor(id)}`)
+      document.getElementById(deploymentAnchor(id))?.scrollIntoView?.({ block: 'start' });
+  }, [id, loaded]);
   if (deployment.isLoading) return <Loading label="Loading the deployment…" />;
   if (deployment.isError) return <ErrorState error={deployment.error} />;
   const d = deployment.data;
@@ -30,7 +48,7 @@ export function DeploymentCard({ id }: { id: string }) {
   const failed = d.status === 'failed' || d.status === 'crashloop';
   const onError = (title: string) => (e: unknown) => toast.notifyError(e, title);
   return (
-    <Card className="deployment-card mb-3" data-deployment-id={d.id}>
+    <Card className="deployment-card mb-3" id={deploymentAnchor(d.id)} data-deployment-id={d.id}>
       <Card.Header className="d-flex align-items-center gap-2 flex-wrap">
         <span className="fw-semibold">Image {d.image_tag}</span>
         <StatusBadge status={d.status} />

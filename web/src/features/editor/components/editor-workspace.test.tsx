@@ -78,4 +78,22 @@ describe('EditorWorkspace', () => {
     // The edit is kept until the user reloads.
     expect(screen.getByTestId('dirty-marker')).toBeInTheDocument();
   });
+
+  it('labels the commit message field visibly and uses the typed message', async () => {
+    const { calls } = backend(() =>
+      json({ commit: { sha: 'c2', message: 'Tune x', parents: ['c1'] } }, 201),
+    );
+    renderWithProviders(<EditorWorkspace owner="alice" name="knap" />);
+    await editModel();
+    const field = screen.getByRole('textbox', { name: 'Commit message' });
+    const label = screen.getByText('Commit message', { selector: 'label' });
+    expect(label).not.toHaveClass('visually-hidden');
+    expect(field).toHaveAccessibleDescription(/Optional/);
+    expect(field).toHaveAttribute('placeholder', 'Update model.py');
+    fireEvent.change(field, { target: { value: 'Tune x' } });
+    fireEvent.click(screen.getByRole('button', { name: /Save/ }));
+    await screen.findByText(/Saved as commit c2/);
+    const post = calls.find((c) => c.method === 'POST');
+    expect(JSON.parse(post?.body ?? '')).toMatchObject({ message: 'Tune x' });
+  });
 });

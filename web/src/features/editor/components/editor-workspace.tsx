@@ -177,16 +177,21 @@ export function EditorWorkspace({ owner, name }: { owner: string; name: string }
             ✓ All saved
           </Badge>
         )}
-        <Form.Label htmlFor="commit-message" className="visually-hidden">
-          Commit message (optional)
+        {/* A visible label: the placeholder shows the default message, not what the field is. */}
+        <Form.Label htmlFor="commit-message" className="small text-nowrap mb-0">
+          Commit message
         </Form.Label>
         <Form.Control
           id="commit-message"
           size="sm"
-          placeholder={dirty ? defaultMessage(changes) : 'Commit message (optional)'}
+          aria-describedby="commit-message-hint"
+          placeholder={dirty ? defaultMessage(changes) : 'optional'}
           value={message}
           onChange={(e) => setMessage(e.target.value)}
         />
+        <span id="commit-message-hint" className="visually-hidden">
+          Optional; empty saves with the message shown in the field.
+        </span>
         <Button
           type="submit"
           size="sm"

@@ -3,6 +3,7 @@ import Button from 'react-bootstrap/Button';
 import Form from 'react-bootstrap/Form';
 import Modal from 'react-bootstrap/Modal';
 import { pathProblem } from './working-copy';
+import { FieldError, invalidFieldProps } from '@/components/ui/field-error';
 
 /** Asks for a new file path (add or rename). */
 export function PathModal({
@@ -54,11 +55,11 @@ export function PathModal({
             <Form.Control
               autoFocus
               value={path}
-              isInvalid={touched && problem !== null}
+              {...invalidFieldProps('file-path', touched && problem !== null)}
               onChange={(e) => setPath(e.target.value)}
               placeholder="data/instance.json"
             />
-            <Form.Control.Feedback type="invalid">{problem}</Form.Control.Feedback>
+            <FieldError fieldId="file-path">{problem}</FieldError>
           </Form.Group>
         </Modal.Body>
         <Modal.Footer>

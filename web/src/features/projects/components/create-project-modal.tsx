@@ -7,6 +7,7 @@ import { errorMessage } from '@/lib/api-client';
 import type { Project } from '@/types/api';
 import { useCreateProject } from '../api/create-project';
 import { useTemplates } from '../api/get-templates';
+import { FieldError, invalidFieldProps } from '@/components/ui/field-error';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -58,13 +59,13 @@ export function CreateProjectModal({
             <Form.Control
               autoFocus
               value={name}
-              isInvalid={touched && !nameOk}
+              {...invalidFieldProps('project-name', touched && !nameOk)}
               onChange={(e) => setName(e.target.value)}
               placeholder="knapsack"
             />
-            <Form.Control.Feedback type="invalid">
+            <FieldError fieldId="project-name">
               Lowercase letters, digits and dashes, starting with a letter or digit.
-            </Form.Control.Feedback>
+            </FieldError>
           </Form.Group>
           <Form.Group controlId="project-template">
             <Form.Label>Template</Form.Label>
