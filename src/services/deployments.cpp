@@ -88,8 +88,9 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
         repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
     if (toml) {
       if (auto config = manifest::parse_project_config(*toml)) {
-        if (config->memory_mb) memory = *config->memory_mb;
-        if (config->cpus) cpu = std::llround(*config->cpus * 1000);
+        const manifest::ProjectConfig& wanted = *config;
+        if (wanted.memory_mb) memory = *wanted.memory_mb;
+        if (wanted.cpus) cpu = std::llround(*wanted.cpus * 1000);
       }
     }
   }
@@ -104,8 +105,9 @@ Result<std::pair<std::int64_t, std::int64_t>> Deployments::resources_for(
                                         std::to_string(options_.max_memory_mb)));
   }
   if (cpu < 100 || cpu > options_.max_cpu_millis) {
-    return fail(Error::invalid_argument("cpus must be between 0.1 and " +
-                                        std::to_string(options_.max_cpu_millis / 1000.0)));
+    return fail(Error::invalid_argument(
+        "cpus must be between 0.1 and " +
+        std::to_string(static_cast<double>(options_.max_cpu_millis) / 1000.0)));
   }
   return std::pair{memory, cpu};
 }
