@@ -2,9 +2,11 @@
 # clang-tidy (the repository's .clang-tidy) over the project's own non-test
 # sources; any finding fails. Run by ctest as lint.clang-tidy.
 #   scripts/check-tidy.sh BUILD_DIR [FILE...]
+# Files are checked in parallel, TIDY_JOBS at a time (default: nproc).
 # clang-tidy 19 is needed: 14 cannot parse libstdc++ 12's <expected>.
-# A file whose content, whose project headers and whose checks are unchanged
-# since its last clean run is skipped (stamps under BUILD_DIR/tidy-stamps).
+# A file whose content, whose project headers, whose checks and whose
+# clang-tidy are unchanged since its last clean run is skipped (stamps under
+# BUILD_DIR/tidy-stamps).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: check-tidy.sh BUILD_DIR [FILE...]}" && pwd)
@@ -21,27 +23,30 @@ else
 fi
 
 # Any header or the checks changing invalidates every stamp: simple and safe.
-shared=$( (cat .clang-tidy; find src apps -name '*.hpp' | sort | xargs cat) | sha256sum | cut -c1-16)
+shared=$( ("$tidy" --version; cat .clang-tidy; find src apps -name '*.hpp' | sort | xargs cat) |
+  sha256sum | cut -c1-16)
 stamps="$build/tidy-stamps"
 mkdir -p "$stamps"
 todo=()
+stamp_key() { (echo "$shared"; cat "$1") | sha256sum | cut -c1-32; }
 for f in "${files[@]}"; do
-  key=$( (echo "$shared"; cat "$f") | sha256sum | cut -c1-32)
-  [ -f "$stamps/$key" ] || todo+=("$f:$key")
+  [ -f "$stamps/$(stamp_key "$f")" ] || todo+=("$f")
 done
 echo "check-tidy: ${#todo[@]} of ${#files[@]} files to check"
 [ ${#todo[@]} -gt 0 ] || exit 0
 
-export tidy build stamps
+export tidy build stamps shared
 check_one() {
-  local f=${1%%:*} key=${1##*:} out
+  local f=$1 key out
+  key=$(stamp_key "$f")
   if out=$("$tidy" -p "$build" --quiet --warnings-as-errors='*' \
       --extra-arg=-Wno-unknown-warning-option --extra-arg=-Wno-deprecated-declarations "$f" 2>&1); then
-    touch "$stamps/$key"
+    # Stamp only the content that was checked (the file may change meanwhile).
+    [ "$(stamp_key "$f")" != "$key" ] || touch "$stamps/$key"
   else
     printf '%s\n' "$out" | grep -v -E '^[0-9]+ warnings( and [0-9]+ errors?)? generated\.$' >&2
     return 1
   fi
 }
-export -f check_one
-printf '%s\n' "${todo[@]}" | xargs -P "$(nproc)" -I{} bash -c 'check_one "$@"' _ {}
+export -f check_one stamp_key
+printf '%s\n' "${todo[@]}" | xargs -P "${TIDY_JOBS:-$(nproc)}" -I{} bash -c 'check_one "$@"' _ {}

@@ -57,8 +57,8 @@ Result<services::NewAccount> parse_account(const http::Request& req, bool allow_
   account = {*username, *email, *password, Role::kDeveloper};
   auto role = body->optional_string("role");
   if (!role) return fail(role.error());
-  if (*role) {
-    auto parsed = parse_role(**role);
+  if (const auto& name = *role) {
+    auto parsed = parse_role(*name);
     if (!parsed) return fail(Error::invalid_argument("role must be admin, developer or viewer"));
     account.role = *parsed;
   }
@@ -86,7 +86,7 @@ http::Response login(services::Accounts& accounts, http::Request& req) {
   for (const char* field : {"login", "username", "email"}) {
     auto value = body->optional_string(field);
     if (!value) return http::error_response(value.error());
-    if (*value) login = **value;
+    if (const auto& given = *value) login = *given;
   }
   if (!login)
     return http::error_response(Error::invalid_argument("missing field 'username' or 'email'"));
@@ -184,8 +184,8 @@ http::Response update_user(services::Accounts& accounts, http::Request& req,
   services::UserChange change;
   auto role = body->optional_string("role");
   if (!role) return http::error_response(role.error());
-  if (*role) {
-    change.role = parse_role(**role);
+  if (const auto& name = *role) {
+    change.role = parse_role(*name);
     if (!change.role) {
       return http::error_response(
           Error::invalid_argument("role must be admin, developer or viewer"));

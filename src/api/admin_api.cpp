@@ -79,10 +79,9 @@ http::Response set_egress(services::Projects& projects, http::Request& req,
     return http::error_response(ok.error());
   auto allowed = body->optional_bool("allow_egress");
   if (!allowed) return http::error_response(allowed.error());
-  if (!allowed->has_value()) {
-    return http::error_response(Error::invalid_argument("allow_egress is required"));
-  }
-  return respond(projects.set_egress(who, project_ref_of(req), **allowed, caller_of(req)), 200,
+  const std::optional<bool>& allow = *allowed;
+  if (!allow) return http::error_response(Error::invalid_argument("allow_egress is required"));
+  return respond(projects.set_egress(who, project_ref_of(req), *allow, caller_of(req)), 200,
                  [](const store::Project& p) { return to_json(p); });
 }
 

@@ -124,8 +124,8 @@ Result<services::DeployRequest> parse_deploy_request(std::string_view text) {
   request.env = std::move(*env);
   auto visibility = body->optional_string("visibility");
   if (!visibility) return fail(visibility.error());
-  if (*visibility) {
-    request.visibility = store::parse_visibility(**visibility);
+  if (const auto& name = *visibility) {
+    request.visibility = store::parse_visibility(*name);
     if (!request.visibility) {
       return fail(Error::invalid_argument("visibility must be 'private' or 'public'"));
     }
@@ -152,7 +152,7 @@ Result<services::LogQuery> parse_log_query(const http::Request& req) {
   auto since = query_int(req, "since", std::numeric_limits<std::int64_t>::max());
   if (!since) return fail(since.error());
   services::LogQuery query;
-  if (*tail) query.tail = static_cast<std::size_t>(**tail);
+  if (const auto& lines = *tail) query.tail = static_cast<std::size_t>(*lines);
   query.since = *since;
   return query;
 }

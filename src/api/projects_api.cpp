@@ -6,6 +6,7 @@
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/files.hpp"
+#include "core/strings.hpp"
 #include "services/templates.hpp"
 #include "views.hpp"
 
@@ -51,7 +52,7 @@ Result<source::FileChange> parse_change(const Json& item, std::size_t index) {
   if (!item.is_object()) return fail(Error::invalid_argument(where + " must be an object"));
   for (const auto& [key, value] : item.items()) {
     if (key != "path" && key != "content" && key != "delete") {
-      return fail(Error::invalid_argument(where + " has unknown field '" + key + "'"));
+      return fail(Error::invalid_argument(concat({where, " has unknown field '", key, "'"})));
     }
   }
   const auto path = item.find("path");
@@ -165,7 +166,7 @@ http::Response post_commit(services::Projects& projects, http::Request& req,
   auto input = parse_commit(req);
   if (!input) return http::error_response(input.error());
   std::optional<std::string_view> head;
-  if (input->expected_head) head = *input->expected_head;
+  if (const auto& expected = input->expected_head) head = *expected;
   return respond(projects.commit(who, project_ref_of(req), input->changes, input->message, head,
                                  caller_of(req)),
                  201, commit_json);

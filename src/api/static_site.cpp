@@ -101,7 +101,7 @@ bool is_reserved(std::string_view path) {
 // The regular file `entry` names, if it stays inside `root` (both canonical).
 std::optional<fs::path> servable_file(const fs::directory_entry& entry, const fs::path& root) {
   std::error_code ec;
-  const auto target = fs::canonical(entry.path(), ec);
+  auto target = fs::canonical(entry.path(), ec);
   if (ec || !fs::is_regular_file(target, ec)) return std::nullopt;
   const auto inside = target.lexically_relative(root);
   if (inside.empty() || *inside.begin() == "..") {
@@ -237,7 +237,8 @@ http::Response StaticSite::answer(const http::Request& req, const Asset& asset,
   if (etag_matches(req.header("If-None-Match"), etag)) {
     res.status = 304;
   } else {
-    res = http::text_response(200, asset.body ? *asset.body : std::move(*read), asset.content_type);
+    res = http::text_response(200, asset.body ? std::string(*asset.body) : std::move(*read),
+                              asset.content_type);
   }
   res.set_header("ETag", etag);
   // Hashed file names change with their content; everything else revalidates.
@@ -250,7 +251,8 @@ bool is_static_site_route(const http::RouteInfo& route) {
   return route.pattern == "/" || route.pattern == kStaticSiteCatchAll;
 }
 
-void register_static_site_routes(http::Router& router, std::shared_ptr<const StaticSite> site) {
+void register_static_site_routes(http::Router& router,
+                                 const std::shared_ptr<const StaticSite>& site) {
   // Pages take any query: the app's router reads it in the browser.
   router.add("GET", "/", [site](http::Request& req) { return site->serve(req); },
              {.any_query = true});

@@ -67,10 +67,12 @@ Result<Principal> CredentialResolver::authenticate_bearer(std::string_view beare
     return fail(token.error());
   }
   const std::int64_t now = clock_.now_unix();
-  if (token->expires_at && *token->expires_at <= now) {
+  const auto& expires_at = token->expires_at;
+  if (expires_at && *expires_at <= now) {
     return fail(Error::unauthenticated("API token has expired"));
   }
-  if (!token->last_used_at || *token->last_used_at + kTokenTouchIntervalS <= now) {
+  const auto& last_used_at = token->last_used_at;
+  if (!last_used_at || *last_used_at + kTokenTouchIntervalS <= now) {
     directory_.touch_token(token->id, now);
   }
   auto principal = active_principal(token->user_id, true);

@@ -161,8 +161,8 @@ std::filesystem::path default_builder_bin() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const auto dir = ec ? std::filesystem::current_path(ec) : self.parent_path();
-  const auto beside = dir / "orsa-builder";
-  const auto in_tree = dir.parent_path() / "orsa-builder" / "orsa-builder";
+  auto beside = dir / "orsa-builder";
+  auto in_tree = dir.parent_path() / "orsa-builder" / "orsa-builder";
   if (!std::filesystem::exists(beside, ec) && std::filesystem::exists(in_tree, ec)) return in_tree;
   return beside;
 }

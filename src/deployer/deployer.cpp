@@ -403,10 +403,10 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
   registry::register_routes(parts->router, *parts->registry_api);
   // The web app: GET / and a catch-all that every API route outranks.
   const auto web_dir = config.web_dir.empty() ? default_web_dir() : config.web_dir;
-  auto site = std::make_shared<const api::StaticSite>(api::StaticSiteOptions{
+  const auto site = std::make_shared<const api::StaticSite>(api::StaticSiteOptions{
       .dir = web_dir,
       .service_origins = [&address = parts->service_address] { return address.csp_source(); }});
-  api::register_static_site_routes(parts->router, std::move(site));
+  api::register_static_site_routes(parts->router, site);
   http::ServerOptions options;
   options.address = config.listen_host;
   options.port = config.listen_port;

@@ -125,7 +125,7 @@ Result<Digest> BlobStore::put_blob(std::string_view bytes, const std::optional<D
   return actual;
 }
 
-Result<Digest> BlobStore::adopt_file(const fs::path& file, std::optional<Digest> expected) {
+Result<Digest> BlobStore::adopt_file(const fs::path& file, const std::optional<Digest>& expected) {
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
   if (ec) return fail(Error::not_found("the file to store does not exist"));

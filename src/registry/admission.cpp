@@ -72,12 +72,12 @@ Result<auth::Principal> registry_caller(auth::CredentialResolver& credentials,
   if (!header) return fail(Error::unauthenticated("authentication required"));
   if (header->starts_with("Basic ")) {
     const auto decoded = base64_decode(header->substr(6));
-    const auto colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) {
+    const std::string_view pair = decoded ? std::string_view(*decoded) : std::string_view();
+    const auto colon = pair.find(':');
+    if (colon == std::string_view::npos) {
       return fail(Error::unauthenticated("Basic credentials must be base64 of user:password"));
     }
-    return credentials.authenticate_basic(std::string_view(*decoded).substr(0, colon),
-                                          std::string_view(*decoded).substr(colon + 1),
+    return credentials.authenticate_basic(pair.substr(0, colon), pair.substr(colon + 1),
                                           req.remote_ip);
   }
   if (header->starts_with("Bearer ") && header->size() > 7) {

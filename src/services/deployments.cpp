@@ -89,10 +89,11 @@ Result<Deployments::Settings> Deployments::settings_for(const store::Image& imag
         repos_.read_file({project->owner_username, project->name}, image.commit_sha, "orsa.toml");
     if (toml) {
       if (auto config = manifest::parse_project_config(*toml)) {
-        if (config->memory_mb) memory = *config->memory_mb;
-        if (config->cpus) cpu = std::llround(*config->cpus * 1000);
-        settings.timeout_s = config->timeout_s;
-        settings.max_body_bytes = config->max_body_bytes;
+        const manifest::ProjectConfig& wanted = *config;
+        if (wanted.memory_mb) memory = *wanted.memory_mb;
+        if (wanted.cpus) cpu = std::llround(*wanted.cpus * 1000);
+        settings.timeout_s = wanted.timeout_s;
+        settings.max_body_bytes = wanted.max_body_bytes;
       }
     }
   }
@@ -107,8 +108,9 @@ Result<Deployments::Settings> Deployments::settings_for(const store::Image& imag
                                         std::to_string(options_.max_memory_mb)));
   }
   if (cpu < 100 || cpu > options_.max_cpu_millis) {
-    return fail(Error::invalid_argument("cpus must be between 0.1 and " +
-                                        std::to_string(options_.max_cpu_millis / 1000.0)));
+    return fail(Error::invalid_argument(
+        "cpus must be between 0.1 and " +
+        std::to_string(static_cast<double>(options_.max_cpu_millis) / 1000.0)));
   }
   if (settings.timeout_s > options_.max_timeout_s) {
     return fail(Error::invalid_argument(

@@ -74,6 +74,7 @@ bool is_static_site_route(const http::RouteInfo& route);
 /// Registers `GET /` and the catch-all `/{path...}`. Paths under the API,
 /// registry, gateway and system prefixes (and methods other than GET/HEAD)
 /// still get the router's JSON 404 or 405, as if the catch-all were absent.
-void register_static_site_routes(http::Router& router, std::shared_ptr<const StaticSite> site);
+void register_static_site_routes(http::Router& router,
+                                 const std::shared_ptr<const StaticSite>& site);
 
 }  // namespace orsa::api

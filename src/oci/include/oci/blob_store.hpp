@@ -79,7 +79,7 @@ class BlobStore {
                           const std::optional<Digest>& expected = std::nullopt);
   /// Moves a finished file into the store after verifying its digest.
   Result<Digest> adopt_file(const std::filesystem::path& file,
-                            std::optional<Digest> expected = std::nullopt);
+                            const std::optional<Digest>& expected = std::nullopt);
   Result<void> delete_blob(const Digest& digest);
   /// Every stored blob with its modification time (unix seconds), for GC.
   std::vector<std::pair<Digest, std::int64_t>> list_blobs() const;
