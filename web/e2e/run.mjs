@@ -528,7 +528,7 @@ async function main() {
       await page.getByRole('button', { name: 'Create project' }).click();
       await page.waitForURL(new RegExp(`/projects/${ALICE}/knap/code$`));
       await page.getByLabel('Contents of model.py').waitFor();
-      await page.getByText('def solve(data: dict) -> dict:').waitFor();
+      await page.getByText('0/1 knapsack: choose items').waitFor();
     });
 
     await step('wait for the python-or base image', () => waitForBase(deployer.url, 240_000));
@@ -539,12 +539,12 @@ async function main() {
       await tab(page, 'Code').click();
       const editor = page.getByLabel('Contents of model.py');
       await editor.waitFor();
-      await page.getByText('def solve(data: dict) -> dict:').waitFor();
+      await page.getByText('0/1 knapsack: choose items').waitFor();
       await editor.click();
       await page.keyboard.press('Control+End');
       await page.keyboard.insertText(
-        '\n\n_original_solve = solve\n\n\ndef solve(data: dict) -> dict:\n' +
-          '    answer = _original_solve(data)\n    answer["model_version"] = 2\n    return answer\n',
+        '\n\n_original_solve = solve\n\n\ndef solve(data: dict, options: dict | None = None) -> dict:\n' +
+          '    answer = _original_solve(data, options)\n    answer["model_version"] = 2\n    return answer\n',
       );
       await page.getByTestId('dirty-marker').waitFor();
       await page.locator('.file-tree-file[data-path="model.py"] .dirty-dot').waitFor();
@@ -609,7 +609,10 @@ async function main() {
       await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
       await admin.getByRole('button', { name: 'Log in' }).click();
       await admin.getByRole('link', { name: 'Admin' }).click();
-      await admin.getByRole('cell', { name: ALICE, exact: true }).waitFor();
+      await admin
+        .getByRole('table', { name: 'Users' })
+        .getByRole('cell', { name: ALICE, exact: true })
+        .waitFor();
       await admin.getByRole('button', { name: 'Dry run' }).click();
       await admin.getByTestId('gc-report').getByText('Dry run: would remove').waitFor();
       await shot(admin, 'admin');
