@@ -1870,6 +1870,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The run's solver log (the model's stdout and stderr).
+         * @description text/plain: the log so far (empty while the run is queued). With `Accept: text/event-stream`: the log so far, then live lines as the model prints them (one `data:` per line), `: heartbeat` comments every 15 s, and finally `event: end` whose data is the ended Run as JSON. The control plane keeps about the last 8 MiB of a run's log; a longer one starts with a line saying how much was dropped.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The log. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": unknown;
+                        "text/event-stream": unknown;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{id}/cancel": {
         parameters: {
             query?: never;
