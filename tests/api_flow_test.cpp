@@ -303,7 +303,8 @@ TEST_F(ApiFlow, ProjectsLiveInGit) {
   EXPECT_EQ(paths, (std::set<std::string>{"README.md", "input.json", "model.py", "orsa.toml"}));
   auto model = api_->call("GET", base + "/files/model.py", std::nullopt, dev);
   ASSERT_EQ(model.status, 200);
-  EXPECT_NE(model.body.find("def solve(data: dict, options: dict | None = None) -> dict"), std::string::npos);
+  EXPECT_NE(model.body.find("def solve(data: dict, options: dict | None = None) -> dict"),
+            std::string::npos);
   const std::string first = head_of(dev, "grace/knapsack");
   EXPECT_EQ(model.headers["X-Orsa-Commit"], first);
 

@@ -151,6 +151,7 @@ std::vector<Row> rows() {
       {"GET", "/api/v1/runs/run_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/runs/run_nothing/input", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/runs/run_nothing/result", std::nullopt, "", {401, 404, 404, 404, 404}},
+      {"GET", "/api/v1/runs/run_nothing/log", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"POST", "/api/v1/runs/run_nothing/cancel", Json::object(), "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/deployments", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/deployments?project={p}", std::nullopt, "", {401, 404, 404, 200, 200}},
