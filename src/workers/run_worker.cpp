@@ -27,10 +27,10 @@ using store::RunStatus;
 
 // A missed wake (a run that ended on another path) costs at most this.
 constexpr auto kDispatchPoll = std::chrono::seconds(5);
-// After its job ended, a log stream gets this long to deliver what it has
-// not yet (a model that printed megabytes just before it ended): a safety
-// net against a stream that never ends, not a normal wait.
-constexpr auto kLogDrain = std::chrono::seconds(120);
+// The followed stream only serves live readers: once the job has ended its
+// log is read again whole (reread_log), so the stream may stop at once. (A
+// podman follow stream sometimes outlives its container.)
+constexpr auto kLogDrain = std::chrono::milliseconds(0);
 // The runtime's own copy of the log (podman's k8s-file adds a timestamp and
 // stream tag to each line): room for the kept log several times over, so
 // the runtime does not truncate what the follower has yet to read.
