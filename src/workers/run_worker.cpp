@@ -27,10 +27,6 @@ using store::RunStatus;
 
 // A missed wake (a run that ended on another path) costs at most this.
 constexpr auto kDispatchPoll = std::chrono::seconds(5);
-// The followed stream only serves live readers: once the job has ended its
-// log is read again whole (reread_log), so the stream may stop at once. (A
-// podman follow stream sometimes outlives its container.)
-constexpr auto kLogDrain = std::chrono::milliseconds(0);
 // The runtime's own copy of the log (podman's k8s-file adds a timestamp and
 // stream tag to each line): room for the kept log several times over, so
 // the runtime does not truncate what the follower has yet to read.
@@ -244,17 +240,14 @@ Result<runtime::JobOutcome> RunWorker::Impl::wait_with_log(const store::Run& run
                                                            const std::atomic<bool>& cancel) {
   auto log = RunLogFile::create(live_log(run.id), services::kLogHeadBytes, services::kLogTailBytes);
   std::atomic<bool> job_ended{false};
-  std::atomic<std::int64_t> ended_at{0};
   std::jthread reader([&] {
     if (!log) return;
     run_guarded("run log", [&] {
-      runtime::LogOptions follow{.follow = true, .keep_going = [&] {
-                                   if (stopping) return false;
-                                   if (!job_ended) return true;
-                                   const auto now = std::chrono::steady_clock::now();
-                                   return now.time_since_epoch().count() - ended_at <
-                                          std::chrono::steady_clock::duration(kLogDrain).count();
-                                 }};
+      // The stream serves live readers only: once the job has ended its log
+      // is read again whole (reread_log), so following may stop at once (a
+      // podman follow stream sometimes outlives its container).
+      runtime::LogOptions follow{.follow = true,
+                                 .keep_going = [&] { return !stopping && !job_ended; }};
       std::ignore = jobs->job_logs(job_id, follow, [&](const runtime::LogLine& line) {
         log->append_line(line.text);
         return true;
@@ -266,7 +259,6 @@ Result<runtime::JobOutcome> RunWorker::Impl::wait_with_log(const store::Run& run
                         .cancel = [&cancel] { return cancel.load(); },
                         .abandon = [this] { return stopping.load(); }};
   auto outcome = jobs->wait_job(job_id, wait);
-  ended_at = std::chrono::steady_clock::now().time_since_epoch().count();
   job_ended = true;
   reader.join();
   if (log) {
