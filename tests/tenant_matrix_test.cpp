@@ -130,6 +130,7 @@ std::vector<Row> rows() {
        {401, 403, 403, 403, 201}},
       {"PATCH", "/api/v1/users/{uid}", Json{{"role", "developer"}}, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/audit", std::nullopt, "", {401, 403, 403, 403, 200}},
+      {"GET", "/metrics", std::nullopt, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/usage", std::nullopt, "", {401, 403, 403, 403, 200}},
       // Egress is the admin's to grant; even the owner cannot.
       {"PATCH",
