@@ -25,6 +25,16 @@ import {
 
 const PREVIEW_CHARS = 2000;
 
+/** A file's text (FileReader: every browser has it, File.text() not every test DOM). */
+function readText(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(typeof reader.result === 'string' ? reader.result : '');
+    reader.onerror = () => reject(reader.error ?? new Error('the file cannot be read'));
+    reader.readAsText(file);
+  });
+}
+
 const SOURCES: { value: InputSource; label: string }[] = [
   { value: 'project', label: 'input.json of the project' },
   { value: 'edit', label: 'Edit an input' },
@@ -119,7 +129,7 @@ export function RunForm({
       );
       return;
     }
-    file.text().then(
+    readText(file).then(
       (text) => setValues((v) => ({ ...v, fileText: text })),
       (e: unknown) => setFileProblem(`Cannot read ${file.name}: ${errorMessage(e)}`),
     );
@@ -134,7 +144,7 @@ export function RunForm({
         e.preventDefault();
         setSubmitted(true);
         if (Object.keys(errors).length > 0 || text === null || submit.isPending) return;
-        submit.mutate(submission(resolved, text), { onSuccess: onSubmitted });
+        submit.mutate(submission(resolved, text), { onSuccess: (run) => onSubmitted(run) });
       }}
     >
       {submit.isError && serverField === null ? <FormError error={submit.error} /> : null}

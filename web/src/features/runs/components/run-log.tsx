@@ -120,11 +120,9 @@ export function RunLog({ run }: { run: Run }) {
     );
   }
   return (
-    <section aria-labelledby="run-log-title" className="mb-4">
+    <section className="mb-4">
       <div className="d-flex align-items-center gap-3 mb-2">
-        <h3 className="h6 mb-0" id="run-log-title">
-          Solver log
-        </h3>
+        <h3 className="h6 mb-0">Solver log</h3>
         {run.status === 'running' ? (
           <Form.Check
             type="switch"

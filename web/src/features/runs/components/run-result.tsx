@@ -1,5 +1,4 @@
 import { useMemo } from 'react';
-import Button from 'react-bootstrap/Button';
 import { JsonTree } from '@/components/ui/json-tree';
 import { ErrorState, Loading } from '@/components/ui/states';
 import { formatBytes } from '@/lib/format';
@@ -46,16 +45,13 @@ export function RunResult({ run }: { run: Run }) {
           Result
         </h3>
         <span className="small text-secondary">{formatBytes(size)}</span>
-        <Button
-          as="a"
-          size="sm"
-          variant="outline-primary"
-          className="ms-auto"
+        <a
+          className="btn btn-sm btn-outline-primary ms-auto"
           href={runResultUrl(run.id)}
           download={`${run.id}-result.json`}
         >
           Download
-        </Button>
+        </a>
       </div>
       {body}
     </section>
