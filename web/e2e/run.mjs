@@ -668,9 +668,12 @@ async function main() {
       await page.waitForURL(/\/history\?commit=[0-9a-f]+$/);
       await page.getByRole('heading', { name: new RegExp(`^${sha} `) }).waitFor();
       await page.getByRole('link', { name: 'My runs', exact: true }).click();
-      await page
-        .locator(`tr[data-run-id="${runId}"] .status-badge[data-status="canceled"]`)
-        .waitFor();
+      const mine = page.locator(`tr[data-run-id="${runId}"]`);
+      await mine.locator('.status-badge[data-status="canceled"]').waitFor();
+      // Back to the project through the row's project link.
+      await mine.getByRole('link', { name: `${ALICE}/knap`, exact: true }).click();
+      await page.waitForURL(new RegExp(`/projects/${ALICE}/knap/runs$`));
+      await page.getByRole('form', { name: 'New run' }).waitFor();
     });
 
     await step('deployment page: status, logs and traffic charts', async () => {

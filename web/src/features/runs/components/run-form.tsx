@@ -229,7 +229,7 @@ export function RunForm({
             <Form.Label>Time limit (seconds)</Form.Label>
             <Form.Control
               inputMode="numeric"
-              placeholder="default of the project"
+              placeholder="the project's default"
               value={resolved.timeLimit}
               {...invalidFieldProps(
                 'run-time-limit',
@@ -239,7 +239,7 @@ export function RunForm({
               onChange={(e) => change({ timeLimit: e.target.value })}
             />
             <Form.Text id="run-time-limit-help">
-              The model gets it as <code>time_limit_s</code>; the run is stopped when it passes.
+              Given to the model as <code>time_limit_s</code>; the run stops there.
             </Form.Text>
             <FieldError fieldId="run-time-limit">{show('timeLimit')}</FieldError>
           </Form.Group>
@@ -247,10 +247,10 @@ export function RunForm({
             <Form.Label>Options</Form.Label>
             <Form.Control
               as="textarea"
-              rows={3}
+              rows={2}
               spellCheck={false}
               className="font-monospace small"
-              placeholder={'seed=7\ngap=0.01'}
+              placeholder="seed=7"
               value={resolved.options}
               {...invalidFieldProps('run-options', Boolean(show('options')), 'run-options-help')}
               onChange={(e) => change({ options: e.target.value })}
