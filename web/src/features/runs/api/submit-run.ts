@@ -29,7 +29,9 @@ export function useSubmitRun(owner: string, name: string) {
   return useMutation({
     mutationFn: (submission: RunSubmission) => submitRun(owner, name, submission),
     onSuccess: (run) => {
+      // Shown at once; read again for what the submit answer leaves out (queue position).
       queryClient.setQueryData(runKey(run.id), run);
+      void queryClient.invalidateQueries({ queryKey: runKey(run.id) });
       void queryClient.invalidateQueries({ queryKey: runsKey({ owner, name }) });
       void queryClient.invalidateQueries({ queryKey: runsKey('mine') });
     },

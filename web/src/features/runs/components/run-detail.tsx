@@ -101,7 +101,7 @@ function Trace({ run, links }: { run: Run; links: RunLinks }) {
               <Link to={links.images(run)} title={t.image_digest}>
                 <code>{shortDigest(t.image_digest)}</code>
               </Link>{' '}
-              <CopyButton text={t.image_digest} label="Copy image digest" />
+              <CopyButton text={t.image_digest} label="Copy" />
             </>,
           ],
           [
@@ -191,13 +191,13 @@ export function RunDetail({ id, links }: { id: string; links: RunLinks }) {
         <Col md={6} xl={3}>
           <Times run={run} />
         </Col>
-        <Col md={6} xl={3}>
+        <Col md={6} xl={4}>
           <Trace run={run} links={links} />
         </Col>
         <Col md={6} xl={3}>
           <Settings run={run} />
         </Col>
-        <Col md={6} xl={3}>
+        <Col md={6} xl={2}>
           <Statistics run={run} />
         </Col>
       </Row>

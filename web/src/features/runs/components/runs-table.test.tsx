@@ -41,6 +41,14 @@ describe('RunsTable', () => {
       'href',
       '/r/run_2',
     );
+    expect(within(rows[1]).getByRole('link', { name: 'build' })).toHaveAttribute(
+      'href',
+      '/b/bld_1',
+    );
+    expect(within(rows[1]).getByRole('link', { name: 'image bbbbbbb' })).toHaveAttribute(
+      'href',
+      '/i/alice/knap',
+    );
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
   });
 

@@ -4,7 +4,14 @@ import Form from 'react-bootstrap/Form';
 import Table from 'react-bootstrap/Table';
 import { Link } from 'react-router';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
-import { formatAge, formatDuration, formatTime, secondsBetween, shortSha } from '@/lib/format';
+import {
+  formatAge,
+  formatDuration,
+  formatTime,
+  secondsBetween,
+  shortDigest,
+  shortSha,
+} from '@/lib/format';
 import type { Run, RunStatus } from '@/types/api';
 import { useRuns, type RunsScope } from '../api/get-runs';
 import { RUN_STATUSES, runObjective, runStatusWords } from '../api/run-status';
@@ -38,10 +45,20 @@ function RunRow({ run, links, showProject }: { run: Run; links: RunLinks; showPr
       <td className="text-end">{objective === null ? '—' : objective.toLocaleString()}</td>
       <td className="small">{formatDuration(runDuration(run))}</td>
       <td className="small">{run.submitter}</td>
-      <td>
+      <td className="small">
         <Link to={links.commit(run)} title={`Commit ${run.trace.commit}`}>
           <code>{shortSha(run.trace.commit)}</code>
         </Link>
+        <span className="text-secondary">
+          {' · '}
+          <Link to={links.build(run)} className="link-secondary">
+            build
+          </Link>
+          {' · '}
+          <Link to={links.images(run)} className="link-secondary" title={run.trace.image_digest}>
+            image {shortDigest(run.trace.image_digest).slice(0, 7)}
+          </Link>
+        </span>
       </td>
       <td className="small" title={formatTime(run.created_at)}>
         {formatAge(run.created_at)}
