@@ -68,7 +68,7 @@ function Times({ run }: { run: Run }) {
     ['Exit code', run.exit_code === null ? '—' : String(run.exit_code)],
   ];
   if (run.status === 'queued' && run.queue_position !== null)
-    rows.splice(1, 0, ['Queue position', `#${run.queue_position}`]);
+    rows.splice(1, 0, ['Queue', `#${run.queue_position} in line`]);
   return (
     <InfoCard title="Times">
       <Facts rows={rows} />
