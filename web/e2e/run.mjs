@@ -6,10 +6,11 @@
 // python-or base image in the background and serves web/dist itself with
 // --web-dir), and drives the UI: register → project from python-flask →
 // build → edit model.py → save → build with a live log → deploy → Try it →
-// roll back → delete; a second user sees nothing of the first. Screenshots
-// of the main pages go to docs/screenshots/; on failure a screenshot and the
-// console log go to web/e2e/artifacts/. Any console error or warning fails
-// the run, except the failed loads the journey provokes on purpose.
+// a run (submit, queued, cancel, history) → roll back → delete; a second
+// user sees nothing of the first. Screenshots of the main pages go to
+// docs/screenshots/; on failure a screenshot and the console log go to
+// web/e2e/artifacts/. Any console error or warning fails the run, except
+// the failed loads the journey provokes on purpose.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -630,6 +631,49 @@ async function main() {
       const body = await tryIt(page);
       if (!body.includes('"model_version": 2')) throw new Error(`unexpected answer: ${body}`);
       await shot(page, 'try-it');
+    });
+
+    // Runs stay queued here unless a run worker takes them: the journey
+    // submits one, sees it wait in line, cancels it and finds it in the history.
+    let runId = '';
+    await step('submit a run from the Runs tab; its page shows it queued', async () => {
+      await tab(page, 'Runs').click();
+      await page.getByLabel('input.json', { exact: true }).getByText('capacity').waitFor();
+      await page.getByLabel('Time limit (seconds)').fill('60');
+      await page.getByLabel('Options', { exact: true }).fill('seed=7');
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await page.waitForURL(/\/runs\/run_[^/]+$/);
+      runId = decodeURIComponent(page.url().split('/').pop());
+      const detail = page.locator(`.run-detail[data-run-id="${runId}"]`);
+      await detail.locator('.status-badge[data-status="queued"]').waitFor();
+      await detail.getByText('seed', { exact: true }).waitFor();
+      await detail.getByText('The log starts when the run leaves the queue.').waitFor();
+      // Traced to the live deployment's image.
+      await detail.getByRole('link', { name: /^dep_/ }).waitFor();
+    });
+
+    await step('cancel the queued run; the history and My runs show it canceled', async () => {
+      await page.getByRole('button', { name: 'Cancel run' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
+      await page.locator('.run-detail .status-badge[data-status="canceled"]').waitFor();
+      await tab(page, 'Runs').click();
+      const row = page.locator(`tr[data-run-id="${runId}"]`);
+      await row.locator('.status-badge[data-status="canceled"]').waitFor();
+      await row.getByText(ALICE, { exact: true }).waitFor();
+      await shot(page, 'runs');
+      // The commit link opens that commit in History.
+      const commit = row.getByRole('link', { name: /^[0-9a-f]{7}$/ });
+      const sha = await commit.innerText();
+      await commit.click();
+      await page.waitForURL(/\/history\?commit=[0-9a-f]+$/);
+      await page.getByRole('heading', { name: new RegExp(`^${sha} `) }).waitFor();
+      await page.getByRole('link', { name: 'My runs', exact: true }).click();
+      const mine = page.locator(`tr[data-run-id="${runId}"]`);
+      await mine.locator('.status-badge[data-status="canceled"]').waitFor();
+      // Back to the project through the row's project link.
+      await mine.getByRole('link', { name: `${ALICE}/knap`, exact: true }).click();
+      await page.waitForURL(new RegExp(`/projects/${ALICE}/knap/runs$`));
+      await page.getByRole('form', { name: 'New run' }).waitFor();
     });
 
     await step('deployment page: status, logs and traffic charts', async () => {
