@@ -545,6 +545,10 @@ async function main() {
       await page.keyboard.press('Control+End');
       await page.keyboard.insertText(
         '\n\n_original_solve = solve\n\n\ndef solve(data: dict, options: dict | None = None) -> dict:\n' +
+          // A run may ask for a pause: long enough to watch its log and cancel it.
+          '    pause = float((options or {}).get("pause_s", 0))\n' +
+          '    if pause:\n        print("pausing", pause, flush=True)\n' +
+          '        __import__("time").sleep(pause)\n' +
           '    answer = _original_solve(data, options)\n    answer["model_version"] = 2\n    return answer\n',
       );
       await page.getByTestId('dirty-marker').waitFor();
@@ -633,26 +637,46 @@ async function main() {
       await shot(page, 'try-it');
     });
 
-    // Runs stay queued here unless a run worker takes them: the journey
-    // submits one, sees it wait in line, cancels it and finds it in the history.
-    let runId = '';
-    await step('submit a run from the Runs tab; its page shows it queued', async () => {
+    // A run of the changed model from the Runs tab: its live log, its result
+    // and its trace; then a long run, canceled while its log streams.
+    await step('run the model from the Runs tab: live log, result, trace', async () => {
       await tab(page, 'Runs').click();
       await page.getByLabel('input.json', { exact: true }).getByText('capacity').waitFor();
       await page.getByLabel('Time limit (seconds)').fill('60');
       await page.getByLabel('Options', { exact: true }).fill('seed=7');
       await page.getByRole('button', { name: 'Run', exact: true }).click();
       await page.waitForURL(/\/runs\/run_[^/]+$/);
-      runId = decodeURIComponent(page.url().split('/').pop());
-      const detail = page.locator(`.run-detail[data-run-id="${runId}"]`);
-      await detail.locator('.status-badge[data-status="queued"]').waitFor();
+      const id = decodeURIComponent(page.url().split('/').pop());
+      const detail = page.locator(`.run-detail[data-run-id="${id}"]`);
+      await detail.locator('.status-badge[data-status="succeeded"]').waitFor({ timeout: 90_000 });
       await detail.getByText('seed', { exact: true }).waitFor();
-      await detail.getByText('The log starts when the run leaves the queue.').waitFor();
+      await detail
+        .getByLabel('Solver log')
+        .getByText(/Optimal solution found/)
+        .waitFor();
+      await detail.getByText('model_version').waitFor(); // the result tree
       // Traced to the live deployment's image.
       await detail.getByRole('link', { name: /^dep_/ }).waitFor();
     });
 
-    await step('cancel the queued run; the history and My runs show it canceled', async () => {
+    let runId = '';
+    await step('a long run streams its log live and is canceled', async () => {
+      await tab(page, 'Runs').click();
+      await page.getByLabel('input.json', { exact: true }).getByText('capacity').waitFor();
+      await page.getByLabel('Time limit (seconds)').fill('120');
+      await page.getByLabel('Options', { exact: true }).fill('pause_s=90');
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await page.waitForURL(/\/runs\/run_[^/]+$/);
+      runId = decodeURIComponent(page.url().split('/').pop());
+      const detail = page.locator(`.run-detail[data-run-id="${runId}"]`);
+      await detail.locator('.status-badge[data-status="running"]').waitFor({ timeout: 60_000 });
+      await detail
+        .getByLabel('Solver log')
+        .getByText(/^pausing 90/)
+        .waitFor({ timeout: 30_000 });
+    });
+
+    await step('cancel the running run; the history and My runs show it canceled', async () => {
       await page.getByRole('button', { name: 'Cancel run' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
       await page.locator('.run-detail .status-badge[data-status="canceled"]').waitFor();

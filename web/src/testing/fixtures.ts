@@ -68,6 +68,7 @@ export function run(over: Partial<Run> = {}): Run {
     limits: { time_limit_s: 60, memory_mb: 512, cpus: 1 },
     input: { digest: 'sha256:' + 'c'.repeat(64), size: 120 },
     result: null,
+    log: null,
     statistics: {},
     trace: {
       project_id: 'prj_1',
