@@ -53,10 +53,11 @@ Result<bool> parse_dry_run(const http::Request& req) {
     if (!dry_run) return fail(dry_run.error());
     in_body = *dry_run;
   }
-  if (in_query->has_value() && in_body && **in_query != *in_body) {
+  const std::optional<bool> query = *in_query;
+  if (query && in_body && *query != *in_body) {
     return fail(Error::invalid_argument("dry_run differs between the query and the body"));
   }
-  return in_body.value_or(in_query->value_or(false));
+  return in_body.value_or(query.value_or(false));
 }
 
 http::Response run_gc(services::Collection* collector, http::Request& req,

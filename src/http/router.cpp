@@ -112,7 +112,7 @@ Router::~Router() = default;
 
 void Router::add(std::string_view method, std::string_view pattern, Handler handler,
                  RouteOptions options) {
-  add(method, pattern, GuardedHandler{nullptr, std::move(handler)}, options);
+  add(method, pattern, GuardedHandler{nullptr, std::move(handler)}, std::move(options));
 }
 
 void Router::add(std::string_view method, std::string_view pattern, GuardedHandler guarded,
@@ -122,7 +122,7 @@ void Router::add(std::string_view method, std::string_view pattern, GuardedHandl
                                              std::string(pattern),
                                              std::move(guarded.handler),
                                              std::move(guarded.admit),
-                                             options,
+                                             std::move(options),
                                              {}});
   Node* node = &impl_->root;
   std::string_view rest = pattern == "/" ? std::string_view() : pattern;

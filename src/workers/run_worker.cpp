@@ -83,6 +83,7 @@ struct RunWorker::Impl {
   bool wake_pending = false;
   // Runs executing here → their cancel flag.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> active;
+  std::set<std::string> pulled;  // image references this process pulled
   std::atomic<bool> stopping{false};
   std::unique_ptr<WorkQueue> executors;
   std::unique_ptr<BackgroundThread> dispatcher;
@@ -94,6 +95,9 @@ struct RunWorker::Impl {
 
   // One run, start to end, on an executor thread.
   void execute(const store::Run& run, std::optional<std::string> adopted_job);
+  Result<std::string> pull_image(const store::Run& run, bool again);
+  runtime::JobSpec job_spec(const store::Run& run, const std::string& image,
+                            const fs::path& input) const;
   Result<std::string> start_job(const store::Run& run);
   Result<runtime::JobOutcome> wait_with_log(const store::Run& run, const std::string& job_id,
                                             const std::atomic<bool>& cancel);
@@ -193,29 +197,41 @@ void RunWorker::Impl::execute(const store::Run& run, std::optional<std::string> 
   deactivate(run.id);
 }
 
-Result<std::string> RunWorker::Impl::start_job(const store::Run& run) {
+// The run's image in the runtime's store. A digest names immutable content,
+// so one pulled by this process is not pulled again (a registry round trip
+// per run); start_job pulls anew if the runtime lost it meanwhile.
+Result<std::string> RunWorker::Impl::pull_image(const store::Run& run, bool again) {
   auto image = store.images().find(OwnerScope::everyone(), run.image_id);
   if (!image) return fail(Error::not_found("the run's image is gone"));
+  std::string reference = registry_host + "/" + image->repository + "@" + run.image_digest;
+  {
+    std::lock_guard lock(mu);
+    if (!again && pulled.contains(reference)) return reference;
+  }
   // Pull-only, as the owner: the runtime's credentials cannot push.
   auto token = accounts.issue_pull_token(
       {.user_id = run.owner_id, .username = run.owner_username, .role = Role::kDeveloper},
       image->repository);
-  if (!token)
+  if (!token) {
     return fail(Error::unavailable("cannot authorise the pull: " + token.error().message));
-  const std::string reference = registry_host + "/" + image->repository + "@" + run.image_digest;
-  if (auto pulled = runtime->pull(reference, {registry_host, run.owner_username, *token});
-      !pulled) {
-    return fail(Error::unavailable("pull failed: " + pulled.error().message));
   }
-  auto input = data.path_of(run.input_digest);
-  if (!input) return fail(Error::internal("the run's input is missing from the data directory"));
+  if (auto ok = runtime->pull(reference, {registry_host, run.owner_username, *token}); !ok) {
+    return fail(Error::unavailable("pull failed: " + ok.error().message));
+  }
+  std::lock_guard lock(mu);
+  pulled.insert(reference);
+  return reference;
+}
+
+runtime::JobSpec RunWorker::Impl::job_spec(const store::Run& run, const std::string& image,
+                                           const fs::path& input) const {
   runtime::JobSpec spec;
   spec.name = "orsa-" + run.id;
-  spec.image = reference;
+  spec.image = image;
   spec.labels = {{kLabelRun, run.id}, {runtime::kLabelOwner, run.owner_id}};
   spec.env = {{"ORSA_RUN", run.id}, {"ORSA_IMAGE_DIGEST", run.image_digest}};
   spec.command = options.command;
-  spec.input_file = *input;
+  spec.input_file = input;
   spec.options_json = job_options(run);
   spec.work_dir = options.work_root / run.id;
   spec.memory_bytes = run.memory_mb * runs::kMiB;
@@ -224,9 +240,23 @@ Result<std::string> RunWorker::Impl::start_job(const store::Run& run) {
   spec.log_max_bytes = kRuntimeLogBytes;
   spec.max_output_bytes = options.max_result_bytes + kOutputSlackBytes;
   spec.user = options.user;
-  auto id = jobs->start_job(spec);
-  if (!id)
+  return spec;
+}
+
+Result<std::string> RunWorker::Impl::start_job(const store::Run& run) {
+  auto input = data.path_of(run.input_digest);
+  if (!input) return fail(Error::internal("the run's input is missing from the data directory"));
+  auto image = pull_image(run, false);
+  if (!image) return fail(image.error());
+  auto id = jobs->start_job(job_spec(run, *image, *input));
+  if (!id) {  // perhaps the image went from the runtime's store: once more, pulled
+    image = pull_image(run, true);
+    if (!image) return fail(image.error());
+    id = jobs->start_job(job_spec(run, *image, *input));
+  }
+  if (!id) {
     return fail(Error::unavailable("cannot start the run's container: " + id.error().message));
+  }
   if (auto saved = store.runs().set_container(run.id, *id); !saved) {
     spdlog::warn("runs: cannot record the container of {}: {}", run.id, saved.error().message);
   }

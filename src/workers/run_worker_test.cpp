@@ -165,6 +165,10 @@ class FakeJobs final : public runtime::Runtime, public runtime::JobRuntime {
     std::lock_guard lock(mu_);
     return removed_;
   }
+  std::size_t pulls() {
+    std::lock_guard lock(mu_);
+    return pulled_.size();
+  }
   std::vector<std::string> discarded() {
     std::lock_guard lock(mu_);
     return discarded_;
@@ -302,6 +306,7 @@ TEST_F(RunWorkerTest, StartsWhatTheLimitAllowsAsHardenedJobsAndRecordsResults) {
   const auto next = job_of(second);  // the slot went to the next run
   jobs_.end(next, {.exit_code = 0}, "{}");
   EXPECT_EQ(final_status(second), RunStatus::kSucceeded);
+  EXPECT_EQ(jobs_.pulls(), 1u) << "an image pinned by digest is pulled once";
 }
 
 TEST_F(RunWorkerTest, ExitCodesOomAndBadResultsBecomeStatusesWithReasons) {
