@@ -88,7 +88,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics (request counts and latency by route and status).
-         * @description Also `orsa_background_failures_total{worker="<name>"}`, a counter of the exceptions each background worker (builds, deployments, collector, base bootstrap) caught and survived; the worker goes on with its next job.
+         * @description Also `orsa_background_failures_total{worker="<name>"}`, a counter of the exceptions each background worker (builds, deployments, collector, base bootstrap) caught and survived; the worker goes on with its next job. Admins only, since it shows every tenant's traffic: Prometheus scrapes it with an admin's API token (`authorization: {credentials_file: …}`).
          */
         get: {
             parameters: {
@@ -108,6 +108,8 @@ export interface paths {
                         "text/plain": unknown;
                     };
                 };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
             };
         };
         put?: never;
@@ -1663,7 +1665,9 @@ export interface paths {
                         /** @description Any JSON value; the model's input. */
                         input: unknown;
                         /** @description Free-form options handed to the model. */
-                        options?: Record<string, never>;
+                        options?: {
+                            [key: string]: unknown;
+                        };
                         time_limit_s?: number;
                         image_id?: string;
                         priority?: number;
@@ -3574,7 +3578,9 @@ export interface components {
             reason: string | null;
             cancel_requested: boolean;
             /** @description The options given at submit. */
-            options: Record<string, never>;
+            options: {
+                [key: string]: unknown;
+            };
             limits: {
                 time_limit_s: number;
                 memory_mb: number;
@@ -3585,7 +3591,9 @@ export interface components {
             /** @description The stored solver log, once the run has ended (read it at /log). */
             log: components["schemas"]["RunData"] | null;
             /** @description What the model reported (status, objective), if anything. */
-            statistics: Record<string, never>;
+            statistics: {
+                [key: string]: unknown;
+            };
             trace: {
                 project_id: string;
                 commit: string;

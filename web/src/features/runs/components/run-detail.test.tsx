@@ -21,8 +21,8 @@ const succeeded = run({
   duration_s: 10,
   exit_code: 0,
   result: { digest: 'sha256:' + 'd'.repeat(64), size: 60 },
-  statistics: { objective: 15, status: 'Optimal' } as never,
-  options: { seed: 7 } as never,
+  statistics: { objective: 15, status: 'Optimal' },
+  options: { seed: 7 },
 });
 
 describe('RunDetail', () => {

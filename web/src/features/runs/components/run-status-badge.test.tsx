@@ -40,8 +40,8 @@ describe('run status', () => {
   });
 
   it('reads the objective only when the model reported a number', () => {
-    expect(runObjective({ statistics: { objective: 15 } as never })).toBe(15);
-    expect(runObjective({ statistics: { objective: 'x' } as never })).toBeNull();
+    expect(runObjective({ statistics: { objective: 15 } })).toBe(15);
+    expect(runObjective({ statistics: { objective: 'x' } })).toBeNull();
     expect(runObjective({ statistics: {} })).toBeNull();
     render(<RunStatusBadge run={run('succeeded')} />);
     expect(screen.getByText('succeeded')).toBeInTheDocument();

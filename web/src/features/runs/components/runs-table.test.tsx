@@ -15,7 +15,7 @@ const ended = run({
   finished_at: '2026-01-01T00:01:06Z',
   duration_s: 65,
   submitter: 'bob',
-  statistics: { objective: 1234.5, status: 'Optimal' } as never,
+  statistics: { objective: 1234.5, status: 'Optimal' },
 });
 
 describe('RunsTable', () => {
