@@ -65,8 +65,9 @@ class RunLogFollower final : public LogFollower {
     }
     const bool final = store::is_final(run->status);
     std::optional<std::filesystem::path> source;
-    if (final && run->log_digest) {
-      if (auto path = data_.path_of(*run->log_digest)) source = std::move(*path);
+    const std::optional<std::string>& stored = run->log_digest;
+    if (final && stored) {
+      if (auto path = data_.path_of(*stored)) source = std::move(*path);
     } else if (run->status == store::RunStatus::kRunning) {
       source = live_log_file(live_dir_, id_);
     }
@@ -117,8 +118,8 @@ Result<std::string> Runs::log(const auth::Principal& who, std::string_view id) {
   auto run = visible(who, id, auth::Action::kRead);
   if (!run) return fail(run.error());
   const auto max = static_cast<std::size_t>(options_.max_log_bytes);
-  if (run->log_digest) {
-    auto stored = blob(*run->log_digest, run->log_size.value_or(0));
+  if (const std::optional<std::string>& digest = run->log_digest) {
+    auto stored = blob(*digest, run->log_size.value_or(0));
     if (!stored) return fail(stored.error());
     return read_from(stored->path, 0, max);
   }

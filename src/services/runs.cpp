@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <utility>
 
 #include "core/json.hpp"
 #include "manifest/project_config.hpp"
@@ -53,7 +54,7 @@ Runs::Runs(RunTables tables, source::SourceRepos& repos, runs::RunData& data, co
       data_(data),
       clock_(clock),
       scheduler_(scheduler),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 Result<Runs::Target> Runs::target_for(const auth::Principal& who, const ProjectRef& ref,
                                       const RunRequest& request) {

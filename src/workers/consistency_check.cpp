@@ -153,7 +153,8 @@ class Checker {
           return blobs_.link_manifest(image.repository, *digest, media_type_of(*digest)) &&
                  blobs_.set_tag(image.repository, image.tag, *digest);
         });
-      } else if (blobs_.resolve_tag(image.repository, image.tag) != *digest) {
+      } else if (const auto tagged = blobs_.resolve_tag(image.repository, image.tag);
+                 !tagged || *tagged != *digest) {
         found("images", "image_untagged", subject, "the tag does not name the image's manifest",
               [&] {
                 return static_cast<bool>(blobs_.set_tag(image.repository, image.tag, *digest));

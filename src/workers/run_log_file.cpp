@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 namespace orsa::workers {
 
@@ -13,7 +13,7 @@ Result<RunLogFile> RunLogFile::create(const std::filesystem::path& path, std::in
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.ok()) {
     return fail(Error::unavailable("cannot create the run's log file " + path.string() + ": " +
-                                   std::strerror(errno)));
+                                   std::generic_category().message(errno)));
   }
   return RunLogFile(std::move(fd), head_bytes, tail_bytes);
 }

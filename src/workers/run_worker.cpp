@@ -104,7 +104,7 @@ struct RunWorker::Impl {
   void reread_log(const std::string& run_id, const std::string& job_id);
   services::RunEnd verdict(const store::Run& run, const runtime::JobOutcome& outcome,
                            const std::string& job_id, const fs::path& scratch);
-  void record(const store::Run& run, services::RunEnd end);
+  void record(const store::Run& run, const services::RunEnd& end);
   void clean_up(const store::Run& run, const std::string& job_id);
 
   Result<std::vector<std::pair<store::Run, std::string>>> recover();
@@ -191,7 +191,7 @@ void RunWorker::Impl::execute(const store::Run& run, std::optional<std::string> 
     fs::create_directories(scratch_dir(run.id), ec);
     auto end = verdict(run, *outcome, job_id, scratch_dir(run.id));
     end.log_file = live_log(run.id);
-    record(run, std::move(end));
+    record(run, end);
   }
   clean_up(run, job_id);
   deactivate(run.id);
@@ -358,7 +358,7 @@ services::RunEnd RunWorker::Impl::verdict(const store::Run& run, const runtime::
   return end;
 }
 
-void RunWorker::Impl::record(const store::Run& run, services::RunEnd end) {
+void RunWorker::Impl::record(const store::Run& run, const services::RunEnd& end) {
   auto done = runs->complete(run.id, end);
   if (!done && done.error().code != ErrorCode::kConflict) {
     spdlog::error("runs: cannot record the end of {}: {}", run.id, done.error().message);
@@ -400,8 +400,9 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
   for (const auto& job : *listed) {
     const auto label = job.labels.find(kLabelRun);
     const auto it = label == job.labels.end() ? running.end() : running.find(label->second);
-    const bool ours =
-        it != running.end() && (!it->second.container_id || *it->second.container_id == job.id);
+    const std::optional<std::string> recorded =
+        it == running.end() ? std::nullopt : it->second.container_id;
+    const bool ours = it != running.end() && (!recorded || *recorded == job.id);
     if (!ours) {
       std::ignore = jobs->remove_job(job.id);
       continue;
