@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The `orsa` command-line client end to end: the real binary against a real
+# orsa-deployer on loopback (its own podman service, the python-or base kept
+# by the base_python_or fixture).
+#   cli_test.sh DEPLOYER BUILDER ORSA SOURCE_DIR BASE_DIR
+# Login (a wrong password exits 3 and writes nothing; the config is 0600),
+# init → edit → push (honouring .orsaignore) → build --follow → deploy --wait
+# → call → the optimal answer; a push racing a change made through the API
+# exits 5 and changes nothing; --output json parses; runs submit/show/ls/
+# cancel; a server killed mid-stream ends the stream with a clear error.
+set -euo pipefail
+DEPLOYER=$1 BUILDER=$2 ORSA=$3 SRC=$4 BASE_DIR=$5
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/deployer.sh"
+. "$here/lib/base_python_or.sh"
+
+work=$(mktemp -d /tmp/orsa-cli-XXXXXX)
+DATA=$work/data
+cleanup() {
+  stop_deployer
+  remove_deployer_containers "$DATA" "$work"
+  rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work"/out "$work"/err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
+  tail -n 30 "$work/deployer.log" >&2 || true
+  exit 1
+}
+step() { echo "--- $*"; }
+command -v jq >/dev/null || fail "jq is missing"
+
+# orsa with its output kept in $work/out and $work/err; echoes the exit code.
+orsa() {
+  local rc=0
+  "$ORSA" "$@" >"$work/out" 2>"$work/err" || rc=$?
+  echo "$rc"
+}
+expect() {  # exit-code command...
+  local want=$1 rc
+  shift
+  rc=$(orsa "$@")
+  [ "$rc" = "$want" ] || fail "orsa $* exited $rc, not $want: $(cat "$work/err")"
+}
+
+export ORSA_ADMIN_PASSWORD=admin-password-for-cli
+export XDG_CONFIG_HOME=$work/config
+export NO_COLOR=1
+start_deployer "$DEPLOYER" "$work" --builder-bin "$BUILDER" \
+  --base-image orsa/base-python-or:latest --health-timeout 60s || fail "deployer did not start"
+import_base_python_or "$BASE_DIR" || fail "importing the base image"
+alice=$(register alice)
+config=$XDG_CONFIG_HOME/orsa/config.toml
+
+step "login: a wrong password exits 3 and writes no config"
+rc=0
+printf 'wrong-password\n' | "$ORSA" login --server "$URL" -u alice >"$work/out" 2>"$work/err" || rc=$?
+[ "$rc" = 3 ] || fail "a wrong password exited $rc"
+grep -q 'HTTP 401, request id ' "$work/err" || fail "no status and request id: $(cat "$work/err")"
+[ ! -e "$config" ] || fail "a failed login wrote $config"
+echo "wrong password: exit 3: $(cat "$work/err")"
+
+step "login: a token named for this host, the config file 0600"
+printf 'password-1234\n' | "$ORSA" login --server "$URL" -u alice >"$work/out" 2>"$work/err" ||
+  fail "login: $(cat "$work/err")"
+[ "$(stat -c %a "$config")" = 600 ] || fail "config mode $(stat -c %a "$config")"
+[ "$(stat -c %a "$(dirname "$config")")" = 700 ] || fail "config folder mode"
+api GET /api/v1/tokens "$alice" | jq -e --arg n "orsa CLI on $(hostname)" \
+  '[.tokens[] | select(.name == $n)] | length == 1' >/dev/null || fail "no CLI token on the server"
+cli_tokens() {
+  api GET /api/v1/tokens "$alice" | jq --arg n "orsa CLI on $(hostname)" '[.tokens[] | select(.name == $n)] | length'
+}
+printf 'password-1234\n' | "$ORSA" login --server "$URL" -u alice --profile other >/dev/null 2>&1 ||
+  fail "login --profile other"
+[ "$(cli_tokens)" = 2 ] || fail "a second profile's login made $(cli_tokens) tokens"
+expect 0 logout --profile other
+[ "$(cli_tokens)" = 1 ] || fail "logout left $(cli_tokens) tokens"
+grep -A3 '\[profiles.other\]' "$config" | grep -q token && fail "logout left the token in the config"
+expect 0 whoami --output json
+[ "$(jq -r .username "$work/out")" = alice ] || fail "whoami: $(cat "$work/out")"
+expect 0 version
+grep -q '^server  0\.' "$work/out" || fail "version: $(cat "$work/out")"
+
+step "init, edit, .orsaignore, status"
+cd "$work"
+expect 0 init knapsack
+cd knapsack
+[ -f model.py ] && [ -f input.json ] && [ -f .orsa/project.toml ] || fail "init wrote $(ls -A)"
+sed -i 's/"chosen": chosen,/"chosen": chosen,\n        "count": len(chosen),/' model.py
+printf 'scratch/\n*.tmp\n' >.orsaignore
+mkdir -p scratch __pycache__
+echo junk >scratch/big.bin
+echo junk >notes.tmp
+echo junk >__pycache__/model.cpython-311.pyc
+expect 0 status --output json
+changes=$(jq -c '[.changes[] | [.path, .status]]' "$work/out")
+[ "$changes" = '[[".orsaignore","added"],["model.py","modified"]]' ] || fail "status: $changes"
+
+step "push: one commit, ignored files left out"
+expect 0 push -m "Report the item count"
+commits=$(api GET /api/v1/projects/alice/knapsack/commits "$alice")
+[ "$(echo "$commits" | jq -r '.commits[0].message')" = "Report the item count" ] || fail "commit: $commits"
+files=$(api GET /api/v1/projects/alice/knapsack/files "$alice" | jq -r '[.files[].path] | sort | join(",")')
+echo "files on the server: $files"
+case ",$files," in *scratch* | *notes.tmp* | *__pycache__* | *.orsa/*) fail "ignored files pushed: $files" ;; esac
+case ",$files," in *,.orsaignore,*) ;; *) fail ".orsaignore not pushed: $files" ;; esac
+expect 0 push
+grep -q 'Nothing to push' "$work/out" || fail "a second push: $(cat "$work/out")"
+
+step "a push racing a change made through the API: exit 5, nothing changed"
+curl -sSf -X PUT --data-binary 'from the browser' -H "Authorization: Bearer $alice" \
+  "$URL/api/v1/projects/alice/knapsack/files/NOTES.md?message=Web+edit" >/dev/null
+before=$(api GET /api/v1/projects/alice/knapsack "$alice" | jq -r .head.sha)
+echo "# mine" >>model.py
+expect 5 push -m "Racing change"
+grep -q 'changed on the server' "$work/err" || fail "conflict message: $(cat "$work/err")"
+echo "conflict: $(cat "$work/err")"
+after=$(api GET /api/v1/projects/alice/knapsack "$alice" | jq -r .head.sha)
+[ "$before" = "$after" ] || fail "the conflicting push moved the head"
+curl -sSf -H "Authorization: Bearer $alice" "$URL/api/v1/projects/alice/knapsack/files/model.py" |
+  grep -q '# mine' && fail "the conflicting push wrote model.py"
+expect 0 pull
+[ "$(cat NOTES.md)" = 'from the browser' ] || fail "pull did not bring NOTES.md"
+grep -q '# mine' model.py || fail "pull lost the local change"
+expect 0 push -m "After the pull"
+[ "$(api GET /api/v1/projects/alice/knapsack/files/NOTES.md "$alice")" = 'from the browser' ] ||
+  fail "the web edit was lost"
+
+step "build --follow"
+started=$(date +%s)
+expect 0 build --follow
+grep -q 'succeeded' "$work/out" || fail "build: $(cat "$work/out")"
+[ -s "$work/err" ] || fail "build --follow streamed no log"
+echo "build: $(cat "$work/out") in $(($(date +%s) - started)) s, $(wc -l <"$work/err") log lines"
+
+step "deploy --wait, call"
+started=$(date +%s)
+expect 0 deploy --wait
+service=$(cat "$work/out")
+case $service in http://*/alice/knapsack/) ;; *) fail "deploy printed '$service'" ;; esac
+echo "deployed at $service in $(($(date +%s) - started)) s"
+expect 0 call input.json
+jq -e '.objective == 15 and .count == 4' "$work/out" >/dev/null || fail "answer: $(cat "$work/out")"
+echo "answer: $(cat "$work/out")"
+
+step "--output json of the listings"
+expect 0 images ls --output json
+image=$(jq -r '.images[0].id' "$work/out")
+[ "$(jq '.images | length' "$work/out")" = 1 ] || fail "images: $(cat "$work/out")"
+expect 0 deployments ls --output json
+jq -e '[.deployments[] | select(.live)] | length == 1' "$work/out" >/dev/null || fail "deployments"
+expect 0 tokens ls --output json
+jq -e '.tokens | length >= 1' "$work/out" >/dev/null || fail "tokens"
+expect 0 log --output json
+[ "$(jq -r '.commits[0].message' "$work/out")" = "After the pull" ] || fail "log"
+expect 0 deployments ls
+head -n1 "$work/out" | grep -q '^ID  *PROJECT  *TAG  *STATUS' || fail "table: $(cat "$work/out")"
+expect 4 images rm img_does_not_exist
+expect 5 images rm "$image"  # the live deployment uses it
+
+step "runs: submit, show, ls, cancel"
+expect 0 run input.json --time-limit 60s --option seed=1 --output json
+run=$(jq -r .id "$work/out")
+[ "$(jq -r .options.seed "$work/out")" = 1 ] || fail "run options: $(cat "$work/out")"
+[ "$(jq -r .limits.time_limit_s "$work/out")" = 60 ] || fail "run limits: $(cat "$work/out")"
+expect 0 runs show "$run" --output json
+[ "$(jq -r .id "$work/out")" = "$run" ] || fail "runs show"
+expect 0 runs ls --output json
+jq -e --arg id "$run" '[.runs[] | select(.id == $id)] | length == 1' "$work/out" >/dev/null ||
+  fail "runs ls"
+status=$(api GET "/api/v1/runs/$run" "$alice" | jq -r .status)
+rc=$(orsa runs cancel "$run")
+case $status:$rc in queued:0 | running:0 | succeeded:5 | failed:5) ;; *) fail "cancel of a $status run exited $rc" ;; esac
+expect 4 runs show run_does_not_exist
+
+step "a server killed mid-stream: a clear error, quickly"
+"$ORSA" logs -f >"$work/stream.out" 2>"$work/stream.err" &
+stream=$!
+for _ in $(seq 1 200); do [ -s "$work/stream.out" ] && break; sleep 0.05; done
+[ -s "$work/stream.out" ] || fail "logs -f printed nothing"
+kill -9 "$DEPLOYER_PID"
+killed=$(date +%s%N)
+rc=0
+wait "$stream" || rc=$?
+DEPLOYER_PID=
+echo "stream ended $((($(date +%s%N) - killed) / 1000000)) ms after the kill, exit $rc: $(cat "$work/stream.err")"
+[ "$rc" = 1 ] || fail "logs -f exited $rc"
+grep -q 'connection to the server was lost' "$work/stream.err" || fail "unclear: $(cat "$work/stream.err")"
+[ $((($(date +%s%N) - killed) / 1000000)) -lt 5000 ] || fail "the stream took too long to end"
+rc=$(orsa whoami --timeout 5)
+[ "$rc" = 1 ] || fail "whoami against a dead server exited $rc"
+grep -q 'cannot reach' "$work/err" || fail "unclear: $(cat "$work/err")"
+
+echo "PASS: the orsa CLI from login to a deployed model"
