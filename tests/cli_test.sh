@@ -9,7 +9,7 @@
 # exits 5 and changes nothing; --output json parses; runs submit/show/ls/
 # cancel; a server killed mid-stream ends the stream with a clear error.
 set -euo pipefail
-DEPLOYER=$1 BUILDER=$2 ORSA=$3 SRC=$4 BASE_DIR=$5
+DEPLOYER=$1 BUILDER=$2 ORSA=$(realpath "$3") SRC=$4 BASE_DIR=$5
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
 . "$here/lib/base_python_or.sh"
