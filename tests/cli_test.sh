@@ -154,6 +154,11 @@ expect 0 tokens ls --output json
 jq -e '.tokens | length >= 1' "$work/out" >/dev/null || fail "tokens"
 expect 0 log --output json
 [ "$(jq -r '.commits[0].message' "$work/out")" = "After the pull" ] || fail "log"
+dep=$(jq -r '.deployments[] | select(.live) | .id' "$work/out")
+expect 0 deployments show "$dep" --output json
+[ "$(jq -r .status "$work/out")" = healthy ] || fail "deployments show: $(cat "$work/out")"
+expect 0 images show "$image" -o json
+[ "$(jq -r .tag "$work/out")" = 1 ] || fail "images show: $(cat "$work/out")"
 expect 0 deployments ls
 head -n1 "$work/out" | grep -q '^ID  *PROJECT  *TAG  *STATUS' || fail "table: $(cat "$work/out")"
 expect 4 images rm img_does_not_exist

@@ -52,6 +52,23 @@ Result<int> simple_action(const Context& ctx, std::string_view method, const std
   return 0;
 }
 
+// One resource: its JSON, or the `fields` as a two-column table.
+Result<int> show(const Context& ctx, const std::string& path,
+                 const std::vector<std::string>& fields) {
+  auto client = ctx.client();
+  if (!client) return fail(client.error());
+  auto doc = client->call("GET", path);
+  if (!doc) return fail(doc.error());
+  if (ctx.json()) {
+    ctx.print_json(*doc);
+    return 0;
+  }
+  Table table{.headers = {"FIELD", "VALUE"}};
+  for (const auto& field : fields) table.rows.push_back({field, cell(*doc, field)});
+  std::fputs(table.render(ctx.colour()).c_str(), stdout);
+  return 0;
+}
+
 Result<int> deployments_ls(const Context& ctx) {
   if (!ctx.project_flag.empty() && !ctx.project()) return fail(ctx.project().error());
   auto client = ctx.client();
@@ -84,10 +101,17 @@ void add_resource_commands(CLI::App& app, Context& ctx) {
   images->require_subcommand(1);
   images->footer(
       "Examples:\n  orsa images ls\n  orsa images ls --output json | jq -r '.images[0].id'\n"
-      "  orsa images rm img_3kq9x1");
+      "  orsa images show img_3kq9x1\n  orsa images rm img_3kq9x1");
   auto* images_ls_cmd = images->add_subcommand("ls", "The project's images (else all of yours)");
   add_project_option(*images_ls_cmd, ctx);
   images_ls_cmd->callback([&ctx] { ctx.outcome = images_ls(ctx); });
+  auto* images_show = images->add_subcommand("show", "One image");
+  images_show->add_option("id", *id, "The image id")->required();
+  images_show->callback([&ctx, id] {
+    ctx.outcome = show(ctx, "/api/v1/images/" + escape_path(*id),
+                       {"id", "reference", "digest", "size", "commit", "build_id", "created_at",
+                        "deployments", "deployed"});
+  });
   auto* images_rm = images->add_subcommand("rm", "Delete an image no deployment uses");
   images_rm->add_option("id", *id, "The image id")->required();
   images_rm->callback([&ctx, id] {
@@ -98,11 +122,20 @@ void add_resource_commands(CLI::App& app, Context& ctx) {
   auto* deployments = app.add_subcommand("deployments", "List, stop, start and remove deployments");
   deployments->require_subcommand(1);
   deployments->footer(
-      "Examples:\n  orsa deployments ls\n  orsa deployments stop dep_3kq9x1\n"
+      "Examples:\n  orsa deployments ls\n  orsa deployments show dep_3kq9x1 -o json\n"
+      "  orsa deployments stop dep_3kq9x1\n"
       "  orsa deployments rm dep_3kq9x1");
   auto* ls = deployments->add_subcommand("ls", "The project's deployments (else all of yours)");
   add_project_option(*ls, ctx);
   ls->callback([&ctx] { ctx.outcome = deployments_ls(ctx); });
+  auto* show_cmd = deployments->add_subcommand("show", "One deployment");
+  show_cmd->add_option("id", *id, "The deployment id")->required();
+  show_cmd->callback([&ctx, id] {
+    ctx.outcome = show(ctx, "/api/v1/deployments/" + escape_path(*id),
+                       {"id", "owner", "project", "image_id", "image_tag", "status",
+                        "status_reason", "desired", "live", "visibility", "memory_mb", "cpus",
+                        "url", "restarts", "created_at", "started_at", "last_request_at"});
+  });
   const std::vector<std::tuple<std::string, std::string, std::string, std::string>> actions = {
       {"stop", "POST", "/stop", "Stop the container (kept for a fast start)"},
       {"start", "POST", "/start", "Start a stopped or failed deployment again"},

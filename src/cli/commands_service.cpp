@@ -6,6 +6,7 @@
 #include "cli/output.hpp"
 #include "context.hpp"
 #include "core/files.hpp"
+#include "core/strings.hpp"
 #include "project_sync.hpp"
 
 namespace orsa::cli {
@@ -122,9 +123,9 @@ Result<int> deploy(const Context& ctx, const ServiceOptions& opts) {
       if (status == "healthy" || status == "failed" || status == "crashloop" || status == "stopped")
         break;
       if (Clock::now() > deadline)
-        return fail(Error::unavailable("deployment " + id + " is still " + status + " after " +
-                                       opts.wait_timeout));
-      progress.update("deployment " + id + ": " + status + "…");
+        return fail(Error::unavailable(
+            concat({"deployment ", id, " is still ", status, " after ", opts.wait_timeout})));
+      progress.update(concat({"deployment ", id, ": ", status, "…"}));
       poll_pause();
       auto now = client->call("GET", "/api/v1/deployments/" + escape_path(id));
       if (!now) return fail(now.error());

@@ -42,7 +42,7 @@ Result<Config> Context::load() const {
 
 std::string Context::profile_name(const Config& config) const {
   if (!options.profile.empty()) return options.profile;
-  const std::string from_env = env_or_empty("ORSA_PROFILE");
+  std::string from_env = env_or_empty("ORSA_PROFILE");
   if (!from_env.empty()) return from_env;
   return config.current;
 }
