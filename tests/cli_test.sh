@@ -150,11 +150,11 @@ image=$(jq -r '.images[0].id' "$work/out")
 [ "$(jq '.images | length' "$work/out")" = 1 ] || fail "images: $(cat "$work/out")"
 expect 0 deployments ls --output json
 jq -e '[.deployments[] | select(.live)] | length == 1' "$work/out" >/dev/null || fail "deployments"
+dep=$(jq -r '.deployments[] | select(.live) | .id' "$work/out")
 expect 0 tokens ls --output json
 jq -e '.tokens | length >= 1' "$work/out" >/dev/null || fail "tokens"
 expect 0 log --output json
 [ "$(jq -r '.commits[0].message' "$work/out")" = "After the pull" ] || fail "log"
-dep=$(jq -r '.deployments[] | select(.live) | .id' "$work/out")
 expect 0 deployments show "$dep" --output json
 [ "$(jq -r .status "$work/out")" = healthy ] || fail "deployments show: $(cat "$work/out")"
 expect 0 images show "$image" -o json
