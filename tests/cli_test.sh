@@ -179,6 +179,34 @@ rc=$(orsa runs cancel "$run")
 case $status:$rc in queued:0 | running:0 | succeeded:5 | failed:5) ;; *) fail "cancel of a $status run exited $rc" ;; esac
 expect 4 runs show run_does_not_exist
 
+step "a failed build exits 1 with its reason"
+printf '\n[service]\nbogus_key = 1\n' >>orsa.toml
+expect 0 push -m "Break orsa.toml"
+expect 1 build --follow
+grep -q 'failed' "$work/err" || fail "no reason: $(cat "$work/err")"
+echo "failed build: $(tail -n1 "$work/err")"
+
+step "a CI token instead of a password; help, usage errors and completion"
+ci=$(api POST /api/v1/tokens "$alice" '{"name":"ci","scopes":["read"]}' | jq -r .secret)
+ORSA_TOKEN=$ci "$ORSA" login --server "$URL" --profile ci >/dev/null 2>"$work/err" || fail "token login"
+expect 0 whoami --profile ci
+grep -q '^alice ' "$work/out" || fail "whoami --profile ci: $(cat "$work/out")"
+expect 3 deployments stop "$dep" --profile ci  # a read-only token
+for c in login logout whoami version "tokens create" init clone status push pull log open build \
+  deploy call logs run "runs ls" "runs cancel" "images rm" "deployments stop" completion; do
+  # shellcheck disable=SC2086
+  "$ORSA" $c --help | grep -q '^  orsa ' || fail "orsa $c --help has no example"
+done
+expect 2 deploy --tag nope
+expect 2 frobnicate
+(cd "$work" && expect 2 status)  # not a project folder
+"$ORSA" completion bash >"$work/completion.bash"
+words=$(bash -c "source '$work/completion.bash'; COMP_WORDS=(orsa tokens cr); COMP_CWORD=2
+  _orsa_complete; echo \${COMPREPLY[*]}" 2>"$work/completion.err")
+[ "$words" = create ] || fail "bash completion offered '$words'"
+[ ! -s "$work/completion.err" ] || fail "the completion script: $(cat "$work/completion.err")"
+"$ORSA" completion zsh | head -n1 | grep -q '^#compdef orsa' || fail "zsh completion"
+
 step "a server killed mid-stream: a clear error, quickly"
 "$ORSA" logs -f >"$work/stream.out" 2>"$work/stream.err" &
 stream=$!

@@ -300,7 +300,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
 
   auto* open_cmd = app.add_subcommand("open", "Print the project's page in the web app");
   add_project_option(*open_cmd, ctx);
-  open_cmd->footer("Example:\n  xdg-open \"$(orsa open)\"");
+  open_cmd->footer("Examples:\n  orsa open\n  xdg-open \"$(orsa open)\"");
   open_cmd->callback([&ctx] { ctx.outcome = open(ctx); });
 }
 

@@ -11,9 +11,9 @@ const std::vector<CompletionNode> kTree = {{"", {"login", "tokens", "--help"}},
 
 TEST(Completion, BashHasEveryPathAndItsWords) {
   const std::string script = bash_completion("orsa", kTree);
-  EXPECT_NE(script.find("[\"\"]=\"login tokens --help\""), std::string::npos);
-  EXPECT_NE(script.find("[\"tokens\"]=\"create ls\""), std::string::npos);
-  EXPECT_NE(script.find("[\"tokens create\"]=\"--scope\""), std::string::npos);
+  EXPECT_NE(script.find("[\"orsa\"]=\"login tokens --help\""), std::string::npos);
+  EXPECT_NE(script.find("[\"orsa tokens\"]=\"create ls\""), std::string::npos);
+  EXPECT_NE(script.find("[\"orsa tokens create\"]=\"--scope\""), std::string::npos);
   EXPECT_NE(script.find("complete -o filenames -F _orsa_complete orsa"), std::string::npos);
 }
 
