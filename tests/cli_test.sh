@@ -179,6 +179,17 @@ rc=$(orsa runs cancel "$run")
 case $status:$rc in queued:0 | running:0 | succeeded:5 | failed:5) ;; *) fail "cancel of a $status run exited $rc" ;; esac
 expect 4 runs show run_does_not_exist
 
+step "a binary file: the folder goes as one archive commit, byte for byte"
+printf '\x89PNG\r\n\x1a\n\x00\xff\xfe' >logo.png
+head_before=$(api GET /api/v1/projects/alice/knapsack "$alice" | jq -r .head.sha)
+expect 0 push -m "A logo"
+api GET /api/v1/projects/alice/knapsack/files/logo.png "$alice" >"$work/logo.png"
+cmp -s logo.png "$work/logo.png" || fail "the binary file changed on the way"
+[ "$(api GET /api/v1/projects/alice/knapsack/commits "$alice" | jq -r '.commits[1].sha')" = "$head_before" ] ||
+  fail "the archive push is not one commit on the previous head"
+expect 0 status --output json
+[ "$(jq '.changes | length' "$work/out")" = 0 ] || fail "changes after the push: $(cat "$work/out")"
+
 step "a failed build exits 1 with its reason"
 printf '\n[service]\nbogus_key = 1\n' >>orsa.toml
 expect 0 push -m "Break orsa.toml"

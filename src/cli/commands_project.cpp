@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/archive.hpp"
 #include "cli/output.hpp"
 #include "context.hpp"
 #include "project_sync.hpp"
@@ -134,6 +135,31 @@ Result<int> status(const Context& ctx) {
   return 0;
 }
 
+// Text changes travel as one JSON commit of just the changes.
+Result<Json> push_commit(const ApiClient& client, const FolderState& state,
+                         const std::string& message) {
+  auto body = commit_body(state.root, state.changes, message);
+  if (!body) return fail(body.error());
+  return client.call("POST", state.project.path() + "/commits", *body,
+                     {{"If-Match", state.link.base}});
+}
+
+// A binary file cannot be a JSON string: the whole folder goes as an archive,
+// which replaces the project's files in one commit under the same If-Match.
+Result<Json> push_archive(const ApiClient& client, const FolderState& state,
+                          const std::string& message) {
+  auto tgz = folder_tar_gz(state.root, state.local);
+  if (!tgz) return fail(tgz.error());
+  auto response = client.send(
+      "POST", client.server() + state.project.path() + "/archive?message=" + escape_query(message),
+      *tgz, {{"Content-Type", "application/gzip"}, {"If-Match", state.link.base}});
+  if (!response) return fail(response.error());
+  if (response->status != 201) return fail(error_from_response(*response));
+  Json doc = Json::parse(response->body, nullptr, false);
+  if (!doc.is_object()) return fail(Error::internal("the server's answer is not JSON"));
+  return doc;
+}
+
 Result<int> push(const Context& ctx, const ProjectOptions& opts) {
   auto state = folder_state(ctx);
   if (!state) return fail(state.error());
@@ -141,12 +167,12 @@ Result<int> push(const Context& ctx, const ProjectOptions& opts) {
     ctx.say("Nothing to push: no local changes since " + short_sha(state->link.base));
     return 0;
   }
-  auto body = commit_body(state->root, state->changes, opts.message);
-  if (!body) return fail(body.error());
   auto client = client_for(ctx, state->project);
   if (!client) return fail(client.error());
-  auto result = client->call("POST", state->project.path() + "/commits", *body,
-                             {{"If-Match", state->link.base}});
+  auto binary = has_binary_change(state->root, state->changes);
+  if (!binary) return fail(binary.error());
+  auto result = *binary ? push_archive(*client, *state, opts.message)
+                        : push_commit(*client, *state, opts.message);
   if (!result) {
     Error error = result.error();
     if (error.code == ErrorCode::kConflict && !error.current_head.empty()) {

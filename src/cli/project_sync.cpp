@@ -95,6 +95,16 @@ Result<Json> commit_body(const fs::path& root, const std::vector<Change>& change
   return body;
 }
 
+Result<bool> has_binary_change(const fs::path& root, const std::vector<Change>& changes) {
+  for (const Change& change : changes) {
+    if (change.kind == ChangeKind::kDeleted) continue;
+    auto content = read_file(root / change.path);
+    if (!content) return fail(content.error());
+    if (!is_utf8(*content)) return true;
+  }
+  return false;
+}
+
 Result<ApiClient> client_for(const Context& ctx, const ProjectRef& project) {
   auto client = ctx.client();
   if (!client) return fail(client.error());

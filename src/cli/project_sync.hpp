@@ -34,6 +34,11 @@ FileHashes hashes_of(const FileContents& files);
 Result<Json> commit_body(const std::filesystem::path& root, const std::vector<Change>& changes,
                          const std::string& message, const PushLimits& limits = {});
 
+/// Whether an added or modified file is not UTF-8 text (a JSON commit
+/// cannot carry it).
+Result<bool> has_binary_change(const std::filesystem::path& root,
+                               const std::vector<Change>& changes);
+
 /// A client for a linked folder's server with the profile's credentials;
 /// refuses a profile of another server (the token would be sent elsewhere).
 Result<ApiClient> client_for(const Context& ctx, const ProjectRef& project);
