@@ -218,6 +218,24 @@ words=$(bash -c "source '$work/completion.bash'; COMP_WORDS=(orsa tokens cr); CO
 [ ! -s "$work/completion.err" ] || fail "the completion script: $(cat "$work/completion.err")"
 "$ORSA" completion zsh | head -n1 | grep -q '^#compdef orsa' || fail "zsh completion"
 
+step "a server that never answers: the request times out"
+python3 -c 'import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$work/silent.port" &
+silent=$!
+for _ in $(seq 1 100); do [ -s "$work/silent.port" ] && break; sleep 0.05; done
+started=$(date +%s%N)
+rc=$(ORSA_TOKEN=orsa_x orsa whoami --server "http://127.0.0.1:$(cat "$work/silent.port")" --timeout 2)
+elapsed=$((($(date +%s%N) - started) / 1000000))
+kill "$silent"
+echo "silent server: exit $rc after $elapsed ms: $(cat "$work/err")"
+[ "$rc" = 1 ] || fail "whoami against a silent server exited $rc"
+grep -q 'no answer in time' "$work/err" || fail "unclear: $(cat "$work/err")"
+[ "$elapsed" -lt 5000 ] || fail "the 2 s timeout took $elapsed ms"
+
 step "a server killed mid-stream: a clear error, quickly"
 "$ORSA" logs -f >"$work/stream.out" 2>"$work/stream.err" &
 stream=$!
