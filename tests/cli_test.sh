@@ -120,8 +120,12 @@ after=$(api GET /api/v1/projects/alice/knapsack "$alice" | jq -r .head.sha)
 [ "$before" = "$after" ] || fail "the conflicting push moved the head"
 curl -sSf -H "Authorization: Bearer $alice" "$URL/api/v1/projects/alice/knapsack/files/model.py" |
   grep -q '# mine' && fail "the conflicting push wrote model.py"
+expect 0 clone alice/knapsack "$work/second"
+(cd "$work/second" && echo "second place" >SECOND.md && expect 0 push -m "From a second folder")
+expect 5 push -m "Racing change"
 expect 0 pull
 [ "$(cat NOTES.md)" = 'from the browser' ] || fail "pull did not bring NOTES.md"
+[ "$(cat SECOND.md)" = 'second place' ] || fail "pull did not bring SECOND.md"
 grep -q '# mine' model.py || fail "pull lost the local change"
 expect 0 push -m "After the pull"
 [ "$(api GET /api/v1/projects/alice/knapsack/files/NOTES.md "$alice")" = 'from the browser' ] ||

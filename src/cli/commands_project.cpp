@@ -30,12 +30,22 @@ Result<void> check_empty_target(const fs::path& dir) {
   return {};
 }
 
+// "downloading 3/12 files…" while files arrive.
+std::function<void(std::size_t, std::size_t)> downloading(Progress& progress) {
+  return [&progress](std::size_t done, std::size_t total) {
+    progress.update("downloading " + std::to_string(done) + "/" + std::to_string(total) +
+                    " files…");
+  };
+}
+
 // Downloads the head into `dir` and links the folder to the project.
 Result<int> clone_into(const Context& ctx, const ApiClient& client, const ProjectRef& project,
                        const fs::path& dir) {
+  Progress progress(ctx.progress());
   auto head = fetch_head(client, project);
   if (!head) return fail(head.error());
-  auto files = fetch_files(client, project, *head);
+  auto files = fetch_files(client, project, *head, downloading(progress));
+  progress.done();
   if (!files) return fail(files.error());
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -211,7 +221,9 @@ Result<int> pull(const Context& ctx) {
     ctx.say("Already up to date at " + short_sha(*head));
     return 0;
   }
-  auto files = fetch_files(*client, state->project, *head);
+  Progress progress(ctx.progress());
+  auto files = fetch_files(*client, state->project, *head, downloading(progress));
+  progress.done();
   if (!files) return fail(files.error());
   const FileHashes remote = hashes_of(*files);
   const std::vector<Change> incoming = diff(state->link.files, remote);

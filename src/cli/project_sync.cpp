@@ -29,7 +29,8 @@ Result<std::string> fetch_head(const ApiClient& client, const ProjectRef& projec
 }
 
 Result<FileContents> fetch_files(const ApiClient& client, const ProjectRef& project,
-                                 const std::string& commit) {
+                                 const std::string& commit,
+                                 const std::function<void(std::size_t, std::size_t)>& on_file) {
   FileContents out;
   if (commit.empty()) return out;
   auto tree = client.call("GET", project.path() + "/files?ref=" + escape_query(commit));
@@ -43,6 +44,7 @@ Result<FileContents> fetch_files(const ApiClient& client, const ProjectRef& proj
     if (!file) return fail(file.error());
     if (file->status != 200) return fail(error_from_response(*file));
     out.emplace(path, std::move(file->body));
+    if (on_file) on_file(out.size(), (*tree)["files"].size());
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // files, and the commit request a push sends.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,10 @@ using FileContents = std::map<std::string, std::string, std::less<>>;
 Result<std::string> fetch_head(const ApiClient& client, const ProjectRef& project);
 
 /// Downloads every file of `commit`. Paths that could escape the folder are refused.
+/// `on_file(done, total)` is called after each file (progress displays).
 Result<FileContents> fetch_files(const ApiClient& client, const ProjectRef& project,
-                                 const std::string& commit);
+                                 const std::string& commit,
+                                 const std::function<void(std::size_t, std::size_t)>& on_file = {});
 
 /// Writes `files` under `root` (folders created as needed).
 Result<void> write_files(const std::filesystem::path& root, const FileContents& files);
