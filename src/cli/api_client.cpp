@@ -13,7 +13,8 @@ namespace orsa::cli {
 namespace {
 
 constexpr long kConnectTimeoutMs = 10'000;
-constexpr std::size_t kMaxErrorBody = 64 * 1024;
+constexpr std::size_t kMaxErrorBody = 64 * 1024;     // an error answer to a stream request
+constexpr std::size_t kMaxBody = 256 * 1024 * 1024;  // any other answer
 constexpr std::size_t kMaxEventBytes = 16 * 1024 * 1024;
 
 // What one transfer collects; shared by whole-body requests and streams.
@@ -22,6 +23,7 @@ struct Transfer {
   ApiResponse response;
   std::function<bool(std::string_view)> on_data;  // streams: false stops the transfer
   bool stopped = false;
+  bool too_large = false;
 };
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
@@ -50,7 +52,11 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     }
     return bytes.size();
   }
-  if (t->on_data && t->response.body.size() + bytes.size() > kMaxErrorBody) return 0;
+  const std::size_t limit = t->on_data ? kMaxErrorBody : kMaxBody;
+  if (t->response.body.size() + bytes.size() > limit) {
+    t->too_large = true;
+    return 0;
+  }
   t->response.body.append(bytes);
   return bytes.size();
 }
@@ -168,6 +174,8 @@ Result<ApiResponse> perform(std::string_view method, const std::string& url, std
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
 
   const CURLcode rc = curl_easy_perform(h);
+  if (t.too_large)
+    return fail(Error::too_large("the answer from " + url + " is larger than the client takes"));
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.stopped)) {
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
     std::string what = "cannot reach " + url;

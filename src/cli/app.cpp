@@ -81,6 +81,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(Exit::kUsage);
+  } catch (const std::exception& e) {
+    // A server answer of an unexpected shape (JSON of the wrong type) ends
+    // here rather than in std::terminate.
+    std::fprintf(stderr, "orsa: unexpected answer or failure: %s\n", e.what());
+    return static_cast<int>(Exit::kFailure);
   }
   if (!ctx.outcome) {
     std::fprintf(stderr, "orsa: %s\n", ctx.outcome.error().message.c_str());

@@ -40,15 +40,20 @@ Result<Profile> login_with_password(const Context& ctx, const std::string& serve
   auto session =
       anonymous.call("POST", "/api/v1/auth/login", {{"login", username}, {"password", *password}});
   if (!session) return fail(session.error());
-  const ApiClient with_session(server, (*session)["token"].get<std::string>(), anonymous.timeout());
+  const std::string session_token = cell(*session, "token");
+  if (session_token.empty()) return fail(Error::internal("the login answer holds no session"));
+  const ApiClient with_session(server, session_token, anonymous.timeout());
   auto token = with_session.call("POST", "/api/v1/tokens", {{"name", "orsa CLI on " + hostname()}});
   // The session is no longer needed whatever happened; ending it is best effort.
   std::ignore = with_session.call("POST", "/api/v1/auth/logout");
   if (!token) return fail(token.error());
-  return Profile{.server = server,
-                 .token = (*token)["secret"].get<std::string>(),
-                 .token_id = (*token)["id"].get<std::string>(),
-                 .username = (*session)["user"]["username"].get<std::string>()};
+  Profile profile{.server = server,
+                  .token = cell(*token, "secret"),
+                  .token_id = cell(*token, "id"),
+                  .username = cell(session->value("user", Json::object()), "username")};
+  if (profile.token.empty() || profile.token_id.empty())
+    return fail(Error::internal("the token answer holds no secret"));
+  return profile;
 }
 
 Result<Profile> login_with_token(const Context& ctx, const std::string& server,

@@ -98,6 +98,10 @@ Result<FolderState> folder_state(const Context& ctx) {
   if (!rules) return fail(rules.error());
   auto local = scan_folder(*root, *rules);
   if (!local) return fail(local.error());
+  // As in git, ignore rules are for files the project does not have yet: a
+  // file of the base stays in the project while it is on disk.
+  if (auto tracked = add_tracked_files(*root, link->files, *local); !tracked)
+    return fail(tracked.error());
   (void)ctx;
   FolderState state{{link->owner, link->name, *root}, *root, *link, *local, {}};
   state.changes = diff(state.link.files, state.local);

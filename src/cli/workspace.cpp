@@ -133,6 +133,19 @@ Result<FileHashes> scan_folder(const fs::path& root, const IgnoreRules& rules,
   return out;
 }
 
+Result<void> add_tracked_files(const fs::path& root, const FileHashes& base, FileHashes& local) {
+  for (const auto& [path, hash] : base) {
+    if (local.contains(path)) continue;
+    std::error_code ec;
+    const fs::path file = root / path;
+    if (fs::is_symlink(file, ec) || !fs::is_regular_file(file, ec)) continue;
+    auto bytes = read_file(file);
+    if (!bytes) return fail(bytes.error());
+    local.emplace(path, sha256_hex(*bytes));
+  }
+  return {};
+}
+
 std::vector<Change> diff(const FileHashes& base, const FileHashes& local) {
   std::vector<Change> changes;
   for (const auto& [path, hash] : local) {

@@ -56,6 +56,24 @@ TEST(Workspace, ScanHonoursTheIgnoreFileAndTheDefaults) {
   EXPECT_EQ(files->at("model.py"), sha256_hex("print(1)\n"));
 }
 
+TEST(Workspace, IgnoreRulesDoNotDropFilesTheProjectHas) {
+  testing::TempDir dir;
+  put(dir.path(), "model.py", "m");
+  put(dir.path(), "data/tracked.tmp", "kept");
+  put(dir.path(), "data/new.tmp", "new");
+  const auto rules = IgnoreRules::with_defaults("*.tmp\n");
+  auto local = scan_folder(dir.path(), rules);
+  ASSERT_TRUE(local);
+  const FileHashes base{{"model.py", sha256_hex("m")},
+                        {"data/tracked.tmp", sha256_hex("kept")},
+                        {"gone.tmp", sha256_hex("x")}};
+  ASSERT_TRUE(add_tracked_files(dir.path(), base, *local));
+  EXPECT_TRUE(local->contains("data/tracked.tmp"));
+  EXPECT_FALSE(local->contains("data/new.tmp"));
+  // A tracked file removed from disk is a deletion, ignored or not.
+  EXPECT_EQ(diff(base, *local), (std::vector<Change>{{"gone.tmp", ChangeKind::kDeleted}}));
+}
+
 TEST(Workspace, ScanRefusesAFileOverTheLimitNamingIt) {
   testing::TempDir dir;
   put(dir.path(), "big.bin", std::string(100, 'x'));

@@ -59,6 +59,11 @@ std::string sha256_hex(std::string_view bytes);
 Result<FileHashes> scan_folder(const std::filesystem::path& root, const IgnoreRules& rules,
                                const PushLimits& limits = {});
 
+/// Adds to `local` the files of `base` that the scan left out (ignored) but
+/// that are still regular files under `root`.
+Result<void> add_tracked_files(const std::filesystem::path& root, const FileHashes& base,
+                               FileHashes& local);
+
 /// The folder's ignore rules: the defaults and its .orsaignore, if any.
 Result<IgnoreRules> folder_rules(const std::filesystem::path& root);
 
