@@ -182,6 +182,15 @@ status=$(api GET "/api/v1/runs/$run" "$alice" | jq -r .status)
 rc=$(orsa runs cancel "$run")
 case $status:$rc in queued:0 | running:0 | succeeded:5 | failed:5) ;; *) fail "cancel of a $status run exited $rc" ;; esac
 expect 4 runs show run_does_not_exist
+# Until a run worker starts runs, this one stays queued and the follow ends
+# at its deadline; with one, it ends with the optimum.
+rc=$(orsa run input.json --follow --wait-timeout 3s)
+case $rc in
+  0) jq -e '.objective == 15' "$work/out" >/dev/null || fail "run --follow: $(cat "$work/out")" ;;
+  1) grep -Eq 'did not end within 3 s|is still queued after 3 s' "$work/err" || fail "run --follow: $(cat "$work/err")" ;;
+  *) fail "run --follow exited $rc" ;;
+esac
+echo "run --follow: exit $rc: $(tail -n1 "$work/err")"
 
 step "a binary file: the folder goes as one archive commit, byte for byte"
 printf '\x89PNG\r\n\x1a\n\x00\xff\xfe' >logo.png

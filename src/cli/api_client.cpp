@@ -219,6 +219,7 @@ Result<Json> ApiClient::call(std::string_view method, const std::string& path, c
 
 Result<void> ApiClient::stream(const std::string& path,
                                const std::function<bool(const SseEvent&)>& on_event,
+                               std::chrono::milliseconds total,
                                std::chrono::milliseconds stall_timeout) const {
   bool keep_going = true;
   SseParser parser([&](const SseEvent& event) {
@@ -229,9 +230,12 @@ Result<void> ApiClient::stream(const std::string& path,
     parser.feed(bytes);
     return keep_going && parser.pending_bytes() <= kMaxEventBytes;
   };
-  auto response =
-      perform("GET", server_ + path, {}, auth_headers({{"Accept", "text/event-stream"}}), t,
-              std::chrono::milliseconds(0), stall_timeout);
+  const auto started = std::chrono::steady_clock::now();
+  auto response = perform("GET", server_ + path, {},
+                          auth_headers({{"Accept", "text/event-stream"}}), t, total, stall_timeout);
+  if (!response && total.count() > 0 && std::chrono::steady_clock::now() - started >= total)
+    return fail(Error::unavailable("the stream at " + path + " did not end within " +
+                                   std::to_string(total.count() / 1000) + " s"));
   if (!response) return fail(response.error());
   if (response->status != 200) return fail(error_from_response(*response));
   if (t.stopped && keep_going)

@@ -99,17 +99,20 @@ Result<Json> wait_for_run(const Context& ctx, const ApiClient& client, Json run,
   return run;
 }
 
-Result<Json> follow_run(const ApiClient& client, const Json& run) {
+Result<Json> follow_run(const ApiClient& client, const Json& run, std::int64_t timeout_s) {
   const std::string id = cell(run, "id");
   Json final_run;
-  auto streamed = client.stream("/api/v1/runs/" + escape_path(id) + "/log", [&](const SseEvent& e) {
-    if (e.event == "end") {
-      final_run = Json::parse(e.data, nullptr, false);
-      return false;
-    }
-    std::cerr << e.data << "\n" << std::flush;
-    return true;
-  });
+  auto streamed = client.stream(
+      "/api/v1/runs/" + escape_path(id) + "/log",
+      [&](const SseEvent& e) {
+        if (e.event == "end") {
+          final_run = Json::parse(e.data, nullptr, false);
+          return false;
+        }
+        std::cerr << e.data << "\n" << std::flush;
+        return true;
+      },
+      std::chrono::seconds(timeout_s));
   if (!streamed) return fail(streamed.error());
   if (final_run.is_object()) return final_run;
   return client.call("GET", "/api/v1/runs/" + escape_path(id));
@@ -145,8 +148,13 @@ Result<int> run(const Context& ctx, const RunOptions& opts) {
     return 0;
   }
   ctx.note("run " + cell(*submitted, "id") + " submitted");
-  auto final_run = opts.follow ? follow_run(*client, *submitted)
+  auto final_run = opts.follow ? follow_run(*client, *submitted, *wait_timeout)
                                : wait_for_run(ctx, *client, *submitted, *wait_timeout);
+  if (!final_run && opts.follow && final_run.error().code == ErrorCode::kNotFound) {
+    // A server without the live log route (an older one): wait without the log.
+    ctx.note("no live log from this server (" + final_run.error().message + "); waiting");
+    final_run = wait_for_run(ctx, *client, *submitted, *wait_timeout);
+  }
   if (!final_run) return fail(final_run.error());
   // A stream that ended before the run did (a restart): wait for the rest.
   if (!ended(cell(*final_run, "status"))) {

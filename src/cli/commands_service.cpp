@@ -24,6 +24,7 @@ struct ServiceOptions {
   bool is_public = false;
   bool wait = false;
   std::string wait_timeout = "10m";
+  std::string build_timeout = "1h";
   std::string input;
   std::string route = "solve";
   std::string call_timeout = "10m";
@@ -52,6 +53,8 @@ Result<int> build(const Context& ctx, const ServiceOptions& opts) {
   if (!client) return fail(client.error());
   Json body = Json::object();
   if (!opts.ref.empty()) body["ref"] = opts.ref;
+  auto timeout = parse_duration_s(opts.build_timeout);
+  if (!timeout) return fail(timeout.error());
   auto queued = client->call("POST", project->path() + "/builds", body);
   if (!queued) return fail(queued.error());
   const std::string id = cell(*queued, "id");
@@ -64,15 +67,17 @@ Result<int> build(const Context& ctx, const ServiceOptions& opts) {
   }
   if (!ctx.json()) ctx.note("build #" + cell(*queued, "number") + " (" + id + ") queued");
   Json final_build;
-  auto streamed =
-      client->stream("/api/v1/builds/" + escape_path(id) + "/logs", [&](const SseEvent& event) {
+  auto streamed = client->stream(
+      "/api/v1/builds/" + escape_path(id) + "/logs",
+      [&](const SseEvent& event) {
         if (event.event == "end") {
           final_build = Json::parse(event.data, nullptr, false);
           return false;
         }
         std::cerr << event.data << "\n" << std::flush;
         return true;
-      });
+      },
+      std::chrono::seconds(*timeout));
   if (!streamed) return fail(streamed.error());
   if (!final_build.is_object()) {
     // The stream ended without its last event: ask for the build itself.
@@ -215,6 +220,8 @@ void add_service_commands(CLI::App& app, Context& ctx) {
   build_cmd->add_option("--ref", opts->ref, "A commit to build instead of the head");
   build_cmd->add_flag("-f,--follow", opts->follow,
                       "Stream the log until the build ends; exit 1 if it failed");
+  build_cmd->add_option("--wait-timeout", opts->build_timeout, "How long to follow")
+      ->capture_default_str();
   add_project_option(*build_cmd, ctx);
   build_cmd->footer(
       "Examples:\n  orsa build --follow\n  orsa build --ref 3f2a9c1 --project alice/knapsack");

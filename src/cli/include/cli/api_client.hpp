@@ -58,8 +58,10 @@ class ApiClient {
   /// Follows a text/event-stream at a path of the server, handing each event
   /// to `on_event` until it returns false or the server ends the stream.
   /// A stream silent for `stall_timeout` (the server sends heartbeats every
-  /// 15 s) or cut off is an error, so a vanished server never hangs the client.
+  /// 15 s) or cut off is an error, so a vanished server never hangs the client;
+  /// so is one still open after `total` (0: as long as the server keeps it).
   Result<void> stream(const std::string& path, const std::function<bool(const SseEvent&)>& on_event,
+                      std::chrono::milliseconds total = std::chrono::milliseconds(0),
                       std::chrono::milliseconds stall_timeout = std::chrono::seconds(45)) const;
 
   /// The timeout of a single request.
