@@ -165,6 +165,8 @@ expect 0 images show "$image" -o json
 [ "$(jq -r .tag "$work/out")" = 1 ] || fail "images show: $(cat "$work/out")"
 expect 0 deployments ls
 head -n1 "$work/out" | grep -q '^ID  *PROJECT  *TAG  *STATUS' || fail "table: $(cat "$work/out")"
+expect 0 logs --tail 5
+[ "$(wc -l <"$work/out")" -le 5 ] || fail "logs --tail 5 printed $(wc -l <"$work/out") lines"
 expect 4 images rm img_does_not_exist
 expect 5 images rm "$image"  # the live deployment uses it
 
