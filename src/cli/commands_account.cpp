@@ -80,6 +80,9 @@ Result<int> login(const Context& ctx, const LoginOptions& opts) {
         Error::invalid_argument("which server? pass --server URL (e.g. "
                                 "http://127.0.0.1:8080)"));
   while (server.ends_with('/')) server.pop_back();
+  if (!server.starts_with("http://") && !server.starts_with("https://"))
+    return fail(
+        Error::invalid_argument("--server wants an http:// or https:// URL, got '" + server + "'"));
   auto profile = opts.token.empty() ? login_with_password(ctx, server, opts)
                                     : login_with_token(ctx, server, opts.token);
   if (!profile) return fail(profile.error());

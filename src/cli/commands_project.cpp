@@ -1,5 +1,8 @@
 // init, clone, status, push, pull, log, open: a project as a local folder.
 
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <cstdio>
 
 #include "cli/archive.hpp"
@@ -289,12 +292,25 @@ Result<int> log(const Context& ctx, int limit) {
   return 0;
 }
 
-Result<int> open(const Context& ctx) {
+Result<int> open(const Context& ctx, bool browser) {
   auto project = ctx.project();
   if (!project) return fail(project.error());
   auto client = client_for(ctx, *project);
   if (!client) return fail(client.error());
-  ctx.say(client->server() + "/projects/" + project->owner + "/" + project->name);
+  const std::string url = client->server() + "/projects/" + project->owner + "/" + project->name;
+  ctx.say(url);
+  if (!browser) return 0;
+  // The desktop's own opener; the URL is one argument, never shell text.
+  const char* argv[] = {"xdg-open", url.c_str(), nullptr};
+  pid_t pid = 0;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): posix_spawn's historical signature
+  if (::posix_spawnp(&pid, "xdg-open", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
+      0)
+    return fail(Error::unavailable("cannot start xdg-open to open " + url));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return fail(Error::unavailable("xdg-open could not open " + url));
   return 0;
 }
 
@@ -340,10 +356,12 @@ void add_project_commands(CLI::App& app, Context& ctx) {
   log_cmd->footer("Examples:\n  orsa log\n  orsa log -n 5 --project alice/knapsack");
   log_cmd->callback([&ctx, opts] { ctx.outcome = log(ctx, opts->limit); });
 
-  auto* open_cmd = app.add_subcommand("open", "Print the project's page in the web app");
+  auto* open_cmd = app.add_subcommand("open", "Print (or open) the project's page in the web app");
+  auto browser = std::make_shared<bool>(false);
+  open_cmd->add_flag("-b,--browser", *browser, "Also open it in the desktop's browser");
   add_project_option(*open_cmd, ctx);
-  open_cmd->footer("Examples:\n  orsa open\n  xdg-open \"$(orsa open)\"");
-  open_cmd->callback([&ctx] { ctx.outcome = open(ctx); });
+  open_cmd->footer("Examples:\n  orsa open\n  orsa open --browser");
+  open_cmd->callback([&ctx, browser] { ctx.outcome = open(ctx, *browser); });
 }
 
 }  // namespace orsa::cli
