@@ -45,7 +45,8 @@ TEST_F(ApiFlow, SystemEndpointsAnswer) {
   auto openapi = api_->call("GET", "/api/openapi.yaml");
   EXPECT_EQ(openapi.status, 200);
   EXPECT_NE(openapi.body.find("openapi: 3.1.0"), std::string::npos);
-  auto metrics = api_->call("GET", "/metrics");
+  EXPECT_EQ(api_->call("GET", "/metrics").status, 401);  // every tenant's traffic: admins only
+  auto metrics = api_->call("GET", "/metrics", std::nullopt, admin_);
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("orsa_http_requests_total{"), std::string::npos);
   EXPECT_NE(metrics.body.find("route=\"/healthz\""), std::string::npos);
@@ -303,7 +304,8 @@ TEST_F(ApiFlow, ProjectsLiveInGit) {
   EXPECT_EQ(paths, (std::set<std::string>{"README.md", "input.json", "model.py", "orsa.toml"}));
   auto model = api_->call("GET", base + "/files/model.py", std::nullopt, dev);
   ASSERT_EQ(model.status, 200);
-  EXPECT_NE(model.body.find("def solve(data: dict) -> dict"), std::string::npos);
+  EXPECT_NE(model.body.find("def solve(data: dict, options: dict | None = None) -> dict"),
+            std::string::npos);
   const std::string first = head_of(dev, "grace/knapsack");
   EXPECT_EQ(model.headers["X-Orsa-Commit"], first);
 

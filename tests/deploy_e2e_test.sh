@@ -210,7 +210,7 @@ grep -qi "listening at\|booting worker" "$work/logs.txt" || fail "no gunicorn li
 ok=$(api GET "/api/v1/deployments/$dep1/metrics" "$alice" | json_get 'd["requests"]["2xx"]')
 [ "$ok" -ge 2 ] || fail "metrics count $ok 2xx requests"
 # Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
-curl -sS "$URL/metrics" >"$work/metrics.txt" || fail "GET /metrics"
+curl -sSf "$URL/metrics" -H "Authorization: Bearer $admin" >"$work/metrics.txt" || fail "GET /metrics"
 grep -q "orsa_gateway_requests_total{deployment=\"$dep1\"" "$work/metrics.txt" ||
   fail "no gateway series on /metrics: $(grep -c '' "$work/metrics.txt") lines, $(grep orsa_gateway "$work/metrics.txt" | head -3)"
 

@@ -128,6 +128,24 @@ class FlaskService(unittest.TestCase):
         self.assertIn("secret internal detail", "\n".join(logs.output))
         self.assertIn("req-123", "\n".join(logs.output))
 
+    def test_sys_exit_in_the_model_fails_the_request_not_the_worker(self):
+        def exits(data):
+            import sys
+            sys.exit(3)
+
+        client = self.module.create_app(entrypoint=exits).test_client()
+        with self.assertLogs("orsa_service", level=logging.ERROR) as logs:
+            error = self.error_of(client.post("/solve", json={}), 500)
+        self.assertIn("sys.exit()", error["message"])
+        self.assertIn("sys.exit(3)", "\n".join(logs.output))
+        self.assertEqual(client.get("/healthz").status_code, 200)  # the app goes on
+
+    def test_any_json_result_is_the_answer(self):
+        client = self.module.create_app(entrypoint=lambda data: [1, 2, 3]).test_client()
+        response = client.post("/solve", json={})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.get_json(), [1, 2, 3])
+
     def test_unserialisable_result_is_500(self):
         client = self.module.create_app(entrypoint=lambda data: {"x": object()}).test_client()
         with self.assertLogs("orsa_service", level=logging.ERROR):

@@ -53,11 +53,16 @@ echo "walkthrough ran in $(($(date +%s) - started)) s ($blocks blocks)"
 token=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
   -d '{"username":"ada","password":"analytical-engine"}' | json_get 'd["token"]')
 grep -q '^deployment healthy$' "$work/walkthrough.out" || fail "the deployment did not become healthy"
-# The solve answer is the last JSON object the walkthrough printed before
-# skopeo's digest.
-answer=$(grep '"objective"' "$work/walkthrough.out" | tail -n1)
+# The answers of /solve and of the run, the last one printed being the
+# run's result.
+[ "$(grep -c '"chosen"' "$work/walkthrough.out")" -ge 2 ] || fail "the walkthrough printed fewer than 2 answers"
+answer=$(grep '"chosen"' "$work/walkthrough.out" | tail -n1)
 echo "$answer" | json_get 'd["objective"] == 15 and d["count"] == 4 and sorted(d["chosen"]) == ["food","lamp","stove","water"]' |
   grep -qx True || fail "unexpected answer: $answer"
+run=$(api GET /api/v1/projects/ada/knapsack/runs "$token" | json_get 'd["runs"][0]')
+echo "$run" | python3 -c 'import ast,sys; r=ast.literal_eval(sys.stdin.read()); sys.exit(r["status"] != "succeeded")' ||
+  fail "the run did not succeed: $run"
+grep -q '^data: Result - Optimal solution found' "$work/walkthrough.out" || fail "the run's live log was not shown"
 commit=$(api GET /api/v1/projects/ada/knapsack/commits "$token" | json_get 'd["commits"][0]["message"]')
 [ "$commit" = "Report the item count" ] || fail "the edit was not committed: '$commit'"
 digest=$(api GET /api/v1/projects/ada/knapsack/images "$token" | json_get 'd["images"][0]["digest"]')

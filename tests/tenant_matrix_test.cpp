@@ -130,6 +130,7 @@ std::vector<Row> rows() {
        {401, 403, 403, 403, 201}},
       {"PATCH", "/api/v1/users/{uid}", Json{{"role", "developer"}}, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/audit", std::nullopt, "", {401, 403, 403, 403, 200}},
+      {"GET", "/metrics", std::nullopt, "", {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/usage", std::nullopt, "", {401, 403, 403, 403, 200}},
       // Egress is the admin's to grant; even the owner cannot.
       {"PATCH",
@@ -151,6 +152,7 @@ std::vector<Row> rows() {
       {"GET", "/api/v1/runs/run_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/runs/run_nothing/input", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/runs/run_nothing/result", std::nullopt, "", {401, 404, 404, 404, 404}},
+      {"GET", "/api/v1/runs/run_nothing/log", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"POST", "/api/v1/runs/run_nothing/cancel", Json::object(), "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/deployments", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/deployments?project={p}", std::nullopt, "", {401, 404, 404, 200, 200}},

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   orsa::init_logging(config->log_level);
-  if (config->check) return orsa::deployer::run_check(*config, *config->check);
+  if (const auto& check = config->check) return orsa::deployer::run_check(*config, *check);
   const sigset_t signals = block_shutdown_signals();
 
   auto deployer = orsa::deployer::Deployer::create(*config);

@@ -6,6 +6,7 @@
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/time.hpp"
+#include "http/sse.hpp"
 #include "services/runs.hpp"
 
 namespace orsa::api {
@@ -15,6 +16,7 @@ constexpr std::size_t kCancelBodyLimit = 4 * 1024;
 // The request's fields besides the input: options, limits, image.
 constexpr std::size_t kSubmitOverhead = 128 * 1024;
 constexpr std::size_t kDownloadChunk = 256 * 1024;
+constexpr auto kHeartbeat = std::chrono::seconds(15);
 
 // Stored JSON text as a value (the service wrote it, so it parses).
 Json stored_json(const std::string& text) {
@@ -50,6 +52,7 @@ Json run_json(const store::Run& r, std::optional<std::size_t> queue_position = s
                 {"cpus", static_cast<double>(r.cpu_millis) / 1000.0}}},
               {"input", blob_json(r.input_digest, r.input_size)},
               {"result", blob_json(r.result_digest, r.result_size)},
+              {"log", blob_json(r.log_digest, r.log_size)},
               {"statistics", stored_json(r.statistics_json)},
               {"trace",
                {{"project_id", r.project_id},
@@ -153,6 +156,48 @@ http::Response blob_response(const Result<services::RunBlob>& blob) {
   return res;
 }
 
+// Streams the solver log: what was printed so far, live lines, then
+// `event: end` with the run.
+http::Response follow_log(services::Runs& runs, const http::Request& req,
+                          const auth::Principal& who) {
+  auto follower = runs.follow_log(who, req.param("id"));
+  if (!follower) return http::error_response(follower.error());
+  http::Response res = http::sse_response();
+  res.stream = [&runs, who, id = std::string(req.param("id")),
+                follow = std::shared_ptr<services::LogFollower>(std::move(*follower))](
+                   http::BodyWriter& out) {
+    out.on_close([follow] { follow->wake(); });
+    auto last_write = std::chrono::steady_clock::now();
+    for (bool ended = false; !ended && !out.closed();) {
+      std::string batch;
+      for (const auto& line : follow->next(kHeartbeat, ended)) batch += http::sse_event(line);
+      if (batch.empty() && std::chrono::steady_clock::now() - last_write >= kHeartbeat) {
+        batch = http::sse_heartbeat();
+      }
+      if (batch.empty()) continue;
+      if (!out.write(batch)) return;
+      last_write = std::chrono::steady_clock::now();
+    }
+    if (out.closed()) return;
+    auto run = runs.get(who, id);
+    const Json end = run ? run_json(run->run) : Json{{"id", id}};
+    out.write(http::sse_event(end.dump(), {.event = "end"}));
+  };
+  return res;
+}
+
+http::Response get_log(services::Runs& runs, const http::Request& req, const auth::Principal& who) {
+  const auto accept = req.header("Accept").value_or("");
+  if (accept.find("text/event-stream") != std::string_view::npos) {
+    return follow_log(runs, req, who);
+  }
+  auto text = runs.log(who, req.param("id"));
+  if (!text) return http::error_response(text.error());
+  auto res = http::text_response(200, std::move(*text));
+  res.set_header("Cache-Control", "no-cache");
+  return res;
+}
+
 }  // namespace
 
 void register_run_routes(http::Router& router, ApiContext& ctx) {
@@ -197,6 +242,10 @@ void register_run_routes(http::Router& router, ApiContext& ctx) {
   router.add("GET", one + "/result",
              with_auth([&runs](http::Request& req, const auth::Principal& who) {
                return blob_response(runs.result(who, req.param("id")));
+             }));
+  router.add("GET", one + "/log",
+             with_auth([&runs](http::Request& req, const auth::Principal& who) {
+               return get_log(runs, req, who);
              }));
   router.add("POST", one + "/cancel",
              with_auth([&runs](http::Request& req, const auth::Principal& who) {

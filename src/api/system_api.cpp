@@ -61,12 +61,18 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
     }
     return json_response(200, {{"status", "ready"}, {"database", "up"}});
   });
-  router.add("GET", "/metrics", [&ctx](http::Request&) {
-    std::string text = ctx.metrics.render();
-    if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
-    text += background_failures_metrics();
-    return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
-  });
+  // Every tenant's traffic is on it: admins only (Prometheus scrapes with an
+  // admin's API token).
+  router.add("GET", "/metrics",
+             authenticated(ctx.credentials, [&ctx](http::Request&, const auth::Principal& who) {
+               if (auto ok = auth::Policy::require_admin(who); !ok) {
+                 return http::error_response(ok.error());
+               }
+               std::string text = ctx.metrics.render();
+               if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
+               text += background_failures_metrics();
+               return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
+             }));
   router.add("GET", "/api/openapi.yaml", [](http::Request&) {
     return http::text_response(200, std::string(openapi_document()), "application/yaml");
   });

@@ -64,7 +64,12 @@ class ThrowingRuntime final : public runtime::Runtime {
 /// series is missing.
 std::optional<std::uint64_t> reconciler_failures(const http::Client& client,
                                                  const std::string& base) {
-  auto page = client.request("GET", base + "/metrics");
+  auto login =
+      client.request("POST", base + "/api/v1/auth/login", {{"Content-Type", "application/json"}},
+                     R"({"username":"admin","password":"correct horse battery"})");
+  if (!login || login->status != 200) return std::nullopt;
+  const std::string token = Json::parse(login->body).value("token", "");
+  auto page = client.request("GET", base + "/metrics", {{"Authorization", "Bearer " + token}});
   if (!page || page->status != 200) return std::nullopt;
   const auto at = page->body.find(kReconcilerSeries);
   if (at == std::string::npos) return std::nullopt;

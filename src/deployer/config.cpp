@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "http/trusted_proxies.hpp"
 
@@ -151,6 +152,11 @@ void add_registry_options(CLI::App& app, std::string& idle, Config& config) {
 }
 
 }  // namespace
+
+std::size_t Config::effective_max_concurrent_runs() const {
+  if (max_concurrent_runs > 0) return max_concurrent_runs;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 std::string Config::effective_database_url() const {
   if (!database_url.empty()) return database_url;

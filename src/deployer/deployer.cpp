@@ -40,6 +40,7 @@
 #include "workers/build_queue.hpp"
 #include "workers/collector.hpp"
 #include "workers/rollouts.hpp"
+#include "workers/run_worker.hpp"
 #include "workers/service_templates.hpp"
 
 namespace orsa::deployer {
@@ -76,7 +77,7 @@ struct Deployer::Parts {
   std::unique_ptr<workers::Rollouts> rollouts;
   std::unique_ptr<services::Deployments> deployments;
   std::unique_ptr<runs::RunData> run_data;
-  std::unique_ptr<services::RunScheduler> run_scheduler;
+  std::unique_ptr<workers::RunWorker> run_worker;  // started with the runtime
   std::unique_ptr<services::Runs> runs;
   std::unique_ptr<gateway::Gateway> gateway;
   http::Metrics metrics;
@@ -138,20 +139,22 @@ Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) 
   return oci::remove_tag_and_unshared_manifest(blobs, image.repository, image.tag, *digest);
 }
 
-// Runs wait in the queue until a run worker is attached: submissions,
-// listings and cancels work; nothing starts.
-class QueueOnlyScheduler final : public services::RunScheduler {
- public:
-  void wake() override {}
-  void cancel_running(const std::string&) override {}
-};
-
 Result<void> build_runs(Deployer::Parts& p) {
   auto data = runs::RunData::open(p.config.data_dir / "runs");
   if (!data) return fail(data.error());
   p.run_data = std::move(*data);
-  p.run_scheduler = std::make_unique<QueueOnlyScheduler>();
+  const std::filesystem::path live_logs = p.config.data_dir / "runs" / "live";
+  // Until the runtime is attached, runs wait queued.
+  p.run_worker = std::make_unique<workers::RunWorker>(
+      *p.store, *p.run_data, *p.accounts, p.clock,
+      workers::RunWorkerOptions{
+          .work_root = p.config.data_dir / "runs" / "work",
+          .live_log_dir = live_logs,
+          .limits = {.max_concurrent = p.config.effective_max_concurrent_runs(),
+                     .max_per_user = p.config.max_runs_per_user},
+          .max_result_bytes = p.config.max_run_result_mb * runs::kMiB});
   services::RunOptions options;
+  options.live_log_dir = live_logs;
   options.max_time_limit_s = p.config.max_run_time.count();
   options.default_time_limit_s = std::min(options.default_time_limit_s, options.max_time_limit_s);
   options.retention = p.config.runs_retention;
@@ -165,7 +168,7 @@ Result<void> build_runs(Deployer::Parts& p) {
   p.runs = std::make_unique<services::Runs>(
       services::RunTables{p.store->runs(), p.store->projects(), p.store->images(),
                           p.store->deployments()},
-      *p.repos, *p.run_data, p.clock, *p.run_scheduler, options);
+      *p.repos, *p.run_data, p.clock, *p.run_worker, options);
   p.collector->set_run_retention([&runs = *p.runs]() -> Result<void> {
     auto collected = runs.collect();
     if (!collected) return fail(collected.error());
@@ -345,13 +348,23 @@ Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   return {};
 }
 
+// Runs need the job half of the runtime port; without it they wait queued.
+Result<void> start_runs(Deployer::Parts& p, const std::string& registry_host) {
+  auto* jobs = dynamic_cast<runtime::JobRuntime*>(p.runtime.get());
+  if (jobs == nullptr) {
+    spdlog::warn("runs: the runtime cannot run jobs; runs stay queued");
+    return {};
+  }
+  return p.run_worker->start(*p.runs, *p.runtime, *jobs, registry_host);
+}
+
 // The container runtime: one given ready-made, the given Docker API socket,
 // or a private podman service under the data dir that may pull from this
 // process's registry.
 Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host) {
   if (p.runtime) {
     p.rollouts->start(*p.runtime, {registry_host});
-    return {};
+    return start_runs(p, registry_host);
   }
   std::string socket;
   if (p.config.runtime_socket) {
@@ -367,7 +380,7 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
   p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
       .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});
   p.rollouts->start(*p.runtime, {registry_host});
-  return {};
+  return start_runs(p, registry_host);
 }
 
 }  // namespace
@@ -478,6 +491,7 @@ void Deployer::stop() {
   parts_->build_queue->stop();
   // Containers keep running: the next start adopts them.
   parts_->rollouts->stop();
+  parts_->run_worker->stop();  // jobs keep running too
 }
 void Deployer::wait() {
   parts_->server->wait();

@@ -156,8 +156,10 @@ Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWa
       first->started_at_ms.value_or(now_unix_ms()) + wait.time_limit.count();
   StopPlan plan(wait, deadline_ms);
   JobOutcome outcome;
+  const auto abandoned = [&wait] { return wait.abandon && wait.abandon(); };
   for (auto state = std::move(first);; state = inspect_job(id)) {
     if (!state) return fail(state.error());
+    if (abandoned()) return fail(Error::unavailable("stopped waiting for job " + id));
     if (ended(state->state)) {
       outcome.exit_code = state->exit_code;
       outcome.oom_killed = state->oom_killed;
@@ -182,7 +184,7 @@ Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWa
       return fail(Error::unavailable("job " + id + " did not end after SIGKILL"));
     }
     const auto waited_from = Steady::now();
-    if (auto waited = await_exit(id, [&] { return plan.quiet(); }); !waited) {
+    if (auto waited = await_exit(id, [&] { return plan.quiet() && !abandoned(); }); !waited) {
       return fail(waited.error());
     }
     // A wait that returns at once while the job still runs would spin.

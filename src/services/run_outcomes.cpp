@@ -57,6 +57,16 @@ Result<store::Run> Runs::complete(std::string_view id, const RunEnd& end) {
       return fail(stored.error());
     }
   }
+  // The log is kept whatever became of the result; one that cannot be
+  // stored leaves the run without a log rather than without an end.
+  std::optional<runs::RunData::Pin> log_pin;
+  if (end.log_file) {
+    if (auto stored = data_.put_file(*end.log_file, options_.max_log_bytes, "the log")) {
+      outcome.log_digest = stored->digest();
+      outcome.log_size = stored->size();
+      log_pin.emplace(std::move(*stored));
+    }
+  }
   return tables_.runs.finish(id, outcome, clock_.now_unix());
 }
 

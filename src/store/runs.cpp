@@ -59,7 +59,8 @@ constexpr std::string_view kRunColumns =
     "SELECT r.id, r.seq, r.owner_id, u.username, r.project_id, p.name, r.submitter_id, "
     "s.username, r.image_id, r.build_id, r.commit_sha, r.image_digest, r.deployment_id, r.status, "
     "r.priority, r.options, r.time_limit_s, r.memory_mb, r.cpu_millis, r.input_digest, "
-    "r.input_size, r.result_digest, r.result_size, r.exit_code, r.reason, r.statistics, "
+    "r.input_size, r.result_digest, r.result_size, r.log_digest, r.log_size, r.exit_code, "
+    "r.reason, r.statistics, "
     "r.container_id, r.cancel_requested, r.created_at, r.started_at, r.finished_at "
     "FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = r.owner_id "
     "JOIN users s ON s.id = r.submitter_id";
@@ -72,8 +73,8 @@ struct RunRow {
       input_digest, reason, statistics;
   long long seq = 0, priority = 0, time_limit_s = 0, memory_mb = 0, cpu_millis = 0, input_size = 0,
             cancel_requested = 0, created_at = 0;
-  NullableText deployment_id, result_digest, container_id;
-  NullableInt result_size, exit_code, started_at, finished_at;
+  NullableText deployment_id, result_digest, log_digest, container_id;
+  NullableInt result_size, log_size, exit_code, started_at, finished_at;
 
   void bind(soci::details::prepare_temp_type& p) {
     p, soci::into(id), soci::into(seq), soci::into(owner_id), soci::into(owner_username),
@@ -84,8 +85,9 @@ struct RunRow {
         soci::into(priority), soci::into(options), soci::into(time_limit_s), soci::into(memory_mb),
         soci::into(cpu_millis), soci::into(input_digest), soci::into(input_size),
         soci::into(result_digest.value, result_digest.ind),
-        soci::into(result_size.value, result_size.ind), soci::into(exit_code.value, exit_code.ind),
-        soci::into(reason), soci::into(statistics),
+        soci::into(result_size.value, result_size.ind),
+        soci::into(log_digest.value, log_digest.ind), soci::into(log_size.value, log_size.ind),
+        soci::into(exit_code.value, exit_code.ind), soci::into(reason), soci::into(statistics),
         soci::into(container_id.value, container_id.ind), soci::into(cancel_requested),
         soci::into(created_at), soci::into(started_at.value, started_at.ind),
         soci::into(finished_at.value, finished_at.ind);
@@ -115,6 +117,8 @@ struct RunRow {
             .input_size = input_size,
             .result_digest = result_digest.get(),
             .result_size = result_size.get(),
+            .log_digest = log_digest.get(),
+            .log_size = log_size.get(),
             .exit_code = exit_code.get(),
             .reason = reason,
             .statistics_json = statistics,
@@ -181,21 +185,22 @@ std::vector<Run> list_runs(soci::session& sql, const OwnerScope& scope, const Ru
 
 struct DigestRow {
   std::string input;
-  NullableText result;
+  NullableText result, log;
 
   void bind(soci::details::prepare_temp_type& p) {
-    p, soci::into(input), soci::into(result.value, result.ind);
+    p, soci::into(input), soci::into(result.value, result.ind), soci::into(log.value, log.ind);
   }
-  std::pair<std::string, std::optional<std::string>> get() const { return {input, result.get()}; }
+  std::vector<std::string> get() const {
+    std::vector<std::string> digests{input};
+    if (auto r = result.get()) digests.push_back(std::move(*r));
+    if (auto l = log.get()) digests.push_back(std::move(*l));
+    return digests;
+  }
 };
 
-std::vector<std::string> distinct_digests(
-    const std::vector<std::pair<std::string, std::optional<std::string>>>& rows) {
+std::vector<std::string> distinct_digests(const std::vector<std::vector<std::string>>& rows) {
   std::set<std::string> out;
-  for (const auto& [input, result] : rows) {
-    out.insert(input);
-    if (result) out.insert(*result);
-  }
+  for (const auto& digests : rows) out.insert(digests.begin(), digests.end());
   return {out.begin(), out.end()};
 }
 
@@ -309,14 +314,18 @@ class SqlRunStore final : public RunStore {
       auto exit_code = NullableInt::of(outcome.exit_code);
       auto digest = NullableText::of(outcome.result_digest);
       auto size = NullableInt::of(outcome.result_size);
+      auto log_digest = NullableText::of(outcome.log_digest);
+      auto log_size = NullableInt::of(outcome.log_size);
       const long long when = at;
       const auto changed = execute(
           sql,
           "UPDATE runs SET status = :status, exit_code = :exit_code, reason = :reason, "
-          "result_digest = :digest, result_size = :size, statistics = :statistics, "
+          "result_digest = :digest, result_size = :size, log_digest = :log_digest, "
+          "log_size = :log_size, statistics = :statistics, "
           "finished_at = :at WHERE id = :id AND status IN ('queued', 'running')",
           soci::use(status), soci::use(exit_code.value, exit_code.ind), soci::use(outcome.reason),
           soci::use(digest.value, digest.ind), soci::use(size.value, size.ind),
+          soci::use(log_digest.value, log_digest.ind), soci::use(log_size.value, log_size.ind),
           soci::use(outcome.statistics_json), soci::use(when), soci::use(run_id));
       if (changed == 0) return fail(not_changed(sql, run_id));
       return one_run(sql, OwnerScope::everyone(), run_id);
@@ -350,7 +359,8 @@ class SqlRunStore final : public RunStore {
               "SELECT id FROM runs WHERE finished_at < :before ORDER BY finished_at, "
               "id LIMIT :n";
           const auto digests = select_rows<DigestRow>(
-              sql, "SELECT input_digest, result_digest FROM runs WHERE id IN (" + old + ")",
+              sql,
+              "SELECT input_digest, result_digest, log_digest FROM runs WHERE id IN (" + old + ")",
               soci::use(until), soci::use(n));
           const auto removed = execute(sql, "DELETE FROM runs WHERE id IN (" + old + ")",
                                        soci::use(until), soci::use(n));
@@ -359,13 +369,14 @@ class SqlRunStore final : public RunStore {
   }
 
   Result<std::vector<std::string>> digests_of_project(std::string_view project_id) override {
-    return db_.run("digests_of_project_runs", Access::kRead,
-                   [&](soci::session& sql) -> Result<std::vector<std::string>> {
-                     const std::string project(project_id);
-                     return distinct_digests(select_rows<DigestRow>(
-                         sql, "SELECT input_digest, result_digest FROM runs WHERE project_id = :p",
-                         soci::use(project)));
-                   });
+    return db_.run(
+        "digests_of_project_runs", Access::kRead,
+        [&](soci::session& sql) -> Result<std::vector<std::string>> {
+          const std::string project(project_id);
+          return distinct_digests(select_rows<DigestRow>(
+              sql, "SELECT input_digest, result_digest, log_digest FROM runs WHERE project_id = :p",
+              soci::use(project)));
+        });
   }
 
   Result<bool> references(std::string_view digest) override {
@@ -379,6 +390,10 @@ class SqlRunStore final : public RunStore {
       if (count > 0) return true;
       sql << "SELECT COUNT(*) FROM (SELECT 1 AS x FROM runs WHERE result_digest = :b "
              "LIMIT 1) r",
+          soci::use(d), soci::into(count);
+      if (count > 0) return true;
+      sql << "SELECT COUNT(*) FROM (SELECT 1 AS x FROM runs WHERE log_digest = :c "
+             "LIMIT 1) l",
           soci::use(d), soci::into(count);
       return count > 0;
     });

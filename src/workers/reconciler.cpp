@@ -202,14 +202,17 @@ void Rollouts::on_crash(const Deployment& d, const runtime::ContainerInfo& c) {
     copy.status = DeploymentStatus::kCrashloop;
     copy.status_reason = failure_reason(
         copy, "crashed " + std::to_string(options_.crashloop_failures) +
-                  " times soon after starting; last exit code " + std::to_string(c.exit_code));
+                  " times soon after starting; last exit code " + std::to_string(c.exit_code) +
+                  (c.oom_killed ? " (out of memory: its limit is " + std::to_string(d.memory_mb) +
+                                      " MiB; raise [resources] memory_mb in orsa.toml)"
+                                : ""));
     save_or_log(copy);
     refresh_route(copy.project_id);
     audit_.record(std::nullopt, "deployment_crashloop", "deployment:" + d.id, "");
     return;
   }
-  spdlog::warn("reconciler: deployment {} ({}) is down (exit code {}); restart {}", d.id,
-               project_key(d), c.exit_code, failures);
+  spdlog::warn("reconciler: deployment {} ({}) is down (exit code {}{}); restart {}", d.id,
+               project_key(d), c.exit_code, c.oom_killed ? ", out of memory" : "", failures);
   enqueue(d.id, [this, id = d.id] { restart_crashed(id); });
 }
 

@@ -330,9 +330,11 @@ Result<void> Rollouts::wait_healthy(Deployment& d) {
       return fail(Error::unavailable("cannot inspect the container: " + info.error().message));
     if (info->state == runtime::ContainerState::kExited ||
         info->state == runtime::ContainerState::kDead) {
-      return fail(Error::unavailable(
-          failure_reason(d, "the container exited with code " + std::to_string(info->exit_code) +
-                                (info->oom_killed ? " (out of memory)" : ""))));
+      return fail(Error::unavailable(failure_reason(
+          d, "the container exited with code " + std::to_string(info->exit_code) +
+                 (info->oom_killed
+                      ? " (out of memory: its limit is " + std::to_string(d.memory_mb) + " MiB)"
+                      : ""))));
     }
     // On its own network: its address there; else the port published on loopback.
     const std::string host = info->ip_address;

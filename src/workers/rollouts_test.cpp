@@ -53,7 +53,8 @@ class FakeRuntime final : public runtime::Runtime {
     ++starts_;
     if (crash_on_start_) {
       it->second.state = runtime::ContainerState::kExited;
-      it->second.exit_code = 3;
+      it->second.exit_code = oom_on_start_ ? 137 : 3;
+      it->second.oom_killed = oom_on_start_;
       it->second.started_at = it->second.finished_at = 100;
     } else {
       set_running(it->second);
@@ -131,8 +132,9 @@ class FakeRuntime final : public runtime::Runtime {
     containers_[c.id] = c;
     return c.id;
   }
-  void crash(const std::string& id, bool crash_on_start) {
+  void crash(const std::string& id, bool crash_on_start, bool out_of_memory = false) {
     std::lock_guard lock(mu_);
+    oom_on_start_ = out_of_memory;
     containers_[id].state = runtime::ContainerState::kExited;
     containers_[id].exit_code = 137;
     containers_[id].started_at = 0;
@@ -168,6 +170,7 @@ class FakeRuntime final : public runtime::Runtime {
   std::vector<runtime::ContainerSpec> specs_;
   int next_ = 0, runs_ = 0, starts_ = 0;
   bool crash_on_start_ = false;
+  bool oom_on_start_ = false;
   bool throw_on_run_ = false;
 };
 
@@ -345,6 +348,16 @@ TEST_F(DeploymentsTest, MarksCrashloopAfterRepeatedFastFailures) {
   EXPECT_NE(now.status_reason.find("crashed 5 times"), std::string::npos) << now.status_reason;
   EXPECT_NE(now.status_reason.find("Traceback: boom"), std::string::npos);
   EXPECT_EQ(routes_.find("alice", "knap")->state, gateway::RouteState::kUnavailable);
+}
+
+TEST_F(DeploymentsTest, ACrashloopOutOfMemorySaysSoWithTheLimit) {
+  const auto d = live();
+  runtime_->crash(d.container_id, true, true);
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kCrashloop; }));
+  const auto reason = reload(d.id).status_reason;
+  EXPECT_NE(reason.find("out of memory: its limit is " + std::to_string(d.memory_mb) + " MiB"),
+            std::string::npos)
+      << reason;
 }
 
 TEST_F(DeploymentsTest, RejectsBadRequestsAndChangesNothing) {

@@ -6,10 +6,11 @@
 // python-or base image in the background and serves web/dist itself with
 // --web-dir), and drives the UI: register → project from python-flask →
 // build → edit model.py → save → build with a live log → deploy → Try it →
-// roll back → delete; a second user sees nothing of the first. Screenshots
-// of the main pages go to docs/screenshots/; on failure a screenshot and the
-// console log go to web/e2e/artifacts/. Any console error or warning fails
-// the run, except the failed loads the journey provokes on purpose.
+// a run (submit, queued, cancel, history) → roll back → delete; a second
+// user sees nothing of the first. Screenshots of the main pages go to
+// docs/screenshots/; on failure a screenshot and the console log go to
+// web/e2e/artifacts/. Any console error or warning fails the run, except
+// the failed loads the journey provokes on purpose.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -544,6 +545,10 @@ async function main() {
       await page.keyboard.press('Control+End');
       await page.keyboard.insertText(
         '\n\n_original_solve = solve\n\n\ndef solve(data: dict, options: dict | None = None) -> dict:\n' +
+          // A run may ask for a pause: long enough to watch its log and cancel it.
+          '    pause = float((options or {}).get("pause_s", 0))\n' +
+          '    if pause:\n        print("pausing", pause, flush=True)\n' +
+          '        __import__("time").sleep(pause)\n' +
           '    answer = _original_solve(data, options)\n    answer["model_version"] = 2\n    return answer\n',
       );
       await page.getByTestId('dirty-marker').waitFor();
@@ -630,6 +635,69 @@ async function main() {
       const body = await tryIt(page);
       if (!body.includes('"model_version": 2')) throw new Error(`unexpected answer: ${body}`);
       await shot(page, 'try-it');
+    });
+
+    // A run of the changed model from the Runs tab: its live log, its result
+    // and its trace; then a long run, canceled while its log streams.
+    await step('run the model from the Runs tab: live log, result, trace', async () => {
+      await tab(page, 'Runs').click();
+      await page.getByLabel('input.json', { exact: true }).getByText('capacity').waitFor();
+      await page.getByLabel('Time limit (seconds)').fill('60');
+      await page.getByLabel('Options', { exact: true }).fill('seed=7');
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await page.waitForURL(/\/runs\/run_[^/]+$/);
+      const id = decodeURIComponent(page.url().split('/').pop());
+      const detail = page.locator(`.run-detail[data-run-id="${id}"]`);
+      await detail.locator('.status-badge[data-status="succeeded"]').waitFor({ timeout: 90_000 });
+      await detail.getByText('seed', { exact: true }).waitFor();
+      await detail
+        .getByLabel('Solver log')
+        .getByText(/Optimal solution found/)
+        .waitFor();
+      await detail.getByText('model_version').waitFor(); // the result tree
+      // Traced to the live deployment's image.
+      await detail.getByRole('link', { name: /^dep_/ }).waitFor();
+    });
+
+    let runId = '';
+    await step('a long run streams its log live and is canceled', async () => {
+      await tab(page, 'Runs').click();
+      await page.getByLabel('input.json', { exact: true }).getByText('capacity').waitFor();
+      await page.getByLabel('Time limit (seconds)').fill('120');
+      await page.getByLabel('Options', { exact: true }).fill('pause_s=90');
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await page.waitForURL(/\/runs\/run_[^/]+$/);
+      runId = decodeURIComponent(page.url().split('/').pop());
+      const detail = page.locator(`.run-detail[data-run-id="${runId}"]`);
+      await detail.locator('.status-badge[data-status="running"]').waitFor({ timeout: 60_000 });
+      await detail
+        .getByLabel('Solver log')
+        .getByText(/^pausing 90/)
+        .waitFor({ timeout: 30_000 });
+    });
+
+    await step('cancel the running run; the history and My runs show it canceled', async () => {
+      await page.getByRole('button', { name: 'Cancel run' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
+      await page.locator('.run-detail .status-badge[data-status="canceled"]').waitFor();
+      await tab(page, 'Runs').click();
+      const row = page.locator(`tr[data-run-id="${runId}"]`);
+      await row.locator('.status-badge[data-status="canceled"]').waitFor();
+      await row.getByText(ALICE, { exact: true }).waitFor();
+      await shot(page, 'runs');
+      // The commit link opens that commit in History.
+      const commit = row.getByRole('link', { name: /^[0-9a-f]{7}$/ });
+      const sha = await commit.innerText();
+      await commit.click();
+      await page.waitForURL(/\/history\?commit=[0-9a-f]+$/);
+      await page.getByRole('heading', { name: new RegExp(`^${sha} `) }).waitFor();
+      await page.getByRole('link', { name: 'My runs', exact: true }).click();
+      const mine = page.locator(`tr[data-run-id="${runId}"]`);
+      await mine.locator('.status-badge[data-status="canceled"]').waitFor();
+      // Back to the project through the row's project link.
+      await mine.getByRole('link', { name: `${ALICE}/knap`, exact: true }).click();
+      await page.waitForURL(new RegExp(`/projects/${ALICE}/knap/runs$`));
+      await page.getByRole('form', { name: 'New run' }).waitFor();
     });
 
     await step('deployment page: status, logs and traffic charts', async () => {

@@ -33,6 +33,8 @@ CREATE TABLE runs (
   input_size BIGINT NOT NULL,
   result_digest TEXT,
   result_size BIGINT,
+  log_digest TEXT,
+  log_size BIGINT,
   exit_code BIGINT,
   reason TEXT NOT NULL DEFAULT '',
   statistics TEXT NOT NULL DEFAULT '{}',
@@ -53,4 +55,5 @@ CREATE INDEX runs_submitter_seq_idx ON runs (submitter_id, seq);
 CREATE INDEX runs_owner_seq_idx ON runs (owner_id, seq);
 CREATE INDEX runs_input_digest_idx ON runs (input_digest);
 CREATE INDEX runs_result_digest_idx ON runs (result_digest);
+CREATE INDEX runs_log_digest_idx ON runs (log_digest);
 CREATE INDEX runs_finished_at_idx ON runs (finished_at);

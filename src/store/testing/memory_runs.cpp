@@ -141,6 +141,8 @@ class MemoryRuns final : public RunStore {
       r.reason = outcome.reason;
       r.result_digest = outcome.result_digest;
       r.result_size = outcome.result_size;
+      r.log_digest = outcome.log_digest;
+      r.log_size = outcome.log_size;
       r.statistics_json = outcome.statistics_json;
       r.finished_at = at;
     });
@@ -184,7 +186,8 @@ class MemoryRuns final : public RunStore {
   Result<bool> references(std::string_view digest) override {
     Lock lock(s_.mu);
     return std::ranges::any_of(s_.runs, [&](const auto& entry) {
-      return entry.second.input_digest == digest || entry.second.result_digest == digest;
+      const Run& r = entry.second;
+      return r.input_digest == digest || r.result_digest == digest || r.log_digest == digest;
     });
   }
 
@@ -199,6 +202,7 @@ class MemoryRuns final : public RunStore {
     for (const auto& r : runs) {
       out.insert(r.input_digest);
       if (r.result_digest) out.insert(*r.result_digest);
+      if (r.log_digest) out.insert(*r.log_digest);
     }
     return {out.begin(), out.end()};
   }

@@ -17,6 +17,7 @@ import {
 } from './routes/project-tabs';
 import { ProjectLayout } from './routes/project-layout';
 import { ProjectsRoute } from './routes/projects';
+import { MyRunsRoute, RunRoute, RunsRoute } from './routes/runs';
 import { TokensRoute } from './routes/tokens';
 
 export const routes: RouteObject[] = [
@@ -38,9 +39,12 @@ export const routes: RouteObject[] = [
           { path: 'images', element: <ImagesRoute /> },
           { path: 'deployment', element: <DeploymentRoute /> },
           { path: 'try', element: <TryRoute /> },
+          { path: 'runs', element: <RunsRoute /> },
+          { path: 'runs/:runId', element: <RunRoute /> },
         ],
       },
       { path: 'deployments', element: <DeploymentsRoute /> },
+      { path: 'runs', element: <MyRunsRoute /> },
       { path: 'account/tokens', element: <TokensRoute /> },
       { path: 'admin', element: <AdminRoute /> },
       { path: '*', element: <NotFound /> },

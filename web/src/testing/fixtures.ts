@@ -1,4 +1,4 @@
-import type { Deployment, Image } from '@/types/api';
+import type { Deployment, Image, Run } from '@/types/api';
 
 /** A deployment as the server answers it, with `over` applied. */
 export function deployment(over: Partial<Deployment> = {}): Deployment {
@@ -42,6 +42,42 @@ export function image(over: Partial<Image> = {}): Image {
     created_at: '2026-01-01T00:00:00Z',
     deployments: 0,
     deployed: false,
+    ...over,
+  };
+}
+
+/** A run as the server answers it (queued, first in line), with `over` applied. */
+export function run(over: Partial<Run> = {}): Run {
+  return {
+    id: 'run_1',
+    project: 'alice/knap',
+    owner: 'alice',
+    name: 'knap',
+    submitter: 'alice',
+    status: 'queued',
+    priority: 0,
+    queue_position: 1,
+    created_at: '2026-01-01T00:00:00Z',
+    started_at: null,
+    finished_at: null,
+    duration_s: null,
+    exit_code: null,
+    reason: null,
+    cancel_requested: false,
+    options: {},
+    limits: { time_limit_s: 60, memory_mb: 512, cpus: 1 },
+    input: { digest: 'sha256:' + 'c'.repeat(64), size: 120 },
+    result: null,
+    log: null,
+    statistics: {},
+    trace: {
+      project_id: 'prj_1',
+      commit: 'abcdef1234567890',
+      build_id: 'bld_1',
+      image_id: 'img_1',
+      image_digest: 'sha256:' + 'b'.repeat(64),
+      deployment_id: 'dep_1',
+    },
     ...over,
   };
 }

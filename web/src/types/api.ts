@@ -32,3 +32,7 @@ export type LatencyBucket = DeploymentMetrics['latency']['buckets'][number];
 export type GcReport = Schemas['GcReport'];
 export type AuditEvent = Schemas['AuditEvent'];
 export type TokenScope = NonNullable<ApiToken['scopes']>[number];
+
+export type Run = Schemas['Run'];
+export type RunStatus = Run['status'];
+export type RunPage = Schemas['RunPage'];

@@ -87,6 +87,9 @@ struct Config {
   std::int64_t max_run_result_mb = 200;
   std::chrono::seconds max_run_time = std::chrono::hours(6);  // the largest time_limit_s
 
+  /// --max-concurrent-runs with its default (the number of cores) applied.
+  std::size_t effective_max_concurrent_runs() const;
+
   /// The database URL with the default applied.
   std::string effective_database_url() const;
   /// Whether browsers reach ORSA over TLS (public_url is https).

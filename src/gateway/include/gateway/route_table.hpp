@@ -43,8 +43,9 @@ struct Route {
 };
 
 /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
-inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                           0.1,   0.25,   0.5,   1,    2.5,   10};
+// Up to an hour: a synchronous solve may take minutes (its [service] timeout).
+inline constexpr std::array<double, 17> kLatencyBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 60, 300, 900, 3600};
 
 /// Counters of one deployment's proxied traffic, as read by the API.
 struct StatsSnapshot {

@@ -218,6 +218,9 @@ struct JobWait {
   std::chrono::milliseconds grace{std::chrono::seconds(10)};
   // Polled about four times a second; true → stop the job (as above).
   std::function<bool()> cancel;
+  // Polled likewise; true → stop waiting and leave the job running (a
+  // control plane shutting down): wait_job returns kUnavailable.
+  std::function<bool()> abandon;
 };
 
 /// How a job ended.

@@ -14,24 +14,13 @@
 #include "core/clock.hpp"
 #include "services/accounts.hpp"
 #include "services/audit.hpp"
+#include "services/log_follower.hpp"
 #include "services/projects.hpp"
 #include "source/repos.hpp"
 #include "store/builds.hpp"
 #include "store/projects.hpp"
 
 namespace orsa::services {
-
-/// A build's log as a follower sees it: lines so far, then more until the end.
-class LogFollower {
- public:
-  virtual ~LogFollower() = default;
-  /// Waits up to `wait` for news; returns the complete lines that arrived
-  /// since the last call (history first). Sets `ended` once the build is
-  /// final and every line was returned. Returns early when woken.
-  virtual std::vector<std::string> next(std::chrono::milliseconds wait, bool& ended) = 0;
-  /// Makes a blocked next() return (the client went away).
-  virtual void wake() = 0;
-};
 
 /// The side of the build queue the service drives; workers::BuildQueue runs
 /// the builders behind it.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "core/error.hpp"
 #include "runs/fair_queue.hpp"
 #include "runs/run_data.hpp"
+#include "services/log_follower.hpp"
 #include "services/projects.hpp"
 #include "source/repos.hpp"
 #include "store/deployments.hpp"
@@ -21,6 +23,15 @@
 #include "store/runs.hpp"
 
 namespace orsa::services {
+
+/// The solver log a run keeps: its first kLogHeadBytes, and when it printed
+/// more, a line saying how much was dropped and its last kLogTailBytes.
+inline constexpr std::int64_t kLogHeadBytes = 8 * runs::kMiB;
+inline constexpr std::int64_t kLogTailBytes = 64 * 1024;
+inline constexpr std::int64_t kMaxStoredLogBytes = kLogHeadBytes + kLogTailBytes + 4096;
+
+/// The file the run worker writes a running run's log to, under `dir`.
+std::filesystem::path live_log_file(const std::filesystem::path& dir, std::string_view run_id);
 
 /// Defaults and the admin's maxima for runs.
 struct RunOptions {
@@ -36,6 +47,10 @@ struct RunOptions {
   std::size_t default_page = 50;
   std::size_t max_page = 200;
   std::chrono::seconds retention{30 * 24 * 3600};
+  // Where the run worker writes the log of a running run (live_log_file);
+  // the log is stored with the run's data when it ends.
+  std::filesystem::path live_log_dir;
+  std::int64_t max_log_bytes = kMaxStoredLogBytes;
   runs::RunDataLimits data;
   runs::AdmissionLimits admission;
 };
@@ -84,6 +99,8 @@ struct RunEnd {
   std::string reason;
   /// The result file the run wrote, if any (copied into the run data).
   std::optional<std::filesystem::path> result_file;
+  /// The solver log as the worker kept it (copied into the run data).
+  std::optional<std::filesystem::path> log_file;
 };
 
 /// What the model reported for the history, from its result: a
@@ -148,6 +165,11 @@ class Runs {
   Result<RunBlob> input(const auth::Principal& who, std::string_view id);
   /// kNotFound while the run has no result.
   Result<RunBlob> result(const auth::Principal& who, std::string_view id);
+  /// The solver log so far: empty while queued, the live file while
+  /// running, the stored log once ended.
+  Result<std::string> log(const auth::Principal& who, std::string_view id);
+  /// Follows the solver log: what was printed so far, live lines, end.
+  Result<std::unique_ptr<LogFollower>> follow_log(const auth::Principal& who, std::string_view id);
 
   /// The largest input a submission may carry (the route's body limit follows).
   std::int64_t max_input_bytes() const { return options_.data.max_input_bytes; }

@@ -56,6 +56,8 @@ struct Run {
   std::int64_t input_size = 0;
   std::optional<std::string> result_digest;
   std::optional<std::int64_t> result_size;
+  std::optional<std::string> log_digest;  // the solver log, stored when the run ended
+  std::optional<std::int64_t> log_size;
   std::optional<std::int64_t> exit_code;
   std::string reason;                  // why it ended as it did; empty while it has not
   std::string statistics_json = "{}";  // what the model reported (status, objective)
@@ -90,6 +92,8 @@ struct RunOutcome {
   std::string reason;
   std::optional<std::string> result_digest;
   std::optional<std::int64_t> result_size;
+  std::optional<std::string> log_digest;
+  std::optional<std::int64_t> log_size;
   std::string statistics_json = "{}";
 };
 

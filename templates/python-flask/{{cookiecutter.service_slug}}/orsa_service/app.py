@@ -105,6 +105,9 @@ def create_app(entrypoint=None):
             result = solve(data)
         except ValueError as error:
             return _error(422, str(error))
+        except SystemExit as stop:  # would end the worker; this request fails instead
+            log.error("request %s: %s called sys.exit(%s)", g.request_id, config.ENTRYPOINT, stop.code)
+            return _error(500, "the model called sys.exit(); return a result or raise ValueError")
         except Exception:  # the model's bug: log it, never show it
             log.exception("request %s: %s failed", g.request_id, config.ENTRYPOINT)
             return _error(500, "the model failed; the service log has the details")

@@ -48,6 +48,9 @@ export function AppLayout() {
             <Nav.Link as={NavLink} to="/deployments">
               Deployments
             </Nav.Link>
+            <Nav.Link as={NavLink} to="/runs">
+              My runs
+            </Nav.Link>
             <Nav.Link as={NavLink} to="/account/tokens">
               API tokens
             </Nav.Link>

@@ -25,6 +25,7 @@ const TABS = [
   { to: 'images', label: 'Images' },
   { to: 'deployment', label: 'Deployment' },
   { to: 'try', label: 'Try it' },
+  { to: 'runs', label: 'Runs' },
 ];
 
 export function ProjectLayout() {

@@ -11,6 +11,8 @@ interface Props {
   children?: ReactNode;
   busy?: boolean;
   actionLabel?: string;
+  /** The label of the button that closes the dialog doing nothing. */
+  dismissLabel?: string;
   onCancel: () => void;
   onConfirm: () => void;
 }
@@ -23,6 +25,7 @@ export function ConfirmDeleteModal({
   children,
   busy,
   actionLabel = 'Delete',
+  dismissLabel = 'Cancel',
   onCancel,
   onConfirm,
 }: Props) {
@@ -60,7 +63,7 @@ export function ConfirmDeleteModal({
         </Modal.Body>
         <Modal.Footer>
           <Button variant="outline-secondary" onClick={onCancel}>
-            Cancel
+            {dismissLabel}
           </Button>
           <Button type="submit" variant="danger" disabled={!ok || busy}>
             {busy ? 'Working…' : actionLabel}

@@ -6,6 +6,8 @@ const TONES: Record<string, Tone> = {
   succeeded: 'ok',
   healthy: 'ok',
   failed: 'bad',
+  invalid_input: 'bad',
+  timed_out: 'bad',
   crashloop: 'bad',
   queued: 'busy',
   running: 'busy',

@@ -1,1 +1,2 @@
 export { ImagesList } from './components/images-list';
+export { useImages } from './api/get-images';

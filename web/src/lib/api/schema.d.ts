@@ -3582,6 +3582,8 @@ export interface components {
             };
             input: components["schemas"]["RunData"];
             result: components["schemas"]["RunData"] | null;
+            /** @description The stored solver log, once the run has ended (read it at /log). */
+            log: components["schemas"]["RunData"] | null;
             /** @description What the model reported (status, objective), if anything. */
             statistics: Record<string, never>;
             trace: {

@@ -6,6 +6,7 @@ import ListGroup from 'react-bootstrap/ListGroup';
 import Row from 'react-bootstrap/Row';
 import { DiffView } from '@/components/ui/diff-view';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
+import { useSearchParams } from 'react-router';
 import { formatAge, formatTime, shortSha } from '@/lib/format';
 import type { FileStatus } from '@/types/api';
 import { useCommit } from '../api/get-commit';
@@ -61,10 +62,14 @@ function CommitDiff({ owner, name, sha }: { owner: string; name: string; sha: st
   );
 }
 
-/** The project's commits; choosing one shows its diff. */
+/**
+ * The project's commits; choosing one shows its diff. `?commit=<sha>` (a
+ * link from elsewhere, such as a run's trace) chooses one at first.
+ */
 export function CommitHistory({ owner, name }: { owner: string; name: string }) {
   const commits = useCommits(owner, name);
-  const [chosen, setChosen] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const [chosen, setChosen] = useState<string | null>(() => params.get('commit'));
   if (commits.isLoading) return <Loading label="Loading history…" />;
   if (commits.isError) return <ErrorState error={commits.error} />;
   const list = commits.data ?? [];
@@ -78,7 +83,7 @@ export function CommitHistory({ owner, name }: { owner: string; name: string }) 
             <ListGroup.Item
               key={c.sha}
               action
-              active={c.sha === sha}
+              active={c.sha === sha || (sha.length < c.sha.length && c.sha.startsWith(sha))}
               onClick={() => setChosen(c.sha)}
               className="small"
             >

@@ -1,0 +1,3 @@
+export function runPath(id: string): string {
+  return `/api/v1/runs/${encodeURIComponent(id)}`;
+}
