@@ -166,6 +166,24 @@ TEST_F(RunsApi, DeletingTheProjectDeletesItsRunsAndTheirData) {
   EXPECT_TRUE(std::filesystem::is_empty(blobs));
 }
 
+TEST_F(RunsApi, AnInputFileIsTheProjectsFileAtTheRunsCommit) {
+  auto res = submit({{"input_file", "input.json"}}, alice_);
+  ASSERT_EQ(res.status, 202) << res.body;
+  const std::string id = res.json["id"];
+  auto file =
+      api_->call("GET", "/api/v1/projects/alice/knap/files/input.json", std::nullopt, alice_);
+  ASSERT_EQ(file.status, 200) << file.body;
+  auto stored = api_->call("GET", "/api/v1/runs/" + id + "/input", std::nullopt, alice_);
+  EXPECT_EQ(stored.body, file.body);
+  // A missing file, or both kinds of input: 400, nothing queued.
+  auto missing = submit({{"input_file", "nope.json"}}, alice_);
+  EXPECT_EQ(missing.status, 400) << missing.body;
+  EXPECT_NE(missing.body.find("no file 'nope.json'"), std::string::npos) << missing.body;
+  EXPECT_EQ(submit({{"input_file", "input.json"}, {"input", 1}}, alice_).status, 400);
+  EXPECT_EQ(submit({{"input_file", "../../etc/passwd"}}, alice_).status, 400);
+  EXPECT_EQ(api_->call("GET", "/api/v1/runs", std::nullopt, alice_).json["runs"].size(), 1u);
+}
+
 TEST_F(RunsApi, BadSubmissionsAreRefusedAndNothingIsQueued) {
   EXPECT_EQ(submit(Json::object(), alice_).status, 400);                       // no input
   EXPECT_EQ(submit({{"input", 1}, {"unknown", 1}}, alice_).status, 400);       // unknown field

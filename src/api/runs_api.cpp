@@ -86,15 +86,21 @@ Result<std::optional<double>> optional_number(const JsonObjectReader& body, std:
 Result<services::RunRequest> parse_run_request(const http::Request& req) {
   auto body = parse_json_body(req);
   if (!body) return fail(body.error());
-  if (auto ok = body->reject_unknown(
-          {"input", "options", "time_limit_s", "image_id", "priority", "memory_mb", "cpus"});
+  if (auto ok = body->reject_unknown({"input", "input_file", "options", "time_limit_s", "image_id",
+                                      "priority", "memory_mb", "cpus"});
       !ok) {
     return fail(ok.error());
   }
   services::RunRequest request;
   const Json* input = body->find("input");
-  if (input == nullptr) return fail(Error::invalid_argument("input is required"));
-  request.input = input->dump();
+  auto input_file = body->optional_string("input_file");
+  if (!input_file) return fail(input_file.error());
+  if ((input == nullptr) == !input_file->has_value()) {
+    return fail(Error::invalid_argument(
+        "give either input (the JSON itself) or input_file (a file of the project)"));
+  }
+  if (input != nullptr) request.input = input->dump();
+  request.input_file = *input_file;
   if (const Json* options = body->find("options"); options != nullptr && !options->is_null()) {
     if (!options->is_object()) return fail(Error::invalid_argument("options must be an object"));
     request.options_json = options->dump();

@@ -167,10 +167,14 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
                                  std::to_string(options_.max_options_bytes) + " bytes"));
   }
   if (auto ok = check_json(request.options_json, "options", true); !ok) return fail(ok.error());
-  if (auto ok = check_json(request.input, "the input", false); !ok) return fail(ok.error());
+  if (!request.input_file) {
+    if (auto ok = check_json(request.input, "the input", false); !ok) return fail(ok.error());
+  }
 
   auto target = target_for(who, ref, request);
   if (!target) return fail(target.error());
+  auto bytes = input_of(*target, request);
+  if (!bytes) return fail(bytes.error());
   auto run = limits_for(*target, request);
   if (!run) return fail(run.error());
   auto queued = tables_.runs.count_queued(who.user_id);
@@ -180,7 +184,7 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
   }
 
   // The pin keeps the input from a concurrent release until the row exists.
-  auto input = data_.put(request.input, max_input, "the input");
+  auto input = data_.put(*bytes, max_input, "the input");
   if (!input) return fail(input.error());
   run->submitter_id = who.user_id;
   run->input_digest = input->digest();
@@ -189,6 +193,30 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
   if (!created) return fail(created.error());
   scheduler_.wake();
   return created;
+}
+
+// The input as given, or the project's file at the commit the run will use.
+Result<std::string> Runs::input_of(const Target& target, const RunRequest& request) {
+  if (!request.input_file) return request.input;
+  const std::string& path = *request.input_file;
+  auto file = repos_.read_file({target.project.owner_username, target.project.name},
+                               target.image.commit_sha, path);
+  if (!file) {
+    if (file.error().code == ErrorCode::kNotFound) {
+      return fail(Error::invalid_argument("input_file: the project has no file '" + path +
+                                          "' at commit " + target.image.commit_sha.substr(0, 7)));
+    }
+    return fail(file.error());
+  }
+  const auto max_input = options_.data.max_input_bytes;
+  if (static_cast<std::int64_t>(file->size()) > max_input) {
+    return fail(Error::too_large("input_file '" + path + "' exceeds the limit of " +
+                                 std::to_string(max_input) + " bytes"));
+  }
+  if (auto ok = check_json(*file, "input_file '" + path + "'", false); !ok) {
+    return fail(ok.error());
+  }
+  return std::move(*file);
 }
 
 Result<std::vector<std::string>> next_runs_to_start(store::RunStore& runs,

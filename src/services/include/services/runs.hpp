@@ -57,7 +57,9 @@ struct RunOptions {
 
 /// What a caller asks to run.
 struct RunRequest {
-  std::string input;                // JSON bytes, stored as given
+  std::string input;  // JSON bytes, stored as given
+  // Or a file of the project at the run's commit (e.g. "input.json").
+  std::optional<std::string> input_file;
   std::string options_json = "{}";  // free-form, a JSON object
   std::optional<std::int64_t> time_limit_s;
   std::optional<std::string> image_id;
@@ -202,6 +204,7 @@ class Runs {
   Result<RunPage> page(const auth::Principal& who, store::RunQuery query, const RunFilter& filter);
   Result<std::optional<std::size_t>> queue_position(const store::Run& run);
   Result<RunBlob> blob(const std::string& digest, std::int64_t size);
+  Result<std::string> input_of(const Target& target, const RunRequest& request);
 
   RunTables tables_;
   source::SourceRepos& repos_;

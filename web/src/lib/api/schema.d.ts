@@ -1663,7 +1663,9 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Any JSON value; the model's input. */
-                        input: unknown;
+                        input?: unknown;
+                        /** @description A file of the project at the commit of the run's image (e.g. `input.json`), used as the input; 400 when the project has no such file there or it is not JSON. */
+                        input_file?: string;
                         /** @description Free-form options handed to the model. */
                         options?: {
                             [key: string]: unknown;
