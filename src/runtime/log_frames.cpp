@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace orsa::runtime {
 namespace {
@@ -104,15 +105,55 @@ Result<bool> LogFrameDecoder::feed(std::string_view bytes, const LineSink& sink)
       // Type 0 (stdin) only appears with attached stdin; treat it as stdout.
       frame_stream_ = type == 2 ? LogLine::Stream::kStderr : LogLine::Stream::kStdout;
       frame_remaining_ = size;
+      frame_start_ = timestamps_;
       header_.clear();
       continue;
     }
     const std::size_t take = std::min(frame_remaining_, bytes.size());
     frame_remaining_ -= take;
-    if (!append_payload(bytes.substr(0, take), sink)) return false;
+    std::string_view chunk = bytes.substr(0, take);
     bytes.remove_prefix(take);
+    if (frame_start_ && !take_frame_stamp(chunk, sink)) return false;
+    if (!append_payload(chunk, sink)) return false;
+    if (frame_remaining_ == 0 && frame_start_ && !release_frame_stamp(sink, false)) return false;
   }
   return true;
+}
+
+// Each frame starts with its own timestamp. One that continues a line the
+// engine split (podman does, when a model's write reaches it in pieces) would
+// leave that timestamp in the middle of the line: it is dropped here. A frame
+// that starts a line keeps it, for emit() to read.
+bool LogFrameDecoder::take_frame_stamp(std::string_view& chunk, const LineSink& sink) {
+  constexpr std::size_t kMaxStampBytes = 40;  // "2026-11-27T20:18:50.859916332+00:00"
+  const PartialLine& partial = frame_stream_ == LogLine::Stream::kStderr ? stderr_ : stdout_;
+  if (partial.text.empty() && !partial.continued) {
+    frame_start_ = false;
+    return true;
+  }
+  const std::size_t space = chunk.find(' ');
+  const std::string_view part = chunk.substr(0, space);
+  if (frame_stamp_.size() + part.size() > kMaxStampBytes) return release_frame_stamp(sink, false);
+  frame_stamp_.append(part);
+  if (space == std::string_view::npos) {
+    chunk = {};
+    return true;
+  }
+  chunk.remove_prefix(space + 1);
+  if (parse_rfc3339(frame_stamp_)) {
+    frame_start_ = false;
+    frame_stamp_.clear();
+    return true;
+  }
+  return release_frame_stamp(sink, true);
+}
+
+// What looked like a timestamp was text after all: it goes to the line.
+bool LogFrameDecoder::release_frame_stamp(const LineSink& sink, bool with_space) {
+  frame_start_ = false;
+  std::string held = std::exchange(frame_stamp_, {});
+  if (with_space) held += ' ';
+  return append_payload(held, sink);
 }
 
 Result<bool> LogFrameDecoder::finish(const LineSink& sink) {

@@ -53,6 +53,8 @@ class LogFrameDecoder {
   };
 
   bool append_payload(std::string_view payload, const LineSink& sink);
+  bool take_frame_stamp(std::string_view& chunk, const LineSink& sink);
+  bool release_frame_stamp(const LineSink& sink, bool with_space);
   bool emit(LogLine::Stream stream, PartialLine& partial, bool complete, const LineSink& sink);
 
   bool timestamps_;
@@ -60,6 +62,8 @@ class LogFrameDecoder {
   std::string header_;               // bytes of the frame header read so far (< 8)
   std::size_t frame_remaining_ = 0;  // payload bytes of the current frame still to come
   LogLine::Stream frame_stream_ = LogLine::Stream::kStdout;
+  bool frame_start_ = false;  // the current frame's leading timestamp is still to be read
+  std::string frame_stamp_;   // what of it arrived so far
   PartialLine stdout_;
   PartialLine stderr_;
 };

@@ -97,6 +97,32 @@ TEST(LogFrameDecoder, InterleavedStreamsKeepTheirOwnPartialLines) {
   EXPECT_EQ(lines[1].at_ns, 1767225600LL * 1'000'000'000);
 }
 
+// Podman splits a line across frames, each with its own timestamp.
+TEST(LogFrameDecoder, ALineSplitAcrossStampedFramesLosesTheInnerStamps) {
+  const std::string bytes = frame(Stream::kStdout, "2026-01-01T00:00:00.5Z tick 55") +
+                            frame(Stream::kStdout, "2026-01-01T00:00:01Z \n") +
+                            frame(Stream::kStdout, "2026-01-01T00:00:02Z tick") +
+                            frame(Stream::kStdout, "2026-01-01T00:00:03.123456789Z  56\n") +
+                            frame(Stream::kStdout, "2026-01-01T00:00:04Z a") +
+                            frame(Stream::kStdout, "not-a-stamp b\n");
+  for (std::size_t chunk : {bytes.size(), std::size_t{1}, std::size_t{7}}) {
+    LogFrameDecoder decoder(true);
+    std::vector<LogLine> lines;
+    const auto sink = [&](const LogLine& l) {
+      lines.push_back(l);
+      return true;
+    };
+    for (std::size_t at = 0; at < bytes.size(); at += chunk) {
+      ASSERT_TRUE(decoder.feed(std::string_view(bytes).substr(at, chunk), sink));
+    }
+    ASSERT_TRUE(decoder.finish(sink));
+    ASSERT_EQ(lines.size(), 3u) << "chunk " << chunk;
+    EXPECT_EQ(lines[0].text, "tick 55");
+    EXPECT_EQ(lines[1].text, "tick 56");
+    EXPECT_EQ(lines[2].text, "anot-a-stamp b");
+  }
+}
+
 TEST(LogFrameDecoder, PartialFinalLineIsEmittedAtFinish) {
   const std::string bytes = frame(Stream::kStdout, "2026-01-01T00:00:00Z done\n") +
                             frame(Stream::kStderr, "2026-01-01T00:00:00Z no newline");
