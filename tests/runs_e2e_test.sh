@@ -144,6 +144,16 @@ duration=$(run_field "$run" 'd["duration_s"]')
 for _ in $(seq 1 50); do [ -z "$(run_containers)" ] && break; sleep 0.1; done
 [ -z "$(run_containers)" ] || fail "containers left after a timeout: $(run_containers)"
 
+step "a MIP stopped by its time limit: the run succeeds with the incumbent in time"
+run=$(submit probe '{"input":{"mode":"mip"},"time_limit_s":10}')
+[ "$(wait_run "$run" 60)" = succeeded ] || fail "mip: $(api GET "/api/v1/runs/$run" "$alice")"
+api GET "/api/v1/runs/$run/result" "$alice" >"$work/mip.json"
+json_get 'isinstance(d["objective"], (int, float))' <"$work/mip.json" | grep -qx True ||
+  fail "no incumbent: $(cat "$work/mip.json")"
+duration=$(run_field "$run" 'd["duration_s"]')
+echo "market split: $(cat "$work/mip.json") in $duration s"
+[ "$duration" -le 10 ] || fail "the MIP ran $duration s, past its 10 s limit"
+
 step "the live log as an event stream, then cancel of the running run"
 run=$(submit probe '{"input":{"mode":"sleep","seconds":60},"time_limit_s":120}')
 curl -sS -N "$URL/api/v1/runs/$run/log" -H "Authorization: Bearer $alice" \
