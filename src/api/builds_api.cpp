@@ -1,11 +1,9 @@
 // Routes for builds (queue, status, logs with live following) and images.
 
-#include <chrono>
-
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/time.hpp"
-#include "http/sse.hpp"
+#include "log_stream.hpp"
 #include "services/builds.hpp"
 
 namespace orsa::api {
@@ -14,7 +12,6 @@ namespace {
 constexpr std::size_t kBuildBodyLimit = 4 * 1024;
 constexpr std::size_t kDefaultBuildList = 50;
 // Comments keep proxies and browsers from timing an idle stream out.
-constexpr std::chrono::seconds kHeartbeat{15};
 
 Json build_json(const store::Build& b) {
   Json out = {{"id", b.id},
@@ -80,28 +77,11 @@ http::Response follow_logs(services::Builds& builds, const http::Request& req,
                            const auth::Principal& who) {
   auto follower = builds.follow(who, req.param("id"));
   if (!follower) return http::error_response(follower.error());
-  http::Response res = http::sse_response();
-  res.stream = [&builds, who, id = std::string(req.param("id")),
-                follow = std::shared_ptr<services::LogFollower>(std::move(*follower))](
-                   http::BodyWriter& out) {
-    out.on_close([follow] { follow->wake(); });
-    auto last_write = std::chrono::steady_clock::now();
-    for (bool ended = false; !ended && !out.closed();) {
-      std::string batch;
-      for (const auto& line : follow->next(kHeartbeat, ended)) batch += http::sse_event(line);
-      if (batch.empty() && std::chrono::steady_clock::now() - last_write >= kHeartbeat) {
-        batch = http::sse_heartbeat();
-      }
-      if (batch.empty()) continue;
-      if (!out.write(batch)) return;
-      last_write = std::chrono::steady_clock::now();
-    }
-    if (out.closed()) return;
-    auto build = builds.get(who, id);
-    const Json end = build ? build_json(*build) : Json{{"id", id}};
-    out.write(http::sse_event(end.dump(), {.event = "end"}));
-  };
-  return res;
+  return stream_followed_log(std::move(*follower),
+                             [&builds, who, id = std::string(req.param("id"))] {
+                               auto build = builds.get(who, id);
+                               return build ? build_json(*build) : Json{{"id", id}};
+                             });
 }
 
 http::Response get_logs(services::Builds& builds, http::Request& req, const auth::Principal& who) {

@@ -6,7 +6,7 @@
 #include "api/api.hpp"
 #include "api_support.hpp"
 #include "core/time.hpp"
-#include "http/sse.hpp"
+#include "log_stream.hpp"
 #include "services/runs.hpp"
 
 namespace orsa::api {
@@ -16,7 +16,6 @@ constexpr std::size_t kCancelBodyLimit = 4 * 1024;
 // The request's fields besides the input: options, limits, image.
 constexpr std::size_t kSubmitOverhead = 128 * 1024;
 constexpr std::size_t kDownloadChunk = 256 * 1024;
-constexpr auto kHeartbeat = std::chrono::seconds(15);
 
 // Stored JSON text as a value (the service wrote it, so it parses).
 Json stored_json(const std::string& text) {
@@ -168,28 +167,10 @@ http::Response follow_log(services::Runs& runs, const http::Request& req,
                           const auth::Principal& who) {
   auto follower = runs.follow_log(who, req.param("id"));
   if (!follower) return http::error_response(follower.error());
-  http::Response res = http::sse_response();
-  res.stream = [&runs, who, id = std::string(req.param("id")),
-                follow = std::shared_ptr<services::LogFollower>(std::move(*follower))](
-                   http::BodyWriter& out) {
-    out.on_close([follow] { follow->wake(); });
-    auto last_write = std::chrono::steady_clock::now();
-    for (bool ended = false; !ended && !out.closed();) {
-      std::string batch;
-      for (const auto& line : follow->next(kHeartbeat, ended)) batch += http::sse_event(line);
-      if (batch.empty() && std::chrono::steady_clock::now() - last_write >= kHeartbeat) {
-        batch = http::sse_heartbeat();
-      }
-      if (batch.empty()) continue;
-      if (!out.write(batch)) return;
-      last_write = std::chrono::steady_clock::now();
-    }
-    if (out.closed()) return;
+  return stream_followed_log(std::move(*follower), [&runs, who, id = std::string(req.param("id"))] {
     auto run = runs.get(who, id);
-    const Json end = run ? run_json(run->run) : Json{{"id", id}};
-    out.write(http::sse_event(end.dump(), {.event = "end"}));
-  };
-  return res;
+    return run ? run_json(run->run) : Json{{"id", id}};
+  });
 }
 
 http::Response get_log(services::Runs& runs, const http::Request& req, const auth::Principal& who) {
