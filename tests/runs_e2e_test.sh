@@ -154,13 +154,16 @@ duration=$(run_field "$run" 'd["duration_s"]')
 echo "market split: $(cat "$work/mip.json") in $duration s"
 [ "$duration" -le 10 ] || fail "the MIP ran $duration s, past its 10 s limit"
 
-step "the live log as an event stream, then cancel of the running run"
+step "the live log as an event stream, no inherited descriptors, then cancel of the running run"
 run=$(submit probe '{"input":{"mode":"sleep","seconds":60},"time_limit_s":120}')
 curl -sS -N "$URL/api/v1/runs/$run/log" -H "Authorization: Bearer $alice" \
   -H 'Accept: text/event-stream' --max-time 60 >"$work/stream.txt" &
 stream=$!
 wait_running "$run"
 wait_log "$run" '^tick 1$'
+# With a run's container up: nothing the deployer started (its podman
+# service, the container's monitor) holds the deployer's sockets or files.
+check_children_hold_no_deployer_fds "$DEPLOYER_PID" || fail "a child inherited a descriptor"
 api POST "/api/v1/runs/$run/cancel" "$alice" '{}' >/dev/null
 [ "$(wait_run "$run" 30)" = canceled ] || fail "cancel: $(api GET "/api/v1/runs/$run" "$alice")"
 wait "$stream" || fail "the event stream did not end with the run"

@@ -66,8 +66,14 @@ Result<void> run(std::vector<std::string> argv, const std::vector<std::string>& 
   for (auto& e : env_strings) env.push_back(e.data());
   args.push_back(nullptr);
   env.push_back(nullptr);
+  // Nothing of the builder's own descriptors reaches mmdebstrap or apt.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   pid_t pid = 0;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data()) != 0) {
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
     return fail(Error::unavailable(argv[0] + " is not installed (scripts/install-deps.sh)"));
   }
   int status = 0;

@@ -74,3 +74,50 @@ remove_deployer_containers() {  # data_dir work_dir
   awk -v w="$2" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 }
+
+# Fails when a process started by the deployer (its podman service, a
+# builder, a container's monitor) holds one of the deployer's own sockets or
+# files: every descriptor of the control plane must close on exec.
+check_children_hold_no_deployer_fds() {  # deployer-pid
+  python3 - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1])
+
+def fds(pid):
+    out = {}
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                out[fd] = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+children = {}
+for entry in os.listdir("/proc"):
+    if entry.isdigit():
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass
+descendants, todo = [], [root]
+while todo:
+    for child in children.get(todo.pop(), []):
+        descendants.append(child)
+        todo.append(child)
+# Shared terminals, /dev/null and pipes set up for a child on purpose are
+# not the control plane's; its sockets and data files are.
+own = {t for t in fds(root).values()
+       if t.startswith("socket:") or (t.startswith("/") and not t.startswith("/dev/"))}
+leaks = [(pid, fd, t) for pid in descendants for fd, t in fds(pid).items() if t in own]
+if not descendants:
+    sys.exit("the deployer has no child process to check")
+if leaks:
+    sys.exit("children hold the deployer's descriptors: " + repr(leaks[:10]))
+print(f"checked {len(descendants)} processes started by the deployer: no inherited descriptor")
+PY
+}
