@@ -62,7 +62,8 @@ auto json_of_list(const ServiceAddress* services) {
   };
 }
 
-Json metrics_json(const std::string& id, const gateway::StatsSnapshot& s) {
+Json metrics_json(const std::string& id, const services::DeploymentMetrics& m) {
+  const gateway::StatsSnapshot& s = m.stats;
   Json buckets = Json::array();
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < s.latency_buckets.size(); ++i) {
@@ -77,6 +78,8 @@ Json metrics_json(const std::string& id, const gateway::StatsSnapshot& s) {
           {"bytes_in", s.bytes_in},
           {"bytes_out", s.bytes_out},
           {"in_flight", s.in_flight},
+          {"workers", m.workers},
+          {"queued", m.queued},
           {"latency",
            {{"buckets", buckets}, {"sum_seconds", s.latency_sum_seconds}, {"count", cumulative}}},
           {"last_request_at", optional_time(s.last_request_at)}};

@@ -284,8 +284,8 @@ TEST_F(GatewayTest, CountsMetricsPerDeploymentAndInTheServerLog) {
   EXPECT_EQ(observed, 4u);
   EXPECT_TRUE(s.last_request_at);
   EXPECT_EQ(s.in_flight, 0u);
-  EXPECT_NE(table_.render_metrics().find(
-                "orsa_gateway_requests_total{deployment=\"dep_m\",class=\"2xx\"} 4"),
+  EXPECT_NE(table_.render_metrics().find("orsa_gateway_requests_total{deployment=\"dep_m\",owner="
+                                         "\"alice\",project=\"shop\",class=\"2xx\"} 4"),
             std::string::npos);
   // The server's own per-route metrics use the gateway's route label.
   EXPECT_TRUE(eventually(

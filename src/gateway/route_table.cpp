@@ -55,6 +55,9 @@ struct Snapshot {
   std::unordered_map<std::string, std::shared_ptr<RouteTable::Recorder>, StringHash,
                      std::equal_to<>>
       recorders;
+  // The last route of each deployment with counters: its labels in /metrics.
+  std::unordered_map<std::string, std::shared_ptr<const Route>, StringHash, std::equal_to<>>
+      route_of;
 };
 
 std::size_t class_index(int status) {
@@ -120,6 +123,7 @@ void RouteTable::put(Route route) {
     if (!s.recorders.contains(shared->deployment_id)) {
       s.recorders.emplace(shared->deployment_id, std::make_shared<Recorder>(shared->deployment_id));
     }
+    s.route_of.insert_or_assign(shared->deployment_id, shared);
     s.routes.insert_or_assign(RouteKey(shared->owner, shared->project),
                               Entry{shared, std::move(gauge)});
   });
@@ -168,6 +172,8 @@ void RouteTable::forget(std::string_view deployment_id) {
   impl_->update([&](Snapshot& s) {
     const auto it = s.recorders.find(deployment_id);
     if (it != s.recorders.end()) s.recorders.erase(it);
+    const auto route = s.route_of.find(deployment_id);
+    if (route != s.route_of.end()) s.route_of.erase(route);
   });
 }
 
@@ -185,11 +191,50 @@ std::shared_ptr<RouteTable::Recorder> RouteTable::recorder(std::string_view depl
   return out;
 }
 
+namespace {
+
+/// One deployment's counters with the labels of its series.
+struct Series {
+  std::string labels;  // deployment="…",owner="…",project="…"
+  StatsSnapshot stats;
+  std::int64_t workers = 0;
+};
+
+std::map<std::string_view, Series> all_series(const Snapshot& snap) {
+  std::map<std::string_view, Series> all;  // sorted, for stable output
+  for (const auto& [id, rec] : snap.recorders) {
+    Series series{.labels = fmt::format("deployment=\"{}\"", escape_label(id)),
+                  .stats = rec->snapshot()};
+    if (const auto route = snap.route_of.find(id); route != snap.route_of.end()) {
+      series.labels +=
+          fmt::format(",owner=\"{}\",project=\"{}\"", escape_label(route->second->owner),
+                      escape_label(route->second->project));
+      series.workers = route->second->workers;
+    }
+    all.emplace(id, std::move(series));
+  }
+  return all;
+}
+
+void render_latency(std::back_insert_iterator<std::string> o, const Series& s) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    cumulative += s.stats.latency_buckets[i];
+    fmt::format_to(o, "orsa_gateway_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", s.labels,
+                   kLatencyBuckets[i], cumulative);
+  }
+  cumulative += s.stats.latency_buckets.back();
+  fmt::format_to(o, "orsa_gateway_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", s.labels,
+                 cumulative);
+  fmt::format_to(o, "orsa_gateway_request_duration_seconds_sum{{{}}} {}\n", s.labels,
+                 s.stats.latency_sum_seconds);
+  fmt::format_to(o, "orsa_gateway_request_duration_seconds_count{{{}}} {}\n", s.labels, cumulative);
+}
+
+}  // namespace
+
 std::string RouteTable::render_metrics() const {
-  const auto snap = impl_->load();
-  // Sorted for stable output.
-  std::map<std::string_view, StatsSnapshot> all;
-  for (const auto& [id, rec] : snap->recorders) all.emplace(id, rec->snapshot());
+  const auto all = all_series(*impl_->load());
   std::string out;
   auto o = std::back_inserter(out);
   static constexpr std::array<std::string_view, 5> kClasses = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -198,48 +243,38 @@ std::string RouteTable::render_metrics() const {
                  "# TYPE orsa_gateway_requests_total counter\n");
   for (const auto& [id, s] : all) {
     for (std::size_t i = 0; i < kClasses.size(); ++i) {
-      fmt::format_to(o, "orsa_gateway_requests_total{{deployment=\"{}\",class=\"{}\"}} {}\n",
-                     escape_label(id), kClasses[i], s.requests_by_class[i]);
+      fmt::format_to(o, "orsa_gateway_requests_total{{{},class=\"{}\"}} {}\n", s.labels,
+                     kClasses[i], s.stats.requests_by_class[i]);
     }
   }
   fmt::format_to(o,
                  "# HELP orsa_gateway_request_duration_seconds Gateway request latency.\n"
                  "# TYPE orsa_gateway_request_duration_seconds histogram\n");
-  for (const auto& [id, s] : all) {
-    const std::string dep = escape_label(id);
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-      cumulative += s.latency_buckets[i];
-      fmt::format_to(
-          o, "orsa_gateway_request_duration_seconds_bucket{{deployment=\"{}\",le=\"{}\"}} {}\n",
-          dep, kLatencyBuckets[i], cumulative);
-    }
-    cumulative += s.latency_buckets.back();
-    fmt::format_to(
-        o, "orsa_gateway_request_duration_seconds_bucket{{deployment=\"{}\",le=\"+Inf\"}} {}\n",
-        dep, cumulative);
-    fmt::format_to(o, "orsa_gateway_request_duration_seconds_sum{{deployment=\"{}\"}} {}\n", dep,
-                   s.latency_sum_seconds);
-    fmt::format_to(o, "orsa_gateway_request_duration_seconds_count{{deployment=\"{}\"}} {}\n", dep,
-                   cumulative);
-  }
+  for (const auto& [id, s] : all) render_latency(o, s);
   fmt::format_to(o,
                  "# HELP orsa_gateway_bytes_total Body bytes proxied (in: requests, out: "
                  "responses).\n"
                  "# TYPE orsa_gateway_bytes_total counter\n");
   for (const auto& [id, s] : all) {
-    const std::string dep = escape_label(id);
-    fmt::format_to(o, "orsa_gateway_bytes_total{{deployment=\"{}\",direction=\"in\"}} {}\n", dep,
-                   s.bytes_in);
-    fmt::format_to(o, "orsa_gateway_bytes_total{{deployment=\"{}\",direction=\"out\"}} {}\n", dep,
-                   s.bytes_out);
+    fmt::format_to(o, "orsa_gateway_bytes_total{{{},direction=\"in\"}} {}\n", s.labels,
+                   s.stats.bytes_in);
+    fmt::format_to(o, "orsa_gateway_bytes_total{{{},direction=\"out\"}} {}\n", s.labels,
+                   s.stats.bytes_out);
   }
   fmt::format_to(o,
-                 "# HELP orsa_gateway_in_flight Requests to a deployment in progress.\n"
+                 "# HELP orsa_gateway_in_flight Calls to a deployment in progress (served or "
+                 "queued).\n"
                  "# TYPE orsa_gateway_in_flight gauge\n");
   for (const auto& [id, s] : all) {
-    fmt::format_to(o, "orsa_gateway_in_flight{{deployment=\"{}\"}} {}\n", escape_label(id),
-                   s.in_flight);
+    fmt::format_to(o, "orsa_gateway_in_flight{{{}}} {}\n", s.labels, s.stats.in_flight);
+  }
+  fmt::format_to(o,
+                 "# HELP orsa_gateway_queued Calls waiting for a free worker of the service "
+                 "([service] workers).\n"
+                 "# TYPE orsa_gateway_queued gauge\n");
+  for (const auto& [id, s] : all) {
+    fmt::format_to(o, "orsa_gateway_queued{{{}}} {}\n", s.labels,
+                   queued_calls(s.stats.in_flight, s.workers));
   }
   return out;
 }

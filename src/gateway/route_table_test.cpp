@@ -102,25 +102,44 @@ TEST(RouteTable, RendersPrometheusSeries) {
   rec->begin();
   rec->finish(201, 2ms, 7, 9);
   const std::string text = table.render_metrics();
-  EXPECT_NE(text.find("# TYPE orsa_gateway_requests_total counter"), std::string::npos);
-  EXPECT_NE(text.find("orsa_gateway_requests_total{deployment=\"dep_x\",class=\"2xx\"} 1"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(
-      text.find(
-          "orsa_gateway_request_duration_seconds_bucket{deployment=\"dep_x\",le=\"0.0025\"} 1"),
-      std::string::npos)
-      << text;
-  EXPECT_NE(
-      text.find("orsa_gateway_request_duration_seconds_bucket{deployment=\"dep_x\",le=\"+Inf\"} 1"),
-      std::string::npos);
-  EXPECT_NE(text.find("orsa_gateway_request_duration_seconds_count{deployment=\"dep_x\"} 1"),
-            std::string::npos);
-  EXPECT_NE(text.find("orsa_gateway_bytes_total{deployment=\"dep_x\",direction=\"in\"} 7"),
-            std::string::npos);
-  EXPECT_NE(text.find("orsa_gateway_bytes_total{deployment=\"dep_x\",direction=\"out\"} 9"),
-            std::string::npos);
-  EXPECT_NE(text.find("orsa_gateway_in_flight{deployment=\"dep_x\"} 0"), std::string::npos);
+  const auto has = [&](std::string_view line) {
+    return text.find(line) != std::string::npos ? ::testing::AssertionSuccess()
+                                                : ::testing::AssertionFailure() << text;
+  };
+  const std::string labels = R"(deployment="dep_x",owner="alice",project="shop")";
+  EXPECT_TRUE(has("# TYPE orsa_gateway_requests_total counter"));
+  EXPECT_TRUE(has("orsa_gateway_requests_total{" + labels + ",class=\"2xx\"} 1"));
+  EXPECT_TRUE(has("orsa_gateway_request_duration_seconds_bucket{" + labels + ",le=\"0.0025\"} 1"));
+  EXPECT_TRUE(has("orsa_gateway_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 1"));
+  EXPECT_TRUE(has("orsa_gateway_request_duration_seconds_count{" + labels + "} 1"));
+  EXPECT_TRUE(has("orsa_gateway_bytes_total{" + labels + ",direction=\"in\"} 7"));
+  EXPECT_TRUE(has("orsa_gateway_bytes_total{" + labels + ",direction=\"out\"} 9"));
+  EXPECT_TRUE(has("orsa_gateway_in_flight{" + labels + "} 0"));
+  EXPECT_TRUE(has("orsa_gateway_queued{" + labels + "} 0"));
+}
+
+TEST(RouteTable, CallsBeyondTheWorkersAreQueued) {
+  RouteTable table;
+  auto route = make_route("alice", "shop", "dep_q", 1000);
+  route.workers = 2;
+  table.put(route);
+  auto rec = table.recorder("dep_q");
+  for (int i = 0; i < 5; ++i) rec->begin();
+  const std::string text = table.render_metrics();
+  const std::string labels = R"(deployment="dep_q",owner="alice",project="shop")";
+  EXPECT_NE(text.find("orsa_gateway_in_flight{" + labels + "} 5"), std::string::npos) << text;
+  EXPECT_NE(text.find("orsa_gateway_queued{" + labels + "} 3"), std::string::npos) << text;
+  EXPECT_EQ(queued_calls(1, 2), 0u);
+  EXPECT_EQ(queued_calls(2, 2), 0u);
+  EXPECT_EQ(queued_calls(9, 0), 0u);  // unknown capacity: nothing claimed
+}
+
+TEST(RouteTable, SeriesOfAForgottenDeploymentAreGone) {
+  RouteTable table;
+  table.put(make_route("alice", "shop", "dep_f", 1000));
+  table.recorder("dep_f")->begin();
+  table.forget("dep_f");
+  EXPECT_EQ(table.render_metrics().find("dep_f"), std::string::npos);
 }
 
 TEST(RouteTable, ConcurrentReadersSeeConsistentRoutesWhileWritersReplace) {

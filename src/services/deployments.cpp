@@ -94,6 +94,7 @@ Result<Deployments::Settings> Deployments::settings_for(const store::Image& imag
         if (wanted.cpus) cpu = std::llround(*wanted.cpus * 1000);
         settings.timeout_s = wanted.timeout_s;
         settings.max_body_bytes = wanted.max_body_bytes;
+        settings.workers = wanted.workers;
       }
     }
   }
@@ -163,7 +164,8 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
        .cpu_millis = settings->cpu_millis,
        .env_json = *env,
        .timeout_s = settings->timeout_s,
-       .max_body_bytes = settings->max_body_bytes});
+       .max_body_bytes = settings->max_body_bytes,
+       .workers = settings->workers});
 }
 
 Result<Deployment> Deployments::create(const auth::Principal& who, const DeployRequest& request,
@@ -263,11 +265,12 @@ Result<void> Deployments::follow_logs(const auth::Principal& who, std::string_vi
                        [&](const runtime::LogLine& line) { return sink(&line); });
 }
 
-Result<gateway::StatsSnapshot> Deployments::metrics(const auth::Principal& who,
-                                                    std::string_view id) {
+Result<DeploymentMetrics> Deployments::metrics(const auth::Principal& who, std::string_view id) {
   auto d = authorized(who, id, auth::Action::kRead);
   if (!d) return fail(d.error());
-  return routes_.stats(d->id);
+  DeploymentMetrics out{.stats = routes_.stats(d->id), .workers = d->workers};
+  out.queued = gateway::queued_calls(out.stats.in_flight, out.workers);
+  return out;
 }
 
 Result<bool> Deployments::image_in_use(std::string_view image_id) {

@@ -38,6 +38,7 @@ gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) co
     route.upstream = upstream_of(d);
     route.timeout_s = d.timeout_s;
     route.max_body_bytes = d.max_body_bytes;
+    route.workers = d.workers;
   };
   for (const auto& d : of_project) {
     if (is_live(d)) {

@@ -216,6 +216,7 @@ class MemoryDeployments final : public DeploymentStore {
                           .env_json = in.env_json,
                           .timeout_s = in.timeout_s,
                           .max_body_bytes = in.max_body_bytes,
+                          .workers = in.workers,
                           .created_at = now,
                           .updated_at = now};
     s_.deployments.emplace(deployment.id, deployment);

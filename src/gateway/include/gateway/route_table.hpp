@@ -40,12 +40,23 @@ struct Route {
   // so a caller learns which setting was hit instead of a bare 502.
   std::int64_t timeout_s = 0;
   std::int64_t max_body_bytes = 0;
+  // Calls the service serves at once ([service] workers); more wait in its
+  // queue. 0 → unknown.
+  std::int64_t workers = 0;
 };
 
 /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
 // Up to an hour: a synchronous solve may take minutes (its [service] timeout).
 inline constexpr std::array<double, 17> kLatencyBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 60, 300, 900, 3600};
+
+/// Calls waiting for a free worker of a service that has `workers` of them
+/// busy with the others (0 when unknown).
+constexpr std::uint64_t queued_calls(std::uint64_t in_flight, std::int64_t workers) {
+  if (workers <= 0) return 0;
+  const auto capacity = static_cast<std::uint64_t>(workers);
+  return in_flight > capacity ? in_flight - capacity : 0;
+}
 
 /// Counters of one deployment's proxied traffic, as read by the API.
 struct StatsSnapshot {

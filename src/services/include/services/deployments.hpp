@@ -60,6 +60,13 @@ struct DeployRequest {
 };
 
 /// Log lines of a deployment's container.
+/// A deployment's gateway counters with its capacity for calls at once.
+struct DeploymentMetrics {
+  gateway::StatsSnapshot stats;
+  std::int64_t workers = 0;  // [service] workers: calls served at once
+  std::uint64_t queued = 0;  // calls in flight beyond the workers, waiting
+};
+
 struct LogQuery {
   std::optional<std::size_t> tail;
   std::optional<std::int64_t> since;  // unix seconds
@@ -126,7 +133,7 @@ class Deployments {
   Result<void> follow_logs(const auth::Principal& who, std::string_view id, const LogQuery& query,
                            const std::function<bool(const runtime::LogLine*)>& sink);
   /// Gateway traffic counters of a deployment.
-  Result<gateway::StatsSnapshot> metrics(const auth::Principal& who, std::string_view id);
+  Result<DeploymentMetrics> metrics(const auth::Principal& who, std::string_view id);
 
   /// Is an image used by a deployment (then it may not be deleted)?
   Result<bool> image_in_use(std::string_view image_id);
@@ -143,6 +150,7 @@ class Deployments {
     std::int64_t cpu_millis = 0;
     std::int64_t timeout_s = 60;
     std::int64_t max_body_bytes = 1024 * 1024;
+    std::int64_t workers = 2;
   };
   Result<Settings> settings_for(const store::Image& image, const DeployRequest& request);
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);

@@ -185,6 +185,7 @@ struct Deployment {
   std::string upstream_host;                // its address on its own network; "" → 127.0.0.1
   std::int64_t timeout_s = 60;              // [service] timeout: the gateway's limit per call
   std::int64_t max_body_bytes = 1'048'576;  // [service] max_body_bytes: 413 beyond
+  std::int64_t workers = 2;                 // [service] workers: calls served at once
   std::int64_t restarts = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
@@ -201,6 +202,7 @@ struct NewDeployment {
   std::string env_json = "{}";
   std::int64_t timeout_s = 60;
   std::int64_t max_body_bytes = 1'048'576;
+  std::int64_t workers = 2;
 };
 
 }  // namespace orsa::store
