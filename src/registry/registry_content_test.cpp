@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "registry_routes.hpp"
 #include "registry_test_fixture.hpp"
 
 namespace orsa::registry::testing {
@@ -118,6 +119,22 @@ TEST_F(Content, AManifestIsPushedAndPulledByTagAndDigest) {
   auto gone = call("GET", "/v2/alice/app/manifests/v1", alice());
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(error_code(gone), "MANIFEST_UNKNOWN");
+}
+
+// The server refuses a manifest over the route's limit from its
+// Content-Length, before any handler runs; the answer still has the spec's
+// error form (distribution spec: 413 for a manifest over the size limit).
+TEST(RegistryOptions, TheServersOwnRefusalsUseTheSpecsErrorFormat) {
+  const http::RouteOptions options = registry_options(kManifestBodyLimit);
+  ASSERT_TRUE(options.error_body);
+  const http::Response res =
+      options.error_body(Error::too_large("request body exceeds 4194304 bytes"));
+  EXPECT_EQ(res.status, 413);
+  EXPECT_EQ(res.header("Docker-Distribution-API-Version").value_or(""), "registry/2.0");
+  const Json body = Json::parse(res.body);
+  ASSERT_EQ(body["errors"].size(), 1u) << res.body;
+  EXPECT_EQ(body["errors"][0]["code"], "SIZE_INVALID");
+  EXPECT_EQ(body["errors"][0]["message"], "request body exceeds 4194304 bytes");
 }
 
 TEST_F(Content, AManifestNamingAMissingBlobIsRefused) {
