@@ -268,6 +268,12 @@ def chunked_checks(rec, alice, repo):
         reply = alice.request("PATCH", state["session"], first,
                               octets(**{"Content-Range": first_range}))
         expect_status(reply, 416)
+    with rec.check(PUSH, "end-5 a chunk whose Content-Range does not span its bytes (the "
+                         "answered Range must end where Content-Range did): 416, upload unchanged"):
+        reply = alice.request("PATCH", state["session"], second[:10],
+                              octets(**{"Content-Range": f"{len(first)}-{len(blob) - 1}"}))
+        expect_status(reply, 416)
+        expect_header(alice.request("GET", state["session"]), "Range", first_range)
     with rec.check(PUSH, "end-13 GET the upload: 204 with Location and Range 0-<end>"):
         reply = alice.request("GET", state["session"])
         expect_status(reply, 204)
@@ -284,12 +290,17 @@ def chunked_checks(rec, alice, repo):
         expect_status(closed, 201)
         expect(alice.request("GET", relative_location(closed)).body == blob, "wrong bytes")
     other = pseudo_random("final-chunk", 8000)
-    with rec.check(PUSH, "end-6 closing PUT carrying the final chunk (Content-Range): 201"):
+    with rec.check(PUSH, "end-6 closing PUT carrying the final chunk (Content-Range): 201; "
+                         "one not starting where the upload ends: 416"):
         started = alice.request("POST", f"/v2/{repo}/blobs/uploads/", b"",
                                 {"Content-Length": "0"})
         reply = alice.request("PATCH", relative_location(started), other[:3000],
                               octets(**{"Content-Range": "0-2999"}))
         expect_status(reply, 202)
+        gap = alice.request("PUT", with_query(relative_location(reply), digest=digest_of(other)),
+                            other[3100:], octets(**{"Content-Range": f"3100-{len(other) - 1}"}))
+        expect_status(gap, 416)
+        expect_header(gap, "Range", "0-2999")
         closed = alice.request("PUT", with_query(relative_location(reply),
                                                  digest=digest_of(other)), other[3000:],
                                octets(**{"Content-Range": f"3000-{len(other) - 1}"}))

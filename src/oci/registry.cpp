@@ -106,7 +106,7 @@ Result<ByteRange> parse_range_header(std::string_view header, std::int64_t size)
   return range;
 }
 
-Result<std::int64_t> parse_content_range_start(std::string_view header) {
+Result<ByteRange> parse_content_range(std::string_view header) {
   if (header.starts_with("bytes ")) header.remove_prefix(6);
   if (header.starts_with("bytes=")) header.remove_prefix(6);
   const auto dash = header.find('-');
@@ -117,7 +117,7 @@ Result<std::int64_t> parse_content_range_start(std::string_view header) {
     return fail(with_registry_code(
         Error::invalid_argument("Content-Range must be '<first>-<last>'"), "BLOB_UPLOAD_INVALID"));
   }
-  return *first;
+  return ByteRange{*first, *last};
 }
 
 bool is_digest_reference(std::string_view reference) {

@@ -72,6 +72,35 @@ TEST_F(Content, AChunkedUploadIsStoredAndServed) {
   EXPECT_EQ(beyond.status, 416) << beyond.body;
 }
 
+// The distribution spec: the Range answered for a chunk ends where its
+// Content-Range did, so a range that does not span the chunk's bytes is
+// refused (416 with the upload's progress) and changes nothing; so is a
+// closing PUT's final chunk that does not start where the upload ends.
+TEST_F(Content, AChunkWhoseContentRangeDoesNotSpanItsBytesIs416) {
+  auto started = call("POST", "/v2/alice/app/blobs/uploads/", alice());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string location = upload_path(started);
+  ASSERT_EQ(call("PATCH", location, alice(), "abcd", {{"Content-Range", "0-3"}}).status, 202);
+
+  auto longer = call("PATCH", location, alice(), "ef", {{"Content-Range", "4-9"}});
+  EXPECT_EQ(longer.status, 416) << longer.body;
+  EXPECT_EQ(error_code(longer), "BLOB_UPLOAD_INVALID");
+  EXPECT_EQ(longer.header("Range").value_or(""), "0-3");
+  EXPECT_EQ(longer.header("Location").value_or(""), location);
+  auto shorter = call("PATCH", location, alice(), "efgh", {{"Content-Range", "4-5"}});
+  EXPECT_EQ(shorter.status, 416) << shorter.body;
+  EXPECT_EQ(call("GET", location, alice()).header("Range").value_or(""), "0-3");
+
+  const std::string digest = oci::Digest::of("abcdef").str();
+  auto gap = call("PUT", location + "?digest=" + digest, alice(), "ef", {{"Content-Range", "5-6"}});
+  EXPECT_EQ(gap.status, 416) << gap.body;
+  EXPECT_EQ(gap.header("Range").value_or(""), "0-3");
+  auto closed =
+      call("PUT", location + "?digest=" + digest, alice(), "ef", {{"Content-Range", "4-5"}});
+  ASSERT_EQ(closed.status, 201) << closed.body;
+  EXPECT_EQ(call("GET", "/v2/alice/app/blobs/" + digest, alice()).body, "abcdef");
+}
+
 TEST_F(Content, AWrongDigestStoresNothing) {
   const std::string claimed = oci::Digest::of("something else").str();
   auto res = call("POST", "/v2/alice/app/blobs/uploads/?digest=" + claimed, alice(), "bytes");

@@ -56,9 +56,9 @@ inline constexpr std::size_t kMaxPageSize = 1000;
 /// blob of `size` bytes; detail "RANGE_INVALID" when unsatisfiable or malformed.
 Result<ByteRange> parse_range_header(std::string_view header, std::int64_t size);
 
-/// Parses a PATCH `Content-Range: a-b` (optionally "bytes a-b") and returns
-/// its start offset; detail "BLOB_UPLOAD_INVALID" when malformed.
-Result<std::int64_t> parse_content_range_start(std::string_view header);
+/// Parses an upload chunk's `Content-Range: a-b` (optionally "bytes a-b"),
+/// inclusive at both ends; detail "BLOB_UPLOAD_INVALID" when malformed.
+Result<ByteRange> parse_content_range(std::string_view header);
 
 /// True when `reference` names a digest (contains ':') rather than a tag.
 bool is_digest_reference(std::string_view reference);
