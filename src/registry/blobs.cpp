@@ -267,14 +267,12 @@ void register_blob_routes(http::Router& router, RegistryContext& ctx) {
              registry_options());
   router.add("DELETE", base + "{digest}",
              repository_route(ctx, Action::kWrite,
-                              [](auto&, auto&, auto&) {
-                                // Blobs are shared and reclaimed by the collector, never by
-                                // clients.
-                                return registry_error(with_registry_code(
-                                    Error{ErrorCode::kInvalidArgument,
-                                          "blob deletion is not supported; delete manifests",
-                                          {}},
-                                    "UNSUPPORTED"));
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                if (auto ok = ctx.registry.delete_blob(repo, req.param("digest"));
+                                    !ok) {
+                                  return registry_error(ok.error());
+                                }
+                                return empty(202);
                               }),
              registry_options());
   const auto start = repository_route(

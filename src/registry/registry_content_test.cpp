@@ -111,10 +111,38 @@ TEST_F(Content, AWrongDigestStoresNothing) {
   auto unknown = call("GET", "/v2/alice/app/blobs/" + real, alice());
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(error_code(unknown), "BLOB_UNKNOWN");
-  // Blobs are reclaimed by the collector, never deleted by clients.
   auto del = call("DELETE", "/v2/alice/app/blobs/" + real, alice());
-  EXPECT_EQ(del.status, 405) << del.body;
-  EXPECT_EQ(error_code(del), "UNSUPPORTED");
+  EXPECT_EQ(del.status, 404) << del.body;
+  EXPECT_EQ(error_code(del), "BLOB_UNKNOWN");
+}
+
+// Distribution spec end-10: DELETE of a blob is 202, then 404. A blob a
+// manifest of the repository still needs (or a manifest) is refused with the
+// spec's 405 for disabled deletion, so a client never breaks an image.
+TEST_F(Content, ABlobNoManifestNeedsIsDeletedAndANeededOneIsRefused) {
+  const std::string loose = push_blob(kRepo, "loose bytes");
+  EXPECT_EQ(call("DELETE", "/v2/alice/app/blobs/" + loose, alice()).status, 202);
+  EXPECT_EQ(call("HEAD", "/v2/alice/app/blobs/" + loose, alice()).status, 404);
+  auto again = call("DELETE", "/v2/alice/app/blobs/" + loose, alice());
+  EXPECT_EQ(again.status, 404) << again.body;
+  EXPECT_EQ(error_code(again), "BLOB_UNKNOWN");
+
+  const std::string manifest = image_manifest(kRepo, "needed layer");
+  const std::string digest = oci::Digest::of(manifest).str();
+  ASSERT_EQ(push_manifest(kRepo, "v1", manifest).status, 201);
+  const std::string layer = oci::Digest::of("needed layer").str();
+  for (const std::string& needed : {layer, digest}) {
+    auto refused = call("DELETE", "/v2/alice/app/blobs/" + needed, alice());
+    EXPECT_EQ(refused.status, 405) << refused.body;
+    EXPECT_EQ(error_code(refused), "UNSUPPORTED");
+    EXPECT_EQ(call("HEAD", "/v2/alice/app/blobs/" + needed, alice()).status, 200);
+  }
+  // Without the manifest, the layer is the repository's to delete.
+  ASSERT_EQ(call("DELETE", "/v2/alice/app/manifests/" + digest, alice()).status, 202);
+  EXPECT_EQ(call("DELETE", "/v2/alice/app/blobs/" + layer, alice()).status, 202);
+  EXPECT_EQ(call("GET", "/v2/alice/app/blobs/" + layer, alice()).status, 404);
+  // Another tenant cannot delete it.
+  EXPECT_EQ(call("DELETE", "/v2/alice/app/blobs/" + loose, bob()).status, 404);
 }
 
 TEST_F(Content, AManifestIsPushedAndPulledByTagAndDigest) {

@@ -126,6 +126,10 @@ class Registry {
   /// By digest: unlinks the manifest and its tags. By tag: removes only the
   /// tag (distribution spec v1.1), the manifest stays reachable by digest.
   Result<void> delete_manifest(RepoName repo, std::string_view reference);
+  /// Removes the blob from `repo` (the collector reclaims its bytes once no
+  /// repository holds it). A blob a linked manifest of `repo` references, or
+  /// a manifest itself, is refused (UNSUPPORTED): delete the manifest first.
+  Result<void> delete_blob(RepoName repo, std::string_view digest);
 
   /// The referrers API (distribution spec v1.1): an OCI image index of the
   /// repository's manifests whose `subject` is `subject`, each described by
