@@ -115,9 +115,12 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
   }
 
   if (!parser.is_done()) {
+    const auto refusal_of = [&route](const Error& e) {
+      return route.error_body ? route.error_body(e) : error_response(e);
+    };
     const std::size_t limit = route.body_limit;
-    const Response too_large = error_response(
-        Error::too_large("request body exceeds " + std::to_string(limit) + " bytes"));
+    const Response too_large =
+        refusal_of(Error::too_large("request body exceeds " + std::to_string(limit) + " bytes"));
     if (parser.content_length() && *parser.content_length() > limit) {
       co_return co_await answer(conn, ex, too_large, Next::kLingerClose);
     }
@@ -137,16 +140,16 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
         co_return Next::kClose;
       case BodyRead::kMalformed:
         co_return co_await answer(
-            conn, ex, error_response(Error::invalid_argument("malformed HTTP request body")),
+            conn, ex, refusal_of(Error::invalid_argument("malformed HTTP request body")),
             Next::kLingerClose);
       case BodyRead::kSpoolFailed:
-        co_return co_await answer(
-            conn, ex, error_response(Error::unavailable("cannot store the request body")),
-            Next::kLingerClose);
+        co_return co_await answer(conn, ex,
+                                  refusal_of(Error::unavailable("cannot store the request body")),
+                                  Next::kLingerClose);
       case BodyRead::kDiskFull:
         co_return co_await answer(
             conn, ex,
-            error_response(Error::insufficient_storage(
+            refusal_of(Error::insufficient_storage(
                 "the server's disk is full: the request body was not stored")),
             Next::kLingerClose);
     }

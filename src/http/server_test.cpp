@@ -128,6 +128,32 @@ TEST_F(ServerTest, ContentLengthOverRouteLimitIs413) {
   EXPECT_TRUE(c.closed_within(5s));
 }
 
+// The OCI registry answers in the distribution spec's error format, so its
+// routes word the server's own refusals too (an oversized manifest's 413).
+TEST_F(ServerTest, ARouteWordsTheServersRefusalsInItsOwnFormat) {
+  RouteOptions options{.body_limit = 16};
+  options.error_body = [](const Error& e) {
+    return text_response(status_for(e.code), "refused: " + e.message);
+  };
+  router_.add(
+      "PUT", "/formatted", [](Request&) { return text_response(201, "stored"); }, options);
+  start();
+  const std::string head = "PUT /formatted HTTP/1.1\r\nHost: x\r\n";
+  for (const std::string& request : {head + "Content-Length: 17\r\n\r\n" + std::string(17, 'a'),
+                                     head + "Transfer-Encoding: chunked\r\n\r\n11\r\n" +
+                                         std::string(17, 'b') + "\r\n0\r\n\r\n"}) {
+    RawConn c(port_);
+    ASSERT_TRUE(c.send(request));
+    auto reply = c.read_reply();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 413);
+    EXPECT_EQ(reply->body, "refused: request body exceeds 16 bytes");
+  }
+  auto fits = client_.request("PUT", url("/formatted"), {}, std::string(16, 'c'));
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(fits->status, 201);
+}
+
 TEST_F(ServerTest, ChunkedBodyGrowingPastLimitIs413) {
   start();
   RawConn c(port_);

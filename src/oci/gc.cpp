@@ -154,6 +154,21 @@ SweepReport execute(BlobStore& store, const Plan& plan) {
 
 }  // namespace
 
+Result<std::set<Digest>> referenced_in(const BlobStore& store, RepoName repo) {
+  auto manifests = store.list_manifests(repo);
+  if (!manifests) return fail(manifests.error());
+  std::set<Digest> out;
+  const std::string name(repo);
+  for (const auto& digest : *manifests) {
+    auto media_type = store.manifest_media_type(repo, digest);
+    if (!media_type) continue;  // unlinked since the listing
+    if (auto ok = mark_manifest(store, name, digest, *media_type, out, 0); !ok) {
+      return fail(ok.error());
+    }
+  }
+  return out;
+}
+
 Result<SweepReport> sweep_blobs(BlobStore& store, const SweepOptions& options) {
   Marks marks;
   if (options.dry_run) {

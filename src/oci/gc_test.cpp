@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,18 @@ TEST_F(SweepTest, DanglingLinksAreRemoved) {
   EXPECT_TRUE(report.blobs.empty());
   EXPECT_EQ(report.links, 1);
   EXPECT_EQ(links_of("alice/app"), 0u);
+}
+
+TEST_F(SweepTest, ReferencedInListsWhatARepositorysManifestsNeed) {
+  const Digest image = push_image("alice/app", "v1", "config", {"layer-a", "layer-b"});
+  const Digest loose = push_blob("alice/app", "loose");
+  push_image("alice/other", "v1", "other-config", {"other-layer"});
+  auto referenced = referenced_in(*store_, "alice/app");
+  ASSERT_TRUE(referenced) << referenced.error().message;
+  EXPECT_EQ(*referenced, (std::set<Digest>{image, Digest::of("config"), Digest::of("layer-a"),
+                                           Digest::of("layer-b")}));
+  EXPECT_FALSE(referenced->contains(loose));
+  EXPECT_TRUE(referenced_in(*store_, "alice/empty").value().empty());
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 #include <shared_mutex>
 
 #include "core/json.hpp"
+#include "oci/gc.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 
@@ -106,7 +108,7 @@ Result<ByteRange> parse_range_header(std::string_view header, std::int64_t size)
   return range;
 }
 
-Result<std::int64_t> parse_content_range_start(std::string_view header) {
+Result<ByteRange> parse_content_range(std::string_view header) {
   if (header.starts_with("bytes ")) header.remove_prefix(6);
   if (header.starts_with("bytes=")) header.remove_prefix(6);
   const auto dash = header.find('-');
@@ -117,7 +119,7 @@ Result<std::int64_t> parse_content_range_start(std::string_view header) {
     return fail(with_registry_code(
         Error::invalid_argument("Content-Range must be '<first>-<last>'"), "BLOB_UPLOAD_INVALID"));
   }
-  return *first;
+  return ByteRange{*first, *last};
 }
 
 bool is_digest_reference(std::string_view reference) {
@@ -388,6 +390,26 @@ Result<void> Registry::delete_manifest(RepoName repo, std::string_view reference
   auto digest = parse_digest(reference);
   if (!digest) return fail(digest.error());
   return store_.unlink_manifest(repo, *digest);
+}
+
+Result<void> Registry::delete_blob(RepoName repo, std::string_view digest) {
+  auto d = parse_digest(digest);
+  if (!d) return fail(d.error());
+  // Exclusive: no manifest push may check its references between the check
+  // below and the unlink, or it could link a manifest whose blob just left.
+  std::unique_lock exclusive(store_.reachability_mutex());
+  if (!store_.has_blob_link(repo, *d)) {
+    return fail(with_registry_code(Error::not_found("blob unknown to registry"), "BLOB_UNKNOWN"));
+  }
+  auto referenced = referenced_in(store_, repo);
+  if (!referenced) return fail(referenced.error());
+  if (referenced->contains(*d)) {
+    return fail(with_registry_code(
+        Error::invalid_argument("blob " + d->str() + " is part of a manifest of " +
+                                std::string(repo) + "; delete the manifest first"),
+        "UNSUPPORTED"));
+  }
+  return store_.unlink_blob(repo, *d);
 }
 
 Result<Page> Registry::list_tags(RepoName repo, std::optional<std::size_t> n,

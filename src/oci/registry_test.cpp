@@ -77,12 +77,14 @@ TEST(RangeHeader, ParsesTheForms) {
   EXPECT_FALSE(parse_range_header("bytes=0-0", 0));
 }
 
-TEST(ContentRange, ParsesChunkStart) {
-  EXPECT_EQ(parse_content_range_start("0-99").value(), 0);
-  EXPECT_EQ(parse_content_range_start("100-199").value(), 100);
-  EXPECT_EQ(parse_content_range_start("bytes 100-199").value(), 100);
+TEST(ContentRange, ParsesAChunksInclusiveRange) {
+  EXPECT_EQ(parse_content_range("0-99").value().first, 0);
+  EXPECT_EQ(parse_content_range("0-99").value().length(), 100);
+  EXPECT_EQ(parse_content_range("100-199").value().first, 100);
+  EXPECT_EQ(parse_content_range("bytes 100-199").value().last, 199);
+  EXPECT_EQ(parse_content_range("7-7").value().length(), 1);
   for (std::string_view bad : {"", "100", "5-1", "a-b", "-1-2"}) {
-    auto e = parse_content_range_start(bad);
+    auto e = parse_content_range(bad);
     ASSERT_FALSE(e) << bad;
     expect_detail(e.error(), "BLOB_UPLOAD_INVALID");
   }

@@ -3,6 +3,7 @@
 // request head.
 
 #include <charconv>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -149,36 +150,88 @@ http::Response start_upload(RegistryContext& ctx, http::Request& req, const auth
   return upload_accepted(repo, *id, 0);
 }
 
+/// The length of the chunk as received (in memory or spooled to a file).
+std::int64_t chunk_length(const http::Request& req) {
+  if (req.body_file.empty()) return static_cast<std::int64_t>(req.body.size());
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(req.body_file, ec);
+  return ec ? -1 : static_cast<std::int64_t>(size);
+}
+
+/// The spec's 416 for a chunk that does not continue the upload, with the
+/// Range and Location the client resumes from.
+http::Response chunk_refused(RegistryContext& ctx, const Error& e, const std::string& repo,
+                             const std::string& id) {
+  http::Response res = registry_error(e, 416);
+  if (auto current = ctx.registry.upload_size(repo, id)) {
+    res.set_header("Range", upload_range(*current));
+    res.set_header("Location", "/v2/" + repo + "/blobs/uploads/" + id);
+  }
+  return res;
+}
+
+/// A chunk's Content-Range must span exactly its bytes: the Range answered
+/// afterwards has to end where the client's Content-Range did.
+std::optional<Error> range_mismatch(const oci::ByteRange& range, std::int64_t length) {
+  if (range.length() == length) return std::nullopt;
+  return with_registry_code(
+      Error::invalid_argument("Content-Range " + std::to_string(range.first) + "-" +
+                              std::to_string(range.last) + " spans " +
+                              std::to_string(range.length()) + " bytes but the chunk has " +
+                              std::to_string(length)),
+      "BLOB_UPLOAD_INVALID");
+}
+
 http::Response patch_upload(RegistryContext& ctx, http::Request& req, const std::string& repo) {
   const std::string id(req.param("id"));
   std::optional<std::int64_t> offset;
   if (const auto header = req.header("Content-Range")) {
-    auto start = oci::parse_content_range_start(*header);
-    if (!start) return registry_error(start.error());
-    offset = *start;
+    auto range = oci::parse_content_range(*header);
+    if (!range) return registry_error(range.error());
+    if (auto e = range_mismatch(*range, chunk_length(req))) return chunk_refused(ctx, *e, repo, id);
+    offset = range->first;
   }
   auto size = req.body_file.empty()
                   ? ctx.registry.append_upload(repo, id, req.body, offset)
                   : ctx.registry.append_upload_file(repo, id, req.body_file, offset);
   if (!size) {
     // A chunk that does not continue the upload is the spec's 416.
-    const bool out_of_order = size.error().registry_code == "BLOB_UPLOAD_INVALID";
-    http::Response res =
-        registry_error(size.error(), out_of_order ? std::optional(416) : std::nullopt);
-    if (out_of_order) {
-      if (auto current = ctx.registry.upload_size(repo, id)) {
-        res.set_header("Range", upload_range(*current));
-        res.set_header("Location", "/v2/" + repo + "/blobs/uploads/" + id);
-      }
+    if (size.error().registry_code == "BLOB_UPLOAD_INVALID") {
+      return chunk_refused(ctx, size.error(), repo, id);
     }
-    return res;
+    return registry_error(size.error());
   }
   return upload_accepted(repo, id, *size);
+}
+
+// A closing PUT may carry the final chunk with its Content-Range: it must
+// span the chunk and start where the upload ends, as a PATCH's would.
+std::optional<http::Response> check_final_chunk(RegistryContext& ctx, http::Request& req,
+                                                const std::string& repo) {
+  const auto header = req.header("Content-Range");
+  const std::int64_t length = chunk_length(req);
+  if (!header || length == 0) return std::nullopt;
+  const std::string id(req.param("id"));
+  auto range = oci::parse_content_range(*header);
+  if (!range) return registry_error(range.error());
+  if (auto e = range_mismatch(*range, length)) return chunk_refused(ctx, *e, repo, id);
+  auto current = ctx.registry.upload_size(repo, id);
+  if (!current) return registry_error(current.error());
+  if (range->first != *current) {
+    return chunk_refused(
+        ctx,
+        with_registry_code(Error::invalid_argument("the final chunk must start at offset " +
+                                                   std::to_string(*current)),
+                           "BLOB_UPLOAD_INVALID"),
+        repo, id);
+  }
+  return std::nullopt;
 }
 
 http::Response finish_upload(RegistryContext& ctx, http::Request& req, const std::string& repo) {
   const auto digest = req.query_param("digest");
   if (!digest) return registry_error(no_digest());
+  if (auto refused = check_final_chunk(ctx, req, repo)) return std::move(*refused);
   auto stored =
       req.body_file.empty()
           ? ctx.registry.finish_upload(repo, req.param("id"), *digest, req.body)
@@ -214,14 +267,12 @@ void register_blob_routes(http::Router& router, RegistryContext& ctx) {
              registry_options());
   router.add("DELETE", base + "{digest}",
              repository_route(ctx, Action::kWrite,
-                              [](auto&, auto&, auto&) {
-                                // Blobs are shared and reclaimed by the collector, never by
-                                // clients.
-                                return registry_error(with_registry_code(
-                                    Error{ErrorCode::kInvalidArgument,
-                                          "blob deletion is not supported; delete manifests",
-                                          {}},
-                                    "UNSUPPORTED"));
+                              [&ctx](auto& req, auto&, auto& repo) {
+                                if (auto ok = ctx.registry.delete_blob(repo, req.param("digest"));
+                                    !ok) {
+                                  return registry_error(ok.error());
+                                }
+                                return empty(202);
                               }),
              registry_options());
   const auto start = repository_route(

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "registry_routes.hpp"
 #include "registry_test_fixture.hpp"
 
 namespace orsa::registry::testing {
@@ -71,6 +72,35 @@ TEST_F(Content, AChunkedUploadIsStoredAndServed) {
   EXPECT_EQ(beyond.status, 416) << beyond.body;
 }
 
+// The distribution spec: the Range answered for a chunk ends where its
+// Content-Range did, so a range that does not span the chunk's bytes is
+// refused (416 with the upload's progress) and changes nothing; so is a
+// closing PUT's final chunk that does not start where the upload ends.
+TEST_F(Content, AChunkWhoseContentRangeDoesNotSpanItsBytesIs416) {
+  auto started = call("POST", "/v2/alice/app/blobs/uploads/", alice());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string location = upload_path(started);
+  ASSERT_EQ(call("PATCH", location, alice(), "abcd", {{"Content-Range", "0-3"}}).status, 202);
+
+  auto longer = call("PATCH", location, alice(), "ef", {{"Content-Range", "4-9"}});
+  EXPECT_EQ(longer.status, 416) << longer.body;
+  EXPECT_EQ(error_code(longer), "BLOB_UPLOAD_INVALID");
+  EXPECT_EQ(longer.header("Range").value_or(""), "0-3");
+  EXPECT_EQ(longer.header("Location").value_or(""), location);
+  auto shorter = call("PATCH", location, alice(), "efgh", {{"Content-Range", "4-5"}});
+  EXPECT_EQ(shorter.status, 416) << shorter.body;
+  EXPECT_EQ(call("GET", location, alice()).header("Range").value_or(""), "0-3");
+
+  const std::string digest = oci::Digest::of("abcdef").str();
+  auto gap = call("PUT", location + "?digest=" + digest, alice(), "ef", {{"Content-Range", "5-6"}});
+  EXPECT_EQ(gap.status, 416) << gap.body;
+  EXPECT_EQ(gap.header("Range").value_or(""), "0-3");
+  auto closed =
+      call("PUT", location + "?digest=" + digest, alice(), "ef", {{"Content-Range", "4-5"}});
+  ASSERT_EQ(closed.status, 201) << closed.body;
+  EXPECT_EQ(call("GET", "/v2/alice/app/blobs/" + digest, alice()).body, "abcdef");
+}
+
 TEST_F(Content, AWrongDigestStoresNothing) {
   const std::string claimed = oci::Digest::of("something else").str();
   auto res = call("POST", "/v2/alice/app/blobs/uploads/?digest=" + claimed, alice(), "bytes");
@@ -81,10 +111,38 @@ TEST_F(Content, AWrongDigestStoresNothing) {
   auto unknown = call("GET", "/v2/alice/app/blobs/" + real, alice());
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(error_code(unknown), "BLOB_UNKNOWN");
-  // Blobs are reclaimed by the collector, never deleted by clients.
   auto del = call("DELETE", "/v2/alice/app/blobs/" + real, alice());
-  EXPECT_EQ(del.status, 405) << del.body;
-  EXPECT_EQ(error_code(del), "UNSUPPORTED");
+  EXPECT_EQ(del.status, 404) << del.body;
+  EXPECT_EQ(error_code(del), "BLOB_UNKNOWN");
+}
+
+// Distribution spec end-10: DELETE of a blob is 202, then 404. A blob a
+// manifest of the repository still needs (or a manifest) is refused with the
+// spec's 405 for disabled deletion, so a client never breaks an image.
+TEST_F(Content, ABlobNoManifestNeedsIsDeletedAndANeededOneIsRefused) {
+  const std::string loose = push_blob(kRepo, "loose bytes");
+  EXPECT_EQ(call("DELETE", "/v2/alice/app/blobs/" + loose, alice()).status, 202);
+  EXPECT_EQ(call("HEAD", "/v2/alice/app/blobs/" + loose, alice()).status, 404);
+  auto again = call("DELETE", "/v2/alice/app/blobs/" + loose, alice());
+  EXPECT_EQ(again.status, 404) << again.body;
+  EXPECT_EQ(error_code(again), "BLOB_UNKNOWN");
+
+  const std::string manifest = image_manifest(kRepo, "needed layer");
+  const std::string digest = oci::Digest::of(manifest).str();
+  ASSERT_EQ(push_manifest(kRepo, "v1", manifest).status, 201);
+  const std::string layer = oci::Digest::of("needed layer").str();
+  for (const std::string& needed : {layer, digest}) {
+    auto refused = call("DELETE", "/v2/alice/app/blobs/" + needed, alice());
+    EXPECT_EQ(refused.status, 405) << refused.body;
+    EXPECT_EQ(error_code(refused), "UNSUPPORTED");
+    EXPECT_EQ(call("HEAD", "/v2/alice/app/blobs/" + needed, alice()).status, 200);
+  }
+  // Without the manifest, the layer is the repository's to delete.
+  ASSERT_EQ(call("DELETE", "/v2/alice/app/manifests/" + digest, alice()).status, 202);
+  EXPECT_EQ(call("DELETE", "/v2/alice/app/blobs/" + layer, alice()).status, 202);
+  EXPECT_EQ(call("GET", "/v2/alice/app/blobs/" + layer, alice()).status, 404);
+  // Another tenant cannot delete it.
+  EXPECT_EQ(call("DELETE", "/v2/alice/app/blobs/" + loose, bob()).status, 404);
 }
 
 TEST_F(Content, AManifestIsPushedAndPulledByTagAndDigest) {
@@ -118,6 +176,22 @@ TEST_F(Content, AManifestIsPushedAndPulledByTagAndDigest) {
   auto gone = call("GET", "/v2/alice/app/manifests/v1", alice());
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(error_code(gone), "MANIFEST_UNKNOWN");
+}
+
+// The server refuses a manifest over the route's limit from its
+// Content-Length, before any handler runs; the answer still has the spec's
+// error form (distribution spec: 413 for a manifest over the size limit).
+TEST(RegistryOptions, TheServersOwnRefusalsUseTheSpecsErrorFormat) {
+  const http::RouteOptions options = registry_options(kManifestBodyLimit);
+  ASSERT_TRUE(options.error_body);
+  const http::Response res =
+      options.error_body(Error::too_large("request body exceeds 4194304 bytes"));
+  EXPECT_EQ(res.status, 413);
+  EXPECT_EQ(res.header("Docker-Distribution-API-Version").value_or(""), "registry/2.0");
+  const Json body = Json::parse(res.body);
+  ASSERT_EQ(body["errors"].size(), 1u) << res.body;
+  EXPECT_EQ(body["errors"][0]["code"], "SIZE_INVALID");
+  EXPECT_EQ(body["errors"][0]["message"], "request body exceeds 4194304 bytes");
 }
 
 TEST_F(Content, AManifestNamingAMissingBlobIsRefused) {

@@ -21,19 +21,24 @@ inline constexpr std::size_t kUploadBodyLimit = 1024UL * 1024 * 1024;  // 1 GiB,
 inline constexpr std::size_t kManifestBodyLimit = 4 * 1024 * 1024;
 inline constexpr std::size_t kUnknownPathBodyLimit = 64 * 1024;
 
-/// Options of a /v2 route: the distribution spec lets clients add query
-/// parameters of their own (containerd's `ns=`), so none is refused.
-inline http::RouteOptions registry_options(std::size_t body_limit = http::RouteOptions{}.body_limit,
-                                           bool spool_body = false) {
-  return {.body_limit = body_limit, .spool_body = spool_body, .any_query = true};
-}
-
 http::Response json_response(int status, const Json& body);
 http::Response empty(int status);
 /// Adds the Docker-Distribution-API-Version header every answer carries.
 http::Response with_version(http::Response res);
 /// `{"errors":[{"code","message","detail"}]}` with the status of the error class.
 http::Response registry_error(const Error& e, std::optional<int> status = std::nullopt);
+
+/// Options of a /v2 route: the distribution spec lets clients add query
+/// parameters of their own (containerd's `ns=`), so none is refused; the
+/// server's own refusals (an oversized manifest's 413) use the spec's error
+/// format too.
+inline http::RouteOptions registry_options(std::size_t body_limit = http::RouteOptions{}.body_limit,
+                                           bool spool_body = false) {
+  return {.body_limit = body_limit,
+          .spool_body = spool_body,
+          .any_query = true,
+          .error_body = [](const Error& e) { return registry_error(e); }};
+}
 
 using RepoHandler =
     std::function<http::Response(http::Request&, const auth::Principal&, const std::string& repo)>;

@@ -50,6 +50,10 @@ struct RouteOptions {
   // Accept any query parameter: the web app's pages, and the OCI registry,
   // whose clients add parameters of their own (containerd's `ns=`).
   bool any_query = false;
+  // How the server words its own refusals of this route's request (a body
+  // over the limit, malformed or not storable): the OCI registry answers in
+  // the distribution spec's error format. Empty: error_response.
+  std::function<Response(const Error&)> error_body;
 };
 
 /// One registered route, as listed for documentation checks.

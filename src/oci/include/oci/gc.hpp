@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +60,11 @@ struct SweepReport {
   std::int64_t bytes = 0;     // their total size
   std::int64_t links = 0;     // repository blob links removed
 };
+
+/// What `repo`'s linked manifests reference: themselves, their configs and
+/// layers, an index's child manifests. Fails when one cannot be read. The
+/// caller holds reachability_mutex() exclusively for the answer to stay true.
+Result<std::set<Digest>> referenced_in(const BlobStore& store, RepoName repo);
 
 /// Sweeps blobs no linked manifest references; see above. Fails (deleting
 /// nothing) when a linked manifest cannot be read or parsed, since what it

@@ -56,9 +56,9 @@ inline constexpr std::size_t kMaxPageSize = 1000;
 /// blob of `size` bytes; detail "RANGE_INVALID" when unsatisfiable or malformed.
 Result<ByteRange> parse_range_header(std::string_view header, std::int64_t size);
 
-/// Parses a PATCH `Content-Range: a-b` (optionally "bytes a-b") and returns
-/// its start offset; detail "BLOB_UPLOAD_INVALID" when malformed.
-Result<std::int64_t> parse_content_range_start(std::string_view header);
+/// Parses an upload chunk's `Content-Range: a-b` (optionally "bytes a-b"),
+/// inclusive at both ends; detail "BLOB_UPLOAD_INVALID" when malformed.
+Result<ByteRange> parse_content_range(std::string_view header);
 
 /// True when `reference` names a digest (contains ':') rather than a tag.
 bool is_digest_reference(std::string_view reference);
@@ -126,6 +126,10 @@ class Registry {
   /// By digest: unlinks the manifest and its tags. By tag: removes only the
   /// tag (distribution spec v1.1), the manifest stays reachable by digest.
   Result<void> delete_manifest(RepoName repo, std::string_view reference);
+  /// Removes the blob from `repo` (the collector reclaims its bytes once no
+  /// repository holds it). A blob a linked manifest of `repo` references, or
+  /// a manifest itself, is refused (UNSUPPORTED): delete the manifest first.
+  Result<void> delete_blob(RepoName repo, std::string_view digest);
 
   /// The referrers API (distribution spec v1.1): an OCI image index of the
   /// repository's manifests whose `subject` is `subject`, each described by

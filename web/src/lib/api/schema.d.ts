@@ -2672,7 +2672,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Not supported (blobs are shared; the collector reclaims them). */
+        /** Remove the blob from the repository (the collector reclaims its bytes); refused for a blob a manifest of the repository references, or a manifest. */
         delete: {
             parameters: {
                 query?: never;
@@ -2686,7 +2686,21 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description UNSUPPORTED. */
+                /** @description Deleted; the blob is then 404 here. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description BLOB_UNKNOWN. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description UNSUPPORTED (a manifest of the repository needs it; delete the manifest first). */
                 405: {
                     headers: {
                         [name: string]: unknown;
@@ -2893,7 +2907,7 @@ export interface paths {
                 };
             };
         };
-        /** Finish with ?digest= (optional final chunk in the body). */
+        /** Finish with ?digest= (optional final chunk in the body, with an optional Content-Range). */
         put: {
             parameters: {
                 query: {
@@ -2925,6 +2939,13 @@ export interface paths {
                 };
                 /** @description BLOB_UPLOAD_UNKNOWN. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description BLOB_UPLOAD_INVALID (the final chunk's Content-Range does not start where the upload ends or does not span the chunk). */
+                416: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2965,7 +2986,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Append a chunk (optional Content-Range a-b; out of order → 416). */
+        /** Append a chunk (optional Content-Range a-b spanning exactly the chunk; out of order or not spanning it → 416). */
         patch: {
             parameters: {
                 query?: never;
@@ -2993,7 +3014,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description BLOB_UPLOAD_INVALID (chunk out of order). */
+                /** @description BLOB_UPLOAD_INVALID (chunk out of order or not matching its Content-Range); Range and Location of the upload. */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -3083,7 +3104,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Too large. */
+                /** @description SIZE_INVALID (over 4 MiB; refused from Content-Length */
                 413: {
                     headers: {
                         [name: string]: unknown;
