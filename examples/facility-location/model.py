@@ -130,7 +130,8 @@ def solve(data: dict, options: dict | None = None) -> dict:
             for j in C:
                 serve[i][j].setInitialValue(1 if start[j] == i else 0)
     # Debian's PuLP has no bundled CBC binary (PULP_CBC_CMD): call the system one.
-    seconds = None if limit is None else max(1, int(limit - max(3.0, 0.1 * limit)))
+    # The margin covers Python, building the model and reading the answer back.
+    seconds = None if limit is None else max(1, int(limit - max(5.0, 0.2 * limit)))
     solver = pulp.COIN_CMD(msg=options is not None, timeLimit=seconds, warmStart=start is not None)
     problem.solve(solver)
 
