@@ -119,18 +119,23 @@ done
 status=$(code -X POST "$SERVICES_URL/alice/sudoku/solve" -H "Authorization: Bearer $alice" \
   -H 'Content-Type: application/json' -d '{"grid":[[1,2,3]]}')
 [ "$status" = 422 ] || fail "a bad grid answered $status: $(cat "$work/code.out")"
-grep -q "list of 9 numbers" "$work/code.out" || fail "422 without the model's message: $(cat "$work/code.out")"
+grep -q "list of 9 rows" "$work/code.out" || fail "422 without the model's message: $(cat "$work/code.out")"
 
 step "facility-location: the run succeeded in time; its incumbent is feasible and no worse than the greedy start"
 out=$(wait_for 120 'd["status"] not in ("queued", "running")' "/api/v1/runs/$run")
 [ "$(echo "$out" | json_get 'd["status"]')" = succeeded ] || fail "run: $out"
-duration=$(echo "$out" | json_get 'd["duration_s"]')
-[ "$duration" -le 22 ] || fail "the run took $duration s past its 20 s limit"
+# Past its 20 s the run would have ended timed_out: succeeded means CBC
+# stopped in time (duration_s also counts the container's start).
+echo "run: $(echo "$out" | json_get 'd["duration_s"]') s from start to result"
+api GET "/api/v1/runs/$run/log" "$alice" >"$work/run.log"
+grep -q "command line - cbc .* sec 15 " "$work/run.log" ||
+  fail "CBC did not get the time limit less the margin: $(head -n 20 "$work/run.log")"
 api GET "/api/v1/runs/$run/result" "$alice" >"$work/facility-location.json"
 check answer "$SRC/examples/facility-location" "$work/facility-location.json" ||
   fail "facility-location: $(head -c 400 "$work/facility-location.json")"
-api GET "/api/v1/runs/$run/log" "$alice" | grep -q "MIPStart provided solution" ||
-  fail "CBC did not start from the greedy plan: $(api GET "/api/v1/runs/$run/log" "$alice" | head -n 20)"
+grep -q "MIPStart provided solution" "$work/run.log" ||
+  fail "CBC did not start from the greedy plan: $(head -n 20 "$work/run.log")"
+grep -E "^Result - |^Gap:" "$work/run.log" || true
 json_get '{k: d[k] for k in ("solution_status", "binaries", "greedy_cost", "objective")}' \
   <"$work/facility-location.json"
 
