@@ -123,19 +123,19 @@ http::Response create_project(services::Projects& projects, http::Request& req,
   if (!tmpl) return http::error_response(tmpl.error());
   auto example = body->optional_string("example");
   if (!example) return http::error_response(example.error());
-  if (!example->has_value()) {
-    return respond(
-        projects.create(who, *name, tmpl->value_or(std::string(services::kDefaultTemplate)),
-                        caller_of(req)),
-        201, project_view_json);
+  const std::string template_name = tmpl->value_or(std::string(services::kDefaultTemplate));
+  const std::optional<std::string>& example_name = *example;
+  if (!example_name) {
+    return respond(projects.create(who, *name, template_name, caller_of(req)), 201,
+                   project_view_json);
   }
   // An example's files are built by the default template.
-  if (tmpl->has_value() && **tmpl != services::kDefaultTemplate) {
+  if (template_name != services::kDefaultTemplate) {
     return http::error_response(Error::invalid_argument(
         "'example' and 'template' are exclusive: an example builds with the default template '" +
         std::string(services::kDefaultTemplate) + "'"));
   }
-  return respond(projects.create_from_example(who, *name, **example, caller_of(req)), 201,
+  return respond(projects.create_from_example(who, *name, *example_name, caller_of(req)), 201,
                  project_view_json);
 }
 
