@@ -369,6 +369,51 @@ TEST_F(ApiFlow, ProjectsLiveInGit) {
   EXPECT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "knapsack"}}, dev).status, 201);
 }
 
+TEST_F(ApiFlow, ProjectsStartFromExamples) {
+  EXPECT_EQ(api_->call("GET", "/api/v1/examples").status, 401);
+  const std::string dev = api_->register_user("ada");
+  auto listed = api_->call("GET", "/api/v1/examples", std::nullopt, dev);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  std::vector<std::string> names;
+  for (const auto& e : listed.json["examples"]) {
+    names.push_back(e["name"]);
+    EXPECT_FALSE(e["title"].get<std::string>().empty());
+    EXPECT_FALSE(e["summary"].get<std::string>().empty());
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"blend", "facility-location", "sudoku", "transportation"}));
+
+  auto created = api_->call("POST", "/api/v1/projects",
+                            Json{{"name", "beer"}, {"example", "transportation"}}, dev);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json["template"], "python-flask");
+  EXPECT_EQ(created.json["head"]["message"], "Create project from example transportation");
+  auto input = api_->call("GET", "/api/v1/projects/ada/beer/files/input.json", std::nullopt, dev);
+  ASSERT_EQ(input.status, 200);
+  EXPECT_NE(input.body.find("\"supply\""), std::string::npos);
+  // Naming the default template beside an example is allowed: it is the one used.
+  EXPECT_EQ(
+      api_->call("POST", "/api/v1/projects",
+                 Json{{"name", "grid"}, {"example", "sudoku"}, {"template", "python-flask"}}, dev)
+          .status,
+      201);
+
+  auto unknown = api_->call("POST", "/api/v1/projects",
+                            Json{{"name", "x"}, {"example", "knapsack-deluxe"}}, dev);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("blend, facility-location, sudoku, transportation"),
+            std::string::npos)
+      << unknown.body;
+  auto both = api_->call("POST", "/api/v1/projects",
+                         Json{{"name", "x"}, {"example", "blend"}, {"template", "other"}}, dev);
+  EXPECT_EQ(both.status, 400);
+  EXPECT_NE(both.body.find("exclusive"), std::string::npos) << both.body;
+  EXPECT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "x"}, {"example", 7}}, dev).status,
+            400);
+  auto mine = api_->call("GET", "/api/v1/projects", std::nullopt, dev);
+  EXPECT_EQ(mine.json["projects"].size(), 2u) << "a refused create left a project";
+}
+
 TEST_F(ApiFlow, CommitDiffsShowWhatChanged) {
   const std::string dev = api_->register_user("linus");
   ASSERT_EQ(api_->call("POST", "/api/v1/projects", Json{{"name", "lp"}}, dev).status, 201);

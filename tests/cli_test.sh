@@ -83,6 +83,18 @@ expect 0 whoami --output json
 expect 0 version
 grep -q '^server  0\.' "$work/out" || fail "version: $(cat "$work/out")"
 
+step "examples: listed; init --example writes the example's files; an unknown one is refused"
+expect 0 examples
+grep -q '^transportation  *Transportation: beer distribution' "$work/out" || fail "examples: $(cat "$work/out")"
+(cd "$work" && expect 0 init beer --example transportation)
+cmp -s "$work/beer/input.json" "$SRC/examples/transportation/input.json" ||
+  fail "init --example wrote $(ls -A "$work/beer")"
+[ -f "$work/beer/.orsa/project.toml" ] || fail "init --example did not link the folder"
+(cd "$work" && expect 1 init nope --example knapsack-deluxe)
+grep -q "available: blend, facility-location, sudoku, transportation" "$work/err" ||
+  fail "unknown example: $(cat "$work/err")"
+[ ! -e "$work/nope" ] || fail "a refused init left a folder"
+
 step "init, edit, .orsaignore, status"
 cd "$work"
 expect 0 init knapsack
@@ -225,7 +237,7 @@ ORSA_TOKEN=$ci "$ORSA" login --server "$URL" --profile ci >/dev/null 2>"$work/er
 expect 0 whoami --profile ci
 grep -q '^alice ' "$work/out" || fail "whoami --profile ci: $(cat "$work/out")"
 expect 3 deployments stop "$dep" --profile ci  # a read-only token
-for c in login logout whoami version "tokens create" init clone status push pull log open build \
+for c in login logout whoami version "tokens create" init examples clone status push pull log open build \
   deploy call logs run "runs ls" "runs cancel" "images rm" "deployments stop" completion; do
   # shellcheck disable=SC2086
   "$ORSA" $c --help | grep -q '^  orsa ' || fail "orsa $c --help has no example"

@@ -5,8 +5,10 @@
 
 #include "api/api.hpp"
 #include "api_support.hpp"
+#include "auth/policy.hpp"
 #include "core/files.hpp"
 #include "core/strings.hpp"
+#include "services/examples.hpp"
 #include "services/templates.hpp"
 #include "views.hpp"
 
@@ -113,14 +115,35 @@ http::Response create_project(services::Projects& projects, http::Request& req,
                               const auth::Principal& who) {
   auto body = parse_json_body(req);
   if (!body) return http::error_response(body.error());
-  if (auto ok = body->reject_unknown({"name", "template"}); !ok)
+  if (auto ok = body->reject_unknown({"name", "template", "example"}); !ok)
     return http::error_response(ok.error());
   auto name = body->required_string("name");
   if (!name) return http::error_response(name.error());
   auto tmpl = body->optional_string("template");
   if (!tmpl) return http::error_response(tmpl.error());
-  auto view = projects.create(who, *name, tmpl->value_or("python-flask"), caller_of(req));
-  return respond(view, 201, project_view_json);
+  auto example = body->optional_string("example");
+  if (!example) return http::error_response(example.error());
+  const std::string template_name = tmpl->value_or(std::string(services::kDefaultTemplate));
+  const std::optional<std::string>& example_name = *example;
+  if (!example_name) {
+    return respond(projects.create(who, *name, template_name, caller_of(req)), 201,
+                   project_view_json);
+  }
+  // An example's files are built by the default template.
+  if (template_name != services::kDefaultTemplate) {
+    return http::error_response(Error::invalid_argument(
+        "'example' and 'template' are exclusive: an example builds with the default template '" +
+        std::string(services::kDefaultTemplate) + "'"));
+  }
+  return respond(projects.create_from_example(who, *name, *example_name, caller_of(req)), 201,
+                 project_view_json);
+}
+
+Json examples_json(const std::vector<services::ExampleInfo>& examples) {
+  Json list = Json::array();
+  for (const auto& e : examples)
+    list.push_back({{"name", e.name}, {"title", e.title}, {"summary", e.summary}});
+  return {{"examples", list}};
 }
 
 http::Response read_file(services::Projects& projects, http::Request& req,
@@ -250,8 +273,15 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
         });
   };
 
-  router.add("GET", "/api/v1/templates", with_auth([](http::Request&, const auth::Principal&) {
+  router.add("GET", "/api/v1/templates", with_auth([](http::Request&, const auth::Principal& who) {
+               if (auto ok = auth::Policy::authorize_catalog(who); !ok)
+                 return http::error_response(ok.error());
                return json_response(200, {{"templates", services::TemplateCatalog::names()}});
+             }));
+  router.add("GET", "/api/v1/examples", with_auth([](http::Request&, const auth::Principal& who) {
+               if (auto ok = auth::Policy::authorize_catalog(who); !ok)
+                 return http::error_response(ok.error());
+               return json_response(200, examples_json(services::ExampleCatalog::list()));
              }));
   router.add("POST", "/api/v1/projects",
              with_auth([&projects](http::Request& req, const auth::Principal& who) {

@@ -123,6 +123,13 @@ Result<void> Policy::authorize_repository(const Principal& who, Action action,
   return authorize(who, action, repo.owner_id);
 }
 
+Result<void> Policy::authorize_catalog(const Principal& who) {
+  if (!who.repository_scope.empty())
+    return fail(Error::permission_denied("a registry token only reaches the registry"));
+  if (who.user_id.empty()) return fail(Error::unauthenticated("authentication required"));
+  return require_scope(who, Action::kRead);
+}
+
 Result<void> Policy::authorize_create(const Principal& who) {
   if (auto ok = require_scope(who, Action::kWrite); !ok) return ok;
   if (who.role != Role::kViewer) return {};

@@ -73,6 +73,20 @@ TEST(Policy, AuthorizeCreate) {
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
 }
 
+TEST(Policy, AuthorizeCatalogIsAnySignedInReader) {
+  for (const Role role : {Role::kViewer, Role::kDeveloper, Role::kAdmin})
+    EXPECT_TRUE(Policy::authorize_catalog(principal(role)));
+  Principal write_only = principal(Role::kDeveloper);
+  write_only.scopes = static_cast<std::uint8_t>(Scope::kWrite);
+  EXPECT_EQ(Policy::authorize_catalog(write_only).error().code, ErrorCode::kPermissionDenied);
+  Principal push_token = principal(Role::kDeveloper);
+  push_token.repository_scope = "me/knap";
+  EXPECT_EQ(Policy::authorize_catalog(push_token).error().code, ErrorCode::kPermissionDenied);
+  Principal nobody = principal(Role::kDeveloper);
+  nobody.user_id.clear();
+  EXPECT_EQ(Policy::authorize_catalog(nobody).error().code, ErrorCode::kUnauthenticated);
+}
+
 TEST(Policy, RequireAdmin) {
   EXPECT_TRUE(Policy::require_admin(principal(Role::kAdmin)));
   for (Role role : {Role::kDeveloper, Role::kViewer}) {

@@ -17,6 +17,7 @@ namespace {
 struct ProjectOptions {
   std::string name;
   std::string template_name = "python-flask";
+  std::string example;  // empty: the template's starter
   std::string dir;
   std::string message = "Changes pushed with orsa";
   int limit = 20;
@@ -66,10 +67,32 @@ Result<int> init(const Context& ctx, const ProjectOptions& opts) {
   if (auto ok = check_empty_target(dir); !ok) return fail(ok.error());
   auto client = ctx.client();
   if (!client) return fail(client.error());
-  auto created = client->call("POST", "/api/v1/projects",
-                              {{"name", opts.name}, {"template", opts.template_name}});
+  Json body = {{"name", opts.name}};
+  if (opts.example.empty()) {
+    body["template"] = opts.template_name;
+  } else {
+    body["example"] = opts.example;  // the server refuses it with a non-default template
+    if (opts.template_name != "python-flask") body["template"] = opts.template_name;
+  }
+  auto created = client->call("POST", "/api/v1/projects", body);
   if (!created) return fail(created.error());
   return clone_into(ctx, *client, {cell(*created, "owner"), opts.name, std::nullopt}, dir);
+}
+
+Result<int> examples(const Context& ctx) {
+  auto client = ctx.client();
+  if (!client) return fail(client.error());
+  auto listed = client->call("GET", "/api/v1/examples");
+  if (!listed) return fail(listed.error());
+  if (ctx.json()) {
+    ctx.print_json(*listed);
+    return 0;
+  }
+  Table table{.headers = {"NAME", "TITLE", "SUMMARY"}};
+  for (const auto& e : (*listed)["examples"])
+    table.rows.push_back({cell(e, "name"), cell(e, "title"), cell(e, "summary")});
+  std::fputs(table.render(ctx.colour()).c_str(), stdout);
+  return 0;
 }
 
 Result<int> clone(const Context& ctx, const std::string& full_name, const std::string& dir_arg) {
@@ -324,9 +347,16 @@ void add_project_commands(CLI::App& app, Context& ctx) {
   init_cmd->add_option("dir", opts->dir, "The folder (default: NAME)");
   init_cmd->add_option("-t,--template", opts->template_name, "The starter template")
       ->capture_default_str();
+  init_cmd->add_option("-e,--example", opts->example,
+                       "Start from an example project instead (see `orsa examples`)");
   init_cmd->footer(
-      "Examples:\n  orsa init knapsack\n  orsa init tsp --template python-flask work/tsp");
+      "Examples:\n  orsa init knapsack\n  orsa init tsp --template python-flask work/tsp\n"
+      "  orsa init beer --example transportation");
   init_cmd->callback([&ctx, opts] { ctx.outcome = init(ctx, *opts); });
+
+  app.add_subcommand("examples", "List the example projects `orsa init --example` starts from")
+      ->footer("Examples:\n  orsa examples\n  orsa examples --output json")
+      ->callback([&ctx] { ctx.outcome = examples(ctx); });
 
   auto* clone_cmd = app.add_subcommand("clone", "Copy a project's files into a new folder");
   clone_cmd->add_option("project", opts->name, "OWNER/NAME")->required();

@@ -6,6 +6,7 @@
 
 #include "core/slug.hpp"
 #include "find_authorized.hpp"
+#include "services/examples.hpp"
 #include "services/templates.hpp"
 
 namespace orsa::services {
@@ -75,6 +76,26 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
   if (auto ok = validate_slug(name, "project name"); !ok) return fail(ok.error());
   auto files = TemplateCatalog::starter_files(template_name);
   if (!files) return fail(files.error());
+  return create_with(
+      who, name,
+      {std::move(*files), std::string(template_name), "template " + std::string(template_name)},
+      caller);
+}
+
+Result<ProjectView> Projects::create_from_example(const auth::Principal& who, std::string_view name,
+                                                  std::string_view example, const Caller& caller) {
+  if (auto ok = auth::Policy::authorize_create(who); !ok) return fail(ok.error());
+  if (auto ok = validate_slug(name, "project name"); !ok) return fail(ok.error());
+  auto files = ExampleCatalog::files(example);
+  if (!files) return fail(files.error());
+  return create_with(
+      who, name,
+      {std::move(*files), std::string(kDefaultTemplate), "example " + std::string(example)},
+      caller);
+}
+
+Result<ProjectView> Projects::create_with(const auth::Principal& who, std::string_view name,
+                                          const Origin& origin, const Caller& caller) {
   auto own = projects_.list(OwnerScope::of(who.user_id));
   if (!own) return fail(own.error());
   if (own->size() >= max_projects_per_user_) {
@@ -83,20 +104,18 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
   }
   auto author = author_of(who);
   if (!author) return fail(author.error());
-  auto project = projects_.create({.owner_id = who.user_id,
-                                   .name = std::string(name),
-                                   .template_name = std::string(template_name)});
+  auto project = projects_.create(
+      {.owner_id = who.user_id, .name = std::string(name), .template_name = origin.template_name});
   if (!project) return fail(project.error());
 
-  auto head = repos_.create(repo_of(*project), *files, *author,
-                            "Create project from template " + std::string(template_name));
+  const std::string message = "Create project from " + origin.description;
+  auto head = repos_.create(repo_of(*project), origin.files, *author, message);
   if (!head && head.error().code == ErrorCode::kConflict) {
     // A repository without a row is debris of an interrupted delete: the
     // database is the source of truth, so replace it.
     spdlog::warn("replacing orphaned repository {}", full_name(*project));
     std::ignore = repos_.remove(repo_of(*project));  // create() below reports what matters
-    head = repos_.create(repo_of(*project), *files, *author,
-                         "Create project from template " + std::string(template_name));
+    head = repos_.create(repo_of(*project), origin.files, *author, message);
   }
   if (!head) {
     // Undo the row; if that fails too, the next create replaces the debris.
@@ -104,7 +123,7 @@ Result<ProjectView> Projects::create(const auth::Principal& who, std::string_vie
     return fail(head.error());
   }
   audit_.record(who.user_id, "project_create", "project:" + full_name(*project), caller.ip,
-                std::string(template_name));
+                origin.description);
   return ProjectView{std::move(*project), std::move(*head)};
 }
 

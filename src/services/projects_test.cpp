@@ -150,6 +150,37 @@ TEST_F(ProjectsTest, BadNamesAndTemplatesAreRefusedAndNothingIsStored) {
   EXPECT_EQ(all_projects(), 0u);
 }
 
+TEST_F(ProjectsTest, AProjectFromAnExampleHoldsItsFilesAndBuildsWithTheDefaultTemplate) {
+  auto view = projects_.create_from_example(alice_, "beer", "transportation", caller_);
+  ASSERT_TRUE(view) << view.error().message;
+  EXPECT_EQ(view->project.template_name, "python-flask");
+  ASSERT_TRUE(view->head);
+  EXPECT_EQ(view->head->message, "Create project from example transportation");
+  auto input = projects_.read(alice_, {"alice", "beer"}, "", "input.json");
+  ASSERT_TRUE(input) << input.error().message;
+  EXPECT_NE(input->bytes.find("\"supply\""), std::string::npos);
+  auto tree = projects_.files(alice_, {"alice", "beer"}, "");
+  ASSERT_TRUE(tree);
+  EXPECT_EQ(tree->files.size(), 4u);
+  const auto events = store_.audit().list(10).value();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].detail, "example transportation");
+}
+
+TEST_F(ProjectsTest, AnUnknownExampleOrAViewerCreatesNothing) {
+  auto unknown = projects_.create_from_example(alice_, "x", "knapsack-deluxe", caller_);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(unknown.error().message.find("sudoku"), std::string::npos);
+  auto viewer = projects_.create_from_example(viewer_, "x", "sudoku", caller_);
+  ASSERT_FALSE(viewer);
+  EXPECT_EQ(viewer.error().code, ErrorCode::kPermissionDenied);
+  auto bad_name = projects_.create_from_example(alice_, "Bad Name", "sudoku", caller_);
+  EXPECT_FALSE(bad_name);
+  EXPECT_EQ(all_projects(), 0u);
+  EXPECT_TRUE(store_.audit().list(10).value().empty());
+}
+
 TEST_F(ProjectsTest, ADuplicateNameAndTheLimitAreConflicts) {
   ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
   EXPECT_EQ(projects_.create(alice_, "knap", "python-flask", caller_).error().code,

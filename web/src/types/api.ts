@@ -11,6 +11,8 @@ export type ApiToken = Schemas['ApiToken'];
 export type Commit = Schemas['Commit'];
 /** A project; `head` only in the answers about one project, not in lists. */
 export type Project = Schemas['Project'];
+/** An example project a new project can start from. */
+export type Example = Schemas['Example'];
 export type FileTree = Schemas['FileTree'];
 export type FileEntry = FileTree['files'][number];
 /** One file of a commit's diff against its first parent. */

@@ -85,6 +85,11 @@ class Policy {
   /// May `who` create resources of their own (developers and admins)?
   static Result<void> authorize_create(const Principal& who);
 
+  /// May `who` read the installation's shared catalogs (templates, example
+  /// projects)? Any signed-in user whose credential reads; a registry
+  /// push or pull token is for the registry only (kPermissionDenied).
+  static Result<void> authorize_catalog(const Principal& who);
+
   /// May `who` pull (kRead) or push (kWrite) `repo` in the embedded registry?
   /// Own repositories as for any resource; the reserved namespace: pull for
   /// everyone authenticated, push for admins; a push token: its repository

@@ -28,6 +28,9 @@ struct ProjectRef {
   std::string name;
 };
 
+/// The template projects are built with unless they name another.
+inline constexpr std::string_view kDefaultTemplate = "python-flask";
+
 /// Projects and their git repositories. Every method looks the project up
 /// through the owner-scoped store (another user's project is "not found"),
 /// asks auth::Policy for the action, then touches git.
@@ -36,8 +39,14 @@ class Projects {
   Projects(store::ProjectStore& projects, store::UserStore& users, source::SourceRepos& repos,
            Audit& audit, const Clock& clock, std::size_t max_projects_per_user = 1000);
 
+  /// A new project holding a template's starter files.
   Result<ProjectView> create(const auth::Principal& who, std::string_view name,
                              std::string_view template_name, const Caller& caller);
+  /// A new project holding an example's files (ExampleCatalog), built with
+  /// the default template; kInvalidArgument listing the examples for an
+  /// unknown name.
+  Result<ProjectView> create_from_example(const auth::Principal& who, std::string_view name,
+                                          std::string_view example, const Caller& caller);
   Result<std::vector<store::Project>> list(const auth::Principal& who);
   Result<ProjectView> get(const auth::Principal& who, const ProjectRef& ref);
   Result<void> remove(const auth::Principal& who, const ProjectRef& ref, const Caller& caller);
@@ -89,6 +98,14 @@ class Projects {
   Result<store::Project> authorized(const auth::Principal& who, const ProjectRef& ref,
                                     auth::Action action);
   Result<source::Author> author_of(const auth::Principal& who);
+  /// What a new project starts from: its files, and how commit and audit name it.
+  struct Origin {
+    std::vector<source::File> files;
+    std::string template_name;
+    std::string description;  // "template python-flask", "example blend"
+  };
+  Result<ProjectView> create_with(const auth::Principal& who, std::string_view name,
+                                  const Origin& origin, const Caller& caller);
   void touch(const store::Project& project);
 
   store::ProjectStore& projects_;

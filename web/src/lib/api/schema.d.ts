@@ -891,6 +891,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/examples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Example projects a new project can start from.
+         * @description Ready optimization models with their README's known answer (blend, transportation, sudoku, facility-location). Any signed-in user.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The examples, sorted by name. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            examples: components["schemas"]["Example"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects": {
         parameters: {
             query?: never;
@@ -922,7 +965,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a project from a template (a git repository with a first commit). */
+        /** Create a project from a template or an example (a git repository with a first commit). */
         post: {
             parameters: {
                 query?: never;
@@ -936,6 +979,11 @@ export interface paths {
                         name: string;
                         /** @default python-flask */
                         template?: string;
+                        /**
+                         * @description Start from this example's files (GET /api/v1/examples) instead of the template's starter; excludes any template but the default. An unknown name answers 400 listing the known ones.
+                         * @example transportation
+                         */
+                        example?: string;
                     };
                 };
             };
@@ -3512,6 +3560,17 @@ export interface components {
             /** Format: date-time */
             time: string;
             parents: string[];
+        };
+        Example: {
+            /** @example transportation */
+            name: string;
+            /**
+             * @description The README's first heading.
+             * @example Transportation: beer distribution
+             */
+            title: string;
+            /** @description The README's first paragraph. */
+            summary: string;
         };
         /** @description A project; `head` is in the answers about one project, not in lists. */
         Project: {

@@ -30,7 +30,7 @@ export function ProjectsList({ renderBuild, renderDeployment }: Props) {
       ) : null}
       {projects.data && projects.data.length === 0 ? (
         <EmptyState title="No projects yet">
-          Create one from a template: it starts with a working knapsack model.
+          Create one from the starter (a working knapsack model) or from an example.
         </EmptyState>
       ) : null}
       {projects.data && projects.data.length > 0 ? (
