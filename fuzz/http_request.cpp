@@ -109,8 +109,8 @@ void handle_request(const bhttp::request<bhttp::string_body>& req) {
     }
   }
   if (const auto content_range = request.header("Content-Range")) {
-    if (const auto start = orsa::oci::parse_content_range_start(*content_range)) {
-      ORSA_FUZZ_CHECK(*start >= 0);
+    if (const auto r = orsa::oci::parse_content_range(*content_range)) {
+      ORSA_FUZZ_CHECK(r->first >= 0 && r->first <= r->last);
     }
   }
 }

@@ -3747,7 +3747,12 @@ export interface components {
             };
             bytes_in: number;
             bytes_out: number;
+            /** @description Calls in progress, served or waiting for a worker. */
             in_flight: number;
+            /** @description Calls the service serves at once (orsa.toml `[service] workers`). */
+            workers: number;
+            /** @description Calls waiting behind busy workers (in_flight beyond workers). Long solves belong in runs, which get containers of their own. */
+            queued: number;
             latency: {
                 buckets: {
                     le: number | "+Inf";
