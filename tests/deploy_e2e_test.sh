@@ -209,10 +209,15 @@ api GET "/api/v1/deployments/$dep1/logs?tail=50" "$alice" >"$work/logs.txt"
 grep -qi "listening at\|booting worker" "$work/logs.txt" || fail "no gunicorn lines in the log: $(cat "$work/logs.txt")"
 ok=$(api GET "/api/v1/deployments/$dep1/metrics" "$alice" | json_get 'd["requests"]["2xx"]')
 [ "$ok" -ge 2 ] || fail "metrics count $ok 2xx requests"
+# The starter's orsa.toml asks for 2 workers: calls beyond them would queue.
+load=$(api GET "/api/v1/deployments/$dep1/metrics" "$alice" | json_get '(d["workers"], d["queued"])')
+[ "$load" = "(2, 0)" ] || fail "workers and queued calls: $load"
 # Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
 curl -sSf "$URL/metrics" -H "Authorization: Bearer $admin" >"$work/metrics.txt" || fail "GET /metrics"
-grep -q "orsa_gateway_requests_total{deployment=\"$dep1\"" "$work/metrics.txt" ||
+grep -q "orsa_gateway_requests_total{deployment=\"$dep1\",owner=\"alice\",project=\"knapsack\"" "$work/metrics.txt" ||
   fail "no gateway series on /metrics: $(grep -c '' "$work/metrics.txt") lines, $(grep orsa_gateway "$work/metrics.txt" | head -3)"
+grep -q "orsa_gateway_queued{deployment=\"$dep1\",owner=\"alice\",project=\"knapsack\"} 0" "$work/metrics.txt" ||
+  fail "no queued-calls gauge on /metrics"
 
 step "a killed container is restored"
 cid=$(containers_of "$dep1")

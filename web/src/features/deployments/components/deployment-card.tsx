@@ -118,7 +118,10 @@ export function DeploymentCard({ id }: { id: string }) {
           )}
           <DeleteDeploymentButton deployment={d} />
         </div>
-        <MetricsCharts id={d.id} />
+        <MetricsCharts
+          id={d.id}
+          runsPath={`/projects/${encodeURIComponent(d.owner)}/${encodeURIComponent(d.project)}/runs`}
+        />
         <div className="mt-3">
           <DeploymentLogs
             id={d.id}

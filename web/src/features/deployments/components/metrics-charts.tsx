@@ -7,6 +7,7 @@ import 'uplot/dist/uPlot.min.css';
 import { ErrorState } from '@/components/ui/states';
 import { useLatest } from '@/lib/use-latest';
 import { useDeploymentMetrics } from '../api/get-deployment-metrics';
+import { CallLoad } from './call-load';
 import { ratesBetween, type MetricsPoint, type MetricsSample } from './metrics-math';
 
 const MAX_POINTS = 120;
@@ -67,7 +68,7 @@ function Chart({
 }
 
 /** Request rate and latency from successive polls of the cumulative metrics. */
-export function MetricsCharts({ id }: { id: string }) {
+export function MetricsCharts({ id, runsPath }: { id: string; runsPath: string }) {
   const metrics = useDeploymentMetrics(id);
   const [points, setPoints] = useState<MetricsPoint[]>([]);
   const last = useRef<MetricsSample | null>(null);
@@ -85,9 +86,10 @@ export function MetricsCharts({ id }: { id: string }) {
   const totalRequests = m ? Object.values(m.requests).reduce((a, b) => a + b, 0) : 0;
   return (
     <div>
+      {m && <CallLoad load={m} runsPath={runsPath} />}
       <p className="small text-secondary mb-2">
         {m
-          ? `${totalRequests} requests in all (${m.requests['2xx']} 2xx, ${m.requests['4xx']} 4xx, ${m.requests['5xx']} 5xx), ${m.in_flight} in flight.`
+          ? `${totalRequests} requests in all (${m.requests['2xx']} 2xx, ${m.requests['4xx']} 4xx, ${m.requests['5xx']} 5xx).`
           : 'Waiting for metrics…'}
         {points.length === 0 && m ? ' Rates appear after the second poll.' : ''}
       </p>

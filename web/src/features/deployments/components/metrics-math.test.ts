@@ -10,6 +10,8 @@ function metrics(ok: number, errors: number, buckets: number[], sum: number): De
     bytes_in: 0,
     bytes_out: 0,
     in_flight: 0,
+    workers: 2,
+    queued: 0,
     latency: {
       buckets: les.map((le, i) => ({ le, count: buckets[i] })),
       sum_seconds: sum,

@@ -23,6 +23,8 @@ const metrics = {
   bytes_in: 0,
   bytes_out: 0,
   in_flight: 0,
+  workers: 2,
+  queued: 0,
   latency: { buckets: [{ le: '+Inf', count: 3 }], sum_seconds: 0.03, count: 3 },
   last_request_at: null,
 };
