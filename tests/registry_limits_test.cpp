@@ -366,5 +366,35 @@ TEST_F(RegistryLimits, QuotaExceededIsAClearErrorAndChangesNothing) {
   EXPECT_EQ(api_->call("GET", "/api/v1/admin/usage", std::nullopt, alice_session_).status, 403);
 }
 
+// The same kind of quota on the project repositories, history included:
+// saving a file again and again cannot fill the control plane's disk.
+TEST_F(RegistryLimits, RepositoryQuotaIsAClearErrorAndChangesNothing) {
+  start({"--repository-quota-mb", "1"});
+  const auto noise = [](std::uint32_t seed) {
+    std::string out(600 * 1024, '\0');
+    for (auto& c : out) c = static_cast<char>((seed = seed * 1103515245 + 12345) >> 24);
+    return out;
+  };
+  const std::string file = "/api/v1/projects/alice/app/files/data.bin";
+  auto saved = api_->raw("PUT", file, noise(1), alice_session_, {});
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  const std::string head = saved.json["commit"]["sha"];
+  auto refused = api_->raw("PUT", file, noise(2), alice_session_, {});
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("repository storage quota exceeded: 'alice' uses"), std::string::npos)
+      << refused.body;
+  EXPECT_NE(refused.body.find("of 1.0 MiB"), std::string::npos) << refused.body;
+  auto project = api_->call("GET", "/api/v1/projects/alice/app", std::nullopt, alice_session_);
+  EXPECT_EQ(project.json["head"]["sha"], head);  // nothing committed
+  // Bob's repositories have their own quota.
+  EXPECT_EQ(api_->raw("PUT", "/api/v1/projects/bob/app/files/data.bin", noise(3), bob_session_, {})
+                .status,
+            200);
+
+  auto me = api_->call("GET", "/api/v1/me", std::nullopt, alice_session_);
+  EXPECT_GT(me.json["usage"]["repository_bytes"].get<std::int64_t>(), 600 * 1024);
+  EXPECT_EQ(me.json["usage"]["repository_quota_bytes"], kMiB);
+}
+
 }  // namespace
 }  // namespace orsa::testing

@@ -245,6 +245,10 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
                  out["usage"]["open_uploads"] = ctx.registry.store().open_uploads(u.id);
                  out["usage"]["max_open_uploads"] =
                      ctx.registry.store().limits().max_open_uploads_per_user;
+                 const auto repository = ctx.projects.repository_bytes(u.username);
+                 out["usage"]["repository_bytes"] = repository ? Json(*repository) : Json(nullptr);
+                 const std::int64_t quota = ctx.projects.repository_quota_bytes();
+                 out["usage"]["repository_quota_bytes"] = quota > 0 ? Json(quota) : Json(nullptr);
                  return out;
                });
              }));

@@ -142,6 +142,11 @@ void add_registry_options(CLI::App& app, std::string& idle, Config& config) {
                  "Registry storage per user namespace, in MiB (0: unlimited)")
       ->envname("ORSA_REGISTRY_QUOTA_MB")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
+  app.add_option("--repository-quota-mb", config.repository_quota_mb,
+                 "Disk space of one user's project repositories, history included, in MiB "
+                 "(0: unlimited)")
+      ->envname("ORSA_REPOSITORY_QUOTA_MB")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
   app.add_option("--max-uploads-per-user", config.max_uploads_per_user,
                  "Open registry upload sessions per user")
       ->envname("ORSA_MAX_UPLOADS_PER_USER")

@@ -282,8 +282,9 @@ Result<void> build_services(Deployer::Parts& p) {
                                 std::string_view ip) {
         return accounts.check_password(login, password, services::Caller{std::string(ip)});
       });
-  p.projects = std::make_unique<services::Projects>(p.store->projects(), p.store->users(), *p.repos,
-                                                    *p.audit, p.clock);
+  p.projects = std::make_unique<services::Projects>(
+      p.store->projects(), p.store->users(), *p.repos, *p.audit, p.clock,
+      services::kDefaultMaxProjectsPerUser, p.config.repository_quota_mb * 1024 * 1024);
   p.system = std::make_unique<services::System>([&store = *p.store] { return store.ping(); },
                                                 p.store->audit());
   auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",

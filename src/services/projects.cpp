@@ -1,5 +1,6 @@
 #include "services/projects.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <tuple>
@@ -32,17 +33,43 @@ std::string commit_detail(std::string_view sha, std::size_t count, std::string_v
          std::string(noun) + (count == 1 ? "" : "s");
 }
 
+// What a write adds at most before git compresses it.
+std::int64_t bytes_of(const std::vector<source::File>& files) {
+  std::int64_t total = 0;
+  for (const auto& f : files) total += static_cast<std::int64_t>(f.content.size());
+  return total;
+}
+std::int64_t bytes_of(const std::vector<source::FileChange>& changes) {
+  std::int64_t total = 0;
+  for (const auto& c : changes)
+    total += c.content ? static_cast<std::int64_t>(c.content->size()) : 0;
+  return total;
+}
+
 }  // namespace
 
 Projects::Projects(store::ProjectStore& projects, store::UserStore& users,
                    source::SourceRepos& repos, Audit& audit, const Clock& clock,
-                   std::size_t max_projects_per_user)
+                   std::size_t max_projects_per_user, std::int64_t repository_quota_bytes)
     : projects_(projects),
       users_(users),
       repos_(repos),
       audit_(audit),
       clock_(clock),
-      max_projects_per_user_(max_projects_per_user) {}
+      max_projects_per_user_(max_projects_per_user),
+      repository_quota_bytes_(repository_quota_bytes) {}
+
+Result<void> Projects::check_quota(std::string_view owner, std::int64_t adding) {
+  if (repository_quota_bytes_ <= 0) return {};
+  auto used = repos_.owner_disk_bytes(owner);
+  if (!used) return fail(used.error());
+  if (*used + adding <= repository_quota_bytes_) return {};
+  const auto mib = [](std::int64_t bytes) { return static_cast<double>(bytes) / (1024 * 1024); };
+  return fail(Error::permission_denied(
+      fmt::format("repository storage quota exceeded: '{}' uses {:.1f} MiB of {:.1f} MiB (history "
+                  "included); delete a project to free space, or ask an admin",
+                  owner, mib(*used), mib(repository_quota_bytes_))));
+}
 
 Result<store::Project> Projects::authorized(const auth::Principal& who, const ProjectRef& ref,
                                             auth::Action action) {
@@ -104,6 +131,7 @@ Result<ProjectView> Projects::create_with(const auth::Principal& who, std::strin
   }
   auto author = author_of(who);
   if (!author) return fail(author.error());
+  if (auto ok = check_quota(who.username, bytes_of(origin.files)); !ok) return fail(ok.error());
   auto project = projects_.create(
       {.owner_id = who.user_id, .name = std::string(name), .template_name = origin.template_name});
   if (!project) return fail(project.error());
@@ -203,6 +231,9 @@ Result<source::CommitInfo> Projects::commit(const auth::Principal& who, const Pr
   if (!project) return fail(project.error());
   auto author = author_of(who);
   if (!author) return fail(author.error());
+  if (auto ok = check_quota(project->owner_username, bytes_of(changes)); !ok) {
+    return fail(ok.error());
+  }
   auto commit = repos_.commit(repo_of(*project), changes, *author,
                               message_or(message, "Update files"), expected_head);
   if (!commit) return commit;
@@ -225,6 +256,9 @@ Result<source::CommitInfo> Projects::upload_archive(const auth::Principal& who,
   if (!files) return fail(files.error());
   auto author = author_of(who);
   if (!author) return fail(author.error());
+  if (auto ok = check_quota(project->owner_username, bytes_of(*files)); !ok) {
+    return fail(ok.error());
+  }
   auto commit = repos_.replace_tree(repo_of(*project), *files, *author,
                                     message_or(message, "Upload archive"), expected_head);
   if (!commit) return commit;

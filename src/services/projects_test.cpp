@@ -209,5 +209,49 @@ TEST_F(ProjectsTest, AViewerReadsOnlyWhatItSees) {
   EXPECT_TRUE(projects_.list(viewer_).value().empty());
 }
 
+// Repository bytes are counted on disk, history included: a user cannot
+// grow the control plane's disk without bound by saving again and again.
+TEST_F(ProjectsTest, TheRepositoryQuotaRefusesWritesPastItAndStoresNothing) {
+  constexpr std::int64_t kQuota = 400 * 1024;
+  Projects quota_bound{store_.projects(), store_.users(), *repos_, audit_, clock_, 10, kQuota};
+  ASSERT_TRUE(quota_bound.create(alice_, "knap", "python-flask", caller_));
+  std::string noise(150 * 1024, '\0');
+  std::uint32_t x = 7;
+  for (auto& c : noise) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  ASSERT_TRUE(quota_bound.commit(alice_, knap_, {{"a.bin", noise}}, "", std::nullopt, caller_));
+  noise[0] = static_cast<char>(noise[0] + 1);
+  ASSERT_TRUE(quota_bound.commit(alice_, knap_, {{"a.bin", noise}}, "", std::nullopt, caller_));
+  const auto before = repos_->owner_disk_bytes("alice").value();
+  const auto head = quota_bound.get(alice_, knap_).value().head->sha;
+
+  noise[1] = static_cast<char>(noise[1] + 1);
+  auto refused = quota_bound.commit(alice_, knap_, {{"a.bin", noise}}, "", std::nullopt, caller_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message.find("repository storage quota exceeded: 'alice' uses"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find(" MiB of 0.4 MiB"), std::string::npos);
+  auto archive = source::pack_tar_gz({{"a.bin", noise}}, 0);
+  ASSERT_TRUE(archive);
+  EXPECT_EQ(
+      quota_bound.upload_archive(alice_, knap_, *archive, "", std::nullopt, caller_).error().code,
+      ErrorCode::kPermissionDenied);
+  EXPECT_EQ(repos_->owner_disk_bytes("alice").value(), before);  // nothing written
+  EXPECT_EQ(quota_bound.get(alice_, knap_).value().head->sha, head);
+  // A small save still fits; another user's quota is their own.
+  EXPECT_TRUE(quota_bound.commit(alice_, knap_, {{"note.txt", "n"}}, "", std::nullopt, caller_));
+  EXPECT_TRUE(quota_bound.create(bob_, "knap", "python-flask", caller_));
+}
+
+TEST_F(ProjectsTest, ANewProjectPastTheRepositoryQuotaLeavesNoRowAndNoRepository) {
+  Projects quota_bound{store_.projects(), store_.users(), *repos_, audit_, clock_, 10, 1024};
+  auto refused = quota_bound.create(alice_, "knap", "python-flask", caller_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(all_projects(), 0u);
+  EXPECT_EQ(repos_->owner_disk_bytes("alice").value(), 0);
+}
+
 }  // namespace
 }  // namespace orsa::services

@@ -144,6 +144,29 @@ Result<std::filesystem::path> GitRepos::repo_path(const RepoId& repo) const {
   return root_ / repo.owner / (repo.name + ".git");
 }
 
+Result<std::int64_t> GitRepos::owner_disk_bytes(std::string_view owner) {
+  if (auto ok = validate_slug(owner, "owner"); !ok) return fail(ok.error());
+  const std::filesystem::path dir = root_ / std::string(owner);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return std::int64_t{0};
+  std::int64_t total = 0;
+  // Links are not followed: a repository holds none, and what is there is
+  // counted once.
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec) && !it->is_symlink(size_ec)) {
+      const auto size = it->file_size(size_ec);
+      if (!size_ec) total += static_cast<std::int64_t>(size);
+    }
+  }
+  if (ec) {
+    spdlog::error("measuring {} failed: {}", dir.string(), ec.message());
+    return fail(Error::internal("measuring the repositories of " + std::string(owner) + " failed"));
+  }
+  return total;
+}
+
 // One mutex per repository, never erased: the map grows with the number of
 // repositories written since start, which is small.
 std::shared_ptr<std::mutex> GitRepos::lock_for(const std::filesystem::path& path) {

@@ -48,6 +48,8 @@ class GitRepos final : public SourceRepos {
 
   Result<CommitDiff> diff(const RepoId& repo, std::string_view ref) override;
 
+  Result<std::int64_t> owner_disk_bytes(std::string_view owner) override;
+
  private:
   using BuildTree = std::function<Result<FileMap>(FileMap, std::string_view head_sha)>;
 

@@ -344,5 +344,23 @@ TEST_F(GitReposTest, MessagesAndAuthorsAreChecked) {
   }
 }
 
+TEST_F(GitReposTest, OwnerDiskBytesCountsHistoryAndOnlyThatOwner) {
+  EXPECT_EQ(repos_->owner_disk_bytes("ada").value(), 0);  // no repository yet
+  create_default();
+  const std::int64_t first = repos_->owner_disk_bytes(kRepo.owner).value();
+  EXPECT_GT(first, 0);
+  // Random bytes do not compress: a new version adds about its size, and
+  // the old one stays in history.
+  std::string noise(200'000, '\0');
+  std::uint32_t x = 12345;
+  for (auto& c : noise) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  ASSERT_TRUE(put("data.bin", noise));
+  noise[0] = static_cast<char>(noise[0] + 1);
+  ASSERT_TRUE(put("data.bin", noise));
+  EXPECT_GT(repos_->owner_disk_bytes(kRepo.owner).value(), first + 2 * 190'000);
+  EXPECT_EQ(repos_->owner_disk_bytes("someone-else").value(), 0);
+  EXPECT_EQ(repos_->owner_disk_bytes("../etc").error().code, ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace orsa::source

@@ -74,8 +74,9 @@ struct Config {
   std::size_t gc_keep = 3;  // newest images kept per project
   std::chrono::seconds gc_idle = std::chrono::hours(24);
   // Registry tenancy limits (see docs/security.md).
-  std::int64_t registry_quota_mb = 20480;  // per owner namespace; 0: unlimited
-  std::size_t max_uploads_per_user = 8;    // open blob upload sessions
+  std::int64_t registry_quota_mb = 20480;   // per owner namespace; 0: unlimited
+  std::int64_t repository_quota_mb = 2048;  // per owner's git repositories; 0: unlimited
+  std::size_t max_uploads_per_user = 8;     // open blob upload sessions
   std::chrono::seconds upload_idle_timeout = std::chrono::hours(1);
   std::optional<CheckCommand> check;  // set: run the check and exit
   // Runs (see services/runs.hpp).

@@ -28,6 +28,9 @@ struct ProjectRef {
   std::string name;
 };
 
+/// How many projects one user may own.
+inline constexpr std::size_t kDefaultMaxProjectsPerUser = 1000;
+
 /// The template projects are built with unless they name another.
 inline constexpr std::string_view kDefaultTemplate = "python-flask";
 
@@ -36,8 +39,12 @@ inline constexpr std::string_view kDefaultTemplate = "python-flask";
 /// asks auth::Policy for the action, then touches git.
 class Projects {
  public:
+  /// `repository_quota_bytes`: what one owner's repositories may hold on
+  /// disk, history included (0: no quota).
   Projects(store::ProjectStore& projects, store::UserStore& users, source::SourceRepos& repos,
-           Audit& audit, const Clock& clock, std::size_t max_projects_per_user = 1000);
+           Audit& audit, const Clock& clock,
+           std::size_t max_projects_per_user = kDefaultMaxProjectsPerUser,
+           std::int64_t repository_quota_bytes = 0);
 
   /// A new project holding a template's starter files.
   Result<ProjectView> create(const auth::Principal& who, std::string_view name,
@@ -93,6 +100,13 @@ class Projects {
   /// see it); lets a write be refused before its body is read.
   Result<void> check_access(const auth::Principal& who, const ProjectRef& ref, auth::Action action);
 
+  /// Bytes the owner's repositories hold on disk (for usage reports).
+  Result<std::int64_t> repository_bytes(std::string_view owner) {
+    return repos_.owner_disk_bytes(owner);
+  }
+  /// The per-owner repository quota; 0: none.
+  std::int64_t repository_quota_bytes() const { return repository_quota_bytes_; }
+
  private:
   /// The project if `who` may perform `action` on it.
   Result<store::Project> authorized(const auth::Principal& who, const ProjectRef& ref,
@@ -107,6 +121,8 @@ class Projects {
   Result<ProjectView> create_with(const auth::Principal& who, std::string_view name,
                                   const Origin& origin, const Caller& caller);
   void touch(const store::Project& project);
+  /// Refuses a write of about `adding` bytes past the owner's quota.
+  Result<void> check_quota(std::string_view owner, std::int64_t adding);
 
   store::ProjectStore& projects_;
   store::UserStore& users_;  // commit authors, project owners
@@ -114,6 +130,7 @@ class Projects {
   Audit& audit_;
   const Clock& clock_;
   std::size_t max_projects_per_user_;
+  std::int64_t repository_quota_bytes_;
   RemovalHook removal_hook_;
 };
 

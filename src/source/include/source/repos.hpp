@@ -126,6 +126,10 @@ class SourceRepos {
 
   /// The commit at `ref` diffed against its first parent (the empty tree for a root commit).
   virtual Result<CommitDiff> diff(const RepoId& repo, std::string_view ref) = 0;
+
+  /// Bytes on disk of every repository of `owner`, history included (what
+  /// the owner's storage quota counts); 0 for an owner with none.
+  virtual Result<std::int64_t> owner_disk_bytes(std::string_view owner) = 0;
 };
 
 /// Bare libgit2 repositories under `root/<owner>/<name>.git`. Writes to one

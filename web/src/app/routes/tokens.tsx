@@ -1,4 +1,4 @@
-import { ChangePasswordCard } from '@/features/auth';
+import { ChangePasswordCard, StorageUsageCard } from '@/features/auth';
 import { TokensPage } from '@/features/tokens';
 
 export function TokensRoute() {
@@ -6,6 +6,7 @@ export function TokensRoute() {
     <>
       <TokensPage />
       <ChangePasswordCard />
+      <StorageUsageCard />
     </>
   );
 }

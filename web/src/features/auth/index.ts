@@ -2,5 +2,6 @@ export { useMe, meKey } from './api/get-me';
 export { useLogout } from './api/logout';
 export { AuthCard } from './components/auth-card';
 export { ChangePasswordCard } from './components/change-password-card';
+export { StorageUsageCard } from './components/storage-usage-card';
 export { LoginForm } from './components/login-form';
 export { RegisterForm } from './components/register-form';

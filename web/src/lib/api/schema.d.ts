@@ -414,6 +414,10 @@ export interface paths {
                                 open_uploads?: number;
                                 /** @description --max-uploads-per-user. */
                                 max_open_uploads?: number;
+                                /** @description Disk space of the user's project repositories, history included. */
+                                repository_bytes?: number | null;
+                                /** @description --repository-quota-mb in bytes; null when unlimited. */
+                                repository_quota_bytes?: number | null;
                             };
                         };
                     };
