@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <stop_token>
 #include <tuple>
 
 #include "api/api.hpp"
@@ -14,6 +17,7 @@
 #include "auth/hash_gate.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
+#include "core/work_queue.hpp"
 #include "data_dir_lock.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/route_table.hpp"
@@ -71,8 +75,9 @@ struct Deployer::Parts {
   std::unique_ptr<workers::BaseBootstrap> base_bootstrap;  // only with --ensure-base
   // Declared before what uses them: members are destroyed in reverse order.
   gateway::RouteTable routes;
-  api::ServiceAddress service_address;             // read by the /s/ redirect and the API
-  std::unique_ptr<runtime::PodmanService> podman;  // only without --runtime-socket
+  api::ServiceAddress service_address;                  // read by the /s/ redirect and the API
+  std::unique_ptr<runtime::PodmanService> podman;       // only without --runtime-socket
+  std::unique_ptr<BackgroundThread> podman_supervisor;  // restarts it when it dies
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<workers::Rollouts> rollouts;
   std::unique_ptr<services::Deployments> deployments;
@@ -359,6 +364,29 @@ Result<void> start_runs(Deployer::Parts& p, const std::string& registry_host) {
   return p.run_worker->start(*p.runs, *p.runtime, *jobs, registry_host);
 }
 
+// A podman service that died (a crash, an OOM kill, an operator's kill) is
+// started again within seconds: its containers keep serving through the
+// gateway meanwhile, and rollouts, runs and restarts resume once it answers.
+std::unique_ptr<BackgroundThread> supervise(runtime::PodmanService& podman) {
+  static constexpr auto kCheckInterval = std::chrono::seconds(2);
+  return std::make_unique<BackgroundThread>(
+      "podman supervisor", [&podman](const std::stop_token& stop) {
+        std::mutex mu;
+        std::condition_variable_any wake;
+        while (!stop.stop_requested()) {
+          {
+            std::unique_lock lock(mu);
+            wake.wait_for(lock, stop, kCheckInterval, [] { return false; });
+          }
+          if (stop.stop_requested()) return;
+          if (auto restarted = podman.restart_if_exited(); !restarted) {
+            spdlog::error("the podman service could not be started again: {}",
+                          restarted.error().message);
+          }
+        }
+      });
+}
+
 // The container runtime: one given ready-made, the given Docker API socket,
 // or a private podman service under the data dir that may pull from this
 // process's registry.
@@ -377,6 +405,7 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     if (!podman) return fail(podman.error());
     p.podman = std::move(*podman);
     socket = p.podman->socket_path();
+    p.podman_supervisor = supervise(*p.podman);
   }
   p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
       .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});

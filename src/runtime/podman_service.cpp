@@ -231,7 +231,7 @@ Result<std::unique_ptr<PodmanService>> PodmanService::start(PodmanServiceOptions
   fs::rename(service->log_path_, o.state_dir / "podman.log.1", ec);  // keep one previous log
   if (auto launched = service->launch(); !launched) return fail(launched.error());
   if (auto ready = service->wait_ready(); !ready) return fail(ready.error());
-  spdlog::info("podman service {} ready on {} (storage {}, root {})", service->pid_,
+  spdlog::info("podman service {} ready on {} (storage {}, root {})", service->pid_.load(),
                service->socket_path_, o.storage_driver, o.root.string());
   return service;
 }
@@ -316,7 +316,7 @@ Result<void> PodmanService::wait_ready() {
   const auto deadline = Clock::now() + options_.start_timeout;
   while (true) {
     int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (const pid_t pid = pid_; ::waitpid(pid, &status, WNOHANG) == pid) {
       pid_ = 0;
       const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return fail(Error::unavailable("podman system service exited (status " +
@@ -328,26 +328,48 @@ Result<void> PodmanService::wait_ready() {
     std::this_thread::sleep_for(kPollInterval);
   }
   const std::string tail = log_tail();
-  std::ignore = stop();  // the start failure below is what the caller needs
+  std::ignore = stop_locked();  // the start failure below is what the caller needs
   return fail(Error::unavailable("podman system service did not answer on " + socket_path_ +
                                  " within " + std::to_string(options_.start_timeout.count()) +
                                  " ms: " + tail));
 }
 
+Result<bool> PodmanService::restart_if_exited() {
+  std::lock_guard lock(lifecycle_mutex_);
+  const pid_t pid = pid_;
+  if (stopped_ || pid <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) != pid) return false;
+  pid_ = 0;
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  spdlog::warn("podman system service {} exited (status {}); starting it again", pid, code);
+  ::unlink(socket_path_.c_str());  // its socket is dead; the new service binds it again
+  if (auto ok = launch(); !ok) return fail(ok.error());
+  if (auto ok = wait_ready(); !ok) return fail(ok.error());
+  spdlog::info("podman system service restarted (pid {})", pid_.load());
+  return true;
+}
+
 Result<void> PodmanService::stop() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
+  std::lock_guard lock(lifecycle_mutex_);
+  stopped_ = true;
+  return stop_locked();
+}
+
+Result<void> PodmanService::stop_locked() {
+  if (const pid_t pid = pid_; pid > 0) {
+    ::kill(pid, SIGTERM);
     const auto deadline = Clock::now() + options_.stop_timeout;
     bool exited = false;
     while (!exited && Clock::now() < deadline) {
-      exited = ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+      exited = ::waitpid(pid, nullptr, WNOHANG) == pid;
       if (!exited) std::this_thread::sleep_for(kPollInterval);
     }
     if (!exited) {
-      spdlog::warn("podman service {} ignored SIGTERM for {} ms; killing it", pid_,
+      spdlog::warn("podman service {} ignored SIGTERM for {} ms; killing it", pid,
                    options_.stop_timeout.count());
-      ::kill(pid_, SIGKILL);
-      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
     pid_ = 0;

@@ -85,5 +85,35 @@ TEST_F(PodmanRuntime, ServiceDiesWithItsParent) {
   EXPECT_FALSE(ec) << ec.message();
 }
 
+// A service killed under a running control plane is started again on the
+// same socket and store; after stop() it stays down.
+TEST_F(PodmanRuntime, AServiceThatDiedIsStartedAgain) {
+  PodmanServiceOptions options;
+  options.state_dir = work_->path() / "restart" / "podman";
+  auto started = PodmanService::start(options);
+  ASSERT_TRUE(started) << started.error().message;
+  PodmanService& service = **started;
+  EXPECT_FALSE(service.restart_if_exited().value());  // alive: nothing to do
+  const pid_t first = service.pid();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  Result<bool> restarted = false;
+  ASSERT_TRUE(eventually(
+      20s,
+      [&] {
+        restarted = service.restart_if_exited();
+        return !restarted || *restarted;
+      },
+      "the killed service noticed"));
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  EXPECT_NE(service.pid(), first);
+  DockerApiRuntime runtime({.socket_path = service.socket_path()});
+  EXPECT_TRUE(runtime.list({}).has_value()) << "the new service does not answer";
+
+  ASSERT_TRUE(service.stop());
+  EXPECT_FALSE(service.restart_if_exited().value());  // stopped on purpose: stays down
+  EXPECT_EQ(service.pid(), 0);
+  unmount_below(options.state_dir);
+}
+
 }  // namespace
 }  // namespace orsa::runtime

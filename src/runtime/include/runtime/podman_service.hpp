@@ -2,9 +2,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,11 +70,17 @@ class PodmanService {
   std::vector<std::pair<std::string, std::string>> cli_environment() const;
   /// SIGTERM, SIGKILL after `stop_timeout`; reaps the child. Idempotent.
   Result<void> stop();
+  /// Starts the service again if it exited on its own (a crash, a kill):
+  /// the containers it ran keep running and the new service sees them.
+  /// Whether it restarted; false after stop(). Call it from the same kind of
+  /// long-lived thread as start() (PR_SET_PDEATHSIG).
+  Result<bool> restart_if_exited();
 
  private:
   PodmanService() = default;
   Result<void> launch();
   Result<void> wait_ready();
+  Result<void> stop_locked();
   std::string log_tail() const;
 
   PodmanServiceOptions options_;
@@ -81,7 +89,9 @@ class PodmanService {
   std::filesystem::path short_dir_;
   std::filesystem::path log_path_;
   std::vector<std::pair<std::string, std::string>> env_;
-  pid_t pid_ = 0;
+  std::atomic<pid_t> pid_ = 0;
+  bool stopped_ = false;        // stop() was called: never restart
+  std::mutex lifecycle_mutex_;  // stop() against restart_if_exited()
 };
 
 }  // namespace orsa::runtime
