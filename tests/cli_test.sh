@@ -15,21 +15,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
 . "$here/lib/base_python_or.sh"
 
-work=$(mktemp -d /tmp/orsa-cli-XXXXXX)
-DATA=$work/data
-cleanup() {
-  stop_deployer
-  remove_deployer_containers "$DATA" "$work"
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-fail() {
+begin_test cli
+fail() {  # with the last command's output
   echo "FAIL: $*" >&2
   for f in "$work"/out "$work"/err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
   tail -n 30 "$work/deployer.log" >&2 || true
   exit 1
 }
-step() { echo "--- $*"; }
 command -v jq >/dev/null || fail "jq is missing"
 
 # orsa with its output kept in $work/out and $work/err; echoes the exit code.

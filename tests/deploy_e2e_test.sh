@@ -13,21 +13,7 @@ DEPLOYER=$1 BUILDER=$2 SRC=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
 
-work=$(mktemp -d /tmp/orsa-deploy-XXXXXX)
-DATA=$work/data
-cleanup() {
-  stop_deployer
-  # Containers outlive the deployer by design: remove this test's ones.
-  remove_deployer_containers "$DATA" "$work"
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 40 "$work/deployer.log" >&2 || true
-  exit 1
-}
-step() { echo "--- $*"; }
+begin_test deploy
 
 dpod() { deployer_podman "$DATA" "$@"; }
 

@@ -15,21 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
 . "$here/lib/base_python_or.sh"
 
-work=$(mktemp -d /tmp/orsa-examples-XXXXXX)
-DATA=$work/data
-cleanup() {
-  stop_deployer
-  remove_deployer_containers "$DATA" "$work"
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 30 "$work/deployer.log" >&2 || true
-  exit 1
-}
-step() { echo "--- $*"; }
-started_at=$(date +%s)
+begin_test examples
 EXAMPLES=(blend transportation sudoku facility-location)
 SERVICES=(blend transportation sudoku)
 check() { /usr/bin/python3 "$here/examples_check.py" "$@"; }

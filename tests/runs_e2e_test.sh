@@ -16,21 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/deployer.sh"
 . "$here/lib/base_python_or.sh"
 
-work=$(mktemp -d /tmp/orsa-runs-XXXXXX)
-DATA=$work/data
-cleanup() {
-  stop_deployer
-  remove_deployer_containers "$DATA" "$work"
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 30 "$work/deployer.log" >&2 || true
-  exit 1
-}
-step() { echo "--- $*"; }
-started_at=$(date +%s)
+begin_test runs
 
 export ORSA_ADMIN_PASSWORD=admin-password-for-runs
 FLAGS=(--base-image orsa/base-python-or:latest --builder-bin "$BUILDER"

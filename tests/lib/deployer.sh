@@ -121,3 +121,26 @@ if leaks:
 print(f"checked {len(descendants)} processes started by the deployer: no inherited descriptor")
 PY
 }
+
+# The common frame of a shell test: a work dir with the deployer's data dir
+# under it (sets work, DATA, started_at), removed on exit together with the
+# deployer and every container it started (containers outlive the deployer
+# by design); `fail` and `step` for its messages. A test may redefine `fail`
+# to show more.
+begin_test() {  # name
+  work=$(mktemp -d "/tmp/orsa-$1-XXXXXX")
+  DATA=$work/data
+  started_at=$(date +%s)
+  trap end_test EXIT
+}
+end_test() {
+  stop_deployer
+  remove_deployer_containers "$DATA" "$work"
+  rm -rf "$work" 2>/dev/null || true
+}
+fail() {
+  echo "FAIL: $*" >&2
+  tail -n 40 "$work/deployer.log" >&2 || true
+  exit 1
+}
+step() { echo "--- $*"; }
