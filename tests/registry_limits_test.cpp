@@ -394,6 +394,8 @@ TEST_F(RegistryLimits, RepositoryQuotaIsAClearErrorAndChangesNothing) {
   auto me = api_->call("GET", "/api/v1/me", std::nullopt, alice_session_);
   EXPECT_GT(me.json["usage"]["repository_bytes"].get<std::int64_t>(), 600 * 1024);
   EXPECT_EQ(me.json["usage"]["repository_quota_bytes"], kMiB);
+  EXPECT_EQ(me.json["usage"]["run_data_bytes"], 0);                   // no runs yet
+  EXPECT_EQ(me.json["usage"]["run_data_quota_bytes"], 10240 * kMiB);  // --runs-quota-mb default
 }
 
 }  // namespace

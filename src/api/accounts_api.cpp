@@ -249,6 +249,13 @@ void register_account_routes(http::Router& router, ApiContext& ctx) {
                  out["usage"]["repository_bytes"] = repository ? Json(*repository) : Json(nullptr);
                  const std::int64_t quota = ctx.projects.repository_quota_bytes();
                  out["usage"]["repository_quota_bytes"] = quota > 0 ? Json(quota) : Json(nullptr);
+                 if (ctx.runs != nullptr) {
+                   const auto runs = ctx.runs->data_bytes(who);
+                   out["usage"]["run_data_bytes"] = runs ? Json(*runs) : Json(nullptr);
+                   const std::int64_t runs_quota = ctx.runs->data_quota_bytes();
+                   out["usage"]["run_data_quota_bytes"] =
+                       runs_quota > 0 ? Json(runs_quota) : Json(nullptr);
+                 }
                  return out;
                });
              }));

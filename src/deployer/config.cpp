@@ -118,6 +118,10 @@ void add_run_options(CLI::App& app, RunFlags& flags, Config& config) {
   app.add_option("--max-run-result-mb", config.max_run_result_mb, "Largest run result, in MiB")
       ->envname("ORSA_MAX_RUN_RESULT_MB")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{16384}));
+  app.add_option("--runs-quota-mb", config.runs_quota_mb,
+                 "Inputs, results and logs one user's runs may hold, in MiB (0: unlimited)")
+      ->envname("ORSA_RUNS_QUOTA_MB")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
   app.add_option("--max-run-time", flags.max_time, "Largest time limit a run may ask (6h)")
       ->envname("ORSA_MAX_RUN_TIME");
 }

@@ -166,6 +166,7 @@ Result<void> build_runs(Deployer::Parts& p) {
   options.data = {.max_input_bytes = p.config.max_run_input_mb * runs::kMiB,
                   .max_result_bytes = p.config.max_run_result_mb * runs::kMiB};
   options.admission.max_queued_per_user = p.config.max_queued_runs_per_user;
+  options.max_data_bytes_per_user = p.config.runs_quota_mb * runs::kMiB;
   options.max_memory_mb = p.config.max_memory_mb;
   options.max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000);
   options.default_memory_mb = std::min(options.default_memory_mb, options.max_memory_mb);

@@ -3,6 +3,8 @@
 
 #include "services/runs.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <utility>
@@ -177,6 +179,7 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
   if (!bytes) return fail(bytes.error());
   auto run = limits_for(*target, request);
   if (!run) return fail(run.error());
+  if (auto ok = check_data_quota(who); !ok) return fail(ok.error());
   auto queued = tables_.runs.count_queued(who.user_id);
   if (!queued) return fail(queued.error());
   if (auto ok = runs::admit(static_cast<std::size_t>(*queued), options_.admission); !ok) {
@@ -196,6 +199,20 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
 }
 
 // The input as given, or the project's file at the commit the run will use.
+Result<void> Runs::check_data_quota(const auth::Principal& who) {
+  const std::int64_t quota = options_.max_data_bytes_per_user;
+  if (quota <= 0) return {};
+  auto used = tables_.runs.data_bytes(who.user_id);
+  if (!used) return fail(used.error());
+  if (*used < quota) return {};
+  const auto mib = [](std::int64_t bytes) { return static_cast<double>(bytes) / (1024 * 1024); };
+  return fail(Error::permission_denied(fmt::format(
+      "run data quota exceeded: your runs hold {:.1f} MiB of inputs, results and logs, the quota "
+      "is {:.1f} MiB; ended runs are deleted after the retention period, or delete a project to "
+      "free its runs' data",
+      mib(*used), mib(quota))));
+}
+
 Result<std::string> Runs::input_of(const Target& target, const RunRequest& request) {
   if (!request.input_file) return request.input;
   const std::string& path = *request.input_file;

@@ -242,6 +242,35 @@ TEST_F(RunsTest, QueuedRunsPerUserAreCappedWithARetryAfter) {
   EXPECT_TRUE(submit(alice_));
 }
 
+TEST_F(RunsTest, TheRunDataQuotaRefusesNewRunsOnceTheUsersRunsHoldIt) {
+  RunOptions options = options_;
+  options.max_data_bytes_per_user = 2000;
+  Runs quota_bound{{store_.runs(), store_.projects(), store_.images(), store_.deployments()},
+                   *repos_,
+                   *data_,
+                   clock_,
+                   scheduler_,
+                   options};
+  auto first = quota_bound.submit(alice_, {"alice", "knap"}, {.input = R"({"capacity":10})"});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(store_.runs().mark_running(first->id, "", clock_.now_unix()));
+  ASSERT_TRUE(store_.runs().finish(
+      first->id, {.status = RunStatus::kSucceeded, .log_digest = "sha256:ab", .log_size = 3000},
+      clock_.now_unix()));
+  EXPECT_EQ(store_.runs().data_bytes(alice_.user_id).value(), 3015);
+
+  const std::size_t before = store_.runs().queued().value().size();
+  auto refused = quota_bound.submit(alice_, {"alice", "knap"}, {.input = R"({"capacity":10})"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message.find("run data quota exceeded: your runs hold 0.0 MiB"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(store_.runs().queued().value().size(), before);  // nothing queued
+  // Another user's runs are counted apart.
+  EXPECT_TRUE(quota_bound.submit(admin_, {"alice", "knap"}, {.input = R"({"capacity":10})"}));
+}
+
 TEST_F(RunsTest, QueuePositionsFollowTheFairQueue) {
   go_live(image1_, store::Visibility::kPublic);
   const auto a1 = submit(alice_).value();

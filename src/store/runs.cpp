@@ -271,6 +271,18 @@ class SqlRunStore final : public RunStore {
                    });
   }
 
+  Result<std::int64_t> data_bytes(std::string_view submitter_id) override {
+    return db_.run("run_data_bytes", Access::kRead,
+                   [&](soci::session& sql) -> Result<std::int64_t> {
+                     const std::string id(submitter_id);
+                     long long bytes = 0;
+                     sql << "SELECT COALESCE(SUM(input_size + COALESCE(result_size, 0) + "
+                            "COALESCE(log_size, 0)), 0) FROM runs WHERE submitter_id = :id",
+                         soci::use(id), soci::into(bytes);
+                     return static_cast<std::int64_t>(bytes);
+                   });
+  }
+
   Result<std::vector<Run>> queued() override { return with_statuses("'queued'"); }
 
   Result<std::vector<Run>> unfinished() override { return with_statuses("'queued', 'running'"); }

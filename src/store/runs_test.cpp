@@ -231,6 +231,27 @@ TEST_P(RunStoreTest, ARunStartsOnceAndEndsOnce) {
             ErrorCode::kNotFound);
 }
 
+TEST_P(RunStoreTest, DataBytesSumInputResultAndLogOfTheSubmittersRuns) {
+  const auto alice = user("alice");
+  const auto bob = user("bob");
+  const auto knap = project(alice, "knap");
+  EXPECT_EQ(store_->runs().data_bytes(alice.id).value(), 0);
+  const auto run = submit(knap, alice);
+  const auto queued = submit(knap, alice);
+  submit(knap, bob);
+  ASSERT_TRUE(store_->runs().mark_running(run.id, "", kStart + 1));
+  ASSERT_TRUE(store_->runs().finish(run.id,
+                                    {.status = RunStatus::kSucceeded,
+                                     .result_digest = digest('r'),
+                                     .result_size = 99,
+                                     .log_digest = digest('l'),
+                                     .log_size = 1000},
+                                    kStart + 2));
+  EXPECT_EQ(store_->runs().data_bytes(alice.id).value(),
+            run.input_size + queued.input_size + 99 + 1000);
+  EXPECT_EQ(store_->runs().data_bytes(bob.id).value(), run.input_size);
+}
+
 TEST_P(RunStoreTest, CancelEndsAQueuedRunAndFlagsARunningOne) {
   const auto alice = user("alice");
   const auto knap = project(alice, "knap");

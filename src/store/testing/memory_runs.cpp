@@ -106,6 +106,16 @@ class MemoryRuns final : public RunStore {
     }));
   }
 
+  Result<std::int64_t> data_bytes(std::string_view submitter_id) override {
+    Lock lock(s_.mu);
+    std::int64_t total = 0;
+    for (const auto& [id, run] : s_.runs) {
+      if (run.submitter_id != submitter_id) continue;
+      total += run.input_size + run.result_size.value_or(0) + run.log_size.value_or(0);
+    }
+    return total;
+  }
+
   Result<std::vector<Run>> queued() override {
     Lock lock(s_.mu);
     return with_status({RunStatus::kQueued});

@@ -86,6 +86,7 @@ struct Config {
   std::chrono::seconds runs_retention = std::chrono::hours(24 * 30);
   std::int64_t max_run_input_mb = 50;
   std::int64_t max_run_result_mb = 200;
+  std::int64_t runs_quota_mb = 10240;  // inputs, results and logs of one user's runs; 0: none
   std::chrono::seconds max_run_time = std::chrono::hours(6);  // the largest time_limit_s
 
   /// --max-concurrent-runs with its default (the number of cores) applied.

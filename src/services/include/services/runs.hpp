@@ -53,6 +53,9 @@ struct RunOptions {
   std::int64_t max_log_bytes = kMaxStoredLogBytes;
   runs::RunDataLimits data;
   runs::AdmissionLimits admission;
+  // What one user's runs may hold (inputs, results, logs) before new runs
+  // are refused; 0: no quota. Retention and deleting a project free it.
+  std::int64_t max_data_bytes_per_user = 0;
 };
 
 /// What a caller asks to run.
@@ -194,6 +197,11 @@ class Runs {
   /// Deletes runs ended longer ago than the retention, then every blob no
   /// run references (the collector).
   Result<RunCollection> collect();
+  /// Bytes the caller's runs hold, and the quota (0: none).
+  Result<std::int64_t> data_bytes(const auth::Principal& who) {
+    return tables_.runs.data_bytes(who.user_id);
+  }
+  std::int64_t data_quota_bytes() const { return options_.max_data_bytes_per_user; }
 
  private:
   struct Target;
@@ -205,6 +213,8 @@ class Runs {
   Result<std::optional<std::size_t>> queue_position(const store::Run& run);
   Result<RunBlob> blob(const std::string& digest, std::int64_t size);
   Result<std::string> input_of(const Target& target, const RunRequest& request);
+  /// Refuses a new run while the user's runs hold their data quota.
+  Result<void> check_data_quota(const auth::Principal& who);
 
   RunTables tables_;
   source::SourceRepos& repos_;

@@ -164,6 +164,9 @@ class RunStore {
   virtual Result<std::vector<std::string>> digests_of_project(std::string_view project_id) = 0;
   /// Does any run reference `digest` as its input or result?
   virtual Result<bool> references(std::string_view digest) = 0;
+  /// Bytes of input, result and log the runs `submitter_id` made hold
+  /// (what the per-user run data quota counts).
+  virtual Result<std::int64_t> data_bytes(std::string_view submitter_id) = 0;
 };
 
 }  // namespace orsa::store

@@ -418,6 +418,10 @@ export interface paths {
                                 repository_bytes?: number | null;
                                 /** @description --repository-quota-mb in bytes; null when unlimited. */
                                 repository_quota_bytes?: number | null;
+                                /** @description Inputs, results and logs the user's runs hold. */
+                                run_data_bytes?: number | null;
+                                /** @description --runs-quota-mb in bytes; null when unlimited. */
+                                run_data_quota_bytes?: number | null;
                             };
                         };
                     };

@@ -46,8 +46,14 @@ export function StorageUsageCard() {
           used={usage.repository_bytes ?? 0}
           quota={usage.repository_quota_bytes ?? null}
         />
+        <UsageRow
+          label="Runs"
+          used={usage.run_data_bytes ?? 0}
+          quota={usage.run_data_quota_bytes ?? null}
+        />
         <p className="small text-secondary mb-0">
-          Repositories count their whole history. Deleting a project frees its space.
+          Repositories count their whole history; runs, their inputs, results and logs. Deleting a
+          project frees its space.
         </p>
       </Card.Body>
     </Card>
