@@ -78,6 +78,12 @@ Result<JobState> parse_job_state(std::string_view json) {
     out.oom_killed = oom.is_boolean() && oom.get<bool>();
     out.started_at_ms = unix_ms(state, "StartedAt");
     out.finished_at_ms = unix_ms(state, "FinishedAt");
+    // Podman stamps StartedAt once conmon reports the start, which a process
+    // that exits at once can beat (FinishedAt 27 ms earlier was seen): the
+    // process did start before it ended, so it ran for no measurable time.
+    if (out.started_at_ms && out.finished_at_ms && *out.finished_at_ms < *out.started_at_ms) {
+      out.started_at_ms = out.finished_at_ms;
+    }
   }
   const Json labels = doc.value("Config", Json::object()).value("Labels", Json::object());
   const Json job = labels.is_object() ? labels.value(kLabelJob, Json()) : Json();

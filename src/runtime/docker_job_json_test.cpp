@@ -150,6 +150,16 @@ TEST(ParseJobState, ReadsARecordedPodmanJob) {
   EXPECT_EQ(state->output_dir, "/tmp/orsa-rec-job/out");
 }
 
+TEST(ParseJobState, AStartStampedAfterTheFinishIsTheFinish) {
+  auto state = parse_job_state(R"({"Id": "abc",
+    "State": {"Status": "exited", "ExitCode": 0,
+              "StartedAt": "2026-12-05T19:03:58.304Z", "FinishedAt": "2026-12-05T19:03:58.277Z"},
+    "Config": {"Labels": {"orsa.job": "true"}}})");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->finished_at_ms, 1796497438277LL);
+  EXPECT_EQ(state->started_at_ms, state->finished_at_ms);
+}
+
 TEST(ParseJobState, ADeploymentIsNotAJobAndUnsetTimesAreAbsent) {
   auto state = parse_job_state(R"({"Id": "abc",
     "State": {"Status": "running", "StartedAt": "2026-11-27T20:31:53Z",
