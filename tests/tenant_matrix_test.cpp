@@ -100,6 +100,7 @@ std::vector<Row> rows() {
   return {
       {"GET", "/api/v1/me", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/templates", std::nullopt, "", {401, 200, 200, 200, 200}},
+      {"GET", "/api/v1/examples", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/projects", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"POST", "/api/v1/projects", Json{{"name", "newp"}}, "", {401, 201, 403, 403, 201}},
       {"GET", "/api/v1/projects/{p}", std::nullopt, "", {401, 404, 404, 200, 200}},
