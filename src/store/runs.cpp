@@ -61,8 +61,9 @@ constexpr std::string_view kRunColumns =
     "r.priority, r.options, r.time_limit_s, r.memory_mb, r.cpu_millis, r.input_digest, "
     "r.input_size, r.result_digest, r.result_size, r.log_digest, r.log_size, r.exit_code, "
     "r.reason, r.statistics, "
-    "r.container_id, r.cancel_requested, r.created_at, r.started_at, r.finished_at "
-    "FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = r.owner_id "
+    "r.container_id, r.cancel_requested, r.created_at, r.started_at, r.finished_at, "
+    "r.consumer_key_id FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = "
+    "r.owner_id "
     "JOIN users s ON s.id = r.submitter_id";
 // Concurrent inserts on PostgreSQL may pick the same seq; the loser retries.
 constexpr int kSeqAttempts = 8;
@@ -73,7 +74,7 @@ struct RunRow {
       input_digest, reason, statistics;
   long long seq = 0, priority = 0, time_limit_s = 0, memory_mb = 0, cpu_millis = 0, input_size = 0,
             cancel_requested = 0, created_at = 0;
-  NullableText deployment_id, result_digest, log_digest, container_id;
+  NullableText deployment_id, result_digest, log_digest, container_id, consumer_key_id;
   NullableInt result_size, log_size, exit_code, started_at, finished_at;
 
   void bind(soci::details::prepare_temp_type& p) {
@@ -90,7 +91,8 @@ struct RunRow {
         soci::into(exit_code.value, exit_code.ind), soci::into(reason), soci::into(statistics),
         soci::into(container_id.value, container_id.ind), soci::into(cancel_requested),
         soci::into(created_at), soci::into(started_at.value, started_at.ind),
-        soci::into(finished_at.value, finished_at.ind);
+        soci::into(finished_at.value, finished_at.ind),
+        soci::into(consumer_key_id.value, consumer_key_id.ind);
   }
   Run get() const {
     // The CHECK constraint keeps statuses valid.
@@ -126,7 +128,8 @@ struct RunRow {
             .cancel_requested = cancel_requested != 0,
             .created_at = created_at,
             .started_at = started_at.get(),
-            .finished_at = finished_at.get()};
+            .finished_at = finished_at.get(),
+            .consumer_key_id = consumer_key_id.get()};
   }
 };
 
@@ -161,6 +164,7 @@ std::vector<Run> list_runs(soci::session& sql, const OwnerScope& scope, const Ru
   };
   if (q.project_id) add("r.project_id = :project");
   if (q.submitter_id) add("r.submitter_id = :submitter");
+  if (q.consumer_key_id) add("r.consumer_key_id = :consumer");
   if (scope.owner_id) add("(r.owner_id = :o OR r.submitter_id = :s)");
   if (q.status) add("r.status = :status");
   if (q.before_seq) add("r.seq < :before");
@@ -172,6 +176,7 @@ std::vector<Run> list_runs(soci::session& sql, const OwnerScope& scope, const Ru
   // Bound in the order the conditions were added.
   if (q.project_id) static_cast<void>(p, soci::use(*q.project_id));
   if (q.submitter_id) static_cast<void>(p, soci::use(*q.submitter_id));
+  if (q.consumer_key_id) static_cast<void>(p, soci::use(*q.consumer_key_id));
   if (scope.owner_id) static_cast<void>(p, soci::use(*scope.owner_id), soci::use(*scope.owner_id));
   if (q.status) static_cast<void>(p, soci::use(status));
   if (q.before_seq) static_cast<void>(p, soci::use(before));
@@ -436,23 +441,26 @@ class SqlRunStore final : public RunStore {
           const long long now = db_.now(), priority = in.priority, time_limit = in.time_limit_s,
                           memory = in.memory_mb, cpu = in.cpu_millis, input_size = in.input_size;
           auto deployment = NullableText::of(in.deployment_id);
+          auto consumer = NullableText::of(in.consumer_key_id);
           const auto inserted = execute(
               sql,
               "INSERT INTO runs (id, seq, owner_id, submitter_id, project_id, image_id, build_id, "
               "commit_sha, image_digest, deployment_id, status, priority, options, time_limit_s, "
-              "memory_mb, cpu_millis, input_digest, input_size, created_at) SELECT CAST(:id AS "
+              "memory_mb, cpu_millis, input_digest, input_size, created_at, consumer_key_id) "
+              "SELECT CAST(:id AS "
               "TEXT), COALESCE((SELECT MAX(seq) FROM runs), 0) + 1, p.owner_id, CAST(:submitter "
               "AS TEXT), p.id, CAST(:image AS TEXT), CAST(:build AS TEXT), CAST(:commit AS TEXT), "
               "CAST(:digest AS TEXT), CAST(:deployment AS TEXT), 'queued', CAST(:priority AS "
               "BIGINT), CAST(:options AS TEXT), CAST(:time_limit AS BIGINT), CAST(:memory AS "
               "BIGINT), CAST(:cpu AS BIGINT), CAST(:input AS TEXT), CAST(:input_size AS BIGINT), "
-              "CAST(:now AS BIGINT) FROM projects p WHERE p.id = :project",
+              "CAST(:now AS BIGINT), CAST(:consumer AS TEXT) FROM projects p WHERE p.id = "
+              ":project",
               soci::use(id), soci::use(in.submitter_id), soci::use(in.image_id),
               soci::use(in.build_id), soci::use(in.commit_sha), soci::use(in.image_digest),
               soci::use(deployment.value, deployment.ind), soci::use(priority),
               soci::use(in.options_json), soci::use(time_limit), soci::use(memory), soci::use(cpu),
               soci::use(in.input_digest), soci::use(input_size), soci::use(now),
-              soci::use(in.project_id));
+              soci::use(consumer.value, consumer.ind), soci::use(in.project_id));
           if (inserted == 0) return fail(Error::not_found("project not found"));
           return one_run(sql, OwnerScope::everyone(), id);
         },

@@ -163,6 +163,33 @@ TEST_P(RunStoreTest, ListsAreNewestFirstWithFiltersAndACursor) {
             std::vector<std::string>{runs[2].id});
 }
 
+TEST_P(RunStoreTest, ARunSubmittedWithAConsumerKeyKeepsItAndListsByIt) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  const auto own = submit(knap, alice);
+  auto keyed = store_->runs().create({.project_id = knap.id,
+                                      .submitter_id = alice.id,
+                                      .image_id = "img_1",
+                                      .build_id = "bld_1",
+                                      .commit_sha = std::string(40, 'c'),
+                                      .image_digest = digest('d'),
+                                      .time_limit_s = 60,
+                                      .memory_mb = 512,
+                                      .cpu_millis = 1000,
+                                      .input_digest = digest('b'),
+                                      .input_size = 3,
+                                      .consumer_key_id = "ck_acme"});
+  ASSERT_TRUE(keyed) << keyed.error().message;
+  EXPECT_EQ(keyed->consumer_key_id, "ck_acme");
+  EXPECT_FALSE(own.consumer_key_id);
+  EXPECT_EQ(store_->runs().find(OwnerScope::of(alice.id), keyed->id).value().consumer_key_id,
+            "ck_acme");
+  EXPECT_EQ(ids(store_->runs().list(OwnerScope::everyone(), {.consumer_key_id = "ck_acme"})),
+            std::vector<std::string>{keyed->id});
+  EXPECT_TRUE(
+      ids(store_->runs().list(OwnerScope::everyone(), {.consumer_key_id = "ck_x"})).empty());
+}
+
 TEST_P(RunStoreTest, QueueQueriesGiveEachUsersHeadsAndCounts) {
   const auto alice = user("alice");
   const auto bob = user("bob");

@@ -5,6 +5,7 @@
 #include "database.hpp"
 #include "store/audit.hpp"
 #include "store/builds.hpp"
+#include "store/consumers.hpp"
 #include "store/deployments.hpp"
 #include "store/images.hpp"
 #include "store/projects.hpp"
@@ -25,5 +26,7 @@ std::unique_ptr<ImageStore> sql_image_store(Database& db);
 std::unique_ptr<DeploymentStore> sql_deployment_store(Database& db);
 std::unique_ptr<AuditStore> sql_audit_store(Database& db);
 std::unique_ptr<RunStore> sql_run_store(Database& db);
+std::unique_ptr<ConsumerKeyStore> sql_consumer_key_store(Database& db);
+std::unique_ptr<UsageStore> sql_usage_store(Database& db);
 
 }  // namespace orsa::store

@@ -25,7 +25,9 @@ class SqlStore final : public Store {
         images_(sql_image_store(db_)),
         deployments_(sql_deployment_store(db_)),
         audit_(sql_audit_store(db_)),
-        runs_(sql_run_store(db_)) {}
+        runs_(sql_run_store(db_)),
+        consumer_keys_(sql_consumer_key_store(db_)),
+        usage_(sql_usage_store(db_)) {}
 
   Database& database() { return db_; }
 
@@ -39,6 +41,8 @@ class SqlStore final : public Store {
   DeploymentStore& deployments() override { return *deployments_; }
   AuditStore& audit() override { return *audit_; }
   RunStore& runs() override { return *runs_; }
+  ConsumerKeyStore& consumer_keys() override { return *consumer_keys_; }
+  UsageStore& usage() override { return *usage_; }
 
  private:
   Database db_;
@@ -51,6 +55,8 @@ class SqlStore final : public Store {
   std::unique_ptr<DeploymentStore> deployments_;
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<RunStore> runs_;
+  std::unique_ptr<ConsumerKeyStore> consumer_keys_;
+  std::unique_ptr<UsageStore> usage_;
 };
 
 Result<void> create_parent_dir(const std::string& path) {

@@ -58,6 +58,8 @@ class MemoryProjects final : public ProjectStore {
     erase_where(s_.images, of_project);
     erase_where(s_.deployments, of_project);
     erase_where(s_.runs, of_project);
+    erase_where(s_.consumer_keys, of_project);
+    std::erase_if(s_.usage, [&](const auto& entry) { return entry.first.project_id == id; });
     return {};
   }
 

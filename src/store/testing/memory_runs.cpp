@@ -45,7 +45,8 @@ class MemoryRuns final : public RunStore {
             .cpu_millis = in.cpu_millis,
             .input_digest = in.input_digest,
             .input_size = in.input_size,
-            .created_at = s_.clock.now_unix()};
+            .created_at = s_.clock.now_unix(),
+            .consumer_key_id = in.consumer_key_id};
     s_.runs.emplace(run.id, run);
     return joined(s_, run);
   }
@@ -65,6 +66,7 @@ class MemoryRuns final : public RunStore {
                          return visible_run(scope, r) &&
                                 (!q.project_id || r.project_id == *q.project_id) &&
                                 (!q.submitter_id || r.submitter_id == *q.submitter_id) &&
+                                (!q.consumer_key_id || r.consumer_key_id == q.consumer_key_id) &&
                                 (!q.status || r.status == *q.status) &&
                                 (!q.before_seq || r.seq < *q.before_seq);
                        },

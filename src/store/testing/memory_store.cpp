@@ -14,7 +14,9 @@ struct MemoryStore::Repositories {
         images(memory::images(s)),
         deployments(memory::deployments(s)),
         audit(memory::audit(s)),
-        runs(memory::runs(s)) {}
+        runs(memory::runs(s)),
+        consumer_keys(memory::consumer_keys(s)),
+        usage(memory::usage(s)) {}
 
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
@@ -25,6 +27,8 @@ struct MemoryStore::Repositories {
   std::unique_ptr<DeploymentStore> deployments;
   std::unique_ptr<AuditStore> audit;
   std::unique_ptr<RunStore> runs;
+  std::unique_ptr<ConsumerKeyStore> consumer_keys;
+  std::unique_ptr<UsageStore> usage;
 };
 
 MemoryStore::MemoryStore(const Clock& clock)
@@ -59,6 +63,13 @@ AuditStore& MemoryStore::audit() {
 }
 RunStore& MemoryStore::runs() {
   return *repositories_->runs;
+}
+
+ConsumerKeyStore& MemoryStore::consumer_keys() {
+  return *repositories_->consumer_keys;
+}
+UsageStore& MemoryStore::usage() {
+  return *repositories_->usage;
 }
 
 }  // namespace orsa::store

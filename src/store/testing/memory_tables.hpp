@@ -40,6 +40,8 @@ struct MemoryStore::State {
   std::map<std::string, Deployment> deployments;
   std::map<std::string, Run> runs;
   std::int64_t last_run_seq = 0;
+  std::map<std::string, ConsumerKey> consumer_keys;
+  std::map<UsageKey, UsageCounters> usage;
   std::vector<AuditEvent> audit;
 };
 
@@ -92,6 +94,10 @@ inline Deployment joined(const State& s, Deployment d) {
   d.image_tag = image == s.images.end() ? "" : image->second.tag;
   d.image_digest = image == s.images.end() ? "" : image->second.digest;
   return d;
+}
+
+inline ConsumerKey joined(const State&, ConsumerKey k) {
+  return k;
 }
 
 inline Run joined(const State& s, Run r) {
@@ -150,6 +156,8 @@ std::unique_ptr<BuildStore> builds(State& s);
 std::unique_ptr<ImageStore> images(State& s);
 std::unique_ptr<DeploymentStore> deployments(State& s);
 std::unique_ptr<RunStore> runs(State& s);
+std::unique_ptr<ConsumerKeyStore> consumer_keys(State& s);
+std::unique_ptr<UsageStore> usage(State& s);
 
 }  // namespace memory
 }  // namespace orsa::store

@@ -66,6 +66,8 @@ struct Run {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> finished_at;
+  /// The consumer key it was submitted with (the owner is then its submitter).
+  std::optional<std::string> consumer_key_id;
 };
 
 struct NewRun {
@@ -83,6 +85,7 @@ struct NewRun {
   std::int64_t cpu_millis = 0;
   std::string input_digest;
   std::int64_t input_size = 0;
+  std::optional<std::string> consumer_key_id;
 };
 
 /// How a run ended.
@@ -101,6 +104,7 @@ struct RunOutcome {
 struct RunQuery {
   std::optional<std::string> project_id;
   std::optional<std::string> submitter_id;
+  std::optional<std::string> consumer_key_id;
   std::optional<RunStatus> status;
   std::optional<std::int64_t> before_seq;  // the cursor: only runs older than this
   std::size_t limit = 50;

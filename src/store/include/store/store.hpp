@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "store/audit.hpp"
 #include "store/builds.hpp"
+#include "store/consumers.hpp"
 #include "store/deployments.hpp"
 #include "store/images.hpp"
 #include "store/models.hpp"
@@ -41,6 +42,8 @@ class Store {
   virtual DeploymentStore& deployments() = 0;
   virtual RunStore& runs() = 0;
   virtual AuditStore& audit() = 0;
+  virtual ConsumerKeyStore& consumer_keys() = 0;
+  virtual UsageStore& usage() = 0;
 };
 
 /// Opens `sqlite:PATH` or `postgresql://…` (libpq URI), applies pending

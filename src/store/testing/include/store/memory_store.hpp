@@ -26,6 +26,8 @@ class MemoryStore final : public Store {
   DeploymentStore& deployments() override;
   AuditStore& audit() override;
   RunStore& runs() override;
+  ConsumerKeyStore& consumer_keys() override;
+  UsageStore& usage() override;
 
   // Defined in the fake's sources; named here so its repositories can share them.
   struct State;
