@@ -52,5 +52,18 @@ TEST(ApiTokens, ShapeCheckRejectsJwtsAndNearMisses) {
       is_api_token("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJlLWhlcmUtaXMtbG9uZw"));
 }
 
+TEST(ConsumerKeys, HaveTheirOwnShapeNeverAnApiTokens) {
+  const auto key = generate_consumer_key();
+  EXPECT_TRUE(key.secret.starts_with("orsa_ck_"));
+  EXPECT_TRUE(is_consumer_key(key.secret));
+  EXPECT_FALSE(is_api_token(key.secret));
+  EXPECT_EQ(key.hash, hash_api_token(key.secret));
+  EXPECT_NE(generate_consumer_key().secret, key.secret);
+  const auto token = generate_api_token();
+  EXPECT_FALSE(is_consumer_key(token.secret));
+  EXPECT_FALSE(is_consumer_key(key.secret.substr(0, key.secret.size() - 1)));
+  EXPECT_FALSE(is_consumer_key(key.secret.substr(0, key.secret.size() - 1) + "!"));
+}
+
 }  // namespace
 }  // namespace orsa::auth

@@ -42,6 +42,13 @@ bool owns(const Principal& who, std::string_view owner_id) {
   return !who.user_id.empty() && who.user_id == owner_id;
 }
 
+// A consumer key is not an account: it reaches its project's runs (and the
+// gateway, which asks elsewhere) and learns of nothing else.
+Result<void> not_a_consumer(const Principal& who) {
+  if (who.is_consumer()) return fail(Error::not_found("not found"));
+  return {};
+}
+
 Error read_only() {
   return Error::permission_denied("viewers have read-only access");
 }
@@ -78,11 +85,14 @@ std::string scopes_string(std::uint8_t scopes) {
 }
 
 OwnerScope Policy::scope(const Principal& who) {
+  // No owner id is empty, so a consumer's scope holds no rows.
+  if (who.is_consumer()) return OwnerScope::of("");
   if (is_admin(who)) return OwnerScope::everyone();
   return OwnerScope::of(who.user_id);
 }
 
 Result<void> Policy::authorize(const Principal& who, Action action, std::string_view owner_id) {
+  if (auto ok = not_a_consumer(who); !ok) return ok;
   if (auto ok = require_scope(who, action); !ok) return ok;
   if (is_admin(who)) return {};
   // Checked before the role so a viewer cannot learn that another user's
@@ -100,6 +110,7 @@ bool Policy::is_reserved_namespace(std::string_view name) {
 
 Result<void> Policy::authorize_repository(const Principal& who, Action action,
                                           const RegistryRepository& repo) {
+  if (auto ok = not_a_consumer(who); !ok) return ok;
   const std::string_view owner = repo.name.substr(0, repo.name.find('/'));
   const bool reserved =
       repo.name.find('/') != std::string_view::npos && is_reserved_namespace(owner);
@@ -124,6 +135,7 @@ Result<void> Policy::authorize_repository(const Principal& who, Action action,
 }
 
 Result<void> Policy::authorize_catalog(const Principal& who) {
+  if (auto ok = not_a_consumer(who); !ok) return ok;
   if (!who.repository_scope.empty())
     return fail(Error::permission_denied("a registry token only reaches the registry"));
   if (who.user_id.empty()) return fail(Error::unauthenticated("authentication required"));
@@ -131,13 +143,21 @@ Result<void> Policy::authorize_catalog(const Principal& who) {
 }
 
 Result<void> Policy::authorize_create(const Principal& who) {
+  if (auto ok = not_a_consumer(who); !ok) return ok;
   if (auto ok = require_scope(who, Action::kWrite); !ok) return ok;
   if (who.role != Role::kViewer) return {};
   return fail(read_only());
 }
 
 Result<void> Policy::authorize_project_runs(const Principal& who, Action action,
-                                            std::string_view owner_id, bool service_public) {
+                                            std::string_view owner_id, bool service_public,
+                                            std::string_view project_id) {
+  if (who.is_consumer()) {
+    if (project_id.empty() || who.consumer_project_id != project_id) {
+      return fail(Error::not_found("not found"));
+    }
+    return require_scope(who, action);
+  }
   if (auto ok = require_scope(who, action); !ok) return ok;
   if (is_admin(who)) return {};
   if (who.user_id.empty() || (!owns(who, owner_id) && !service_public)) {
@@ -148,6 +168,12 @@ Result<void> Policy::authorize_project_runs(const Principal& who, Action action,
 }
 
 Result<void> Policy::authorize_run(const Principal& who, Action action, const RunParties& run) {
+  if (who.is_consumer()) {
+    if (run.consumer_key_id.empty() || run.consumer_key_id != who.consumer_key_id) {
+      return fail(Error::not_found("not found"));
+    }
+    return require_scope(who, action);
+  }
   if (auto ok = require_scope(who, action); !ok) return ok;
   if (is_admin(who)) return {};
   if (!owns(who, run.owner_id) && !owns(who, run.submitter_id)) {
@@ -158,6 +184,7 @@ Result<void> Policy::authorize_run(const Principal& who, Action action, const Ru
 }
 
 Result<void> Policy::require_admin(const Principal& who) {
+  if (auto ok = not_a_consumer(who); !ok) return ok;
   if (is_admin(who)) return {};
   if (who.role == Role::kAdmin) {
     return fail(Error::permission_denied("this API token lacks the 'admin' scope"));

@@ -289,5 +289,38 @@ TEST(Policy, ARunBelongsToItsSubmitterAndItsProjectsOwner) {
   EXPECT_EQ(Policy::authorize_run(viewer, Action::kRead, strangers).error().code, kNotFound);
 }
 
+TEST(Policy, AConsumerKeyReachesItsProjectsRunsAndNothingElse) {
+  using enum ErrorCode;
+  const auto key = Principal::consumer("ck_1", "prj_shop", "acme");
+  // Its project's runs, whatever the service's visibility.
+  EXPECT_TRUE(Policy::authorize_project_runs(key, Action::kWrite, "usr_me", false, "prj_shop"));
+  EXPECT_TRUE(Policy::authorize_project_runs(key, Action::kRead, "usr_me", false, "prj_shop"));
+  // Another project of the same owner, or a caller that names no project: not found.
+  EXPECT_EQ(
+      Policy::authorize_project_runs(key, Action::kWrite, "usr_me", true, "prj_other").error().code,
+      kNotFound);
+  EXPECT_EQ(Policy::authorize_project_runs(key, Action::kRead, "usr_me", true).error().code,
+            kNotFound);
+  // Runs it submitted; not the owner's own, not another key's.
+  const RunParties mine{"usr_me", "usr_me", "ck_1"};
+  const RunParties owners{"usr_me", "usr_me"};
+  const RunParties other_key{"usr_me", "usr_me", "ck_2"};
+  EXPECT_TRUE(Policy::authorize_run(key, Action::kRead, mine));
+  EXPECT_TRUE(Policy::authorize_run(key, Action::kWrite, mine));
+  EXPECT_EQ(Policy::authorize_run(key, Action::kRead, owners).error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize_run(key, Action::kRead, other_key).error().code, kNotFound);
+  // The management API: nothing exists for it.
+  EXPECT_EQ(Policy::authorize(key, Action::kRead, "usr_me").error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize(key, Action::kRead, "").error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize_create(key).error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize_catalog(key).error().code, kNotFound);
+  EXPECT_EQ(Policy::require_admin(key).error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize_repository(key, Action::kRead, {"usr/shop", "usr_me"}).error().code,
+            kNotFound);
+  EXPECT_EQ(Policy::scope(key).owner_id, std::optional<std::string>(""));
+  // And the owner keeps seeing the runs its consumers submitted.
+  EXPECT_TRUE(Policy::authorize_run(principal(Role::kDeveloper), Action::kRead, mine));
+}
+
 }  // namespace
 }  // namespace orsa::auth

@@ -22,4 +22,14 @@ std::string hash_api_token(std::string_view secret);
 /// True when the bearer value has the API token shape (vs. a session JWT).
 bool is_api_token(std::string_view bearer);
 
+/// Consumer keys (a project's service and runs, no account): "orsa_ck_" +
+/// base64url(32 random bytes), hashed as API tokens are.
+inline constexpr std::string_view kConsumerKeyPrefix = "orsa_ck_";
+
+/// A new random consumer key and its hash.
+ApiTokenSecret generate_consumer_key();
+
+/// True when the value has the consumer key shape (never an API token's).
+bool is_consumer_key(std::string_view value);
+
 }  // namespace orsa::auth

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/owner_scope.hpp"
@@ -41,6 +42,22 @@ struct Principal {
   std::uint8_t scopes = kAllScopes;
   /// When the credential stops working (an API token's expiry), if ever.
   std::optional<std::int64_t> expires_at;
+  /// Set for a consumer key: the key and the one project whose service and
+  /// runs it reaches. user_id is then empty: a consumer has no account.
+  std::string consumer_key_id;
+  std::string consumer_project_id;
+
+  bool is_consumer() const { return !consumer_key_id.empty(); }
+  /// The principal of a consumer key of `project_id`: reads and submits runs.
+  static Principal consumer(std::string key_id, std::string project_id, std::string key_name) {
+    Principal p;
+    p.username = std::move(key_name);
+    p.via_api_token = true;
+    p.scopes = static_cast<std::uint8_t>(Scope::kRead) | static_cast<std::uint8_t>(Scope::kWrite);
+    p.consumer_key_id = std::move(key_id);
+    p.consumer_project_id = std::move(project_id);
+    return p;
+  }
 
   bool has(Scope scope) const { return (scopes & static_cast<std::uint8_t>(scope)) != 0; }
 };
@@ -59,6 +76,7 @@ struct RegistryRepository {
 struct RunParties {
   std::string_view owner_id;
   std::string_view submitter_id;
+  std::string_view consumer_key_id = {};  // the key it was submitted with, if any
 };
 
 enum class Action {
@@ -73,7 +91,9 @@ enum class Action {
 ///  - own resource, role lacks the action (viewer writing) → kPermissionDenied;
 ///  - admins may do everything;
 ///  - an API token acts only within its scopes (an admin's token without the
-///    admin scope is a plain user's).
+///    admin scope is a plain user's);
+///  - a consumer key reaches its one project's runs and nothing else: every
+///    other question is kNotFound.
 class Policy {
  public:
   /// Rows of which owners the principal may see (admins: everyone).
@@ -100,14 +120,17 @@ class Policy {
   /// May `who` list (kRead) or submit (kWrite) runs of a project owned by
   /// `owner_id`? Runs follow the project's service: its owner and admins
   /// may always; when the service is public, any other signed-in user too.
-  /// Viewers never submit (a run is work and data of their making). Anyone
+  /// Viewers never submit (a run is work and data of their making). A
+  /// consumer key: the runs of its own project (`project_id`) only. Anyone
   /// else learns nothing: kNotFound.
   static Result<void> authorize_project_runs(const Principal& who, Action action,
-                                             std::string_view owner_id, bool service_public);
+                                             std::string_view owner_id, bool service_public,
+                                             std::string_view project_id = {});
 
   /// May `who` see (kRead: the run, its input, result and log) or cancel
-  /// (kWrite) a run? Its submitter, the project's owner and admins;
-  /// anyone else gets kNotFound, a viewer cancelling kPermissionDenied.
+  /// (kWrite) a run? Its submitter, the project's owner and admins, and a
+  /// consumer key the runs submitted with it; anyone else gets kNotFound, a
+  /// viewer cancelling kPermissionDenied.
   static Result<void> authorize_run(const Principal& who, Action action, const RunParties& run);
 
   /// Is `name` the reserved registry namespace (also refused as a username)?
