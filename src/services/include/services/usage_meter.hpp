@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "store/consumers.hpp"
+#include "store/runs.hpp"
+
+namespace orsa::services {
+
+/// One call through the gateway, as the meter counts it.
+struct CallUsage {
+  std::string_view project_id;
+  std::string_view owner_id;
+  std::string_view consumer_key_id;  // "" without a key
+  std::string_view user_id;          // "" for anonymous and key calls
+  int status = 0;
+  std::int64_t bytes_in = 0;
+  std::int64_t bytes_out = 0;
+  bool refused = false;  // turned away by the gate (rate limit, quota, revoked key)
+};
+
+/// Start of the UTC calendar month holding `unix_seconds`.
+std::int64_t month_start(std::int64_t unix_seconds);
+
+/// Usage metering: counters per project, consumer key, user and hour, kept
+/// in memory and added to the store in batches by flush() (the deployer
+/// flushes every few seconds and once more on a graceful stop), so counting
+/// never waits on the database. A crash loses what was counted since the
+/// last flush. It also keeps each consumer key's month to date, for quotas.
+/// Thread-safe; count_* never block on I/O.
+class UsageMeter {
+ public:
+  UsageMeter(store::UsageStore& usage, const Clock& clock);
+
+  void count_call(const CallUsage& call);
+  /// An ended run: one run, its wall time (start to finish) and CPU time.
+  void count_run(const store::Run& run, std::int64_t cpu_ms);
+
+  /// Writes what was counted since the last flush in one transaction; on
+  /// failure the counts stay for the next attempt.
+  Result<void> flush();
+
+  /// A key's use this month: what the store holds plus what this process
+  /// counted since. The first call for a key in a month reads the store
+  /// (blocking); later ones are memory only.
+  Result<store::KeyMonthUsage> month_usage(std::string_view consumer_key_id);
+
+  /// Counts not yet flushed (rows), for tests and metrics.
+  std::size_t pending_rows();
+
+ private:
+  struct Tally {
+    std::int64_t month = 0;
+    bool loaded = false;  // the store's total is in `used`
+    store::KeyMonthUsage used;
+  };
+  using Rows = std::map<store::UsageKey, store::UsageCounters>;
+
+  void add_locked(const store::UsageKey& key, const store::UsageCounters& counters);
+  void tally_locked(const std::string& key_id, std::int64_t at, const store::KeyMonthUsage& use);
+  store::KeyMonthUsage memory_use_locked(const std::string& key_id, std::int64_t month) const;
+
+  store::UsageStore& usage_;
+  const Clock& clock_;
+  std::mutex mu_;
+  Rows pending_;
+  Rows inflight_;              // the batch flush() is writing
+  std::uint64_t flushes_ = 0;  // finished flushes (see month_usage)
+  std::size_t dropped_ = 0;    // rows refused past the cap since the last flush
+  std::unordered_map<std::string, Tally> months_;
+};
+
+}  // namespace orsa::services

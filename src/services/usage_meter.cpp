@@ -1,0 +1,174 @@
+#include "services/usage_meter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace orsa::services {
+namespace {
+
+constexpr std::int64_t kHour = 3600;
+// Rows waiting for the store; past this (the database down for long) new
+// rows are dropped with a warning rather than growing without bound.
+constexpr std::size_t kMaxPendingRows = 200'000;
+constexpr int kLoadAttempts = 4;
+
+store::UsageCounters call_counters(const CallUsage& call) {
+  store::UsageCounters c;
+  switch (call.status / 100) {
+    case 1:
+      c.requests_1xx = 1;
+      break;
+    case 2:
+      c.requests_2xx = 1;
+      break;
+    case 3:
+      c.requests_3xx = 1;
+      break;
+    case 4:
+      c.requests_4xx = 1;
+      break;
+    default:
+      c.requests_5xx = 1;  // and anything unanswered
+  }
+  c.refused = call.refused ? 1 : 0;
+  c.bytes_in = call.bytes_in;
+  c.bytes_out = call.bytes_out;
+  return c;
+}
+
+// What a quota counts of some counters.
+store::KeyMonthUsage quota_use(const store::UsageCounters& c) {
+  return {c.requests() - c.refused, c.run_wall_ms};
+}
+
+void add_use(store::KeyMonthUsage& to, const store::KeyMonthUsage& more) {
+  to.requests += more.requests;
+  to.run_ms += more.run_ms;
+}
+
+}  // namespace
+
+std::int64_t month_start(std::int64_t unix_seconds) {
+  using namespace std::chrono;
+  const sys_days day = floor<days>(sys_seconds(seconds(unix_seconds)));
+  const year_month_day ymd(day);
+  return duration_cast<seconds>(sys_days(ymd.year() / ymd.month() / 1).time_since_epoch()).count();
+}
+
+UsageMeter::UsageMeter(store::UsageStore& usage, const Clock& clock)
+    : usage_(usage), clock_(clock) {}
+
+void UsageMeter::count_call(const CallUsage& call) {
+  const std::int64_t now = clock_.now_unix();
+  const auto counters = call_counters(call);
+  std::lock_guard lock(mu_);
+  add_locked({std::string(call.project_id), std::string(call.owner_id),
+              std::string(call.consumer_key_id), std::string(call.user_id), now - now % kHour},
+             counters);
+  if (!call.consumer_key_id.empty())
+    tally_locked(std::string(call.consumer_key_id), now, quota_use(counters));
+}
+
+void UsageMeter::count_run(const store::Run& run, std::int64_t cpu_ms) {
+  const std::int64_t end = run.finished_at.value_or(clock_.now_unix());
+  store::UsageCounters counters{.runs = 1, .run_cpu_ms = cpu_ms};
+  if (run.started_at)
+    counters.run_wall_ms = std::max<std::int64_t>(0, end - *run.started_at) * 1000;
+  const std::string key_id = run.consumer_key_id.value_or("");
+  // A key's runs are the consumer's; the others are their submitter's.
+  const std::string user_id = key_id.empty() ? run.submitter_id : "";
+  std::lock_guard lock(mu_);
+  add_locked({run.project_id, run.owner_id, key_id, user_id, end - end % kHour}, counters);
+  if (!key_id.empty()) tally_locked(key_id, end, quota_use(counters));
+}
+
+void UsageMeter::add_locked(const store::UsageKey& key, const store::UsageCounters& counters) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) {
+    if (pending_.size() >= kMaxPendingRows) {
+      ++dropped_;
+      return;
+    }
+    it = pending_.emplace(key, store::UsageCounters{}).first;
+  }
+  it->second += counters;
+}
+
+void UsageMeter::tally_locked(const std::string& key_id, std::int64_t at,
+                              const store::KeyMonthUsage& use) {
+  const auto it = months_.find(key_id);
+  if (it == months_.end() || it->second.month != month_start(at)) return;
+  add_use(it->second.used, use);
+}
+
+Result<void> UsageMeter::flush() {
+  std::vector<store::UsageRow> rows;
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(mu_);
+    inflight_ = std::move(pending_);
+    pending_.clear();
+    rows.reserve(inflight_.size());
+    for (const auto& [key, counters] : inflight_) rows.push_back({key, counters});
+    dropped = std::exchange(dropped_, 0);
+  }
+  if (dropped > 0) spdlog::warn("usage: {} counts dropped while the store was behind", dropped);
+  auto written = usage_.add(rows);
+  std::lock_guard lock(mu_);
+  if (!written) {
+    // Put back for the next attempt, merged with what came meanwhile.
+    for (auto& [key, counters] : inflight_) pending_[key] += counters;
+  }
+  inflight_.clear();
+  ++flushes_;
+  return written;
+}
+
+store::KeyMonthUsage UsageMeter::memory_use_locked(const std::string& key_id,
+                                                   std::int64_t month) const {
+  store::KeyMonthUsage sum;
+  for (const auto* rows : {&pending_, &inflight_}) {
+    for (const auto& [key, counters] : *rows) {
+      if (key.consumer_key_id == key_id && key.hour >= month) add_use(sum, quota_use(counters));
+    }
+  }
+  return sum;
+}
+
+// The store's total and this process's unflushed counts must be taken with
+// no flush finishing in between (else a batch is counted twice or not at
+// all): retried when one did. Counts made while the store is read go to the
+// tally already (it exists, not yet loaded).
+Result<store::KeyMonthUsage> UsageMeter::month_usage(std::string_view consumer_key_id) {
+  const std::string key_id(consumer_key_id);
+  const std::int64_t month = month_start(clock_.now_unix());
+  for (int attempt = 0; attempt < kLoadAttempts; ++attempt) {
+    std::uint64_t flushes = 0;
+    {
+      std::lock_guard lock(mu_);
+      Tally& t = months_[key_id];
+      if (t.month == month && t.loaded) return t.used;
+      t = {.month = month, .loaded = false, .used = memory_use_locked(key_id, month)};
+      flushes = flushes_;
+    }
+    auto stored = usage_.key_usage_since(key_id, month);
+    if (!stored) return fail(stored.error());
+    std::lock_guard lock(mu_);
+    Tally& t = months_[key_id];
+    if (t.loaded && t.month == month) return t.used;
+    if (flushes_ == flushes && t.month == month) {
+      add_use(t.used, *stored);
+      t.loaded = true;
+      return t.used;
+    }
+  }
+  return fail(Error::unavailable("usage is being written; try again"));
+}
+
+std::size_t UsageMeter::pending_rows() {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+}  // namespace orsa::services
