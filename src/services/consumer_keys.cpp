@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "auth/api_tokens.hpp"
 #include "find_authorized.hpp"
@@ -157,7 +158,7 @@ KeyAdmission ConsumerKeys::check_key(std::string_view secret) {
   }
   const std::int64_t now = clock_.now_unix();
   if (key->revoked_at) return refuse(Verdict::kUnauthorized, "this key was revoked", key->id);
-  if (key->expires_at && *key->expires_at <= now) {
+  if (key->expires_at.value_or(std::numeric_limits<std::int64_t>::max()) <= now) {
     return refuse(Verdict::kUnauthorized, "this key has expired", key->id);
   }
   KeyAdmission a;
