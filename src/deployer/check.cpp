@@ -56,8 +56,8 @@ CheckRuntime attach_runtime(const Config& config) {
     out.podman = std::move(*podman);
     socket = out.podman->socket_path();
   }
-  auto rt =
-      std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{.socket_path = socket});
+  auto rt = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
+      .socket_path = socket, .reconnect_window = {}});  // nobody restarts it: fail at once
   if (auto probe = rt->list({{runtime::kLabelManaged, "true"}}); !probe) {
     out.unavailable = "the runtime at " + socket + " does not answer: " + probe.error().message;
     return out;

@@ -181,7 +181,8 @@ Result<void> validate_spec(const ContainerSpec& spec) {
 
 DockerApiRuntime::DockerApiRuntime(DockerApiOptions options)
     : options_(std::move(options)),
-      http_(std::make_unique<detail::UnixHttp>(options_.socket_path, options_.connect_timeout)) {}
+      http_(std::make_unique<detail::UnixHttp>(options_.socket_path, options_.connect_timeout,
+                                               options_.reconnect_window)) {}
 
 DockerApiRuntime::~DockerApiRuntime() = default;
 

@@ -169,13 +169,39 @@ struct Harness {
   }
 };
 
-TEST(DockerApiRuntime, UnreachableSocketIsUnavailable) {
+TEST(DockerApiRuntime, UnreachableSocketIsUnavailableOnceTheReconnectWindowIsOver) {
   TempDir dir("orsa-rt-unit");
-  DockerApiRuntime runtime({.socket_path = (dir.path() / "missing.sock").string()});
+  DockerApiRuntime runtime(
+      {.socket_path = (dir.path() / "missing.sock").string(), .reconnect_window = 300ms});
+  const auto began = std::chrono::steady_clock::now();
   const auto info = runtime.inspect("abc");
+  const auto waited = std::chrono::steady_clock::now() - began;
   ASSERT_FALSE(info.has_value());
   EXPECT_EQ(info.error().code, ErrorCode::kUnavailable);
-  EXPECT_EQ(runtime.version().error().code, ErrorCode::kUnavailable);
+  EXPECT_GE(waited, 150ms);  // retried (50 + 100 ms of pauses at least)…
+  EXPECT_LT(waited, 2s);     // …and gave up near the window
+  DockerApiRuntime impatient(
+      {.socket_path = (dir.path() / "missing.sock").string(), .reconnect_window = 0ms});
+  EXPECT_EQ(impatient.version().error().code, ErrorCode::kUnavailable);
+}
+
+// An engine restarting under its supervisor: the socket appears a moment
+// after the call began, and the call (a POST) is answered, not failed.
+TEST(DockerApiRuntime, ACallWaitsForAnEngineThatIsComingBack) {
+  TempDir dir("orsa-rt-unit");
+  const std::string socket = (dir.path() / "d.sock").string();
+  DockerApiRuntime runtime({.socket_path = socket, .reconnect_window = 10s});
+  std::unique_ptr<FakeDocker> fake;
+  std::thread restart([&] {
+    std::this_thread::sleep_for(400ms);
+    fake = std::make_unique<FakeDocker>(
+        socket, [](const FakeRequest&) { return FakeResponse{.status = 204}; });
+  });
+  const auto stopped = runtime.stop("abc", std::chrono::seconds(1));
+  restart.join();
+  EXPECT_TRUE(stopped.has_value()) << stopped.error().message;
+  ASSERT_EQ(fake->requests().size(), 1U);  // sent once, when someone listened
+  EXPECT_THAT(fake->requests()[0].line, HasSubstr("POST /v1.41/containers/abc/stop"));
 }
 
 TEST(DockerApiRuntime, MapsErrorStatuses) {

@@ -2,6 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "libcurl/easy.hpp"
 
 namespace orsa::runtime::detail {
@@ -37,8 +40,11 @@ std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user
 
 }  // namespace
 
-UnixHttp::UnixHttp(std::string socket_path, std::chrono::milliseconds connect_timeout)
-    : socket_path_(std::move(socket_path)), connect_timeout_(connect_timeout) {}
+UnixHttp::UnixHttp(std::string socket_path, std::chrono::milliseconds connect_timeout,
+                   std::chrono::milliseconds reconnect_window)
+    : socket_path_(std::move(socket_path)),
+      connect_timeout_(connect_timeout),
+      reconnect_window_(reconnect_window) {}
 
 Result<HttpReply> UnixHttp::request(std::string_view method, const std::string& target,
                                     std::string_view body, const std::vector<std::string>& headers,
@@ -69,6 +75,24 @@ Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& t
                                    std::string_view body, const std::vector<std::string>& headers,
                                    std::chrono::milliseconds timeout,
                                    const StreamHandlers& handlers) const {
+  static constexpr auto kFirstPause = std::chrono::milliseconds(50);
+  static constexpr auto kLongestPause = std::chrono::milliseconds(1000);
+  const auto give_up_at = std::chrono::steady_clock::now() + reconnect_window_;
+  auto pause = kFirstPause;
+  while (true) {
+    bool refused = false;
+    auto end = stream_once(method, target, body, headers, timeout, handlers, refused);
+    if (end || !refused || std::chrono::steady_clock::now() + pause > give_up_at) return end;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kLongestPause);
+  }
+}
+
+Result<StreamEnd> UnixHttp::stream_once(std::string_view method, const std::string& target,
+                                        std::string_view body,
+                                        const std::vector<std::string>& headers,
+                                        std::chrono::milliseconds timeout,
+                                        const StreamHandlers& handlers, bool& refused) const {
   auto easy = libcurl::EasyHandle::create();
   if (!easy) return fail(easy.error());
   auto multi = libcurl::MultiHandle::create();
@@ -133,6 +157,8 @@ Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& t
                                    curl_multi_strerror(mc)));
   }
   if (rc != CURLE_OK) {
+    // No socket, or nobody listening on it: the request never left.
+    refused = rc == CURLE_COULDNT_CONNECT;
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
     return fail(Error::unavailable("container runtime at " + socket_path_ + ": " + method_text +
                                    " " + target.substr(0, target.find('?')) +

@@ -32,11 +32,14 @@ struct StreamHandlers {
 
 /// Blocking HTTP/1.1 over a unix socket with libcurl (one handle per call, so
 /// it is thread-safe). Transport failures are kUnavailable; statuses are values.
+/// A refused connection is tried again for `reconnect_window` (an engine being
+/// restarted): nothing was sent, so that is safe for every method.
 class UnixHttp {
  public:
   static constexpr std::chrono::milliseconds kTickInterval{250};
 
-  UnixHttp(std::string socket_path, std::chrono::milliseconds connect_timeout);
+  UnixHttp(std::string socket_path, std::chrono::milliseconds connect_timeout,
+           std::chrono::milliseconds reconnect_window = std::chrono::milliseconds(0));
 
   /// Sends one request and reads the whole body (kTooLarge beyond `max_body`).
   Result<HttpReply> request(std::string_view method, const std::string& target,
@@ -53,8 +56,14 @@ class UnixHttp {
   const std::string& socket_path() const { return socket_path_; }
 
  private:
+  Result<StreamEnd> stream_once(std::string_view method, const std::string& target,
+                                std::string_view body, const std::vector<std::string>& headers,
+                                std::chrono::milliseconds timeout, const StreamHandlers& handlers,
+                                bool& refused) const;
+
   std::string socket_path_;
   std::chrono::milliseconds connect_timeout_;
+  std::chrono::milliseconds reconnect_window_;
 };
 
 /// Percent-encodes everything but RFC 3986 unreserved characters and `keep`.

@@ -21,6 +21,11 @@ struct DockerApiOptions {
   std::string socket_path;           // "/run/podman/podman.sock"
   std::string api_version = "1.41";  // paths are "/v1.41/…"
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  // A socket that refuses connections (an engine restarting under its
+  // supervisor: the socket is unbound until the new one answers) is tried
+  // again until this much time has passed. Such a request was never sent, so
+  // repeating it is safe for every method. Zero: fail at once.
+  std::chrono::milliseconds reconnect_window{std::chrono::seconds(30)};
   std::chrono::milliseconds call_timeout{std::chrono::seconds(30)};  // each non-streaming call
   std::chrono::milliseconds pull_timeout{std::chrono::minutes(15)};
   std::size_t max_stream_line_bytes = 1024 * 1024;  // one JSON line of pull progress or events
