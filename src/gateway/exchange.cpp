@@ -1,5 +1,7 @@
 #include "exchange.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -16,6 +18,38 @@ constexpr std::string_view kRetryAfterSeconds = "5";
 constexpr std::chrono::seconds kReplyGrace{2};
 
 }  // namespace
+
+Recording::~Recording() {
+  recorder->finish(status, Clock::now() - call.start, call.bytes_in, bytes_out);
+  if (!hooks.meter) return;
+  try {
+    hooks.meter({.route = *route,
+                 .admission = admission,
+                 .status = status,
+                 .bytes_in = call.bytes_in,
+                 .bytes_out = bytes_out,
+                 .refused = refused});
+  } catch (const std::exception& e) {
+    spdlog::error("request_id={} gateway meter failed: {}", call.ex.request_id, e.what());
+  }
+}
+
+http::Response refusal(const Admission& admission) {
+  using Verdict = Admission::Verdict;
+  switch (admission.verdict) {
+    case Verdict::kUnauthorized:
+      return http::error_response(Error::unauthenticated(admission.message));
+    case Verdict::kTooMany: {
+      Error error = Error::rate_limited(admission.message, admission.retry_after_s);
+      if (admission.retry_after_s <= 0) error.retry_after_s.reset();  // a quota: no moment helps
+      return http::error_response(error);
+    }
+    case Verdict::kAllow:
+    case Verdict::kNotFound:
+      break;
+  }
+  return not_found();
+}
 
 http::Response not_found() {
   return http::error_response(Error::not_found("no service at this address"));

@@ -55,20 +55,28 @@ struct InFlight {
   UpstreamGauge& gauge;
 };
 
-/// Records the exchange into its deployment's counters when it ends, however it ends.
+/// Records the exchange into its deployment's counters, and hands it to the
+/// usage meter, when it ends, however it ends.
 struct Recording {
-  Recording(std::shared_ptr<RouteTable::Recorder> r, Call& c) : recorder(std::move(r)), call(c) {
+  Recording(RouteTable::Recorder::Found& found, Call& c, const Hooks& h)
+      : recorder(found.recorder), route(found.route), call(c), hooks(h) {
     recorder->begin();
   }
-  ~Recording() { recorder->finish(status, Clock::now() - call.start, call.bytes_in, bytes_out); }
+  ~Recording();
   Recording(const Recording&) = delete;
   Recording& operator=(const Recording&) = delete;
   std::shared_ptr<RouteTable::Recorder> recorder;
+  std::shared_ptr<const Route> route;
   Call& call;
-  int status = 499;  // destroyed mid-exchange: the server went away
+  const Hooks& hooks;
+  Admission admission = Admission::allow();
+  bool refused = false;  // the gate turned the call away
+  int status = 499;      // destroyed mid-exchange: the server went away
   std::uint64_t bytes_out = 0;
 };
 
+/// 401 or 429 for a call the gate refused (404 for kNotFound).
+http::Response refusal(const Admission& admission);
 /// 404: no service here (also what an unauthorised caller of a private one gets).
 http::Response not_found();
 /// 503 with Retry-After: the service exists but is not serving.

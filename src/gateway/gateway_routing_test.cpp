@@ -30,12 +30,13 @@ TEST_F(GatewayTest, PrivateRouteAnswers404UnlessAuthorized) {
   std::mutex mutex;
   std::string seen_path, seen_method;
   Hooks hooks;
-  hooks.authorize = [&](const Route& r, const http::Request& req) {
+  hooks.admit = [&](const Route& r, const http::Request& req) {
     ++calls;
     std::lock_guard lock(mutex);
     seen_path = req.path;
     seen_method = req.method;
-    return r.owner == "alice" && req.header("Authorization") == "Bearer good";
+    return r.owner == "alice" && req.header("Authorization") == "Bearer good" ? Admission::allow()
+                                                                              : Admission{};
   };
   start(test_options(), std::move(hooks));
   table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));

@@ -7,7 +7,7 @@ using namespace test_support;
 
 // ---- attacks from a service page on ORSA's credentials and origin ----
 
-TEST_F(GatewayTest, OrsaCookiesCsrfHeaderAndAuthorizationNeverReachTheService) {
+TEST_F(GatewayTest, OrsaCookiesCsrfHeaderAuthorizationAndApiKeysNeverReachTheService) {
   // Every form below is one ORSA's own cookie parser reads (several Cookie
   // fields are joined with "; ", blanks around names are trimmed) or a
   // browser stores (__Host- under TLS, another letter case).
@@ -25,6 +25,7 @@ TEST_F(GatewayTest, OrsaCookiesCsrfHeaderAndAuthorizationNeverReachTheService) {
              "COOKIE: ORSA_SESSION=c; __Host-orsa_session=d; __Secure-Orsa_Csrf=e\r\n"
              "X-CSRF-Token: t1\r\nx-csrf-token: t2\r\n"
              "Authorization: Bearer secret\r\nauthorization: Basic eDp5\r\n"
+             "X-Api-Key: orsa_ck_secret\r\nx-api-key: k2\r\n"
              "Connection: close\r\n\r\n"));
   auto reply = c.read_reply();
   ASSERT_TRUE(reply);
@@ -33,6 +34,7 @@ TEST_F(GatewayTest, OrsaCookiesCsrfHeaderAndAuthorizationNeverReachTheService) {
   EXPECT_EQ(headers["cookie"], "theme=dark|lang=en");
   EXPECT_FALSE(headers.contains("x-csrf-token"));
   EXPECT_FALSE(headers.contains("authorization"));
+  EXPECT_FALSE(headers.contains("x-api-key"));
   EXPECT_EQ(reply->body.find("orsa_"), std::string::npos) << reply->body;
   EXPECT_EQ(reply->body.find("ORSA_"), std::string::npos) << reply->body;
 }
@@ -116,9 +118,9 @@ TEST_F(GatewayTest, PrivateServicesAuthorizeByBearerTokenNeverByCookie) {
   RawUpstream upstream;
   std::atomic<int> with_cookie{0};
   Hooks hooks;
-  hooks.authorize = [&](const Route&, const http::Request& req) {
+  hooks.admit = [&](const Route&, const http::Request& req) {
     if (req.header("Cookie")) ++with_cookie;
-    return req.header("Authorization") == "Bearer good";
+    return req.header("Authorization") == "Bearer good" ? Admission::allow() : Admission{};
   };
   start(test_options(), std::move(hooks));
   table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));

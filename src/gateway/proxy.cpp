@@ -27,6 +27,12 @@ void apply_service_limits(Call& call, const Route& route, std::size_t gateway_bo
   }
 }
 
+// A bearer token or a consumer key: the gate looks at them on public routes
+// too (a key's limits hold wherever it is used).
+bool carries_credentials(const bhttp::request<bhttp::buffer_body>& req) {
+  return req.count(bhttp::field::authorization) != 0 || req.count(kApiKeyHeader) != 0;
+}
+
 }  // namespace
 
 asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::PassthroughExchange ex) {
@@ -39,13 +45,17 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::serve(http::Passthrough
   if (t->needs_slash) co_return co_await reply(call, redirect(*t, call.target()));
   Found found = RouteTable::Recorder::lookup(routes_, t->owner, t->project);
   if (!found.route) co_return co_await reply(call, not_found());
-  Recording recording(found.recorder, call);
+  Recording recording(found, call, hooks_);
   http::PassthroughResult result;
   const auto length = call.parser.content_length();
   // (One coroutine rather than a helper per step: each call allocates a frame.)
-  if (found.route->visibility == Visibility::kPrivate && !co_await authorized(call, *found.route)) {
-    // An unauthorised caller gets the answer for a project that does not exist.
-    result = co_await reply(call, not_found());
+  if (found.route->visibility == Visibility::kPrivate || carries_credentials(call.req())) {
+    recording.admission = co_await admit(call, *found.route);
+  }
+  if (recording.admission.verdict != Admission::Verdict::kAllow) {
+    // Refused for the project's sake (not its caller's) is counted as such.
+    recording.refused = recording.admission.verdict != Admission::Verdict::kNotFound;
+    result = co_await reply(call, refusal(recording.admission));
   } else if (length && *length > options_.body_limit) {
     result = co_await reply(call, too_large(options_.body_limit));
   } else if (const auto service_limit = found.route->max_body_bytes;
@@ -81,19 +91,21 @@ std::string_view Gateway::Proxy::cors_origin(Call& call) const {
   return options_.app_origin;
 }
 
-asio::awaitable<bool> Gateway::Proxy::authorized(Call& call, const Route& route) {
-  if (!hooks_.authorize) co_return false;
+asio::awaitable<Admission> Gateway::Proxy::admit(Call& call, const Route& route) {
+  if (!hooks_.admit) {
+    co_return route.visibility == Visibility::kPublic ? Admission::allow() : Admission{};
+  }
   const http::Request request = auth_request(call);
   // The hook reads the database: run it on the worker pool, resume on this strand.
   co_return co_await asio::co_spawn(
       call.ex.workers,
-      [&]() -> asio::awaitable<bool> {
+      [&]() -> asio::awaitable<Admission> {
         try {
-          co_return hooks_.authorize(route, request);
+          co_return hooks_.admit(route, request);
         } catch (const std::exception& e) {
-          spdlog::error("request_id={} gateway authorize failed: {}", request.request_id, e.what());
+          spdlog::error("request_id={} gateway admit failed: {}", request.request_id, e.what());
         }
-        co_return false;
+        co_return Admission{};
       },
       asio::use_awaitable);
 }

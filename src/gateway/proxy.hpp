@@ -34,7 +34,7 @@ class Gateway::Proxy final : public http::PassthroughHandler {
   ResponsePolicy response_policy(Call& call) const {
     return {.shared_origin = options_.services_domain.empty(), .cors_origin = cors_origin(call)};
   }
-  asio::awaitable<bool> authorized(Call& call, const Route& route);
+  asio::awaitable<Admission> admit(Call& call, const Route& route);
   asio::awaitable<Found> wait_for_wake(Call& call, const Target& t, Found found);
   asio::awaitable<http::PassthroughResult> forward(Call& call, const Target& t, Found found,
                                                    Recording& recording);

@@ -165,7 +165,7 @@ bool is_withheld(const ResponseParser::Field& f, const ResponsePolicy& policy) {
 
 /// The request header as sent upstream: without hop-by-hop fields, the
 /// caller's ORSA credentials (the deployed service runs its owner's code:
-/// Authorization, ORSA's cookies, X-CSRF-Token) and
+/// Authorization, X-Api-Key, ORSA's cookies, X-CSRF-Token) and
 /// Expect (100-continue is answered to the client here); with X-Forwarded-*,
 /// X-Request-Id and the upstream's Host; framing rebuilt from what the parser
 /// saw, never from fields a Connection header could have removed.
@@ -214,7 +214,7 @@ void write_request_head(std::string& out, const bhttp::request_header<>& req,
         }
         if (is_unknown_named(f, "X-Forwarded-Proto") || is_unknown_named(f, "X-Forwarded-Host") ||
             is_unknown_named(f, "X-Forwarded-Prefix") || is_unknown_named(f, "X-Request-Id") ||
-            is_unknown_named(f, "X-CSRF-Token")) {
+            is_unknown_named(f, "X-CSRF-Token") || is_unknown_named(f, kApiKeyHeader)) {
           continue;
         }
         break;

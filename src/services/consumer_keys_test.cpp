@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -222,6 +223,46 @@ TEST_F(ConsumerKeysTest, MeteredTotalsEqualTheCountsMadeFromManyThreads) {
   EXPECT_EQ(rows[0].key.consumer_key_id, a.key_id);
   EXPECT_EQ(rows[0].key.hour, kStart - kStart % 3600);
   EXPECT_EQ(meter_.month_usage(a.key_id).value().requests, kThreads * kCalls);
+}
+
+TEST_F(ConsumerKeysTest, TheUsageReportSumsPerKeyAndDayIncludingUnflushedCounts) {
+  const auto acme = issue({.name = "acme"});
+  const auto beta = issue({.name = "beta"});
+  const auto a = keys_.admit_call(acme.secret, shop_.id);
+  const auto b = keys_.admit_call(beta.secret, shop_.id);
+  served(a);
+  served(a);
+  ASSERT_TRUE(meter_.flush());
+  clock_.advance(86400);  // the next day
+  served(a);              // not flushed yet: still in the report
+  served(b);
+  meter_.count_call({.project_id = shop_.id, .owner_id = alice_.user_id, .status = 404});
+  const std::int64_t from = kStart - 86400, to = kStart + 2 * 86400;
+
+  auto by_key = keys_.usage(alice_, shop_ref_, from, to, {.by_key = true});
+  ASSERT_TRUE(by_key) << by_key.error().message;
+  ASSERT_EQ(by_key->size(), 3u);  // no key, acme, beta
+  std::map<std::string, std::int64_t> requests;
+  for (const auto& line : *by_key) requests[line.key_name] = line.counters.requests();
+  EXPECT_EQ(requests, (std::map<std::string, std::int64_t>{{"", 1}, {"acme", 3}, {"beta", 1}}));
+
+  auto by_day = keys_.usage(alice_, shop_ref_, from, to, {.by_day = true});
+  ASSERT_TRUE(by_day);
+  ASSERT_EQ(by_day->size(), 2u);
+  EXPECT_EQ((*by_day)[0].day, "2023-11-14");
+  EXPECT_EQ((*by_day)[0].counters.requests_2xx, 2);
+  EXPECT_EQ((*by_day)[1].day, "2023-11-15");
+  EXPECT_EQ((*by_day)[1].counters.requests(), 3);
+  ASSERT_TRUE(meter_.flush());  // the same figures once all are in the store
+  EXPECT_EQ(keys_.usage(alice_, shop_ref_, from, to, {.by_day = true})->at(1).counters.requests(),
+            3);
+  // A window that ends before the second day holds only the first.
+  EXPECT_EQ(keys_.usage(alice_, shop_ref_, from, kStart + 3600, {})->at(0).counters.requests(), 2);
+
+  EXPECT_EQ(keys_.usage(bob_, shop_ref_, from, to, {}).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(keys_.usage(alice_, shop_ref_, to, from, {}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(keys_.usage(alice_, shop_ref_, 0, kStart, {}).error().code,
+            ErrorCode::kInvalidArgument);  // longer than one report covers
 }
 
 TEST(UsageMeter, MonthStartIsTheFirstOfTheUtcMonth) {

@@ -67,7 +67,11 @@ Result<store::Run> Runs::complete(std::string_view id, const RunEnd& end) {
       log_pin.emplace(std::move(*stored));
     }
   }
-  return tables_.runs.finish(id, outcome, clock_.now_unix());
+  auto finished = tables_.runs.finish(id, outcome, clock_.now_unix());
+  // CPU time is not measured yet (the container's cgroup is gone once it
+  // has ended): wall time only.
+  if (finished && meter_ != nullptr) meter_->count_run(*finished, 0);
+  return finished;
 }
 
 Result<std::vector<store::Run>> Runs::fail_orphaned(

@@ -50,13 +50,14 @@ struct Runs::Target {
 };
 
 Runs::Runs(RunTables tables, source::SourceRepos& repos, runs::RunData& data, const Clock& clock,
-           RunScheduler& scheduler, RunOptions options)
+           RunScheduler& scheduler, RunOptions options, UsageMeter* meter)
     : tables_(tables),
       repos_(repos),
       data_(data),
       clock_(clock),
       scheduler_(scheduler),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      meter_(meter) {}
 
 Result<Runs::Target> Runs::target_for(const auth::Principal& who, const ProjectRef& ref,
                                       const RunRequest& request) {
@@ -75,16 +76,21 @@ Result<Runs::Target> Runs::target_for(const auth::Principal& who, const ProjectR
   }
   const bool service_public = target.live && target.live->visibility == store::Visibility::kPublic;
   if (auto ok = auth::Policy::authorize_project_runs(who, auth::Action::kWrite, project->owner_id,
-                                                     service_public);
+                                                     service_public, project->id);
       !ok) {
     return fail(ok.error());
   }
-  // Others than the owner and admins run what the public service runs.
+  // Others than the owner and admins run what the public service runs; a
+  // consumer key, what its owner serves (else the newest image).
   const bool any_image =
       auth::Policy::authorize(who, auth::Action::kWrite, project->owner_id).has_value();
   std::optional<std::string> image_id = request.image_id;
   if (!image_id && target.live) image_id = target.live->image_id;
-  if (!any_image && (!target.live || image_id != target.live->image_id)) {
+  if (who.is_consumer()) {
+    if (request.image_id && (!target.live || request.image_id != target.live->image_id)) {
+      return fail(Error::not_found("image not found"));
+    }
+  } else if (!any_image && (!target.live || image_id != target.live->image_id)) {
     return fail(Error::not_found("image not found"));
   }
   if (image_id) {
@@ -179,8 +185,11 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
   if (!bytes) return fail(bytes.error());
   auto run = limits_for(*target, request);
   if (!run) return fail(run.error());
-  if (auto ok = check_data_quota(who); !ok) return fail(ok.error());
-  auto queued = tables_.runs.count_queued(who.user_id);
+  // A consumer has no account: its runs are its project owner's, in the
+  // owner's share of the queue and data quota, and remember the key.
+  const std::string& submitter = who.is_consumer() ? target->project.owner_id : who.user_id;
+  if (auto ok = check_data_quota(submitter); !ok) return fail(ok.error());
+  auto queued = tables_.runs.count_queued(submitter);
   if (!queued) return fail(queued.error());
   if (auto ok = runs::admit(static_cast<std::size_t>(*queued), options_.admission); !ok) {
     return fail(ok.error());
@@ -189,7 +198,8 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
   // The pin keeps the input from a concurrent release until the row exists.
   auto input = data_.put(*bytes, max_input, "the input");
   if (!input) return fail(input.error());
-  run->submitter_id = who.user_id;
+  run->submitter_id = submitter;
+  if (who.is_consumer()) run->consumer_key_id = who.consumer_key_id;
   run->input_digest = input->digest();
   run->input_size = input->size();
   auto created = tables_.runs.create(*run);
@@ -199,10 +209,10 @@ Result<store::Run> Runs::submit(const auth::Principal& who, const ProjectRef& re
 }
 
 // The input as given, or the project's file at the commit the run will use.
-Result<void> Runs::check_data_quota(const auth::Principal& who) {
+Result<void> Runs::check_data_quota(const std::string& user_id) {
   const std::int64_t quota = options_.max_data_bytes_per_user;
   if (quota <= 0) return {};
-  auto used = tables_.runs.data_bytes(who.user_id);
+  auto used = tables_.runs.data_bytes(user_id);
   if (!used) return fail(used.error());
   if (*used < quota) return {};
   const auto mib = [](std::int64_t bytes) { return static_cast<double>(bytes) / (1024 * 1024); };
@@ -261,9 +271,14 @@ Result<std::vector<std::string>> next_runs_to_start(store::RunStore& runs,
 
 Result<store::Run> Runs::visible(const auth::Principal& who, std::string_view id,
                                  auth::Action action) {
-  auto run = tables_.runs.find(auth::Policy::scope(who), id);
+  // A consumer's scope holds no rows: the policy matches the run's key instead.
+  const OwnerScope scope = who.is_consumer() ? OwnerScope::everyone() : auth::Policy::scope(who);
+  auto run = tables_.runs.find(scope, id);
   if (!run) return fail(Error::not_found("run not found"));
-  if (auto ok = auth::Policy::authorize_run(who, action, {run->owner_id, run->submitter_id}); !ok) {
+  const std::string key_id = run->consumer_key_id.value_or("");
+  const auth::RunParties parties{
+      .owner_id = run->owner_id, .submitter_id = run->submitter_id, .consumer_key_id = key_id};
+  if (auto ok = auth::Policy::authorize_run(who, action, parties); !ok) {
     return fail(ok.error().code == ErrorCode::kNotFound ? Error::not_found("run not found")
                                                         : ok.error());
   }
@@ -314,7 +329,12 @@ Result<RunPage> Runs::page(const auth::Principal& who, store::RunQuery query,
   }
   query.status = filter.status;
   query.limit = limit + 1;  // one more tells whether another page exists
-  auto runs = tables_.runs.list(auth::Policy::scope(who), query);
+  OwnerScope scope = auth::Policy::scope(who);
+  if (who.is_consumer()) {  // the runs submitted with the key, whoever "owns" them
+    scope = OwnerScope::everyone();
+    query.consumer_key_id = who.consumer_key_id;
+  }
+  auto runs = tables_.runs.list(scope, query);
   if (!runs) return fail(runs.error());
   RunPage page;
   if (runs->size() > limit) {
@@ -339,7 +359,7 @@ Result<RunPage> Runs::list_project(const auth::Principal& who, const ProjectRef&
     }
   }
   if (auto ok = auth::Policy::authorize_project_runs(who, auth::Action::kRead, project->owner_id,
-                                                     service_public);
+                                                     service_public, project->id);
       !ok) {
     return fail(ok.error());
   }
@@ -348,6 +368,7 @@ Result<RunPage> Runs::list_project(const auth::Principal& who, const ProjectRef&
 }
 
 Result<RunPage> Runs::list_mine(const auth::Principal& who, const RunFilter& filter) {
+  if (who.is_consumer()) return page(who, {}, filter);  // the key's runs
   if (who.user_id.empty()) return fail(Error::unauthenticated("sign in to list your runs"));
   if (!who.has(auth::Scope::kRead)) {
     return fail(Error::permission_denied("this API token lacks the 'read' scope"));

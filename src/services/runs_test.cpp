@@ -100,12 +100,14 @@ class RunsTest : public ::testing::Test {
     o.data.max_result_bytes = 100;
     return o;
   }();
+  UsageMeter meter_{store_.usage(), clock_};
   Runs runs_{{store_.runs(), store_.projects(), store_.images(), store_.deployments()},
              *repos_,
              *data_,
              clock_,
              scheduler_,
-             options_};
+             options_,
+             &meter_};
   auth::Principal alice_, bob_, viewer_, admin_;
   store::Project knap_;
   store::Image image1_, image2_;
@@ -394,6 +396,37 @@ TEST(RunStatistics, TheStatisticsObjectElseStatusAndObjective) {
             "{}");
 }
 
+TEST_F(RunsTest, AConsumerKeySubmitsInTheOwnersNameAndSeesOnlyTheRunsOfItsKey) {
+  const auto key = auth::Principal::consumer("ck_1", knap_.id, "acme");
+  const auto other_key = auth::Principal::consumer("ck_2", knap_.id, "beta");
+  const auto foreign = auth::Principal::consumer("ck_3", "prj_elsewhere", "x");
+  auto run = submit(key);
+  ASSERT_TRUE(run) << run.error().message;
+  EXPECT_EQ(run->submitter_id, alice_.user_id);  // the owner's share of the queue and quota
+  EXPECT_EQ(run->consumer_key_id, "ck_1");
+  EXPECT_EQ(run->image_id, image2_.id);  // nothing deployed: the newest image
+  EXPECT_EQ(submit(foreign).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(submit(key, {.image_id = image1_.id}).error().code, ErrorCode::kNotFound);
+  go_live(image1_, store::Visibility::kPrivate);
+  EXPECT_EQ(submit(key).value().image_id, image1_.id);  // what the owner serves
+  const auto owners = submit(alice_).value();
+
+  EXPECT_TRUE(runs_.get(key, run->id));
+  EXPECT_EQ(runs_.get(other_key, run->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(runs_.get(key, owners.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(runs_.input(other_key, run->id).error().code, ErrorCode::kNotFound);
+  const auto mine = runs_.list_mine(key, {});
+  ASSERT_TRUE(mine) << mine.error().message;
+  EXPECT_EQ(mine->runs.size(), 2u);
+  EXPECT_TRUE(ids(runs_.list_mine(other_key, {}).value()).empty());
+  EXPECT_EQ(ids(runs_.list_project(key, {"alice", "knap"}, {}).value()), ids(*mine));
+  EXPECT_EQ(runs_.list_project(foreign, {"alice", "knap"}, {}).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(runs_.list_project(alice_, {"alice", "knap"}, {}).value().runs.size(), 3u);
+  EXPECT_EQ(runs_.cancel(other_key, run->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(runs_.cancel(key, owners.id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(runs_.cancel(key, run->id));
+}
+
 class RunEndsTest : public RunsTest {
  protected:
   // A running run and the result file its container wrote.
@@ -459,6 +492,25 @@ TEST_F(RunEndsTest, AResultOverTheLimitOrNotJsonFailsTheRunSayingSo) {
   ASSERT_TRUE(timed_out);
   EXPECT_EQ(timed_out->status, RunStatus::kTimedOut);
   EXPECT_EQ(timed_out->reason, "time limit of 300 s reached");
+}
+
+TEST_F(RunEndsTest, AnEndedRunIsMeteredWithItsWallTimeAndKey) {
+  auto run = submit(auth::Principal::consumer("ck_1", knap_.id, "acme")).value();
+  store_.runs().mark_running(run.id, "ctr", clock_.now_unix()).value();
+  clock_.advance(42);
+  ASSERT_TRUE(runs_.complete(run.id, {.status = RunStatus::kSucceeded, .exit_code = 0}));
+  ASSERT_TRUE(meter_.flush());
+  const auto rows = store_.usage().project_rows(knap_.id, 0, clock_.now_unix() + 3600).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].key.consumer_key_id, "ck_1");
+  EXPECT_EQ(rows[0].counters.runs, 1);
+  EXPECT_EQ(rows[0].counters.run_wall_ms, 42'000);
+  EXPECT_EQ(meter_.month_usage("ck_1").value().run_ms, 42'000);
+  // An end recorded twice (a conflict) is counted once.
+  EXPECT_FALSE(runs_.complete(run.id, {.status = RunStatus::kFailed}));
+  ASSERT_TRUE(meter_.flush());
+  EXPECT_EQ(store_.usage().project_rows(knap_.id, 0, clock_.now_unix() + 3600)->at(0).counters.runs,
+            1);
 }
 
 TEST_F(RunEndsTest, ARestartFailsRunningRunsWhoseContainerIsGone) {

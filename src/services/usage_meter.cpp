@@ -11,7 +11,6 @@ constexpr std::int64_t kHour = 3600;
 // Rows waiting for the store; past this (the database down for long) new
 // rows are dropped with a warning rather than growing without bound.
 constexpr std::size_t kMaxPendingRows = 200'000;
-constexpr int kLoadAttempts = 4;
 
 store::UsageCounters call_counters(const CallUsage& call) {
   store::UsageCounters c;
@@ -103,6 +102,7 @@ void UsageMeter::tally_locked(const std::string& key_id, std::int64_t at,
 }
 
 Result<void> UsageMeter::flush() {
+  std::lock_guard one_at_a_time(flush_mu_);
   std::vector<store::UsageRow> rows;
   std::size_t dropped = 0;
   {
@@ -121,7 +121,6 @@ Result<void> UsageMeter::flush() {
     for (auto& [key, counters] : inflight_) pending_[key] += counters;
   }
   inflight_.clear();
-  ++flushes_;
   return written;
 }
 
@@ -136,34 +135,65 @@ store::KeyMonthUsage UsageMeter::memory_use_locked(const std::string& key_id,
   return sum;
 }
 
-// The store's total and this process's unflushed counts must be taken with
-// no flush finishing in between (else a batch is counted twice or not at
-// all): retried when one did. Counts made while the store is read go to the
-// tally already (it exists, not yet loaded).
+// The store's total and this process's unflushed counts are taken with no
+// flush in between (flush_mu_), else a batch would be counted twice or not
+// at all. Counts made while the store is read go to the tally already (it
+// exists, not yet loaded).
 Result<store::KeyMonthUsage> UsageMeter::month_usage(std::string_view consumer_key_id) {
   const std::string key_id(consumer_key_id);
   const std::int64_t month = month_start(clock_.now_unix());
-  for (int attempt = 0; attempt < kLoadAttempts; ++attempt) {
-    std::uint64_t flushes = 0;
-    {
-      std::lock_guard lock(mu_);
-      Tally& t = months_[key_id];
-      if (t.month == month && t.loaded) return t.used;
-      t = {.month = month, .loaded = false, .used = memory_use_locked(key_id, month)};
-      flushes = flushes_;
-    }
-    auto stored = usage_.key_usage_since(key_id, month);
-    if (!stored) return fail(stored.error());
+  {
     std::lock_guard lock(mu_);
-    Tally& t = months_[key_id];
-    if (t.loaded && t.month == month) return t.used;
-    if (flushes_ == flushes && t.month == month) {
-      add_use(t.used, *stored);
-      t.loaded = true;
-      return t.used;
+    const auto it = months_.find(key_id);
+    if (it != months_.end() && it->second.month == month && it->second.loaded) {
+      return it->second.used;
     }
   }
-  return fail(Error::unavailable("usage is being written; try again"));
+  std::lock_guard no_flush(flush_mu_);
+  {
+    std::lock_guard lock(mu_);
+    Tally& t = months_[key_id];
+    if (t.month == month && t.loaded) return t.used;  // loaded by another caller meanwhile
+    t = {.month = month, .loaded = false, .used = memory_use_locked(key_id, month)};
+  }
+  auto stored = usage_.key_usage_since(key_id, month);
+  if (!stored) return fail(stored.error());
+  std::lock_guard lock(mu_);
+  Tally& t = months_[key_id];
+  if (t.month != month) return fail(Error::unavailable("the month turned; try again"));
+  add_use(t.used, *stored);
+  t.loaded = true;
+  return t.used;
+}
+
+UsageMeter::Rows UsageMeter::memory_rows_locked(std::string_view project_id, std::int64_t from,
+                                                std::int64_t to) const {
+  Rows out;
+  for (const auto* rows : {&pending_, &inflight_}) {
+    for (const auto& [key, counters] : *rows) {
+      if (key.project_id == project_id && key.hour >= from && key.hour < to) {
+        out[key] += counters;
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<store::UsageRow>> UsageMeter::project_rows(std::string_view project_id,
+                                                              std::int64_t from, std::int64_t to) {
+  std::lock_guard no_flush(flush_mu_);  // see month_usage
+  Rows rows;
+  {
+    std::lock_guard lock(mu_);
+    rows = memory_rows_locked(project_id, from, to);
+  }
+  auto stored = usage_.project_rows(project_id, from, to);
+  if (!stored) return fail(stored.error());
+  for (const auto& row : *stored) rows[row.key] += row.counters;
+  std::vector<store::UsageRow> out;
+  out.reserve(rows.size());
+  for (auto& [key, counters] : rows) out.push_back({key, counters});
+  return out;
 }
 
 std::size_t UsageMeter::pending_rows() {

@@ -24,6 +24,7 @@ gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) co
   gateway::Route route{.owner = newest.owner_username,
                        .project = newest.project_name,
                        .owner_id = newest.owner_id,
+                       .project_id = newest.project_id,
                        .deployment_id = newest.id,
                        .visibility = newest.visibility == store::Visibility::kPublic
                                          ? gateway::Visibility::kPublic

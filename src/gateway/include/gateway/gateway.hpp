@@ -23,6 +23,9 @@ inline constexpr std::string_view kPathPrefix = "/";
 /// The route labels of gateway requests in the server's log line and metrics.
 inline constexpr std::string_view kRouteLabel = "/{owner}/{project}/{path...}";
 inline constexpr std::string_view kDomainRouteLabel = "{project}--{owner}/{path...}";
+/// The header a consumer key may come in (besides `Authorization: Bearer`);
+/// like Authorization, it never reaches the service.
+inline constexpr std::string_view kApiKeyHeader = "X-Api-Key";
 /// The old service paths on ORSA's own origin, now only redirected.
 inline constexpr std::string_view kLegacyPrefix = "/s/";
 inline constexpr std::string_view kLegacyRouteLabel = "/s/{owner}/{project}/{path...}";
@@ -52,15 +55,47 @@ struct Options {
 };
 
 /// Decisions the control plane makes for the gateway.
+/// Who may make one call, as the control plane decides it.
+struct Admission {
+  enum class Verdict {
+    kAllow,
+    kNotFound,      // 404, the answer for a project that does not exist
+    kUnauthorized,  // 401 with `message` (a revoked or expired key)
+    kTooMany,       // 429 with `message`, and Retry-After when `retry_after_s` > 0
+  };
+  Verdict verdict = Verdict::kNotFound;
+  std::string message;
+  std::int64_t retry_after_s = 0;
+  std::string consumer_key_id;  // the key the call was made with (metering)
+  std::string user_id;          // the signed-in caller, if any (metering)
+
+  static Admission allow() { return {.verdict = Verdict::kAllow}; }
+};
+
+/// One call as it ended, for usage metering.
+struct CallRecord {
+  const Route& route;
+  const Admission& admission;  // kAllow with no ids for anonymous public calls
+  int status = 0;
+  std::uint64_t bytes_in = 0;   // request body bytes forwarded
+  std::uint64_t bytes_out = 0;  // response body bytes sent
+  bool refused = false;         // turned away by `admit` (401, 429)
+};
+
 struct Hooks {
-  /// May the caller reach this private route? Blocking (reads the DB): runs on
-  /// the server's worker pool. The request has no body and no Cookie header:
-  /// services are called with a bearer token, never with ORSA's cookies,
-  /// which any page on the services origin could make the browser send.
-  /// Unset: nobody may.
-  std::function<bool(const Route&, const http::Request&)> authorize;
+  /// Who may make this call. Asked for every call to a private route and for
+  /// calls to a public one that carry credentials (a consumer key is checked,
+  /// and counted against its limits, wherever it is presented). Blocking
+  /// (reads the DB): runs on the server's worker pool. The request has no
+  /// body and no Cookie header: services are called with a bearer token or a
+  /// consumer key, never with ORSA's cookies, which any page on the services
+  /// origin could make the browser send. Unset: private routes are closed.
+  std::function<Admission(const Route&, const http::Request&)> admit;
   /// Starts an idle deployment; must not block (it enqueues).
   std::function<void(const Route&)> wake;
+  /// Each call of a known route as it ends, on a network thread: must not
+  /// block (count in memory).
+  std::function<void(const CallRecord&)> meter;
 };
 
 /// The reverse proxy of the services listener, never mounted on ORSA's own

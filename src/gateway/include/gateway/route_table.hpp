@@ -31,6 +31,7 @@ struct Route {
   std::string owner;    // owner username, the first path segment
   std::string project;  // project name, the second path segment
   std::string owner_id;
+  std::string project_id;
   std::string deployment_id;
   Visibility visibility = Visibility::kPrivate;
   RouteState state = RouteState::kUnavailable;

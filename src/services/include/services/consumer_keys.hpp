@@ -42,6 +42,23 @@ struct IssuedKey {
   std::string secret;
 };
 
+/// How a usage report groups the meter's hourly rows (neither: one total).
+struct UsageGrouping {
+  bool by_key = false;
+  bool by_day = false;
+};
+
+/// One line of a usage report.
+struct UsageLine {
+  std::string day;       // "2026-12-06" (UTC) when grouped by day
+  std::string key_id;    // when grouped by key; "" for calls made without a key
+  std::string key_name;  // the key's name, when it has one
+  store::UsageCounters counters;
+};
+
+/// The longest span one usage report covers.
+inline constexpr std::int64_t kMaxUsageSpanSeconds = 400 * 86400;
+
 /// What the gate decided for a call or a run submission made with a key.
 struct KeyAdmission {
   enum class Verdict {
@@ -78,6 +95,11 @@ class ConsumerKeys {
   Result<std::vector<KeyView>> list(const auth::Principal& who, const ProjectRef& ref);
   Result<KeyView> revoke(const auth::Principal& who, const ProjectRef& ref, std::string_view id,
                          const Caller& caller);
+
+  /// The project's metered use with `from` <= hour < `to` (unix seconds),
+  /// grouped; for its owner (and admins). Lines in order of day, then key.
+  Result<std::vector<UsageLine>> usage(const auth::Principal& who, const ProjectRef& ref,
+                                       std::int64_t from, std::int64_t to, UsageGrouping grouping);
 
   /// A gateway call to `project_id` with `secret`: key, expiry, rate, the
   /// month's request quota. Blocking on a cache miss (reads the store).

@@ -16,6 +16,7 @@
 #include "runs/run_data.hpp"
 #include "services/log_follower.hpp"
 #include "services/projects.hpp"
+#include "services/usage_meter.hpp"
 #include "source/repos.hpp"
 #include "store/deployments.hpp"
 #include "store/images.hpp"
@@ -152,8 +153,9 @@ struct RunTables {
 /// live in runs::RunData; the scheduler starts them.
 class Runs {
  public:
+  /// `meter`, if given, counts each run as it ends (usage per key, user, project).
   Runs(RunTables tables, source::SourceRepos& repos, runs::RunData& data, const Clock& clock,
-       RunScheduler& scheduler, RunOptions options);
+       RunScheduler& scheduler, RunOptions options, UsageMeter* meter = nullptr);
 
   /// Queues a run: 202's body. kTooLarge for an input over the limit
   /// (nothing stored), kRateLimited over the per-user queued cap.
@@ -214,7 +216,7 @@ class Runs {
   Result<RunBlob> blob(const std::string& digest, std::int64_t size);
   Result<std::string> input_of(const Target& target, const RunRequest& request);
   /// Refuses a new run while the user's runs hold their data quota.
-  Result<void> check_data_quota(const auth::Principal& who);
+  Result<void> check_data_quota(const std::string& user_id);
 
   RunTables tables_;
   source::SourceRepos& repos_;
@@ -222,6 +224,7 @@ class Runs {
   const Clock& clock_;
   RunScheduler& scheduler_;
   RunOptions options_;
+  UsageMeter* meter_;
 };
 
 }  // namespace orsa::services

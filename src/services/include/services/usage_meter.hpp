@@ -50,8 +50,14 @@ class UsageMeter {
 
   /// A key's use this month: what the store holds plus what this process
   /// counted since. The first call for a key in a month reads the store
-  /// (blocking); later ones are memory only.
+  /// (blocking, and waiting for a flush in progress); later ones are memory
+  /// only.
   Result<store::KeyMonthUsage> month_usage(std::string_view consumer_key_id);
+
+  /// A project's hourly rows with `from` <= hour < `to`: the store's plus
+  /// what this process counted since its last flush (exact, as month_usage).
+  Result<std::vector<store::UsageRow>> project_rows(std::string_view project_id, std::int64_t from,
+                                                    std::int64_t to);
 
   /// Counts not yet flushed (rows), for tests and metrics.
   std::size_t pending_rows();
@@ -67,14 +73,15 @@ class UsageMeter {
   void add_locked(const store::UsageKey& key, const store::UsageCounters& counters);
   void tally_locked(const std::string& key_id, std::int64_t at, const store::KeyMonthUsage& use);
   store::KeyMonthUsage memory_use_locked(const std::string& key_id, std::int64_t month) const;
+  Rows memory_rows_locked(std::string_view project_id, std::int64_t from, std::int64_t to) const;
 
   store::UsageStore& usage_;
   const Clock& clock_;
-  std::mutex mu_;
+  std::mutex flush_mu_;  // a flush, or a read of the store plus memory (never both)
+  std::mutex mu_;        // the counters; held briefly, never across I/O
   Rows pending_;
-  Rows inflight_;              // the batch flush() is writing
-  std::uint64_t flushes_ = 0;  // finished flushes (see month_usage)
-  std::size_t dropped_ = 0;    // rows refused past the cap since the last flush
+  Rows inflight_;            // the batch flush() is writing
+  std::size_t dropped_ = 0;  // rows refused past the cap since the last flush
   std::unordered_map<std::string, Tally> months_;
 };
 
