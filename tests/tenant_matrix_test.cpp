@@ -155,6 +155,22 @@ std::vector<Row> rows() {
       {"GET", "/api/v1/runs/run_nothing/result", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/runs/run_nothing/log", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"POST", "/api/v1/runs/run_nothing/cancel", Json::object(), "", {401, 404, 404, 404, 404}},
+      // Consumer keys and usage: the project's owner's (a viewer reads only).
+      {"POST", "/api/v1/projects/{p}/keys", Json{{"name", "acme"}}, "", {401, 404, 404, 403, 201}},
+      {"POST", "/api/v1/projects/{p}/keys", Json{{"name", ""}}, "", {401, 404, 404, 403, 400}},
+      {"GET", "/api/v1/projects/{p}/keys", std::nullopt, "", {401, 404, 404, 200, 200}},
+      {"DELETE",
+       "/api/v1/projects/{p}/keys/ck_nothing",
+       std::nullopt,
+       "",
+       {401, 404, 404, 403, 404}},
+      {"GET", "/api/v1/projects/{p}/usage", std::nullopt, "", {401, 404, 404, 200, 200}},
+      {"GET", "/api/v1/projects/{p}/usage?format=csv", std::nullopt, "", {401, 404, 404, 200, 200}},
+      {"GET",
+       "/api/v1/projects/{p}/usage?from=yesterday",
+       std::nullopt,
+       "",
+       {401, 400, 400, 400, 400}},
       {"GET", "/api/v1/deployments", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/deployments?project={p}", std::nullopt, "", {401, 404, 404, 200, 200}},
       {"GET", "/api/v1/deployments/dep_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
@@ -184,6 +200,61 @@ TEST_F(TenantMatrix, EveryRouteAnswersEachCallerAsTheContractSays) {
     EXPECT_EQ(res.status, row.expected[kAdmin])
         << row.method << " " << row.path << " as admin: " << res.body;
   }
+}
+
+// A consumer key reaches its one project's runs API and nothing else: no
+// other project's runs, no management route, whichever header carries it.
+TEST_F(TenantMatrix, AConsumerKeyReachesItsProjectsRunsAndNothingElse) {
+  auto issued =
+      api_->call("POST", "/api/v1/projects/alice/aproj/keys", Json{{"name", "acme"}}, alice_);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string secret = issued.json["secret"];
+  const std::string key_id = issued.json["id"];
+  struct KeyRow {
+    std::string method, path;
+    int expected;
+  };
+  const std::vector<KeyRow> table = {
+      {"GET", "/api/v1/projects/alice/aproj/runs", 200},
+      {"POST", "/api/v1/projects/alice/aproj/runs", 409},  // admitted; the project has no image
+      {"GET", "/api/v1/runs", 200},
+      {"GET", "/api/v1/runs/run_nothing", 404},
+      {"GET", "/api/v1/projects/vera/vproj/runs", 404},
+      {"POST", "/api/v1/projects/vera/vproj/runs", 404},
+      {"GET", "/api/v1/projects/alice/aproj", 401},
+      {"GET", "/api/v1/projects/alice/aproj/keys", 401},
+      {"GET", "/api/v1/projects/alice/aproj/usage", 401},
+      {"GET", "/api/v1/projects", 401},
+      {"GET", "/api/v1/me", 401},
+      {"GET", "/api/v1/tokens", 401},
+      {"GET", "/api/v1/deployments", 401},
+      {"POST", "/api/v1/projects/alice/aproj/builds", 401},
+  };
+  const std::string before = alice_state();
+  for (const auto& header : {std::string("X-Api-Key"), std::string("Authorization")}) {
+    const std::string value = header == "Authorization" ? "Bearer " + secret : secret;
+    for (const auto& row : table) {
+      const std::string body = row.method == "POST" ? R"({"input":{}})" : "";
+      auto res = api_->raw(row.method, row.path, body, "",
+                           {{header, value}, {"Content-Type", "application/json"}});
+      EXPECT_EQ(res.status, row.expected)
+          << row.method << " " << row.path << " by " << header << ": " << res.body;
+    }
+  }
+  EXPECT_EQ(alice_state(), before);
+  auto mine = api_->raw("GET", "/api/v1/runs", "", "", {{"X-Api-Key", secret}});
+  EXPECT_TRUE(mine.json["runs"].empty()) << mine.body;
+  // A key that is not one, and a revoked key: 401 everywhere.
+  EXPECT_EQ(api_->raw("GET", "/api/v1/runs", "", "", {{"X-Api-Key", "orsa_ck_forged"}}).status,
+            401);
+  ASSERT_EQ(
+      api_->call("DELETE", "/api/v1/projects/alice/aproj/keys/" + key_id, std::nullopt, alice_)
+          .status,
+      200);
+  auto revoked =
+      api_->raw("GET", "/api/v1/projects/alice/aproj/runs", "", "", {{"X-Api-Key", secret}});
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_NE(revoked.body.find("revoked"), std::string::npos) << revoked.body;
 }
 
 TEST_F(TenantMatrix, ListsShowOnlyOwnResourcesExceptToAdmins) {

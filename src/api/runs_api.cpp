@@ -5,6 +5,7 @@
 
 #include "api/api.hpp"
 #include "api_support.hpp"
+#include "consumer_auth.hpp"
 #include "core/time.hpp"
 #include "log_stream.hpp"
 #include "services/runs.hpp"
@@ -34,6 +35,7 @@ Json run_json(const store::Run& r, std::optional<std::size_t> queue_position = s
               {"owner", r.owner_username},
               {"name", r.project_name},
               {"submitter", r.submitter_username},
+              {"consumer_key", r.consumer_key_id ? Json(*r.consumer_key_id) : Json(nullptr)},
               {"status", store::run_status_name(r.status)},
               {"priority", r.priority},
               {"queue_position", queue_position ? Json(*queue_position) : Json(nullptr)},
@@ -190,19 +192,21 @@ http::Response get_log(services::Runs& runs, const http::Request& req, const aut
 void register_run_routes(http::Router& router, ApiContext& ctx) {
   if (ctx.runs == nullptr) return;
   services::Runs& runs = *ctx.runs;
+  // The owner's credentials, or a consumer key of the project.
   const auto with_auth = [&ctx](AuthedHandler h) {
-    return authenticated(ctx.credentials, std::move(h));
+    return authenticated_or_consumer(ctx, ConsumerUse::kRead, std::move(h));
   };
   const std::string project = "/api/v1/projects/{owner}/{name}/runs";
   const std::string one = "/api/v1/runs/{id}";
   const auto submit_limit = static_cast<std::size_t>(runs.max_input_bytes()) + kSubmitOverhead;
 
-  router.add("POST", project, with_auth([&runs](http::Request& req, const auth::Principal& who) {
-               auto request = parse_run_request(req);
-               if (!request) return http::error_response(request.error());
-               return respond(runs.submit(who, project_ref_of(req), *request), 202,
-                              [](const store::Run& r) { return run_json(r); });
-             }),
+  const auto submitting = [&runs](http::Request& req, const auth::Principal& who) {
+    auto request = parse_run_request(req);
+    if (!request) return http::error_response(request.error());
+    return respond(runs.submit(who, project_ref_of(req), *request), 202,
+                   [](const store::Run& r) { return run_json(r); });
+  };
+  router.add("POST", project, authenticated_or_consumer(ctx, ConsumerUse::kSubmit, submitting),
              {.body_limit = submit_limit});
   router.add("GET", project, with_auth([&runs](http::Request& req, const auth::Principal& who) {
                auto filter = parse_filter(req);

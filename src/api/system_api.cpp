@@ -17,6 +17,7 @@ void register_build_routes(http::Router& router, ApiContext& ctx);
 void register_deployment_routes(http::Router& router, ApiContext& ctx);
 void register_admin_routes(http::Router& router, ApiContext& ctx);
 void register_run_routes(http::Router& router, ApiContext& ctx);
+void register_key_routes(http::Router& router, ApiContext& ctx);
 
 namespace {
 
@@ -105,6 +106,7 @@ void register_routes(http::Router& router, ApiContext& ctx) {
   register_admin_routes(router, ctx);
   register_deployment_routes(router, ctx);
   register_run_routes(router, ctx);
+  register_key_routes(router, ctx);
 }
 
 }  // namespace orsa::api

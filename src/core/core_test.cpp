@@ -137,6 +137,23 @@ TEST(Time, MatchesTheCivilCalendarAcrossLeapYearsAndCenturies) {
   EXPECT_EQ(format_rfc3339(1700000000), "2023-11-14T22:13:20Z");
 }
 
+TEST(Time, ParsesRfc3339AndDatesAndRefusesTheRest) {
+  for (const std::int64_t t : {0LL, 951782400LL, 1700000000LL, 4107542399LL}) {
+    EXPECT_EQ(parse_rfc3339(format_rfc3339(t)), t) << t;
+  }
+  EXPECT_EQ(parse_rfc3339("2023-11-14"), 1699920000);
+  EXPECT_EQ(parse_rfc3339("2023-11-14T22:13:20.999Z"), 1700000000);
+  EXPECT_EQ(parse_rfc3339("2023-11-14T23:13:20+01:00"), 1700000000);
+  EXPECT_EQ(parse_rfc3339("2023-11-14T21:43:20-00:30"), 1700000000);
+  for (const char* bad :
+       {"", "2023", "2023-02-29", "2024-02-30", "2023-13-01", "2023-11-14T", "2023-11-14T24:00:00Z",
+        "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20+1:00",
+        "2023-11-14 22:13:20Z", "１２３４-11-14", "2023-11-14T22:13:20Zjunk", "+2023-11-14"}) {
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+  }
+  EXPECT_EQ(parse_rfc3339("2024-02-29"), 1709164800);
+}
+
 TEST(JsonWriter, WritesCompactEscapedJsonThatNlohmannReadsBack) {
   JsonWriter w;
   w.begin_object()

@@ -96,6 +96,8 @@ Result<void> apply_gc_flags(const GcFlags& flags, Config& config) {
 struct RunFlags {
   std::string retention = "30d";
   std::string max_time = "6h";
+  std::string usage_flush = "10s";
+  std::string usage_retention = "400d";
 };
 
 void add_run_options(CLI::App& app, RunFlags& flags, Config& config) {
@@ -124,6 +126,12 @@ void add_run_options(CLI::App& app, RunFlags& flags, Config& config) {
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
   app.add_option("--max-run-time", flags.max_time, "Largest time limit a run may ask (6h)")
       ->envname("ORSA_MAX_RUN_TIME");
+  app.add_option("--usage-flush-interval", flags.usage_flush,
+                 "Metered usage is written this often; a crash loses at most this much (10s)")
+      ->envname("ORSA_USAGE_FLUSH_INTERVAL");
+  app.add_option("--usage-retention", flags.usage_retention,
+                 "Hourly usage rows are deleted after this (400d)")
+      ->envname("ORSA_USAGE_RETENTION");
 }
 
 Result<void> apply_run_flags(const RunFlags& flags, Config& config) {
@@ -135,8 +143,18 @@ Result<void> apply_run_flags(const RunFlags& flags, Config& config) {
   if (!max_time || max_time->count() == 0 || *max_time > std::chrono::hours(24 * 7)) {
     return fail(Error::invalid_argument("--max-run-time must be a duration from 1s to 7d"));
   }
+  auto flush = parse_duration(flags.usage_flush);
+  if (!flush || flush->count() == 0 || *flush > std::chrono::hours(1)) {
+    return fail(Error::invalid_argument("--usage-flush-interval must be a duration from 1s to 1h"));
+  }
+  auto usage_retention = parse_duration(flags.usage_retention);
+  if (!usage_retention || *usage_retention < std::chrono::hours(24)) {
+    return fail(Error::invalid_argument("--usage-retention must be a duration of 1d or more"));
+  }
   config.runs_retention = *retention;
   config.max_run_time = *max_time;
+  config.usage_flush_interval = *flush;
+  config.usage_retention = *usage_retention;
   return {};
 }
 

@@ -12,6 +12,7 @@
 
 #include "api/api.hpp"
 #include "api/request_auth.hpp"
+#include "api/service_gate.hpp"
 #include "api/static_site.hpp"
 #include "auth/credentials.hpp"
 #include "auth/hash_gate.hpp"
@@ -23,6 +24,7 @@
 #include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
+#include "metering.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
 #include "registry/registry_api.hpp"
@@ -59,6 +61,10 @@ struct Deployer::Parts {
   std::unique_ptr<auth::PushTokenSigner> push_signer;
   std::unique_ptr<auth::LoginRateLimiter> limiter;
   std::unique_ptr<services::Audit> audit;
+  // Before what counts into it (runs, the gateway), so it outlives them.
+  std::unique_ptr<services::UsageMeter> meter;  // counts in memory, flushed by usage_flusher
+  std::unique_ptr<services::ConsumerKeys> consumer_keys;
+  std::unique_ptr<BackgroundThread> usage_flusher;
   std::unique_ptr<services::Accounts> accounts;
   std::unique_ptr<services::StoreCredentialDirectory> directory;
   std::unique_ptr<auth::CredentialResolver> credentials;
@@ -174,15 +180,15 @@ Result<void> build_runs(Deployer::Parts& p) {
   p.runs = std::make_unique<services::Runs>(
       services::RunTables{p.store->runs(), p.store->projects(), p.store->images(),
                           p.store->deployments()},
-      *p.repos, *p.run_data, p.clock, *p.run_worker, options);
-  p.collector->set_run_retention([&runs = *p.runs]() -> Result<void> {
-    auto collected = runs.collect();
+      *p.repos, *p.run_data, p.clock, *p.run_worker, options, p.meter.get());
+  p.collector->set_run_retention([&p]() -> Result<void> {
+    auto collected = p.runs->collect();
     if (!collected) return fail(collected.error());
     if (collected->runs > 0 || collected->blobs > 0) {
       spdlog::info("collector: deleted {} runs past retention and {} run data files",
                    collected->runs, collected->blobs);
     }
-    return {};
+    return collect_usage(p.store->usage(), p.clock, p.config.usage_retention);
   });
   // A project's run data goes with it: read what its runs hold while they
   // exist, release it once the cascade has deleted them.
@@ -291,6 +297,9 @@ Result<void> build_services(Deployer::Parts& p) {
   p.projects = std::make_unique<services::Projects>(
       p.store->projects(), p.store->users(), *p.repos, *p.audit, p.clock,
       services::kDefaultMaxProjectsPerUser, p.config.repository_quota_mb * 1024 * 1024);
+  p.meter = std::make_unique<services::UsageMeter>(p.store->usage(), p.clock);
+  p.consumer_keys = std::make_unique<services::ConsumerKeys>(
+      p.store->consumer_keys(), p.store->projects(), *p.meter, *p.audit, p.clock);
   p.system = std::make_unique<services::System>([&store = *p.store] { return store.ping(); },
                                                 p.store->audit());
   auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
@@ -320,12 +329,14 @@ std::string host_part(const std::string& host_port) {
 // shares ORSA's origin.
 Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   gateway::Hooks hooks{
-      .authorize =
-          [&credentials = *p.credentials](const gateway::Route& route, const http::Request& req) {
-            auto who = api::authenticate_request(credentials, req);
-            return who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id);
+      .admit =
+          [&credentials = *p.credentials, keys = p.consumer_keys.get()](const gateway::Route& route,
+                                                                        const http::Request& req) {
+            return api::admit_service_call(credentials, keys, route, req);
           },
-      .wake = [&r = *p.rollouts](const gateway::Route& route) { r.wake(route.deployment_id); }};
+      .wake = [&r = *p.rollouts](const gateway::Route& route) { r.wake(route.deployment_id); },
+      .meter = [&meter = *p.meter](
+                   const gateway::CallRecord& call) { api::meter_service_call(meter, call); }};
   gateway::Options options;
   options.services_domain = host_part(p.config.services_domain);
   options.app_origin = p.config.public_url.empty() ? app_origin : p.config.public_url;
@@ -437,6 +448,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
       api::ApiContext{*parts->credentials, *parts->accounts, *parts->projects, *parts->system,
                       parts->metrics, *parts->registry, *parts->builds, *parts->images});
   parts->api->collector = parts->collector.get();
+  parts->api->consumer_keys = parts->consumer_keys.get();
   parts->api->deployments = parts->deployments.get();
   parts->api->runs = parts->runs.get();
   parts->api->routes = &parts->routes;
@@ -501,6 +513,7 @@ Result<std::uint16_t> Deployer::start() {
     return fail(started.error());
   }
   parts_->collector->start();
+  parts_->usage_flusher = flush_periodically(*parts_->meter, parts_->config.usage_flush_interval);
   // Serving goes on without a runtime; deploying then answers 503.
   if (parts_->config.no_runtime) {
     spdlog::info("no container runtime (--no-runtime): deployments are unavailable");
@@ -518,6 +531,11 @@ Result<std::uint16_t> Deployer::start() {
 void Deployer::stop() {
   parts_->server->stop();
   if (parts_->services_server) parts_->services_server->stop();
+  // Every call has been counted now: write the last counts.
+  if (parts_->usage_flusher) parts_->usage_flusher->stop();
+  if (auto ok = parts_->meter->flush(); !ok) {
+    spdlog::error("usage: the last counts could not be written: {}", ok.error().message);
+  }
   parts_->collector->stop();
   parts_->build_queue->stop();
   // Containers keep running: the next start adopts them.

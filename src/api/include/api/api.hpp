@@ -14,6 +14,7 @@
 #include "services/accounts.hpp"
 #include "services/builds.hpp"
 #include "services/collection.hpp"
+#include "services/consumer_keys.hpp"
 #include "services/deployments.hpp"
 #include "services/images.hpp"
 #include "services/projects.hpp"
@@ -59,9 +60,10 @@ struct ApiContext {
   services::Images& images;
   services::Collection* collector = nullptr;  // POST /api/v1/admin/gc; null → 503
   services::Deployments* deployments = nullptr;
-  services::Runs* runs = nullptr;            // null → no run routes
-  gateway::RouteTable* routes = nullptr;     // per-deployment series on /metrics
-  const ServiceAddress* services = nullptr;  // deployments' "url"; null → none
+  services::Runs* runs = nullptr;                   // null → no run routes
+  services::ConsumerKeys* consumer_keys = nullptr;  // null → no key or usage routes
+  gateway::RouteTable* routes = nullptr;            // per-deployment series on /metrics
+  const ServiceAddress* services = nullptr;         // deployments' "url"; null → none
 };
 
 /// Registers every /api and system route of the HTTP contract

@@ -88,6 +88,10 @@ struct Config {
   std::int64_t max_run_result_mb = 200;
   std::int64_t runs_quota_mb = 10240;  // inputs, results and logs of one user's runs; 0: none
   std::chrono::seconds max_run_time = std::chrono::hours(6);  // the largest time_limit_s
+  // Usage metering (services/usage_meter.hpp): counts are written every
+  // flush interval (a crash loses at most that much) and kept this long.
+  std::chrono::seconds usage_flush_interval = std::chrono::seconds(10);
+  std::chrono::seconds usage_retention = std::chrono::hours(24 * 400);
 
   /// --max-concurrent-runs with its default (the number of cores) applied.
   std::size_t effective_max_concurrent_runs() const;

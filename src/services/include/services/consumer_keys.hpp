@@ -111,6 +111,9 @@ class ConsumerKeys {
   /// key and its expiry only.
   KeyAdmission identify(std::string_view secret);
 
+  /// The clock the keys' expiry is read against.
+  const Clock& clock() const { return clock_; }
+
  private:
   struct Cached {
     store::ConsumerKey key;
