@@ -51,7 +51,6 @@ check() {  # want [check flags...]
 check_kinds() { json_get '",".join(sorted(f["kind"] for f in d["findings"]))' <"$work/check.json"; }
 
 restart_deployer() {  # flags...
-  rm -f "$work/ready"
   start_deployer "$DEPLOYER" "$work" "$@" || fail "restart"
 }
 

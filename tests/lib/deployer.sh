@@ -5,6 +5,7 @@
 start_deployer() {  # bin work_dir [flags...]
   local bin=$1 dir=$2
   shift 2
+  rm -f "$dir/ready"  # a restart: the last run's file must not be taken for this one's
   ORSA_ADMIN_PASSWORD=${ORSA_ADMIN_PASSWORD:-admin-password-for-tests} \
     "$bin" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$dir/data" \
     --ready-file "$dir/ready" \
