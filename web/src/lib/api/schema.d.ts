@@ -1656,6 +1656,201 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{owner}/{name}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: components["parameters"]["owner"];
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        /** The project's consumer keys, with this month's use. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    owner: components["parameters"]["owner"];
+                    name: components["parameters"]["name"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The keys, newest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: components["schemas"]["ConsumerKey"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Issue a consumer key for the project's service and runs.
+         * @description The project's owner (not a viewer) and admins. The answer carries the secret once. At most 100 keys per project that are not revoked (409 beyond).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    owner: components["parameters"]["owner"];
+                    name: components["parameters"]["name"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description RFC 3339 time or date, in the future. */
+                        expires_at?: string;
+                        rate_limit_per_min?: number;
+                        monthly_quota_requests?: number;
+                        monthly_quota_run_seconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The key, with its secret. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConsumerKey"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                415: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{owner}/{name}/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: components["parameters"]["owner"];
+                name: components["parameters"]["name"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a consumer key; calls with it get 401 from then on. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    owner: components["parameters"]["owner"];
+                    name: components["parameters"]["name"];
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked key. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConsumerKey"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{owner}/{name}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: components["parameters"]["owner"];
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The project's metered use, per key and/or per day, as JSON or CSV.
+         * @description Calls through the gateway (by status class, bytes each way, refused by the gate) and ended runs (count, wall seconds), counted per hour. Counts are written every few seconds (--usage-flush-interval) and the answer includes those not yet written. The project's owner and admins.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description RFC 3339 time or date; default the start of this month (UTC). */
+                    from?: string;
+                    /** @description Exclusive; default the end of this hour. At most 400 days after from. */
+                    to?: string;
+                    group_by?: "key" | "day" | "key,day" | "none";
+                    /** @description csv, or Accept text/csv, for a billing file. */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    owner: components["parameters"]["owner"];
+                    name: components["parameters"]["name"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The usage. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            rows: components["schemas"]["UsageRow"][];
+                        };
+                        "text/csv": string;
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{owner}/{name}/runs": {
         parameters: {
             query?: never;
@@ -3640,6 +3835,58 @@ export interface components {
             duration_s: number | null;
             image_id: string | null;
         };
+        /** @description A key a project's owner issued to a customer; the secret itself is shown once, when it is created (`secret`), and stored hashed. */
+        ConsumerKey: {
+            /** @description ck_… */
+            id: string;
+            name: string;
+            /** @description The secret's first characters */
+            prefix: string;
+            /** @enum {string} */
+            status: "active" | "revoked" | "expired";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            rate_limit_per_min: number | null;
+            monthly_quota_requests: number | null;
+            monthly_quota_run_seconds: number | null;
+            /** @description Use this calendar month (UTC) so far, as the quotas count it. */
+            month: {
+                /** @description Calls answered (refusals not counted). */
+                requests: number;
+                run_seconds: number;
+            };
+            /** @description orsa_ck_…; only in the answer to its creation. */
+            secret?: string;
+        };
+        /** @description Metered use summed over a group of hours. */
+        UsageRow: {
+            /** @description YYYY-MM-DD (UTC); with group_by day. */
+            day?: string;
+            /** @description With group_by key; null for calls without a key. */
+            key_id?: string | null;
+            key_name?: string | null;
+            requests: number;
+            requests_by_class: {
+                "1xx": number;
+                "2xx": number;
+                "3xx": number;
+                "4xx": number;
+                "5xx": number;
+            };
+            /** @description Turned away by the gate (rate limit */
+            refused: number;
+            bytes_in: number;
+            bytes_out: number;
+            runs: number;
+            /** @description Wall time of the runs that ended. */
+            run_seconds: number;
+            /** @description Not measured yet; 0. */
+            run_cpu_seconds: number;
+        };
         /** @description An asynchronous job of a project's image on an input. Visible to its submitter, the project's owner and admins. `trace` is what ran, copied at submit: commit, build, image digest, and the live deployment whose image it is (if any). */
         Run: {
             /** @description run_… */
@@ -3648,8 +3895,10 @@ export interface components {
             project: string;
             owner: string;
             name: string;
-            /** @description The submitter's username. */
+            /** @description The submitter's username (the owner's for a consumer key's run). */
             submitter: string;
+            /** @description The consumer key (ck_…) the run was submitted with, if any. */
+            consumer_key?: string | null;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "invalid_input" | "timed_out" | "canceled";
             /** @description Higher starts first among the submitter's own runs. */
