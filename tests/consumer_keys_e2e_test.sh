@@ -82,7 +82,7 @@ publish bob "$bob" shop public
 
 read -r acme_id acme <<<"$(issue_key '{"name":"acme","monthly_quota_requests":8}')"
 read -r _ beta <<<"$(issue_key '{"name":"beta","rate_limit_per_min":3}')"
-read -r _ load <<<"$(issue_key '{"name":"load"}')"
+read -r load_id load <<<"$(issue_key '{"name":"load"}')"
 bob_key=$(api POST /api/v1/projects/bob/shop/keys "$bob" '{"name":"x"}' | json_get 'd["secret"]')
 
 step "key × project × route: the gateway"
@@ -153,6 +153,14 @@ done
 [ "$(usage_of load)" = "205:$((ok + 5)):0:0:0" ] || fail "load then is $(usage_of load)"
 # 2 + 6 answered (the quota) + 1 refused; 1 run.
 [ "$(usage_of acme)" = "9:8:1:1:1" ] || fail "acme metered as $(usage_of acme)"
+
+step "Prometheus: a series per key since the start (admins only)"
+admin=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$ORSA_ADMIN_PASSWORD\"}" | json_get 'd["token"]')
+api GET /metrics "$admin" >"$work/metrics"
+grep -q "^orsa_consumer_requests_total{consumer=\"$load_id\",project=\"[a-z_0-9]*\",class=\"2xx\"} 5$" \
+  "$work/metrics" || fail "load's series: $(grep orsa_consumer_requests "$work/metrics" | head)"
+[ "$(api_code GET /metrics "$acme")" = 401 ] || fail "a consumer key reads /metrics"
 
 step "the usage as CSV for billing"
 curl -sSf "$URL/api/v1/projects/alice/knapsack/usage?group_by=key" -H "Authorization: Bearer $alice" \

@@ -1,6 +1,7 @@
 // Health, readiness, metrics, the API description and the audit log; and
 // the one function that registers every route.
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/api.hpp"
@@ -49,6 +50,44 @@ std::string background_failures_metrics() {
   return out;
 }
 
+/// Each consumer key's traffic and runs since start (at most
+/// kMaxConsumerSeries keys, the rest as consumer="other").
+std::string consumer_metrics(services::UsageMeter& meter) {
+  const auto totals = meter.consumer_totals();
+  std::string requests =
+      "# HELP orsa_consumer_requests_total Calls through the gateway with a consumer key, by "
+      "status class.\n# TYPE orsa_consumer_requests_total counter\n";
+  std::string refused =
+      "# HELP orsa_consumer_refused_total Calls with a consumer key the gate turned away (rate, "
+      "quota, revoked).\n# TYPE orsa_consumer_refused_total counter\n";
+  std::string bytes =
+      "# HELP orsa_consumer_bytes_total Body bytes of calls with a consumer key.\n"
+      "# TYPE orsa_consumer_bytes_total counter\n";
+  std::string runs =
+      "# HELP orsa_consumer_run_seconds_total Wall time of ended runs submitted with a consumer "
+      "key.\n# TYPE orsa_consumer_run_seconds_total counter\n";
+  for (const auto& t : totals) {
+    const std::string labels =
+        fmt::format(R"(consumer="{}",project="{}")", t.consumer_key_id, t.project_id);
+    const auto& c = t.counters;
+    for (const auto& [name, count] :
+         {std::pair{"1xx", c.requests_1xx}, std::pair{"2xx", c.requests_2xx},
+          std::pair{"3xx", c.requests_3xx}, std::pair{"4xx", c.requests_4xx},
+          std::pair{"5xx", c.requests_5xx}}) {
+      requests +=
+          fmt::format("orsa_consumer_requests_total{{{},class=\"{}\"}} {}\n", labels, name, count);
+    }
+    refused += fmt::format("orsa_consumer_refused_total{{{}}} {}\n", labels, c.refused);
+    bytes +=
+        fmt::format("orsa_consumer_bytes_total{{{},direction=\"in\"}} {}\n", labels, c.bytes_in);
+    bytes +=
+        fmt::format("orsa_consumer_bytes_total{{{},direction=\"out\"}} {}\n", labels, c.bytes_out);
+    runs += fmt::format("orsa_consumer_run_seconds_total{{{}}} {:.3f}\n", labels,
+                        static_cast<double>(c.run_wall_ms) / 1000.0);
+  }
+  return requests + refused + bytes + runs;
+}
+
 void register_system_routes(http::Router& router, ApiContext& ctx) {
   // Public by design: liveness, readiness and metrics carry no user data and
   // are what load balancers and Prometheus scrape without credentials.
@@ -72,6 +111,7 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
                std::string text = ctx.metrics.render();
                if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
                text += background_failures_metrics();
+               if (ctx.meter != nullptr) text += consumer_metrics(*ctx.meter);
                return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
              }));
   router.add("GET", "/api/openapi.yaml", [](http::Request&) {

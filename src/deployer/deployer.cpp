@@ -449,6 +449,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
                       parts->metrics, *parts->registry, *parts->builds, *parts->images});
   parts->api->collector = parts->collector.get();
   parts->api->consumer_keys = parts->consumer_keys.get();
+  parts->api->meter = parts->meter.get();
   parts->api->deployments = parts->deployments.get();
   parts->api->runs = parts->runs.get();
   parts->api->routes = &parts->routes;

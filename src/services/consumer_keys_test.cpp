@@ -265,6 +265,29 @@ TEST_F(ConsumerKeysTest, TheUsageReportSumsPerKeyAndDayIncludingUnflushedCounts)
             ErrorCode::kInvalidArgument);  // longer than one report covers
 }
 
+TEST(UsageMeter, ConsumerSeriesAreCappedAndTheRestSummedAsOther) {
+  ManualClock clock{kStart};
+  store::MemoryStore store{clock};
+  UsageMeter meter{store.usage(), clock};
+  const std::size_t keys = kMaxConsumerSeries + 20;
+  for (std::size_t i = 0; i < keys; ++i) {
+    const std::string key = "ck_" + std::to_string(i);
+    meter.count_call({.project_id = "prj_1", .consumer_key_id = key, .status = 200});
+    meter.count_call({.project_id = "prj_1", .consumer_key_id = key, .status = 503});
+  }
+  meter.count_call({.project_id = "prj_1", .status = 200});  // no key: no series
+  const auto totals = meter.consumer_totals();
+  ASSERT_EQ(totals.size(), kMaxConsumerSeries + 1);
+  std::int64_t requests = 0;
+  for (const auto& t : totals) {
+    requests += t.counters.requests();
+    if (t.consumer_key_id == kOtherConsumers) {
+      EXPECT_EQ(t.counters.requests_5xx, 20);
+    }
+  }
+  EXPECT_EQ(requests, static_cast<std::int64_t>(2 * keys));  // nothing lost, only folded
+}
+
 TEST(UsageMeter, MonthStartIsTheFirstOfTheUtcMonth) {
   EXPECT_EQ(month_start(1'700'000'000), 1'698'796'800);  // 2023-11-01T00:00:00Z
   EXPECT_EQ(month_start(1'698'796'800), 1'698'796'800);

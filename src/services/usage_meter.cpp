@@ -65,8 +65,33 @@ void UsageMeter::count_call(const CallUsage& call) {
   add_locked({std::string(call.project_id), std::string(call.owner_id),
               std::string(call.consumer_key_id), std::string(call.user_id), now - now % kHour},
              counters);
-  if (!call.consumer_key_id.empty())
-    tally_locked(std::string(call.consumer_key_id), now, quota_use(counters));
+  if (!call.consumer_key_id.empty()) {
+    const std::string key_id(call.consumer_key_id);
+    tally_locked(key_id, now, quota_use(counters));
+    total_locked(key_id, std::string(call.project_id), counters);
+  }
+}
+
+void UsageMeter::total_locked(const std::string& key_id, const std::string& project_id,
+                              const store::UsageCounters& counters) {
+  auto it = totals_.find(key_id);
+  if (it == totals_.end()) {
+    if (totals_.size() >= kMaxConsumerSeries) {
+      const std::string other(kOtherConsumers);
+      it = totals_.try_emplace(other, ConsumerTotals{other, "", {}}).first;
+    } else {
+      it = totals_.try_emplace(key_id, ConsumerTotals{key_id, project_id, {}}).first;
+    }
+  }
+  it->second.counters += counters;
+}
+
+std::vector<ConsumerTotals> UsageMeter::consumer_totals() {
+  std::lock_guard lock(mu_);
+  std::vector<ConsumerTotals> out;
+  out.reserve(totals_.size());
+  for (const auto& [key, totals] : totals_) out.push_back(totals);
+  return out;
 }
 
 void UsageMeter::count_run(const store::Run& run, std::int64_t cpu_ms) {
@@ -79,7 +104,10 @@ void UsageMeter::count_run(const store::Run& run, std::int64_t cpu_ms) {
   const std::string user_id = key_id.empty() ? run.submitter_id : "";
   std::lock_guard lock(mu_);
   add_locked({run.project_id, run.owner_id, key_id, user_id, end - end % kHour}, counters);
-  if (!key_id.empty()) tally_locked(key_id, end, quota_use(counters));
+  if (!key_id.empty()) {
+    tally_locked(key_id, end, quota_use(counters));
+    total_locked(key_id, run.project_id, counters);
+  }
 }
 
 void UsageMeter::add_locked(const store::UsageKey& key, const store::UsageCounters& counters) {

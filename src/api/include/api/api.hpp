@@ -62,6 +62,7 @@ struct ApiContext {
   services::Deployments* deployments = nullptr;
   services::Runs* runs = nullptr;                   // null → no run routes
   services::ConsumerKeys* consumer_keys = nullptr;  // null → no key or usage routes
+  services::UsageMeter* meter = nullptr;            // per-key series on /metrics
   gateway::RouteTable* routes = nullptr;            // per-deployment series on /metrics
   const ServiceAddress* services = nullptr;         // deployments' "url"; null → none
 };

@@ -27,6 +27,19 @@ struct CallUsage {
   bool refused = false;  // turned away by the gate (rate limit, quota, revoked key)
 };
 
+/// A consumer key's counts since this process started (Prometheus counters).
+struct ConsumerTotals {
+  std::string consumer_key_id;  // kOtherConsumers past the series cap
+  std::string project_id;       // "" for kOtherConsumers
+  store::UsageCounters counters;
+};
+
+/// The key of the series that sums the keys past the cap.
+inline constexpr std::string_view kOtherConsumers = "other";
+/// Keys with a series of their own; later ones are summed as "other", so a
+/// flood of keys cannot grow the metrics without bound.
+inline constexpr std::size_t kMaxConsumerSeries = 500;
+
 /// Start of the UTC calendar month holding `unix_seconds`.
 std::int64_t month_start(std::int64_t unix_seconds);
 
@@ -59,6 +72,10 @@ class UsageMeter {
   Result<std::vector<store::UsageRow>> project_rows(std::string_view project_id, std::int64_t from,
                                                     std::int64_t to);
 
+  /// Each consumer key's counts since start, by key id (at most
+  /// kMaxConsumerSeries + 1 entries).
+  std::vector<ConsumerTotals> consumer_totals();
+
   /// Counts not yet flushed (rows), for tests and metrics.
   std::size_t pending_rows();
 
@@ -74,6 +91,8 @@ class UsageMeter {
   void tally_locked(const std::string& key_id, std::int64_t at, const store::KeyMonthUsage& use);
   store::KeyMonthUsage memory_use_locked(const std::string& key_id, std::int64_t month) const;
   Rows memory_rows_locked(std::string_view project_id, std::int64_t from, std::int64_t to) const;
+  void total_locked(const std::string& key_id, const std::string& project_id,
+                    const store::UsageCounters& counters);
 
   store::UsageStore& usage_;
   const Clock& clock_;
@@ -83,6 +102,7 @@ class UsageMeter {
   Rows inflight_;            // the batch flush() is writing
   std::size_t dropped_ = 0;  // rows refused past the cap since the last flush
   std::unordered_map<std::string, Tally> months_;
+  std::map<std::string, ConsumerTotals> totals_;  // by key id
 };
 
 }  // namespace orsa::services
