@@ -65,6 +65,8 @@ echo "$run" | python3 -c 'import ast,sys; r=ast.literal_eval(sys.stdin.read()); 
 grep -q '^data: Result - Optimal solution found' "$work/walkthrough.out" || fail "the run's live log was not shown"
 commit=$(api GET /api/v1/projects/ada/knapsack/commits "$token" | json_get 'd["commits"][0]["message"]')
 [ "$commit" = "Report the item count" ] || fail "the edit was not committed: '$commit'"
+grep -qx '{"key_name":"acme","requests":1,"refused":0}' "$work/walkthrough.out" ||
+  fail "the customer's call was not metered for its key"
 digest=$(api GET /api/v1/projects/ada/knapsack/images "$token" | json_get 'd["images"][0]["digest"]')
 grep -qx "$digest" "$work/walkthrough.out" || fail "skopeo did not print the image digest $digest"
 echo "PASS: the README walkthrough works as written"

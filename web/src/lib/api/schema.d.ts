@@ -1898,7 +1898,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a run of the project's image on an input.
-         * @description The project's owner and admins may run any of its images; when the project's live service is public, any other signed-in user (not a viewer) may run the live image. `image_id` defaults to the live deployment's image, else the newest image. Limits default to orsa.toml's [resources] and may not pass the admin's maxima. The input is stored in its compact JSON form, content-addressed (at most 50 MiB by default: 413 beyond, nothing stored). Too many runs of the caller waiting: 429 with Retry-After.
+         * @description The project's owner and admins may run any of its images; when the project's live service is public, any other signed-in user (not a viewer) may run the live image. `image_id` defaults to the live deployment's image, else the newest image. Limits default to orsa.toml's [resources] and may not pass the admin's maxima. The input is stored in its compact JSON form, content-addressed (at most 50 MiB by default: 413 beyond, nothing stored). Too many runs of the caller waiting: 429 with Retry-After. A consumer key of the project (X-Api-Key) may submit too: the run is the owner's, runs the live image (else the newest), and counts against the key's rate and monthly run seconds (429).
          */
         post: {
             parameters: {
