@@ -4,6 +4,8 @@
 #   direct  — straight to the upstream
 #   nginx   — nginx proxy_pass with an upstream keepalive pool
 #   orsa    — http::Server + gateway::Gateway (gateway_bench_server.cpp)
+#   orsa+key — the same on a private route, each call with a consumer key:
+#             checked by the deployer's gate (cache, rate, quota) and metered
 # Both proxies and the upstream get one worker (process or network thread).
 # Prints a markdown table. Not run in CI. DURATION/CONNECTIONS/THREADS override.
 set -euo pipefail
@@ -36,6 +38,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 up_port=$(free_port)
 proxy_port=$(free_port)
 orsa_port=$(free_port)
+keyed_port=$(free_port)
 
 nginx_conf() {  # name server-block [http-extra]
   mkdir -p "$work/$1"
@@ -72,6 +75,8 @@ pids+=($!)
 pids+=($!)
 "$BIN" "$orsa_port" "$up_port" 1 >"$work/orsa.log" 2>&1 &
 pids+=($!)
+"$BIN" "$keyed_port" "$up_port" 1 "$work/keys.db" >"$work/keyed.log" 2>&1 &
+pids+=($!)
 
 wait_ok() {  # url
   for _ in $(seq 1 200); do
@@ -84,6 +89,13 @@ wait_ok() {  # url
 wait_ok "http://127.0.0.1:$up_port/"
 wait_ok "http://127.0.0.1:$proxy_port/s/bench/ok/"
 wait_ok "http://127.0.0.1:$orsa_port/bench/ok/"
+for _ in $(seq 1 200); do grep -q '^key ' "$work/keyed.log" && break; sleep 0.05; done
+KEY=$(sed -n 's/^key //p' "$work/keyed.log")
+[ -n "$KEY" ] || { echo "the keyed server did not start: $(cat "$work/keyed.log")" >&2; exit 1; }
+[ "$(curl -s -H "X-Api-Key: $KEY" "http://127.0.0.1:$keyed_port/bench/ok/")" = "ok" ] ||
+  { echo "the keyed server refuses its key" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$keyed_port/bench/ok/")" = 404 ] ||
+  { echo "the keyed server answers without a key" >&2; exit 1; }
 
 to_ms() {  # wrk latency ("812.00us", "1.23ms", "1.01s") → ms
   awk -v v="$1" 'BEGIN {
@@ -93,10 +105,11 @@ to_ms() {  # wrk latency ("812.00us", "1.23ms", "1.01s") → ms
 }
 
 declare -A rps p50 p99
-run_wrk() {  # name url
-  local out
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$2" >/dev/null  # warm-up (pools, caches)
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
+run_wrk() {  # name url [header]
+  local out header=()
+  [ $# -ge 3 ] && header=(-H "$3")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "${header[@]}" "$2" >/dev/null  # warm-up (pools, caches)
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "$2")
   echo "$out" >"$work/wrk-$1.txt"
   if echo "$out" | grep -q "Non-2xx\|Socket errors"; then
     echo "$1: errors during the run:" >&2
@@ -109,14 +122,19 @@ run_wrk() {  # name url
 run_wrk direct "http://127.0.0.1:$up_port/"
 run_wrk nginx "http://127.0.0.1:$proxy_port/s/bench/ok/"
 run_wrk orsa "http://127.0.0.1:$orsa_port/bench/ok/"
+run_wrk orsa+key "http://127.0.0.1:$keyed_port/bench/ok/" "X-Api-Key: $KEY"
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; upstream: nginx return 200 \"ok\\n\" (1 worker)"
 echo
 echo "| path | req/s | p50 | p99 | req/s vs nginx | p99 added over direct |"
 echo "|---|---|---|---|---|---|"
-for name in direct nginx orsa; do
+for name in direct nginx orsa orsa+key; do
   ratio=$(awk -v a="${rps[$name]}" -v b="${rps[nginx]}" 'BEGIN {printf "%.2f×", a / b}')
   added=$(awk -v a="${p99[$name]}" -v b="${p99[direct]}" 'BEGIN {printf "%+.2f ms", a - b}')
   echo "| $name | ${rps[$name]} | ${p50[$name]} ms | ${p99[$name]} ms | $ratio | $added |"
 done
+echo
+awk -v k="${rps[orsa+key]}" -v o="${rps[orsa]}" -v pk="${p99[orsa+key]}" -v po="${p99[orsa]}" \
+  'BEGIN {printf "consumer keys and metering: %+.1f %% req/s, %+.2f ms p99 (targets: >= -5 %%, <= +0.2 ms)\n", (k / o - 1) * 100, pk - po}'
+echo "metered: $(sqlite3 "$work/keys.db" 'SELECT SUM(requests_2xx) FROM usage_hourly' 2>/dev/null || echo '?') calls in the store (flushed every 10 s)"

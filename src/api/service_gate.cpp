@@ -81,13 +81,29 @@ std::optional<std::string_view> consumer_key_of(const http::Request& req) {
   return std::nullopt;
 }
 
+std::optional<gateway::Admission> admit_consumer_call(services::ConsumerKeys* keys,
+                                                      const gateway::Route& route,
+                                                      const http::Request& req) {
+  const auto key = consumer_key_of(req);
+  if (!key) return std::nullopt;
+  if (keys == nullptr) return gateway::Admission{};
+  return from_key(keys->admit_call(*key, route.project_id));
+}
+
+std::optional<gateway::Admission> try_admit_service_call(services::ConsumerKeys* keys,
+                                                         const gateway::Route& route,
+                                                         const http::Request& req) {
+  const auto key = consumer_key_of(req);
+  if (!key || keys == nullptr) return std::nullopt;
+  auto verdict = keys->try_admit_call(*key, route.project_id);
+  if (!verdict) return std::nullopt;
+  return from_key(*verdict);
+}
+
 gateway::Admission admit_service_call(auth::CredentialResolver& credentials,
                                       services::ConsumerKeys* keys, const gateway::Route& route,
                                       const http::Request& req) {
-  if (const auto key = consumer_key_of(req)) {
-    if (keys == nullptr) return {};
-    return from_key(keys->admit_call(*key, route.project_id));
-  }
+  if (auto by_key = admit_consumer_call(keys, route, req)) return std::move(*by_key);
   auto who = authenticate_request(credentials, req);
   if (route.visibility == gateway::Visibility::kPrivate &&
       !(who && auth::Policy::authorize(*who, auth::Action::kRead, route.owner_id))) {

@@ -334,6 +334,10 @@ Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
                                                                         const http::Request& req) {
             return api::admit_service_call(credentials, keys, route, req);
           },
+      .try_admit =
+          [keys = p.consumer_keys.get()](const gateway::Route& route, const http::Request& req) {
+            return api::try_admit_service_call(keys, route, req);
+          },
       .wake = [&r = *p.rollouts](const gateway::Route& route) { r.wake(route.deployment_id); },
       .meter = [&meter = *p.meter](
                    const gateway::CallRecord& call) { api::meter_service_call(meter, call); }};

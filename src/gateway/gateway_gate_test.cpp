@@ -84,6 +84,33 @@ TEST_F(GatewayTest, APublicRouteGatesOnlyCallsThatCarryCredentials) {
   EXPECT_EQ(upstream.requests(), 2);  // the anonymous call and the good key
 }
 
+TEST_F(GatewayTest, AnAnswerFromMemorySkipsTheBlockingGate) {
+  RawUpstream upstream;
+  std::atomic<int> blocking{0};
+  Hooks hooks;
+  hooks.try_admit = [](const Route&, const http::Request& req) -> std::optional<Admission> {
+    if (req.header(kApiKeyHeader) == "cold") return std::nullopt;  // not in memory
+    return admit_by_key(req);
+  };
+  hooks.admit = [&](const Route&, const http::Request& req) {
+    ++blocking;
+    return req.header(kApiKeyHeader) == "cold" ? Admission::allow() : Admission{};
+  };
+  start(test_options(), std::move(hooks));
+  table_.put(route(upstream.port(), "dep_1", RouteState::kServing, Visibility::kPrivate));
+  auto warm = get("/alice/shop/", {{"X-Api-Key", "good"}});
+  ASSERT_TRUE(warm);
+  EXPECT_EQ(warm->status, 200);
+  auto busy = get("/alice/shop/", {{"X-Api-Key", "busy"}});
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 429);
+  EXPECT_EQ(blocking.load(), 0);
+  auto cold = get("/alice/shop/", {{"X-Api-Key", "cold"}});
+  ASSERT_TRUE(cold);
+  EXPECT_EQ(cold->status, 200);
+  EXPECT_EQ(blocking.load(), 1);
+}
+
 TEST_F(GatewayTest, TheMeterSeesEachCallOnceWithItsKeyStatusAndBytes) {
   RawUpstream upstream;
   std::mutex mutex;

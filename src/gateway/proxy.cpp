@@ -96,6 +96,13 @@ asio::awaitable<Admission> Gateway::Proxy::admit(Call& call, const Route& route)
     co_return route.visibility == Visibility::kPublic ? Admission::allow() : Admission{};
   }
   const http::Request request = auth_request(call);
+  if (hooks_.try_admit) {
+    try {
+      if (auto quick = hooks_.try_admit(route, request)) co_return std::move(*quick);
+    } catch (const std::exception& e) {
+      spdlog::error("request_id={} gateway try_admit failed: {}", request.request_id, e.what());
+    }
+  }
   // The hook reads the database: run it on the worker pool, resume on this strand.
   co_return co_await asio::co_spawn(
       call.ex.workers,

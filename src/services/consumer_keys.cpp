@@ -141,7 +141,7 @@ Result<store::ConsumerKey> ConsumerKeys::lookup(std::string_view secret) {
     const auto it = by_hash_.find(hash);
     if (it != by_hash_.end() && now - it->second.fetched_at < kCacheSeconds) return it->second.key;
   }
-  auto key = keys_.find_by_hash(hash);
+  auto key = keys_.find_by_hash(hash);  // a miss is not cached: keys are made at any time
   if (!key) return key;
   std::lock_guard lock(mu_);
   if (by_hash_.size() >= kMaxCachedKeys) by_hash_.clear();  // rare: start over
@@ -156,18 +156,32 @@ KeyAdmission ConsumerKeys::check_key(std::string_view secret) {
     if (key.error().code == ErrorCode::kNotFound) return refuse(Verdict::kNotFound, "not found");
     return refuse(Verdict::kUnauthorized, "the key cannot be checked now; try again");
   }
+  return judge(*key);
+}
+
+std::optional<store::ConsumerKey> ConsumerKeys::cached(std::string_view secret) {
+  const std::string hash = auth::hash_api_token(secret);
+  std::lock_guard lock(mu_);
+  const auto it = by_hash_.find(hash);
+  if (it == by_hash_.end() || clock_.now_unix() - it->second.fetched_at >= kCacheSeconds) {
+    return std::nullopt;
+  }
+  return it->second.key;
+}
+
+KeyAdmission ConsumerKeys::judge(const store::ConsumerKey& key) const {
   const std::int64_t now = clock_.now_unix();
-  if (key->revoked_at) return refuse(Verdict::kUnauthorized, "this key was revoked", key->id);
-  if (key->expires_at.value_or(std::numeric_limits<std::int64_t>::max()) <= now) {
-    return refuse(Verdict::kUnauthorized, "this key has expired", key->id);
+  if (key.revoked_at) return refuse(Verdict::kUnauthorized, "this key was revoked", key.id);
+  if (key.expires_at.value_or(std::numeric_limits<std::int64_t>::max()) <= now) {
+    return refuse(Verdict::kUnauthorized, "this key has expired", key.id);
   }
   KeyAdmission a;
   a.verdict = Verdict::kAllow;
-  a.key_id = key->id;
-  a.principal = auth::Principal::consumer(key->id, key->project_id, key->name);
-  a.principal.expires_at = key->expires_at;
+  a.key_id = key.id;
+  a.principal = auth::Principal::consumer(key.id, key.project_id, key.name);
+  a.principal.expires_at = key.expires_at;
   a.principal.user_id.clear();
-  a.limits = *key;
+  a.limits = key;
   return a;
 }
 
@@ -197,15 +211,40 @@ KeyAdmission ConsumerKeys::admit_call(std::string_view secret, std::string_view 
   KeyAdmission a = check_key(secret);
   if (!a.allowed()) return a;
   if (a.limits.project_id != project_id) return refuse(Verdict::kNotFound, "not found");
+  std::optional<store::KeyMonthUsage> used;
+  if (a.limits.monthly_quota_requests) {
+    auto month = meter_.month_usage(a.key_id);
+    if (!month) return refuse(Verdict::kUnauthorized, month.error().message, a.key_id);
+    used = *month;
+  }
+  return decide_call(std::move(a), used);
+}
+
+std::optional<KeyAdmission> ConsumerKeys::try_admit_call(std::string_view secret,
+                                                         std::string_view project_id) {
+  if (!auth::is_consumer_key(secret)) return refuse(Verdict::kNotFound, "not found");
+  const auto key = cached(secret);
+  if (!key) return std::nullopt;
+  KeyAdmission a = judge(*key);
+  if (!a.allowed()) return a;
+  if (a.limits.project_id != project_id) return refuse(Verdict::kNotFound, "not found");
+  std::optional<store::KeyMonthUsage> used;
+  if (a.limits.monthly_quota_requests) {
+    used = meter_.cached_month_usage(a.key_id);
+    if (!used) return std::nullopt;  // nothing taken yet: admit_call starts over
+  }
+  return decide_call(std::move(a), used);
+}
+
+// The rate, then the request quota, for a key of the right project.
+KeyAdmission ConsumerKeys::decide_call(KeyAdmission a,
+                                       const std::optional<store::KeyMonthUsage>& used) {
   if (!take_token(a.limits, a)) return a;
-  if (const auto& quota = a.limits.monthly_quota_requests) {
-    auto used = meter_.month_usage(a.key_id);
-    if (!used) return refuse(Verdict::kUnauthorized, used.error().message, a.key_id);
-    if (used->requests >= *quota) {
-      a.verdict = Verdict::kOverQuota;
-      a.message = fmt::format(
-          "monthly quota of {} requests used; it renews on the first of the month (UTC)", *quota);
-    }
+  const auto& quota = a.limits.monthly_quota_requests;
+  if (quota && used && used->requests >= *quota) {
+    a.verdict = Verdict::kOverQuota;
+    a.message = fmt::format(
+        "monthly quota of {} requests used; it renews on the first of the month (UTC)", *quota);
   }
   return a;
 }

@@ -154,6 +154,30 @@ TEST_F(ConsumerKeysTest, TheRateLimitAdmitsExactlyItsCallsAMinute) {
   EXPECT_EQ(keys_.admit_call(issued.secret, shop_.id).verdict, Verdict::kRateLimited);
 }
 
+TEST_F(ConsumerKeysTest, TheNonBlockingGateAnswersFromMemoryOnlyAndTakesNothingWhenItCannot) {
+  const auto issued = issue({.name = "acme", .rate_limit_per_min = 3, .monthly_quota_requests = 2});
+  // Not cached yet: no answer, and no token taken.
+  EXPECT_FALSE(keys_.try_admit_call(issued.secret, shop_.id));
+  const auto first = keys_.admit_call(issued.secret, shop_.id);  // reads the key and the month
+  ASSERT_TRUE(first.allowed());
+  served(first);
+  const auto second = keys_.try_admit_call(issued.secret, shop_.id);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->allowed());
+  served(*second);
+  const auto third = keys_.try_admit_call(issued.secret, shop_.id);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->verdict, Verdict::kOverQuota);  // the same limits as admit_call
+  EXPECT_EQ(keys_.try_admit_call(issued.secret, other_.id)->verdict, Verdict::kNotFound);
+  EXPECT_EQ(keys_.try_admit_call("orsa_ck_unknown", shop_.id).value_or(KeyAdmission{}).verdict,
+            Verdict::kNotFound);
+  // The rate's three tokens went to the three calls above: the fourth waits.
+  EXPECT_EQ(keys_.try_admit_call(issued.secret, shop_.id)->verdict, Verdict::kRateLimited);
+  // Past the cache's life the key must be read again: no answer.
+  clock_.advance(10);
+  EXPECT_FALSE(keys_.try_admit_call(issued.secret, shop_.id));
+}
+
 TEST_F(ConsumerKeysTest, TheRequestQuotaAdmitsExactlyItsRequestsAndSurvivesAFlush) {
   const auto issued = issue({.name = "acme", .monthly_quota_requests = 3});
   for (int i = 0; i < 2; ++i) {

@@ -194,6 +194,15 @@ Result<store::KeyMonthUsage> UsageMeter::month_usage(std::string_view consumer_k
   return t.used;
 }
 
+std::optional<store::KeyMonthUsage> UsageMeter::cached_month_usage(
+    std::string_view consumer_key_id) {
+  const std::int64_t month = month_start(clock_.now_unix());
+  std::lock_guard lock(mu_);
+  const auto it = months_.find(std::string(consumer_key_id));
+  if (it == months_.end() || it->second.month != month || !it->second.loaded) return std::nullopt;
+  return it->second.used;
+}
+
 UsageMeter::Rows UsageMeter::memory_rows_locked(std::string_view project_id, std::int64_t from,
                                                 std::int64_t to) const {
   Rows out;

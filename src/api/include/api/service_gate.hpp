@@ -20,6 +20,18 @@ namespace orsa::api {
 /// is refused, never ignored).
 std::optional<std::string_view> consumer_key_of(const http::Request& req);
 
+/// The consumer key part of the gate: none when the request presents no
+/// key, else the key's verdict for the route's project (see below).
+std::optional<gateway::Admission> admit_consumer_call(services::ConsumerKeys* keys,
+                                                      const gateway::Route& route,
+                                                      const http::Request& req);
+
+/// gateway::Hooks::try_admit: a consumer key's verdict from the gate's
+/// memory; none without a key or when the gate must read the store.
+std::optional<gateway::Admission> try_admit_service_call(services::ConsumerKeys* keys,
+                                                         const gateway::Route& route,
+                                                         const http::Request& req);
+
 /// gateway::Hooks::admit. A consumer key is checked for the route's project
 /// (404 for another's), its expiry (401), its rate and request quota (429);
 /// without one, a private service admits its owner's bearer token only (404

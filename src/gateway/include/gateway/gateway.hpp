@@ -91,6 +91,10 @@ struct Hooks {
   /// consumer key, never with ORSA's cookies, which any page on the services
   /// origin could make the browser send. Unset: private routes are closed.
   std::function<Admission(const Route&, const http::Request&)> admit;
+  /// `admit` from memory alone, asked first on the network thread: an
+  /// answer saves the trip to the worker pool (a consumer key in the gate's
+  /// cache); none sends the call to `admit`. Must not block.
+  std::function<std::optional<Admission>(const Route&, const http::Request&)> try_admit;
   /// Starts an idle deployment; must not block (it enqueues).
   std::function<void(const Route&)> wake;
   /// Each call of a known route as it ends, on a network thread: must not

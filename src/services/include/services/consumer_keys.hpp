@@ -104,6 +104,10 @@ class ConsumerKeys {
   /// A gateway call to `project_id` with `secret`: key, expiry, rate, the
   /// month's request quota. Blocking on a cache miss (reads the store).
   KeyAdmission admit_call(std::string_view secret, std::string_view project_id);
+  /// admit_call from memory alone, for the network thread: none when it
+  /// would read the store (a key not in the cache, a month not loaded), and
+  /// then nothing was counted or taken.
+  std::optional<KeyAdmission> try_admit_call(std::string_view secret, std::string_view project_id);
   /// A run submission with `secret` (the project is checked by the policy):
   /// key, expiry, rate, the month's run-seconds quota.
   KeyAdmission admit_run(std::string_view secret);
@@ -127,6 +131,9 @@ class ConsumerKeys {
                                        auth::Action action);
   Result<store::ConsumerKey> lookup(std::string_view secret);
   KeyAdmission check_key(std::string_view secret);
+  std::optional<store::ConsumerKey> cached(std::string_view secret);
+  KeyAdmission judge(const store::ConsumerKey& key) const;
+  KeyAdmission decide_call(KeyAdmission a, const std::optional<store::KeyMonthUsage>& used);
   bool take_token(const store::ConsumerKey& key, KeyAdmission& admission);
 
   store::ConsumerKeyStore& keys_;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,6 +67,9 @@ class UsageMeter {
   /// (blocking, and waiting for a flush in progress); later ones are memory
   /// only.
   Result<store::KeyMonthUsage> month_usage(std::string_view consumer_key_id);
+
+  /// month_usage when it needs no store read; none otherwise.
+  std::optional<store::KeyMonthUsage> cached_month_usage(std::string_view consumer_key_id);
 
   /// A project's hourly rows with `from` <= hour < `to`: the store's plus
   /// what this process counted since its last flush (exact, as month_usage).
