@@ -117,7 +117,8 @@ http::Response preflight_answer() {
   return res;
 }
 
-/// What the blocking authorize hook sees: the request without its body.
+/// What the gate sees: the request line and its credentials (Authorization,
+/// X-Api-Key), never cookies (see Hooks::admit) nor the body.
 http::Request auth_request(Call& call) {
   http::Request r;
   r.method = call.req().method_string();
@@ -125,11 +126,13 @@ http::Request auth_request(Call& call) {
   const auto url = boost::urls::parse_uri_reference(r.target);
   r.path = url ? std::string(url->path()) : r.target.substr(0, r.target.find('?'));
   for (const auto& field : call.req()) {
-    // Services take bearer tokens only: see Hooks::authorize.
-    if (field.name() == bhttp::field::cookie) continue;
+    const bool credential = field.name() == bhttp::field::authorization ||
+                            (field.name() == bhttp::field::unknown &&
+                             beast::iequals(field.name_string(), kApiKeyHeader));
+    if (!credential) continue;
     auto [it, inserted] = r.headers.try_emplace(std::string(field.name_string()), field.value());
-    if (!inserted) {
-      it->second += beast::iequals(field.name_string(), "cookie") ? "; " : ", ";
+    if (!inserted) {  // a repeated credential is ambiguous: the gate refuses it whole
+      it->second += ", ";
       it->second += field.value();
     }
   }

@@ -96,7 +96,7 @@ http::Response redirect(const Target& t, std::string_view target);
 bool is_preflight(const bhttp::request<bhttp::buffer_body>& req);
 /// The app may send JSON with a bearer token; never credentials (no cookies).
 http::Response preflight_answer();
-/// What the blocking authorize hook sees: the request without its body.
+/// What the gate (Hooks::admit, try_admit) sees: the request line and its credentials.
 http::Request auth_request(Call& call);
 /// Writes a response of the gateway's own; the request body, if any, stays unread.
 asio::awaitable<http::PassthroughResult> send_reply(Call& call, http::Response res);

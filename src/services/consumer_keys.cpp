@@ -149,14 +149,14 @@ Result<store::ConsumerKey> ConsumerKeys::lookup(std::string_view secret) {
   return key;
 }
 
-KeyAdmission ConsumerKeys::check_key(std::string_view secret) {
+KeyAdmission ConsumerKeys::check_key(std::string_view secret, bool with_principal) {
   if (!auth::is_consumer_key(secret)) return refuse(Verdict::kNotFound, "not found");
   auto key = lookup(secret);
   if (!key) {
     if (key.error().code == ErrorCode::kNotFound) return refuse(Verdict::kNotFound, "not found");
     return refuse(Verdict::kUnauthorized, "the key cannot be checked now; try again");
   }
-  return judge(*key);
+  return judge(*key, with_principal);
 }
 
 std::optional<store::ConsumerKey> ConsumerKeys::cached(std::string_view secret) {
@@ -169,7 +169,7 @@ std::optional<store::ConsumerKey> ConsumerKeys::cached(std::string_view secret) 
   return it->second.key;
 }
 
-KeyAdmission ConsumerKeys::judge(const store::ConsumerKey& key) const {
+KeyAdmission ConsumerKeys::judge(const store::ConsumerKey& key, bool with_principal) const {
   const std::int64_t now = clock_.now_unix();
   if (key.revoked_at) return refuse(Verdict::kUnauthorized, "this key was revoked", key.id);
   if (key.expires_at.value_or(std::numeric_limits<std::int64_t>::max()) <= now) {
@@ -178,9 +178,11 @@ KeyAdmission ConsumerKeys::judge(const store::ConsumerKey& key) const {
   KeyAdmission a;
   a.verdict = Verdict::kAllow;
   a.key_id = key.id;
-  a.principal = auth::Principal::consumer(key.id, key.project_id, key.name);
-  a.principal.expires_at = key.expires_at;
-  a.principal.user_id.clear();
+  if (with_principal) {  // the runs API's caller; a gateway call needs none
+    a.principal = auth::Principal::consumer(key.id, key.project_id, key.name);
+    a.principal.expires_at = key.expires_at;
+    a.principal.user_id.clear();
+  }
   a.limits = key;
   return a;
 }
@@ -208,7 +210,7 @@ bool ConsumerKeys::take_token(const store::ConsumerKey& key, KeyAdmission& admis
 }
 
 KeyAdmission ConsumerKeys::admit_call(std::string_view secret, std::string_view project_id) {
-  KeyAdmission a = check_key(secret);
+  KeyAdmission a = check_key(secret, false);
   if (!a.allowed()) return a;
   if (a.limits.project_id != project_id) return refuse(Verdict::kNotFound, "not found");
   std::optional<store::KeyMonthUsage> used;
@@ -225,7 +227,7 @@ std::optional<KeyAdmission> ConsumerKeys::try_admit_call(std::string_view secret
   if (!auth::is_consumer_key(secret)) return refuse(Verdict::kNotFound, "not found");
   const auto key = cached(secret);
   if (!key) return std::nullopt;
-  KeyAdmission a = judge(*key);
+  KeyAdmission a = judge(*key, false);
   if (!a.allowed()) return a;
   if (a.limits.project_id != project_id) return refuse(Verdict::kNotFound, "not found");
   std::optional<store::KeyMonthUsage> used;
@@ -250,7 +252,7 @@ KeyAdmission ConsumerKeys::decide_call(KeyAdmission a,
 }
 
 KeyAdmission ConsumerKeys::admit_run(std::string_view secret) {
-  KeyAdmission a = check_key(secret);
+  KeyAdmission a = check_key(secret, true);
   if (!a.allowed()) return a;
   if (!take_token(a.limits, a)) return a;
   if (const auto& quota = a.limits.monthly_quota_run_seconds) {
@@ -267,7 +269,7 @@ KeyAdmission ConsumerKeys::admit_run(std::string_view secret) {
 }
 
 KeyAdmission ConsumerKeys::identify(std::string_view secret) {
-  return check_key(secret);
+  return check_key(secret, true);
 }
 
 }  // namespace orsa::services

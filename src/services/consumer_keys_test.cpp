@@ -113,8 +113,11 @@ TEST_F(ConsumerKeysTest, AKeyWorksForItsOneProjectOnly) {
   const auto issued = issue({.name = "acme"});
   const auto ok = keys_.admit_call(issued.secret, shop_.id);
   ASSERT_TRUE(ok.allowed()) << ok.message;
-  EXPECT_EQ(ok.principal.consumer_project_id, shop_.id);
-  EXPECT_TRUE(ok.principal.user_id.empty());
+  EXPECT_EQ(ok.limits.project_id, shop_.id);
+  // The runs API's caller for the key: its project, no user.
+  const auto who = keys_.identify(issued.secret);
+  EXPECT_EQ(who.principal.consumer_project_id, shop_.id);
+  EXPECT_TRUE(who.principal.user_id.empty());
   EXPECT_EQ(keys_.admit_call(issued.secret, other_.id).verdict, Verdict::kNotFound);
   EXPECT_EQ(keys_.admit_call("orsa_ck_" + std::string(43, 'A'), shop_.id).verdict,
             Verdict::kNotFound);

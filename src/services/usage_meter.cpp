@@ -62,17 +62,16 @@ void UsageMeter::count_call(const CallUsage& call) {
   const std::int64_t now = clock_.now_unix();
   const auto counters = call_counters(call);
   std::lock_guard lock(mu_);
-  add_locked({std::string(call.project_id), std::string(call.owner_id),
-              std::string(call.consumer_key_id), std::string(call.user_id), now - now % kHour},
-             counters);
+  add_locked(
+      {call.project_id, call.owner_id, call.consumer_key_id, call.user_id, now - now % kHour},
+      counters);
   if (!call.consumer_key_id.empty()) {
-    const std::string key_id(call.consumer_key_id);
-    tally_locked(key_id, now, quota_use(counters));
-    total_locked(key_id, std::string(call.project_id), counters);
+    tally_locked(call.consumer_key_id, now, quota_use(counters));
+    total_locked(call.consumer_key_id, call.project_id, counters);
   }
 }
 
-void UsageMeter::total_locked(const std::string& key_id, const std::string& project_id,
+void UsageMeter::total_locked(std::string_view key_id, std::string_view project_id,
                               const store::UsageCounters& counters) {
   auto it = totals_.find(key_id);
   if (it == totals_.end()) {
@@ -80,7 +79,8 @@ void UsageMeter::total_locked(const std::string& key_id, const std::string& proj
       const std::string other(kOtherConsumers);
       it = totals_.try_emplace(other, ConsumerTotals{other, "", {}}).first;
     } else {
-      it = totals_.try_emplace(key_id, ConsumerTotals{key_id, project_id, {}}).first;
+      const std::string id(key_id);
+      it = totals_.try_emplace(id, ConsumerTotals{id, std::string(project_id), {}}).first;
     }
   }
   it->second.counters += counters;
@@ -110,19 +110,21 @@ void UsageMeter::count_run(const store::Run& run, std::int64_t cpu_ms) {
   }
 }
 
-void UsageMeter::add_locked(const store::UsageKey& key, const store::UsageCounters& counters) {
+void UsageMeter::add_locked(const KeyView& key, const store::UsageCounters& counters) {
   auto it = pending_.find(key);
   if (it == pending_.end()) {
     if (pending_.size() >= kMaxPendingRows) {
       ++dropped_;
       return;
     }
-    it = pending_.emplace(key, store::UsageCounters{}).first;
+    store::UsageKey row{std::string(key.project_id), std::string(key.owner_id),
+                        std::string(key.consumer_key_id), std::string(key.user_id), key.hour};
+    it = pending_.emplace(std::move(row), store::UsageCounters{}).first;
   }
   it->second += counters;
 }
 
-void UsageMeter::tally_locked(const std::string& key_id, std::int64_t at,
+void UsageMeter::tally_locked(std::string_view key_id, std::int64_t at,
                               const store::KeyMonthUsage& use) {
   const auto it = months_.find(key_id);
   if (it == months_.end() || it->second.month != month_start(at)) return;
@@ -198,7 +200,7 @@ std::optional<store::KeyMonthUsage> UsageMeter::cached_month_usage(
     std::string_view consumer_key_id) {
   const std::int64_t month = month_start(clock_.now_unix());
   std::lock_guard lock(mu_);
-  const auto it = months_.find(std::string(consumer_key_id));
+  const auto it = months_.find(consumer_key_id);
   if (it == months_.end() || it->second.month != month || !it->second.loaded) return std::nullopt;
   return it->second.used;
 }

@@ -71,8 +71,8 @@ struct KeyAdmission {
   Verdict verdict = Verdict::kNotFound;
   std::string message;
   std::int64_t retry_after_s = 0;
-  std::string key_id;  // the key, once known (metering)
-  auth::Principal principal;
+  std::string key_id;         // the key, once known (metering)
+  auth::Principal principal;  // the key's caller (admit_run, identify; not admit_call)
   store::ConsumerKey limits;  // the key's row (allowed only)
 
   bool allowed() const { return verdict == Verdict::kAllow; }
@@ -130,9 +130,9 @@ class ConsumerKeys {
   Result<store::Project> owned_project(const auth::Principal& who, const ProjectRef& ref,
                                        auth::Action action);
   Result<store::ConsumerKey> lookup(std::string_view secret);
-  KeyAdmission check_key(std::string_view secret);
+  KeyAdmission check_key(std::string_view secret, bool with_principal);
   std::optional<store::ConsumerKey> cached(std::string_view secret);
-  KeyAdmission judge(const store::ConsumerKey& key) const;
+  KeyAdmission judge(const store::ConsumerKey& key, bool with_principal) const;
   KeyAdmission decide_call(KeyAdmission a, const std::optional<store::KeyMonthUsage>& used);
   bool take_token(const store::ConsumerKey& key, KeyAdmission& admission);
 

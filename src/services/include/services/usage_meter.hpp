@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <tuple>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -89,13 +89,27 @@ class UsageMeter {
     bool loaded = false;  // the store's total is in `used`
     store::KeyMonthUsage used;
   };
-  using Rows = std::map<store::UsageKey, store::UsageCounters>;
+  /// A row's key by reference, so that counting an existing row allocates nothing.
+  struct KeyView {
+    std::string_view project_id, owner_id, consumer_key_id, user_id;
+    std::int64_t hour = 0;
+  };
+  /// Orders store::UsageKey and KeyView alike (as store::UsageKey's <=> does).
+  struct RowOrder {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tie(a.project_id, a.owner_id, a.consumer_key_id, a.user_id, a.hour) <
+             std::tie(b.project_id, b.owner_id, b.consumer_key_id, b.user_id, b.hour);
+    }
+  };
+  using Rows = std::map<store::UsageKey, store::UsageCounters, RowOrder>;
 
-  void add_locked(const store::UsageKey& key, const store::UsageCounters& counters);
-  void tally_locked(const std::string& key_id, std::int64_t at, const store::KeyMonthUsage& use);
+  void add_locked(const KeyView& key, const store::UsageCounters& counters);
+  void tally_locked(std::string_view key_id, std::int64_t at, const store::KeyMonthUsage& use);
   store::KeyMonthUsage memory_use_locked(const std::string& key_id, std::int64_t month) const;
   Rows memory_rows_locked(std::string_view project_id, std::int64_t from, std::int64_t to) const;
-  void total_locked(const std::string& key_id, const std::string& project_id,
+  void total_locked(std::string_view key_id, std::string_view project_id,
                     const store::UsageCounters& counters);
 
   store::UsageStore& usage_;
@@ -105,8 +119,8 @@ class UsageMeter {
   Rows pending_;
   Rows inflight_;            // the batch flush() is writing
   std::size_t dropped_ = 0;  // rows refused past the cap since the last flush
-  std::unordered_map<std::string, Tally> months_;
-  std::map<std::string, ConsumerTotals> totals_;  // by key id
+  std::map<std::string, Tally, std::less<>> months_;           // by key id
+  std::map<std::string, ConsumerTotals, std::less<>> totals_;  // by key id
 };
 
 }  // namespace orsa::services
