@@ -52,7 +52,7 @@ export function CustomerSnippet(props: {
 }) {
   const { service, runs } = customerCommands(props);
   return (
-    <Card className="mb-3" data-testid="customer-snippet">
+    <Card className="my-3" data-testid="customer-snippet">
       <Card.Header className="small fw-semibold">How your customer calls it</Card.Header>
       <Card.Body className="pt-1">
         <p className="small text-secondary mb-1">

@@ -72,7 +72,6 @@ export function KeysPage({
         </Card.Body>
       </Card>
       {fresh ? <FreshSecret fresh={fresh} onDone={() => setFresh(null)} /> : null}
-      <CustomerSnippet owner={owner} name={name} serviceUrl={serviceUrl} apiOrigin={apiOrigin} />
       {keys.isLoading ? <Loading label="Loading keys…" /> : null}
       {keys.isError ? <ErrorState error={keys.error} onRetry={() => void keys.refetch()} /> : null}
       {keys.data && keys.data.length === 0 ? (
@@ -81,6 +80,7 @@ export function KeysPage({
       {keys.data && keys.data.length > 0 ? (
         <KeysTable keys={keys.data} onRevoke={setRevoking} />
       ) : null}
+      <CustomerSnippet owner={owner} name={name} serviceUrl={serviceUrl} apiOrigin={apiOrigin} />
       <ConfirmDeleteModal
         show={revoking !== null}
         title={`Revoke key ${revoking?.name ?? ''}?`}

@@ -42,7 +42,7 @@ const acmeKey: ConsumerKey = {
   expires_at: null,
   revoked_at: null,
   rate_limit_per_min: null,
-  monthly_quota_requests: 100,
+  monthly_quota_requests: 10_000,
   monthly_quota_run_seconds: null,
   month: { requests: 8, run_seconds: 3.75 },
 };
@@ -108,7 +108,7 @@ describe('UsagePage', () => {
       '3.0 KiB',
       '3',
       '3.8 s',
-      '8 of 100 requests',
+      '8 of 10,000 requests',
     ]);
     const keyless = within(table).getByRole('row', { name: /Without a key/ });
     expect(cells(keyless).slice(0, 5)).toEqual(['4', '4', '0', '0', '0']);

@@ -11,14 +11,18 @@ export function keyLabel(usage: KeyUsage): string {
   return usage.keyName ?? usage.keyId;
 }
 
+const count = (n: number) => n.toLocaleString('en');
+
 /** This month's use of the key against its quotas, from the keys list. */
 function quotaText(key: ConsumerKey | undefined): string {
   if (!key) return '—';
   const parts: string[] = [];
   if (key.monthly_quota_requests !== null)
-    parts.push(`${key.month.requests} of ${key.monthly_quota_requests} requests`);
+    parts.push(`${count(key.month.requests)} of ${count(key.monthly_quota_requests)} requests`);
   if (key.monthly_quota_run_seconds !== null)
-    parts.push(`${Math.round(key.month.run_seconds)} of ${key.monthly_quota_run_seconds} run s`);
+    parts.push(
+      `${count(Math.round(key.month.run_seconds))} of ${count(key.monthly_quota_run_seconds)} run s`,
+    );
   return parts.length > 0 ? parts.join(', ') : 'no quota';
 }
 
