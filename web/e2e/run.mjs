@@ -6,6 +6,7 @@
 // python-or base image in the background and serves web/dist itself with
 // --web-dir), and drives the UI: register → project from python-flask →
 // build → edit model.py → save → build with a live log → deploy → Try it →
+// a consumer key (issued, used by a customer, counted on Usage) →
 // a run (submit, queued, cancel, history) → roll back → delete; a second
 // user sees nothing of the first. Screenshots of the main pages go to
 // docs/screenshots/; on failure a screenshot and the console log go to
@@ -329,6 +330,29 @@ async function solveInPage(page, n) {
   if (codes.some((c) => c !== 200)) throw new Error(`solve answered ${codes.join(' ')}`);
 }
 
+/**
+ * A customer's calls from Node (no ORSA account, no cookies): input.json
+ * sent to the service `n` times with the consumer key in X-Api-Key.
+ */
+async function customerCalls(base, key, n) {
+  const input = await (
+    await fetch(`${base}/api/v1/projects/${ALICE}/knap/files/input.json`, {
+      headers: { Authorization: `Bearer ${apiToken}` },
+    })
+  ).text();
+  const codes = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${servicesUrl}/${ALICE}/knap/solve`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Api-Key': key },
+      body: input,
+    });
+    await res.arrayBuffer();
+    codes.push(res.status);
+  }
+  return codes;
+}
+
 // ---- the attack of a tenant's service page on ORSA's origin -------------------
 
 /** JSON API call from Node with a bearer token; throws unless the status is `want`. */
@@ -636,6 +660,76 @@ async function main() {
       if (!body.includes('"model_version": 2')) throw new Error(`unexpected answer: ${body}`);
       await shot(page, 'try-it');
     });
+
+    // alice issues a key for a customer, who calls the service with it from
+    // outside (no ORSA account); the calls are counted against the key.
+    await step(
+      'Keys: issue a consumer key; a customer calls with it; Usage counts it',
+      async () => {
+        await tab(page, 'Keys').click();
+        await page
+          .getByTestId('customer-snippet')
+          .getByText(`${servicesUrl}/${ALICE}/knap/solve`)
+          .waitFor();
+        await page.getByLabel('Name', { exact: true }).fill('acme');
+        await page.getByLabel('Monthly quota of requests').fill('1000');
+        await page.getByRole('button', { name: 'Issue key' }).click();
+        const secret = page.getByTestId('key-secret');
+        const shown = await secret.locator('code').innerText();
+        const key = /^orsa_ck_[A-Za-z0-9_-]+$/.exec(shown.trim())?.[0];
+        if (!key) throw new Error(`no key shown: ${shown}`);
+        const codes = await customerCalls(base, key, 3);
+        if (codes.some((c) => c !== 200)) throw new Error(`calls with the key answered ${codes}`);
+        // A key the project does not know: as if the private service did not exist.
+        const unknown = await customerCalls(base, 'orsa_ck_not-a-key', 1);
+        if (unknown[0] !== 404) throw new Error(`an unknown key answered ${unknown[0]}`);
+        await page.getByRole('button', { name: 'Done' }).click();
+        await secret.waitFor({ state: 'detached' });
+        const row = page
+          .getByRole('table', { name: 'Consumer keys' })
+          .locator('tr', { hasText: 'acme' });
+        await until(
+          'the calls counted on the Keys tab',
+          async () => {
+            await page.reload();
+            await row
+              .getByText('3 requests of 1,000')
+              .or(row.getByText(/^[0-2] requests of/))
+              .first()
+              .waitFor();
+            return (await row.getByText('3 requests of 1,000').count()) > 0;
+          },
+          30_000,
+        );
+        if (await page.getByText(key).count()) throw new Error('the key is shown again');
+        await shot(page, 'keys');
+        await tab(page, 'Usage').click();
+        await page.waitForURL(/\/usage$/);
+        if ((await tab(page, 'Usage').getAttribute('aria-current')) !== 'page')
+          throw new Error('the Usage tab is not marked current');
+        const usage = page
+          .getByRole('table', { name: 'Usage per key' })
+          .getByRole('row', { name: /^acme/ });
+        await usage
+          .getByRole('cell', { name: '3', exact: true })
+          .first()
+          .waitFor({ timeout: 30_000 });
+        await page.getByRole('img', { name: /^acme: 3 requests over \d+ days$/ }).waitFor();
+        const csv = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+        if (!csv?.includes('format=csv')) throw new Error(`CSV link: ${csv}`);
+        const file = await page.request.get(`${base}${csv}`);
+        const text = await file.text();
+        if (!file.ok() || !text.includes('acme')) throw new Error(`CSV ${file.status()}: ${text}`);
+        await shot(page, 'usage');
+        // Revoked on the Keys tab: the customer's next call is refused.
+        await tab(page, 'Keys').click();
+        await page.getByRole('button', { name: 'Revoke acme' }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+        await row.locator('.status-badge[data-status="revoked"]').waitFor();
+        const after = await customerCalls(base, key, 1);
+        if (after[0] !== 401) throw new Error(`a revoked key answered ${after[0]}`);
+      },
+    );
 
     // A run of the changed model from the Runs tab: its live log, its result
     // and its trace; then a long run, canceled while its log streams.

@@ -13,7 +13,9 @@ import {
   DeploymentRoute,
   HistoryRoute,
   ImagesRoute,
+  KeysRoute,
   TryRoute,
+  UsageRoute,
 } from './routes/project-tabs';
 import { ProjectLayout } from './routes/project-layout';
 import { ProjectsRoute } from './routes/projects';
@@ -41,6 +43,8 @@ export const routes: RouteObject[] = [
           { path: 'try', element: <TryRoute /> },
           { path: 'runs', element: <RunsRoute /> },
           { path: 'runs/:runId', element: <RunRoute /> },
+          { path: 'keys', element: <KeysRoute /> },
+          { path: 'usage', element: <UsageRoute /> },
         ],
       },
       { path: 'deployments', element: <DeploymentsRoute /> },

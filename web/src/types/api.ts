@@ -38,3 +38,8 @@ export type TokenScope = NonNullable<ApiToken['scopes']>[number];
 export type Run = Schemas['Run'];
 export type RunStatus = Run['status'];
 export type RunPage = Schemas['RunPage'];
+
+/** A consumer key of a project; `secret` only in the answer to its creation. */
+export type ConsumerKey = Schemas['ConsumerKey'];
+export type ConsumerKeyStatus = ConsumerKey['status'];
+export type UsageRow = Schemas['UsageRow'];

@@ -26,6 +26,8 @@ const TABS = [
   { to: 'deployment', label: 'Deployment' },
   { to: 'try', label: 'Try it' },
   { to: 'runs', label: 'Runs' },
+  { to: 'keys', label: 'Keys' },
+  { to: 'usage', label: 'Usage' },
 ];
 
 export function ProjectLayout() {

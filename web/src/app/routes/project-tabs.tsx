@@ -1,6 +1,12 @@
 import { useNavigate, useParams } from 'react-router';
 import { BuildLog, BuildsList } from '@/features/builds';
-import { DeployButton, LiveDeploymentNote, ProjectDeployments } from '@/features/deployments';
+import { KeysPage, UsagePage } from '@/features/consumers';
+import {
+  DeployButton,
+  LiveDeploymentNote,
+  ProjectDeployments,
+  useDeployments,
+} from '@/features/deployments';
 import { CommitHistory, EditorWorkspace } from '@/features/editor';
 import { ImagesList } from '@/features/images';
 import { TryIt } from '@/features/tryit';
@@ -70,4 +76,17 @@ export function TryRoute() {
       <TryIt owner={owner} name={name} />
     </>
   );
+}
+
+/** Keys, with the live deployment's URL for the customer's command. */
+export function KeysRoute() {
+  const { owner, name } = useProjectParams();
+  const deployments = useDeployments(`${owner}/${name}`);
+  const live = deployments.data?.find((d) => d.live && d.url);
+  return <KeysPage owner={owner} name={name} serviceUrl={live?.url ?? null} />;
+}
+
+export function UsageRoute() {
+  const { owner, name } = useProjectParams();
+  return <UsagePage owner={owner} name={name} />;
 }

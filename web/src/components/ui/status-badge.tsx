@@ -4,11 +4,13 @@ type Tone = 'ok' | 'bad' | 'busy' | 'idle';
 
 const TONES: Record<string, Tone> = {
   succeeded: 'ok',
+  active: 'ok',
   healthy: 'ok',
   failed: 'bad',
   invalid_input: 'bad',
   timed_out: 'bad',
   crashloop: 'bad',
+  revoked: 'bad',
   queued: 'busy',
   running: 'busy',
   pending: 'busy',
@@ -17,6 +19,7 @@ const TONES: Record<string, Tone> = {
   stopped: 'idle',
   canceled: 'idle',
   none: 'idle',
+  expired: 'idle',
 };
 
 const STYLE: Record<Tone, { bg: string; text?: string; mark: string }> = {

@@ -1,0 +1,2 @@
+export { KeysPage } from './components/keys-page';
+export { UsagePage } from './components/usage-page';
