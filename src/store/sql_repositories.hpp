@@ -6,6 +6,7 @@
 #include "store/audit.hpp"
 #include "store/builds.hpp"
 #include "store/deployments.hpp"
+#include "store/identities.hpp"
 #include "store/images.hpp"
 #include "store/projects.hpp"
 #include "store/runs.hpp"
@@ -25,5 +26,6 @@ std::unique_ptr<ImageStore> sql_image_store(Database& db);
 std::unique_ptr<DeploymentStore> sql_deployment_store(Database& db);
 std::unique_ptr<AuditStore> sql_audit_store(Database& db);
 std::unique_ptr<RunStore> sql_run_store(Database& db);
+std::unique_ptr<IdentityStore> sql_identity_store(Database& db);
 
 }  // namespace orsa::store

@@ -25,7 +25,8 @@ class SqlStore final : public Store {
         images_(sql_image_store(db_)),
         deployments_(sql_deployment_store(db_)),
         audit_(sql_audit_store(db_)),
-        runs_(sql_run_store(db_)) {}
+        runs_(sql_run_store(db_)),
+        identities_(sql_identity_store(db_)) {}
 
   Database& database() { return db_; }
 
@@ -39,6 +40,7 @@ class SqlStore final : public Store {
   DeploymentStore& deployments() override { return *deployments_; }
   AuditStore& audit() override { return *audit_; }
   RunStore& runs() override { return *runs_; }
+  IdentityStore& identities() override { return *identities_; }
 
  private:
   Database db_;
@@ -51,6 +53,7 @@ class SqlStore final : public Store {
   std::unique_ptr<DeploymentStore> deployments_;
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<RunStore> runs_;
+  std::unique_ptr<IdentityStore> identities_;
 };
 
 Result<void> create_parent_dir(const std::string& path) {

@@ -14,7 +14,8 @@ struct MemoryStore::Repositories {
         images(memory::images(s)),
         deployments(memory::deployments(s)),
         audit(memory::audit(s)),
-        runs(memory::runs(s)) {}
+        runs(memory::runs(s)),
+        identities(memory::identities(s)) {}
 
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
@@ -25,6 +26,7 @@ struct MemoryStore::Repositories {
   std::unique_ptr<DeploymentStore> deployments;
   std::unique_ptr<AuditStore> audit;
   std::unique_ptr<RunStore> runs;
+  std::unique_ptr<IdentityStore> identities;
 };
 
 MemoryStore::MemoryStore(const Clock& clock)
@@ -59,6 +61,10 @@ AuditStore& MemoryStore::audit() {
 }
 RunStore& MemoryStore::runs() {
   return *repositories_->runs;
+}
+
+IdentityStore& MemoryStore::identities() {
+  return *repositories_->identities;
 }
 
 }  // namespace orsa::store

@@ -33,6 +33,8 @@ struct MemoryStore::State {
   std::mutex mu;
   std::map<std::string, User> users;
   std::map<std::string, Revocation> revoked;
+  std::map<std::string, Identity> identities;
+  std::map<std::string, PendingLogin> pending_logins;  // by state hash
   std::map<std::string, ApiToken> tokens;
   std::map<std::string, Project> projects;
   std::map<std::string, Build> builds;
@@ -150,6 +152,7 @@ std::unique_ptr<BuildStore> builds(State& s);
 std::unique_ptr<ImageStore> images(State& s);
 std::unique_ptr<DeploymentStore> deployments(State& s);
 std::unique_ptr<RunStore> runs(State& s);
+std::unique_ptr<IdentityStore> identities(State& s);
 
 }  // namespace memory
 }  // namespace orsa::store

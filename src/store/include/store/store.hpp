@@ -9,6 +9,7 @@
 #include "store/audit.hpp"
 #include "store/builds.hpp"
 #include "store/deployments.hpp"
+#include "store/identities.hpp"
 #include "store/images.hpp"
 #include "store/models.hpp"
 #include "store/projects.hpp"
@@ -41,6 +42,7 @@ class Store {
   virtual DeploymentStore& deployments() = 0;
   virtual RunStore& runs() = 0;
   virtual AuditStore& audit() = 0;
+  virtual IdentityStore& identities() = 0;
 };
 
 /// Opens `sqlite:PATH` or `postgresql://…` (libpq URI), applies pending

@@ -26,6 +26,7 @@ class MemoryStore final : public Store {
   DeploymentStore& deployments() override;
   AuditStore& audit() override;
   RunStore& runs() override;
+  IdentityStore& identities() override;
 
   // Defined in the fake's sources; named here so its repositories can share them.
   struct State;
