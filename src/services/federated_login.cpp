@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -220,6 +221,27 @@ Result<std::string> FederatedLogin::unique_username(const oidc::IdTokenClaims& c
     if (!taken) return fail(taken.error());
   }
   return fail(Error::conflict("no free username found: try again"));
+}
+
+Result<std::vector<store::Identity>> FederatedLogin::identities(const auth::Principal& who) {
+  return tables_.identities.list(OwnerScope::of(who.user_id));
+}
+
+Result<void> FederatedLogin::unlink(const auth::Principal& who, std::string_view identity_id,
+                                    const Caller& caller) {
+  auto mine = tables_.identities.list(OwnerScope::of(who.user_id));
+  if (!mine) return fail(mine.error());
+  const bool owned =
+      std::ranges::any_of(*mine, [&](const store::Identity& i) { return i.id == identity_id; });
+  if (!owned) return fail(Error::not_found("identity not found"));
+  auto user = tables_.users.find_by_id(who.user_id);
+  if (!user) return fail(user.error());
+  if (user->password_hash == kNoPassword && mine->size() == 1)
+    return fail(Error::conflict(
+        "this is your only way to sign in: set a password or link another provider first"));
+  if (auto ok = tables_.identities.remove(OwnerScope::of(who.user_id), identity_id); !ok) return ok;
+  audit_.record(who.user_id, "identity_unlink", "identity:" + std::string(identity_id), caller.ip);
+  return {};
 }
 
 Role FederatedLogin::role_for(const OidcProvider& p, const oidc::IdTokenClaims& claims) const {

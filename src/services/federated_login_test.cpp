@@ -228,6 +228,28 @@ TEST_F(FederatedLoginTest, SameEmailNeverJoinsAnExistingAccount) {
   EXPECT_EQ(signed_in->login->user.id, local->id);
 }
 
+TEST_F(FederatedLoginTest, UnlinkKeepsAWayToSignIn) {
+  auto login = make(Registration::kOpen);
+  auto done =
+      login.callback("idp", start(login, claims("sub-1", "alice")), "good-code", {"1.1.1.1"});
+  ASSERT_TRUE(done) << done.error().message;
+  const auth::Principal alice{.user_id = done->login->user.id, .username = "alice"};
+  const auto mine = login.identities(alice).value();
+  ASSERT_EQ(mine.size(), 1u);
+  // No password and no other identity: unlinking would lock the user out.
+  auto refused = login.unlink(alice, mine[0].id, {"1.1.1.1"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+
+  auto other = store_.users().create({"bob", "bob@example.org", "hash", Role::kDeveloper});
+  const auth::Principal bob{.user_id = other->id, .username = "bob"};
+  EXPECT_EQ(login.unlink(bob, mine[0].id, {"1.1.1.1"}).error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_.identities().create({alice.user_id, "github", "42", ""}));
+  EXPECT_TRUE(login.unlink(alice, mine[0].id, {"1.1.1.1"}));
+  EXPECT_EQ(login.identities(alice)->size(), 1u);
+}
+
 TEST(SafeNextPath, OnlyLocalPaths) {
   EXPECT_EQ(safe_next_path("/projects/a"), "/projects/a");
   EXPECT_EQ(safe_next_path("//evil.example"), "/");

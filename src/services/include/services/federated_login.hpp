@@ -81,6 +81,13 @@ class FederatedLogin {
   Result<FederatedResult> callback(std::string_view provider_id, std::string_view state,
                                    std::string_view code, const Caller& caller);
 
+  /// The caller's linked identities.
+  Result<std::vector<store::Identity>> identities(const auth::Principal& who);
+  /// Unlinks one of the caller's identities while another way to sign in
+  /// remains (a password or another identity); kConflict otherwise.
+  Result<void> unlink(const auth::Principal& who, std::string_view identity_id,
+                      const Caller& caller);
+
   /// The redirect_uri registered at the provider for this provider id.
   std::string callback_url(std::string_view provider_id) const;
 
