@@ -249,8 +249,8 @@ bool signature_valid(const KeySet::Key& key, std::string_view signing_input,
   return ok;
 }
 
-Error refused(std::string why) {
-  return Error::unauthenticated("ID token refused: " + why);
+Error refused(std::string_view why) {
+  return Error::unauthenticated("ID token refused: " + std::string(why));
 }
 
 std::optional<std::int64_t> int_claim(const Json& claims, const char* key) {
@@ -325,7 +325,7 @@ Result<IdTokenClaims> verify_id_token(std::string_view token, const KeySet& keys
       .email_verified = claims.value("email_verified", false) == true,
       .preferred_username = string_field(claims, "preferred_username"),
       .name = string_field(claims, "name"),
-      .expires_at = *int_claim(claims, "exp"),
+      .expires_at = int_claim(claims, "exp").value_or(0),  // checked above
       .raw_json = claims.dump(),
   };
 }
@@ -351,13 +351,14 @@ Result<void> KeySetCache::refresh() {
   return {};
 }
 
-Result<IdTokenClaims> KeySetCache::verify(std::string_view token, TokenExpectations expect) {
+Result<IdTokenClaims> KeySetCache::verify(std::string_view token, const TokenExpectations& expect) {
   if (!keys_)
     if (auto ok = refresh(); !ok) return fail(ok.error());
+  if (!keys_) return fail(Error::internal("no provider keys"));
   auto claims = verify_id_token(token, *keys_, expect);
   if (claims || claims.error().code != ErrorCode::kNotFound) return claims;
   // Unknown kid: the provider may have rotated its keys.
-  if (auto ok = refresh(); !ok) return fail(refused("signed by an unknown key"));
+  if (auto ok = refresh(); !ok || !keys_) return fail(refused("signed by an unknown key"));
   claims = verify_id_token(token, *keys_, expect);
   if (!claims && claims.error().code == ErrorCode::kNotFound)
     return fail(refused("signed by an unknown key"));

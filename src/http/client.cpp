@@ -9,8 +9,8 @@ namespace orsa::http {
 namespace {
 
 struct BoundedBody {
-  std::string* body;
-  std::size_t max_bytes;
+  std::string* body = nullptr;
+  std::size_t max_bytes = 0;
   bool overflowed = false;
 };
 

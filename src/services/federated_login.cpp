@@ -164,12 +164,11 @@ Result<FederatedResult> FederatedLogin::callback(std::string_view provider_id,
       *id_token, {p->issuer, p->client_id, pending->nonce, clock_.now_unix()});
   if (!claims) return fail(claims.error());
 
-  if (pending->link_user_id) {
-    auto linked =
-        tables_.identities.create({*pending->link_user_id, p->id, claims->subject, claims->email});
+  if (pending->link_user_id.has_value()) {
+    const std::string user_id = pending->link_user_id.value_or(std::string());
+    auto linked = tables_.identities.create({user_id, p->id, claims->subject, claims->email});
     if (!linked) return fail(linked.error());
-    audit_.record(*pending->link_user_id, "identity_link", "identity:" + linked->id, caller.ip,
-                  p->id);
+    audit_.record(user_id, "identity_link", "identity:" + linked->id, caller.ip, p->id);
     return FederatedResult{std::nullopt, pending->next_path};
   }
   auto user = find_or_create_user(*p, *claims, caller);
@@ -215,7 +214,7 @@ Result<std::string> FederatedLogin::unique_username(const oidc::IdTokenClaims& c
   if (base.empty()) base = slugify(claims.email.substr(0, claims.email.find('@')));
   if (base.empty() || !validate_slug(base, "username")) base = "user";
   for (int attempt = 0; attempt < 20; ++attempt) {
-    const std::string candidate = attempt == 0 ? base : fmt::format("{}-{}", base, random_hex(2));
+    std::string candidate = attempt == 0 ? base : fmt::format("{}-{}", base, random_hex(2));
     auto taken = tables_.users.find_by_login(candidate);
     if (!taken && taken.error().code == ErrorCode::kNotFound) return candidate;
     if (!taken) return fail(taken.error());

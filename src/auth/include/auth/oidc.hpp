@@ -104,7 +104,7 @@ class KeySetCache {
   KeySetCache(Fetch fetch, Clock clock, std::int64_t min_refetch_seconds = 60);
 
   /// Verifies `token`, refetching the key set once if its `kid` is unknown.
-  Result<IdTokenClaims> verify(std::string_view token, TokenExpectations expect);
+  Result<IdTokenClaims> verify(std::string_view token, const TokenExpectations& expect);
   /// How many times the key set was fetched.
   int fetches() const { return fetches_; }
 
