@@ -8,8 +8,19 @@
 namespace orsa::http {
 namespace {
 
+struct BoundedBody {
+  std::string* body = nullptr;
+  std::size_t max_bytes = 0;
+  bool overflowed = false;
+};
+
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
+  auto* out = static_cast<BoundedBody*>(user);
+  if (size * count > out->max_bytes - out->body->size()) {
+    out->overflowed = true;
+    return 0;  // aborts the transfer
+  }
+  out->body->append(data, size * count);
   return size * count;
 }
 
@@ -33,7 +44,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 
 }  // namespace
 
-Client::Client(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+Client::Client(std::chrono::milliseconds timeout, std::size_t max_body_bytes)
+    : timeout_(timeout), max_body_bytes_(max_body_bytes) {}
 
 Result<ClientResponse> Client::request(
     std::string_view method, const std::string& url,
@@ -42,6 +54,7 @@ Result<ClientResponse> Client::request(
   if (!curl) return fail(curl.error());
   CURL* h = curl->get();
   ClientResponse response;
+  BoundedBody sink{&response.body, max_body_bytes_};
   char error_buffer[CURL_ERROR_SIZE] = {};
   const std::string method_text(method);
 
@@ -50,7 +63,7 @@ Result<ClientResponse> Client::request(
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
   if (method == "HEAD") {
@@ -77,6 +90,9 @@ Result<ClientResponse> Client::request(
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
 
   const CURLcode rc = curl_easy_perform(h);
+  if (sink.overflowed)
+    return fail(Error::too_large(method_text + " response larger than " +
+                                 std::to_string(max_body_bytes_) + " bytes"));
   if (rc != CURLE_OK) {
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
     return fail(Error::unavailable(method_text + " request failed: " + detail));

@@ -114,6 +114,17 @@ TEST_F(ServerTest, BodyWithinLimitIsDelivered) {
   EXPECT_EQ(r->body.size(), 1024u);
 }
 
+TEST_F(ServerTest, ClientRefusesAResponseOverItsBodyLimit) {
+  start();
+  const Client bounded(5s, 1000);
+  auto small = bounded.request("POST", url("/echo"), {}, std::string(1000, 'a'));
+  ASSERT_TRUE(small) << small.error().message;
+  EXPECT_EQ(small->body.size(), 1000u);
+  auto big = bounded.request("POST", url("/echo"), {}, std::string(1001, 'a'));
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::kTooLarge);
+}
+
 TEST_F(ServerTest, ContentLengthOverRouteLimitIs413) {
   start();
   RawConn c(port_);

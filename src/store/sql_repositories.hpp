@@ -7,6 +7,7 @@
 #include "store/builds.hpp"
 #include "store/consumers.hpp"
 #include "store/deployments.hpp"
+#include "store/identities.hpp"
 #include "store/images.hpp"
 #include "store/projects.hpp"
 #include "store/runs.hpp"
@@ -28,5 +29,6 @@ std::unique_ptr<AuditStore> sql_audit_store(Database& db);
 std::unique_ptr<RunStore> sql_run_store(Database& db);
 std::unique_ptr<ConsumerKeyStore> sql_consumer_key_store(Database& db);
 std::unique_ptr<UsageStore> sql_usage_store(Database& db);
+std::unique_ptr<IdentityStore> sql_identity_store(Database& db);
 
 }  // namespace orsa::store

@@ -27,7 +27,8 @@ class SqlStore final : public Store {
         audit_(sql_audit_store(db_)),
         runs_(sql_run_store(db_)),
         consumer_keys_(sql_consumer_key_store(db_)),
-        usage_(sql_usage_store(db_)) {}
+        usage_(sql_usage_store(db_)),
+        identities_(sql_identity_store(db_)) {}
 
   Database& database() { return db_; }
 
@@ -43,6 +44,7 @@ class SqlStore final : public Store {
   RunStore& runs() override { return *runs_; }
   ConsumerKeyStore& consumer_keys() override { return *consumer_keys_; }
   UsageStore& usage() override { return *usage_; }
+  IdentityStore& identities() override { return *identities_; }
 
  private:
   Database db_;
@@ -57,6 +59,7 @@ class SqlStore final : public Store {
   std::unique_ptr<RunStore> runs_;
   std::unique_ptr<ConsumerKeyStore> consumer_keys_;
   std::unique_ptr<UsageStore> usage_;
+  std::unique_ptr<IdentityStore> identities_;
 };
 
 Result<void> create_parent_dir(const std::string& path) {

@@ -16,7 +16,8 @@ struct MemoryStore::Repositories {
         audit(memory::audit(s)),
         runs(memory::runs(s)),
         consumer_keys(memory::consumer_keys(s)),
-        usage(memory::usage(s)) {}
+        usage(memory::usage(s)),
+        identities(memory::identities(s)) {}
 
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
@@ -29,6 +30,7 @@ struct MemoryStore::Repositories {
   std::unique_ptr<RunStore> runs;
   std::unique_ptr<ConsumerKeyStore> consumer_keys;
   std::unique_ptr<UsageStore> usage;
+  std::unique_ptr<IdentityStore> identities;
 };
 
 MemoryStore::MemoryStore(const Clock& clock)
@@ -70,6 +72,9 @@ ConsumerKeyStore& MemoryStore::consumer_keys() {
 }
 UsageStore& MemoryStore::usage() {
   return *repositories_->usage;
+}
+IdentityStore& MemoryStore::identities() {
+  return *repositories_->identities;
 }
 
 }  // namespace orsa::store

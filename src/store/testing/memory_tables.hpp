@@ -33,6 +33,8 @@ struct MemoryStore::State {
   std::mutex mu;
   std::map<std::string, User> users;
   std::map<std::string, Revocation> revoked;
+  std::map<std::string, Identity> identities;
+  std::map<std::string, PendingLogin> pending_logins;  // by state hash
   std::map<std::string, ApiToken> tokens;
   std::map<std::string, Project> projects;
   std::map<std::string, Build> builds;
@@ -158,6 +160,7 @@ std::unique_ptr<DeploymentStore> deployments(State& s);
 std::unique_ptr<RunStore> runs(State& s);
 std::unique_ptr<ConsumerKeyStore> consumer_keys(State& s);
 std::unique_ptr<UsageStore> usage(State& s);
+std::unique_ptr<IdentityStore> identities(State& s);
 
 }  // namespace memory
 }  // namespace orsa::store

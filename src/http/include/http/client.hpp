@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,7 +24,10 @@ struct ClientResponse {
 /// is thread-safe). Transport failures are errors; any HTTP status is a value.
 class Client {
  public:
-  explicit Client(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  /// A response body longer than `max_body_bytes` fails the request with
+  /// kTooLarge (for documents from other servers: provider metadata, keys).
+  explicit Client(std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                  std::size_t max_body_bytes = std::numeric_limits<std::size_t>::max());
 
   /// Sends one request and reads the whole response.
   Result<ClientResponse> request(
@@ -32,6 +37,7 @@ class Client {
 
  private:
   std::chrono::milliseconds timeout_;
+  std::size_t max_body_bytes_;
 };
 
 }  // namespace orsa::http

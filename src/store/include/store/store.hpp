@@ -10,6 +10,7 @@
 #include "store/builds.hpp"
 #include "store/consumers.hpp"
 #include "store/deployments.hpp"
+#include "store/identities.hpp"
 #include "store/images.hpp"
 #include "store/models.hpp"
 #include "store/projects.hpp"
@@ -44,6 +45,7 @@ class Store {
   virtual AuditStore& audit() = 0;
   virtual ConsumerKeyStore& consumer_keys() = 0;
   virtual UsageStore& usage() = 0;
+  virtual IdentityStore& identities() = 0;
 };
 
 /// Opens `sqlite:PATH` or `postgresql://…` (libpq URI), applies pending

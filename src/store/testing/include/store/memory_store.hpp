@@ -28,6 +28,7 @@ class MemoryStore final : public Store {
   RunStore& runs() override;
   ConsumerKeyStore& consumer_keys() override;
   UsageStore& usage() override;
+  IdentityStore& identities() override;
 
   // Defined in the fake's sources; named here so its repositories can share them.
   struct State;

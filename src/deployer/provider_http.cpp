@@ -1,0 +1,48 @@
+#include "provider_http.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace orsa::deployer {
+namespace {
+
+std::string form_encode(std::string_view in) {
+  std::string out;
+  for (const unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += char(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+Result<std::string> body_of(Result<http::ClientResponse> response, std::string_view what) {
+  if (!response) return fail(response.error());
+  if (response->status < 200 || response->status >= 300)
+    return fail(Error::unavailable(fmt::format("{} answered HTTP {}", what, response->status)));
+  return std::move(response->body);
+}
+
+}  // namespace
+
+Result<std::string> CurlProviderHttp::get(const std::string& url) {
+  return body_of(client_.request("GET", url, {{"Accept", "application/json"}}), url);
+}
+
+Result<std::string> CurlProviderHttp::post_form(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    if (!body.empty()) body += '&';
+    body += form_encode(name) + "=" + form_encode(value);
+  }
+  return body_of(client_.request("POST", url,
+                                 {{"Accept", "application/json"},
+                                  {"Content-Type", "application/x-www-form-urlencoded"}},
+                                 body),
+                 url);
+}
+
+}  // namespace orsa::deployer
