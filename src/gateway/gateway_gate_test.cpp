@@ -1,7 +1,11 @@
 // The gate (Hooks::admit) and the usage meter (Hooks::meter) as the gateway
 // uses them: which calls are gated, what a refusal looks like, what is counted.
 
+#include <map>
+#include <memory>
+
 #include "gateway_test_support.hpp"
+#include "testing/eventually.hpp"
 
 namespace orsa::gateway {
 namespace {
@@ -113,13 +117,18 @@ TEST_F(GatewayTest, AnAnswerFromMemorySkipsTheBlockingGate) {
 
 TEST_F(GatewayTest, TheMeterSeesEachCallOnceWithItsKeyStatusAndBytes) {
   RawUpstream upstream;
-  std::mutex mutex;
-  std::vector<Metered> seen;
+  // The meter runs when an exchange ends, after its answer has left: the
+  // state it writes must outlive this test's body (the server stops later).
+  struct Seen {
+    std::mutex mutex;
+    std::vector<Metered> calls;
+  };
+  auto seen = std::make_shared<Seen>();
   Hooks hooks;
   hooks.admit = [](const Route&, const http::Request& req) { return admit_by_key(req); };
-  hooks.meter = [&](const CallRecord& call) {
-    std::lock_guard lock(mutex);
-    seen.push_back(
+  hooks.meter = [seen](const CallRecord& call) {
+    std::lock_guard lock(seen->mutex);
+    seen->calls.push_back(
         {call.admission.consumer_key_id, call.status, call.bytes_in, call.bytes_out, call.refused});
   };
   start(test_options(), std::move(hooks));
@@ -135,19 +144,25 @@ TEST_F(GatewayTest, TheMeterSeesEachCallOnceWithItsKeyStatusAndBytes) {
   auto nowhere = get("/alice/none/", {{"X-Api-Key", "good"}});  // no route: nothing to meter
   ASSERT_TRUE(nowhere);
 
-  std::lock_guard lock(mutex);
-  ASSERT_EQ(seen.size(), 3U);
-  EXPECT_EQ(seen[0].key, "ck_good");
-  EXPECT_EQ(seen[0].status, 200);
-  EXPECT_EQ(seen[0].bytes_in, 5U);
-  EXPECT_EQ(seen[0].bytes_out, posted->body.size());
-  EXPECT_FALSE(seen[0].refused);
-  EXPECT_EQ(seen[1].key, "ck_busy");
-  EXPECT_EQ(seen[1].status, 429);
-  EXPECT_TRUE(seen[1].refused);  // counted against the key as refused, not as served
-  EXPECT_EQ(seen[2].key, "");
-  EXPECT_EQ(seen[2].status, 404);
-  EXPECT_FALSE(seen[2].refused);  // a stranger's 404 is not the project refusing a customer
+  const auto metered = [&seen] {
+    std::lock_guard lock(seen->mutex);
+    return seen->calls.size();
+  };
+  ASSERT_TRUE(testing::eventually(
+      5s, [&] { return metered() >= 3; }, "three calls metered"));
+  std::lock_guard lock(seen->mutex);
+  ASSERT_EQ(seen->calls.size(), 3U);  // and not the call without a route
+  std::map<int, Metered> by_status;
+  for (const auto& call : seen->calls) by_status[call.status] = call;
+  ASSERT_EQ(by_status.size(), 3U);
+  EXPECT_EQ(by_status[200].key, "ck_good");
+  EXPECT_EQ(by_status[200].bytes_in, 5U);
+  EXPECT_EQ(by_status[200].bytes_out, posted->body.size());
+  EXPECT_FALSE(by_status[200].refused);
+  EXPECT_EQ(by_status[429].key, "ck_busy");
+  EXPECT_TRUE(by_status[429].refused);  // counted against the key as refused, not as served
+  EXPECT_EQ(by_status[404].key, "");
+  EXPECT_FALSE(by_status[404].refused);  // a stranger's 404 is not the project refusing a customer
 }
 
 }  // namespace
