@@ -137,6 +137,13 @@ TEST(Time, MatchesTheCivilCalendarAcrossLeapYearsAndCenturies) {
   EXPECT_EQ(format_rfc3339(1700000000), "2023-11-14T22:13:20Z");
 }
 
+TEST(Strings, PercentEncodesAllButTheUnreservedAndWhatIsKept) {
+  EXPECT_EQ(percent_encode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+  EXPECT_EQ(percent_encode("host:5000/ns/img@sha256", "/:@"), "host:5000/ns/img@sha256");
+  EXPECT_EQ(percent_encode(std::string("\0\xff", 2)), "%00%FF");
+}
+
 TEST(Time, ParsesRfc3339AndDatesAndRefusesTheRest) {
   for (const std::int64_t t : {0LL, 951782400LL, 1700000000LL, 4107542399LL}) {
     EXPECT_EQ(parse_rfc3339(format_rfc3339(t)), t) << t;

@@ -2,21 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
+#include "core/strings.hpp"
 
 namespace orsa::deployer {
 namespace {
-
-std::string form_encode(std::string_view in) {
-  std::string out;
-  for (const unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += char(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 Result<std::string> body_of(Result<http::ClientResponse> response, std::string_view what) {
   if (!response) return fail(response.error());
@@ -36,7 +25,7 @@ Result<std::string> CurlProviderHttp::post_form(
   std::string body;
   for (const auto& [name, value] : fields) {
     if (!body.empty()) body += '&';
-    body += form_encode(name) + "=" + form_encode(value);
+    body += percent_encode(name) + "=" + percent_encode(value);
   }
   return body_of(client_.request("POST", url,
                                  {{"Accept", "application/json"},

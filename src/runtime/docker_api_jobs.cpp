@@ -6,6 +6,7 @@
 #include <thread>
 #include <tuple>
 
+#include "core/strings.hpp"
 #include "docker_api_detail.hpp"
 #include "docker_job_json.hpp"
 #include "docker_json.hpp"
@@ -18,7 +19,6 @@ namespace {
 
 using detail::check_id;
 using detail::status_error;
-using detail::url_escape;
 using Steady = std::chrono::steady_clock;
 
 // After SIGKILL the kernel ends the process at once; a job still "running"
@@ -93,9 +93,9 @@ Result<std::string> DockerApiRuntime::start_job(const JobSpec& spec) {
     std::ignore = detail::remove_job_files(spec.work_dir);
     return fail(std::move(error));
   };
-  auto created = http_->request("POST", path("/containers/create?name=" + url_escape(spec.name)),
-                                docker::create_job_body(spec, *mounts, options_.userns_mode), {},
-                                options_.call_timeout);
+  auto created = http_->request(
+      "POST", path("/containers/create?name=" + percent_encode(spec.name)),
+      docker::create_job_body(spec, *mounts, options_.userns_mode), {}, options_.call_timeout);
   if (!created) return abandon(created.error(), {});
   if (created->status != 201 && created->status != 200) {
     return abandon(status_error(created->status, created->body, "create job " + spec.name), {});

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/strings.hpp"
 #include "docker_api_detail.hpp"
 #include "docker_json.hpp"
 #include "host_network.hpp"
@@ -14,7 +15,6 @@
 namespace orsa::runtime {
 namespace {
 
-using detail::url_escape;
 
 constexpr std::string_view kNameChars =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
@@ -207,7 +207,7 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
     headers.push_back("X-Registry-Auth: " + docker::registry_auth(auth));
   }
   const std::string target =
-      path("/images/create?fromImage=" + url_escape(with_default_tag(image)));
+      path("/images/create?fromImage=" + percent_encode(with_default_tag(image)));
   LineSplitter lines(options_.max_stream_line_bytes);
   std::optional<std::string> stream_error;
   detail::StreamHandlers handlers;
@@ -229,7 +229,7 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
 Result<std::string> DockerApiRuntime::run(const ContainerSpec& spec) {
   if (auto valid = validate_spec(spec); !valid) return fail(valid.error());
   auto created =
-      http_->request("POST", path("/containers/create?name=" + url_escape(spec.name)),
+      http_->request("POST", path("/containers/create?name=" + percent_encode(spec.name)),
                      docker::create_body(spec, options_.userns_mode), {}, options_.call_timeout);
   if (!created) return fail(created.error());
   if (created->status != 201 && created->status != 200) {
@@ -305,10 +305,10 @@ Result<void> DockerApiRuntime::remove(const std::string& id) {
 
 Result<std::vector<ContainerInfo>> DockerApiRuntime::list(
     const std::map<std::string, std::string>& labels) {
-  auto reply = http_->request(
-      "GET",
-      path("/containers/json?all=1&filters=" + url_escape(docker::label_filters(labels, false))),
-      {}, {}, options_.call_timeout);
+  auto reply = http_->request("GET",
+                              path("/containers/json?all=1&filters=" +
+                                   percent_encode(docker::label_filters(labels, false))),
+                              {}, {}, options_.call_timeout);
   if (!reply) return fail(reply.error());
   if (reply->status != 200)
     return fail(status_error(reply->status, reply->body, "list containers"));
@@ -362,7 +362,7 @@ Result<void> DockerApiRuntime::logs(const std::string& id, const LogOptions& opt
 Result<void> DockerApiRuntime::events(const std::map<std::string, std::string>& labels,
                                       const std::function<bool(const Event*)>& sink) {
   const std::string target =
-      path("/events?filters=" + url_escape(docker::label_filters(labels, true)));
+      path("/events?filters=" + percent_encode(docker::label_filters(labels, true)));
   LineSplitter lines(options_.max_stream_line_bytes);
   auto last_call = std::chrono::steady_clock::now();
   detail::StreamHandlers handlers;
@@ -394,7 +394,7 @@ Result<void> DockerApiRuntime::remove_image(const std::string& image) {
   if (image.empty() || image.find_first_of(" \t\r\n") != std::string::npos) {
     return fail(Error::invalid_argument("invalid image reference '" + image + "'"));
   }
-  auto reply = http_->request("DELETE", path("/images/" + url_escape(image, "/:@")), {}, {},
+  auto reply = http_->request("DELETE", path("/images/" + percent_encode(image, "/:@")), {}, {},
                               options_.call_timeout);
   if (!reply) return fail(reply.error());
   if (reply->status != 200 && reply->status != 204 && reply->status != 404) {
@@ -443,8 +443,8 @@ Result<void> DockerApiRuntime::remove_network(const std::string& name) {
 Result<std::vector<NetworkInfo>> DockerApiRuntime::list_networks(
     const std::map<std::string, std::string>& labels) {
   auto reply = http_->request(
-      "GET", path("/networks?filters=" + url_escape(docker::label_filters(labels, false))), {}, {},
-      options_.call_timeout);
+      "GET", path("/networks?filters=" + percent_encode(docker::label_filters(labels, false))), {},
+      {}, options_.call_timeout);
   if (!reply) return fail(reply.error());
   if (reply->status != 200) return fail(status_error(reply->status, reply->body, "list networks"));
   auto networks = docker::parse_network_list(reply->body);

@@ -66,7 +66,4 @@ class UnixHttp {
   std::chrono::milliseconds reconnect_window_;
 };
 
-/// Percent-encodes everything but RFC 3986 unreserved characters and `keep`.
-std::string url_escape(std::string_view text, std::string_view keep = {});
-
 }  // namespace orsa::runtime::detail

@@ -8,6 +8,7 @@
 
 #include "core/random.hpp"
 #include "core/slug.hpp"
+#include "core/strings.hpp"
 
 namespace orsa::services {
 
@@ -20,17 +21,6 @@ struct FederatedLogin::Live {
 };
 
 namespace {
-
-std::string percent_encode(std::string_view in) {
-  std::string out;
-  for (const unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += char(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 /// The pending login is stored under a hash of `state`: the state itself
 /// only travels through the browser.

@@ -22,6 +22,11 @@ bool is_digits(std::string_view s);
 /// `a + "=" + b` would build a temporary string per `+`.
 std::string concat(std::initializer_list<std::string_view> parts);
 
+/// Percent-encodes every byte but RFC 3986's unreserved characters and
+/// those in `keep` (a URL's path separators, say), with upper-case hex: for
+/// query values, form bodies (application/x-www-form-urlencoded) and paths.
+std::string percent_encode(std::string_view text, std::string_view keep = {});
+
 /// The text of an errno value, safe to call from any thread.
 std::string errno_message(int error);
 
