@@ -15,7 +15,6 @@
 namespace orsa::runtime {
 namespace {
 
-
 constexpr std::string_view kNameChars =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 constexpr std::size_t kMaxName = 128;
