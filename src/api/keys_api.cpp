@@ -56,8 +56,8 @@ Result<services::NewKeyRequest> parse_new_key(const http::Request& req) {
   request.name = name->value_or("");
   auto expires = body->optional_string("expires_at");
   if (!expires) return fail(expires.error());
-  if (*expires) {
-    request.expires_at = parse_rfc3339(**expires);
+  if (const std::optional<std::string>& text = *expires; text.has_value()) {
+    request.expires_at = parse_rfc3339(text.value());
     if (!request.expires_at) {
       return fail(Error::invalid_argument(
           "expires_at must be an RFC 3339 time (2027-01-31T00:00:00Z) or a date (2027-01-31)"));

@@ -54,7 +54,7 @@ Result<auth::Principal> principal_of(const services::KeyAdmission& a) {
 
 http::GuardedHandler authenticated_or_consumer(ApiContext& ctx, ConsumerUse use,
                                                AuthedHandler handler) {
-  auto own = authenticated(ctx.credentials, handler);
+  auto own = authenticated(ctx.credentials, std::move(handler));
   http::Admission admit = [&ctx, use, own_admit = std::move(own.admit)](
                               http::Request& req) -> std::optional<http::Response> {
     const auto key = consumer_key_of(req);
