@@ -216,7 +216,9 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
       return !stream_error.has_value();
     });
   };
-  auto end = http_->stream("POST", target, {}, headers, options_.pull_timeout, handlers);
+  // Pulling again is harmless: an engine that died mid-pull is asked again.
+  auto end = http_->stream("POST", target, {}, headers, options_.pull_timeout, handlers,
+                           detail::Retry::kIfNoAnswer);
   if (!end) return fail(end.error());
   if (end->status >= 300) return fail(status_error(end->status, end->error_body, "pull " + image));
   if (!stream_error && !lines.rest().empty()) stream_error = docker::progress_error(lines.rest());

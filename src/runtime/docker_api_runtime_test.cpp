@@ -26,6 +26,7 @@ struct FakeResponse {
   int status = 200;
   std::vector<std::string> pieces;  // each piece is one chunk, written separately
   bool hold_open = false;           // a stream that never ends (events, follow)
+  bool drop = false;                // close the connection without an answer (a dying engine)
 };
 
 struct FakeRequest {
@@ -106,6 +107,7 @@ class FakeDocker {
       requests_.push_back(request);
     }
     const FakeResponse response = handler_(request);
+    if (response.drop) return;  // the caller closes the connection
     send(fd, "HTTP/1.1 " + std::to_string(response.status) +
                  " X\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
     for (const auto& piece : response.pieces) {
@@ -202,6 +204,30 @@ TEST(DockerApiRuntime, ACallWaitsForAnEngineThatIsComingBack) {
   EXPECT_TRUE(stopped.has_value()) << stopped.error().message;
   ASSERT_EQ(fake->requests().size(), 1U);  // sent once, when someone listened
   EXPECT_THAT(fake->requests()[0].line, HasSubstr("POST /v1.41/containers/abc/stop"));
+}
+
+// The engine killed while a call was in flight: the connection drops with no
+// answer. What may be repeated (a GET, a pull) is asked again; a POST that
+// may have acted is not.
+TEST(DockerApiRuntime, ACallCutByADyingEngineIsRepeatedOnlyWhereThatIsHarmless) {
+  std::atomic<int> calls{0};
+  Harness h([&](const FakeRequest& r) {
+    const bool first_of_pair = calls++ % 2 == 0;
+    if (first_of_pair) return FakeResponse{.drop = true};
+    if (r.line.find("/images/create") != std::string::npos) {
+      return FakeResponse{200, {"{\"status\":\"Download complete\"}\n"}};
+    }
+    return FakeResponse{200, {R"({"Version":"5.0.3"})"}};
+  });
+  const auto version = h.runtime->version();
+  ASSERT_TRUE(version.has_value()) << version.error().message;
+  EXPECT_EQ(*version, "5.0.3");
+  EXPECT_TRUE(h.runtime->pull("127.0.0.1:5000/a/b:1", {}).has_value());
+  EXPECT_EQ(calls.load(), 4);
+  const auto stopped = h.runtime->stop("abc", 1s);  // dropped once: not repeated
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_EQ(stopped.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(calls.load(), 5);
 }
 
 TEST(DockerApiRuntime, MapsErrorStatuses) {

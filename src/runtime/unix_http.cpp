@@ -16,6 +16,7 @@ struct Transfer {
   CURL* easy = nullptr;
   const StreamHandlers* handlers = nullptr;
   StreamEnd end;
+  bool delivered = false;  // body bytes went to a handler: never repeat the call
 };
 
 std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
@@ -31,6 +32,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user
     t->end.error_body.append(data, std::min(room, bytes));
     return bytes;
   }
+  t->delivered = true;
   if (t->handlers->on_data && !t->handlers->on_data(std::string_view(data, bytes))) {
     t->end.stopped = true;
     return 0;  // anything but `bytes` makes libcurl abort the transfer
@@ -74,15 +76,17 @@ Result<HttpReply> UnixHttp::request(std::string_view method, const std::string& 
 Result<StreamEnd> UnixHttp::stream(std::string_view method, const std::string& target,
                                    std::string_view body, const std::vector<std::string>& headers,
                                    std::chrono::milliseconds timeout,
-                                   const StreamHandlers& handlers) const {
+                                   const StreamHandlers& handlers, Retry retry) const {
   static constexpr auto kFirstPause = std::chrono::milliseconds(50);
   static constexpr auto kLongestPause = std::chrono::milliseconds(1000);
+  const bool repeatable = retry == Retry::kIfNoAnswer || method == "GET" || method == "HEAD";
   const auto give_up_at = std::chrono::steady_clock::now() + reconnect_window_;
   auto pause = kFirstPause;
   while (true) {
-    bool refused = false;
-    auto end = stream_once(method, target, body, headers, timeout, handlers, refused);
-    if (end || !refused || std::chrono::steady_clock::now() + pause > give_up_at) return end;
+    bool refused = false, unanswered = false;
+    auto end = stream_once(method, target, body, headers, timeout, handlers, refused, unanswered);
+    const bool again = refused || (unanswered && repeatable);
+    if (end || !again || std::chrono::steady_clock::now() + pause > give_up_at) return end;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, kLongestPause);
   }
@@ -92,7 +96,8 @@ Result<StreamEnd> UnixHttp::stream_once(std::string_view method, const std::stri
                                         std::string_view body,
                                         const std::vector<std::string>& headers,
                                         std::chrono::milliseconds timeout,
-                                        const StreamHandlers& handlers, bool& refused) const {
+                                        const StreamHandlers& handlers, bool& refused,
+                                        bool& unanswered) const {
   auto easy = libcurl::EasyHandle::create();
   if (!easy) return fail(easy.error());
   auto multi = libcurl::MultiHandle::create();
@@ -159,6 +164,11 @@ Result<StreamEnd> UnixHttp::stream_once(std::string_view method, const std::stri
   if (rc != CURLE_OK) {
     // No socket, or nobody listening on it: the request never left.
     refused = rc == CURLE_COULDNT_CONNECT;
+    // Dropped before a status line or a byte of the body reached us.
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    unanswered = code == 0 && !transfer.delivered &&
+                 (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING);
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
     return fail(Error::unavailable("container runtime at " + socket_path_ + ": " + method_text +
                                    " " + target.substr(0, target.find('?')) +

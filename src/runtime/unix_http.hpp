@@ -30,10 +30,19 @@ struct StreamHandlers {
   std::function<bool()> on_tick;                        // every kTickInterval, data or not
 };
 
+/// Which failed attempts a call may repeat within the reconnect window.
+enum class Retry {
+  kIfNotSent,   // only a refused connection: nothing was sent
+  kIfNoAnswer,  // also a connection dropped before any answer (the engine
+                // died mid-call): for calls that may be repeated (GET, pull)
+};
+
 /// Blocking HTTP/1.1 over a unix socket with libcurl (one handle per call, so
 /// it is thread-safe). Transport failures are kUnavailable; statuses are values.
 /// A refused connection is tried again for `reconnect_window` (an engine being
-/// restarted): nothing was sent, so that is safe for every method.
+/// restarted): nothing was sent, so that is safe for every method; GET and
+/// HEAD, and calls made with Retry::kIfNoAnswer, are also repeated when the
+/// connection dropped before any answer.
 class UnixHttp {
  public:
   static constexpr std::chrono::milliseconds kTickInterval{250};
@@ -51,7 +60,8 @@ class UnixHttp {
   /// `timeout` means no total deadline (the handlers decide when to stop).
   Result<StreamEnd> stream(std::string_view method, const std::string& target,
                            std::string_view body, const std::vector<std::string>& headers,
-                           std::chrono::milliseconds timeout, const StreamHandlers& handlers) const;
+                           std::chrono::milliseconds timeout, const StreamHandlers& handlers,
+                           Retry retry = Retry::kIfNotSent) const;
 
   const std::string& socket_path() const { return socket_path_; }
 
@@ -59,7 +69,7 @@ class UnixHttp {
   Result<StreamEnd> stream_once(std::string_view method, const std::string& target,
                                 std::string_view body, const std::vector<std::string>& headers,
                                 std::chrono::milliseconds timeout, const StreamHandlers& handlers,
-                                bool& refused) const;
+                                bool& refused, bool& unanswered) const;
 
   std::string socket_path_;
   std::chrono::milliseconds connect_timeout_;
