@@ -99,6 +99,11 @@ std::vector<Row> rows() {
   // anonymous, other developer, viewer on alice's, viewer on own, admin.
   return {
       {"GET", "/api/v1/me", std::nullopt, "", {401, 200, 200, 200, 200}},
+      {"GET", "/api/v1/auth/providers", std::nullopt, "", {200, 200, 200, 200, 200}},
+      {"GET", "/api/v1/auth/oidc/nope/start", std::nullopt, "", {404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/me/identities", std::nullopt, "", {401, 200, 200, 200, 200}},
+      {"POST", "/api/v1/me/identities", Json{{"provider", "nope"}}, "", {401, 404, 404, 404, 404}},
+      {"DELETE", "/api/v1/me/identities/idn_nothing", std::nullopt, "", {401, 404, 404, 404, 404}},
       {"GET", "/api/v1/templates", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/examples", std::nullopt, "", {401, 200, 200, 200, 200}},
       {"GET", "/api/v1/projects", std::nullopt, "", {401, 200, 200, 200, 200}},
@@ -226,6 +231,8 @@ TEST_F(TenantMatrix, AConsumerKeyReachesItsProjectsRunsAndNothingElse) {
       {"GET", "/api/v1/projects/alice/aproj/usage", 401},
       {"GET", "/api/v1/projects", 401},
       {"GET", "/api/v1/me", 401},
+      {"GET", "/api/v1/me/identities", 401},
+      {"POST", "/api/v1/me/identities", 401},
       {"GET", "/api/v1/tokens", 401},
       {"GET", "/api/v1/deployments", 401},
       {"POST", "/api/v1/projects/alice/aproj/builds", 401},

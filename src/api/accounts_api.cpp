@@ -10,31 +10,14 @@
 namespace orsa::api {
 namespace {
 
-std::string_view secure_attribute() {
-  return tls_cookies() ? "; Secure" : "";
-}
-
 constexpr std::size_t kAnonymousBodyLimit = 64 * 1024;
 
-std::string session_cookie(std::string_view value, std::int64_t max_age) {
-  return session_cookie_name() + "=" + std::string(value) + "; Path=/; HttpOnly" +
-         std::string(secure_attribute()) + "; SameSite=Lax; Max-Age=" + std::to_string(max_age);
-}
-
-std::string csrf_cookie(std::string_view value, std::int64_t max_age) {
-  // Readable by the SPA on purpose: it echoes the value in X-CSRF-Token.
-  return csrf_cookie_name() + "=" + std::string(value) + "; Path=/" +
-         std::string(secure_attribute()) + "; SameSite=Lax; Max-Age=" + std::to_string(max_age);
-}
-
 http::Response session_response(int status, const services::LoggedIn& in) {
-  const std::int64_t max_age = in.session.claims.expires_at - in.session.claims.issued_at;
   auto res = json_response(status, {{"token", in.session.token},
                                     {"csrf_token", in.session.claims.csrf},
                                     {"expires_at", format_rfc3339(in.session.claims.expires_at)},
                                     {"user", to_json(in.user)}});
-  res.add_header("Set-Cookie", session_cookie(in.session.token, max_age));
-  res.add_header("Set-Cookie", csrf_cookie(in.session.claims.csrf, max_age));
+  set_session_cookies(res, in);
   res.set_header("Cache-Control", "no-store");
   return res;
 }
@@ -113,8 +96,8 @@ http::Response logout(services::Accounts& accounts, http::Request& req) {
   if (auto session = presented_session(req)) accounts.logout(*session, caller_of(req));
   http::Response res;
   res.status = 204;
-  res.add_header("Set-Cookie", session_cookie("", 0));
-  res.add_header("Set-Cookie", csrf_cookie("", 0));
+  res.add_header("Set-Cookie", cookie_header(session_cookie_name(), "", 0, true));
+  res.add_header("Set-Cookie", cookie_header(csrf_cookie_name(), "", 0, false));
   return res;
 }
 

@@ -88,6 +88,25 @@ std::string session_cookie_name() {
 std::string csrf_cookie_name() {
   return cookie_name(kCsrfCookie);
 }
+std::string scoped_cookie_name(std::string_view base) {
+  return cookie_name(base);
+}
+
+std::string cookie_header(std::string_view name, std::string_view value, std::int64_t max_age,
+                          bool http_only) {
+  return std::string(name) + "=" + std::string(value) + "; Path=/" +
+         (http_only ? "; HttpOnly" : "") + (tls_cookies() ? "; Secure" : "") +
+         "; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+}
+
+void set_session_cookies(http::Response& res, const services::LoggedIn& in) {
+  const std::int64_t max_age = in.session.claims.expires_at - in.session.claims.issued_at;
+  res.add_header("Set-Cookie",
+                 cookie_header(session_cookie_name(), in.session.token, max_age, true));
+  // Readable by the SPA on purpose: it echoes the value in X-CSRF-Token.
+  res.add_header("Set-Cookie",
+                 cookie_header(csrf_cookie_name(), in.session.claims.csrf, max_age, false));
+}
 
 Result<auth::Principal> authenticate_request(auth::CredentialResolver& credentials,
                                              const http::Request& req) {

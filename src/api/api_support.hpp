@@ -30,6 +30,14 @@ bool tls_cookies();
 /// The session and CSRF cookie names in use.
 std::string session_cookie_name();
 std::string csrf_cookie_name();
+/// A cookie's name with the "__Host-" prefix when cookies are TLS-only.
+std::string scoped_cookie_name(std::string_view base);
+/// A Set-Cookie value: Path=/, SameSite=Lax, Secure under TLS, HttpOnly
+/// unless the SPA must read it (the CSRF token it echoes).
+std::string cookie_header(std::string_view name, std::string_view value, std::int64_t max_age,
+                          bool http_only);
+/// Adds the session and CSRF cookies of a login (password or federated).
+void set_session_cookies(http::Response& res, const services::LoggedIn& in);
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 
 using AuthedHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;

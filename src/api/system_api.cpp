@@ -19,6 +19,7 @@ void register_deployment_routes(http::Router& router, ApiContext& ctx);
 void register_admin_routes(http::Router& router, ApiContext& ctx);
 void register_run_routes(http::Router& router, ApiContext& ctx);
 void register_key_routes(http::Router& router, ApiContext& ctx);
+void register_federated_routes(http::Router& router, ApiContext& ctx);
 
 namespace {
 
@@ -147,6 +148,7 @@ void register_routes(http::Router& router, ApiContext& ctx) {
   register_deployment_routes(router, ctx);
   register_run_routes(router, ctx);
   register_key_routes(router, ctx);
+  register_federated_routes(router, ctx);
 }
 
 }  // namespace orsa::api

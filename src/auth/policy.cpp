@@ -183,6 +183,18 @@ Result<void> Policy::authorize_run(const Principal& who, Action action, const Ru
   return fail(read_only());
 }
 
+Result<void> Policy::authorize_sign_in_methods(const Principal& who, Action action) {
+  if (auto ok = not_a_consumer(who); !ok) return ok;
+  if (!who.repository_scope.empty())
+    return fail(Error::permission_denied("a registry token only reaches the registry"));
+  if (who.user_id.empty()) return fail(Error::unauthenticated("authentication required"));
+  if (action == Action::kRead) return require_scope(who, Action::kRead);
+  if (who.via_api_token)
+    return fail(
+        Error::permission_denied("sign in with a browser session to change how you sign in"));
+  return {};
+}
+
 Result<void> Policy::require_admin(const Principal& who) {
   if (auto ok = not_a_consumer(who); !ok) return ok;
   if (is_admin(who)) return {};

@@ -315,11 +315,34 @@ TEST(Policy, AConsumerKeyReachesItsProjectsRunsAndNothingElse) {
   EXPECT_EQ(Policy::authorize_create(key).error().code, kNotFound);
   EXPECT_EQ(Policy::authorize_catalog(key).error().code, kNotFound);
   EXPECT_EQ(Policy::require_admin(key).error().code, kNotFound);
+  EXPECT_EQ(Policy::authorize_sign_in_methods(key, Action::kRead).error().code, kNotFound);
   EXPECT_EQ(Policy::authorize_repository(key, Action::kRead, {"usr/shop", "usr_me"}).error().code,
             kNotFound);
   EXPECT_EQ(Policy::scope(key).owner_id, std::optional<std::string>(""));
   // And the owner keeps seeing the runs its consumers submitted.
   EXPECT_TRUE(Policy::authorize_run(principal(Role::kDeveloper), Action::kRead, mine));
+}
+
+TEST(Policy, SignInMethodsAreChangedFromASessionOnly) {
+  using enum ErrorCode;
+  for (Role role : {Role::kAdmin, Role::kDeveloper, Role::kViewer}) {
+    const auto session = principal(role);
+    EXPECT_TRUE(Policy::authorize_sign_in_methods(session, Action::kRead));
+    EXPECT_TRUE(Policy::authorize_sign_in_methods(session, Action::kWrite)) << "even a viewer";
+  }
+  auto token = principal(Role::kDeveloper);
+  token.via_api_token = true;
+  EXPECT_TRUE(Policy::authorize_sign_in_methods(token, Action::kRead));
+  EXPECT_EQ(Policy::authorize_sign_in_methods(token, Action::kWrite).error().code,
+            kPermissionDenied);
+  token.scopes = static_cast<std::uint8_t>(Scope::kWrite);
+  EXPECT_EQ(Policy::authorize_sign_in_methods(token, Action::kRead).error().code, kPermissionDenied)
+      << "a token without the read scope";
+  auto push = principal(Role::kDeveloper);
+  push.repository_scope = "me/shop";
+  EXPECT_EQ(Policy::authorize_sign_in_methods(push, Action::kRead).error().code, kPermissionDenied);
+  EXPECT_EQ(Policy::authorize_sign_in_methods(Principal{}, Action::kRead).error().code,
+            kUnauthenticated);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "http/trusted_proxies.hpp"
+#include "sign_in_config.hpp"
 
 namespace orsa::deployer {
 namespace {
@@ -335,6 +336,8 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   check_cmd->add_flag("--no-verify", no_verify, "Do not hash every blob (sizes only)");
   RunFlags runs;
   add_run_options(app, runs, config);
+  SignInFlags sign_in;
+  add_sign_in_options(app, sign_in);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -389,6 +392,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
         Error::invalid_argument("--upload-idle-timeout: " + upload_idle_timeout.error().message));
   }
   config.upload_idle_timeout = *upload_idle_timeout;
+  auto providers = identity_providers(sign_in);
+  if (!providers) return fail(providers.error());
+  config.identity_providers = std::move(*providers);
   if (check_cmd->parsed()) {
     check.verify_content = !no_verify;
     config.check = check;

@@ -27,6 +27,7 @@
 #include "metering.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
+#include "provider_http.hpp"
 #include "registry/registry_api.hpp"
 #include "runs/run_data.hpp"
 #include "runtime/docker_api_runtime.hpp"
@@ -36,6 +37,7 @@
 #include "services/builds.hpp"
 #include "services/credential_directory.hpp"
 #include "services/deployments.hpp"
+#include "services/federated_login.hpp"
 #include "services/images.hpp"
 #include "services/projects.hpp"
 #include "services/runs.hpp"
@@ -68,6 +70,8 @@ struct Deployer::Parts {
   std::unique_ptr<services::Accounts> accounts;
   std::unique_ptr<services::StoreCredentialDirectory> directory;
   std::unique_ptr<auth::CredentialResolver> credentials;
+  std::unique_ptr<services::ProviderHttp> provider_http;  // to the OpenID providers
+  std::unique_ptr<services::FederatedLogin> federated;
   std::unique_ptr<services::Projects> projects;
   std::unique_ptr<services::System> system;
   std::unique_ptr<oci::BlobStore> blobs;
@@ -297,6 +301,13 @@ Result<void> build_services(Deployer::Parts& p) {
   p.projects = std::make_unique<services::Projects>(
       p.store->projects(), p.store->users(), *p.repos, *p.audit, p.clock,
       services::kDefaultMaxProjectsPerUser, p.config.repository_quota_mb * 1024 * 1024);
+  // Also without providers: the identity routes then list none and start none.
+  p.provider_http = std::make_unique<CurlProviderHttp>();
+  // Without --public-url the callback base is known once the listener is bound.
+  p.federated = std::make_unique<services::FederatedLogin>(
+      p.config.identity_providers,
+      services::FederatedTables{p.store->users(), p.store->identities()}, *p.provider_http,
+      *p.signer, *p.audit, p.clock, p.config.registration, p.config.public_url);
   p.meter = std::make_unique<services::UsageMeter>(p.store->usage(), p.clock);
   p.consumer_keys = std::make_unique<services::ConsumerKeys>(
       p.store->consumer_keys(), p.store->projects(), *p.meter, *p.audit, p.clock);
@@ -454,6 +465,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
   parts->api->collector = parts->collector.get();
   parts->api->consumer_keys = parts->consumer_keys.get();
   parts->api->meter = parts->meter.get();
+  parts->api->federated = parts->federated.get();
   parts->api->deployments = parts->deployments.get();
   parts->api->runs = parts->runs.get();
   parts->api->routes = &parts->routes;
@@ -507,6 +519,8 @@ Result<std::uint16_t> Deployer::start() {
                                 : host == "::"                    ? "[::1]"
                                                                   : host;
   const std::string self = "http://" + reachable + ":" + std::to_string(*port);
+  if (parts_->federated && parts_->config.public_url.empty())
+    parts_->federated->set_callback_base(self);
   if (auto ok = start_services(*parts_, self); !ok) {
     parts_->server->stop();
     return fail(ok.error());

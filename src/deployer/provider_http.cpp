@@ -14,10 +14,24 @@ Result<std::string> body_of(Result<http::ClientResponse> response, std::string_v
   return std::move(response->body);
 }
 
+constexpr std::string_view kUserAgent = "orsa";
+
 }  // namespace
 
 Result<std::string> CurlProviderHttp::get(const std::string& url) {
-  return body_of(client_.request("GET", url, {{"Accept", "application/json"}}), url);
+  return body_of(
+      client_.request("GET", url,
+                      {{"Accept", "application/json"}, {"User-Agent", std::string(kUserAgent)}}),
+      url);
+}
+
+Result<std::string> CurlProviderHttp::get_authorized(const std::string& url,
+                                                     const std::string& token) {
+  return body_of(client_.request("GET", url,
+                                 {{"Accept", "application/json"},
+                                  {"Authorization", "Bearer " + token},
+                                  {"User-Agent", std::string(kUserAgent)}}),
+                 url);
 }
 
 Result<std::string> CurlProviderHttp::post_form(
@@ -29,7 +43,8 @@ Result<std::string> CurlProviderHttp::post_form(
   }
   return body_of(client_.request("POST", url,
                                  {{"Accept", "application/json"},
-                                  {"Content-Type", "application/x-www-form-urlencoded"}},
+                                  {"Content-Type", "application/x-www-form-urlencoded"},
+                                  {"User-Agent", std::string(kUserAgent)}},
                                  body),
                  url);
 }

@@ -186,7 +186,8 @@ TEST_F(PodmanRuntime, AWorkDirWithoutItsJobIsDiscarded) {
   JobSpec s = job("orphan", "true");
   auto id = guard.start(s);
   ASSERT_TRUE(id.has_value()) << id.error().message;
-  ASSERT_TRUE(runtime_->remove(*id).has_value());  // the container alone, as a crash might
+  auto removed = runtime_->remove(*id);  // the container alone, as a crash might
+  ASSERT_TRUE(removed.has_value()) << removed.error().message;
   ASSERT_TRUE(fs::exists(s.work_dir / "out"));
   const auto mounted = [&] {
     return read_file("/proc/self/mountinfo").value_or("").find((s.work_dir / "out").string()) !=

@@ -9,6 +9,7 @@
 #include "core/random.hpp"
 #include "core/slug.hpp"
 #include "core/strings.hpp"
+#include "github_oauth.hpp"
 
 namespace orsa::services {
 
@@ -55,7 +56,7 @@ std::string safe_next_path(std::string_view next) {
   return std::string(next);
 }
 
-FederatedLogin::FederatedLogin(std::vector<OidcProvider> providers, FederatedTables tables,
+FederatedLogin::FederatedLogin(std::vector<IdentityProvider> providers, FederatedTables tables,
                                ProviderHttp& http, const auth::SessionSigner& signer, Audit& audit,
                                const Clock& clock, Registration registration,
                                std::string callback_base)
@@ -66,21 +67,28 @@ FederatedLogin::FederatedLogin(std::vector<OidcProvider> providers, FederatedTab
       audit_(audit),
       clock_(clock),
       registration_(registration),
-      callback_base_(std::move(callback_base)) {}
+      callback_base_(std::move(callback_base)),
+      starts_(clock, kStartsPerWindow, kStartWindow) {}
 
 FederatedLogin::~FederatedLogin() = default;
 
-const OidcProvider* FederatedLogin::find(std::string_view id) const {
+const IdentityProvider* FederatedLogin::find(std::string_view id) const {
   for (const auto& p : providers_)
     if (p.id == id) return &p;
   return nullptr;
 }
 
 std::string FederatedLogin::callback_url(std::string_view provider_id) const {
+  std::lock_guard lock(mu_);
   return fmt::format("{}/api/v1/auth/oidc/{}/callback", callback_base_, provider_id);
 }
 
-Result<FederatedLogin::Live*> FederatedLogin::live(const OidcProvider& p) {
+void FederatedLogin::set_callback_base(std::string base) {
+  std::lock_guard lock(mu_);
+  callback_base_ = std::move(base);
+}
+
+Result<FederatedLogin::Live*> FederatedLogin::live(const IdentityProvider& p) {
   std::lock_guard lock(mu_);
   if (const auto it = live_.find(p.id); it != live_.end()) return it->second.get();
   auto doc = http_.get(oidc::discovery_url(p.issuer));
@@ -95,14 +103,36 @@ Result<FederatedLogin::Live*> FederatedLogin::live(const OidcProvider& p) {
   return live_.emplace(p.id, std::move(entry)).first->second.get();
 }
 
+Result<std::string> FederatedLogin::authorization_url(const IdentityProvider& p,
+                                                      const oidc::LoginSecrets& secrets) {
+  if (p.kind == ProviderKind::kGitHub) return github::authorize_url(p, callback_url(p.id), secrets);
+  auto provider = live(p);
+  if (!provider) return fail(provider.error());
+  const std::string& endpoint = (*provider)->metadata.authorization_endpoint;
+  return fmt::format(
+      "{}{}response_type=code&client_id={}&redirect_uri={}&scope=openid%20email%20profile"
+      "&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
+      endpoint, endpoint.find('?') == std::string::npos ? '?' : '&', percent_encode(p.client_id),
+      percent_encode(callback_url(p.id)), secrets.state, secrets.nonce, secrets.code_challenge);
+}
+
 Result<LoginStart> FederatedLogin::start(std::string_view provider_id,
                                          const std::optional<auth::Principal>& linking,
-                                         std::string_view next_path) {
-  const OidcProvider* p = find(provider_id);
+                                         std::string_view next_path, const Caller& caller) {
+  if (auto ok = starts_.check(caller.ip); !ok) {
+    Error limited = ok.error();  // keeps the seconds to wait
+    limited.message = "too many sign-ins started from this address: try again later";
+    return fail(std::move(limited));
+  }
+  if (linking) {
+    if (auto ok = auth::Policy::authorize_sign_in_methods(*linking, auth::Action::kWrite); !ok)
+      return fail(ok.error());
+  }
+  const IdentityProvider* p = find(provider_id);
   if (!p) return fail(Error::not_found("no such sign-in provider"));
-  auto provider = live(*p);
-  if (!provider) return fail(provider.error());
   const auto secrets = oidc::new_login_secrets();
+  auto url = authorization_url(*p, secrets);
+  if (!url) return fail(url.error());
   store::PendingLogin pending{state_hash(secrets.state),
                               p->id,
                               secrets.nonce,
@@ -111,15 +141,11 @@ Result<LoginStart> FederatedLogin::start(std::string_view provider_id,
                               safe_next_path(next_path),
                               clock_.now_unix() + kPendingSeconds};
   if (auto ok = tables_.identities.begin_login(pending); !ok) return fail(ok.error());
-  const std::string& endpoint = (*provider)->metadata.authorization_endpoint;
-  return LoginStart{fmt::format(
-      "{}{}response_type=code&client_id={}&redirect_uri={}&scope=openid%20email%20profile"
-      "&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
-      endpoint, endpoint.find('?') == std::string::npos ? '?' : '&', percent_encode(p->client_id),
-      percent_encode(callback_url(p->id)), secrets.state, secrets.nonce, secrets.code_challenge)};
+  starts_.record_failure(caller.ip);  // counts starts; a finished sign-in does not refund
+  return LoginStart{std::move(*url), secrets.state};
 }
 
-Result<std::string> FederatedLogin::exchange_code(const OidcProvider& p, Live& live,
+Result<std::string> FederatedLogin::exchange_code(const IdentityProvider& p, Live& live,
                                                   std::string_view code,
                                                   const store::PendingLogin& pending) {
   auto body =
@@ -136,22 +162,30 @@ Result<std::string> FederatedLogin::exchange_code(const OidcProvider& p, Live& l
   return doc["id_token"].get<std::string>();
 }
 
+Result<oidc::IdTokenClaims> FederatedLogin::claims_for_code(const IdentityProvider& p,
+                                                            std::string_view code,
+                                                            const store::PendingLogin& pending) {
+  if (p.kind == ProviderKind::kGitHub)
+    return github::claims_for_code(http_, p, code, callback_url(p.id), pending.code_verifier);
+  auto provider = live(p);
+  if (!provider) return fail(provider.error());
+  auto id_token = exchange_code(p, **provider, code, pending);
+  if (!id_token) return fail(id_token.error());
+  return (*provider)->keys->verify(*id_token,
+                                   {p.issuer, p.client_id, pending.nonce, clock_.now_unix()});
+}
+
 Result<FederatedResult> FederatedLogin::callback(std::string_view provider_id,
                                                  std::string_view state, std::string_view code,
                                                  const Caller& caller) {
-  const OidcProvider* p = find(provider_id);
+  const IdentityProvider* p = find(provider_id);
   if (!p) return fail(Error::not_found("no such sign-in provider"));
   if (state.empty() || state.size() > 256 || code.empty() || code.size() > 4096)
     return fail(Error::invalid_argument("missing or oversized state or code"));
   auto pending = tables_.identities.take_login(state_hash(state));
   if (!pending || pending->provider != p->id)
     return fail(Error::unauthenticated("this sign-in link is unknown, expired or used already"));
-  auto provider = live(*p);
-  if (!provider) return fail(provider.error());
-  auto id_token = exchange_code(*p, **provider, code, *pending);
-  if (!id_token) return fail(id_token.error());
-  auto claims = (*provider)->keys->verify(
-      *id_token, {p->issuer, p->client_id, pending->nonce, clock_.now_unix()});
+  auto claims = claims_for_code(*p, code, *pending);
   if (!claims) return fail(claims.error());
 
   if (pending->link_user_id.has_value()) {
@@ -169,7 +203,7 @@ Result<FederatedResult> FederatedLogin::callback(std::string_view provider_id,
                          pending->next_path};
 }
 
-Result<store::User> FederatedLogin::find_or_create_user(const OidcProvider& p,
+Result<store::User> FederatedLogin::find_or_create_user(const IdentityProvider& p,
                                                         const oidc::IdTokenClaims& claims,
                                                         const Caller& caller) {
   if (auto identity = tables_.identities.find_by_subject(p.id, claims.subject)) {
@@ -213,11 +247,15 @@ Result<std::string> FederatedLogin::unique_username(const oidc::IdTokenClaims& c
 }
 
 Result<std::vector<store::Identity>> FederatedLogin::identities(const auth::Principal& who) {
+  if (auto ok = auth::Policy::authorize_sign_in_methods(who, auth::Action::kRead); !ok)
+    return fail(ok.error());
   return tables_.identities.list(OwnerScope::of(who.user_id));
 }
 
 Result<void> FederatedLogin::unlink(const auth::Principal& who, std::string_view identity_id,
                                     const Caller& caller) {
+  if (auto ok = auth::Policy::authorize_sign_in_methods(who, auth::Action::kWrite); !ok)
+    return fail(ok.error());
   auto mine = tables_.identities.list(OwnerScope::of(who.user_id));
   if (!mine) return fail(mine.error());
   const bool owned =
@@ -233,7 +271,7 @@ Result<void> FederatedLogin::unlink(const auth::Principal& who, std::string_view
   return {};
 }
 
-Role FederatedLogin::role_for(const OidcProvider& p, const oidc::IdTokenClaims& claims) const {
+Role FederatedLogin::role_for(const IdentityProvider& p, const oidc::IdTokenClaims& claims) const {
   if (p.role_claim.empty()) return p.default_role;
   const Json all = Json::parse(claims.raw_json, nullptr, false);
   const auto it = all.is_object() ? all.find(p.role_claim) : all.end();

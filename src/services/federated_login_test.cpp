@@ -51,6 +51,10 @@ class FakeProvider final : public ProviderHttp {
     return fail(Error::not_found(url));
   }
 
+  Result<std::string> get_authorized(const std::string& url, const std::string&) override {
+    return fail(Error::not_found(url));
+  }
+
   Result<std::string> post_form(
       const std::string& url,
       const std::vector<std::pair<std::string, std::string>>& fields) override {
@@ -96,15 +100,15 @@ std::string query_param(const std::string& url, const std::string& key) {
 class FederatedLoginTest : public ::testing::Test {
  protected:
   FederatedLogin make(Registration registration, bool trusted = false) {
-    OidcProvider p{.id = "idp",
-                   .name = "Company SSO",
-                   .issuer = std::string(kIssuer),
-                   .client_id = "orsa",
-                   .client_secret = "s3cret",
-                   .role_claim = "groups",
-                   .role_map = {{"orsa-admins", Role::kAdmin}, {"devs", Role::kDeveloper}},
-                   .default_role = Role::kViewer,
-                   .trusted = trusted};
+    IdentityProvider p{.id = "idp",
+                       .name = "Company SSO",
+                       .issuer = std::string(kIssuer),
+                       .client_id = "orsa",
+                       .client_secret = "s3cret",
+                       .role_claim = "groups",
+                       .role_map = {{"orsa-admins", Role::kAdmin}, {"devs", Role::kDeveloper}},
+                       .default_role = Role::kViewer,
+                       .trusted = trusted};
     return FederatedLogin({p}, {store_.users(), store_.identities()}, provider_, signer_, audit_,
                           clock_, registration, "https://orsa.example");
   }
@@ -112,7 +116,7 @@ class FederatedLoginTest : public ::testing::Test {
   /// Starts a login and returns its state, arming the provider with `claims`.
   std::string start(FederatedLogin& login, Json claims,
                     std::optional<auth::Principal> linking = std::nullopt) {
-    auto started = login.start("idp", linking, "/projects");
+    auto started = login.start("idp", linking, "/projects", Caller{"203.0.113.7"});
     EXPECT_TRUE(started) << started.error().message;
     const std::string url = started.value_or(LoginStart{}).authorization_url;
     provider_.issued_nonce = query_param(url, "nonce");
@@ -248,6 +252,154 @@ TEST_F(FederatedLoginTest, UnlinkKeepsAWayToSignIn) {
   ASSERT_TRUE(store_.identities().create({alice.user_id, "github", "42", ""}));
   EXPECT_TRUE(login.unlink(alice, mine[0].id, {"1.1.1.1"}));
   EXPECT_EQ(login.identities(alice)->size(), 1u);
+}
+
+TEST_F(FederatedLoginTest, StartsPerAddressAreLimitedAndOtherAddressesGoOn) {
+  auto login = make(Registration::kOpen);
+  const Caller flood{"198.51.100.9"};
+  for (int i = 0; i < FederatedLogin::kStartsPerWindow; ++i)
+    ASSERT_TRUE(login.start("idp", std::nullopt, "/", flood)) << "start " << i;
+  auto refused = login.start("idp", std::nullopt, "/", flood);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+  EXPECT_NE(refused.error().message.find("too many sign-ins"), std::string::npos);
+  EXPECT_TRUE(login.start("idp", std::nullopt, "/", Caller{"198.51.100.10"}));
+  clock_.advance(FederatedLogin::kStartWindow.count() + 1);
+  EXPECT_TRUE(login.start("idp", std::nullopt, "/", flood)) << "after the window";
+}
+
+TEST_F(FederatedLoginTest, LinkingAndUnlinkingNeedASession) {
+  auto login = make(Registration::kOpen);
+  auto user = store_.users().create({"carol", "carol@example.org", "hash", Role::kDeveloper});
+  ASSERT_TRUE(user);
+  auth::Principal token{.user_id = user->id, .username = "carol"};
+  token.via_api_token = true;
+  auto refused = login.start("idp", token, "/account", Caller{"192.0.2.1"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(login.identities(token)) << "listing is a read";
+  const auto key = auth::Principal::consumer("ck_1", "prj_1", "acme");
+  EXPECT_EQ(login.identities(key).error().code, ErrorCode::kNotFound);
+}
+
+/// GitHub's OAuth and REST endpoints, answering as its documentation shows.
+class FakeGitHub final : public ProviderHttp {
+ public:
+  static constexpr std::string_view kWeb = "https://github.example";
+  static constexpr std::string_view kApi = "https://api.github.example";
+
+  Result<std::string> get(const std::string& url) override { return fail(Error::not_found(url)); }
+
+  Result<std::string> get_authorized(const std::string& url, const std::string& token) override {
+    if (token != "gho_token") return fail(Error::unauthenticated("HTTP 401"));
+    if (url == std::string(kApi) + "/user")
+      return Json{
+          {"login", "Octo.Cat"}, {"id", 583231}, {"name", "The Octocat"}, {"email", nullptr}}
+          .dump();
+    if (url == std::string(kApi) + "/user/emails")
+      return Json::array({{{"email", "old@example.org"}, {"primary", false}, {"verified", true}},
+                          {{"email", "octo@example.org"}, {"primary", true}, {"verified", true}}})
+          .dump();
+    if (url == std::string(kApi) + "/user/orgs") return orgs.dump();
+    return fail(Error::not_found(url));
+  }
+
+  Result<std::string> post_form(
+      const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& fields) override {
+    if (url != std::string(kWeb) + "/login/oauth/access_token") return fail(Error::not_found(url));
+    for (const auto& [k, v] : fields) form[k] = v;
+    // A refused code is a 200 with an error field, not an HTTP error.
+    if (form["code"] != "good-code")
+      return Json{{"error", "bad_verification_code"},
+                  {"error_description", "The code passed is incorrect or expired."}}
+          .dump();
+    return Json{
+        {"access_token", "gho_token"}, {"token_type", "bearer"}, {"scope", "read:user,user:email"}}
+        .dump();
+  }
+
+  Json orgs = Json::array();
+  std::map<std::string, std::string> form;
+};
+
+class GitHubLoginTest : public ::testing::Test {
+ protected:
+  FederatedLogin make(std::vector<std::string> allowed_orgs = {}) {
+    IdentityProvider p{.id = "github",
+                       .name = "GitHub",
+                       .issuer = std::string(FakeGitHub::kWeb),
+                       .client_id = "Iv1.abc",
+                       .client_secret = "gh-secret",
+                       .default_role = Role::kDeveloper,
+                       .kind = ProviderKind::kGitHub,
+                       .api_url = std::string(FakeGitHub::kApi),
+                       .allowed_orgs = std::move(allowed_orgs)};
+    return FederatedLogin({p}, {store_.users(), store_.identities()}, github_, signer_, audit_,
+                          clock_, Registration::kOpen, "https://orsa.example");
+  }
+
+  std::string start(FederatedLogin& login) {
+    auto started = login.start("github", std::nullopt, "/", Caller{"192.0.2.8"});
+    EXPECT_TRUE(started) << started.error().message;
+    url_ = started.value_or(LoginStart{}).authorization_url;
+    return started.value_or(LoginStart{}).state;
+  }
+
+  ManualClock clock_{1'700'000'000};
+  store::MemoryStore store_{clock_};
+  auth::SessionSigner signer_{std::string(32, 's'), std::chrono::hours(1), clock_};
+  Audit audit_{store_.audit(), clock_};
+  FakeGitHub github_;
+  std::string url_;
+};
+
+TEST_F(GitHubLoginTest, TheCodeBecomesTheUserGitHubsApiNames) {
+  auto login = make();
+  const std::string state = start(login);
+  EXPECT_TRUE(url_.starts_with("https://github.example/login/oauth/authorize?client_id=Iv1.abc&"))
+      << url_;
+  EXPECT_NE(
+      url_.find(
+          "redirect_uri=https%3A%2F%2Forsa.example%2Fapi%2Fv1%2Fauth%2Foidc%2Fgithub%2Fcallback"),
+      std::string::npos)
+      << url_;
+  EXPECT_NE(url_.find("scope=read%3Auser%20user%3Aemail&"), std::string::npos) << url_;
+  EXPECT_NE(url_.find("&state=" + state), std::string::npos);
+  auto done = login.callback("github", state, "good-code", {"192.0.2.8"});
+  ASSERT_TRUE(done) << done.error().message;
+  ASSERT_TRUE(done->login);
+  EXPECT_EQ(done->login->user.username, "octo-cat");
+  EXPECT_EQ(done->login->user.email, "octo@example.org") << "the primary verified address";
+  EXPECT_EQ(done->login->user.role, Role::kDeveloper);
+  EXPECT_EQ(github_.form["client_secret"], "gh-secret");
+  EXPECT_EQ(auth::oidc::pkce_challenge(github_.form["code_verifier"]),
+            url_.substr(url_.find("code_challenge=") + 15, 43));
+  const auto ids = store_.identities().list(OwnerScope::of(done->login->user.id)).value();
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(ids[0].subject, "583231") << "the numeric id: a login can be renamed";
+}
+
+TEST_F(GitHubLoginTest, ARefusedCodeCreatesNobody) {
+  auto login = make();
+  auto refused = login.callback("github", start(login), "stale-code", {"192.0.2.8"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_FALSE(store_.users().find_by_login("octo-cat"));
+}
+
+TEST_F(GitHubLoginTest, OnlyMembersOfTheAllowedOrganisations) {
+  auto login = make({"Acme"});
+  const std::string state = start(login);
+  EXPECT_NE(url_.find("read%3Aorg"), std::string::npos) << "membership needs read:org";
+  github_.orgs = Json::array({{{"login", "other"}, {"id", 1}}});
+  auto refused = login.callback("github", state, "good-code", {"192.0.2.8"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(store_.users().find_by_login("octo-cat"));
+  github_.orgs = Json::array({{{"login", "acme"}, {"id", 2}}});
+  auto admitted = login.callback("github", start(login), "good-code", {"192.0.2.8"});
+  EXPECT_TRUE(admitted) << admitted.error().message;
 }
 
 TEST(SafeNextPath, OnlyLocalPaths) {

@@ -705,8 +705,13 @@ async function main() {
         await shot(page, 'keys');
         await tab(page, 'Usage').click();
         await page.waitForURL(/\/usage$/);
-        if ((await tab(page, 'Usage').getAttribute('aria-current')) !== 'page')
-          throw new Error('the Usage tab is not marked current');
+        // The link is re-rendered after the URL changes: wait for the mark.
+        await tab(page, 'Usage')
+          .and(page.locator('[aria-current="page"]'))
+          .waitFor({ timeout: 5_000 })
+          .catch(() => {
+            throw new Error('the Usage tab is not marked current');
+          });
         const usage = page
           .getByRole('table', { name: 'Usage per key' })
           .getByRole('row', { name: /^acme/ });

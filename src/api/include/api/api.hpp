@@ -21,6 +21,10 @@
 #include "services/runs.hpp"
 #include "services/system.hpp"
 
+namespace orsa::services {
+class FederatedLogin;
+}
+
 namespace orsa::api {
 
 /// Where deployed services are reached, known once their listener is bound.
@@ -63,6 +67,7 @@ struct ApiContext {
   services::Runs* runs = nullptr;                   // null → no run routes
   services::ConsumerKeys* consumer_keys = nullptr;  // null → no key or usage routes
   services::UsageMeter* meter = nullptr;            // per-key series on /metrics
+  services::FederatedLogin* federated = nullptr;    // null → no sign-in providers
   gateway::RouteTable* routes = nullptr;            // per-deployment series on /metrics
   const ServiceAddress* services = nullptr;         // deployments' "url"; null → none
 };

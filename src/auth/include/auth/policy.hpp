@@ -136,6 +136,13 @@ class Policy {
   /// Is `name` the reserved registry namespace (also refused as a username)?
   static bool is_reserved_namespace(std::string_view name);
 
+  /// May `who` see (kRead) or change (kWrite: link, unlink) the ways they
+  /// sign in? Always their own account only. Listing: any of their
+  /// credentials that reads; changing: a signed-in session only, since an
+  /// API token is a script's credential and linking is a browser's journey.
+  /// Registry tokens: kPermissionDenied; consumer keys: kNotFound.
+  static Result<void> authorize_sign_in_methods(const Principal& who, Action action);
+
   /// User management and collector runs: admins only (403 otherwise).
   static Result<void> require_admin(const Principal& who);
 };

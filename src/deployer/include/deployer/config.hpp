@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
+#include "services/identity_provider.hpp"
 #include "services/registration.hpp"
 
 namespace orsa::deployer {
@@ -92,6 +94,8 @@ struct Config {
   // flush interval (a crash loses at most that much) and kept this long.
   std::chrono::seconds usage_flush_interval = std::chrono::seconds(10);
   std::chrono::seconds usage_retention = std::chrono::hours(24 * 400);
+  // Federated sign-in (services/federated_login.hpp); empty: passwords only.
+  std::vector<services::IdentityProvider> identity_providers;
 
   /// --max-concurrent-runs with its default (the number of cores) applied.
   std::size_t effective_max_concurrent_runs() const;
