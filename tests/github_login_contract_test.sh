@@ -61,7 +61,7 @@ landed=$(sign_in "$work/ada.jar" /projects)
 user=$(curl -sS -b "$work/ada.jar" "$URL/api/v1/me")
 [ "$(echo "$user" | json_get '(d["username"], d["email"], d["role"])')" = \
   "('octocat', 'octocat@example.org', 'developer')" ] || fail "user: $user"
-grep -q 'orsa_csrf=' "$work/ada.jar" || fail "no CSRF cookie beside the session"
+grep -q $'\torsa_csrf\t' "$work/ada.jar" || fail "no CSRF cookie beside the session"
 
 step "what GitHub was asked"
 calls=$(curl -sS "$GITHUB/__calls")

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <string_view>
+#include <thread>
 #include <tuple>
 
 #include "core/strings.hpp"
@@ -295,13 +297,23 @@ Result<void> DockerApiRuntime::stop(const std::string& id, std::chrono::seconds 
 
 Result<void> DockerApiRuntime::remove(const std::string& id) {
   if (auto ok = check_id(id); !ok) return fail(ok.error());
-  auto reply = http_->request("DELETE", path("/containers/" + id + "?force=1&v=1"), {}, {},
-                              options_.call_timeout);
-  if (!reply) return fail(reply.error());
-  if (reply->status != 204 && reply->status != 200 && reply->status != 404) {
-    return fail(status_error(reply->status, reply->body, "remove container " + id));
+  // A container that is exiting right now cannot be killed ("container state
+  // improper", 500) or is being removed by the engine's own cleanup (409):
+  // both pass within moments. DELETE is idempotent, so it is asked again.
+  constexpr int kAttempts = 6;
+  std::chrono::milliseconds pause{50};
+  for (int attempt = 1;; ++attempt) {
+    auto reply = http_->request("DELETE", path("/containers/" + id + "?force=1&v=1"), {}, {},
+                                options_.call_timeout);
+    if (!reply) return fail(reply.error());
+    if (reply->status == 204 || reply->status == 200 || reply->status == 404) return {};
+    const bool passing = reply->status == 409 || reply->status == 500;
+    if (!passing || attempt == kAttempts) {
+      return fail(status_error(reply->status, reply->body, "remove container " + id));
+    }
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
   }
-  return {};
 }
 
 Result<std::vector<ContainerInfo>> DockerApiRuntime::list(

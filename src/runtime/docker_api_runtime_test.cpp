@@ -261,6 +261,31 @@ TEST(DockerApiRuntime, MapsErrorStatuses) {
   EXPECT_THAT(requests[4].line, HasSubstr("DELETE /v1.41/images/127.0.0.1:5000/a/b@sha256:00 "));
 }
 
+// Podman refuses to remove a container caught mid-exit ("container state
+// improper") for a moment; the removal is repeated, a lasting refusal is not.
+TEST(DockerApiRuntime, RemoveRepeatsARefusalThatPassesAndReportsOneThatLasts) {
+  std::atomic<int> deletes{0};
+  Harness h([&](const FakeRequest& r) -> FakeResponse {
+    if (r.line.find("/containers/mid-exit") != std::string::npos && deletes++ < 2) {
+      return {500, {R"({"message":"container state improper: stopped","response":500})"}};
+    }
+    if (r.line.find("/containers/stuck") != std::string::npos) {
+      return {409, {R"({"message":"removal already in progress"})"}};
+    }
+    if (r.line.find("/containers/bad") != std::string::npos) return {400, {R"({"message":"no"})"}};
+    return {204, {}};
+  });
+  ASSERT_TRUE(h.runtime->remove("mid-exit").has_value());
+  EXPECT_EQ(deletes.load(), 3);
+  const auto stuck = h.runtime->remove("stuck");
+  ASSERT_FALSE(stuck.has_value());
+  EXPECT_THAT(stuck.error().message, HasSubstr("removal already in progress"));
+  const std::size_t before_bad = h.fake->requests().size();
+  EXPECT_FALSE(h.runtime->remove("bad").has_value());
+  EXPECT_EQ(h.fake->requests().size(), before_bad + 1) << "a plain refusal is not repeated";
+  EXPECT_EQ(before_bad, 3U + 6U) << "the lasting refusal was asked a bounded number of times";
+}
+
 TEST(DockerApiRuntime, RejectsIdsThatCouldEscapeThePath) {
   Harness h([](const FakeRequest&) { return FakeResponse{}; });
   EXPECT_EQ(h.runtime->inspect("../images/x").error().code, ErrorCode::kInvalidArgument);
