@@ -1,11 +1,12 @@
 #include "sign_in_config.hpp"
 
+#include <toml++/toml.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace orsa::deployer {
 namespace {
