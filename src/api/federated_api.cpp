@@ -37,6 +37,11 @@ void set_state_cookie(http::Response& res, std::string_view state) {
                                              services::FederatedLogin::kPendingSeconds, true));
 }
 
+// A finished (or failed) sign-in leaves no state behind in the browser.
+void clear_state_cookie(http::Response& res) {
+  res.add_header("Set-Cookie", cookie_header(scoped_cookie_name(kStateCookie), "", 0, true));
+}
+
 // The page a failure is shown on: the account page for a signed-in
 // browser (a link that failed), else the login page.
 std::string failure_page(auth::CredentialResolver& credentials, const http::Request& req,
@@ -81,7 +86,7 @@ http::Response callback(services::FederatedLogin& login, auth::CredentialResolve
                         const http::Request& req) {
   const auto fail_with = [&](std::string_view message) {
     auto res = redirect(failure_page(credentials, req, message));
-    set_state_cookie(res, "");
+    clear_state_cookie(res);
     return res;
   };
   if (auto refused = req.query_param("error")) return fail_with(provider_refusal(*refused));
@@ -94,8 +99,8 @@ http::Response callback(services::FederatedLogin& login, auth::CredentialResolve
   auto result = login.callback(req.param("id"), state, code, caller_of(req));
   if (!result) return fail_with(result.error().message);
   auto res = redirect(result->next_path);
-  set_state_cookie(res, "");
-  if (result->login) set_session_cookies(res, *result->login);
+  clear_state_cookie(res);
+  if (result->login.has_value()) set_session_cookies(res, result->login.value());
   return res;
 }
 

@@ -326,6 +326,258 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The identity providers this installation signs in with (OpenID Connect, GitHub).
+         * @description Empty when none is configured. The login page shows one "Sign in with …" link per provider, to its start_url.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Providers. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            providers: components["schemas"]["IdentityProvider"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with a provider (a browser navigation, not an API call).
+         * @description Redirects (302) to the provider's authorization endpoint with a fresh state, nonce and PKCE challenge (S256), and binds the state to this browser with the HttpOnly orsa_oidc_state cookie (10 minutes). Limited per client address. A provider that cannot be reached sends the browser back to /login?error=….
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Path on this origin to land on after signing in (default /); other values are ignored. */
+                    next?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the provider. */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Back to /login?error=… (the provider could not be reached). */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back (redirect URI to register with it).
+         * @description Checks state against the orsa_oidc_state cookie, exchanges the code with the PKCE verifier, checks the ID token (signature against the provider's JWKS, iss, aud, exp, nonce) or, for GitHub, reads the user, then signs in (the same orsa_session and orsa_csrf cookies as a password login) or links the identity to the signed-in user who started it. Any failure redirects to /login?error=… (or /account?error=… when signed in) and signs nobody in. Providers add query parameters of their own, which are ignored.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    state?: string;
+                    error?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed in (or linked) and sent to the next path, or sent back with ?error=. */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The provider identities linked to the calling user. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Linked identities. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            identities: components["schemas"]["Identity"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Start linking a provider identity to the calling user.
+         * @description Answers the provider's authorization URL for the browser to open; the callback links the identity it returns to this user (never by matching e-mail addresses). An identity already linked to another user is refused.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A provider id from /api/v1/auth/providers. */
+                        provider: string;
+                        /** @description Path to land on afterwards (default /account). */
+                        next?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Open authorization_url in the browser. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            authorization_url: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink a provider identity from the calling user. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["NoContent"];
+                404: components["responses"]["Error"];
+                /** @description It is the user's last way to sign in (no password and no other identity). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/password": {
         parameters: {
             query?: never;
@@ -3737,6 +3989,24 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             user: components["schemas"]["User"];
+        };
+        IdentityProvider: {
+            id: string;
+            /** @description The button label (--oidc-name). */
+            name: string;
+            /** @enum {string} */
+            kind: "oidc" | "github";
+            start_url: string;
+        };
+        Identity: {
+            id: string;
+            provider: string;
+            provider_name: string;
+            /** @description The provider's stable user id (sub */
+            subject: string;
+            email: string;
+            /** Format: date-time */
+            created_at: string;
         };
         ApiToken: {
             id: string;
