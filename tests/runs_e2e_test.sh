@@ -211,8 +211,10 @@ a4=$(submit probe '{"input":{"mode":"sleep","seconds":1}}')
 b1=$(api POST /api/v1/projects/alice/probe/runs "$bob" '{"input":{"mode":"sleep","seconds":1}}' |
   json_get 'd["id"]') || fail "bob cannot submit to the public service"
 # Bob has nothing running, so his run is next although alice's waited longer.
-[ "$(run_field "$b1" 'd["queue_position"]' "$bob")" = 1 ] || fail "bob's run is not next in the queue"
-[ "$(run_field "$a3" 'd["queue_position"]')" = 2 ] || fail "alice's third run is not second in the queue"
+[ "$(run_field "$b1" 'd["queue_position"]' "$bob")" = 1 ] ||
+  fail "bob's run is not next in the queue: $(api GET "/api/v1/runs/$b1" "$bob") a1: $(api GET "/api/v1/runs/$a1" "$alice") a2: $(api GET "/api/v1/runs/$a2" "$alice") now $(date -u +%T.%N)"
+[ "$(run_field "$a3" 'd["queue_position"]')" = 2 ] ||
+  fail "alice's third run is not second in the queue: $(api GET "/api/v1/runs/$a3" "$alice")"
 for r in "$a1" "$a2" "$a3" "$a4"; do [ "$(wait_run "$r" 60)" = succeeded ] || fail "run $r did not succeed"; done
 [ "$(wait_run "$b1" 60)" = succeeded ] || fail "bob's run did not succeed"
 b1_start=$(run_field "$b1" 'd["started_at"]' "$bob")

@@ -100,7 +100,9 @@ http::Response callback(services::FederatedLogin& login, auth::CredentialResolve
   if (!result) return fail_with(result.error().message);
   auto res = redirect(result->next_path);
   clear_state_cookie(res);
-  if (result->login.has_value()) set_session_cookies(res, result->login.value());
+  if (const auto& signed_in = result->login; signed_in.has_value()) {
+    set_session_cookies(res, *signed_in);
+  }
   return res;
 }
 

@@ -3,6 +3,8 @@
 // from here: the container's own signal handling is never trusted.
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <thread>
 #include <tuple>
 
@@ -67,6 +69,29 @@ class StopPlan {
   bool canceled_ = false;
   std::optional<Steady::time_point> term_sent_;
   std::optional<Steady::time_point> kill_sent_;
+};
+
+// The job's CPU time as last read, read again once `interval` has passed:
+// the engine counts it only while the container runs.
+class CpuSampler {
+ public:
+  explicit CpuSampler(std::chrono::milliseconds interval) : interval_(interval) {}
+
+  void sample(const std::function<std::optional<std::int64_t>()>& read) {
+    const auto now = Steady::now();
+    if (now < next_) return;
+    next_ = now + interval_;
+    if (auto ns = read(); ns && (!last_ns_ || *ns > *last_ns_)) last_ns_ = ns;
+  }
+  std::optional<std::int64_t> cpu_ms() const {
+    if (!last_ns_) return std::nullopt;
+    return *last_ns_ / 1'000'000;
+  }
+
+ private:
+  std::chrono::milliseconds interval_;
+  Steady::time_point next_{};
+  std::optional<std::int64_t> last_ns_;
 };
 
 }  // namespace
@@ -147,6 +172,13 @@ Result<void> DockerApiRuntime::await_exit(const std::string& id,
   return {};
 }
 
+std::optional<std::int64_t> DockerApiRuntime::job_cpu_ns(const std::string& id) {
+  auto reply = http_->request("GET", path("/containers/" + id + "/stats?stream=false&one-shot=true"),
+                              {}, {}, options_.call_timeout);
+  if (!reply || reply->status != 200) return std::nullopt;
+  return docker::parse_cpu_usage_ns(reply->body);
+}
+
 Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWait& wait) {
   auto first = inspect_job(id);
   if (!first) return fail(first.error());
@@ -156,6 +188,8 @@ Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWa
       first->started_at_ms.value_or(now_unix_ms()) + wait.time_limit.count();
   StopPlan plan(wait, deadline_ms);
   JobOutcome outcome;
+  CpuSampler cpu(wait.cpu_sample_interval);
+  const auto sample_cpu = [&] { cpu.sample([&] { return job_cpu_ns(id); }); };
   const auto abandoned = [&wait] { return wait.abandon && wait.abandon(); };
   for (auto state = std::move(first);; state = inspect_job(id)) {
     if (!state) return fail(state.error());
@@ -165,8 +199,10 @@ Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWa
       outcome.oom_killed = state->oom_killed;
       outcome.started_at_ms = state->started_at_ms;
       outcome.finished_at_ms = state->finished_at_ms;
+      outcome.cpu_ms = cpu.cpu_ms();
       return outcome;
     }
+    sample_cpu();
     if (state->state == ContainerState::kCreated) {
       return fail(Error::unavailable("job " + id + " was created but never started"));
     }
@@ -184,7 +220,11 @@ Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWa
       return fail(Error::unavailable("job " + id + " did not end after SIGKILL"));
     }
     const auto waited_from = Steady::now();
-    if (auto waited = await_exit(id, [&] { return plan.quiet() && !abandoned(); }); !waited) {
+    const auto keep_waiting = [&] {
+      sample_cpu();
+      return plan.quiet() && !abandoned();
+    };
+    if (auto waited = await_exit(id, keep_waiting); !waited) {
       return fail(waited.error());
     }
     // A wait that returns at once while the job still runs would spin.

@@ -100,4 +100,16 @@ Result<JobState> parse_job_state(std::string_view json) {
   return out;
 }
 
+std::optional<std::int64_t> parse_cpu_usage_ns(std::string_view json) {
+  const Json doc = Json::parse(json, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  const Json cpu = doc.value("cpu_stats", Json::object());
+  const Json usage = cpu.is_object() ? cpu.value("cpu_usage", Json::object()) : Json();
+  const Json total = usage.is_object() ? usage.value("total_usage", Json()) : Json();
+  if (!total.is_number_unsigned() && !total.is_number_integer()) return std::nullopt;
+  const auto ns = total.get<std::int64_t>();
+  if (ns <= 0) return std::nullopt;
+  return ns;
+}
+
 }  // namespace orsa::runtime::docker

@@ -43,4 +43,8 @@ struct JobState {
 /// A `GET /containers/{id}/json` body as a job's state.
 Result<JobState> parse_job_state(std::string_view json);
 
+/// The CPU time (nanoseconds, all CPUs) in a `GET /containers/{id}/stats`
+/// body; empty when it holds none (a stopped container reads as zeros).
+std::optional<std::int64_t> parse_cpu_usage_ns(std::string_view json);
+
 }  // namespace orsa::runtime::docker

@@ -175,5 +175,21 @@ TEST(ParseJobState, ADeploymentIsNotAJobAndUnsetTimesAreAbsent) {
   EXPECT_FALSE(parse_job_state("[]").has_value());
 }
 
+// Shapes from podman 4.3 (a running container; one that had stopped).
+TEST(ParseCpuUsage, ReadsTheTotalOfARunningContainerAndNothingOfAStoppedOne) {
+  EXPECT_EQ(parse_cpu_usage_ns(R"({"read": "2026-12-06T19:30:00Z",
+    "cpu_stats": {"cpu_usage": {"total_usage": 2339034698, "percpu_usage": [2018667883, 320366815],
+                                "usage_in_kernelmode": 168000000,
+                                "usage_in_usermode": 2171034698},
+                  "system_cpu_usage": 15817235362413, "online_cpus": 2}})"),
+            2339034698LL);
+  EXPECT_FALSE(parse_cpu_usage_ns(R"({"cpu_stats": {"cpu_usage": {"total_usage": 0}}})"));
+  EXPECT_FALSE(parse_cpu_usage_ns(R"({"cpu_stats": {"cpu_usage": {"total_usage": -5}}})"));
+  EXPECT_FALSE(parse_cpu_usage_ns(R"({"cpu_stats": {"cpu_usage": {"total_usage": "12"}}})"));
+  EXPECT_FALSE(parse_cpu_usage_ns(R"({"cpu_stats": []})"));
+  EXPECT_FALSE(parse_cpu_usage_ns(""));
+  EXPECT_FALSE(parse_cpu_usage_ns("not json"));
+}
+
 }  // namespace
 }  // namespace orsa::runtime::docker

@@ -126,6 +126,33 @@ TEST_F(PodmanRuntime, AJobReadsItsInputAndItsResultIsReadBack) {
   EXPECT_TRUE(runtime_->remove_job(*id).has_value()) << "removing twice";
 }
 
+// The CPU time a wait reports is the engine's count for the container, not
+// its wall time: a job that computes for a while has it, bounded by its CPU
+// limit; one that sleeps as long has only what its start cost.
+TEST_F(PodmanRuntime, AJobsCpuTimeIsWhatItComputedWithinItsLimit) {
+  JobGuard guard{*runtime_, {}};
+  // The final sleep leaves the sampler a read after the computing ended.
+  auto busy = guard.start(job("cpu-busy",
+                              "/bin/busybox timeout 3 /bin/busybox sh -c "
+                              "'while :; do :; done'; /bin/busybox sleep 1"));
+  ASSERT_TRUE(busy.has_value()) << busy.error().message;
+  auto computed = runtime_->wait_job(*busy, {.time_limit = 60s, .cpu_sample_interval = 200ms});
+  ASSERT_TRUE(computed.has_value()) << computed.error().message;
+  auto idle = guard.start(job("cpu-idle", "/bin/busybox sleep 3"));
+  ASSERT_TRUE(idle.has_value()) << idle.error().message;
+  auto slept = runtime_->wait_job(*idle, {.time_limit = 60s, .cpu_sample_interval = 200ms});
+  ASSERT_TRUE(slept.has_value()) << slept.error().message;
+  ASSERT_TRUE(computed->cpu_ms.has_value()) << "no CPU time was read while it ran";
+  std::printf("  cpu of 3 s of busy loop at 0.5 CPU: %lld ms; of 3 s of sleep: %lld ms\n",
+              static_cast<long long>(*computed->cpu_ms),
+              static_cast<long long>(slept->cpu_ms.value_or(-1)));
+  // 3 s at a limit of 0.5 CPU is 1.5 s (a loaded machine may give it less);
+  // starting a container costs some 100 ms of its own.
+  EXPECT_LE(*computed->cpu_ms, 1'800);
+  EXPECT_LT(slept->cpu_ms.value_or(0), 500);
+  EXPECT_GT(*computed->cpu_ms, slept->cpu_ms.value_or(0) + 200);
+}
+
 TEST_F(PodmanRuntime, AFailedJobStartLeavesNothingAndAWorkDirIsNeverReused) {
   JobGuard guard{*runtime_, {}};
   JobSpec bad = job("bad", "true");

@@ -68,9 +68,7 @@ Result<store::Run> Runs::complete(std::string_view id, const RunEnd& end) {
     }
   }
   auto finished = tables_.runs.finish(id, outcome, clock_.now_unix());
-  // CPU time is not measured yet (the container's cgroup is gone once it
-  // has ended): wall time only.
-  if (finished && meter_ != nullptr) meter_->count_run(*finished, 0);
+  if (finished && meter_ != nullptr) meter_->count_run(*finished, end.cpu_ms);
   return finished;
 }
 

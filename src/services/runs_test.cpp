@@ -494,17 +494,19 @@ TEST_F(RunEndsTest, AResultOverTheLimitOrNotJsonFailsTheRunSayingSo) {
   EXPECT_EQ(timed_out->reason, "time limit of 300 s reached");
 }
 
-TEST_F(RunEndsTest, AnEndedRunIsMeteredWithItsWallTimeAndKey) {
+TEST_F(RunEndsTest, AnEndedRunIsMeteredWithItsWallTimeCpuTimeAndKey) {
   auto run = submit(auth::Principal::consumer("ck_1", knap_.id, "acme")).value();
   store_.runs().mark_running(run.id, "ctr", clock_.now_unix()).value();
   clock_.advance(42);
-  ASSERT_TRUE(runs_.complete(run.id, {.status = RunStatus::kSucceeded, .exit_code = 0}));
+  ASSERT_TRUE(
+      runs_.complete(run.id, {.status = RunStatus::kSucceeded, .exit_code = 0, .cpu_ms = 7'250}));
   ASSERT_TRUE(meter_.flush());
   const auto rows = store_.usage().project_rows(knap_.id, 0, clock_.now_unix() + 3600).value();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].key.consumer_key_id, "ck_1");
   EXPECT_EQ(rows[0].counters.runs, 1);
   EXPECT_EQ(rows[0].counters.run_wall_ms, 42'000);
+  EXPECT_EQ(rows[0].counters.run_cpu_ms, 7'250);
   EXPECT_EQ(meter_.month_usage("ck_1").value().run_ms, 42'000);
   // An end recorded twice (a conflict) is counted once.
   EXPECT_FALSE(runs_.complete(run.id, {.status = RunStatus::kFailed}));

@@ -321,7 +321,7 @@ void RunWorker::Impl::reread_log(const std::string& run_id, const std::string& j
 
 services::RunEnd RunWorker::Impl::verdict(const store::Run& run, const runtime::JobOutcome& outcome,
                                           const std::string& job_id, const fs::path& scratch) {
-  services::RunEnd end{.exit_code = outcome.exit_code};
+  services::RunEnd end{.exit_code = outcome.exit_code, .cpu_ms = outcome.cpu_ms.value_or(0)};
   const fs::path result = scratch / "result.json";
   auto copied = jobs->copy_job_output(job_id, runtime::JobOutput::kResult, result,
                                       static_cast<std::uint64_t>(options.max_result_bytes));

@@ -223,10 +223,11 @@ class RunWorkerTest : public ::testing::Test {
                          .grace = 1s});
     services::RunOptions options;
     options.live_log_dir = dir_.path() / "live";
+    meter_ = std::make_unique<services::UsageMeter>(store_->usage(), clock_);
     runs_ = std::make_unique<services::Runs>(
         services::RunTables{store_->runs(), store_->projects(), store_->images(),
                             store_->deployments()},
-        *repos_, *data_, clock_, scheduler ? *scheduler : *worker_, options);
+        *repos_, *data_, clock_, scheduler ? *scheduler : *worker_, options, meter_.get());
   }
 
   std::string submit(std::int64_t time_limit_s = 60) {
@@ -278,6 +279,7 @@ class RunWorkerTest : public ::testing::Test {
   auth::Principal alice_;
   FakeJobs jobs_;
   std::unique_ptr<RunWorker> worker_;
+  std::unique_ptr<services::UsageMeter> meter_;
   std::unique_ptr<services::Runs> runs_;
 };
 
@@ -295,9 +297,13 @@ TEST_F(RunWorkerTest, StartsWhatTheLimitAllowsAsHardenedJobsAndRecordsResults) {
   EXPECT_EQ(spec.labels.at(kLabelRun), first);
   EXPECT_NE(spec.options_json.find("\"time_limit_s\":30"), std::string::npos);
 
-  jobs_.end(job, {.exit_code = 0}, R"({"status":"Optimal","objective":3})");
+  jobs_.end(job, {.exit_code = 0, .cpu_ms = 1'500}, R"({"status":"Optimal","objective":3})");
   EXPECT_EQ(final_status(first), RunStatus::kSucceeded);
   const auto done = reload(first);
+  ASSERT_TRUE(meter_->flush());
+  const auto metered = store_->usage().project_rows(done.project_id, 0, clock_.now_unix() + 3600);
+  ASSERT_TRUE(metered.has_value() && metered->size() == 1u);
+  EXPECT_EQ(metered->front().counters.run_cpu_ms, 1'500) << "the CPU time the runtime measured";
   EXPECT_EQ(done.statistics_json, R"({"objective":3,"status":"Optimal"})");
   EXPECT_TRUE(done.result_digest);
   ASSERT_TRUE(done.log_digest) << "the log is kept with the run";

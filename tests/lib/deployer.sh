@@ -9,7 +9,7 @@ start_deployer() {  # bin work_dir [flags...]
   ORSA_ADMIN_PASSWORD=${ORSA_ADMIN_PASSWORD:-admin-password-for-tests} \
     "$bin" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$dir/data" \
     --ready-file "$dir/ready" \
-    --log-level warn "$@" >"$dir/deployer.log" 2>&1 &
+    --log-level "${ORSA_TEST_LOG_LEVEL:-warn}" "$@" >"$dir/deployer.log" 2>&1 &
   DEPLOYER_PID=$!
   # Up to 2 min: start-up includes the deployer's own podman service, slow
   # on a loaded machine.
@@ -141,7 +141,7 @@ end_test() {
 }
 fail() {
   echo "FAIL: $*" >&2
-  tail -n 40 "$work/deployer.log" >&2 || true
+  tail -n 40 "$work/deployer.log" >&2 || true; cp "$work/deployer.log" /tmp/runs-debug-deployer.log || true
   exit 1
 }
 step() { echo "--- $*"; }

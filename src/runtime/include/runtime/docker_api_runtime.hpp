@@ -92,6 +92,9 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<docker::JobState> inspect_job(const std::string& id);
   /// Sends `signal` ("SIGTERM", "SIGKILL"); a job that already ended is fine.
   Result<void> signal_job(const std::string& id, const char* signal);
+  /// The CPU time the engine counts for a running job, in nanoseconds;
+  /// empty when it says nothing usable (the job has stopped, an error).
+  std::optional<std::int64_t> job_cpu_ns(const std::string& id);
   /// Blocks until the container stops or `keep_waiting` returns false.
   Result<void> await_exit(const std::string& id, const std::function<bool()>& keep_waiting);
 

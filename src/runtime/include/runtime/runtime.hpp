@@ -221,6 +221,8 @@ struct JobWait {
   // Polled likewise; true → stop waiting and leave the job running (a
   // control plane shutting down): wait_job returns kUnavailable.
   std::function<bool()> abandon;
+  // How often the job's CPU time is read while it runs (JobOutcome::cpu_ms).
+  std::chrono::milliseconds cpu_sample_interval{500};
 };
 
 /// How a job ended.
@@ -232,6 +234,12 @@ struct JobOutcome {
   bool killed = false;     // it ignored SIGTERM for the grace period
   std::optional<std::int64_t> started_at_ms;  // unix milliseconds
   std::optional<std::int64_t> finished_at_ms;
+  // CPU time the engine counted for the job's container (all its processes,
+  // user and system), sampled while the caller waited: an engine forgets it
+  // once the container has stopped, so the time since the last sample (at
+  // most JobWait::cpu_sample_interval) is missing. Empty when no sample was
+  // read (a job that ended before the wait began, an engine without stats).
+  std::optional<std::int64_t> cpu_ms;
 };
 
 /// The files a job leaves in kJobOutputDir.

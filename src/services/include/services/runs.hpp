@@ -107,6 +107,8 @@ struct RunEnd {
   std::optional<std::filesystem::path> result_file;
   /// The solver log as the worker kept it (copied into the run data).
   std::optional<std::filesystem::path> log_file;
+  /// CPU time the runtime measured (0 when it measured none); metered.
+  std::int64_t cpu_ms = 0;
 };
 
 /// What the model reported for the history, from its result: a

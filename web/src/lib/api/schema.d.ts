@@ -4002,7 +4002,7 @@ export interface components {
             id: string;
             provider: string;
             provider_name: string;
-            /** @description The provider's stable user id (sub */
+            /** @description The provider's stable user id (sub, or GitHub's numeric id). */
             subject: string;
             email: string;
             /** Format: date-time */
@@ -4154,7 +4154,7 @@ export interface components {
             runs: number;
             /** @description Wall time of the runs that ended. */
             run_seconds: number;
-            /** @description Not measured yet; 0. */
+            /** @description CPU time of the runs as the container engine counted it, read every 500 ms while they ran (the last half-second of each may be missing). */
             run_cpu_seconds: number;
         };
         /** @description An asynchronous job of a project's image on an input. Visible to its submitter, the project's owner and admins. `trace` is what ran, copied at submit: commit, build, image digest, and the live deployment whose image it is (if any). */
