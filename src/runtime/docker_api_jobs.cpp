@@ -173,8 +173,9 @@ Result<void> DockerApiRuntime::await_exit(const std::string& id,
 }
 
 std::optional<std::int64_t> DockerApiRuntime::job_cpu_ns(const std::string& id) {
-  auto reply = http_->request("GET", path("/containers/" + id + "/stats?stream=false&one-shot=true"),
-                              {}, {}, options_.call_timeout);
+  auto reply =
+      http_->request("GET", path("/containers/" + id + "/stats?stream=false&one-shot=true"), {}, {},
+                     options_.call_timeout);
   if (!reply || reply->status != 200) return std::nullopt;
   return docker::parse_cpu_usage_ns(reply->body);
 }
