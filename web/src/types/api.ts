@@ -7,6 +7,10 @@ export type User = Schemas['User'];
 export type Role = User['role'];
 export type Session = Schemas['Session'];
 export type ApiToken = Schemas['ApiToken'];
+/** A provider users sign in with (OpenID Connect, GitHub). */
+export type IdentityProvider = Schemas['IdentityProvider'];
+/** A provider identity linked to a user. */
+export type Identity = Schemas['Identity'];
 
 export type Commit = Schemas['Commit'];
 /** A project; `head` only in the answers about one project, not in lists. */

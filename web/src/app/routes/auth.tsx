@@ -1,11 +1,16 @@
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { AuthCard, LoginForm, RegisterForm } from '@/features/auth';
+import { ErrorParamAlert } from '@/components/ui/error-param-alert';
+import { AuthCard, LoginForm, ProviderSignIn, RegisterForm } from '@/features/auth';
 
-function useNext(): string {
+/** The `?next=` path to come back to, when it is one of this app's; else null. */
+function useNext(): string | null {
   const [params] = useSearchParams();
   const next = params.get('next');
-  // Only same-app paths: never an absolute URL from the query string.
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  // Only same-app paths: never an absolute URL from the query string ("//host"
+  // and "/\\host" are both another origin to a browser).
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
+    ? next
+    : null;
 }
 
 export function LoginRoute() {
@@ -13,7 +18,9 @@ export function LoginRoute() {
   const next = useNext();
   return (
     <AuthCard title="Log in">
-      <LoginForm onLoggedIn={() => void navigate(next, { replace: true })} />
+      <ErrorParamAlert />
+      <LoginForm onLoggedIn={() => void navigate(next ?? '/', { replace: true })} />
+      <ProviderSignIn next={next} />
       <p className="mt-3 mb-0 small">
         No account? <Link to="/register">Create one</Link>
       </p>
