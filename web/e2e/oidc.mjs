@@ -40,8 +40,8 @@ const artifacts = path.join(here, 'artifacts');
 const shots = path.join(repoDir, 'docs', 'screenshots');
 const started = Date.now();
 
-const PROVIDER_ID = 'idp';
-const PROVIDER_NAME = 'Test IdP';
+const PROVIDER_ID = 'acme';
+const PROVIDER_NAME = 'Acme SSO';
 const CLIENT_ID = 'orsa-e2e';
 const CLIENT_SECRET = randomBytes(24).toString('base64url');
 const DEFAULT_ROLE = 'developer';
