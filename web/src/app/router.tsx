@@ -2,6 +2,7 @@ import { createBrowserRouter, Navigate, type RouteObject } from 'react-router';
 import { NotFound } from '@/components/ui/not-found';
 import { setUnauthorizedHandler } from '@/lib/api-client';
 import { loginRedirect } from '@/lib/login-redirect';
+import { AccountLayout, AccountRoute } from './routes/account';
 import { AdminRoute } from './routes/admin';
 import { AppLayout } from './routes/app-layout';
 import { DeploymentsRoute } from './routes/deployments';
@@ -49,7 +50,14 @@ export const routes: RouteObject[] = [
       },
       { path: 'deployments', element: <DeploymentsRoute /> },
       { path: 'runs', element: <MyRunsRoute /> },
-      { path: 'account/tokens', element: <TokensRoute /> },
+      {
+        path: 'account',
+        element: <AccountLayout />,
+        children: [
+          { index: true, element: <AccountRoute /> },
+          { path: 'tokens', element: <TokensRoute /> },
+        ],
+      },
       { path: 'admin', element: <AdminRoute /> },
       { path: '*', element: <NotFound /> },
     ],

@@ -69,6 +69,9 @@ export function AppLayout() {
               }
               align="end"
             >
+              <NavDropdown.Item as={Link} to="/account">
+                Account
+              </NavDropdown.Item>
               <NavDropdown.Item
                 as="button"
                 onClick={() =>
