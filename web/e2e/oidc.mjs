@@ -25,8 +25,15 @@
 // the console log and the deployer's log go to web/e2e/artifacts/.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,7 +165,7 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
-/** GET (or another method) on the API with the page's cookies; the parsed body and status. */
+/** An API call with the page's cookies (and its CSRF token): the status and parsed body. */
 async function apiAs(page, base, method, route, { csrf = false } = {}) {
   const headers = {};
   if (csrf) {
@@ -220,7 +227,14 @@ async function identitiesOf(page, base) {
   return res.body.identities;
 }
 
-const linkedSection = (page) => page.getByRole('region', { name: 'Linked identities' });
+/** The Account page's "Linked identities" card, and its row of an identity. */
+const linkedCard = (page) =>
+  page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Linked identities' }) });
+const identityRow = (card, email) =>
+  card
+    .getByRole('table', { name: 'Linked identities' })
+    .getByRole('row')
+    .filter({ hasText: email });
 
 // ---- the journey ---------------------------------------------------------------
 async function main() {
@@ -368,7 +382,7 @@ async function main() {
         })
       ).json();
       const names = users.users.map((u) => u.username);
-      check(!names.includes('mallory'), `users: ${names.join(' ')}`);
+      check(names.includes('ada') && !names.includes('mallory'), `users: ${names.join(' ')}`);
       await attacker.context().close();
       await victim.context().close();
     });
@@ -381,14 +395,17 @@ async function main() {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByRole('heading', { name: 'Projects' }).waitFor();
-      await page.goto(`${base}/account`);
-      const section = linkedSection(page);
-      await section.waitFor();
-      await section.getByRole('button', { name: `Link ${PROVIDER_NAME}` }).click();
+      await page.getByTestId('current-user').click();
+      await page.getByRole('link', { name: 'Account', exact: true }).click();
+      await page.waitForURL(`${base}/account`);
+      const card = linkedCard(page);
+      await card.getByText('No identity is linked to this account.').waitFor();
+      await card.getByRole('button', { name: `Link ${PROVIDER_NAME}` }).click();
       await atProvider(page, idp.issuer, 'grace');
-      await page.waitForURL((url) => url.origin === base && url.pathname === '/account');
-      await section.getByText(PROVIDER_NAME).waitFor();
-      await section.getByText('grace@idp.example').waitFor();
+      await page.waitForURL(`${base}/account`);
+      const row = identityRow(card, 'grace@idp.example');
+      await row.getByRole('cell', { name: PROVIDER_NAME, exact: true }).waitFor();
+      await row.getByRole('cell', { name: 'grace', exact: true }).waitFor();
       const ids = await identitiesOf(page, base);
       check(
         ids.length === 1 && ids[0].subject === 'grace' && ids[0].provider_name === PROVIDER_NAME,
@@ -405,14 +422,21 @@ async function main() {
       // The password user, not a new one named after preferred_username.
       await expectSignedIn(page, base, 'grace', 'developer');
       await page.goto(`${base}/account`);
-      const section = linkedSection(page);
-      await section.getByText('grace@idp.example').waitFor();
-      await section.getByRole('button', { name: 'Unlink' }).click();
-      const dialog = page.getByRole('dialog');
-      if (await dialog.count()) await dialog.getByRole('button', { name: 'Unlink' }).click();
-      await section.getByText('grace@idp.example').waitFor({ state: 'detached' });
+      const card = linkedCard(page);
+      await identityRow(card, 'grace@idp.example')
+        .getByRole('button', { name: `Unlink ${PROVIDER_NAME} grace@idp.example` })
+        .click();
+      await page.getByText(`${PROVIDER_NAME} identity unlinked.`).waitFor();
+      await card.getByText('No identity is linked to this account.').waitFor();
       const ids = await identitiesOf(page, base);
       check(ids.length === 0, `grace's identities after unlinking: ${JSON.stringify(ids)}`);
+      // The password still signs grace in (this browser's session remains).
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ login: 'grace', password: PASSWORD }),
+      });
+      check(login.status === 200, `grace's password login answered ${login.status}`);
       await page.context().close();
     });
 
@@ -422,12 +446,11 @@ async function main() {
       await page.waitForURL(`${base}/`);
       await expectSignedIn(page, base, 'ada', DEFAULT_ROLE);
       await page.goto(`${base}/account`);
-      const section = linkedSection(page);
-      await section.getByText('ada@idp.example').waitFor();
-      await section.getByRole('button', { name: 'Unlink' }).click();
-      const dialog = page.getByRole('dialog');
-      if (await dialog.count()) await dialog.getByRole('button', { name: 'Unlink' }).click();
-      await page.getByText(ONLY_METHOD).waitFor();
+      const card = linkedCard(page);
+      const row = identityRow(card, 'ada@idp.example');
+      await row.getByRole('button', { name: `Unlink ${PROVIDER_NAME} ada@idp.example` }).click();
+      await card.getByRole('alert').getByText(ONLY_METHOD).waitFor();
+      await row.waitFor();
       const ids = await identitiesOf(page, base);
       check(ids.length === 1, `ada's identities after the refusal: ${JSON.stringify(ids)}`);
       const refused = await apiAs(page, base, 'DELETE', `/api/v1/me/identities/${ids[0].id}`, {
