@@ -28,7 +28,8 @@ run:
 	  web=$$($$bin --help 2>/dev/null | grep -q -- '--web-dir' && echo "--web-dir web/dist"); \
 	  exec $$bin $$web $(RUN_ARGS) $(ARGS)
 
-# ctest includes web.unit (Vitest) and web.e2e (Chromium journey).
+# ctest includes web.unit (Vitest), web.e2e (Chromium journey) and web.e2e_oidc
+# (OpenID Connect sign-in in Chromium).
 test: deps
 	@scripts/check-format.sh
 	@$(MAKE) --no-print-directory build

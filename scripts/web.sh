@@ -7,6 +7,8 @@
 #   scripts/web.sh unit                       deps + API types up to date + prettier check
 #                                             + ESLint + vitest run
 #   scripts/web.sh e2e DEPLOYER_BIN BUILDER_BIN   deps + build + the browser journey
+#   scripts/web.sh e2e-oidc DEPLOYER_BIN      deps + build + sign-in with a real OpenID
+#                                             provider (no containers)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 web="$root/web"
@@ -83,8 +85,13 @@ case "${1:-}" in
     build
     node e2e/run.mjs --deployer "$(from_caller "$2")" --builder "$(from_caller "$3")"
     ;;
+  e2e-oidc)
+    [ $# -ge 2 ] || { echo "usage: web.sh e2e-oidc DEPLOYER_BIN" >&2; exit 2; }
+    build
+    node e2e/oidc.mjs --deployer "$(from_caller "$2")"
+    ;;
   *)
-    echo "usage: web.sh deps|build|unit|e2e DEPLOYER_BIN BUILDER_BIN" >&2
+    echo "usage: web.sh deps|build|unit|e2e DEPLOYER_BIN BUILDER_BIN|e2e-oidc DEPLOYER_BIN" >&2
     exit 2
     ;;
 esac
