@@ -202,8 +202,10 @@ for _ in $(seq 1 600); do
   [ "$(api GET "/api/v1/deployments/$deploy" "$alice" | json_get 'd["status"]')" = healthy ] && break
   sleep 0.1
 done
-a1=$(submit probe '{"input":{"mode":"sleep","seconds":6}}')
-a2=$(submit probe '{"input":{"mode":"sleep","seconds":10}}')
+# Alice's two runs hold both slots until they are canceled: what is queued
+# meanwhile cannot start, however slow this script's own steps are.
+a1=$(submit probe '{"input":{"mode":"sleep","seconds":300}}')
+a2=$(submit probe '{"input":{"mode":"sleep","seconds":300}}')
 wait_running "$a1"
 wait_running "$a2"
 a3=$(submit probe '{"input":{"mode":"sleep","seconds":1}}')
@@ -212,18 +214,25 @@ b1=$(api POST /api/v1/projects/alice/probe/runs "$bob" '{"input":{"mode":"sleep"
   json_get 'd["id"]') || fail "bob cannot submit to the public service"
 # Bob has nothing running, so his run is next although alice's waited longer.
 [ "$(run_field "$b1" 'd["queue_position"]' "$bob")" = 1 ] ||
-  fail "bob's run is not next in the queue: $(api GET "/api/v1/runs/$b1" "$bob") a1: $(api GET "/api/v1/runs/$a1" "$alice") a2: $(api GET "/api/v1/runs/$a2" "$alice") now $(date -u +%T.%N)"
+  fail "bob's run is not next in the queue: $(api GET "/api/v1/runs/$b1" "$bob")"
 [ "$(run_field "$a3" 'd["queue_position"]')" = 2 ] ||
   fail "alice's third run is not second in the queue: $(api GET "/api/v1/runs/$a3" "$alice")"
-for r in "$a1" "$a2" "$a3" "$a4"; do [ "$(wait_run "$r" 60)" = succeeded ] || fail "run $r did not succeed"; done
+# The first slot to free goes to bob; alice's third starts only once bob's
+# has ended, as she still has one running.
+api POST "/api/v1/runs/$a1/cancel" "$alice" '{}' >/dev/null
 [ "$(wait_run "$b1" 60)" = succeeded ] || fail "bob's run did not succeed"
+api POST "/api/v1/runs/$a2/cancel" "$alice" '{}' >/dev/null
+for r in "$a3" "$a4"; do [ "$(wait_run "$r" 60)" = succeeded ] || fail "run $r did not succeed"; done
+for r in "$a1" "$a2"; do [ "$(wait_run "$r" 60)" = canceled ] || fail "run $r was not canceled"; done
 b1_start=$(run_field "$b1" 'd["started_at"]' "$bob")
+b1_end=$(run_field "$b1" 'd["finished_at"]' "$bob")
 a3_start=$(run_field "$a3" 'd["started_at"]')
 echo "bob's run started $b1_start, alice's third $a3_start"
 [[ "$b1_start" < "$a3_start" ]] || fail "bob's run did not start before alice's queued one"
 # Alice's limit is 2 at once: her third starts only after one of hers ended.
 a1_end=$(run_field "$a1" 'd["finished_at"]')
 [[ ! "$a3_start" < "$a1_end" ]] || fail "alice had 3 runs at once (a3 started $a3_start, a1 ended $a1_end)"
+[[ ! "$a3_start" < "$b1_end" ]] || fail "3 runs at once with 2 slots (a3 started $a3_start, b1 ended $b1_end)"
 
 step "kill -9 of orsa-deployer mid-run: the restarted control plane adopts and finishes it"
 run=$(submit probe '{"input":{"mode":"sleep","seconds":8},"time_limit_s":60}')

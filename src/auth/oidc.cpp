@@ -75,6 +75,18 @@ std::string discovery_url(std::string_view issuer) {
   return url + "/.well-known/openid-configuration";
 }
 
+bool is_secure_url(std::string_view url) {
+  if (url.find_first_of("?# \r\n") != std::string_view::npos) return false;
+  if (url.starts_with("https://")) return url.size() > 8;
+  for (std::string_view local : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
+    if (url.starts_with(local)) {
+      const auto rest = url.substr(local.size());
+      if (rest.empty() || rest.front() == ':' || rest.front() == '/') return true;
+    }
+  }
+  return false;
+}
+
 Result<ProviderMetadata> parse_discovery(std::string_view body, std::string_view expected_issuer) {
   auto doc = parse_object(body, "discovery document");
   if (!doc) return fail(doc.error());
@@ -89,9 +101,16 @@ Result<ProviderMetadata> parse_discovery(std::string_view body, std::string_view
     return fail(Error::invalid_argument("discovery issuer '" + m.issuer +
                                         "' is not the configured issuer '" +
                                         std::string(expected_issuer) + "'"));
-  for (const auto* field : {&m.authorization_endpoint, &m.token_endpoint, &m.jwks_uri})
+  for (const auto* field : {&m.authorization_endpoint, &m.token_endpoint, &m.jwks_uri}) {
     if (field->empty())
       return fail(Error::invalid_argument("discovery document lacks an endpoint of the code flow"));
+    // A query is allowed here (some providers put the tenant in it).
+    const std::string_view url = std::string_view(*field).substr(0, field->find('?'));
+    if (!is_secure_url(url))
+      return fail(Error::invalid_argument("discovery names an endpoint that is neither https nor "
+                                          "on loopback: '" +
+                                          field->substr(0, 200) + "'"));
+  }
   return m;
 }
 
@@ -337,29 +356,49 @@ KeySetCache::KeySetCache(Fetch fetch, Clock clock, std::int64_t min_refetch_seco
       clock_(std::move(clock)),
       min_refetch_seconds_(min_refetch_seconds) {}
 
-Result<void> KeySetCache::refresh() {
-  const std::int64_t now = clock_();
-  if (keys_ && now - last_fetch_ < min_refetch_seconds_)
-    return fail(Error::rate_limited("provider keys fetched moments ago", min_refetch_seconds_));
-  last_fetch_ = now;
-  ++fetches_;
+int KeySetCache::fetches() const {
+  std::lock_guard lock(mu_);
+  return fetches_;
+}
+
+KeySetCache::Keys KeySetCache::current() const {
+  std::lock_guard lock(mu_);
+  return keys_;
+}
+
+Result<KeySetCache::Keys> KeySetCache::refresh() {
+  {
+    std::lock_guard lock(mu_);
+    const std::int64_t now = clock_();
+    if (keys_ && now - last_fetch_ < min_refetch_seconds_)
+      return fail(Error::rate_limited("provider keys fetched moments ago", min_refetch_seconds_));
+    last_fetch_ = now;
+    ++fetches_;
+  }
+  // The fetch is a network call: sign-ins whose keys are known go on meanwhile.
   auto body = fetch_();
   if (!body) return fail(body.error());
-  auto keys = KeySet::parse(*body);
-  if (!keys) return fail(keys.error());
-  keys_ = std::move(*keys);
-  return {};
+  auto parsed = KeySet::parse(*body);
+  if (!parsed) return fail(parsed.error());
+  auto fresh = std::make_shared<const KeySet>(std::move(*parsed));
+  std::lock_guard lock(mu_);
+  keys_ = fresh;
+  return fresh;
 }
 
 Result<IdTokenClaims> KeySetCache::verify(std::string_view token, const TokenExpectations& expect) {
-  if (!keys_)
-    if (auto ok = refresh(); !ok) return fail(ok.error());
-  if (!keys_) return fail(Error::internal("no provider keys"));
-  auto claims = verify_id_token(token, *keys_, expect);
+  Keys keys = current();
+  if (!keys) {
+    auto fetched = refresh();
+    if (!fetched) return fail(fetched.error());
+    keys = std::move(*fetched);
+  }
+  auto claims = verify_id_token(token, *keys, expect);
   if (claims || claims.error().code != ErrorCode::kNotFound) return claims;
   // Unknown kid: the provider may have rotated its keys.
-  if (auto ok = refresh(); !ok || !keys_) return fail(refused("signed by an unknown key"));
-  claims = verify_id_token(token, *keys_, expect);
+  auto fetched = refresh();
+  if (!fetched) return fail(refused("signed by an unknown key"));
+  claims = verify_id_token(token, **fetched, expect);
   if (!claims && claims.error().code == ErrorCode::kNotFound)
     return fail(refused("signed by an unknown key"));
   return claims;

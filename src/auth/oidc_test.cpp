@@ -10,9 +10,13 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/random.hpp"
 
@@ -233,6 +237,61 @@ TEST_F(OidcTest, RotationIsFollowedOnceAndRateLimited) {
   EXPECT_FALSE(cache.verify(forged.token(good_claims()), expect()));
   EXPECT_FALSE(cache.verify(forged.token(good_claims()), expect()));
   EXPECT_EQ(cache.fetches(), 2);
+}
+
+// Callbacks of several sign-ins verify at once while a rotation replaces the
+// key set: every check ends with an answer, none with a key freed under it.
+TEST(OidcKeyRotation, ConcurrentVerifiesAcrossARotationAllSucceed) {
+  const Signer first = Signer::rsa("k1");
+  const Signer second = Signer::rsa("k2");
+  std::mutex published_mu;
+  std::string published = jwks({&first});
+  std::atomic<std::int64_t> clock = kNow;
+  KeySetCache cache(
+      [&]() -> Result<std::string> {
+        std::lock_guard lock(published_mu);
+        return published;
+      },
+      [&] { return clock.load(); }, 0);  // no refetch guard: as many swaps as possible
+  ASSERT_TRUE(cache.verify(first.token(good_claims()), expect()));
+  {
+    std::lock_guard lock(published_mu);
+    published = jwks({&first, &second});
+  }
+  const std::string tokens[] = {first.token(good_claims()), second.token(good_claims())};
+  const std::string unknown_kid = Signer::rsa("kx").token(good_claims());
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        // An unknown kid forces a refetch that replaces the set others use.
+        if (t % 2 == 1) (void)cache.verify(unknown_kid, expect());
+        if (!cache.verify(tokens[(t + i) % 2], expect())) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(cache.fetches(), 2);
+}
+
+TEST(OidcDiscovery, EndpointsMustBeHttpsOrOnLoopback) {
+  const auto doc = [](std::string_view token_endpoint) {
+    return Json{{"issuer", "https://idp.example"},
+                {"authorization_endpoint", "https://idp.example/auth"},
+                {"token_endpoint", token_endpoint},
+                {"jwks_uri", "https://idp.example/jwks"}}
+        .dump();
+  };
+  EXPECT_TRUE(parse_discovery(doc("https://idp.example/token?tenant=a"), "https://idp.example"));
+  EXPECT_TRUE(parse_discovery(doc("http://127.0.0.1:8080/token"), "https://idp.example"));
+  // The client secret and the code would cross the network in clear.
+  EXPECT_FALSE(parse_discovery(doc("http://idp.example/token"), "https://idp.example"));
+  EXPECT_FALSE(parse_discovery(doc("http://localhost.evil.example/token"), "https://idp.example"));
+  EXPECT_FALSE(parse_discovery(doc("ftp://idp.example/token"), "https://idp.example"));
+  EXPECT_TRUE(is_secure_url("http://[::1]:9000"));
+  EXPECT_FALSE(is_secure_url("https://"));
 }
 
 TEST(OidcDiscovery, IssuerMustMatch) {

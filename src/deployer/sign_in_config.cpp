@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "auth/oidc.hpp"
+
 namespace orsa::deployer {
 namespace {
 
@@ -39,16 +41,7 @@ bool is_slug(std::string_view id) {
 // Tokens and secrets cross this URL: only TLS, except a provider on this
 // machine (a test provider, a local Keycloak).
 bool is_acceptable_issuer(std::string_view issuer) {
-  if (issuer.size() > kMaxIssuerBytes || issuer.find_first_of("?# ") != std::string_view::npos)
-    return false;
-  if (issuer.starts_with("https://")) return issuer.size() > 8;
-  for (std::string_view local : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
-    if (issuer.starts_with(local)) {
-      const auto rest = issuer.substr(local.size());
-      if (rest.empty() || rest.front() == ':' || rest.front() == '/') return true;
-    }
-  }
-  return false;
+  return issuer.size() <= kMaxIssuerBytes && auth::oidc::is_secure_url(issuer);
 }
 
 Result<void> check_provider(const services::IdentityProvider& p, std::string_view where) {

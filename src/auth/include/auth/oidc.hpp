@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,9 +35,14 @@ struct ProviderMetadata {
   std::string userinfo_endpoint;  // optional: empty when not offered
 };
 
+/// True for an https:// URL, or an http:// one on loopback (a provider run
+/// beside ORSA for development): nothing else may carry a client secret,
+/// a code or the keys that vouch for a sign-in.
+bool is_secure_url(std::string_view url);
+
 /// Parses a discovery document; fails unless its `issuer` is exactly
 /// `expected_issuer` (a provider may not speak for another issuer) and the
-/// endpoints needed by the code flow are present.
+/// endpoints needed by the code flow are present and secure (is_secure_url).
 Result<ProviderMetadata> parse_discovery(std::string_view body, std::string_view expected_issuer);
 
 /// The URL of the discovery document for an issuer.
@@ -104,17 +110,22 @@ class KeySetCache {
   KeySetCache(Fetch fetch, Clock clock, std::int64_t min_refetch_seconds = 60);
 
   /// Verifies `token`, refetching the key set once if its `kid` is unknown.
+  /// Thread-safe: callbacks of several sign-ins verify at once, and a key
+  /// set replaced by a refetch lives on until the checks using it end.
   Result<IdTokenClaims> verify(std::string_view token, const TokenExpectations& expect);
   /// How many times the key set was fetched.
-  int fetches() const { return fetches_; }
+  int fetches() const;
 
  private:
-  Result<void> refresh();
+  using Keys = std::shared_ptr<const KeySet>;
+  Keys current() const;
+  Result<Keys> refresh();  // fetches outside the lock
 
   Fetch fetch_;
   Clock clock_;
   std::int64_t min_refetch_seconds_;
-  std::optional<KeySet> keys_;
+  mutable std::mutex mu_;  // guards the three below
+  Keys keys_;
   std::int64_t last_fetch_ = 0;
   int fetches_ = 0;
 };
