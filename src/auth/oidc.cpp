@@ -107,9 +107,10 @@ Result<ProviderMetadata> parse_discovery(std::string_view body, std::string_view
     // A query is allowed here (some providers put the tenant in it).
     const std::string_view url = std::string_view(*field).substr(0, field->find('?'));
     if (!is_secure_url(url))
-      return fail(Error::invalid_argument("discovery names an endpoint that is neither https nor "
-                                          "on loopback: '" +
-                                          field->substr(0, 200) + "'"));
+      return fail(
+          Error::invalid_argument("discovery names an endpoint that is neither https nor "
+                                  "on loopback: '" +
+                                  field->substr(0, 200) + "'"));
   }
   return m;
 }
