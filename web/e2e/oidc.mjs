@@ -37,7 +37,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, newPersonPage } from './chromium.mjs';
 import { startOidcProvider } from './oidc-provider.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -251,23 +251,10 @@ async function main() {
     const base = deployer.url;
     idp.configure({ redirectUri: `${base}/api/v1/auth/oidc/${PROVIDER_ID}/callback` });
     log(`orsa-deployer at ${base} (data in ${work}), OpenID provider at ${idp.issuer}`);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      headless: true,
-    });
+    browser = await launchChromium();
     // One browser context per person: each starts without provider session.
     const newPage = async (who) => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(20_000);
+      const page = await newPersonPage(browser);
       watchConsole(page, who, idp.issuer);
       return page;
     };

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, newPersonPage } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
@@ -520,23 +520,9 @@ async function main() {
   log(`orsa-deployer at ${deployer.url}, services at ${servicesUrl} (data in ${work})`);
   const base = deployer.url;
   log(`web app at ${base} (served by orsa-deployer --web-dir)`);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    // playwright-core gives every launch a fresh temporary --user-data-dir.
-    headless: true,
-  });
+  const browser = await launchChromium();
   const newPage = async (who) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    const page = await newPersonPage(browser);
     watchConsole(page, who);
     return page;
   };
