@@ -296,6 +296,13 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_flag("--no-runtime", config.no_runtime,
                "Serve without a container runtime (deploying answers 503)")
       ->envname("ORSA_NO_RUNTIME");
+  app.add_flag("--prefetch-images,!--no-prefetch-images", config.prefetch_images,
+               "Pull the base and each built image into the runtime ahead of deploys (default on)")
+      ->envname("ORSA_PREFETCH_IMAGES");
+  app.add_option("--prefetch-min-free-mb", config.prefetch_min_free_mb,
+                 "Prefetch only while the data dir's disk has this much free (default 2048)")
+      ->envname("ORSA_PREFETCH_MIN_FREE_MB")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
   app.add_option("--podman-bin", config.podman_bin, "podman, started when no socket is given")
       ->envname("ORSA_PODMAN_BIN");
   app.add_option("--container-userns", config.container_userns,

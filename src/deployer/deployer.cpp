@@ -47,6 +47,7 @@
 #include "workers/base_bootstrap.hpp"
 #include "workers/build_queue.hpp"
 #include "workers/collector.hpp"
+#include "workers/image_prefetch.hpp"
 #include "workers/rollouts.hpp"
 #include "workers/run_worker.hpp"
 #include "workers/service_templates.hpp"
@@ -89,6 +90,7 @@ struct Deployer::Parts {
   std::unique_ptr<runtime::PodmanService> podman;       // only without --runtime-socket
   std::unique_ptr<BackgroundThread> podman_supervisor;  // restarts it when it dies
   std::unique_ptr<runtime::Runtime> runtime;
+  std::unique_ptr<workers::ImagePrefetch> prefetch;  // pulls through the runtime
   std::unique_ptr<workers::Rollouts> rollouts;
   std::unique_ptr<services::Deployments> deployments;
   std::unique_ptr<runs::RunData> run_data;
@@ -227,9 +229,22 @@ Result<void> build_queue(Deployer::Parts& p) {
         if (!digest) return;  // nothing was pushed
         // A leftover is swept by `orsa-deployer check`.
         std::ignore = oci::remove_tag_and_unshared_manifest(blobs, repo, tag, *digest);
+      },
+      .on_image = [&p](const store::Image& image) {
+        if (p.prefetch) p.prefetch->prefetch(image);
       }};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
+  if (p.config.prefetch_images) {
+    p.prefetch = std::make_unique<workers::ImagePrefetch>(
+        *p.accounts,
+        workers::ImagePrefetchOptions{
+            .store_dir = p.config.data_dir,
+            .min_free_bytes = static_cast<std::uint64_t>(p.config.prefetch_min_free_mb) << 20,
+            // Only a base this process makes is known to be there.
+            .base_image = p.config.ensure_base.empty() ? std::string() : p.config.base_image,
+            .base_gate = &p.base_gate});
+  }
   p.builds = std::make_unique<services::Builds>(p.store->builds(), p.store->projects(), *p.repos,
                                                 p.clock, *p.build_queue, *p.audit);
   p.images = std::make_unique<services::Images>(
@@ -381,6 +396,15 @@ Result<void> start_services(Deployer::Parts& p, const std::string& app_origin) {
   return {};
 }
 
+// The base (pulled in the bootstrap admin's name) and each built image go
+// into the runtime's store ahead of their first deploy.
+void start_prefetch(Deployer::Parts& p, const std::string& registry_host) {
+  if (!p.prefetch) return;
+  if (auto admin = p.store->users().find_by_login(p.config.admin_username))
+    p.prefetch->set_base_puller({admin->id, admin->username, admin->role});
+  p.prefetch->start(*p.runtime, registry_host);
+}
+
 // Runs need the job half of the runtime port; without it they wait queued.
 Result<void> start_runs(Deployer::Parts& p, const std::string& registry_host) {
   auto* jobs = dynamic_cast<runtime::JobRuntime*>(p.runtime.get());
@@ -420,6 +444,7 @@ std::unique_ptr<BackgroundThread> supervise(runtime::PodmanService& podman) {
 Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host) {
   if (p.runtime) {
     p.rollouts->start(*p.runtime, {registry_host});
+    start_prefetch(p, registry_host);
     return start_runs(p, registry_host);
   }
   std::string socket;
@@ -437,6 +462,7 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
   p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
       .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});
   p.rollouts->start(*p.runtime, {registry_host});
+  start_prefetch(p, registry_host);
   return start_runs(p, registry_host);
 }
 
@@ -557,6 +583,7 @@ void Deployer::stop() {
   }
   parts_->collector->stop();
   parts_->build_queue->stop();
+  if (parts_->prefetch) parts_->prefetch->stop();
   // Containers keep running: the next start adopts them.
   parts_->rollouts->stop();
   parts_->run_worker->stop();  // jobs keep running too

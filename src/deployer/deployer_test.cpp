@@ -116,6 +116,19 @@ TEST(Config, ParsesDurations) {
     EXPECT_FALSE(parse_duration(bad)) << bad;
 }
 
+TEST(Config, PrefetchFlags) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_TRUE(defaults->prefetch_images);
+  EXPECT_EQ(defaults->prefetch_min_free_mb, 2048);
+  auto off = parse({"--no-prefetch-images", "--prefetch-min-free-mb", "10"});
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->prefetch_images);
+  EXPECT_EQ(off->prefetch_min_free_mb, 10);
+  EXPECT_FALSE(parse({"--prefetch-min-free-mb", "-1"}));
+  EXPECT_FALSE(parse({"--prefetch-min-free-mb", "lots"}));
+}
+
 TEST(Config, CollectorFlags) {
   auto defaults = parse({});
   ASSERT_TRUE(defaults) << defaults.error().message;

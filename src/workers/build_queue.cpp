@@ -391,6 +391,7 @@ struct BuildQueue::Impl {
                                         result.digest, result.size, build.commit_sha});
     if (!image) return end_without_image(build, BuildStatus::kFailed, image.error().message);
     finish(job.id, BuildStatus::kSucceeded, "", image->id);
+    if (options.on_image) options.on_image(*image);
   }
 
   bool stopping_now() {

@@ -59,6 +59,10 @@ struct Config {
   // Deployments. No socket: a private podman service is started under the data dir.
   std::optional<std::filesystem::path> runtime_socket;
   bool no_runtime = false;  // serve without containers: deploying answers 503
+  // Pull the base and each built image into the runtime's store ahead of
+  // their first deploy (off: a deploy pulls what it needs, as a peer would).
+  bool prefetch_images = true;
+  std::int64_t prefetch_min_free_mb = 2048;  // no prefetch below this free disk
   std::string podman_bin = "podman";
   // Each container's user namespace: "auto" (its own; podman needs
   // "containers" ranges in /etc/subuid and /etc/subgid) or "" (the host's).

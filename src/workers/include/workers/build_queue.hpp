@@ -32,6 +32,8 @@ struct BuildQueueOptions {
   /// (a builder killed after its manifest push, an image row that could not
   /// be written), so no failed build leaves a tag behind. May be empty.
   std::function<void(const std::string& repository, const std::string& tag)> discard_push;
+  /// Told of each image a build records (the prefetcher). May be empty.
+  std::function<void(const store::Image&)> on_image;
 };
 
 /// The build queue: queued builds run on a bounded pool (one core::WorkQueue)
