@@ -224,15 +224,17 @@ Result<void> build_queue(Deployer::Parts& p) {
       .max_concurrent = p.config.max_builds,
       .timeout = p.config.build_timeout,
       .base_gate = &p.base_gate,
-      .discard_push = [&blobs = *p.blobs](const std::string& repo, const std::string& tag) {
-        auto digest = blobs.resolve_tag(repo, tag);
-        if (!digest) return;  // nothing was pushed
-        // A leftover is swept by `orsa-deployer check`.
-        std::ignore = oci::remove_tag_and_unshared_manifest(blobs, repo, tag, *digest);
-      },
-      .on_image = [&p](const store::Image& image) {
-        if (p.prefetch) p.prefetch->prefetch(image);
-      }};
+      .discard_push =
+          [&blobs = *p.blobs](const std::string& repo, const std::string& tag) {
+            auto digest = blobs.resolve_tag(repo, tag);
+            if (!digest) return;  // nothing was pushed
+            // A leftover is swept by `orsa-deployer check`.
+            std::ignore = oci::remove_tag_and_unshared_manifest(blobs, repo, tag, *digest);
+          },
+      .on_image =
+          [&p](const store::Image& image) {
+            if (p.prefetch) p.prefetch->prefetch(image);
+          }};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
   if (p.config.prefetch_images) {

@@ -29,7 +29,9 @@ std::pair<std::string, std::string> split_reference(const std::string& image) {
 ImagePrefetch::ImagePrefetch(services::Accounts& accounts, ImagePrefetchOptions options)
     : accounts_(accounts), options_(std::move(options)) {}
 
-ImagePrefetch::~ImagePrefetch() { stop(); }
+ImagePrefetch::~ImagePrefetch() {
+  stop();
+}
 
 void ImagePrefetch::start(runtime::Runtime& runtime, std::string registry_host) {
   std::size_t waiting = 0;

@@ -19,7 +19,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-auto unused() { return fail(Error::internal("not used by the prefetcher")); }
+auto unused() {
+  return fail(Error::internal("not used by the prefetcher"));
+}
 
 /// Records pulls; a test may hold them until it lets them go.
 class PullRecorder final : public runtime::Runtime {
@@ -162,8 +164,8 @@ TEST_F(ImagePrefetchTest, AFullQueuePushesOutTheOldestImage) {
   runtime_.release();
   ASSERT_TRUE(orsa::testing::eventually(10s, [&] { return prefetch.counts().pulled == 3; }));
   EXPECT_EQ(runtime_.pulled(), (std::vector<std::string>{reference_of(0, '1') + " as alice",
-                                                          reference_of(2, '2') + " as alice",
-                                                          reference_of(3, '2') + " as alice"}));
+                                                         reference_of(2, '2') + " as alice",
+                                                         reference_of(3, '2') + " as alice"}));
   EXPECT_EQ(prefetch.counts().dropped, 1u);
 }
 
@@ -173,7 +175,8 @@ TEST_F(ImagePrefetchTest, NothingIsPulledWhileTheDiskIsShort) {
   ImagePrefetch prefetch(*accounts_, opts);
   prefetch.start(runtime_, "127.0.0.1:5000");
   prefetch.prefetch(image_of(0, 'e'));
-  ASSERT_TRUE(orsa::testing::eventually(10s, [&] { return prefetch.counts().skipped_for_disk == 1; }));
+  ASSERT_TRUE(
+      orsa::testing::eventually(10s, [&] { return prefetch.counts().skipped_for_disk == 1; }));
   EXPECT_TRUE(runtime_.started().empty());
 }
 
