@@ -63,6 +63,7 @@ describe('usageByKey', () => {
         bytes_in: 100,
         runs: 1,
         run_seconds: 1.5,
+        run_cpu_seconds: 0.75,
       }),
       usageRow({
         key_id: 'ck_1',
@@ -74,6 +75,7 @@ describe('usageByKey', () => {
         bytes_in: 50,
         runs: 2,
         run_seconds: 2.25,
+        run_cpu_seconds: 2,
       }),
     ];
     const usages = usageByKey(rows);
@@ -88,6 +90,7 @@ describe('usageByKey', () => {
       bytesOut: 0,
       runs: 3,
       runSeconds: 3.75,
+      runCpuSeconds: 2.75,
     });
     expect([...usages[0].requestsByDay]).toEqual([
       ['2026-03-01', 3],

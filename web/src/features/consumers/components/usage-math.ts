@@ -54,6 +54,8 @@ export interface UsageTotals {
   bytesOut: number;
   runs: number;
   runSeconds: number;
+  /** CPU time of those runs as the container engine counted it. */
+  runCpuSeconds: number;
 }
 
 export function emptyTotals(): UsageTotals {
@@ -67,6 +69,7 @@ export function emptyTotals(): UsageTotals {
     bytesOut: 0,
     runs: 0,
     runSeconds: 0,
+    runCpuSeconds: 0,
   };
 }
 
@@ -80,6 +83,7 @@ function add(totals: UsageTotals, row: UsageRow): void {
   totals.bytesOut += row.bytes_out;
   totals.runs += row.runs;
   totals.runSeconds += row.run_seconds;
+  totals.runCpuSeconds += row.run_cpu_seconds;
 }
 
 /** One key's use over the period; `keyId` null for calls without a key. */

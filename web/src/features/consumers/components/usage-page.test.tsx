@@ -58,6 +58,7 @@ const rows: UsageRow[] = [
     bytes_out: 2048,
     runs: 1,
     run_seconds: 1.5,
+    run_cpu_seconds: 1.25,
   }),
   row({
     key_id: 'ck_1',
@@ -108,6 +109,7 @@ describe('UsagePage', () => {
       '3.0 KiB',
       '3',
       '3.8 s',
+      '1.3 s',
       '8 of 10,000 requests',
     ]);
     const keyless = within(table).getByRole('row', { name: /Without a key/ });

@@ -40,6 +40,9 @@ function Cells({ totals }: { totals: UsageTotals }) {
       <td className="text-end text-nowrap">
         {totals.runSeconds > 0 ? formatDuration(totals.runSeconds) : '0'}
       </td>
+      <td className="text-end text-nowrap">
+        {totals.runCpuSeconds > 0 ? formatDuration(totals.runCpuSeconds) : '0'}
+      </td>
     </>
   );
 }
@@ -78,6 +81,9 @@ export function UsageTable({ usages, keys }: { usages: KeyUsage[]; keys: Consume
           </th>
           <th scope="col" className="text-end">
             Run time
+          </th>
+          <th scope="col" className="text-end">
+            CPU time
           </th>
           <th scope="col">Quota used this month</th>
         </tr>
