@@ -229,6 +229,15 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
   return {};
 }
 
+bool DockerApiRuntime::has_image(const std::string& image) {
+  // The name is a path segment with its slashes (the API's own form); only
+  // what would end or split the path is refused.
+  if (image.empty() || image.find_first_of(" \t\r\n?#%") != std::string::npos) return false;
+  auto reply = http_->request("GET", path("/images/" + image + "/json"), {}, {},
+                              options_.call_timeout, 1024 * 1024);
+  return reply && reply->status == 200;
+}
+
 Result<std::string> DockerApiRuntime::run(const ContainerSpec& spec) {
   if (auto valid = validate_spec(spec); !valid) return fail(valid.error());
   auto created =

@@ -19,8 +19,14 @@ TEST_F(PodmanRuntime, PullNeedsTheRightCredentialsAndAKnownImage) {
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound) << unknown.error().message;
 
+  const std::string other_digest = image_repo_ + "@sha256:" + std::string(64, '0');
+  EXPECT_FALSE(runtime_->has_image(other_digest));
   auto pulled = runtime_->pull(image_, auth());
   ASSERT_TRUE(pulled.has_value()) << pulled.error().message;
+  // Pinned by digest, what the store holds is exactly that image.
+  EXPECT_TRUE(runtime_->has_image(image_));
+  EXPECT_FALSE(runtime_->has_image(other_digest));
+  EXPECT_FALSE(runtime_->has_image(image_ + "?x"));
 }
 
 TEST_F(PodmanRuntime, RunsAContainerThatServesOnLoopbackWithItsLimits) {

@@ -255,20 +255,29 @@ void Rollouts::run_rollout(const std::string& deployment_id) {
   d->status = DeploymentStatus::kPulling;
   d->status_reason.clear();
   if (!save(*d)) return;
-  auto project = store_.projects().find(OwnerScope::everyone(), d->owner_username, d->project_name);
-  auto token =
-      project
-          ? accounts_.issue_pull_token(
-                {.user_id = d->owner_id, .username = d->owner_username, .role = Role::kDeveloper},
-                project_key(*d))
-          : Result<std::string>(fail(project.error()));
-  // Pull-only: a runtime that leaked its credentials could not push with them.
-  if (!token) return fail_rollout(*d, "cannot authorise the pull: " + token.error().message);
-  runtime::RegistryAuth auth{registry_.host, d->owner_username, *token};
-  if (auto pulled = runtime_->pull(image_reference(*d), auth); !pulled) {
-    return fail_rollout(*d, "pull failed: " + pulled.error().message);
+  // Pinned by digest, an image already in the store is this very image (the
+  // prefetcher's pull or an earlier deploy's); the API authorised its use.
+  if (!runtime_->has_image(image_reference(*d))) {
+    if (auto pulled = pull_image(*d); !pulled) return fail_rollout(*d, pulled.error().message);
   }
   bring_up(deployment_id, false, BringUp::kStart);
+}
+
+Result<void> Rollouts::pull_image(const Deployment& d) {
+  auto project = store_.projects().find(OwnerScope::everyone(), d.owner_username, d.project_name);
+  auto token =
+      project ? accounts_.issue_pull_token(
+                    {.user_id = d.owner_id, .username = d.owner_username, .role = Role::kDeveloper},
+                    project_key(d))
+              : Result<std::string>(fail(project.error()));
+  // Pull-only: a runtime that leaked its credentials could not push with them.
+  if (!token)
+    return fail(Error::unavailable("cannot authorise the pull: " + token.error().message));
+  runtime::RegistryAuth auth{registry_.host, d.owner_username, *token};
+  if (auto pulled = runtime_->pull(image_reference(d), auth); !pulled) {
+    return fail(Error::unavailable("pull failed: " + pulled.error().message));
+  }
+  return {};
 }
 
 void Rollouts::bring_up(const std::string& deployment_id, bool reuse_container, BringUp mode) {

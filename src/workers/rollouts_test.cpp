@@ -25,7 +25,21 @@ class FakeRuntime final : public runtime::Runtime {
  public:
   explicit FakeRuntime(std::uint16_t port) : port_(port) {}
 
-  Result<void> pull(const std::string&, const runtime::RegistryAuth&) override { return {}; }
+  Result<void> pull(const std::string& image, const runtime::RegistryAuth& auth) override {
+    std::lock_guard lock(mu_);
+    if (auth.password.empty()) return fail(Error::unauthenticated("no pull token"));
+    pulled_.push_back(image);
+    images_.insert(image);
+    return {};
+  }
+  bool has_image(const std::string& image) override {
+    std::lock_guard lock(mu_);
+    return images_.contains(image);
+  }
+  std::vector<std::string> pulled() {
+    std::lock_guard lock(mu_);
+    return pulled_;
+  }
   Result<std::string> run(const runtime::ContainerSpec& spec) override {
     std::lock_guard lock(mu_);
     if (throw_on_run_) throw std::runtime_error("a bug in the runtime adapter");
@@ -155,6 +169,8 @@ class FakeRuntime final : public runtime::Runtime {
   }
 
  private:
+  std::vector<std::string> pulled_;
+  std::set<std::string> images_;
   void set_running(runtime::ContainerInfo& c) const {
     c.state = runtime::ContainerState::kRunning;
     c.host_ip = "127.0.0.1";
@@ -386,6 +402,24 @@ std::uint64_t failures_of(std::string_view name) {
   for (const auto& [n, count] : background_failures())
     if (n == name) return count;
   return 0;
+}
+
+// An image pinned by digest that the store holds (a prefetch, an earlier
+// deploy) is not pulled again: the deploy goes straight to its container.
+TEST_F(DeploymentsTest, AnImageAlreadyInTheStoreIsNotPulledAgain) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const std::string reference = "127.0.0.1:1/alice/knap@" + image_.digest;
+  const auto first = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(first->id).status == DeploymentStatus::kHealthy; }));
+  EXPECT_EQ(runtime_->pulled(), std::vector<std::string>{reference});
+  const auto second = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(second->id).status == DeploymentStatus::kHealthy; }));
+  EXPECT_EQ(runtime_->pulled().size(), 1u) << "the image in the store was pulled again";
+  EXPECT_EQ(runtime_->runs(), 2);
 }
 
 TEST_F(DeploymentsTest, AnExceptionInARolloutIsCountedAndNothingStaysWedged) {

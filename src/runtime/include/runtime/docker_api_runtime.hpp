@@ -52,6 +52,7 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<std::string> version();
 
   Result<void> pull(const std::string& image, const RegistryAuth& auth) override;
+  bool has_image(const std::string& image) override;
   Result<std::string> run(const ContainerSpec& spec) override;
   Result<ContainerInfo> inspect(const std::string& id) override;
   Result<void> start(const std::string& id) override;

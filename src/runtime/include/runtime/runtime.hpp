@@ -137,6 +137,12 @@ class Runtime {
 
   /// Pulls an image with the given registry credentials.
   virtual Result<void> pull(const std::string& image, const RegistryAuth& auth) = 0;
+  /// Whether the runtime's store holds `image` (for a reference pinned by
+  /// digest: exactly that image). False when unknown, so a caller pulls.
+  virtual bool has_image(const std::string& image) {
+    static_cast<void>(image);
+    return false;
+  }
   /// Creates and starts a container from an already pulled image; returns its id.
   virtual Result<std::string> run(const ContainerSpec& spec) = 0;
   virtual Result<ContainerInfo> inspect(const std::string& id) = 0;

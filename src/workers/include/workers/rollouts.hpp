@@ -88,6 +88,8 @@ class Rollouts final : public services::DeploymentControl {
 
   // Steps run by workers; each owns the deployment while it runs (busy set).
   void run_rollout(const std::string& deployment_id);
+  /// The image into the runtime's store, with the owner's pull-only token.
+  Result<void> pull_image(const store::Deployment& d);
   // kStart: a failure fails the deployment; kRestart: it counts as a crash.
   enum class BringUp { kStart, kRestart };
   void bring_up(const std::string& deployment_id, bool reuse_container, BringUp mode);
