@@ -506,6 +506,27 @@ async function attackFromServicePage(newPage, base) {
 }
 
 // ---- the journey ---------------------------------------------------------------
+// Confirms the delete dialog. A deployment still busy with a task (the
+// retirement a rollback starts) is refused with "try again shortly", as the
+// dialog says; a person would click again, and so does this.
+async function confirmDeploymentDelete(page) {
+  const dialog = page.getByRole('dialog');
+  const busy = dialog.getByText(/is changing; try again shortly/);
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    if (!(await dialog.count())) return; // the last attempt went through after all
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    // Closed (deleted) or refused as busy, whichever comes first (≤ 20 s).
+    for (let poll = 0; poll < 200; poll++) {
+      if (!(await dialog.count())) return;
+      if (await busy.count()) break;
+      await page.waitForTimeout(100);
+    }
+    log(`  the deployment is busy (attempt ${attempt}); trying again`);
+    await page.waitForTimeout(1000);
+  }
+  throw new Error('the deployment stayed busy for 10 attempts');
+}
+
 async function main() {
   if (!existsSync(path.join(webDir, 'dist', 'index.html'))) {
     throw new Error('web/dist is missing: run `npm run build` first');
@@ -845,8 +866,7 @@ async function main() {
         const card = page.locator('.deployment-card');
         const id = await card.getAttribute('data-deployment-id');
         await card.getByRole('button', { name: /^Delete deployment/ }).click();
-        await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
-        await page.getByRole('dialog').waitFor({ state: 'detached' });
+        await confirmDeploymentDelete(page);
         await page.locator(`[data-deployment-id="${id}"]`).waitFor({ state: 'detached' });
       }
       await page.goto(`${base}/projects/${ALICE}/knap/images`);
