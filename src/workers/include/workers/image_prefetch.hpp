@@ -11,10 +11,9 @@
 #include <mutex>
 #include <string>
 
-#include "auth/policy.hpp"
 #include "core/work_queue.hpp"
 #include "runtime/runtime.hpp"
-#include "services/accounts.hpp"
+#include "services/accounts.hpp"  // auth::Principal, through the services
 #include "store/store.hpp"
 #include "workers/base_bootstrap.hpp"
 
