@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, newPersonPage } from './chromium.mjs';
+import { Journey } from './journey.mjs';
 import { startOidcProvider } from './oidc-provider.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -122,17 +123,9 @@ async function stopDeployer() {
 }
 
 // ---- steps and checks ----------------------------------------------------------
-let lastPassed = '(none)';
-const consoleLines = [];
-const pages = [];
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  log(`… ${name}`);
-  await fn();
-  lastPassed = name;
-  log(`✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-}
+const journey = new Journey(log);
+const { consoleLines, pages } = journey;
+const step = (name, fn) => journey.step(name, fn);
 
 function check(ok, message) {
   if (!ok) throw new Error(message);
@@ -140,13 +133,7 @@ function check(ok, message) {
 
 /** The page's console; what is logged on the provider's pages is marked `@idp`. */
 function watchConsole(page, who, issuer) {
-  pages.push({ page, who });
-  const tag = () => (page.url().startsWith(`${issuer}/`) ? `${who}@idp` : who);
-  page.on('console', (m) => {
-    const where = m.location()?.url;
-    consoleLines.push(`[${tag()}] ${m.type()}: ${m.text()}${where ? ` (${where})` : ''}`);
-  });
-  page.on('pageerror', (e) => consoleLines.push(`[${tag()}] pageerror: ${e.message}`));
+  journey.watchConsole(page, who, () => (page.url().startsWith(`${issuer}/`) ? `${who}@idp` : who));
 }
 
 // The refusals the journey provokes on purpose (Chrome logs every non-2xx
@@ -518,7 +505,7 @@ async function main() {
   if (ours.length) log(`browser console problems:\n  ${ours.join('\n  ')}`);
   if (problems.length > ours.length)
     log(`${problems.length - ours.length} console errors on the provider's pages (not ORSA's)`);
-  log(`last step passed: ${lastPassed}`);
+  log(`last step passed: ${journey.lastPassed}`);
   if (failed) {
     console.error(`FAIL: ${failed.stack ?? failed}`);
     console.error(`artifacts in ${artifacts}`);

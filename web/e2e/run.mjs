@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, newPersonPage } from './chromium.mjs';
+import { Journey } from './journey.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
@@ -165,26 +166,10 @@ async function stopDeployer(work) {
 }
 
 // ---- steps -------------------------------------------------------------------
-let lastPassed = '(none)';
-const consoleLines = [];
-const pages = [];
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  log(`… ${name}`);
-  await fn();
-  lastPassed = name;
-  log(`✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-}
-
-function watchConsole(page, who) {
-  pages.push({ page, who });
-  page.on('console', (m) => {
-    const where = m.location()?.url;
-    consoleLines.push(`[${who}] ${m.type()}: ${m.text()}${where ? ` (${where})` : ''}`);
-  });
-  page.on('pageerror', (e) => consoleLines.push(`[${who}] pageerror: ${e.message}`));
-}
+const journey = new Journey(log);
+const { consoleLines, pages } = journey;
+const step = (name, fn) => journey.step(name, fn);
+const watchConsole = (page, who) => journey.watchConsole(page, who);
 
 // Failed loads the journey provokes on purpose (Chrome logs every non-2xx
 // fetch as a console error): bob opening alice's project. Anything else in
@@ -924,7 +909,7 @@ async function main() {
     log(`data dir removed in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   }
   if (problems.length) log(`browser console problems:\n  ${problems.join('\n  ')}`);
-  log(`last step passed: ${lastPassed}`);
+  log(`last step passed: ${journey.lastPassed}`);
   if (failed) {
     console.error(`FAIL: ${failed.stack ?? failed}`);
     console.error(`artifacts in ${artifacts}`);
