@@ -6,7 +6,7 @@ PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test unit web format format-check bench fuzz clean
+.PHONY: deps configure build run test unit web format format-check bench bench-quick fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -50,6 +50,12 @@ fuzz: deps
 bench:
 	@$(MAKE) --no-print-directory build PRESET=release
 	@bench/api/run.sh
+
+# The perf regression guard: short benches, ratios to their peers compared
+# with bench/quick-baseline.txt (bench/README.md, "Regression guard").
+bench-quick:
+	@$(MAKE) --no-print-directory build PRESET=release
+	@bench/quick.sh $(ARGS)
 
 clean:
 	@rm -rf build

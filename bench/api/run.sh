@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# API benchmark: wrk against a release orsa-deployer on loopback.
-#   GET /healthz                      — the HTTP stack alone
-#   GET /api/v1/projects (bearer JWT) — auth + SQLite query + JSON, 100 projects
+# API benchmark: wrk against a release orsa-deployer on loopback, with nginx
+# (one worker, access log off) as the peer in the same run:
+#   GET /healthz                      — the HTTP stack alone;
+#                                       peer: nginx `return 200 "ok\n"`
+#   GET /api/v1/projects (bearer JWT) — auth + SQLite query + JSON, 100 projects;
+#                                       peer: nginx serving the same bytes as a file
 # 64 connections, 20 s each (DURATION/CONNECTIONS override). Prints a
 # markdown table; also records idle and loaded RSS of the deployer.
+# BENCH_FIGURES=FILE appends "name value" lines (bench/quick.sh reads them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=build/release/apps/orsa-deployer/orsa-deployer
@@ -13,9 +17,17 @@ THREADS=${THREADS:-2}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 [ -x "$BIN" ] || { echo "build the release preset first: make build PRESET=release" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/install-deps.sh" >&2; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "nginx is missing: scripts/install-deps.sh" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+nginx_pid=
+cleanup() {
+  for p in $pid $nginx_pid; do kill "$p" 2>/dev/null || true; done
+  for p in $pid $nginx_pid; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 ORSA_ADMIN_PASSWORD=bench-admin-password "$BIN" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$work/data" \
   --ready-file "$work/ready" --log-level "$LOG_LEVEL" >"$work/log" 2>&1 &
 pid=$!
@@ -37,28 +49,69 @@ count=$(curl -sf "$url/api/v1/projects" -H "Authorization: Bearer $token" | grep
 sleep 1  # let allocator caches settle before reading idle RSS
 idle_rss=$(rss_kb)
 
-run_wrk() {  # name path [header]
-  local out
-  out="$work/wrk-$(echo "$1" | tr -c 'a-zA-Z0-9' '_').txt"
-  if [ $# -ge 3 ]; then
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$url$2" >"$out"
-  else
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url$2" >"$out"
-  fi
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$out")
+# The peer: nginx, one worker, the same bytes as the list from a file.
+mkdir -p "$work/nginx/www"
+curl -sf "$url/api/v1/projects" -H "Authorization: Bearer $token" >"$work/nginx/www/projects.json"
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = /healthz { return 200 "ok\n"; }
+    location = /projects.json { root $work/nginx/www; default_type application/json; }
+  }
+}
+CONF
+"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/healthz" && break; sleep 0.05; done
+nginx_url=http://127.0.0.1:$nginx_port
+
+declare -A rps
+run_wrk() {  # key name url [header]
+  local out header=()
+  out="$work/wrk-$1.txt"
+  [ $# -ge 4 ] && header=(-H "$4")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "$3" >"$out"
+  local p50 p99 non2xx
+  rps[$1]=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$out")
   p50=$(awk '$1=="50%" {print $2}' "$out")
   p99=$(awk '$1=="99%" {print $2}' "$out")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$out")
-  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  printf '| %s | %s | %s | %s | %s |\n' "$2" "${rps[$1]}" "$p50" "$p99" "${non2xx:-0}"
+}
+figure() {  # name value
+  [ -n "${BENCH_FIGURES:-}" ] && echo "$1 $2" >>"$BENCH_FIGURES"
+  return 0
 }
 
 echo "orsa-deployer $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, log level $LOG_LEVEL"
 echo
 echo "| endpoint | req/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|"
-run_wrk "GET /healthz" /healthz
-run_wrk "GET /api/v1/projects (100, JWT)" /api/v1/projects "Authorization: Bearer $token"
+run_wrk healthz "GET /healthz" "$url/healthz"
+run_wrk nginx_healthz "nginx return 200 (peer)" "$nginx_url/healthz"
+run_wrk projects "GET /api/v1/projects (100, JWT)" "$url/api/v1/projects" "Authorization: Bearer $token"
+run_wrk nginx_projects "nginx, the same list as a file (peer)" "$nginx_url/projects.json"
 loaded_rss=$(hwm_kb)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 echo
+echo "req/s vs nginx: healthz $(ratio "${rps[healthz]}" "${rps[nginx_healthz]}")×, project list $(ratio "${rps[projects]}" "${rps[nginx_projects]}")×"
 echo "RSS idle: $((idle_rss / 1024)) MiB, peak under load: $((loaded_rss / 1024)) MiB"
+figure api.healthz_vs_nginx "$(ratio "${rps[healthz]}" "${rps[nginx_healthz]}")"
+figure api.projects_vs_nginx_file "$(ratio "${rps[projects]}" "${rps[nginx_projects]}")"
+figure api.healthz_rps "${rps[healthz]}"
+figure api.projects_rps "${rps[projects]}"
+figure api.idle_rss_mib "$((idle_rss / 1024))"

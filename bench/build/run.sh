@@ -7,6 +7,7 @@
 #   podman rebuild        after the same one-line change
 # Each case runs RUNS times (default 5); prints medians, ratios and digests.
 # Usage: bench/build/run.sh [busybox|python-or]   (needs a release build)
+# BENCH_FIGURES=FILE appends "name value" lines (bench/quick.sh reads them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BASE=${1:-busybox}
@@ -113,3 +114,8 @@ distinct() { printf "$1" | sort -u | grep -v '^$'; }
 [ "$(distinct "$digests_v1" | wc -l)" = 1 ] && [ "$(distinct "$digests_v2" | wc -l)" = 1 ] ||
   { echo "NOT REPRODUCIBLE: $(distinct "$digests_v1") / $(distinct "$digests_v2")"; exit 1; }
 echo "digests (the same in all $RUNS runs): v1 $(distinct "$digests_v1"), v2 $(distinct "$digests_v2")"
+if [ -n "${BENCH_FIGURES:-}" ]; then
+  awk -v p="$m_pr" -v o="$m_re" 'BEGIN {printf "build.rebuild_speedup_vs_podman %.3f\n", p / (o > 0 ? o : 1)}' \
+    >>"$BENCH_FIGURES"
+  echo "build.orsa_rebuild_ms $m_re" >>"$BENCH_FIGURES"
+fi

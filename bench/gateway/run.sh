@@ -8,6 +8,7 @@
 #             checked by the deployer's gate (cache, rate, quota) and metered
 # Both proxies and the upstream get one worker (process or network thread).
 # Prints a markdown table. Not run in CI. DURATION/CONNECTIONS/THREADS override.
+# BENCH_FIGURES=FILE appends "name value" lines (bench/quick.sh reads them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-20s}
@@ -158,3 +159,10 @@ for round in 1 2; do
     -v r="$round" 'BEGIN {printf "round %d, keys and metering against none: %+.1f %% req/s, %+.2f ms p99, CPU %s → %s µs/request\n", r, (k / o - 1) * 100, pk - po, co, ck}'
 done
 echo "metered: $(sqlite3 "$work/keys.db" 'SELECT SUM(requests_2xx) FROM usage_hourly' 2>/dev/null || echo '?') calls in the store (flushed every 10 s)"
+if [ -n "${BENCH_FIGURES:-}" ]; then
+  awk -v a="${rps[orsa-1]}" -v b="${rps[orsa-2]}" -v n="${rps[nginx]}" \
+    'BEGIN {printf "gateway.orsa_vs_nginx %.3f\n", (a + b) / 2 / n}' >>"$BENCH_FIGURES"
+  awk -v a="${rps[orsa+key-1]}" -v b="${rps[orsa+key-2]}" -v n="${rps[nginx]}" \
+    'BEGIN {printf "gateway.keyed_vs_nginx %.3f\n", (a + b) / 2 / n}' >>"$BENCH_FIGURES"
+  echo "gateway.orsa_rps $(((${rps[orsa-1]} + ${rps[orsa-2]}) / 2))" >>"$BENCH_FIGURES"
+fi

@@ -25,7 +25,9 @@ Json service_url(const ServiceAddress* services, const store::Deployment& d) {
 }
 
 Json deployment_json(const store::Deployment& d, const ServiceAddress* services) {
-  const bool live = d.desired_running && d.status == store::DeploymentStatus::kHealthy;
+  // A paused deployment is live: the next request thaws it.
+  const bool live = d.desired_running && (d.status == store::DeploymentStatus::kHealthy ||
+                                          d.status == store::DeploymentStatus::kPaused);
   Json env = Json::parse(d.env_json, nullptr, false);
   if (!env.is_object()) env = Json::object();
   return {{"id", d.id},

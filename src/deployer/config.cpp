@@ -65,6 +65,7 @@ struct GcFlags {
   std::string interval = "1h";
   std::string image_age = "7d";
   std::string idle = "24h";
+  std::string pause_idle = "10m";
 };
 
 void add_gc_options(CLI::App& app, GcFlags& flags, Config& config) {
@@ -77,6 +78,10 @@ void add_gc_options(CLI::App& app, GcFlags& flags, Config& config) {
       ->check(CLI::Range(0, 1000));
   app.add_option("--gc-idle", flags.idle, "Stop deployments without a request for this long (24h)")
       ->envname("ORSA_GC_IDLE");
+  app.add_option("--pause-idle", flags.pause_idle,
+                 "Pause (freeze, memory kept) deployments without a request for this long; "
+                 "the next request thaws them in milliseconds (10m; 0: never)")
+      ->envname("ORSA_PAUSE_IDLE");
 }
 
 Result<void> apply_gc_flags(const GcFlags& flags, Config& config) {
@@ -90,6 +95,10 @@ Result<void> apply_gc_flags(const GcFlags& flags, Config& config) {
   config.gc_interval = *interval;
   config.gc_image_age = *age;
   config.gc_idle = *idle;
+  auto pause = flags.pause_idle == "0" ? Result<std::chrono::seconds>(std::chrono::seconds(0))
+                                       : parse_duration(flags.pause_idle);
+  if (!pause) return fail(Error::invalid_argument("--pause-idle: " + pause.error().message));
+  config.pause_idle = *pause;
   return {};
 }
 

@@ -262,7 +262,8 @@ Result<void> build_queue(Deployer::Parts& p) {
       .max_memory_mb = p.config.max_memory_mb,
       .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
       .max_timeout_s = p.config.max_service_timeout.count(),
-      .health_timeout = p.config.health_timeout};
+      .health_timeout = p.config.health_timeout,
+      .pause_idle = p.config.pause_idle};
   p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
                                                    p.clock, deployment_options);
   p.deployments = std::make_unique<services::Deployments>(

@@ -136,6 +136,10 @@ TEST(Config, CollectorFlags) {
   EXPECT_EQ(defaults->gc_image_age, std::chrono::hours(24 * 7));
   EXPECT_EQ(defaults->gc_keep, 3u);
   EXPECT_EQ(defaults->gc_idle, std::chrono::hours(24));
+  EXPECT_EQ(defaults->pause_idle, std::chrono::minutes(10));
+  EXPECT_EQ(parse({"--pause-idle", "0"}).value().pause_idle, std::chrono::seconds(0));
+  EXPECT_EQ(parse({"--pause-idle", "90s"}).value().pause_idle, std::chrono::seconds(90));
+  EXPECT_NE(parse({"--pause-idle", "-1m"}).error().message.find("--pause-idle"), std::string::npos);
 
   auto config =
       parse({"--gc-interval", "30m", "--gc-image-age", "2d", "--gc-keep", "0", "--gc-idle", "90m"});

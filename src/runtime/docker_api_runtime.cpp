@@ -293,15 +293,49 @@ Result<void> DockerApiRuntime::start(const std::string& id) {
 Result<void> DockerApiRuntime::stop(const std::string& id, std::chrono::seconds grace) {
   if (auto ok = check_id(id); !ok) return fail(ok.error());
   const auto seconds = std::max<std::int64_t>(grace.count(), 0);
-  auto reply =
-      http_->request("POST", path("/containers/" + id + "/stop?t=" + std::to_string(seconds)), {},
-                     {}, options_.call_timeout + std::chrono::seconds(seconds));
-  if (!reply) return fail(reply.error());
+  const auto request = [&] {
+    return http_->request("POST", path("/containers/" + id + "/stop?t=" + std::to_string(seconds)),
+                          {}, {}, options_.call_timeout + std::chrono::seconds(seconds));
+  };
   // 304: already stopped.
-  if (reply->status != 204 && reply->status != 304 && reply->status != 200) {
+  const auto stopped = [](int status) { return status == 204 || status == 304 || status == 200; };
+  auto reply = request();
+  if (!reply) return fail(reply.error());
+  if (stopped(reply->status)) return {};
+  // Podman refuses to stop a frozen container ("state improper"); dockerd
+  // thaws it itself. Thawed, it gets its SIGTERM like any other.
+  const auto refusal = status_error(reply->status, reply->body, "stop container " + id);
+  auto info = inspect(id);
+  if (!info || info->state != ContainerState::kPaused) return fail(refusal);
+  if (auto thawed = unpause(id); !thawed) return fail(thawed.error());
+  reply = request();
+  if (!reply) return fail(reply.error());
+  if (!stopped(reply->status))
     return fail(status_error(reply->status, reply->body, "stop container " + id));
-  }
   return {};
+}
+
+Result<void> DockerApiRuntime::pause(const std::string& id) {
+  if (auto ok = check_id(id); !ok) return fail(ok.error());
+  auto reply =
+      http_->request("POST", path("/containers/" + id + "/pause"), {}, {}, options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  if (reply->status == 204 || reply->status == 200) return {};
+  return fail(status_error(reply->status, reply->body, "pause container " + id));
+}
+
+Result<void> DockerApiRuntime::unpause(const std::string& id) {
+  if (auto ok = check_id(id); !ok) return fail(ok.error());
+  auto reply =
+      http_->request("POST", path("/containers/" + id + "/unpause"), {}, {}, options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  if (reply->status == 204 || reply->status == 200) return {};
+  // Engines refuse to thaw what is not frozen (409 or 500, by engine): that
+  // is the state the caller wants.
+  if (reply->status != 404) {
+    if (auto info = inspect(id); info && info->state != ContainerState::kPaused) return {};
+  }
+  return fail(status_error(reply->status, reply->body, "unpause container " + id));
 }
 
 Result<void> DockerApiRuntime::remove(const std::string& id) {

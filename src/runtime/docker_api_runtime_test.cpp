@@ -286,6 +286,40 @@ TEST(DockerApiRuntime, RemoveRepeatsARefusalThatPassesAndReportsOneThatLasts) {
   EXPECT_EQ(before_bad, 3U + 6U) << "the lasting refusal was asked a bounded number of times";
 }
 
+// Podman refuses to stop a frozen container: it is thawed and stopped. A
+// refusal for any other reason is reported as it is, with no thaw.
+TEST(DockerApiRuntime, AFrozenContainerIsThawedToBeStoppedAndOtherRefusalsStand) {
+  std::atomic<int> stops{0};
+  Harness h([&](const FakeRequest& r) -> FakeResponse {
+    const bool frozen = r.line.find("/containers/frozen") != std::string::npos;
+    if (r.line.find("/stop") != std::string::npos) {
+      if (frozen && stops++ > 0) return {204, {}};
+      return {500, {R"({"message":"container state improper","response":500})"}};
+    }
+    if (r.line.find("/unpause") != std::string::npos) return {204, {}};
+    if (r.line.starts_with("GET ")) {
+      return {200,
+              {frozen ? R"({"Id":"frozen","State":{"Status":"paused"}})"
+                      : R"({"Id":"busy","State":{"Status":"running"}})"}};
+    }
+    return {404, {R"({"message":"no such container"})"}};
+  });
+  ASSERT_TRUE(h.runtime->stop("frozen", 1s).has_value());
+  std::vector<std::string> lines;
+  for (const auto& request : h.fake->requests()) lines.push_back(request.line);
+  ASSERT_EQ(lines.size(), 4U);
+  EXPECT_THAT(lines[0], HasSubstr("POST /v1.41/containers/frozen/stop"));
+  EXPECT_THAT(lines[1], HasSubstr("GET /v1.41/containers/frozen/json"));
+  EXPECT_THAT(lines[2], HasSubstr("POST /v1.41/containers/frozen/unpause"));
+  EXPECT_THAT(lines[3], HasSubstr("POST /v1.41/containers/frozen/stop"));
+
+  const auto refused = h.runtime->stop("busy", 1s);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, HasSubstr("container state improper"));
+  for (const auto& request : h.fake->requests())
+    EXPECT_THAT(request.line, ::testing::Not(HasSubstr("busy/unpause")));
+}
+
 TEST(DockerApiRuntime, RejectsIdsThatCouldEscapeThePath) {
   Harness h([](const FakeRequest&) { return FakeResponse{}; });
   EXPECT_EQ(h.runtime->inspect("../images/x").error().code, ErrorCode::kInvalidArgument);

@@ -188,6 +188,40 @@ TEST_F(PodmanRuntime, StopReportsDieEventAndStartRunsAgain) {
       20s, [&] { return http_get(port) == "hello from orsa\n"; }, "the page after the restart"));
 }
 
+// The warm idle tier: a paused container keeps its memory and answers again
+// the moment it is thawed; stopping or removing one needs no thaw first.
+TEST_F(PodmanRuntime, PauseFreezesUnpauseServesAndAPausedOneStillStops) {
+  ASSERT_FALSE(id_.empty());
+  const std::uint16_t port = runtime_->inspect(id_).value().host_port;
+  ASSERT_TRUE(eventually(
+      20s, [&] { return http_get(port) == "hello from orsa\n"; }, "the page before pausing"));
+  ASSERT_TRUE(runtime_->pause(id_)) << "pause";
+  EXPECT_EQ(runtime_->inspect(id_).value().state, ContainerState::kPaused);
+  EXPECT_EQ(http_get(port), "") << "a frozen server answered";
+  ASSERT_TRUE(runtime_->unpause(id_)) << "unpause";
+  EXPECT_EQ(runtime_->inspect(id_).value().state, ContainerState::kRunning);
+  EXPECT_EQ(http_get(port), "hello from orsa\n");
+  EXPECT_TRUE(runtime_->unpause(id_)) << "thawing a running container is not an error";
+  EXPECT_EQ(runtime_->unpause("0123456789ab").error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(runtime_->pause(id_));
+  auto stopped = runtime_->stop(id_, 1s);
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_EQ(runtime_->inspect(id_).value().state, ContainerState::kExited);
+  ASSERT_TRUE(runtime_->start(id_));
+  const std::uint16_t again = runtime_->inspect(id_).value().host_port;
+  EXPECT_TRUE(eventually(
+      20s, [&] { return http_get(again) == "hello from orsa\n"; }, "the page after the stop"));
+
+  // Deleting a paused deployment removes its frozen container too.
+  auto other = runtime_->run(spec("orsa-it-frozen-" + deployment_));
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_TRUE(runtime_->pause(*other));
+  auto removed = runtime_->remove(*other);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(runtime_->inspect(*other).error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(PodmanRuntime, FailedStartLeavesNoContainer) {
   ContainerSpec bad = spec("orsa-it-bad-" + deployment_);
   bad.labels[kLabelDeployment] = deployment_ + "-bad";

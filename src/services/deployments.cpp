@@ -229,8 +229,10 @@ Result<void> Deployments::remove(const auth::Principal& who, std::string_view id
                                  const Caller& caller) {
   auto d = authorized(who, id, auth::Action::kDeploy);
   if (!d) return fail(d.error());
-  if (control_.is_busy(d->id))
-    return fail(Error::conflict("the deployment is changing; try again shortly"));
+  // No wait for a task in flight (a rollout, a retirement): its saves update
+  // the row, so once the row is gone they change nothing, and the reconciler,
+  // which leaves a busy deployment's containers alone, sweeps whatever the
+  // task started when it ends.
   if (auto ok = deployments_.remove(auth::Policy::scope(who), d->id); !ok) return ok;
   audit_.record(who.user_id, "deployment_delete", "deployment:" + d->id, caller.ip);
   control_.refresh_route(d->project_id);

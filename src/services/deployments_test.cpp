@@ -122,6 +122,18 @@ TEST_F(ServiceDeploymentsTest, ABusyDeploymentIsNotStoppedUnderItsTask) {
   EXPECT_EQ(control_.calls, (std::vector<std::string>{"route " + project_.id, "stop " + d.id}));
 }
 
+// Deleting does not wait for a task in flight (a rollback's retirement of the
+// old version): the row goes, and the reconciler sweeps what the task leaves.
+TEST_F(ServiceDeploymentsTest, ABusyDeploymentCanBeDeleted) {
+  const auto d = deployments_.create(alice_, {.image_id = image_.id}, {"127.0.0.1"}).value();
+  control_.busy.insert(d.id);
+  control_.calls.clear();
+  ASSERT_TRUE(deployments_.remove(alice_, d.id, {"127.0.0.1"}));
+  EXPECT_EQ(deployments_.get(alice_, d.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(control_.calls,
+            (std::vector<std::string>{"route " + project_.id, "remove " + d.id, "forget " + d.id}));
+}
+
 TEST_F(ServiceDeploymentsTest, StartingAgainResumesAndRemovingForgets) {
   const auto d = deployments_.create(alice_, {.image_id = image_.id}, {"127.0.0.1"}).value();
   ASSERT_TRUE(deployments_.stop_deployment(alice_, d.id, {"127.0.0.1"}));

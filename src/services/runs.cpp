@@ -18,8 +18,10 @@ namespace {
 using store::Deployment;
 using store::Image;
 
+// A paused deployment is live: the next request thaws it.
 bool is_live(const Deployment& d) {
-  return d.desired_running && d.status == store::DeploymentStatus::kHealthy;
+  return d.desired_running && (d.status == store::DeploymentStatus::kHealthy ||
+                               d.status == store::DeploymentStatus::kPaused);
 }
 
 Result<void> check_json(std::string_view bytes, std::string_view what, bool must_be_object) {

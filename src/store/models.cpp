@@ -40,6 +40,8 @@ std::string_view deployment_status_name(DeploymentStatus status) {
       return "starting";
     case DeploymentStatus::kHealthy:
       return "healthy";
+    case DeploymentStatus::kPaused:
+      return "paused";
     case DeploymentStatus::kFailed:
       return "failed";
     case DeploymentStatus::kStopped:
@@ -53,8 +55,8 @@ std::string_view deployment_status_name(DeploymentStatus status) {
 std::optional<DeploymentStatus> parse_deployment_status(std::string_view name) {
   for (auto status :
        {DeploymentStatus::kPending, DeploymentStatus::kPulling, DeploymentStatus::kStarting,
-        DeploymentStatus::kHealthy, DeploymentStatus::kFailed, DeploymentStatus::kStopped,
-        DeploymentStatus::kCrashloop}) {
+        DeploymentStatus::kHealthy, DeploymentStatus::kPaused, DeploymentStatus::kFailed,
+        DeploymentStatus::kStopped, DeploymentStatus::kCrashloop}) {
     if (deployment_status_name(status) == name) return status;
   }
   return std::nullopt;

@@ -148,7 +148,9 @@ Result<std::vector<store::Deployment>> Collector::select_idle(std::int64_t now,
   if (!deployments) return fail(deployments.error());
   std::vector<store::Deployment> out;
   for (auto& d : *deployments) {
-    const bool serving = d.desired_running && d.status == store::DeploymentStatus::kHealthy;
+    // Paused (the warm tier) is the first step of idleness; this is the second.
+    const bool serving = d.desired_running && (d.status == store::DeploymentStatus::kHealthy ||
+                                               d.status == store::DeploymentStatus::kPaused);
     if (serving && now - last_activity(d, hooks) > options_.idle.count()) {
       out.push_back(std::move(d));
     }

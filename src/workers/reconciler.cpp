@@ -80,6 +80,7 @@ void Rollouts::reconcile() {
     return;
   }
   persist_last_requests(*all);
+  pause_idle(*all);
   reconcile_containers(*all, *containers);
   reconcile_networks(*all);
   std::map<std::string, runtime::ContainerInfo> by_id;
@@ -171,6 +172,16 @@ void Rollouts::reconcile_deployment(const Deployment& d,
       if (running) {
         // Interrupted start-up: health-check it again.
         enqueue(d.id, [this, id = d.id] { bring_up(id, true, BringUp::kRestart); });
+        return;
+      }
+      on_crash(d, it == by_id.end() ? runtime::ContainerInfo{} : it->second);
+      return;
+    case DeploymentStatus::kPaused:
+      if (it != by_id.end() && it->second.state == runtime::ContainerState::kPaused) return;
+      // Thawed by someone else: serve it again (the thaw of a running one is a no-op).
+      if (running) {
+        enqueue(
+            d.id, [this, id = d.id] { wake_now(id); }, IfBusy::kSkip);
         return;
       }
       on_crash(d, it == by_id.end() ? runtime::ContainerInfo{} : it->second);

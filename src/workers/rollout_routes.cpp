@@ -19,7 +19,8 @@ gateway::Upstream Rollouts::upstream_of(const Deployment& d) {
 }
 
 gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) const {
-  // Newest first: the newest live deployment serves; else an idle one can be woken.
+  // Newest first: the newest live deployment serves; else an idle one (paused
+  // or stopped) can be woken.
   const Deployment& newest = of_project.front();
   gateway::Route route{.owner = newest.owner_username,
                        .project = newest.project_name,
@@ -48,7 +49,8 @@ gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) co
     }
   }
   for (const auto& d : of_project) {
-    const bool idle = d.status == DeploymentStatus::kStopped && d.status_reason == kIdleReason;
+    const bool idle = d.status == DeploymentStatus::kPaused ||
+                      (d.status == DeploymentStatus::kStopped && d.status_reason == kIdleReason);
     const bool waking =
         d.status == DeploymentStatus::kStarting && d.status_reason == "waking from idle";
     if (idle || waking) {

@@ -118,7 +118,7 @@ Result<void> Rollouts::stop_idle(const Deployment& deployment) {
   if (is_busy(deployment.id)) return fail(Error::conflict("the deployment is changing"));
   auto d = store_.deployments().find(OwnerScope::everyone(), deployment.id);
   if (!d) return fail(d.error());
-  if (!is_live(*d)) return {};
+  if (!is_live(*d) && d->status != DeploymentStatus::kPaused) return {};
   d->desired_running = false;
   d->status = DeploymentStatus::kStopped;
   d->status_reason = std::string(kIdleReason);
@@ -131,26 +131,105 @@ Result<void> Rollouts::stop_idle(const Deployment& deployment) {
 }
 
 void Rollouts::wake(const std::string& deployment_id) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || busy_.contains(deployment_id)) return;
-    waking_.insert(deployment_id);
-  }
-  enqueue(deployment_id, [this, deployment_id] {
+  // Busy (being paused, say): the wake runs when that task ends, so the
+  // request the gateway holds is not left waiting for a wake nobody runs.
+  enqueue(
+      deployment_id, [this, deployment_id] { wake_now(deployment_id); }, IfBusy::kDefer);
+}
+
+void Rollouts::wake_now(const std::string& deployment_id) {
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment_id);
+  if (!d) return;
+  if (d->status == DeploymentStatus::kPaused) return thaw(*d);
+  if (d->status == DeploymentStatus::kStopped && d->status_reason == kIdleReason) {
     bring_up(deployment_id, true, BringUp::kStart);
-    std::lock_guard lock(mu_);
-    waking_.erase(deployment_id);
-  });
+  }
+}
+
+// --- the warm idle tier -------------------------------------------------------
+
+std::int64_t Rollouts::last_activity(const Deployment& d) const {
+  std::int64_t last = d.started_at.value_or(d.created_at);
+  if (d.last_request_at) last = std::max(last, *d.last_request_at);
+  if (auto seen = routes_.stats(d.id).last_request_at) last = std::max(last, *seen);
+  return last;
+}
+
+void Rollouts::pause_idle(const std::vector<Deployment>& all) {
+  if (options_.pause_idle.count() <= 0) return;
+  const std::int64_t now = clock_.now_unix();
+  for (const auto& d : all) {
+    if (!is_live(d) || now - last_activity(d) < options_.pause_idle.count()) continue;
+    enqueue(
+        d.id, [this, id = d.id] { pause(id); }, IfBusy::kSkip);
+  }
+}
+
+void Rollouts::pause(const std::string& deployment_id) {
+  auto d = store_.deployments().find(OwnerScope::everyone(), deployment_id);
+  if (!d || !is_live(*d)) return;
+  if (clock_.now_unix() - last_activity(*d) < options_.pause_idle.count()) return;  // called since
+  // From now on a request waits for the thaw (the route is idle) ...
+  const gateway::Upstream upstream = upstream_of(*d);
+  d->status = DeploymentStatus::kPaused;
+  d->status_reason = std::string(kIdleReason);
+  if (!save(*d)) return;
+  refresh_route(d->project_id);
+  // ... and one already on its way is answered first.
+  const auto deadline = SteadyClock::now() + options_.drain_timeout;
+  while (routes_.in_flight(upstream) > 0 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(kDrainPoll);
+  }
+  if (auto paused = runtime_->pause(d->container_id); !paused) {
+    spdlog::warn("deployment {} ({}): cannot pause, it keeps running: {}", d->id, project_key(*d),
+                 paused.error().message);
+    d->status = DeploymentStatus::kHealthy;
+    d->status_reason.clear();
+    save_or_log(*d);
+    refresh_route(d->project_id);
+    return;
+  }
+  spdlog::info("deployment {} ({}) paused after {} s without a request", d->id, project_key(*d),
+               options_.pause_idle.count());
+}
+
+void Rollouts::thaw(Deployment& d) {
+  if (auto thawed = runtime_->unpause(d.container_id); !thawed) {
+    // A container that cannot be thawed (gone, the engine restarted) is
+    // started as an idle-stopped one would be.
+    spdlog::warn("deployment {} ({}): cannot unpause, starting it again: {}", d.id, project_key(d),
+                 thawed.error().message);
+    d.status = DeploymentStatus::kStopped;
+    if (!save(d)) return;
+    return bring_up(d.id, true, BringUp::kStart);
+  }
+  d.status = DeploymentStatus::kHealthy;
+  d.status_reason.clear();
+  // A request woke it: idle time counts from now, even before the gateway's
+  // own record of that request reaches the table.
+  d.last_request_at = clock_.now_unix();
+  if (!save(d)) return;
+  refresh_route(d.project_id);
 }
 
 // --- workers ----------------------------------------------------------------
 
-void Rollouts::enqueue(const std::string& deployment_id, Task task) {
+void Rollouts::enqueue(const std::string& deployment_id, Task task, IfBusy if_busy) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || !tasks_) return;
-    busy_.insert(deployment_id);
+    if (!busy_.insert(deployment_id).second) {
+      if (if_busy == IfBusy::kSkip) return;
+      if (if_busy == IfBusy::kDefer) {
+        deferred_.try_emplace(deployment_id, std::move(task));  // one is enough
+        return;
+      }
+    }
   }
+  post(deployment_id, std::move(task));
+}
+
+void Rollouts::post(const std::string& deployment_id, Task task) {
   tasks_->post([this, deployment_id, task = std::move(task)] {
     // However the task ends (an exception is logged and counted by the
     // queue), the deployment is free for the next task.
@@ -175,11 +254,19 @@ void Rollouts::fail_after_bug(const std::string& deployment_id, std::string_view
 }
 
 void Rollouts::task_done(const std::string& deployment_id) {
+  Task next;
   {
     std::lock_guard lock(mu_);
-    busy_.erase(deployment_id);
     last_task_end_[deployment_id] = ++tasks_finished_;
+    if (auto it = deferred_.find(deployment_id); it != deferred_.end() && !stopping_) {
+      next = std::move(it->second);  // the deployment stays busy for it
+      deferred_.erase(it);
+    } else {
+      busy_.erase(deployment_id);
+      deferred_.erase(deployment_id);
+    }
   }
+  if (next) post(deployment_id, std::move(next));
   reconcile_soon();
 }
 
@@ -206,7 +293,12 @@ Result<Deployment> Rollouts::save(Deployment& d) {
 }
 
 void Rollouts::save_or_log(Deployment& d) {
-  if (auto saved = save(d); !saved)
+  auto saved = save(d);
+  if (saved) return;
+  // Deleted under a task: nothing to record, and the reconciler sweeps.
+  if (saved.error().code == ErrorCode::kNotFound)
+    spdlog::info("deployment {} was deleted while it changed", d.id);
+  else
     spdlog::error("deployment {}: cannot record status: {}", d.id, saved.error().message);
 }
 
@@ -379,19 +471,31 @@ void Rollouts::go_live(Deployment& d) {
   refresh_route(d.project_id);
   auto siblings = store_.deployments().list(OwnerScope::everyone(), d.project_id);
   if (!siblings) return;
-  for (auto& old : *siblings) {
-    if (old.id != d.id && old.desired_running && old.created_at <= d.created_at) retire(old, d.id);
+  for (const auto& old : *siblings) {
+    if (old.id != d.id && old.desired_running && old.created_at <= d.created_at)
+      retire_later(old.id, d.id);
   }
-  refresh_route(d.project_id);
 }
 
-void Rollouts::retire(Deployment& old, const std::string& replaced_by) {
-  if (is_busy(old.id)) return;  // its own task finishes and then sees it is not wanted
+// The old version drains and stops in a task of its own, so the new one is
+// free (to stop, delete, roll back) as soon as it is live.
+void Rollouts::retire_later(const std::string& old_id, const std::string& replaced_by) {
+  // A task of its own is queued or running: it finishes and then sees it is
+  // not wanted.
+  enqueue(
+      old_id, [this, old_id, replaced_by] { retire(old_id, replaced_by); }, IfBusy::kSkip);
+}
+
+void Rollouts::retire(const std::string& old_id, const std::string& replaced_by) {
+  auto found = store_.deployments().find(OwnerScope::everyone(), old_id);
+  if (!found || !found->desired_running) return;
+  Deployment& old = *found;
   const gateway::Upstream upstream = upstream_of(old);
   old.desired_running = false;
   old.status = DeploymentStatus::kStopped;
   old.status_reason = "replaced by " + replaced_by;
   if (!save(old)) return;
+  refresh_route(old.project_id);
   // Requests already on their way to the old version finish first.
   const auto deadline = SteadyClock::now() + options_.drain_timeout;
   while (old.host_port != 0 && routes_.in_flight(upstream) > 0 && SteadyClock::now() < deadline) {

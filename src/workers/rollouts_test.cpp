@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <stdexcept>
 #include <thread>
 
@@ -76,10 +77,29 @@ class FakeRuntime final : public runtime::Runtime {
     return {};
   }
   Result<void> stop(const std::string& id, std::chrono::seconds) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    stops_released_.wait(lock, [&] { return !hold_stops_; });
     if (auto it = containers_.find(id); it != containers_.end()) {
       it->second.state = runtime::ContainerState::kExited;
     }
+    return {};
+  }
+  Result<void> pause(const std::string& id) override {
+    std::unique_lock lock(mu_);
+    pauses_released_.wait(lock, [&] { return !hold_pauses_; });
+    auto it = containers_.find(id);
+    if (it == containers_.end()) return fail(Error::not_found("no such container"));
+    if (it->second.state != runtime::ContainerState::kRunning)
+      return fail(Error::conflict("not running"));
+    it->second.state = runtime::ContainerState::kPaused;
+    return {};
+  }
+  Result<void> unpause(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    auto it = containers_.find(id);
+    if (it == containers_.end()) return fail(Error::not_found("no such container"));
+    if (it->second.state == runtime::ContainerState::kPaused)
+      it->second.state = runtime::ContainerState::kRunning;
     return {};
   }
   Result<void> remove(const std::string& id) override {
@@ -167,6 +187,34 @@ class FakeRuntime final : public runtime::Runtime {
     std::lock_guard lock(mu_);
     throw_on_run_ = on;
   }
+  /// While held, stop() waits: a container as slow to stop as a draining one.
+  void hold_stops(bool on) {
+    {
+      std::lock_guard lock(mu_);
+      hold_stops_ = on;
+    }
+    stops_released_.notify_all();
+  }
+  void hold_pauses(bool on) {
+    {
+      std::lock_guard lock(mu_);
+      hold_pauses_ = on;
+    }
+    pauses_released_.notify_all();
+  }
+  runtime::ContainerState state_of(const std::string& id) {
+    std::lock_guard lock(mu_);
+    const auto it = containers_.find(id);
+    return it == containers_.end() ? runtime::ContainerState::kUnknown : it->second.state;
+  }
+  void forget_container(const std::string& id) {
+    std::lock_guard lock(mu_);
+    containers_.erase(id);
+  }
+  std::size_t container_count() {
+    std::lock_guard lock(mu_);
+    return containers_.size();
+  }
 
  private:
   std::vector<std::string> pulled_;
@@ -188,10 +236,16 @@ class FakeRuntime final : public runtime::Runtime {
   bool crash_on_start_ = false;
   bool oom_on_start_ = false;
   bool throw_on_run_ = false;
+  bool hold_stops_ = false;
+  std::condition_variable stops_released_;
+  bool hold_pauses_ = false;
+  std::condition_variable pauses_released_;
 };
 
 class DeploymentsTest : public ::testing::Test {
  protected:
+  static constexpr std::chrono::seconds kPauseIdle{600};
+
   void SetUp() override {
     router_.add("GET", "/healthz", [](http::Request&) { return http::text_response(200, "ok"); });
     server_ = std::make_unique<http::Server>(http::ServerOptions{.port = 0}, router_, metrics_);
@@ -216,6 +270,7 @@ class DeploymentsTest : public ::testing::Test {
     options.reconcile_in_background = false;  // the tests drive reconcile()
     options.max_backoff = std::chrono::seconds(0);
     options.health_timeout = std::chrono::seconds(5);
+    options.pause_idle = kPauseIdle;
     rollouts_ = std::make_unique<Rollouts>(*store_, *accounts_, routes_, *audit_, clock_, options);
     deployments_ = std::make_unique<services::Deployments>(store_->deployments(), store_->images(),
                                                            store_->projects(), *repos_, routes_,
@@ -420,6 +475,135 @@ TEST_F(DeploymentsTest, AnImageAlreadyInTheStoreIsNotPulledAgain) {
       reconcile_until([&] { return reload(second->id).status == DeploymentStatus::kHealthy; }));
   EXPECT_EQ(runtime_->pulled().size(), 1u) << "the image in the store was pulled again";
   EXPECT_EQ(runtime_->runs(), 2);
+}
+
+// The old version retires (drain, SIGTERM, remove) in a task of its own: the
+// new one can be stopped or deleted the moment it is live, and deleting either
+// while a task holds it leaves nothing behind once the task ends.
+TEST_F(DeploymentsTest, TheNewVersionIsFreeWhileTheOldOneRetires) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const auto first = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(
+      reconcile_until([&] { return reload(first->id).status == DeploymentStatus::kHealthy; }));
+  runtime_->hold_stops(true);  // the old version takes its time to stop
+  const auto second = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"});
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(20),
+      [&] {
+        return reload(first->id).status_reason == "replaced by " + second->id &&
+               !rollouts_->is_busy(second->id);
+      },
+      "the old version retiring and the new one free"));
+  EXPECT_EQ(reload(second->id).status, DeploymentStatus::kHealthy);
+  EXPECT_TRUE(rollouts_->is_busy(first->id)) << "the retirement is still stopping it";
+  ASSERT_TRUE(deployments_->remove(alice, second->id, {"127.0.0.1"}));
+  ASSERT_TRUE(deployments_->remove(alice, first->id, {"127.0.0.1"}));
+  runtime_->hold_stops(false);
+  ASSERT_TRUE(reconcile_until([&] { return runtime_->container_count() == 0; }));
+  EXPECT_TRUE(deployments_->list(alice, std::nullopt).value().empty());
+  EXPECT_TRUE(runtime_->networks().empty());
+}
+
+// --- the warm idle tier ---------------------------------------------------------
+
+class PauseTest : public DeploymentsTest {
+ protected:
+  /// A deployment rolled out and serving.
+  store::Deployment serving() {
+    const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+    const auto d = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"}).value();
+    EXPECT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kHealthy; }));
+    return reload(d.id);
+  }
+  ::testing::AssertionResult paused(const std::string& id) {
+    return reconcile_until([&] {
+      const auto d = reload(id);
+      return d.status == DeploymentStatus::kPaused &&
+             runtime_->state_of(d.container_id) == runtime::ContainerState::kPaused &&
+             !rollouts_->is_busy(id);
+    });
+  }
+  gateway::RouteState route_state() {
+    const auto route = routes_.find("alice", "knap");
+    return route ? route->state : gateway::RouteState::kUnavailable;
+  }
+};
+
+TEST_F(PauseTest, AnIdleDeploymentIsPausedAndARequestThawsTheSameContainer) {
+  const auto d = serving();
+  clock_.advance(kPauseIdle.count() - 1);
+  rollouts_->reconcile();
+  EXPECT_FALSE(orsa::testing::eventually(std::chrono::milliseconds(300), [&] {
+    return reload(d.id).status != DeploymentStatus::kHealthy;
+  })) << "paused before it was idle long enough";
+  clock_.advance(2);
+  ASSERT_TRUE(paused(d.id));
+  EXPECT_EQ(route_state(), gateway::RouteState::kIdle) << "a request must wake it";
+  EXPECT_EQ(reload(d.id).status_reason, "idle");
+
+  rollouts_->wake(d.id);
+  ASSERT_TRUE(reconcile_until([&] { return route_state() == gateway::RouteState::kServing; }));
+  const auto thawed = reload(d.id);
+  EXPECT_EQ(thawed.status, DeploymentStatus::kHealthy);
+  EXPECT_EQ(thawed.container_id, d.container_id) << "thawed, not started anew";
+  EXPECT_EQ(runtime_->state_of(d.container_id), runtime::ContainerState::kRunning);
+  EXPECT_EQ(runtime_->runs(), 1);
+}
+
+TEST_F(PauseTest, ARequestDuringThePauseIsServedOnceThePauseEnds) {
+  const auto d = serving();
+  runtime_->hold_pauses(true);  // the freeze takes its time
+  clock_.advance(kPauseIdle.count() + 1);
+  rollouts_->reconcile();
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kPaused; }));
+  rollouts_->wake(d.id);  // the pause task holds the deployment: the wake waits for it
+  runtime_->hold_pauses(false);
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(10),
+      [&] {
+        return reload(d.id).status == DeploymentStatus::kHealthy &&
+               runtime_->state_of(d.container_id) == runtime::ContainerState::kRunning;
+      },
+      "the deferred wake to thaw it"));
+  EXPECT_EQ(route_state(), gateway::RouteState::kServing);
+}
+
+TEST_F(PauseTest, APausedDeploymentWhoseContainerIsGoneStartsAgainOnARequest) {
+  const auto d = serving();
+  clock_.advance(kPauseIdle.count() + 1);
+  ASSERT_TRUE(paused(d.id));
+  runtime_->forget_container(d.container_id);  // the engine lost it
+  rollouts_->wake(d.id);
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(10), [&] { return reload(d.id).status == DeploymentStatus::kHealthy; },
+      "a fresh container"));
+  EXPECT_NE(reload(d.id).container_id, d.container_id);
+  EXPECT_EQ(runtime_->runs(), 2);
+}
+
+TEST_F(PauseTest, TheCollectorStopsAPausedDeploymentAfterTheLongerIdle) {
+  const auto d = serving();
+  clock_.advance(kPauseIdle.count() + 1);
+  ASSERT_TRUE(paused(d.id));
+  ASSERT_TRUE(rollouts_->stop_idle(reload(d.id)));
+  const auto stopped = reload(d.id);
+  EXPECT_EQ(stopped.status, DeploymentStatus::kStopped);
+  EXPECT_FALSE(stopped.desired_running);
+  EXPECT_EQ(runtime_->state_of(d.container_id), runtime::ContainerState::kExited);
+  EXPECT_EQ(route_state(), gateway::RouteState::kIdle) << "a request still wakes it";
+}
+
+TEST_F(PauseTest, AContainerThawedByHandIsServedAgain) {
+  const auto d = serving();
+  clock_.advance(kPauseIdle.count() + 1);
+  ASSERT_TRUE(paused(d.id));
+  ASSERT_TRUE(runtime_->unpause(d.container_id));
+  ASSERT_TRUE(reconcile_until([&] {
+    return reload(d.id).status == DeploymentStatus::kHealthy &&
+           route_state() == gateway::RouteState::kServing;
+  }));
 }
 
 TEST_F(DeploymentsTest, AnExceptionInARolloutIsCountedAndNothingStaysWedged) {

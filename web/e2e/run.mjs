@@ -491,25 +491,12 @@ async function attackFromServicePage(newPage, base) {
 }
 
 // ---- the journey ---------------------------------------------------------------
-// Confirms the delete dialog. A deployment still busy with a task (the
-// retirement a rollback starts) is refused with "try again shortly", as the
-// dialog says; a person would click again, and so does this.
+// Confirms the delete dialog. Deleting does not wait for a task in flight
+// (the retirement a rollback starts), so one click is enough.
 async function confirmDeploymentDelete(page) {
   const dialog = page.getByRole('dialog');
-  const busy = dialog.getByText(/is changing; try again shortly/);
-  for (let attempt = 1; attempt <= 10; attempt++) {
-    if (!(await dialog.count())) return; // the last attempt went through after all
-    await dialog.getByRole('button', { name: 'Delete' }).click();
-    // Closed (deleted) or refused as busy, whichever comes first (≤ 20 s).
-    for (let poll = 0; poll < 200; poll++) {
-      if (!(await dialog.count())) return;
-      if (await busy.count()) break;
-      await page.waitForTimeout(100);
-    }
-    log(`  the deployment is busy (attempt ${attempt}); trying again`);
-    await page.waitForTimeout(1000);
-  }
-  throw new Error('the deployment stayed busy for 10 attempts');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await dialog.waitFor({ state: 'detached' });
 }
 
 async function main() {

@@ -79,6 +79,7 @@ struct Config {
   std::chrono::seconds gc_image_age = std::chrono::hours(24 * 7);
   std::size_t gc_keep = 3;  // newest images kept per project
   std::chrono::seconds gc_idle = std::chrono::hours(24);
+  std::chrono::seconds pause_idle = std::chrono::minutes(10);  // 0: never paused
   // Registry tenancy limits (see docs/security.md).
   std::int64_t registry_quota_mb = 20480;   // per owner namespace; 0: unlimited
   std::int64_t repository_quota_mb = 2048;  // per owner's git repositories; 0: unlimited

@@ -41,9 +41,10 @@ struct Options {
   std::size_t max_idle_per_upstream = 64;              // pooled keep-alive connections
   std::chrono::milliseconds idle_timeout{30'000};  // a pooled connection unused this long closes
   std::chrono::milliseconds wake_timeout{60'000};  // how long a request waits for an idle route
-  std::chrono::milliseconds wake_poll{20};         // how often it looks
-  std::size_t body_limit = 100 * 1024 * 1024;      // request bodies; 413 beyond
-  std::size_t header_limit = 16 * 1024;            // upstream response headers; 502 beyond
+  // How often it looks: a paused deployment thaws in ~10–30 ms, so finely.
+  std::chrono::milliseconds wake_poll{2};
+  std::size_t body_limit = 100 * 1024 * 1024;  // request bodies; 413 beyond
+  std::size_t header_limit = 16 * 1024;        // upstream response headers; 502 beyond
   /// Host-based routing: "<project>--<owner>.<services_domain>" names the
   /// service (a host name, no port), one origin per service. Empty: the path
   /// does, /<owner>/<project>/…, every service shares the listener's origin

@@ -57,6 +57,8 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<ContainerInfo> inspect(const std::string& id) override;
   Result<void> start(const std::string& id) override;
   Result<void> stop(const std::string& id, std::chrono::seconds grace) override;
+  Result<void> pause(const std::string& id) override;
+  Result<void> unpause(const std::string& id) override;
   Result<void> remove(const std::string& id) override;
   Result<std::vector<ContainerInfo>> list(
       const std::map<std::string, std::string>& labels) override;

@@ -148,8 +148,19 @@ class Runtime {
   virtual Result<ContainerInfo> inspect(const std::string& id) = 0;
   /// Starts a stopped container again.
   virtual Result<void> start(const std::string& id) = 0;
-  /// SIGTERM, then SIGKILL after `grace`.
+  /// SIGTERM, then SIGKILL after `grace`. A paused container is stopped too.
   virtual Result<void> stop(const std::string& id, std::chrono::seconds grace) = 0;
+  /// Freezes every process of a running container (the cgroup freezer): no
+  /// CPU, memory kept. Runtimes without a freezer answer kUnavailable.
+  virtual Result<void> pause(const std::string& id) {
+    static_cast<void>(id);
+    return fail(Error::unavailable("this runtime cannot pause containers"));
+  }
+  /// Thaws a paused container; one that is not paused is not an error.
+  virtual Result<void> unpause(const std::string& id) {
+    static_cast<void>(id);
+    return fail(Error::unavailable("this runtime cannot pause containers"));
+  }
   /// Removes a container, killing it if it runs; an unknown id is not an error.
   virtual Result<void> remove(const std::string& id) = 0;
   /// Every container (running or not) carrying all the given labels.

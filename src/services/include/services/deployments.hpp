@@ -40,6 +40,10 @@ struct DeploymentOptions {
   std::chrono::seconds stop_grace{10};
   std::chrono::seconds drain_timeout{30};  // old version's in-flight requests, blue/green
   std::chrono::seconds reconcile_interval{5};
+  // Idle this long (no request), a deployment is paused: its container frozen,
+  // memory kept, thawed by the next request in milliseconds. 0: never paused
+  // (the collector's idle stop still applies).
+  std::chrono::seconds pause_idle{600};
   // Off: no reconciler or event threads; the caller drives reconcile()
   // (unit tests, which must not race a pass they did not start).
   bool reconcile_in_background = true;

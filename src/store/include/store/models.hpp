@@ -151,6 +151,7 @@ enum class DeploymentStatus {
   kPulling,
   kStarting,
   kHealthy,
+  kPaused,  // idle: its container frozen, memory kept; a request thaws it
   kFailed,
   kStopped,
   kCrashloop

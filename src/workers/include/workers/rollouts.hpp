@@ -78,7 +78,11 @@ class Rollouts final : public services::DeploymentControl {
   };
   using Task = std::function<void()>;
 
-  void enqueue(const std::string& deployment_id, Task task);
+  // kQueue: beside the running task; kSkip: not at all; kDefer: once the
+  // running task ends (one deferred task per deployment).
+  enum class IfBusy { kQueue, kSkip, kDefer };
+  void enqueue(const std::string& deployment_id, Task task, IfBusy if_busy = IfBusy::kQueue);
+  void post(const std::string& deployment_id, Task task);
   void task_done(const std::string& deployment_id);
   std::uint64_t tasks_finished();
   bool task_finished_since(const std::string& deployment_id, std::uint64_t mark);
@@ -96,7 +100,15 @@ class Rollouts final : public services::DeploymentControl {
   void restart_crashed(const std::string& deployment_id);
   Result<void> wait_healthy(store::Deployment& d);
   void go_live(store::Deployment& d);
-  void retire(store::Deployment& old, const std::string& replaced_by);
+  void wake_now(const std::string& deployment_id);
+  /// The warm idle tier: live deployments idle for options.pause_idle are
+  /// frozen (one task each); a request thaws them.
+  void pause_idle(const std::vector<store::Deployment>& all);
+  void pause(const std::string& deployment_id);
+  void thaw(store::Deployment& d);
+  std::int64_t last_activity(const store::Deployment& d) const;
+  void retire_later(const std::string& old_id, const std::string& replaced_by);
+  void retire(const std::string& old_id, const std::string& replaced_by);
   void fail_rollout(store::Deployment& d, std::string reason);
 
   Result<store::Deployment> save(store::Deployment& d);
@@ -133,8 +145,8 @@ class Rollouts final : public services::DeploymentControl {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool reconcile_requested_ = false;
-  std::set<std::string> busy_;    // deployments with a queued or running task
-  std::set<std::string> waking_;  // idle deployments being started by a request
+  std::set<std::string> busy_;            // deployments with a queued or running task
+  std::map<std::string, Task> deferred_;  // to run when the deployment's task ends
   std::map<std::string, Crashes> crashes_;
   std::uint64_t tasks_finished_ = 0;                    // tasks ended since start
   std::map<std::string, std::uint64_t> last_task_end_;  // deployment → tasks_finished_ then

@@ -17,6 +17,7 @@ const TONES: Record<string, Tone> = {
   pulling: 'busy',
   starting: 'busy',
   stopped: 'idle',
+  paused: 'idle',
   canceled: 'idle',
   none: 'idle',
   expired: 'idle',

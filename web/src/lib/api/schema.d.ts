@@ -2741,7 +2741,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Remove the deployment and its container. */
+        /**
+         * Remove the deployment and its container.
+         * @description Does not wait for a task in flight (a rollout, the retirement of a replaced version): the record goes at once, and whatever the task started is removed when it ends.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -2756,7 +2759,6 @@ export interface paths {
                 204: components["responses"]["NoContent"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
-                409: components["responses"]["Error"];
             };
         };
         options?: never;
@@ -4233,8 +4235,11 @@ export interface components {
             image_id: string;
             image_tag: string;
             image_digest: string;
-            /** @enum {string} */
-            status: "pending" | "pulling" | "starting" | "healthy" | "failed" | "stopped" | "crashloop";
+            /**
+             * @description `paused`: idle past --pause-idle, its container frozen with its memory kept; the next request thaws it in milliseconds (it stays `live`).
+             * @enum {string}
+             */
+            status: "pending" | "pulling" | "starting" | "healthy" | "paused" | "failed" | "stopped" | "crashloop";
             /** @description Why it failed or stopped (log lines included on failure). */
             status_reason: string;
             /** @enum {string} */

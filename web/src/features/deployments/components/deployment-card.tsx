@@ -46,6 +46,7 @@ export function DeploymentCard({ id }: { id: string }) {
   const serviceUrl = d.url;
   const stepIndex = STEPS.indexOf(d.status as (typeof STEPS)[number]);
   const failed = d.status === 'failed' || d.status === 'crashloop';
+  const paused = d.status === 'paused';
   const onError = (title: string) => (e: unknown) => toast.notifyError(e, title);
   return (
     <Card className="deployment-card mb-3" id={deploymentAnchor(d.id)} data-deployment-id={d.id}>
@@ -62,7 +63,7 @@ export function DeploymentCard({ id }: { id: string }) {
         </span>
       </Card.Header>
       <Card.Body>
-        {!failed && d.desired === 'running' ? (
+        {!failed && !paused && d.desired === 'running' ? (
           <ol className="deploy-steps list-inline small mb-2" aria-label="Deployment progress">
             {STEPS.map((s, i) => (
               <li
@@ -74,7 +75,12 @@ export function DeploymentCard({ id }: { id: string }) {
             ))}
           </ol>
         ) : null}
-        {failed || d.status_reason ? (
+        {paused ? (
+          <Alert variant="secondary" className="py-2">
+            Paused after a while without requests: its memory is kept, and the next request wakes it
+            within milliseconds.
+          </Alert>
+        ) : failed || d.status_reason ? (
           <Alert variant={failed ? 'danger' : 'secondary'} className="py-2">
             {failed ? <strong>Failed: </strong> : null}
             {d.status_reason || 'no reason given'}

@@ -122,6 +122,16 @@ describe('ProjectDeployments', () => {
     );
   });
 
+  it('shows a paused deployment as live and says a request wakes it', async () => {
+    const paused = deployment({ ...oldLive, status: 'paused', status_reason: 'idle' });
+    serve([paused]);
+    renderWithProviders(<ProjectDeployments owner="alice" name="knap" />);
+    const card = (await screen.findByText('Image 2')).closest('.deployment-card') as HTMLElement;
+    expect(within(card).getByText('live')).toBeInTheDocument();
+    expect(card).toHaveTextContent('the next request wakes it within milliseconds');
+    expect(within(card).queryByLabelText('Deployment progress')).toBeNull();
+  });
+
   it('says when nothing is deployed', async () => {
     serve([]);
     renderWithProviders(<ProjectDeployments owner="alice" name="knap" />);
