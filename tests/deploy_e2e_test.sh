@@ -6,7 +6,7 @@
 # the same image runs the starter as a job; a killed container comes back; a
 # new version replaces it with no failed request; a version that crashes at import fails and leaves the old one
 # serving; another user sees nothing; after a kill -9 of orsa-deployer the
-# same containers are adopted; an idle deployment is stopped by the
+# same containers are adopted; an idle deployment is paused, then stopped by the
 # collector and woken by a request; deleting it leaves nothing behind.
 set -euo pipefail
 DEPLOYER=$1 BUILDER=$2 SRC=$3
@@ -277,7 +277,8 @@ before=$(containers_of "$dep2")
 kill -9 "$DEPLOYER_PID"
 wait "$DEPLOYER_PID" 2>/dev/null || true
 rm -f "$work/ready"
-start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" --gc-idle 3s --gc-interval 0 || fail "restart"
+start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" --pause-idle 2s --gc-idle 8s --gc-interval 0 ||
+  fail "restart"
 for _ in $(seq 1 300); do
   [ "$(solve | cut -d' ' -f1)" = 200 ] && break
   sleep 0.1
@@ -286,6 +287,24 @@ done
 after=$(containers_of "$dep2")
 [ "$before" = "$after" ] || fail "containers before ($before) and after ($after) the restart differ"
 [ "$(dpod ps -q --filter label=orsa.managed=true | wc -l)" = 1 ] || fail "duplicate containers: $(dpod ps)"
+
+step "paused when idle: frozen, memory kept, thawed by the next request"
+status_of() { api GET "/api/v1/deployments/$1" "$alice" | json_get 'd["status"]'; }
+for _ in $(seq 1 200); do  # 2 s idle, then the next reconcile pass (every 5 s)
+  [ "$(status_of "$dep2")" = paused ] && break
+  sleep 0.1
+done
+[ "$(status_of "$dep2")" = paused ] || fail "not paused when idle: $(api GET "/api/v1/deployments/$dep2" "$alice")"
+frozen=$(containers_of "$dep2")
+[ "$(dpod inspect --format '{{.State.Status}}' "$frozen")" = paused ] || fail "the container is not frozen"
+start_ns=$(date +%s%N)
+answer=$(solve)
+thaw_ms=$((($(date +%s%N) - start_ns) / 1000000))
+echo "thawed by a request in ${thaw_ms} ms: $answer"
+[ "${answer%% *}" = 200 ] || fail "the paused deployment did not answer: $answer"
+[ "$(objective)" = 30.0 ] || fail "wrong answer after the thaw"
+[ "$(containers_of "$dep2")" = "$frozen" ] || fail "thawed by starting another container"
+[ "$(status_of "$dep2")" = healthy ] || fail "not healthy after the thaw"
 
 step "collector: dry run, run; idle stop and wake"
 gc() { api POST /api/v1/admin/gc "$admin" "{\"dry_run\":$1}"; }
@@ -296,7 +315,7 @@ report = json.load(open(sys.argv[1]))
 assert report["dry_run"] is True
 assert sys.argv[2] not in [i["id"] for i in report["images"]], "a deployed image would be deleted"
 PY
-sleep 4  # longer than --gc-idle, with no request in between
+sleep 9  # longer than --gc-idle, with no request in between (it is paused meanwhile)
 gc false >"$work/gc.json"
 python3 - "$work/gc.json" "$dep2" "$image2" <<'PY' || fail "gc report: $(cat "$work/gc.json")"
 import json, sys

@@ -23,10 +23,18 @@ Json report_json(const services::GcReport& r) {
   for (const auto& d : r.idle_stopped) {
     idle.push_back({{"deployment_id", d.deployment_id}, {"project", d.project}});
   }
+  Json paused = Json::array();
+  for (const auto& d : r.paused) {
+    paused.push_back(
+        {{"deployment_id", d.deployment_id},
+         {"project", d.project},
+         {"memory_bytes", d.memory_bytes >= 0 ? Json(d.memory_bytes) : Json(nullptr)}});
+  }
   return {{"dry_run", r.dry_run},
           {"images", images},
           {"blobs", {{"count", r.blob_count}, {"bytes", r.blob_bytes}}},
           {"idle_stopped", idle},
+          {"paused", paused},
           {"bytes_freed", r.bytes_freed},
           {"errors", r.errors}};
 }

@@ -272,6 +272,8 @@ Result<void> build_queue(Deployer::Parts& p) {
   if (auto ok = build_runs(p); !ok) return fail(ok.error());
   p.collector->set_deployment_hooks(
       {.stop_idle = [&r = *p.rollouts](const store::Deployment& x) { return r.stop_idle(x); },
+       .paused_memory =
+           [&r = *p.rollouts](const store::Deployment& x) { return r.paused_memory(x); },
        .last_request_at =
            [&r = p.routes](const std::string& id) { return r.stats(id).last_request_at; }});
   if (!p.config.ensure_base.empty()) {

@@ -180,6 +180,15 @@ std::optional<std::int64_t> DockerApiRuntime::job_cpu_ns(const std::string& id) 
   return docker::parse_cpu_usage_ns(reply->body);
 }
 
+std::optional<std::int64_t> DockerApiRuntime::memory_bytes(const std::string& id) {
+  if (!check_id(id)) return std::nullopt;
+  auto reply =
+      http_->request("GET", path("/containers/" + id + "/stats?stream=false&one-shot=true"), {}, {},
+                     options_.call_timeout);
+  if (!reply || reply->status != 200) return std::nullopt;
+  return docker::parse_memory_usage(reply->body);
+}
+
 Result<JobOutcome> DockerApiRuntime::wait_job(const std::string& id, const JobWait& wait) {
   auto first = inspect_job(id);
   if (!first) return fail(first.error());

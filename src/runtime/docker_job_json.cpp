@@ -112,4 +112,15 @@ std::optional<std::int64_t> parse_cpu_usage_ns(std::string_view json) {
   return ns;
 }
 
+std::optional<std::int64_t> parse_memory_usage(std::string_view json) {
+  const Json doc = Json::parse(json, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  const Json memory = doc.value("memory_stats", Json::object());
+  const Json usage = memory.is_object() ? memory.value("usage", Json()) : Json();
+  if (!usage.is_number_unsigned() && !usage.is_number_integer()) return std::nullopt;
+  const auto bytes = usage.get<std::int64_t>();
+  if (bytes <= 0) return std::nullopt;
+  return bytes;
+}
+
 }  // namespace orsa::runtime::docker

@@ -46,5 +46,8 @@ Result<JobState> parse_job_state(std::string_view json);
 /// The CPU time (nanoseconds, all CPUs) in a `GET /containers/{id}/stats`
 /// body; empty when it holds none (a stopped container reads as zeros).
 std::optional<std::int64_t> parse_cpu_usage_ns(std::string_view json);
+/// memory_stats.usage of the same stats object: the bytes the container's
+/// cgroup holds; none when absent or not a positive integer.
+std::optional<std::int64_t> parse_memory_usage(std::string_view json);
 
 }  // namespace orsa::runtime::docker

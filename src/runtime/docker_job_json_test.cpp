@@ -191,5 +191,15 @@ TEST(ParseCpuUsage, ReadsTheTotalOfARunningContainerAndNothingOfAStoppedOne) {
   EXPECT_FALSE(parse_cpu_usage_ns("not json"));
 }
 
+TEST(ParseMemoryUsage, ReadsTheCgroupsUsageAndNothingElse) {
+  EXPECT_EQ(parse_memory_usage(R"({"memory_stats": {"usage": 48328704, "limit": 536870912}})"),
+            48328704LL);
+  EXPECT_FALSE(parse_memory_usage(R"({"memory_stats": {"usage": 0}})"));
+  EXPECT_FALSE(parse_memory_usage(R"({"memory_stats": {"usage": "12"}})"));
+  EXPECT_FALSE(parse_memory_usage(R"({"memory_stats": []})"));
+  EXPECT_FALSE(parse_memory_usage(R"({"cpu_stats": {}})"));
+  EXPECT_FALSE(parse_memory_usage("not json"));
+}
+
 }  // namespace
 }  // namespace orsa::runtime::docker

@@ -198,6 +198,10 @@ TEST_F(PodmanRuntime, PauseFreezesUnpauseServesAndAPausedOneStillStops) {
   ASSERT_TRUE(runtime_->pause(id_)) << "pause";
   EXPECT_EQ(runtime_->inspect(id_).value().state, ContainerState::kPaused);
   EXPECT_EQ(http_get(port), "") << "a frozen server answered";
+  const auto held = runtime_->memory_bytes(id_);
+  ASSERT_TRUE(held.has_value()) << "the memory a paused container holds";
+  EXPECT_GT(*held, 100 * 1024) << "a running httpd holds more than this";
+  EXPECT_LT(*held, 64LL * 1024 * 1024) << "its limit is 64 MiB";
   ASSERT_TRUE(runtime_->unpause(id_)) << "unpause";
   EXPECT_EQ(runtime_->inspect(id_).value().state, ContainerState::kRunning);
   EXPECT_EQ(http_get(port), "hello from orsa\n");

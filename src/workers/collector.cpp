@@ -118,6 +118,7 @@ Result<services::GcReport> Collector::run(bool dry_run, std::optional<std::strin
       if (auto ok = retention(); !ok) report.errors.push_back("runs: " + ok.error().message);
     }
   }
+  list_paused(*idle, hooks, report);
   record(report, actor_id, ip);
   return report;
 }
@@ -187,6 +188,20 @@ void Collector::sweep_blobs(const std::vector<store::Image>& assume_deleted, std
   report.blob_count = static_cast<std::int64_t>(swept->blobs.size());
   report.blob_bytes = swept->bytes;
   if (!report.dry_run) report.bytes_freed = swept->bytes;
+}
+
+void Collector::list_paused(const std::vector<store::Deployment>& idle,
+                            const DeploymentHooks& hooks, services::GcReport& report) {
+  auto deployments = store_.deployments().list(OwnerScope::everyone(), std::nullopt);
+  if (!deployments) return report.errors.push_back("paused: " + deployments.error().message);
+  const auto stopping = [&](const store::Deployment& d) {
+    return std::ranges::any_of(idle, [&](const auto& i) { return i.id == d.id; });
+  };
+  for (const auto& d : *deployments) {
+    if (d.status != store::DeploymentStatus::kPaused || stopping(d)) continue;
+    const auto held = hooks.paused_memory ? hooks.paused_memory(d) : std::nullopt;
+    report.paused.push_back({d.id, d.owner_username + "/" + d.project_name, held.value_or(-1)});
+  }
 }
 
 void Collector::stop_idle(const std::vector<store::Deployment>& idle, const DeploymentHooks& hooks,

@@ -340,6 +340,35 @@ TEST_F(CollectorIdle, StopsDeploymentsWithoutARequestForTooLong) {
   EXPECT_EQ(stopped_, std::vector<std::string>{silent.id});
 }
 
+// Paused is the first tier of idleness: past --gc-idle a paused deployment
+// is stopped like a running one; one paused more recently is listed with the
+// memory its frozen container holds, in a dry run and a real run alike.
+TEST_F(CollectorIdle, StopsPausedDeploymentsPastTheLimitAndListsTheOthersWithTheirMemory) {
+  const auto old = deploy(app_, image_, store::DeploymentStatus::kPaused);
+  clock_.advance(20 * kHour);
+  const auto recent = deploy(app_, image_, store::DeploymentStatus::kPaused);
+  const auto unmeasured = deploy(app_, image_, store::DeploymentStatus::kPaused);
+  clock_.advance(5 * kHour);
+  auto with_memory = hooks();
+  with_memory.paused_memory = [&](const store::Deployment& d) -> std::optional<std::int64_t> {
+    if (d.id == unmeasured.id) return std::nullopt;
+    return d.id == recent.id ? 48 << 20 : 1;
+  };
+  auto c = collector({}, with_memory);
+  for (const bool dry : {true, false}) {
+    auto report = c->run(dry);
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->idle_stopped.size(), 1u);
+    EXPECT_EQ(report->idle_stopped[0].deployment_id, old.id);
+    ASSERT_EQ(report->paused.size(), 2u) << "the stopped one is not listed as paused";
+    std::map<std::string, std::int64_t> held;
+    for (const auto& p : report->paused) held[p.deployment_id] = p.memory_bytes;
+    EXPECT_EQ(held.at(recent.id), 48 << 20);
+    EXPECT_EQ(held.at(unmeasured.id), -1);
+  }
+  EXPECT_EQ(stopped_, std::vector<std::string>{old.id});
+}
+
 TEST_F(CollectorIdle, WithoutHooksNothingIsStopped) {
   deploy(app_, image_);
   clock_.advance(30 * kDay);

@@ -193,6 +193,11 @@ void Rollouts::pause(const std::string& deployment_id) {
                options_.pause_idle.count());
 }
 
+std::optional<std::int64_t> Rollouts::paused_memory(const Deployment& deployment) {
+  if (runtime_ == nullptr || deployment.container_id.empty()) return std::nullopt;
+  return runtime_->memory_bytes(deployment.container_id);
+}
+
 void Rollouts::thaw(Deployment& d) {
   if (auto thawed = runtime_->unpause(d.container_id); !thawed) {
     // A container that cannot be thawed (gone, the engine restarted) is

@@ -59,6 +59,7 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<void> stop(const std::string& id, std::chrono::seconds grace) override;
   Result<void> pause(const std::string& id) override;
   Result<void> unpause(const std::string& id) override;
+  std::optional<std::int64_t> memory_bytes(const std::string& id) override;
   Result<void> remove(const std::string& id) override;
   Result<std::vector<ContainerInfo>> list(
       const std::map<std::string, std::string>& labels) override;

@@ -156,6 +156,12 @@ class Runtime {
     static_cast<void>(id);
     return fail(Error::unavailable("this runtime cannot pause containers"));
   }
+  /// Memory the container holds now (the engine's stats: its cgroup's
+  /// usage); none when unknown.
+  virtual std::optional<std::int64_t> memory_bytes(const std::string& id) {
+    static_cast<void>(id);
+    return std::nullopt;
+  }
   /// Thaws a paused container; one that is not paused is not an error.
   virtual Result<void> unpause(const std::string& id) {
     static_cast<void>(id);

@@ -25,6 +25,14 @@ struct GcIdleStop {
   std::string project;  // "owner/name"
 };
 
+/// A deployment paused by the warm idle tier, with the memory it holds
+/// (-1: the runtime could not say).
+struct GcPaused {
+  std::string deployment_id;
+  std::string project;  // "owner/name"
+  std::int64_t memory_bytes = -1;
+};
+
 /// The outcome of one collection. In a dry run nothing changes; `images`
 /// and `idle_stopped` list what would, and the blob counts are what the
 /// sweep would delete once those images were gone.
@@ -34,6 +42,7 @@ struct GcReport {
   std::int64_t blob_count = 0;
   std::int64_t blob_bytes = 0;
   std::vector<GcIdleStop> idle_stopped;
+  std::vector<GcPaused> paused;     // paused and left so (not idle long enough to stop)
   std::int64_t bytes_freed = 0;     // blob bytes actually removed (0 in a dry run)
   std::vector<std::string> errors;  // steps that failed; the run went on without them
 };

@@ -39,6 +39,9 @@ struct CollectorOptions {
 struct DeploymentHooks {
   /// Stops the container and marks the deployment stopped with reason "idle".
   std::function<Result<void>(const store::Deployment&)> stop_idle;
+  /// The memory a paused deployment's container holds (the admin's view of
+  /// what the warm tier costs); none when unknown.
+  std::function<std::optional<std::int64_t>(const store::Deployment&)> paused_memory;
   /// The gateway's time (unix seconds) of the deployment's last request.
   std::function<std::optional<std::int64_t>(const std::string& deployment_id)> last_request_at;
 };
@@ -81,6 +84,9 @@ class Collector final : public services::Collection {
                                                      const DeploymentHooks& hooks);
   void delete_images(const std::vector<store::Image>& candidates, services::GcReport& report);
   void sweep_blobs(const std::vector<store::Image>& deleted, std::int64_t now,
+                   services::GcReport& report);
+  /// The paused deployments the run leaves paused, with their memory.
+  void list_paused(const std::vector<store::Deployment>& idle, const DeploymentHooks& hooks,
                    services::GcReport& report);
   void stop_idle(const std::vector<store::Deployment>& idle, const DeploymentHooks& hooks,
                  services::GcReport& report);

@@ -64,7 +64,9 @@ class Rollouts final : public services::DeploymentControl {
   /// Collector: stops a deployment nobody called for a while; the next
   /// gateway request wakes it.
   Result<void> stop_idle(const store::Deployment& deployment);
-  /// Gateway: a request arrived for an idle-stopped deployment.
+  /// Collector: the memory a paused deployment's frozen container holds.
+  std::optional<std::int64_t> paused_memory(const store::Deployment& deployment);
+  /// Gateway: a request arrived for an idle (paused or stopped) deployment.
   void wake(const std::string& deployment_id);
   /// Runs a reconcile pass soon (after API changes, runtime events).
   void reconcile_soon();

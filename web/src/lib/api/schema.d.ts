@@ -4338,6 +4338,14 @@ export interface components {
                 /** @description <owner>/<name> */
                 project: string;
             }[];
+            /** @description Deployments paused by the warm idle tier (--pause-idle) that this run leaves paused, with the memory their frozen containers hold. */
+            paused: {
+                deployment_id: string;
+                /** @description <owner>/<name> */
+                project: string;
+                /** @description Null when the runtime cannot say. */
+                memory_bytes: number | null;
+            }[];
             /** @description Blob bytes removed; 0 in a dry run. */
             bytes_freed: number;
             /** @description Steps that failed; the run went on without them. */

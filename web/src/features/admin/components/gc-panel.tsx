@@ -8,6 +8,29 @@ import { formatBytes, shortDigest } from '@/lib/format';
 import type { GcReport } from '@/types/api';
 import { useRunGc } from '../api/run-gc';
 
+/** What the warm idle tier holds: paused deployments keep their memory. */
+function PausedList({ paused }: { paused: GcReport['paused'] }) {
+  const known = paused.filter((d) => d.memory_bytes !== null);
+  const held = known.reduce((sum, d) => sum + (d.memory_bytes ?? 0), 0);
+  return (
+    <div data-testid="gc-paused">
+      <p className="small mb-1">
+        {paused.length} paused deployments hold {formatBytes(held)} of memory
+        {known.length < paused.length ? ' (some could not be measured)' : ''}; they are stopped once
+        idle past the collector&apos;s limit.
+      </p>
+      <ul className="small">
+        {paused.map((d) => (
+          <li key={d.deployment_id}>
+            {d.project} ({d.deployment_id}):{' '}
+            {d.memory_bytes === null ? 'unknown' : formatBytes(d.memory_bytes)}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function Report({ report }: { report: GcReport }) {
   return (
     <div data-testid="gc-report">
@@ -48,6 +71,7 @@ function Report({ report }: { report: GcReport }) {
           </tbody>
         </Table>
       ) : null}
+      {report.paused.length > 0 ? <PausedList paused={report.paused} /> : null}
       {report.idle_stopped.length > 0 ? (
         <ul className="small">
           {report.idle_stopped.map((d) => (
