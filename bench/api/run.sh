@@ -25,7 +25,9 @@ nginx_pid=
 cleanup() {
   for p in $pid $nginx_pid; do kill "$p" 2>/dev/null || true; done
   for p in $pid $nginx_pid; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  # The deployer's podman service may leave its storage mounted a moment.
+  grep -o " $work/[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 ORSA_ADMIN_PASSWORD=bench-admin-password "$BIN" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$work/data" \
@@ -51,6 +53,7 @@ idle_rss=$(rss_kb)
 
 # The peer: nginx, one worker, the same bytes as the list from a file.
 mkdir -p "$work/nginx/www"
+chmod 755 "$work" "$work/nginx" "$work/nginx/www"  # nginx's workers run as nobody
 curl -sf "$url/api/v1/projects" -H "Authorization: Bearer $token" >"$work/nginx/www/projects.json"
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/nginx/nginx.conf" <<CONF

@@ -92,9 +92,13 @@ std::string consumer_metrics(services::UsageMeter& meter) {
 void register_system_routes(http::Router& router, ApiContext& ctx) {
   // Public by design: liveness, readiness and metrics carry no user data and
   // are what load balancers and Prometheus scrape without credentials.
-  router.add("GET", "/healthz", [](http::Request&) {
-    return json_response(200, {{"status", "ok"}});
-  });
+  // Liveness answers on the network thread: load balancers ask it often and
+  // it touches nothing that could block.
+  router.add("GET", "/healthz",
+             [](http::Request&) {
+               return json_response(200, {{"status", "ok"}});
+             },
+             {.lane = http::Lane::kInline});
   router.add("GET", "/readyz", [&ctx](http::Request&) {
     if (auto ok = ctx.system.ping(); !ok) {
       spdlog::warn("readiness: database ping failed: {}", ok.error().message);

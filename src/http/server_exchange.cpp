@@ -157,7 +157,14 @@ asio::awaitable<Next> Server::Impl::serve_one(Connection& conn, beast::flat_buff
 
   // Handlers block (DB, git): run them on their lane's pool and resume on
   // this strand. Without a body to wait for, admission and handler share one
-  // trip there.
+  // trip there. An inline route's handler cannot block: the two thread hops
+  // would cost more than it does.
+  if (route.lane == Lane::kInline && admission == nullptr) {
+    Response response = invoke(handler, request);
+    spool.remove();
+    co_return co_await answer(conn, ex, std::move(response),
+                              keep_alive ? Next::kKeepAlive : Next::kClose);
+  }
   asio::thread_pool& lane_pool = route.lane == Lane::kCredential ? credential_pool : pool;
   Response response = co_await run_on<Response>(lane_pool, [&]() -> Response {
     if (admission != nullptr) {

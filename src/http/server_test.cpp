@@ -42,6 +42,33 @@ TEST_F(ServerTest, RunsHandlersOnTheWorkerPoolNotTheNetworkThread) {
   EXPECT_EQ(first_result->body, "overlapped");
 }
 
+// An inline route is answered on the network thread itself: with the only
+// worker held by a slow handler, it still answers at once.
+TEST_F(ServerTest, AnInlineRouteIsAnsweredWhileEveryWorkerIsBusy) {
+  options_.network_threads = 1;
+  options_.worker_threads = 1;
+  std::promise<void> release, started;
+  auto released = release.get_future().share();
+  router_.add("GET", "/slow", [released, &started](Request&) {
+    started.set_value();
+    released.wait_for(10s);
+    return text_response(200, "slow");
+  });
+  router_.add("GET", "/live", [](Request&) { return text_response(200, "live"); },
+              {.lane = Lane::kInline});
+  start();
+  auto slow = std::async(std::launch::async, [&] { return client_.request("GET", url("/slow")); });
+  ASSERT_EQ(started.get_future().wait_for(5s), std::future_status::ready);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto live = client_.request("GET", url("/live"));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  release.set_value();
+  ASSERT_TRUE(live) << live.error().message;
+  EXPECT_EQ(live->body, "live");
+  EXPECT_LT(waited, 5s) << "the inline route waited for the worker";
+  ASSERT_TRUE(slow.get());
+}
+
 TEST_F(ServerTest, DecodesPathParamsAndQuery) {
   start();
   auto r = client_.request("GET", url("/items/hello%20world?q=a%2Bb&x=1+2&flag"));

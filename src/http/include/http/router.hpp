@@ -20,6 +20,8 @@ enum class Lane {
   kDefault,     // the worker pool (DB, git)
   kCredential,  // its own small pool: handlers that hash passwords (argon2,
                 // 64 MiB and ~100 ms each) never hold up the cheap requests
+  kInline,      // the connection's own network thread, no hop: only for
+                // handlers that never block and take microseconds (liveness)
 };
 
 /// Decides from the request head alone (no body yet) whether the request may
