@@ -16,7 +16,7 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: bench/quick.sh [--record]" >&2; exit 2 ;;
 esac
-TOLERANCE=${TOLERANCE:-15}
+TOLERANCE=${TOLERANCE:-30}
 BASELINE=bench/quick-baseline.txt
 
 figures=$(mktemp)

@@ -20,7 +20,13 @@ BUILDER=$root/build/release/apps/orsa-builder/orsa-builder
 . "$root/tests/lib/builder.sh"
 
 work=$(mktemp -d /tmp/orsa-bench-XXXXXX)
-trap 'stop_deployer; rm -rf "$work"' EXIT
+cleanup() {
+  stop_deployer
+  # The deployer's podman service may leave its storage mounted a moment.
+  grep -o " $work/[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
+  rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
 export ORSA_ADMIN_PASSWORD=bench-admin-password
 start_deployer "$DEPLOYER" "$work"
 podman_setup "$work/podman" "$HOSTPORT"
