@@ -18,21 +18,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-3}
 SETTLE=${SETTLE:-20}
-PRESET=${PRESET:-release}
-DEPLOYER=$root/build/$PRESET/apps/orsa-deployer/orsa-deployer
-BUILDER=$root/build/$PRESET/apps/orsa-builder/orsa-builder
-BASE_DIR=${BASE_DIR:-$root/build/$PRESET/fixtures/base-python-or}
-[ -x "$DEPLOYER" ] && [ -x "$BUILDER" ] || { echo "build the $PRESET preset first" >&2; exit 1; }
-[ -d "$BASE_DIR/layout" ] || { echo "no base fixture in $BASE_DIR" >&2; exit 1; }
-. "$root/tests/lib/deployer.sh"
-. "$root/tests/lib/base_python_or.sh"
-export ORSA_ADMIN_PASSWORD=bench-admin-password
-OWNER=alice PROJECT=knapsack
-results=$root/bench/results
-mkdir -p "$results"
+. "$root/bench/deploy/common.sh"
 result_file=$results/first-deploy-$(date -u +%Y%m%dT%H%M%SZ).md
-
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 until_200() {  # url → ms when it first answers 200 (dies after 180 s)
   local t0
   t0=$(now_ms)
@@ -45,7 +32,7 @@ until_200() {  # url → ms when it first answers 200 (dies after 180 s)
 
 declare -a on off peer
 one_run() {  # on|off → appends to its array (and the peer's when on)
-  local mode=$1 work token build status image_id t0 t1 digest port cid
+  local mode=$1 work token image_id t0 t1 digest port cid
   work=$(mktemp -d /tmp/orsa-bfd-XXXXXX)
   DATA=$work/data
   start_deployer "$DEPLOYER" "$work" --no-runtime
@@ -58,14 +45,7 @@ one_run() {  # on|off → appends to its array (and the peer's when on)
   sleep "$SETTLE"
   token=$(register "$OWNER")
   api POST /api/v1/projects "$token" "{\"name\":\"$PROJECT\"}" >/dev/null
-  build=$(api POST "/api/v1/projects/$OWNER/$PROJECT/builds" "$token" '{}' | json_get 'd["id"]')
-  for _ in $(seq 1 1200); do
-    status=$(api GET "/api/v1/builds/$build" "$token" | json_get 'd["status"]')
-    case $status in succeeded | failed | canceled) break ;; esac
-    sleep 0.1
-  done
-  [ "$status" = succeeded ] || { echo "build $status" >&2; exit 1; }
-  image_id=$(api GET "/api/v1/builds/$build" "$token" | json_get 'd["image_id"]')
+  image_id=$(build_starter "$token")
   t0=$(now_ms)
   api POST /api/v1/deployments "$token" "{\"image_id\":\"$image_id\",\"visibility\":\"public\"}" \
     >"$work/deployment.json"

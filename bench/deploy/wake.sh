@@ -15,18 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-5}
-PRESET=${PRESET:-release}
-DEPLOYER=$root/build/$PRESET/apps/orsa-deployer/orsa-deployer
-BUILDER=$root/build/$PRESET/apps/orsa-builder/orsa-builder
-BASE_DIR=${BASE_DIR:-$root/build/$PRESET/fixtures/base-python-or}
-[ -x "$DEPLOYER" ] && [ -x "$BUILDER" ] || { echo "build the $PRESET preset first" >&2; exit 1; }
-[ -d "$BASE_DIR/layout" ] || { echo "no base fixture in $BASE_DIR" >&2; exit 1; }
-. "$root/tests/lib/deployer.sh"
-. "$root/tests/lib/base_python_or.sh"
-export ORSA_ADMIN_PASSWORD=bench-admin-password
-OWNER=alice PROJECT=knapsack
-results=$root/bench/results
-mkdir -p "$results"
+. "$root/bench/deploy/common.sh"
 result_file=$results/wake-$(date -u +%Y%m%dT%H%M%SZ).md
 
 work=$(mktemp -d /tmp/orsa-bwake-XXXXXX)
@@ -40,7 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 request_ms() {  # url → ms of one request that must answer 200
   local out
   out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -m 120 "$1")
@@ -72,14 +60,7 @@ start_deployer "$DEPLOYER" "$work" --base-image orsa/base-python-or:latest \
   --builder-bin "$BUILDER" --health-timeout 120s --pause-idle 2s --gc-idle 4s --gc-interval 0
 token=$(register "$OWNER")
 api POST /api/v1/projects "$token" "{\"name\":\"$PROJECT\"}" >/dev/null
-build=$(api POST "/api/v1/projects/$OWNER/$PROJECT/builds" "$token" '{}' | json_get 'd["id"]')
-for _ in $(seq 1 1200); do
-  status=$(api GET "/api/v1/builds/$build" "$token" | json_get 'd["status"]')
-  case $status in succeeded | failed | canceled) break ;; esac
-  sleep 0.1
-done
-[ "$status" = succeeded ] || { echo "build $status" >&2; exit 1; }
-image_id=$(api GET "/api/v1/builds/$build" "$token" | json_get 'd["image_id"]')
+image_id=$(build_starter "$token")
 api POST /api/v1/deployments "$token" "{\"image_id\":\"$image_id\",\"visibility\":\"public\"}" \
   >"$work/deployment.json"
 dep=$(json_get 'd["id"]' <"$work/deployment.json")
