@@ -1,0 +1,21 @@
+// What the container engine answers, as the runtime reads it: container
+// inspection (state, ports, networks), a job's state, and the stats a run's
+// CPU time and a paused deployment's memory are read from. Whatever the
+// bytes, each parser answers (a value or an error, never a crash) and the
+// figures it reads are positive or absent.
+
+#include <string_view>
+
+#include "../fuzz/check.hpp"
+#include "runtime/docker_job_json.hpp"
+#include "runtime/docker_json.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes = orsa::fuzz::as_text(data, size);
+  namespace docker = orsa::runtime::docker;
+  if (const auto cpu = docker::parse_cpu_usage_ns(bytes)) ORSA_FUZZ_CHECK(*cpu > 0);
+  if (const auto memory = docker::parse_memory_usage(bytes)) ORSA_FUZZ_CHECK(*memory > 0);
+  (void)docker::parse_inspect(bytes);
+  (void)docker::parse_job_state(bytes);
+  return 0;
+}
