@@ -99,6 +99,7 @@ Result<services::GcReport> Collector::run(bool dry_run, std::optional<std::strin
 
   services::GcReport report;
   report.dry_run = dry_run;
+  list_paused(hooks, report);  // before any is stopped: what the tier held
   if (dry_run) {
     for (const auto& image : *candidates) report.images.push_back(gc_image(image));
     sweep_blobs(*candidates, now, report);
@@ -118,7 +119,6 @@ Result<services::GcReport> Collector::run(bool dry_run, std::optional<std::strin
       if (auto ok = retention(); !ok) report.errors.push_back("runs: " + ok.error().message);
     }
   }
-  list_paused(*idle, hooks, report);
   record(report, actor_id, ip);
   return report;
 }
@@ -190,15 +190,11 @@ void Collector::sweep_blobs(const std::vector<store::Image>& assume_deleted, std
   if (!report.dry_run) report.bytes_freed = swept->bytes;
 }
 
-void Collector::list_paused(const std::vector<store::Deployment>& idle,
-                            const DeploymentHooks& hooks, services::GcReport& report) {
+void Collector::list_paused(const DeploymentHooks& hooks, services::GcReport& report) {
   auto deployments = store_.deployments().list(OwnerScope::everyone(), std::nullopt);
   if (!deployments) return report.errors.push_back("paused: " + deployments.error().message);
-  const auto stopping = [&](const store::Deployment& d) {
-    return std::ranges::any_of(idle, [&](const auto& i) { return i.id == d.id; });
-  };
   for (const auto& d : *deployments) {
-    if (d.status != store::DeploymentStatus::kPaused || stopping(d)) continue;
+    if (d.status != store::DeploymentStatus::kPaused) continue;
     const auto held = hooks.paused_memory ? hooks.paused_memory(d) : std::nullopt;
     report.paused.push_back({d.id, d.owner_username + "/" + d.project_name, held.value_or(-1)});
   }

@@ -341,9 +341,10 @@ TEST_F(CollectorIdle, StopsDeploymentsWithoutARequestForTooLong) {
 }
 
 // Paused is the first tier of idleness: past --gc-idle a paused deployment
-// is stopped like a running one; one paused more recently is listed with the
-// memory its frozen container holds, in a dry run and a real run alike.
-TEST_F(CollectorIdle, StopsPausedDeploymentsPastTheLimitAndListsTheOthersWithTheirMemory) {
+// is stopped like a running one. Every deployment paused when the run began
+// is listed with the memory its frozen container holds, in a dry run and a
+// real run alike.
+TEST_F(CollectorIdle, StopsPausedDeploymentsPastTheLimitAndListsAllWithTheirMemory) {
   const auto old = deploy(app_, image_, store::DeploymentStatus::kPaused);
   clock_.advance(20 * kHour);
   const auto recent = deploy(app_, image_, store::DeploymentStatus::kPaused);
@@ -360,9 +361,10 @@ TEST_F(CollectorIdle, StopsPausedDeploymentsPastTheLimitAndListsTheOthersWithThe
     ASSERT_TRUE(report) << report.error().message;
     ASSERT_EQ(report->idle_stopped.size(), 1u);
     EXPECT_EQ(report->idle_stopped[0].deployment_id, old.id);
-    ASSERT_EQ(report->paused.size(), 2u) << "the stopped one is not listed as paused";
+    ASSERT_EQ(report->paused.size(), 3u);
     std::map<std::string, std::int64_t> held;
     for (const auto& p : report->paused) held[p.deployment_id] = p.memory_bytes;
+    EXPECT_EQ(held.at(old.id), 1);
     EXPECT_EQ(held.at(recent.id), 48 << 20);
     EXPECT_EQ(held.at(unmeasured.id), -1);
   }

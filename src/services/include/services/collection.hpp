@@ -42,7 +42,8 @@ struct GcReport {
   std::int64_t blob_count = 0;
   std::int64_t blob_bytes = 0;
   std::vector<GcIdleStop> idle_stopped;
-  std::vector<GcPaused> paused;     // paused and left so (not idle long enough to stop)
+  // Paused when the run began (those it stops are in idle_stopped too).
+  std::vector<GcPaused> paused;
   std::int64_t bytes_freed = 0;     // blob bytes actually removed (0 in a dry run)
   std::vector<std::string> errors;  // steps that failed; the run went on without them
 };

@@ -85,9 +85,8 @@ class Collector final : public services::Collection {
   void delete_images(const std::vector<store::Image>& candidates, services::GcReport& report);
   void sweep_blobs(const std::vector<store::Image>& deleted, std::int64_t now,
                    services::GcReport& report);
-  /// The paused deployments the run leaves paused, with their memory.
-  void list_paused(const std::vector<store::Deployment>& idle, const DeploymentHooks& hooks,
-                   services::GcReport& report);
+  /// The deployments paused when the run began, with their memory.
+  void list_paused(const DeploymentHooks& hooks, services::GcReport& report);
   void stop_idle(const std::vector<store::Deployment>& idle, const DeploymentHooks& hooks,
                  services::GcReport& report);
   void record(const services::GcReport& report, const std::optional<std::string>& actor_id,

@@ -4338,7 +4338,7 @@ export interface components {
                 /** @description <owner>/<name> */
                 project: string;
             }[];
-            /** @description Deployments paused by the warm idle tier (--pause-idle) that this run leaves paused, with the memory their frozen containers hold. */
+            /** @description Deployments paused by the warm idle tier (--pause-idle) when the run began, with the memory their frozen containers hold; those idle past --gc-idle are in idle_stopped too. */
             paused: {
                 deployment_id: string;
                 /** @description <owner>/<name> */
