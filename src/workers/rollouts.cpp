@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 #include <tuple>
 
@@ -133,8 +134,7 @@ Result<void> Rollouts::stop_idle(const Deployment& deployment) {
 void Rollouts::wake(const std::string& deployment_id) {
   // Busy (being paused, say): the wake runs when that task ends, so the
   // request the gateway holds is not left waiting for a wake nobody runs.
-  enqueue(
-      deployment_id, [this, deployment_id] { wake_now(deployment_id); }, IfBusy::kDefer);
+  after_task(deployment_id, "wake", [this, deployment_id] { wake_now(deployment_id); });
 }
 
 void Rollouts::wake_now(const std::string& deployment_id) {
@@ -223,12 +223,21 @@ void Rollouts::enqueue(const std::string& deployment_id, Task task, IfBusy if_bu
   {
     std::lock_guard lock(mu_);
     if (stopping_ || !tasks_) return;
+    if (!busy_.insert(deployment_id).second && if_busy == IfBusy::kSkip) return;
+  }
+  post(deployment_id, std::move(task));
+}
+
+void Rollouts::after_task(const std::string& deployment_id, std::string_view kind, Task task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !tasks_) return;
     if (!busy_.insert(deployment_id).second) {
-      if (if_busy == IfBusy::kSkip) return;
-      if (if_busy == IfBusy::kDefer) {
-        deferred_.try_emplace(deployment_id, std::move(task));  // one is enough
-        return;
-      }
+      auto& waiting = deferred_[deployment_id];
+      // One of each kind is enough: a burst of requests wakes it once.
+      if (std::ranges::none_of(waiting, [&](const auto& w) { return w.first == kind; }))
+        waiting.emplace_back(std::string(kind), std::move(task));
+      return;
     }
   }
   post(deployment_id, std::move(task));
@@ -264,8 +273,9 @@ void Rollouts::task_done(const std::string& deployment_id) {
     std::lock_guard lock(mu_);
     last_task_end_[deployment_id] = ++tasks_finished_;
     if (auto it = deferred_.find(deployment_id); it != deferred_.end() && !stopping_) {
-      next = std::move(it->second);  // the deployment stays busy for it
-      deferred_.erase(it);
+      next = std::move(it->second.front().second);  // the deployment stays busy for it
+      it->second.erase(it->second.begin());
+      if (it->second.empty()) deferred_.erase(it);
     } else {
       busy_.erase(deployment_id);
       deferred_.erase(deployment_id);
@@ -485,10 +495,8 @@ void Rollouts::go_live(Deployment& d) {
 // The old version drains and stops in a task of its own, so the new one is
 // free (to stop, delete, roll back) as soon as it is live.
 void Rollouts::retire_later(const std::string& old_id, const std::string& replaced_by) {
-  // A task of its own is queued or running: it finishes and then sees it is
-  // not wanted.
-  enqueue(
-      old_id, [this, old_id, replaced_by] { retire(old_id, replaced_by); }, IfBusy::kSkip);
+  // Busy with a task of its own (being paused, say): retired when it ends.
+  after_task(old_id, "retire", [this, old_id, replaced_by] { retire(old_id, replaced_by); });
 }
 
 void Rollouts::retire(const std::string& old_id, const std::string& replaced_by) {

@@ -570,6 +570,33 @@ TEST_F(PauseTest, ARequestDuringThePauseIsServedOnceThePauseEnds) {
   EXPECT_EQ(route_state(), gateway::RouteState::kServing);
 }
 
+// A new version goes live while the old one is being paused: the old one is
+// retired once the pause ends, not left running beside it.
+TEST_F(PauseTest, AVersionBeingPausedIsRetiredWhenThePauseEnds) {
+  const auto old = serving();
+  runtime_->hold_pauses(true);
+  clock_.advance(kPauseIdle.count() + 1);
+  rollouts_->reconcile();
+  ASSERT_TRUE(reconcile_until([&] { return reload(old.id).status == DeploymentStatus::kPaused; }));
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const auto next = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"}).value();
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(10),
+      [&] { return reload(next.id).status == DeploymentStatus::kHealthy; },
+      "the new version live"));
+  EXPECT_TRUE(reload(old.id).desired_running) << "retired under its own pause";
+  runtime_->hold_pauses(false);
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(10),
+      [&] {
+        const auto d = reload(old.id);
+        return !d.desired_running && d.status_reason == "replaced by " + next.id &&
+               !runtime_->exists(old.container_id);
+      },
+      "the old version retired after its pause"));
+  EXPECT_EQ(route_state(), gateway::RouteState::kServing);
+}
+
 TEST_F(PauseTest, APausedDeploymentWhoseContainerIsGoneStartsAgainOnARequest) {
   const auto d = serving();
   clock_.advance(kPauseIdle.count() + 1);

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -80,10 +82,12 @@ class Rollouts final : public services::DeploymentControl {
   };
   using Task = std::function<void()>;
 
-  // kQueue: beside the running task; kSkip: not at all; kDefer: once the
-  // running task ends (one deferred task per deployment).
-  enum class IfBusy { kQueue, kSkip, kDefer };
+  // When the deployment already has a task: kQueue beside it, kSkip not at all.
+  enum class IfBusy { kQueue, kSkip };
   void enqueue(const std::string& deployment_id, Task task, IfBusy if_busy = IfBusy::kQueue);
+  /// Now if the deployment is free, else once its task (and the tasks
+  /// deferred before this one) ended; one task of each `kind` waits.
+  void after_task(const std::string& deployment_id, std::string_view kind, Task task);
   void post(const std::string& deployment_id, Task task);
   void task_done(const std::string& deployment_id);
   std::uint64_t tasks_finished();
@@ -147,8 +151,9 @@ class Rollouts final : public services::DeploymentControl {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool reconcile_requested_ = false;
-  std::set<std::string> busy_;            // deployments with a queued or running task
-  std::map<std::string, Task> deferred_;  // to run when the deployment's task ends
+  std::set<std::string> busy_;  // deployments with a queued or running task
+  // Tasks to run, in order, when the deployment's task ends: (kind, task).
+  std::map<std::string, std::vector<std::pair<std::string, Task>>> deferred_;
   std::map<std::string, Crashes> crashes_;
   std::uint64_t tasks_finished_ = 0;                    // tasks ended since start
   std::map<std::string, std::uint64_t> last_task_end_;  // deployment → tasks_finished_ then
