@@ -1,6 +1,7 @@
 // orsa-builder: wiring only. Each subcommand parses its flags and calls one
 // library function. `build` and `base build` print progress lines and, last,
 // one JSON line: {"status":"succeeded",…} or {"status":"failed","error":…}.
+// `image build` writes an archive of one of ORSA's own images (make images).
 // Exit status: 0 success, 1 the work failed (message on stderr), 2 usage.
 
 #include <sys/resource.h>
@@ -10,11 +11,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "builder/base_image.hpp"
 #include "builder/job.hpp"
 #include "builder/pipeline.hpp"
+#include "builder/platform_image.hpp"
 #include "core/files.hpp"
 #include "core/json.hpp"
 #include "oci/registry_client.hpp"
@@ -65,6 +69,17 @@ struct BaseArgs {
   std::string registry;
   std::string mirror;
   std::filesystem::path work_dir = std::filesystem::temp_directory_path();
+};
+
+struct ImageArgs {
+  std::filesystem::path recipe;
+  std::filesystem::path files_dir;
+  std::string tag;
+  std::vector<std::string> labels;  // KEY=VALUE
+  std::string mirror;
+  std::int64_t epoch = 0;
+  std::filesystem::path work_dir = std::filesystem::temp_directory_path();
+  std::filesystem::path out;
 };
 
 void print_line(std::string_view line) {
@@ -147,6 +162,52 @@ int run_base_build(const BaseArgs& args) {
                            {"layer_bytes", built->layer_bytes}});
 }
 
+orsa::Result<std::map<std::string, std::string>> parse_labels(
+    const std::vector<std::string>& args) {
+  std::map<std::string, std::string> labels;
+  for (const auto& arg : args) {
+    const auto eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return orsa::fail(
+          orsa::Error::invalid_argument("--label wants KEY=VALUE, not '" + arg + "'"));
+    }
+    labels[arg.substr(0, eq)] = arg.substr(eq + 1);
+  }
+  return labels;
+}
+
+int run_image_build(const ImageArgs& args) {
+  auto recipe = orsa::builder::load_platform_recipe(args.recipe);
+  if (!recipe) return finish(orsa::fail(recipe.error()));
+  auto labels = parse_labels(args.labels);
+  if (!labels) return finish(orsa::fail(labels.error()));
+  const orsa::builder::PlatformBuildOptions options{
+      args.files_dir, args.tag, *labels, args.mirror, args.epoch, args.work_dir, args.out};
+  auto built = orsa::builder::build_platform_image(*recipe, options, print_line);
+  if (!built) return finish(orsa::fail(built.error()));
+  return finish(orsa::Json{{"reference", built->reference},
+                           {"digest", built->manifest_digest},
+                           {"archive", args.out.string()},
+                           {"archive_bytes", built->archive_bytes}});
+}
+
+void add_image(CLI::App& app, ImageArgs& args) {
+  auto* image = app.add_subcommand("image", "Images of ORSA itself and its companion services");
+  image->require_subcommand(1);
+  auto* build = image->add_subcommand(
+      "build", "Build an image archive (podman load / docker load) from deploy/images/<name>.toml");
+  build->add_option("recipe", args.recipe, "The image recipe (TOML)")->required();
+  build->add_option("--files", args.files_dir, "Staged tree laid over / as the second layer");
+  build->add_option("--tag", args.tag, "Image tag (the version)")->required();
+  build->add_option("--label", args.labels, "KEY=VALUE image label (repeatable)");
+  build->add_option("--mirror", args.mirror, "Debian mirror (default: the machine's apt source)");
+  build->add_option("--epoch", args.epoch, "Timestamp of every file and of the image")
+      ->envname("SOURCE_DATE_EPOCH")
+      ->required();
+  build->add_option("--work-dir", args.work_dir, "Scratch directory for the root filesystem");
+  build->add_option("--out", args.out, "The archive to write")->required();
+}
+
 void add_build(CLI::App& app, BuildArgs& args) {
   auto* build = app.add_subcommand("build", "Build and push a project image from a job file");
   build->add_option("--job", args.job_file, "job.json written by orsa-deployer")->required();
@@ -182,7 +243,9 @@ int main(int argc, char** argv) {
   RenderArgs render_args;
   BuildArgs build_args;
   BaseArgs base_args;
+  ImageArgs image_args;
   add_render(app, render_args);
+  add_image(app, image_args);
   add_build(app, build_args);
   add_base(app, base_args);
   try {
@@ -194,5 +257,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("render")) return run_render(render_args);
   if (app.got_subcommand("build")) return run_build(build_args);
   if (app.got_subcommand("base")) return run_base_build(base_args);
+  if (app.got_subcommand("image")) return run_image_build(image_args);
   return kUsage;
 }

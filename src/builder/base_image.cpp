@@ -1,7 +1,5 @@
 #include "builder/base_image.hpp"
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <toml++/toml.h>
 
 #include <chrono>
@@ -15,8 +13,7 @@
 #include "oci/layer_writer.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
-
-extern char** environ;
+#include "rootfs.hpp"
 
 namespace orsa::builder {
 namespace {
@@ -27,94 +24,6 @@ constexpr std::int64_t kDefaultEpoch = 1704067200;  // 2024-01-01T00:00:00Z
 constexpr const char* kBusybox = "/bin/busybox";
 // Applets linked in the busybox base; enough for shell scripts in tests.
 constexpr const char* kBusyboxApplets[] = {"sh", "echo", "cat", "ls", "sleep", "env", "id", "wget"};
-// Files that only record the build itself, removed for smaller, steadier layers.
-constexpr const char* kDebianScratch[] = {"var/cache/apt", "var/lib/apt/lists", "var/log",
-                                          "var/cache/debconf/templates.dat-old", "tmp"};
-
-Result<std::vector<std::string>> string_array(const toml::table& t, std::string_view key) {
-  std::vector<std::string> out;
-  const toml::node* node = t.get(key);
-  if (node == nullptr) return out;
-  const toml::array* array = node->as_array();
-  if (array == nullptr)
-    return fail(Error::invalid_argument("recipe: '" + std::string(key) + "' must be an array"));
-  for (const auto& item : *array) {
-    if (!item.is_string()) {
-      return fail(Error::invalid_argument("recipe: '" + std::string(key) + "' must hold strings"));
-    }
-    out.push_back(item.as_string()->get());
-  }
-  return out;
-}
-
-Result<void> validate_packages(const std::vector<std::string>& packages) {
-  static const std::regex kPackage("[a-z0-9][a-z0-9.+-]+");
-  for (const auto& p : packages) {
-    if (!std::regex_match(p, kPackage)) {
-      return fail(Error::invalid_argument("recipe: '" + p + "' is not a Debian package name"));
-    }
-  }
-  return {};
-}
-
-Result<void> run(std::vector<std::string> argv, const std::vector<std::string>& extra_env) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
-  std::vector<char*> args, env;
-  for (auto& a : argv) args.push_back(a.data());
-  for (auto& e : env_strings) env.push_back(e.data());
-  args.push_back(nullptr);
-  env.push_back(nullptr);
-  // Nothing of the builder's own descriptors reaches mmdebstrap or apt.
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    return fail(Error::unavailable(argv[0] + " is not installed (scripts/install-deps.sh)"));
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return fail(Error::unavailable(argv[0] + " failed with status " + std::to_string(status)));
-  }
-  return {};
-}
-
-Result<void> debian_rootfs(const BaseRecipe& recipe, const BaseBuildOptions& options,
-                           std::int64_t epoch, const fs::path& rootfs) {
-  std::string mirror = options.mirror;
-  if (mirror.empty()) {
-    auto found = machine_debian_mirror();
-    if (!found) return fail(found.error());
-    mirror = *found;
-  }
-  std::string include;
-  for (const auto& p : recipe.packages) include += (include.empty() ? "" : ",") + p;
-  // No recommends, documentation or translations: a service image needs none.
-  std::vector<std::string> argv{"mmdebstrap",
-                                "--variant=" + recipe.variant,
-                                "--mode=root",
-                                "--aptopt=Apt::Install-Recommends \"false\"",
-                                "--dpkgopt=path-exclude=/usr/share/man/*",
-                                "--dpkgopt=path-exclude=/usr/share/doc/*",
-                                "--dpkgopt=path-exclude=/usr/share/locale/*",
-                                "--dpkgopt=path-include=/usr/share/locale/locale.alias"};
-  if (!include.empty()) argv.push_back("--include=" + include);
-  argv.insert(argv.end(),
-              {recipe.suite, rootfs.string(), "deb " + mirror + " " + recipe.suite + " main"});
-  if (auto ok = run(argv, {"SOURCE_DATE_EPOCH=" + std::to_string(epoch)}); !ok) return ok;
-  std::error_code ec;
-  for (const char* scratch : kDebianScratch) {
-    fs::remove_all(rootfs / scratch, ec);
-    fs::create_directories(rootfs / scratch, ec);
-  }
-  fs::permissions(rootfs / "tmp", fs::perms(01777), ec);
-  return {};
-}
 
 Result<void> busybox_rootfs(const fs::path& rootfs) {
   std::error_code ec;
@@ -127,26 +36,6 @@ Result<void> busybox_rootfs(const fs::path& rootfs) {
   for (const char* applet : kBusyboxApplets)
     fs::create_symlink("busybox", rootfs / "bin" / applet, ec);
   return {};
-}
-
-struct WrittenLayer {
-  fs::path path;
-  oci::LayerInfo info;
-};
-
-Result<WrittenLayer> write_layer_file(const fs::path& rootfs, const fs::path& out,
-                                      std::int64_t epoch) {
-  std::ofstream file(out, std::ios::binary | std::ios::trunc);
-  if (!file) return fail(Error::internal("cannot write " + out.string()));
-  auto info =
-      oci::write_layer_from_dir(rootfs, epoch, [&file](std::string_view chunk) -> Result<void> {
-        file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        if (!file) return fail(Error::internal("layer write failed"));
-        return {};
-      });
-  if (!info) return fail(info.error());
-  file.close();
-  return WrittenLayer{out, *info};
 }
 
 std::string base_config(const BaseRecipe& recipe, const oci::LayerInfo& layer, std::int64_t epoch) {
@@ -178,12 +67,8 @@ Result<BaseRecipe> load_base_recipe(const fs::path& bases_dir, std::string_view 
   } catch (const toml::parse_error& e) {
     return fail(Error::invalid_argument("recipe: " + std::string(e.description())));
   }
-  for (const auto& [key, value] : t) {
-    const std::string k(key.str());
-    if (k != "kind" && k != "suite" && k != "variant" && k != "packages" && k != "env") {
-      return fail(Error::invalid_argument("recipe: unknown key '" + k + "'"));
-    }
-  }
+  if (auto ok = only_known_keys(t, {"kind", "suite", "variant", "packages", "env"}, "recipe"); !ok)
+    return fail(ok.error());
   BaseRecipe recipe;
   recipe.name = name;
   recipe.kind = t["kind"].value_or(std::string());
@@ -243,13 +128,7 @@ Result<BaseBuildResult> build_base_image(const BaseRecipe& recipe, const BaseBui
   const fs::path rootfs = work / "rootfs";
   std::error_code ec;
   fs::create_directories(work, ec);
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    }
-  } cleanup{work};
+  const ScratchDir cleanup{work};
 
   auto last = std::chrono::steady_clock::now();
   const auto step = [&](std::string_view name, std::string_view detail) {
@@ -262,8 +141,10 @@ Result<BaseBuildResult> build_base_image(const BaseRecipe& recipe, const BaseBui
   };
 
   progress("building root filesystem for " + result.repository + ":" + recipe.tag);
-  auto built = recipe.kind == "debian" ? debian_rootfs(recipe, options, epoch, rootfs)
-                                       : busybox_rootfs(rootfs);
+  auto built = recipe.kind == "debian"
+                   ? build_debian_rootfs({recipe.suite, recipe.variant, recipe.packages},
+                                         options.mirror, epoch, rootfs)
+                   : busybox_rootfs(rootfs);
   if (!built) return fail(built.error());
   step("rootfs", "");
   auto layer = write_layer_file(rootfs, work / "layer.tar.gz", epoch);

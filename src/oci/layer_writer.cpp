@@ -165,10 +165,12 @@ Result<std::vector<Entry>> arrange(std::vector<Entry> entries, std::string_view 
   return sorted;
 }
 
-// Gzips the tar stream into the sink, hashing both sides as bytes pass.
+// Gzips the tar stream into the sink (or, for an uncompressed tar, passes it
+// through), hashing both sides as bytes pass.
 class GzipHashingSink {
  public:
-  explicit GzipHashingSink(const ByteSink& sink) : sink_(sink), out_(kChunkSize, '\0') {}
+  GzipHashingSink(const ByteSink& sink, LayerCompression compression)
+      : sink_(sink), compress_(compression == LayerCompression::kGzip), out_(kChunkSize, '\0') {}
   ~GzipHashingSink() {
     if (initialized_) deflateEnd(&z_);
   }
@@ -176,6 +178,7 @@ class GzipHashingSink {
   GzipHashingSink& operator=(const GzipHashingSink&) = delete;
 
   Result<void> init() {
+    if (!compress_) return {};
     if (deflateInit2(&z_, kGzipLevel, Z_DEFLATED, kGzipWindowBits, kGzipMemLevel,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
       return fail(Error::internal("zlib: deflateInit2 failed"));
@@ -186,11 +189,14 @@ class GzipHashingSink {
 
   Result<void> write(std::string_view tar_bytes) {
     diff_id_.update(tar_bytes);
+    if (!compress_) return emit(tar_bytes);
     return deflate_all(tar_bytes, Z_NO_FLUSH);
   }
 
   Result<LayerInfo> finish() {
-    if (auto ok = deflate_all({}, Z_FINISH); !ok) return fail(std::move(ok.error()));
+    if (compress_) {
+      if (auto ok = deflate_all({}, Z_FINISH); !ok) return fail(std::move(ok.error()));
+    }
     return LayerInfo{.digest = digest_.finish(), .diff_id = diff_id_.finish(), .size = size_};
   }
 
@@ -206,16 +212,20 @@ class GzipHashingSink {
       status = deflate(&z_, flush);
       if (status == Z_STREAM_ERROR) return fail(Error::internal("zlib: deflate failed"));
       const std::string_view produced(out_.data(), out_.size() - z_.avail_out);
-      if (!produced.empty()) {
-        digest_.update(produced);
-        size_ += static_cast<std::int64_t>(produced.size());
-        if (auto ok = sink_(produced); !ok) return fail(std::move(ok.error()));
-      }
+      if (auto ok = emit(produced); !ok) return ok;
     } while (z_.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END));
     return {};
   }
 
+  Result<void> emit(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    digest_.update(bytes);
+    size_ += static_cast<std::int64_t>(bytes.size());
+    return sink_(bytes);
+  }
+
   const ByteSink& sink_;
+  const bool compress_;
   std::string out_;
   z_stream z_{};
   bool initialized_ = false;
@@ -373,12 +383,13 @@ class TarWriter {
 };
 
 Result<LayerInfo> write_entries(const std::vector<Entry>& entries, std::int64_t epoch,
-                                const ByteSink& sink) {
+                                const ByteSink& sink,
+                                LayerCompression compression = LayerCompression::kGzip) {
   if (epoch < 0 || epoch > kMaxEpoch) {
     return fail(
         Error::invalid_argument("layer epoch " + std::to_string(epoch) + " is out of range"));
   }
-  GzipHashingSink gzip(sink);
+  GzipHashingSink gzip(sink, compression);
   if (auto ok = gzip.init(); !ok) return fail(std::move(ok.error()));
   CallbackContext ctx{.gzip = &gzip};
   TarWriter tar(ctx);
@@ -461,12 +472,13 @@ Result<LayerInfo> write_layer(std::vector<LayerFile> files, std::int64_t epoch,
 }
 
 Result<LayerInfo> write_layer_from_dir(const std::filesystem::path& root, std::int64_t epoch,
-                                       const ByteSink& sink, std::string_view prefix) {
+                                       const ByteSink& sink, std::string_view prefix,
+                                       LayerCompression compression) {
   auto entries = collect_tree(root);
   if (!entries) return fail(std::move(entries.error()));
   auto arranged = arrange(std::move(*entries), prefix);
   if (!arranged) return fail(std::move(arranged.error()));
-  return write_entries(*arranged, epoch, sink);
+  return write_entries(*arranged, epoch, sink, compression);
 }
 
 }  // namespace orsa::oci

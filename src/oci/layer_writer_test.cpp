@@ -425,6 +425,20 @@ TEST(LayerWriterFromDir, IgnoresMtimesOwnersAndPermissionNoise) {
   EXPECT_EQ(wa.info.digest, wb.info.digest);
 }
 
+TEST(LayerWriterFromDir, UncompressedIsThePlainTarWithOneDigest) {
+  TempDir dir;
+  materialise_sample(dir.path(), 1'234'567'890, /*noisy_perms=*/false);
+  Written plain;
+  auto info =
+      write_layer_from_dir(dir.path(), kEpoch, string_sink(plain), {}, LayerCompression::kNone);
+  ASSERT_TRUE(info.has_value()) << info.error().message;
+  const Written gzipped = write_dir_to_string(dir.path());
+  EXPECT_EQ(plain.bytes, gunzip(gzipped.bytes));
+  EXPECT_EQ(info->digest, Digest::of(plain.bytes));
+  EXPECT_EQ(info->diff_id, info->digest);
+  EXPECT_EQ(info->size, static_cast<std::int64_t>(plain.bytes.size()));
+}
+
 TEST(LayerWriterFromDir, ExecuteBitIsKept) {
   TempDir a;
   TempDir b;

@@ -41,12 +41,17 @@ using ByteSink = std::function<Result<void>(std::string_view)>;
 Result<LayerInfo> write_layer(std::vector<LayerFile> files, std::int64_t epoch,
                               const ByteSink& sink, std::string_view prefix = {});
 
+/// kNone writes the plain tar (digest == diff_id): an image archive that
+/// holds already-compressed blobs, for instance.
+enum class LayerCompression { kGzip, kNone };
+
 /// The same, reading a directory tree from disk (regular files, dirs and
 /// symlinks; devices, sockets and fifos are skipped; on-disk mtimes, owners
 /// and permission details beyond the execute bit are ignored). Symlinks are
 /// stored, never followed; hard links become separate regular files; file
 /// contents are streamed in chunks.
 Result<LayerInfo> write_layer_from_dir(const std::filesystem::path& root, std::int64_t epoch,
-                                       const ByteSink& sink, std::string_view prefix = {});
+                                       const ByteSink& sink, std::string_view prefix = {},
+                                       LayerCompression compression = LayerCompression::kGzip);
 
 }  // namespace orsa::oci
