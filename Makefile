@@ -6,7 +6,7 @@ PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test unit web format format-check bench bench-quick fuzz clean
+.PHONY: deps configure build run test unit web format format-check bench bench-quick fuzz images clean
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +56,14 @@ bench:
 bench-quick:
 	@$(MAKE) --no-print-directory build PRESET=release
 	@bench/quick.sh $(ARGS)
+
+# ORSA's own images (orsa-deployer, orsa-builder, postgres, nginx), built by
+# orsa-builder on mmdebstrap root filesystems, loaded into podman; as root.
+# ARGS="--load docker" for Docker, "--load none" for the archives alone.
+images: deps
+	@$(MAKE) --no-print-directory build PRESET=release
+	@scripts/web.sh build
+	@scripts/images.sh $(ARGS)
 
 clean:
 	@rm -rf build

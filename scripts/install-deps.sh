@@ -25,6 +25,10 @@ packages=(
   python3 python3-pulp coinor-cbc python3-flask gunicorn
   # OCI images: reference registry, real clients, reference template renderer
   docker-registry skopeo podman runc uidmap cookiecutter busybox-static mmdebstrap
+  # the compose application (deploy/compose.yaml, tests/compose): Debian's
+  # podman-compose, and the CNI plugin that lets its services find each other
+  # by name
+  podman-compose golang-github-containernetworking-plugin-dnsname
   # web app end-to-end tests (playwright-core drives Debian's Chromium)
   chromium
 )

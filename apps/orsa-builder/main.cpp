@@ -69,6 +69,7 @@ struct BaseArgs {
   std::string registry;
   std::string mirror;
   std::filesystem::path work_dir = std::filesystem::temp_directory_path();
+  std::filesystem::path apt_cache;
 };
 
 struct ImageArgs {
@@ -80,6 +81,7 @@ struct ImageArgs {
   std::int64_t epoch = 0;
   std::filesystem::path work_dir = std::filesystem::temp_directory_path();
   std::filesystem::path out;
+  std::filesystem::path apt_cache;
 };
 
 void print_line(std::string_view line) {
@@ -153,7 +155,8 @@ int run_base_build(const BaseArgs& args) {
   if (!recipe) return finish(orsa::fail(recipe.error()));
   auto client = registry_client(args.registry);
   if (!client) return finish(orsa::fail(client.error()));
-  const orsa::builder::BaseBuildOptions options{args.mirror, 0, args.work_dir};
+  const orsa::builder::BaseBuildOptions options{
+      .mirror = args.mirror, .work_dir = args.work_dir, .apt_cache = args.apt_cache};
   auto built = orsa::builder::build_base_image(*recipe, options, *client, print_line);
   if (!built) return finish(orsa::fail(built.error()));
   return finish(orsa::Json{{"repository", built->repository},
@@ -181,8 +184,14 @@ int run_image_build(const ImageArgs& args) {
   if (!recipe) return finish(orsa::fail(recipe.error()));
   auto labels = parse_labels(args.labels);
   if (!labels) return finish(orsa::fail(labels.error()));
-  const orsa::builder::PlatformBuildOptions options{
-      args.files_dir, args.tag, *labels, args.mirror, args.epoch, args.work_dir, args.out};
+  const orsa::builder::PlatformBuildOptions options{.files_dir = args.files_dir,
+                                                    .tag = args.tag,
+                                                    .labels = *labels,
+                                                    .mirror = args.mirror,
+                                                    .epoch = args.epoch,
+                                                    .work_dir = args.work_dir,
+                                                    .out = args.out,
+                                                    .apt_cache = args.apt_cache};
   auto built = orsa::builder::build_platform_image(*recipe, options, print_line);
   if (!built) return finish(orsa::fail(built.error()));
   return finish(orsa::Json{{"reference", built->reference},
@@ -206,6 +215,8 @@ void add_image(CLI::App& app, ImageArgs& args) {
       ->required();
   build->add_option("--work-dir", args.work_dir, "Scratch directory for the root filesystem");
   build->add_option("--out", args.out, "The archive to write")->required();
+  build->add_option("--apt-cache", args.apt_cache, "Keep downloaded .debs here between builds")
+      ->envname("ORSA_APT_CACHE");
 }
 
 void add_build(CLI::App& app, BuildArgs& args) {
@@ -224,6 +235,8 @@ void add_base(CLI::App& app, BaseArgs& args) {
       ->envname("ORSA_REGISTRY");
   build->add_option("--mirror", args.mirror, "Debian mirror (default: the machine's apt source)");
   build->add_option("--work-dir", args.work_dir, "Scratch directory for the root filesystem");
+  build->add_option("--apt-cache", args.apt_cache, "Keep downloaded .debs here between builds")
+      ->envname("ORSA_APT_CACHE");
 }
 
 void add_render(CLI::App& app, RenderArgs& args) {

@@ -56,6 +56,7 @@ Result<std::map<std::string, std::string>> string_table(const toml::table& t,
 Result<void> read_arrays(const toml::table& t, PlatformRecipe& recipe) {
   const std::pair<std::string_view, std::vector<std::string>*> arrays[] = {
       {"packages", &recipe.packages},
+      {"remove", &recipe.remove},
       {"env", &recipe.env},
       {"entrypoint", &recipe.entrypoint},
       {"cmd", &recipe.cmd},
@@ -66,6 +67,12 @@ Result<void> read_arrays(const toml::table& t, PlatformRecipe& recipe) {
     *target = std::move(*values);
   }
   return {};
+}
+
+// "/a/b": absolute, normalised, not "/" itself and without a trailing slash.
+bool plain_absolute(const std::string& path) {
+  const fs::path p(path);
+  return p.is_absolute() && p.lexically_normal() == p && path.size() > 1 && path.back() != '/';
 }
 
 Result<void> validate(const PlatformRecipe& recipe) {
@@ -79,6 +86,15 @@ Result<void> validate(const PlatformRecipe& recipe) {
       return fail(Error::invalid_argument("image recipe: 'uid' must be in [" +
                                           std::to_string(kMinUid) + ", " + std::to_string(kMaxUid) +
                                           "]"));
+    }
+  }
+  if (!plain_absolute(recipe.home)) {
+    return fail(Error::invalid_argument("image recipe: 'home' must be a plain absolute path"));
+  }
+  for (const auto& path : recipe.remove) {
+    if (!plain_absolute(path)) {
+      return fail(Error::invalid_argument("image recipe: 'remove' holds '" + path +
+                                          "', not a plain absolute path below /"));
     }
   }
   if (recipe.entrypoint.empty() && recipe.cmd.empty()) {
@@ -100,6 +116,15 @@ Result<void> add_user(const PlatformRecipe& recipe, const fs::path& rootfs) {
   if (recipe.home != "/nonexistent") fs::create_directories(rootfs / recipe.home.substr(1), ec);
   if (!passwd || !group || ec) return fail(Error::internal("cannot add the image's user"));
   return {};
+}
+
+using OwnerMap = std::map<std::string, std::uint32_t>;
+
+// The account's home belongs to it, so that a volume mounted there starts
+// out writable (engines copy the image directory's owner into a new volume).
+OwnerMap account_owned(const PlatformRecipe& recipe) {
+  if (recipe.user.empty() || recipe.home == "/nonexistent") return {};
+  return {{recipe.home.substr(1), static_cast<std::uint32_t>(recipe.uid)}};
 }
 
 std::string image_config(const PlatformRecipe& recipe, const PlatformBuildOptions& options,
@@ -172,14 +197,15 @@ Result<std::int64_t> write_archive(const fs::path& root, const fs::path& out, st
   const fs::path partial = out.string() + ".partial";
   std::ofstream file(partial, std::ios::binary | std::ios::trunc);
   if (!file) return fail(Error::internal("cannot write " + partial.string()));
-  auto info = oci::write_layer_from_dir(
-      root, epoch,
-      [&file](std::string_view chunk) -> Result<void> {
-        file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        if (!file) return fail(Error::internal("archive write failed"));
-        return {};
-      },
-      {}, oci::LayerCompression::kNone);
+  auto info = oci::write_layer_from_dir(root, epoch,
+                                        [&file](std::string_view chunk) -> Result<void> {
+                                          file.write(chunk.data(),
+                                                     static_cast<std::streamsize>(chunk.size()));
+                                          if (!file)
+                                            return fail(Error::internal("archive write failed"));
+                                          return {};
+                                        },
+                                        {.compression = oci::LayerCompression::kNone});
   if (!info) return fail(info.error());
   file.close();
   std::error_code ec;
@@ -195,8 +221,8 @@ Result<PlatformRecipe> load_platform_recipe(const fs::path& file) {
   if (!t) return fail(t.error());
   if (auto ok = only_known_keys(
           *t,
-          {"repository", "suite", "variant", "packages", "security_updates", "user", "uid", "home",
-           "env", "entrypoint", "cmd", "working_dir", "exposed_ports", "labels"},
+          {"repository", "suite", "variant", "packages", "remove", "security_updates", "user",
+           "uid", "home", "env", "entrypoint", "cmd", "working_dir", "exposed_ports", "labels"},
           "image recipe");
       !ok) {
     return fail(ok.error());
@@ -246,9 +272,15 @@ Result<PlatformBuildResult> build_platform_image(const PlatformRecipe& recipe,
   };
 
   progress("building " + result.reference);
-  const DebianRootfs spec{recipe.suite, recipe.variant, recipe.packages, recipe.security_updates};
+  const DebianRootfs spec{.suite = recipe.suite,
+                          .variant = recipe.variant,
+                          .packages = recipe.packages,
+                          .security_updates = recipe.security_updates,
+                          .apt_cache = options.apt_cache};
   if (auto ok = build_debian_rootfs(spec, options.mirror, options.epoch, rootfs); !ok)
     return fail(ok.error());
+  for (const auto& path : recipe.remove) fs::remove_all(rootfs / path.substr(1), ec);
+  if (ec) return fail(Error::internal("cannot remove " + ec.message()));
   if (auto ok = add_user(recipe, rootfs); !ok) return fail(ok.error());
   step("rootfs");
 
@@ -256,7 +288,8 @@ Result<PlatformBuildResult> build_platform_image(const PlatformRecipe& recipe,
   std::vector<oci::Descriptor> descriptors;
   for (const fs::path& tree : {rootfs, options.files_dir}) {
     if (tree.empty()) continue;
-    auto layer = write_layer_file(tree, work / "layer.tar.gz", options.epoch);
+    auto layer = write_layer_file(tree, work / "layer.tar.gz", options.epoch,
+                                  tree == rootfs ? account_owned(recipe) : OwnerMap{});
     if (!layer) return fail(layer.error());
     fs::rename(layer->path, blobs / std::string(layer->info.digest.hex()), ec);
     if (ec) return fail(Error::internal("cannot keep a layer: " + ec.message()));

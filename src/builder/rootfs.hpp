@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,9 @@ struct DebianRootfs {
   std::string variant = "minbase";
   std::vector<std::string> packages;
   bool security_updates = false;  // add SUITE-security from MIRROR-security
+  // Downloaded .debs are kept here between builds (created if missing);
+  // empty: every build downloads. Only a speed-up: apt checks each file.
+  std::filesystem::path apt_cache;
 };
 
 Result<void> validate_packages(const std::vector<std::string>& packages);
@@ -44,9 +48,11 @@ struct WrittenLayer {
   oci::LayerInfo info;
 };
 
-/// `root` as one deterministic tar+gzip layer in the file `out`.
+/// `root` as one deterministic tar+gzip layer in the file `out`; `owners`
+/// as for oci::TreeLayerOptions.
 Result<WrittenLayer> write_layer_file(const std::filesystem::path& root,
-                                      const std::filesystem::path& out, std::int64_t epoch);
+                                      const std::filesystem::path& out, std::int64_t epoch,
+                                      std::map<std::string, std::uint32_t> owners = {});
 
 /// Removes a scratch directory when it goes out of scope.
 struct ScratchDir {

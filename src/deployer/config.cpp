@@ -265,6 +265,10 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->envname("ORSA_DATA_DIR");
   app.add_option("--database", config.database_url, "sqlite:PATH or postgresql://… URL")
       ->envname("ORSA_DATABASE_URL");
+  std::string database_wait;
+  app.add_option("--database-wait", database_wait,
+                 "Wait this long for a database that refuses connections at start (e.g. 60s)")
+      ->envname("ORSA_DATABASE_WAIT");
   app.add_option("--registration", registration, "open: anyone may register; closed: admins only")
       ->envname("ORSA_REGISTRATION")
       ->check(CLI::IsMember({"open", "closed"}));
@@ -302,6 +306,10 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_option("--runtime-socket", runtime_socket,
                  "Docker Engine API socket (podman or dockerd); default: start podman here")
       ->envname("ORSA_RUNTIME_SOCKET");
+  app.add_option("--runtime-attach", config.runtime_attach,
+                 "This process's own container (name, id, or self: the one named by the host "
+                 "name), which joins each deployment network; for ORSA in a container")
+      ->envname("ORSA_RUNTIME_ATTACH");
   app.add_flag("--no-runtime", config.no_runtime,
                "Serve without a container runtime (deploying answers 503)")
       ->envname("ORSA_NO_RUNTIME");
@@ -385,6 +393,13 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       builder_bin.empty() ? default_builder_bin() : std::filesystem::absolute(builder_bin);
   if (!templates_dir.empty()) config.templates_dir = templates_dir;
   if (!runtime_socket.empty()) config.runtime_socket = runtime_socket;
+  if (!database_wait.empty()) {
+    auto wait = parse_duration(database_wait);
+    if (!wait || *wait > std::chrono::minutes(30)) {
+      return fail(Error::invalid_argument("--database-wait must be a duration of at most 30m"));
+    }
+    config.database_wait = *wait;
+  }
   auto health = parse_duration(health_timeout);
   if (!health || *health > std::chrono::minutes(30)) {
     return fail(Error::invalid_argument("--health-timeout must be a duration of at most 30m"));

@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <stop_token>
+#include <thread>
 #include <tuple>
 
 #include "api/api.hpp"
@@ -288,8 +291,23 @@ Result<void> build_queue(Deployer::Parts& p) {
   return {};
 }
 
+// A database started beside ORSA (the compose application) may not accept
+// connections yet: a refused connection is tried again for --database-wait.
+Result<std::unique_ptr<store::Store>> open_store_waiting(const Config& config, const Clock& clock) {
+  const auto deadline = std::chrono::steady_clock::now() + config.database_wait;
+  for (;;) {
+    auto store = store::open_store(config.effective_database_url(), clock);
+    if (store || store.error().code != ErrorCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return store;
+    }
+    spdlog::warn("{}; trying again", store.error().message);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
 Result<void> build_services(Deployer::Parts& p) {
-  auto store = store::open_store(p.config.effective_database_url(), p.clock);
+  auto store = open_store_waiting(p.config, p.clock);
   if (!store) return fail(store.error());
   p.store = std::move(*store);
   p.repos = source::make_git_repos(p.config.data_dir / "repos");
@@ -443,6 +461,17 @@ std::unique_ptr<BackgroundThread> supervise(runtime::PodmanService& podman) {
       });
 }
 
+// --runtime-attach: "self" is the container this process runs in, whose host
+// name is its id unless the operator named it otherwise.
+Result<std::string> attach_container(const std::string& flag) {
+  if (flag != "self") return flag;
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') {
+    return fail(Error::unavailable("--runtime-attach self: cannot read the host name"));
+  }
+  return std::string(name.data());
+}
+
 // The container runtime: one given ready-made, the given Docker API socket,
 // or a private podman service under the data dir that may pull from this
 // process's registry.
@@ -464,8 +493,12 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     socket = p.podman->socket_path();
     p.podman_supervisor = supervise(*p.podman);
   }
+  auto attach = attach_container(p.config.runtime_attach);
+  if (!attach) return fail(attach.error());
   p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
-      .socket_path = socket, .userns_mode = p.config.container_userns == "auto" ? "auto" : ""});
+      .socket_path = socket,
+      .userns_mode = p.config.container_userns == "auto" ? "auto" : "",
+      .attach_container = *attach});
   p.rollouts->start(*p.runtime, {registry_host});
   start_prefetch(p, registry_host);
   return start_runs(p, registry_host);
@@ -545,11 +578,7 @@ Result<std::uint16_t> Deployer::start() {
   auto port = parts_->server->start();
   if (!port) return port;
   // Builders push to this process's own registry.
-  const auto& host = parts_->config.listen_host;
-  const std::string reachable = host == "0.0.0.0" || host.empty() ? "127.0.0.1"
-                                : host == "::"                    ? "[::1]"
-                                                                  : host;
-  const std::string self = "http://" + reachable + ":" + std::to_string(*port);
+  const std::string self = reachable_origin(parts_->config.listen_host, *port);
   if (parts_->federated && parts_->config.public_url.empty())
     parts_->federated->set_callback_base(self);
   if (auto ok = start_services(*parts_, self); !ok) {
@@ -567,7 +596,7 @@ Result<std::uint16_t> Deployer::start() {
   // Serving goes on without a runtime; deploying then answers 503.
   if (parts_->config.no_runtime) {
     spdlog::info("no container runtime (--no-runtime): deployments are unavailable");
-  } else if (auto ok = attach_runtime(*parts_, reachable + ":" + std::to_string(*port)); !ok) {
+  } else if (auto ok = attach_runtime(*parts_, self.substr(std::string_view("http://").size())); !ok) {
     spdlog::error("no container runtime, deployments are unavailable: {}", ok.error().message);
   }
   if (parts_->base_bootstrap) {

@@ -52,6 +52,20 @@ TEST(Config, RejectsBadValuesNamingThem) {
   EXPECT_FALSE(parse({"--no-such-flag"}));
 }
 
+TEST(Config, InAContainerFlags) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->runtime_attach.empty());
+  EXPECT_EQ(defaults->database_wait, std::chrono::seconds(0));
+  auto compose = parse({"--runtime-attach", "self", "--database-wait", "90s"});
+  ASSERT_TRUE(compose) << compose.error().message;
+  EXPECT_EQ(compose->runtime_attach, "self");
+  EXPECT_EQ(compose->database_wait, std::chrono::seconds(90));
+  EXPECT_NE(parse({"--database-wait", "2h"}).error().message.find("--database-wait"),
+            std::string::npos);
+  EXPECT_FALSE(parse({"--database-wait", "later"}));
+}
+
 TEST(Config, ServicesListenOnTheirOwnAddress) {
   auto defaults = parse({});
   ASSERT_TRUE(defaults);

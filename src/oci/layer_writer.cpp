@@ -52,6 +52,7 @@ struct Entry {
   fs::path source;  // non-empty: read the file's bytes from here
   std::int64_t size = 0;
   std::string link_target;
+  std::uint32_t owner = 0;  // uid and gid
 };
 
 std::uint32_t normalised_mode(EntryType type, std::uint32_t mode) {
@@ -305,8 +306,8 @@ class TarWriter {
                                                                         &archive_entry_free);
     archive_entry_set_pathname(entry.get(), e.path.c_str());
     archive_entry_set_mtime(entry.get(), epoch, 0);
-    archive_entry_set_uid(entry.get(), 0);
-    archive_entry_set_gid(entry.get(), 0);
+    archive_entry_set_uid(entry.get(), e.owner);
+    archive_entry_set_gid(entry.get(), e.owner);
     archive_entry_set_perm(entry.get(), e.mode);
     switch (e.type) {
       case EntryType::kDirectory:
@@ -472,13 +473,17 @@ Result<LayerInfo> write_layer(std::vector<LayerFile> files, std::int64_t epoch,
 }
 
 Result<LayerInfo> write_layer_from_dir(const std::filesystem::path& root, std::int64_t epoch,
-                                       const ByteSink& sink, std::string_view prefix,
-                                       LayerCompression compression) {
+                                       const ByteSink& sink, const TreeLayerOptions& options) {
   auto entries = collect_tree(root);
   if (!entries) return fail(std::move(entries.error()));
-  auto arranged = arrange(std::move(*entries), prefix);
+  auto arranged = arrange(std::move(*entries), options.prefix);
   if (!arranged) return fail(std::move(arranged.error()));
-  return write_entries(*arranged, epoch, sink, compression);
+  for (Entry& e : *arranged) {
+    if (auto owner = options.owners.find(e.path); owner != options.owners.end()) {
+      e.owner = owner->second;
+    }
+  }
+  return write_entries(*arranged, epoch, sink, options.compression);
 }
 
 }  // namespace orsa::oci

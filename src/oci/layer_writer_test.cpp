@@ -48,7 +48,7 @@ Written write_to_string(std::vector<LayerFile> files, std::string_view prefix = 
 
 Written write_dir_to_string(const fs::path& root, std::string_view prefix = {}) {
   Written out;
-  auto info = write_layer_from_dir(root, kEpoch, string_sink(out), prefix);
+  auto info = write_layer_from_dir(root, kEpoch, string_sink(out), {.prefix = prefix});
   EXPECT_TRUE(info.has_value()) << info.error().message;
   if (info) out.info = *info;
   return out;
@@ -430,13 +430,28 @@ TEST(LayerWriterFromDir, UncompressedIsThePlainTarWithOneDigest) {
   materialise_sample(dir.path(), 1'234'567'890, /*noisy_perms=*/false);
   Written plain;
   auto info =
-      write_layer_from_dir(dir.path(), kEpoch, string_sink(plain), {}, LayerCompression::kNone);
+      write_layer_from_dir(dir.path(), kEpoch, string_sink(plain),
+                           {.compression = LayerCompression::kNone});
   ASSERT_TRUE(info.has_value()) << info.error().message;
   const Written gzipped = write_dir_to_string(dir.path());
   EXPECT_EQ(plain.bytes, gunzip(gzipped.bytes));
   EXPECT_EQ(info->digest, Digest::of(plain.bytes));
   EXPECT_EQ(info->diff_id, info->digest);
   EXPECT_EQ(info->size, static_cast<std::int64_t>(plain.bytes.size()));
+}
+
+TEST(LayerWriterFromDir, NamedEntriesGetTheirOwnerOthersStayRoot) {
+  TempDir dir;
+  materialise_sample(dir.path(), 1'234'567'890, /*noisy_perms=*/false);
+  Written out;
+  auto info = write_layer_from_dir(dir.path(), kEpoch, string_sink(out),
+                                   {.owners = {{"data/empty", 10001u}}});
+  ASSERT_TRUE(info.has_value()) << info.error().message;
+  for (const TarHeader& h : read_tar(gunzip(out.bytes))) {
+    const std::uint32_t expected = h.name == "data/empty/" ? 10001u : 0u;
+    EXPECT_EQ(h.uid, expected) << h.name;
+    EXPECT_EQ(h.gid, expected) << h.name;
+  }
 }
 
 TEST(LayerWriterFromDir, ExecuteBitIsKept) {

@@ -7,6 +7,7 @@
 #include <thread>
 #include <tuple>
 
+#include "core/json.hpp"
 #include "core/strings.hpp"
 #include "docker_api_detail.hpp"
 #include "docker_json.hpp"
@@ -488,6 +489,7 @@ Result<docker::NetworkDetails> DockerApiRuntime::inspect_network(const std::stri
 
 Result<void> DockerApiRuntime::remove_network(const std::string& name) {
   if (auto ok = check_id(name); !ok) return fail(ok.error());
+  detach(name);
   auto reply = http_->request("DELETE", path("/networks/" + name), {}, {}, options_.call_timeout);
   if (!reply) return fail(reply.error());
   if (reply->status != 204 && reply->status != 200 && reply->status != 404) {
@@ -510,6 +512,7 @@ Result<std::vector<NetworkInfo>> DockerApiRuntime::list_networks(
 }
 
 Result<void> DockerApiRuntime::ensure_host_address(const std::string& network) {
+  if (!options_.attach_container.empty()) return ensure_attached(network);
   // Every start after the first: the bridge has its address (one local
   // call instead of a round trip to the engine; a restart wakes faster).
   if (detail::interface_has_ipv4(detail::bridge_name_for(network))) return {};
@@ -523,6 +526,37 @@ Result<void> DockerApiRuntime::ensure_host_address(const std::string& network) {
       details->bridge.empty() ? detail::bridge_name_for(network) : details->bridge;
   return detail::ensure_interface_address(bridge, detail::first_host_address(*subnet),
                                           subnet->prefix);
+}
+
+Result<void> DockerApiRuntime::ensure_attached(const std::string& network) {
+  {
+    const std::lock_guard lock(attached_mutex_);
+    if (attached_.contains(network)) return {};
+  }
+  const Json body = {{"Container", options_.attach_container}};
+  auto reply = http_->request("POST", path("/networks/" + network + "/connect"), body.dump(), {},
+                              options_.call_timeout);
+  if (!reply) return fail(reply.error());
+  // An earlier connect (before a restart of this process) stands: podman
+  // says "already connected" with a 500, dockerd "already exists" with a 403.
+  const bool already = reply->body.find("already") != std::string::npos;
+  if (reply->status != 200 && !already) {
+    return fail(status_error(reply->status, reply->body, "attach to network " + network));
+  }
+  const std::lock_guard lock(attached_mutex_);
+  attached_.insert(network);
+  return {};
+}
+
+// Before the network goes: an engine refuses to remove a network a container
+// is still on. Not being on it is fine (never attached, or already gone).
+void DockerApiRuntime::detach(const std::string& network) {
+  if (options_.attach_container.empty()) return;
+  const Json body = {{"Container", options_.attach_container}, {"Force", true}};
+  std::ignore = http_->request("POST", path("/networks/" + network + "/disconnect"), body.dump(),
+                               {}, options_.call_timeout);
+  const std::lock_guard lock(attached_mutex_);
+  attached_.erase(network);
 }
 
 }  // namespace orsa::runtime

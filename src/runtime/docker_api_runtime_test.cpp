@@ -164,10 +164,10 @@ struct Harness {
   std::unique_ptr<FakeDocker> fake;
   std::unique_ptr<DockerApiRuntime> runtime;
 
-  explicit Harness(FakeDocker::Handler handler) {
+  explicit Harness(FakeDocker::Handler handler, std::string attach_container = {}) {
     fake = std::make_unique<FakeDocker>(socket, std::move(handler));
-    runtime = std::make_unique<DockerApiRuntime>(
-        DockerApiOptions{.socket_path = socket, .call_timeout = 5s});
+    runtime = std::make_unique<DockerApiRuntime>(DockerApiOptions{
+        .socket_path = socket, .call_timeout = 5s, .attach_container = attach_container});
   }
 };
 
@@ -375,6 +375,57 @@ TEST(DockerApiRuntime, RunCreatesStartsAndRemovesWhenStartFails) {
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_THAT(requests[0].body, HasSubstr("\"ReadonlyRootfs\":true"));
   EXPECT_THAT(requests[2].line, HasSubstr("DELETE /v1.41/containers/c0ffee?force=1&v=1"));
+}
+
+// ORSA in a container (compose): no host address on the bridge; its own
+// container joins the deployment's network, once, and leaves it before the
+// network is removed.
+TEST(DockerApiRuntime, InAContainerItJoinsEachNetworkOnceAndLeavesBeforeRemovingIt) {
+  std::atomic<int> connects{0};
+  Harness h(
+      [&](const FakeRequest& r) -> FakeResponse {
+        if (r.line.starts_with("POST /v1.41/containers/create")) {
+          return {201, {R"({"Id":"c0ffee","Warnings":[]})"}};
+        }
+        if (r.line.starts_with("POST /v1.41/networks/tenant-net/connect")) {
+          // The second process start finds the connection of the first.
+          if (connects++ == 0) return {200, {"OK"}};
+          return {500, {R"({"message":"container is already connected to network"})"}};
+        }
+        if (r.line.starts_with("POST /v1.41/networks/other-net/connect")) {
+          return {404, {R"({"message":"network not found"})"}};
+        }
+        return {204, {}};
+      },
+      "orsa-self");
+  ContainerSpec spec;
+  spec.name = "web-1";
+  spec.image = "img:1";
+  spec.network = "tenant-net";
+  ASSERT_TRUE(h.runtime->run(spec).has_value());
+  spec.name = "web-2";
+  ASSERT_TRUE(h.runtime->run(spec).has_value());
+  ASSERT_TRUE(h.runtime->remove_network("tenant-net").has_value());
+  spec.name = "web-3";
+  ASSERT_TRUE(h.runtime->run(spec).has_value());  // a new network of that name: joined again
+  spec.network = "other-net";
+  spec.name = "web-4";
+  const auto refused = h.runtime->run(spec);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, HasSubstr("network not found"));
+
+  std::vector<std::string> network_calls;
+  for (const auto& r : h.fake->requests()) {
+    if (r.line.find("/networks/") == std::string::npos) continue;
+    network_calls.push_back(r.line.substr(0, r.line.find(" HTTP")) + " " + r.body);
+  }
+  ASSERT_EQ(network_calls.size(), 5u);
+  EXPECT_EQ(network_calls[0], R"(POST /v1.41/networks/tenant-net/connect {"Container":"orsa-self"})");
+  EXPECT_EQ(network_calls[1],
+            R"(POST /v1.41/networks/tenant-net/disconnect {"Container":"orsa-self","Force":true})");
+  EXPECT_EQ(network_calls[2], "DELETE /v1.41/networks/tenant-net ");
+  EXPECT_EQ(network_calls[3], R"(POST /v1.41/networks/tenant-net/connect {"Container":"orsa-self"})");
+  EXPECT_THAT(network_calls[4], HasSubstr("other-net/connect"));
 }
 
 TEST(DockerApiRuntime, LogsDecodeFramesSplitAcrossChunks) {

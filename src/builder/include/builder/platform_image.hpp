@@ -21,6 +21,10 @@ struct PlatformRecipe {
   std::string suite = "bookworm";
   std::string variant = "minbase";
   std::vector<std::string> packages;
+  // Paths the packages' install scripts leave that differ on every build
+  // (a generated key, a default database cluster): removed from the root
+  // filesystem so the same recipe gives the same layer.
+  std::vector<std::string> remove;
   bool security_updates = true;
   std::string user;  // created as user and group `uid`; empty: the image runs as root
   std::int64_t uid = 0;
@@ -43,6 +47,7 @@ struct PlatformBuildOptions {
   std::int64_t epoch = 0;                     // SOURCE_DATE_EPOCH and every mtime
   std::filesystem::path work_dir;             // scratch (a root filesystem)
   std::filesystem::path out;                  // the archive written
+  std::filesystem::path apt_cache;            // .debs kept between builds; empty: none
 };
 
 struct PlatformBuildResult {

@@ -58,6 +58,12 @@ struct Config {
   std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
   // Deployments. No socket: a private podman service is started under the data dir.
   std::optional<std::filesystem::path> runtime_socket;
+  // The container this process runs in, when it runs in one (compose): it
+  // joins each deployment network to reach the containers there (ADR 0017).
+  // "self": the container whose id is this host name.
+  std::string runtime_attach;
+  // How long a database that refuses connections is waited for at start.
+  std::chrono::seconds database_wait{0};
   bool no_runtime = false;  // serve without containers: deploying answers 503
   // Pull the base and each built image into the runtime's store ahead of
   // their first deploy (off: a deploy pulls what it needs, as a peer would).

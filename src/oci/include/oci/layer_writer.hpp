@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,13 +46,20 @@ Result<LayerInfo> write_layer(std::vector<LayerFile> files, std::int64_t epoch,
 /// holds already-compressed blobs, for instance.
 enum class LayerCompression { kGzip, kNone };
 
+struct TreeLayerOptions {
+  std::string_view prefix;  // prepended to every path, as for write_layer
+  LayerCompression compression = LayerCompression::kGzip;
+  // Entries (paths as stored, no leading '/') owned by this uid and gid
+  // instead of root: an image's data directory its service account writes.
+  std::map<std::string, std::uint32_t> owners;
+};
+
 /// The same, reading a directory tree from disk (regular files, dirs and
 /// symlinks; devices, sockets and fifos are skipped; on-disk mtimes, owners
 /// and permission details beyond the execute bit are ignored). Symlinks are
 /// stored, never followed; hard links become separate regular files; file
 /// contents are streamed in chunks.
 Result<LayerInfo> write_layer_from_dir(const std::filesystem::path& root, std::int64_t epoch,
-                                       const ByteSink& sink, std::string_view prefix = {},
-                                       LayerCompression compression = LayerCompression::kGzip);
+                                       const ByteSink& sink, const TreeLayerOptions& options = {});
 
 }  // namespace orsa::oci

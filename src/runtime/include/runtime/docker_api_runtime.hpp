@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "runtime/runtime.hpp"
@@ -35,6 +37,11 @@ struct DockerApiOptions {
   // host (podman needs a "containers" range in /etc/subuid and /etc/subgid,
   // see docs/security.md). "" keeps the engine's default: the host's.
   std::string userns_mode;
+  // The container this process itself runs in (ORSA as a compose
+  // application): it joins each deployment network to reach the containers
+  // there, where a process on the host gives the host an address on the
+  // network's bridge instead. Empty: the host's network namespace.
+  std::string attach_container;
 };
 
 /// The Runtime and JobRuntime ports over the Docker Engine API on a unix
@@ -91,6 +98,8 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   /// it none (podman with CNI on internal networks), so it can reach the
   /// containers there. Needs the bridge, which exists once a container runs.
   Result<void> ensure_host_address(const std::string& network);
+  Result<void> ensure_attached(const std::string& network);
+  void detach(const std::string& network);
   Result<void> start_and_attach(const std::string& id, const std::string& network);
   Result<docker::NetworkDetails> inspect_network(const std::string& name);
   Result<docker::JobState> inspect_job(const std::string& id);
@@ -104,6 +113,8 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
 
   DockerApiOptions options_;
   std::unique_ptr<detail::UnixHttp> http_;
+  std::mutex attached_mutex_;
+  std::set<std::string> attached_;  // networks attach_container is known to be on
 };
 
 /// Checks a spec before it reaches a runtime (names, limits, restart policy).
