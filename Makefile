@@ -60,10 +60,11 @@ bench-quick:
 # ORSA's own images (orsa-deployer, orsa-builder, postgres, nginx), built by
 # orsa-builder on mmdebstrap root filesystems, loaded into podman; as root.
 # ARGS="--load docker" for Docker, "--load none" for the archives alone.
+# Also writes deploy/.env for the compose application when there is none.
 images: deps
 	@$(MAKE) --no-print-directory build PRESET=release
 	@scripts/web.sh build
-	@scripts/images.sh $(ARGS)
+	@scripts/images.sh --env deploy/.env $(ARGS)
 
 clean:
 	@rm -rf build

@@ -2,8 +2,11 @@
 # `make images`: ORSA's own images, built by its own daemonless builder
 # (`orsa-builder image build`) from the recipes in deploy/images/, written as
 # archives under build/images/ and loaded into podman (or docker).
-#   scripts/images.sh [--bin-dir DIR] [--out DIR] [--load podman|docker|none] [NAME...]
+#   scripts/images.sh [--bin-dir DIR] [--out DIR] [--load podman|docker|none]
+#                     [--env FILE] [NAME...]
 # NAMEs: orsa-deployer orsa-builder postgres nginx (default: all four).
+# --env FILE: write the compose application's settings there (from
+# deploy/env.example, with a generated database password) unless it exists.
 # Needs root (mmdebstrap). The same commit gives the same digests: the
 # version, the timestamps (the commit's time) and every layer are derived
 # from the tree and the Debian mirror's state, not from the build machine.
@@ -12,13 +15,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin_dir=$root/build/release/apps
 out=$root/build/images
 load=podman
+env_file=
 names=()
 while [ $# -gt 0 ]; do
   case $1 in
     --bin-dir) bin_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --load) load=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --env) env_file=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     -*) echo "images.sh: unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
   esac
@@ -88,3 +93,10 @@ for name in "${names[@]}"; do
     smoke "$name" "$reference"
   fi
 done
+
+if [ -n "$env_file" ] && [ ! -e "$env_file" ]; then
+  password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  (umask 077; sed "s/^ORSA_DB_PASSWORD=.*/ORSA_DB_PASSWORD=$password/" \
+    "$root/deploy/env.example" >"$env_file")
+  echo "wrote $env_file (a generated database password; review the other settings)"
+fi

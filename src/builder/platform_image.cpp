@@ -55,12 +55,9 @@ Result<std::map<std::string, std::string>> string_table(const toml::table& t,
 
 Result<void> read_arrays(const toml::table& t, PlatformRecipe& recipe) {
   const std::pair<std::string_view, std::vector<std::string>*> arrays[] = {
-      {"packages", &recipe.packages},
-      {"remove", &recipe.remove},
-      {"env", &recipe.env},
-      {"entrypoint", &recipe.entrypoint},
-      {"cmd", &recipe.cmd},
-      {"exposed_ports", &recipe.exposed_ports}};
+      {"packages", &recipe.packages}, {"remove", &recipe.remove},
+      {"env", &recipe.env},           {"entrypoint", &recipe.entrypoint},
+      {"cmd", &recipe.cmd},           {"exposed_ports", &recipe.exposed_ports}};
   for (const auto& [key, target] : arrays) {
     auto values = string_array(t, key);
     if (!values) return fail(values.error());

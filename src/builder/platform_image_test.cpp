@@ -172,7 +172,8 @@ TEST_F(PlatformImageBuild, TheServiceAccountIsInTheRootFilesystem) {
   EXPECT_TRUE(fs::is_directory(rootfs / "var/lib/orsa"));
   EXPECT_FALSE(fs::exists(rootfs / "etc/random-key"));
   const std::string listing = dir.string() + "/listing";
-  ASSERT_EQ(std::system(("tar -tvzf '" + layer + "' --numeric-owner > '" + listing + "'").c_str()), 0);
+  ASSERT_EQ(std::system(("tar -tvzf '" + layer + "' --numeric-owner > '" + listing + "'").c_str()),
+            0);
   const std::string lines = read_file(listing).value();
   EXPECT_NE(lines.find("10001/10001"), std::string::npos) << lines;
   EXPECT_NE(lines.find("0/0"), std::string::npos) << lines;

@@ -495,10 +495,14 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
   }
   auto attach = attach_container(p.config.runtime_attach);
   if (!attach) return fail(attach.error());
-  p.runtime = std::make_unique<runtime::DockerApiRuntime>(runtime::DockerApiOptions{
-      .socket_path = socket,
-      .userns_mode = p.config.container_userns == "auto" ? "auto" : "",
-      .attach_container = *attach});
+  // The private service's registries.conf already names ORSA's registry.
+  std::vector<std::string> insecure;
+  if (p.config.runtime_socket) insecure.push_back(registry_host);
+  p.runtime = std::make_unique<runtime::DockerApiRuntime>(
+      runtime::DockerApiOptions{.socket_path = socket,
+                                .userns_mode = p.config.container_userns == "auto" ? "auto" : "",
+                                .attach_container = *attach,
+                                .insecure_registries = std::move(insecure)});
   p.rollouts->start(*p.runtime, {registry_host});
   start_prefetch(p, registry_host);
   return start_runs(p, registry_host);
@@ -596,7 +600,8 @@ Result<std::uint16_t> Deployer::start() {
   // Serving goes on without a runtime; deploying then answers 503.
   if (parts_->config.no_runtime) {
     spdlog::info("no container runtime (--no-runtime): deployments are unavailable");
-  } else if (auto ok = attach_runtime(*parts_, self.substr(std::string_view("http://").size())); !ok) {
+  } else if (auto ok = attach_runtime(*parts_, self.substr(std::string_view("http://").size()));
+             !ok) {
     spdlog::error("no container runtime, deployments are unavailable: {}", ok.error().message);
   }
   if (parts_->base_bootstrap) {

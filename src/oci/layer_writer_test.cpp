@@ -429,9 +429,8 @@ TEST(LayerWriterFromDir, UncompressedIsThePlainTarWithOneDigest) {
   TempDir dir;
   materialise_sample(dir.path(), 1'234'567'890, /*noisy_perms=*/false);
   Written plain;
-  auto info =
-      write_layer_from_dir(dir.path(), kEpoch, string_sink(plain),
-                           {.compression = LayerCompression::kNone});
+  auto info = write_layer_from_dir(dir.path(), kEpoch, string_sink(plain),
+                                   {.compression = LayerCompression::kNone});
   ASSERT_TRUE(info.has_value()) << info.error().message;
   const Written gzipped = write_dir_to_string(dir.path());
   EXPECT_EQ(plain.bytes, gunzip(gzipped.bytes));

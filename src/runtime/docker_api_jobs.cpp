@@ -110,6 +110,13 @@ Result<void> validate_job_spec(const JobSpec& spec) {
 
 Result<std::string> DockerApiRuntime::start_job(const JobSpec& spec) {
   if (auto valid = validate_job_spec(spec); !valid) return fail(valid.error());
+  // A job's files are bind-mounted by host path and its output is a tmpfs
+  // mounted here: from inside a container neither reaches the engine's host.
+  if (!options_.attach_container.empty()) {
+    return fail(Error::unavailable(
+        "runs are not available while ORSA itself runs in a container (ADR 0017); "
+        "run orsa-deployer on the host for runs"));
+  }
   auto mounts = detail::prepare_job_files(spec);
   if (!mounts) return fail(mounts.error());
   const auto abandon = [&](Error error, const std::string& id) -> Result<std::string> {

@@ -139,6 +139,38 @@ Result<void> check_id(const std::string& id) {
 using detail::check_id;
 using detail::status_error;
 
+namespace {
+
+// One pull, its progress lines read as they come: a line naming an error
+// fails the pull even when the status said 200.
+// `no_such_endpoint` (if given) tells a 404 of the request itself apart from
+// a pull that failed inside the engine (an unknown image is a not-found too).
+Result<void> pull_stream(const detail::UnixHttp& http, const std::string& target,
+                         const std::vector<std::string>& headers, const std::string& image,
+                         const DockerApiOptions& options, bool* no_such_endpoint = nullptr) {
+  LineSplitter lines(options.max_stream_line_bytes);
+  std::optional<std::string> stream_error;
+  detail::StreamHandlers handlers;
+  handlers.on_data = [&](std::string_view chunk) {
+    return lines.feed(chunk, [&](std::string_view line) {
+      stream_error = docker::progress_error(line);
+      return !stream_error.has_value();
+    });
+  };
+  // Pulling again is harmless: an engine that died mid-pull is asked again.
+  auto end = http.stream("POST", target, {}, headers, options.pull_timeout, handlers,
+                         detail::Retry::kIfNoAnswer);
+  if (!end) return fail(end.error());
+  if (no_such_endpoint != nullptr) *no_such_endpoint = end->status == 404;
+  if (end->status >= 300) return fail(status_error(end->status, end->error_body, "pull " + image));
+  if (!stream_error && !lines.rest().empty()) stream_error = docker::progress_error(lines.rest());
+  if (stream_error) return fail(pull_error(*stream_error));
+  if (lines.overflowed()) return fail(Error::too_large("pull progress line too long"));
+  return {};
+}
+
+}  // namespace
+
 Result<void> validate_spec(const ContainerSpec& spec) {
   if (spec.name.empty() || spec.name.size() > kMaxName ||
       spec.name.find_first_not_of(kNameChars) != std::string::npos ||
@@ -208,26 +240,19 @@ Result<void> DockerApiRuntime::pull(const std::string& image, const RegistryAuth
     // Carries the password: never logged, never part of an error message.
     headers.push_back("X-Registry-Auth: " + docker::registry_auth(auth));
   }
-  const std::string target =
-      path("/images/create?fromImage=" + percent_encode(with_default_tag(image)));
-  LineSplitter lines(options_.max_stream_line_bytes);
-  std::optional<std::string> stream_error;
-  detail::StreamHandlers handlers;
-  handlers.on_data = [&](std::string_view chunk) {
-    return lines.feed(chunk, [&](std::string_view line) {
-      stream_error = docker::progress_error(line);
-      return !stream_error.has_value();
-    });
-  };
-  // Pulling again is harmless: an engine that died mid-pull is asked again.
-  auto end = http_->stream("POST", target, {}, headers, options_.pull_timeout, handlers,
-                           detail::Retry::kIfNoAnswer);
-  if (!end) return fail(end.error());
-  if (end->status >= 300) return fail(status_error(end->status, end->error_body, "pull " + image));
-  if (!stream_error && !lines.rest().empty()) stream_error = docker::progress_error(lines.rest());
-  if (stream_error) return fail(pull_error(*stream_error));
-  if (lines.overflowed()) return fail(Error::too_large("pull progress line too long"));
-  return {};
+  const std::string reference = percent_encode(with_default_tag(image));
+  const std::string registry = image.substr(0, image.find('/'));
+  if (std::ranges::find(options_.insecure_registries, registry) !=
+      options_.insecure_registries.end()) {
+    bool not_podman = false;
+    auto pulled =
+        pull_stream(*http_, "/v4.0.0/libpod/images/pull?tlsVerify=false&reference=" + reference,
+                    headers, image, options_, &not_podman);
+    // No such endpoint: not podman; the compatible pull follows.
+    if (pulled || !not_podman) return pulled;
+  }
+  return pull_stream(*http_, path("/images/create?fromImage=" + reference), headers, image,
+                     options_);
 }
 
 bool DockerApiRuntime::has_image(const std::string& image) {

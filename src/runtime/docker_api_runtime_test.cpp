@@ -164,10 +164,14 @@ struct Harness {
   std::unique_ptr<FakeDocker> fake;
   std::unique_ptr<DockerApiRuntime> runtime;
 
-  explicit Harness(FakeDocker::Handler handler, std::string attach_container = {}) {
+  explicit Harness(FakeDocker::Handler handler, std::string attach_container = {},
+                   std::vector<std::string> insecure_registries = {}) {
     fake = std::make_unique<FakeDocker>(socket, std::move(handler));
-    runtime = std::make_unique<DockerApiRuntime>(DockerApiOptions{
-        .socket_path = socket, .call_timeout = 5s, .attach_container = attach_container});
+    runtime = std::make_unique<DockerApiRuntime>(
+        DockerApiOptions{.socket_path = socket,
+                         .call_timeout = 5s,
+                         .attach_container = attach_container,
+                         .insecure_registries = std::move(insecure_registries)});
   }
 };
 
@@ -355,6 +359,47 @@ TEST(DockerApiRuntime, PullWithoutTagAsksForLatestAndWithoutCredentialsSendsNoAu
   EXPECT_THAT(request.headers, ::testing::Not(HasSubstr("X-Registry-Auth")));
 }
 
+// ORSA's own registry speaks plain HTTP: podman is asked through its libpod
+// endpoint with tlsVerify=false; an engine without it (404) gets the
+// compatible pull; other registries always get the compatible pull.
+TEST(DockerApiRuntime, PullFromAnInsecureRegistryAsksPodmanNotToVerifyTls) {
+  std::atomic<bool> podman{true};
+  Harness h(
+      [&](const FakeRequest& r) -> FakeResponse {
+        if (r.line.starts_with("POST /v4.0.0/libpod/images/pull")) {
+          if (!podman) return {404, {R"({"message":"page not found"})"}};
+          return {200, {"{\"stream\":\"Copying blob\"}\n", "{\"id\":\"abc\"}\n"}};
+        }
+        return {200, {"{\"status\":\"Pull complete\"}\n"}};
+      },
+      {}, {"127.0.0.1:8080"});
+  ASSERT_TRUE(h.runtime->pull("127.0.0.1:8080/alice/knap@sha256:abc", {}).has_value());
+  podman = false;
+  ASSERT_TRUE(h.runtime->pull("127.0.0.1:8080/alice/knap:1", {}).has_value());
+  ASSERT_TRUE(h.runtime->pull("registry.example.org/x/y:1", {}).has_value());
+  std::vector<std::string> lines;
+  for (const auto& r : h.fake->requests()) lines.push_back(r.line.substr(0, r.line.find(" HTTP")));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0],
+            "POST /v4.0.0/libpod/images/pull?tlsVerify=false&reference=127.0.0.1%3A8080%2Falice"
+            "%2Fknap%40sha256%3Aabc");
+  EXPECT_THAT(lines[1], HasSubstr("/libpod/images/pull"));
+  EXPECT_THAT(lines[2], HasSubstr("POST /v1.41/images/create?fromImage=127.0.0.1%3A8080"));
+  EXPECT_THAT(lines[3], HasSubstr("POST /v1.41/images/create?fromImage=registry.example.org"));
+}
+
+TEST(DockerApiRuntime, AnInsecurePullThatFailsInPodmanIsNotRepeated) {
+  Harness h(
+      [](const FakeRequest&) -> FakeResponse {
+        return {200, {"{\"error\":\"manifest unknown\"}\n"}};
+      },
+      {}, {"127.0.0.1:8080"});
+  const auto pulled = h.runtime->pull("127.0.0.1:8080/alice/knap:1", {});
+  ASSERT_FALSE(pulled.has_value());
+  EXPECT_THAT(pulled.error().message, HasSubstr("manifest unknown"));
+  EXPECT_EQ(h.fake->requests().size(), 1u);
+}
+
 TEST(DockerApiRuntime, RunCreatesStartsAndRemovesWhenStartFails) {
   Harness h([](const FakeRequest& r) -> FakeResponse {
     if (r.line.starts_with("POST /v1.41/containers/create?name=web-1 ")) {
@@ -420,12 +465,31 @@ TEST(DockerApiRuntime, InAContainerItJoinsEachNetworkOnceAndLeavesBeforeRemoving
     network_calls.push_back(r.line.substr(0, r.line.find(" HTTP")) + " " + r.body);
   }
   ASSERT_EQ(network_calls.size(), 5u);
-  EXPECT_EQ(network_calls[0], R"(POST /v1.41/networks/tenant-net/connect {"Container":"orsa-self"})");
+  EXPECT_EQ(network_calls[0],
+            R"(POST /v1.41/networks/tenant-net/connect {"Container":"orsa-self"})");
   EXPECT_EQ(network_calls[1],
             R"(POST /v1.41/networks/tenant-net/disconnect {"Container":"orsa-self","Force":true})");
   EXPECT_EQ(network_calls[2], "DELETE /v1.41/networks/tenant-net ");
-  EXPECT_EQ(network_calls[3], R"(POST /v1.41/networks/tenant-net/connect {"Container":"orsa-self"})");
+  EXPECT_EQ(network_calls[3],
+            R"(POST /v1.41/networks/tenant-net/connect {"Container":"orsa-self"})");
   EXPECT_THAT(network_calls[4], HasSubstr("other-net/connect"));
+}
+
+TEST(DockerApiRuntime, InAContainerARunIsRefusedWithItsReasonBeforeAnythingStarts) {
+  Harness h([](const FakeRequest&) { return FakeResponse{204, {}}; }, "orsa-self");
+  JobSpec spec;
+  spec.name = "run-1";
+  spec.image = "img:1";
+  spec.labels = {{"orsa.run", "run_1"}};
+  spec.command = {"python3", "-m", "orsa_service.run"};
+  spec.input_file = (h.dir.path() / "input.json").string();
+  spec.work_dir = (h.dir.path() / "work").string();
+  const auto started = h.runtime->start_job(spec);
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(started.error().message, HasSubstr("runs are not available"));
+  EXPECT_TRUE(h.fake->requests().empty());
+  EXPECT_FALSE(std::filesystem::exists(spec.work_dir));
 }
 
 TEST(DockerApiRuntime, LogsDecodeFramesSplitAcrossChunks) {

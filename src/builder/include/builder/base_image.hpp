@@ -28,9 +28,9 @@ Result<BaseRecipe> load_base_recipe(const std::filesystem::path& bases_dir, std:
 std::string base_repository(const BaseRecipe& recipe);
 
 struct BaseBuildOptions {
-  std::string mirror;              // Debian mirror URL; empty → from the machine's apt sources
-  std::int64_t epoch = 0;          // SOURCE_DATE_EPOCH; 0 → a fixed 2024-01-01
-  std::filesystem::path work_dir;  // scratch space (a rootfs is ~500 MB)
+  std::string mirror;               // Debian mirror URL; empty → from the machine's apt sources
+  std::int64_t epoch = 0;           // SOURCE_DATE_EPOCH; 0 → a fixed 2024-01-01
+  std::filesystem::path work_dir;   // scratch space (a rootfs is ~500 MB)
   std::filesystem::path apt_cache;  // .debs kept between builds; empty: none
 };
 

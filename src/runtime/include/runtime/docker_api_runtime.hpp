@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "runtime/runtime.hpp"
 
@@ -42,6 +43,13 @@ struct DockerApiOptions {
   // there, where a process on the host gives the host an address on the
   // network's bridge instead. Empty: the host's network namespace.
   std::string attach_container;
+  // Registries served over plain HTTP (ORSA's own, "127.0.0.1:8080"). podman
+  // pulls from them through its libpod endpoint with tlsVerify=false, as its
+  // Docker-compatible one only reads registries.conf, which a socket given
+  // to ORSA does not let it write; an engine without that endpoint (dockerd,
+  // which allows plain HTTP to loopback registries itself) gets the
+  // compatible pull.
+  std::vector<std::string> insecure_registries;
 };
 
 /// The Runtime and JobRuntime ports over the Docker Engine API on a unix
