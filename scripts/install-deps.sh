@@ -29,6 +29,8 @@ packages=(
   # podman-compose, and the CNI plugin that lets its services find each other
   # by name
   podman-compose golang-github-containernetworking-plugin-dnsname
+  # the figures of docs/ are Graphviz sources rendered to SVG (lint.figures)
+  graphviz
   # web app end-to-end tests (playwright-core drives Debian's Chromium)
   chromium
 )

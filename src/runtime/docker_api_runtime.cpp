@@ -536,6 +536,12 @@ Result<std::vector<NetworkInfo>> DockerApiRuntime::list_networks(
   return networks;
 }
 
+Result<void> DockerApiRuntime::ensure_reachable(const std::string& network) {
+  if (network.empty() || network == kNoNetwork) return {};
+  if (auto ok = check_id(network); !ok) return fail(ok.error());
+  return ensure_host_address(network);
+}
+
 Result<void> DockerApiRuntime::ensure_host_address(const std::string& network) {
   if (!options_.attach_container.empty()) return ensure_attached(network);
   // Every start after the first: the bridge has its address (one local

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "rollout_support.hpp"
@@ -79,6 +80,7 @@ void Rollouts::reconcile() {
     spdlog::warn("reconciler: cannot list containers: {}", containers.error().message);
     return;
   }
+  reach_networks(*containers);
   persist_last_requests(*all);
   pause_idle(*all);
   reconcile_containers(*all, *containers);
@@ -140,6 +142,22 @@ void Rollouts::reconcile_networks(const std::vector<Deployment>& all) {
     if (runtime_->remove_network(n.name)) {
       spdlog::info("reconciler: removed network {} ({})", n.name,
                    dep_id.empty() ? "no deployment" : dep_id);
+    }
+  }
+}
+
+// Each live container's network, joined again where this process lost its
+// place on it (ADR 0017); a no-op on the host once the bridge has its address.
+void Rollouts::reach_networks(const std::vector<runtime::ContainerInfo>& containers) {
+  std::set<std::string> networks;
+  for (const auto& c : containers) {
+    const bool live =
+        c.state == runtime::ContainerState::kRunning || c.state == runtime::ContainerState::kPaused;
+    if (live && !c.network.empty()) networks.insert(c.network);
+  }
+  for (const auto& network : networks) {
+    if (auto ok = runtime_->ensure_reachable(network); !ok) {
+      spdlog::warn("reconciler: network {} unreachable: {}", network, ok.error().message);
     }
   }
 }

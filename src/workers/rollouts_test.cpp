@@ -137,6 +137,15 @@ class FakeRuntime final : public runtime::Runtime {
     networks_.erase(name);
     return {};
   }
+  Result<void> ensure_reachable(const std::string& network) override {
+    std::lock_guard lock(mu_);
+    reached_.insert(network);
+    return {};
+  }
+  std::set<std::string> reached() {
+    std::lock_guard lock(mu_);
+    return reached_;
+  }
   Result<std::vector<runtime::NetworkInfo>> list_networks(
       const std::map<std::string, std::string>&) override {
     std::lock_guard lock(mu_);
@@ -156,11 +165,13 @@ class FakeRuntime final : public runtime::Runtime {
   }
 
   /// A container as a previous process left it.
-  std::string add(const std::string& deployment_id, runtime::ContainerState state) {
+  std::string add(const std::string& deployment_id, runtime::ContainerState state,
+                  const std::string& network = {}) {
     std::lock_guard lock(mu_);
     runtime::ContainerInfo c{
         .id = "left" + std::to_string(++next_),
-        .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, deployment_id}}};
+        .labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelDeployment, deployment_id}},
+        .network = network};
     set_running(c);
     c.state = state;
     containers_[c.id] = c;
@@ -231,6 +242,7 @@ class FakeRuntime final : public runtime::Runtime {
   std::mutex mu_;
   std::map<std::string, runtime::ContainerInfo> containers_;
   std::map<std::string, runtime::NetworkSpec> networks_;
+  std::set<std::string> reached_;
   std::vector<runtime::ContainerSpec> specs_;
   int next_ = 0, runs_ = 0, starts_ = 0;
   bool crash_on_start_ = false;
@@ -341,6 +353,22 @@ TEST_F(DeploymentsTest, AdoptsARunningContainerAndRoutesToIt) {
   EXPECT_EQ(route->upstream.port, port_);
   EXPECT_TRUE(runtime_->exists(container));
   EXPECT_EQ(runtime_->runs(), 0);  // adopted, not recreated
+}
+
+// A control plane in a container that was re-created (compose down/up) is on
+// none of the networks of the containers it adopts: each pass makes them
+// reachable again.
+TEST_F(DeploymentsTest, AdoptedContainersNetworksAreMadeReachable) {
+  auto d = store_->deployments().create({project_.id, image_.id}).value();
+  const auto network = "orsa-net-" + d.id;
+  ASSERT_TRUE(runtime_->create_network({.name = network}).has_value());
+  d.status = DeploymentStatus::kHealthy;
+  d.container_id = runtime_->add(d.id, runtime::ContainerState::kRunning, network);
+  d.host_port = port_;
+  ASSERT_TRUE(store_->deployments().save(d).has_value());
+  runtime_->add("dep_gone", runtime::ContainerState::kExited, "orsa-net-dep_gone");
+  rollouts_->reconcile();
+  EXPECT_EQ(runtime_->reached(), std::set<std::string>{network});
 }
 
 TEST_F(DeploymentsTest, RemovesOrphanedContainers) {

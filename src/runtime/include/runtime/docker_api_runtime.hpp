@@ -85,6 +85,7 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<void> remove_image(const std::string& image) override;
   Result<void> create_network(const NetworkSpec& spec) override;
   Result<void> remove_network(const std::string& name) override;
+  Result<void> ensure_reachable(const std::string& network) override;
   Result<std::vector<NetworkInfo>> list_networks(
       const std::map<std::string, std::string>& labels) override;
 

@@ -187,6 +187,14 @@ class Runtime {
   virtual Result<void> create_network(const NetworkSpec& spec) = 0;
   /// Removes a network; an unknown one is not an error, one still in use is kConflict.
   virtual Result<void> remove_network(const std::string& name) = 0;
+  /// Makes a network's containers reachable from this process again, for
+  /// those it adopted: a process in a container (ORSA under compose) that was
+  /// re-created is on none of the networks its predecessor had joined.
+  /// Cheap when nothing is to be done; the default has nothing to do.
+  virtual Result<void> ensure_reachable(const std::string& network) {
+    (void)network;
+    return {};
+  }
   /// Every network carrying all the given labels.
   virtual Result<std::vector<NetworkInfo>> list_networks(
       const std::map<std::string, std::string>& labels) = 0;

@@ -134,6 +134,7 @@ class Rollouts final : public services::DeploymentControl {
   void reconcile_containers(const std::vector<store::Deployment>& all,
                             const std::vector<runtime::ContainerInfo>& containers);
   void reconcile_networks(const std::vector<store::Deployment>& all);
+  void reach_networks(const std::vector<runtime::ContainerInfo>& containers);
   void reconcile_deployment(const store::Deployment& d,
                             const std::map<std::string, runtime::ContainerInfo>& by_id);
   void on_crash(const store::Deployment& d, const runtime::ContainerInfo& c);
