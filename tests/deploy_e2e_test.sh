@@ -32,17 +32,7 @@ admin=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
   -d "{\"login\":\"admin\",\"password\":\"$ORSA_ADMIN_PASSWORD\"}" | json_get 'd["token"]')
 api POST /api/v1/projects "$alice" '{"name":"knapsack"}' >/dev/null
 
-build_image() {  # → image id of a new build of head
-  local build status=queued
-  build=$(api POST /api/v1/projects/alice/knapsack/builds "$alice" '{}' | json_get 'd["id"]')
-  for _ in $(seq 1 1200); do
-    status=$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["status"]')
-    case $status in succeeded | failed | canceled) break ;; esac
-    sleep 0.1
-  done
-  [ "$status" = succeeded ] || { api GET "/api/v1/builds/$build/logs" "$alice"; fail "build $status"; }
-  api GET "/api/v1/builds/$build" "$alice" | json_get 'd["image_id"]'
-}
+build_image() { build_head alice knapsack "$alice"; }  # → image id of a new build of head
 
 deploy() {  # image_id → deployment id
   api POST /api/v1/deployments "$alice" "{\"image_id\":\"$1\"}" | json_get 'd["id"]'

@@ -192,23 +192,13 @@ Result<void> write_references(const fs::path& root, const oci::Descriptor& manif
 
 Result<std::int64_t> write_archive(const fs::path& root, const fs::path& out, std::int64_t epoch) {
   const fs::path partial = out.string() + ".partial";
-  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-  if (!file) return fail(Error::internal("cannot write " + partial.string()));
-  auto info = oci::write_layer_from_dir(root, epoch,
-                                        [&file](std::string_view chunk) -> Result<void> {
-                                          file.write(chunk.data(),
-                                                     static_cast<std::streamsize>(chunk.size()));
-                                          if (!file)
-                                            return fail(Error::internal("archive write failed"));
-                                          return {};
-                                        },
-                                        {.compression = oci::LayerCompression::kNone});
-  if (!info) return fail(info.error());
-  file.close();
+  auto written =
+      write_layer_file(root, partial, epoch, {.compression = oci::LayerCompression::kNone});
+  if (!written) return fail(written.error());
   std::error_code ec;
   fs::rename(partial, out, ec);
   if (ec) return fail(Error::internal("cannot write " + out.string() + ": " + ec.message()));
-  return info->size;
+  return written->info.size;
 }
 
 }  // namespace
@@ -286,7 +276,7 @@ Result<PlatformBuildResult> build_platform_image(const PlatformRecipe& recipe,
   for (const fs::path& tree : {rootfs, options.files_dir}) {
     if (tree.empty()) continue;
     auto layer = write_layer_file(tree, work / "layer.tar.gz", options.epoch,
-                                  tree == rootfs ? account_owned(recipe) : OwnerMap{});
+                                  {.owners = tree == rootfs ? account_owned(recipe) : OwnerMap{}});
     if (!layer) return fail(layer.error());
     fs::rename(layer->path, blobs / std::string(layer->info.digest.hex()), ec);
     if (ec) return fail(Error::internal("cannot keep a layer: " + ec.message()));

@@ -168,18 +168,15 @@ Result<void> build_debian_rootfs(const DebianRootfs& spec, std::string mirror, s
 }
 
 Result<WrittenLayer> write_layer_file(const fs::path& root, const fs::path& out, std::int64_t epoch,
-                                      std::map<std::string, std::uint32_t> owners) {
+                                      const oci::TreeLayerOptions& options) {
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   if (!file) return fail(Error::internal("cannot write " + out.string()));
-  auto info = oci::write_layer_from_dir(root, epoch,
-                                        [&file](std::string_view chunk) -> Result<void> {
-                                          file.write(chunk.data(),
-                                                     static_cast<std::streamsize>(chunk.size()));
-                                          if (!file)
-                                            return fail(Error::internal("layer write failed"));
-                                          return {};
-                                        },
-                                        {.owners = std::move(owners)});
+  const auto sink = [&file](std::string_view chunk) -> Result<void> {
+    file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    if (!file) return fail(Error::internal("layer write failed"));
+    return {};
+  };
+  auto info = oci::write_layer_from_dir(root, epoch, sink, options);
   if (!info) return fail(info.error());
   file.close();
   return WrittenLayer{out, *info};

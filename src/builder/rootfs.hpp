@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,11 +47,11 @@ struct WrittenLayer {
   oci::LayerInfo info;
 };
 
-/// `root` as one deterministic tar+gzip layer in the file `out`; `owners`
-/// as for oci::TreeLayerOptions.
+/// `root` as one deterministic layer (tar+gzip unless `options` say
+/// otherwise) in the file `out`.
 Result<WrittenLayer> write_layer_file(const std::filesystem::path& root,
                                       const std::filesystem::path& out, std::int64_t epoch,
-                                      std::map<std::string, std::uint32_t> owners = {});
+                                      const oci::TreeLayerOptions& options = {});
 
 /// Removes a scratch directory when it goes out of scope.
 struct ScratchDir {

@@ -22,25 +22,22 @@ project=orsacompose$$
 RUNTIME_PID=
 
 # The test's own podman world: store, runtime directory, CNI networks.
-mkdir -p "$work/podman/cni" "$work/deploy"
+. "$here/../lib/podman.sh"
+mkdir -p "$work/deploy"
+# runc and cgroupfs as the other tests; ORSA's registry is deliberately not
+# marked insecure here: the deployer must pull from it without that.
+podman_setup "$work/podman" "127.0.0.1:1"
+cat >>"$work/podman/containers.conf" <<CONF
+[network]
+network_config_dir = "$work/podman/cni"
+CONF
 cat >"$work/podman/storage.conf" <<CONF
 [storage]
 driver = "overlay"
 graphroot = "$work/podman/root"
 runroot = "$work/podman/run"
 CONF
-cat >"$work/podman/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-[network]
-network_config_dir = "$work/podman/cni"
-CONF
 export CONTAINERS_STORAGE_CONF=$work/podman/storage.conf
-export CONTAINERS_CONF=$work/podman/containers.conf
 
 compose() {
   podman-compose -p "$project" -f "$work/deploy/compose.yaml" -f "$work/deploy/compose.tls.yaml" "$@"
@@ -123,15 +120,8 @@ step "journey: register, create, build, deploy, call"
 import_base_python_or "$BASE" || fail "base import"
 alice=$(register alice)
 api POST /api/v1/projects "$alice" '{"name":"knapsack"}' >/dev/null
-build=$(api POST /api/v1/projects/alice/knapsack/builds "$alice" '{}' | json_get 'd["id"]')
-status=queued
-for _ in $(seq 1 1200); do
-  status=$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["status"]')
-  case $status in succeeded | failed | canceled) break ;; esac
-  sleep 0.1
-done
-[ "$status" = succeeded ] || { api GET "/api/v1/builds/$build/logs" "$alice"; fail "build $status"; }
-image=$(api GET "/api/v1/builds/$build" "$alice" | json_get 'd["image_id"]')
+image=$(build_head alice knapsack "$alice")
+[ -n "$image" ] || fail "no image"
 dep=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\"}" | json_get 'd["id"]')
 wait_healthy() {
   local status=

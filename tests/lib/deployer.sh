@@ -51,6 +51,18 @@ register() {  # username → session token
     json_get 'd["token"]'
 }
 
+build_head() {  # owner project token → image id of a new build of head (fails the test otherwise)
+  local build status=queued
+  build=$(api POST "/api/v1/projects/$1/$2/builds" "$3" '{}' | json_get 'd["id"]')
+  for _ in $(seq 1 1200); do
+    status=$(api GET "/api/v1/builds/$build" "$3" | json_get 'd["status"]')
+    case $status in succeeded | failed | canceled) break ;; esac
+    sleep 0.1
+  done
+  [ "$status" = succeeded ] || { api GET "/api/v1/builds/$build/logs" "$3"; fail "build $status"; }
+  api GET "/api/v1/builds/$build" "$3" | json_get 'd["image_id"]'
+}
+
 # podman on a deployer's own store, exactly as its podman service runs it
 # (PodmanService::cli_command() and cli_environment()): the values are read
 # back from the storage.conf the service wrote, so they cannot drift.
