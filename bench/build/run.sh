@@ -5,6 +5,9 @@
 #   orsa rebuild          after a one-line change to model.py
 #   podman build (warm)   FROM the same base, COPY the same rendered tree
 #   podman rebuild        after the same one-line change
+#   orsa click → image    the web app's path: save the change through the API
+#                         (a commit), POST a build, wait on the build's event
+#                         stream for its end (bench/build/click.py)
 # Each case runs RUNS times (default 5); prints medians, ratios and digests.
 # Usage: bench/build/run.sh [busybox|python-or]   (needs a release build)
 # BENCH_FIGURES=FILE appends "name value" lines (bench/quick.sh reads them).
@@ -28,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export ORSA_ADMIN_PASSWORD=bench-admin-password
-start_deployer "$DEPLOYER" "$work"
+start_deployer "$DEPLOYER" "$work" --no-runtime --base-image "orsa/base-$BASE:latest"
 podman_setup "$work/podman" "$HOSTPORT"
 
 ORSA_REGISTRY_USERNAME=admin ORSA_REGISTRY_PASSWORD=$ORSA_ADMIN_PASSWORD \
@@ -120,6 +123,26 @@ distinct() { printf "$1" | sort -u | grep -v '^$'; }
 [ "$(distinct "$digests_v1" | wc -l)" = 1 ] && [ "$(distinct "$digests_v2" | wc -l)" = 1 ] ||
   { echo "NOT REPRODUCIBLE: $(distinct "$digests_v1") / $(distinct "$digests_v2")"; exit 1; }
 echo "digests (the same in all $RUNS runs): v1 $(distinct "$digests_v1"), v2 $(distinct "$digests_v2")"
+
+# Click → image ready through the API, after the peers (same machine, same run).
+"$root/bench/build/click.py" "$URL" "$token" bench knapsack "$RUNS" >"$work/click.jsonl"
+click_median() {  # python subscript of one run's line → its median over the runs
+  python3 -c "import json; v = sorted(json.loads(l)$1 for l in open('$work/click.jsonl')); print(v[(len(v) - 1) // 2])"
+}
+m_click=$(click_median '["ready_ms"]')
+echo
+echo "click → image ready (save + POST build + event stream end), $RUNS runs, medians:"
+echo "| part | median ms |"
+echo "|---|---|"
+echo "| save the change (PUT file, a commit) | $(click_median '["save_ms"]') |"
+echo "| POST build answered | $(click_median '["post_ms"]') |"
+echo "| first log line on the stream | $(click_median '["first_line_ms"]') |"
+steps=$(head -n 1 "$work/click.jsonl" | json_get '" ".join(d["steps"])')
+for step in $steps; do
+  echo "| builder step $step | $(click_median "[\"steps\"][\"$step\"]") |"
+done
+echo "| **end event: image ready** | **$m_click** |"
+echo "click ratio podman rebuild / orsa click: $(python3 -c "print(round($m_pr / max($m_click, 1), 1))")x"
 if [ -n "${BENCH_FIGURES:-}" ]; then
   awk -v p="$m_pr" -v o="$m_re" 'BEGIN {printf "build.rebuild_speedup_vs_podman %.3f\n", p / (o > 0 ? o : 1)}' \
     >>"$BENCH_FIGURES"

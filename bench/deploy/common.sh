@@ -15,14 +15,4 @@ mkdir -p "$results"
 
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
-build_starter() {  # session token → image id of a build of the starter project
-  local build status=queued
-  build=$(api POST "/api/v1/projects/$OWNER/$PROJECT/builds" "$1" '{}' | json_get 'd["id"]')
-  for _ in $(seq 1 1200); do
-    status=$(api GET "/api/v1/builds/$build" "$1" | json_get 'd["status"]')
-    case $status in succeeded | failed | canceled) break ;; esac
-    sleep 0.1
-  done
-  [ "$status" = succeeded ] || { echo "build $status" >&2; exit 1; }
-  api GET "/api/v1/builds/$build" "$1" | json_get 'd["image_id"]'
-}
+build_starter() { build_head "$OWNER" "$PROJECT" "$1"; }  # token → image id of the starter's build

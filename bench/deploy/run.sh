@@ -105,18 +105,10 @@ GW=$SERVICES_URL/$OWNER/$PROJECT
 # --- images ------------------------------------------------------------------
 model=$(curl -sSf "$URL/api/v1/projects/$OWNER/$PROJECT/files/model.py" -H "Authorization: Bearer $token")
 build_image() {  # revision → image id of a build of model.py + a comment
-  local build status=queued
   printf '%s\n# bench revision %s\n' "$model" "$1" | curl -sSf -X PUT \
     "$URL/api/v1/projects/$OWNER/$PROJECT/files/model.py" -H "Authorization: Bearer $token" \
     --data-binary @- >/dev/null
-  build=$(api POST "/api/v1/projects/$OWNER/$PROJECT/builds" "$token" '{}' | json_get 'd["id"]')
-  for _ in $(seq 1 1200); do
-    status=$(api GET "/api/v1/builds/$build" "$token" | json_get 'd["status"]')
-    case $status in succeeded | failed | canceled) break ;; esac
-    nap 0.1
-  done
-  [ "$status" = succeeded ] || { api GET "/api/v1/builds/$build/logs" "$token" >&2; die "build $status"; }
-  api GET "/api/v1/builds/$build" "$token" | json_get 'd["image_id"]'
+  build_head "$OWNER" "$PROJECT" "$token"
 }
 # One warm-up image plus two new images per repetition: every measured
 # deploy pulls a version the store has never seen (its app layer is new;
