@@ -17,6 +17,8 @@ packages=(
   libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk nginx
+  # the plots of bench/ (PNG from each bench's CSV)
+  gnuplot-nox
   # the README walkthrough (run by make test) uses jq like its readers will
   jq
   # make fuzz: AFL++ with its GCC instrumentation (Debian's clang cannot build our C++23)
