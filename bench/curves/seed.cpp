@@ -7,10 +7,11 @@
 // and N images, each with its succeeded build, in OWNER's first project,
 // all D days old so the collector's age rule applies to them.
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -50,8 +51,8 @@ void seed(orsa::store::Store& store, const Args& args) {
   using namespace orsa::store;
   const User owner = must(store.users().find_by_login(args.owner), "owner");
   for (int i = 1; i < args.users; ++i) {
-    must(store.users().create({fmt::format("u{:05}", i), fmt::format("u{:05}@example.org", i),
-                               "!", orsa::Role::kDeveloper}),
+    must(store.users().create({fmt::format("u{:05}", i), fmt::format("u{:05}@example.org", i), "!",
+                               orsa::Role::kDeveloper}),
          "user");
   }
   Project first;
