@@ -102,7 +102,9 @@ struct KeyedGate {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT [NETWORK_THREADS [KEYS_DB]]\n",
+    std::fprintf(stderr,
+                 "usage: %s LISTEN_PORT UPSTREAM_PORT [NETWORK_THREADS [KEYS_DB]]\n"
+                 "(ORSA_BENCH_ROUTES=N: a route table of N routes)\n",
                  argv[0]);
     return 2;
   }
@@ -136,6 +138,16 @@ int main(int argc, char** argv) {
     std::printf("key %s\n", gate->secret.c_str());
   }
   table.put(route);
+  // ORSA_BENCH_ROUTES=N: N routes in all (the others to the same upstream),
+  // for the cost curve of lookups against the size of the table.
+  const char* routes = std::getenv("ORSA_BENCH_ROUTES");
+  for (int i = 1; routes != nullptr && i < std::atoi(routes); ++i) {
+    gateway::Route other = route;
+    other.owner = "tenant" + std::to_string(i);
+    other.project = "svc";
+    other.deployment_id = "dep_" + std::to_string(i);
+    table.put(other);
+  }
   gateway::Gateway gw(table, {}, gate ? gate->hooks() : gateway::Hooks{});
 
   http::Router router;

@@ -7,7 +7,8 @@
 #   orsa+key — the same on a private route, each call with a consumer key:
 #             checked by the deployer's gate (cache, rate, quota) and metered
 # Both proxies and the upstream get one worker (process or network thread).
-# Prints a markdown table. Not run in CI. DURATION/CONNECTIONS/THREADS override.
+# Prints a markdown table. Not run in CI. DURATION/CONNECTIONS/THREADS override;
+# ROUTES="10 100 1000 10000" adds the cost curve against the route table's size.
 # BENCH_FIGURES=FILE appends "name value" lines (bench/quick.sh reads them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -165,4 +166,45 @@ if [ -n "${BENCH_FIGURES:-}" ]; then
   awk -v a="${rps[orsa+key-1]}" -v b="${rps[orsa+key-2]}" -v n="${rps[nginx]}" \
     'BEGIN {printf "gateway.keyed_vs_nginx %.3f\n", (a + b) / 2 / n}' >>"$BENCH_FIGURES"
   echo "gateway.orsa_rps $(((${rps[orsa-1]} + ${rps[orsa-2]}) / 2))" >>"$BENCH_FIGURES"
+fi
+
+# ROUTES="10 100 1000 10000": the same orsa case against route tables of
+# each size (the one measured route among the others), a cost curve:
+# CSV in bench/results/, plot in bench/figures/gateway-routes.png.
+if [ -n "${ROUTES:-}" ]; then
+  mkdir -p bench/results bench/figures
+  csv=bench/results/gateway-routes-$(date -u +%Y%m%dT%H%M%SZ).csv
+  echo "routes,rps,p99_ms,cpu_us_per_request" >"$csv"
+  echo
+  echo "| routes in the table | req/s | p99 | server CPU per request |"
+  echo "|---|---|---|---|"
+  for n in $ROUTES; do
+    port=$(free_port)
+    ORSA_BENCH_ROUTES=$n "$BIN" "$port" "$up_port" 1 >"$work/routes-$n.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_ok "http://127.0.0.1:$port/bench/ok/"
+    run_wrk "routes-$n" "http://127.0.0.1:$port/bench/ok/" "X-Bench: plain" "$pid"
+    kill "$pid"
+    echo "| $n | ${rps[routes-$n]} | ${p99[routes-$n]} ms | ${cpu_us[routes-$n]} µs |"
+    echo "$n,${rps[routes-$n]},${p99[routes-$n]},${cpu_us[routes-$n]}" >>"$csv"
+  done
+  echo "csv: $csv"
+  gnuplot <<PLOT
+set datafile separator ","
+set terminal pngcairo size 900,520 font "sans,11"
+set output "bench/figures/gateway-routes.png"
+set title "Gateway against the size of its route table (wrk -c$CONNECTIONS, 1 network thread)"
+set logscale x 10
+set xlabel "routes in the table"
+set ylabel "requests per second"
+set y2label "server CPU µs per request"
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:*]
+set grid
+plot "$csv" using 1:2 skip 1 axes x1y1 with linespoints lw 2 title "req/s", \
+     "$csv" using 1:4 skip 1 axes x1y2 with linespoints lw 2 title "CPU µs/request"
+PLOT
 fi
