@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 
 #include "core/files.hpp"
 #include "core/json.hpp"
@@ -100,6 +101,24 @@ Result<void> validate(const PlatformRecipe& recipe) {
   return {};
 }
 
+// `path` (plain absolute) under `rootfs`, refused when a directory on the way
+// is a symlink: the root filesystem's own links are absolute (/var/run ->
+// /run) and would lead a removal or a mkdir, run as root, out onto the host.
+Result<fs::path> inside_rootfs(const fs::path& rootfs, const std::string& path) {
+  fs::path at = rootfs;
+  const fs::path relative = fs::path(path).relative_path();
+  for (auto part = relative.begin(); part != relative.end(); ++part) {
+    at /= *part;
+    std::error_code ec;
+    if (std::next(part) != relative.end() && fs::is_symlink(at, ec)) {
+      return fail(Error::invalid_argument(
+          "image recipe: " + path + " passes through a symbolic link in the image (" +
+          (fs::path("/") / at.lexically_relative(rootfs)).string() + "); name the real directory"));
+    }
+  }
+  return at;
+}
+
 // The service account: a passwd and group line, no password, no login shell.
 Result<void> add_user(const PlatformRecipe& recipe, const fs::path& rootfs) {
   if (recipe.user.empty()) return {};
@@ -110,7 +129,11 @@ Result<void> add_user(const PlatformRecipe& recipe, const fs::path& rootfs) {
   std::ofstream group(rootfs / "etc/group", std::ios::app);
   group << recipe.user << ":x:" << id << ":\n";
   std::error_code ec;
-  if (recipe.home != "/nonexistent") fs::create_directories(rootfs / recipe.home.substr(1), ec);
+  if (recipe.home != "/nonexistent") {
+    auto home = inside_rootfs(rootfs, recipe.home);
+    if (!home) return fail(home.error());
+    fs::create_directories(*home, ec);
+  }
   if (!passwd || !group || ec) return fail(Error::internal("cannot add the image's user"));
   return {};
 }
@@ -266,8 +289,12 @@ Result<PlatformBuildResult> build_platform_image(const PlatformRecipe& recipe,
                           .apt_cache = options.apt_cache};
   if (auto ok = build_debian_rootfs(spec, options.mirror, options.epoch, rootfs); !ok)
     return fail(ok.error());
-  for (const auto& path : recipe.remove) fs::remove_all(rootfs / path.substr(1), ec);
-  if (ec) return fail(Error::internal("cannot remove " + ec.message()));
+  for (const auto& path : recipe.remove) {
+    auto target = inside_rootfs(rootfs, path);
+    if (!target) return fail(target.error());
+    fs::remove_all(*target, ec);
+    if (ec) return fail(Error::internal("cannot remove " + path + ": " + ec.message()));
+  }
   if (auto ok = add_user(recipe, rootfs); !ok) return fail(ok.error());
   step("rootfs");
 

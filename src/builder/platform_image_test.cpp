@@ -179,6 +179,30 @@ TEST_F(PlatformImageBuild, TheServiceAccountIsInTheRootFilesystem) {
   EXPECT_NE(lines.find("0/0"), std::string::npos) << lines;
 }
 
+// Debian's /var/run is a link to the absolute /run: followed as root from
+// outside the image it would reach the host's /run.
+TEST_F(PlatformImageBuild, ARemovalThroughALinkInTheImageIsRefused) {
+  TempDir host;
+  write(host.path() / "precious", "keep");
+  write(tools_.path() / "mmdebstrap",
+        "#!/bin/sh\n"
+        "while [ \"${1#-}\" != \"$1\" ]; do shift; done\n"
+        "mkdir -p \"$2/etc\" && : > \"$2/etc/passwd\" && : > \"$2/etc/group\"\n"
+        "ln -s '" +
+            host.path().string() + "' \"$2/link\"\n");
+  fs::permissions(tools_.path() / "mmdebstrap", fs::perms(0755));
+  recipe_.remove = {"/link/precious"};
+  auto built = build(out_.path() / "a.tar");
+  ASSERT_FALSE(built.has_value());
+  EXPECT_NE(built.error().message.find("passes through a symbolic link"), std::string::npos)
+      << built.error().message;
+  EXPECT_TRUE(fs::exists(host.path() / "precious"));
+  recipe_.remove = {};
+  recipe_.home = "/link/home";
+  ASSERT_FALSE(build(out_.path() / "a.tar").has_value());
+  EXPECT_FALSE(fs::exists(host.path() / "home"));
+}
+
 TEST_F(PlatformImageBuild, ABadTagOrFilesDirChangesNothing) {
   PlatformBuildOptions options{files_.path(),        "no tag!", {}, "", 1700000000, work_.path(),
                                out_.path() / "a.tar"};
