@@ -202,6 +202,19 @@ Result<std::size_t> parse_limit(const http::Request& req, std::size_t fallback) 
   return value;
 }
 
+Result<services::PageRequest> parse_page(const http::Request& req) {
+  services::PageRequest page;
+  if (auto cursor = req.query_param("cursor"); cursor && !cursor->empty()) {
+    page.cursor = std::string(*cursor);
+  }
+  if (req.query_param("limit")) {
+    auto limit = parse_limit(req, 0);
+    if (!limit) return fail(limit.error());
+    page.limit = *limit;
+  }
+  return page;
+}
+
 std::optional<std::string_view> if_match(const http::Request& req) {
   auto value = req.header("If-Match");
   if (!value) return std::nullopt;

@@ -93,6 +93,8 @@ services::Caller caller_of(const http::Request& req);
 services::ProjectRef project_ref_of(const http::Request& req);
 /// The `limit` query parameter (1-1000), or `fallback` when absent.
 Result<std::size_t> parse_limit(const http::Request& req, std::size_t fallback);
+/// `?cursor=&limit=` of a paged list; the service checks the values.
+Result<services::PageRequest> parse_page(const http::Request& req);
 
 /// The head sha from If-Match (quotes stripped), if given.
 std::optional<std::string_view> if_match(const http::Request& req);

@@ -52,10 +52,19 @@ Json image_json(const store::Image& i) {
           {"deployed", i.running_deployments > 0}};
 }
 
-Json images_json(const std::vector<store::Image>& images) {
+Json images_json(const services::Page<store::Image>& page) {
   Json list = Json::array();
-  for (const auto& i : images) list.push_back(image_json(i));
-  return {{"images", list}};
+  for (const auto& i : page.items) list.push_back(image_json(i));
+  return {{"images", list},
+          {"next_cursor", page.next_cursor ? Json(*page.next_cursor) : Json(nullptr)}};
+}
+
+http::Response list_images(services::Images& images, const http::Request& req,
+                           const auth::Principal& who,
+                           const std::optional<services::ProjectRef>& project) {
+  auto page = parse_page(req);
+  if (!page) return http::error_response(page.error());
+  return respond(images.list(who, project, *page), 200, images_json);
 }
 
 http::Response create_build(services::Builds& builds, http::Request& req,
@@ -133,13 +142,15 @@ void register_build_routes(http::Router& router, ApiContext& ctx) {
              {.body_limit = kBuildBodyLimit});
 
   router.add("GET", "/api/v1/images",
-             with_auth([&images](http::Request&, const auth::Principal& who) {
-               return respond(images.list(who, std::nullopt), 200, images_json);
-             }));
+             with_auth([&images](http::Request& req, const auth::Principal& who) {
+               return list_images(images, req, who, std::nullopt);
+             }),
+             {.query = {"cursor", "limit"}});
   router.add("GET", project + "/images",
              with_auth([&images](http::Request& req, const auth::Principal& who) {
-               return respond(images.list(who, project_ref_of(req)), 200, images_json);
-             }));
+               return list_images(images, req, who, project_ref_of(req));
+             }),
+             {.query = {"cursor", "limit"}});
   router.add("GET", "/api/v1/images/{id}",
              with_auth([&images](http::Request& req, const auth::Principal& who) {
                return respond(images.get(who, req.param("id")), 200, image_json);

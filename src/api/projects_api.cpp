@@ -231,12 +231,18 @@ Json diff_json(const source::CommitDiff& diff) {
 }
 
 // The hottest list of the API: written without a JSON DOM.
-http::Response projects_response(const Result<std::vector<store::Project>>& projects) {
-  if (!projects) return http::error_response(projects.error());
+http::Response projects_response(const Result<services::Page<store::Project>>& page) {
+  if (!page) return http::error_response(page.error());
   JsonWriter out;
   out.begin_object().key("projects").begin_array();
-  for (const auto& p : *projects) write_json(out, p);
-  out.end_array().end_object();
+  for (const auto& p : page->items) write_json(out, p);
+  out.end_array().key("next_cursor");
+  if (const auto& cursor = page->next_cursor) {
+    out.value(*cursor);
+  } else {
+    out.null();
+  }
+  out.end_object();
   return http::json_text_response(200, out.take());
 }
 
@@ -288,9 +294,12 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
                return create_project(projects, req, who);
              }));
   router.add("GET", "/api/v1/projects",
-             with_auth([&projects](http::Request&, const auth::Principal& who) {
-               return projects_response(projects.list(who));
-             }));
+             with_auth([&projects](http::Request& req, const auth::Principal& who) {
+               auto page = parse_page(req);
+               if (!page) return http::error_response(page.error());
+               return projects_response(projects.list(who, *page));
+             }),
+             {.query = {"cursor", "limit"}});
   router.add("GET", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
                return respond(projects.get(who, project_ref_of(req)), 200, project_view_json);
              }));

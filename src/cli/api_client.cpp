@@ -101,6 +101,29 @@ std::string escape_query(std::string_view value) {
   return escape(value, false);
 }
 
+Result<Json> fetch_all_pages(const PageGetter& get, const std::string& path, std::string_view key,
+                             std::size_t max_items) {
+  constexpr std::string_view kPage = "?limit=500";  // the server's largest page
+  Json all = Json::array();
+  std::string next = path + std::string(kPage);
+  while (true) {
+    auto page = get(next);
+    if (!page) return fail(page.error());
+    const auto items = page->find(key);
+    if (!page->is_object() || items == page->end() || !items->is_array()) {
+      return fail(Error::internal("the server's list has no " + std::string(key)));
+    }
+    if (all.size() + items->size() > max_items) {
+      return fail(Error::too_large("more than " + std::to_string(max_items) + " " +
+                                   std::string(key) + "; narrow the list"));
+    }
+    for (auto& item : *items) all.push_back(std::move(item));
+    const auto cursor = page->find("next_cursor");
+    if (cursor == page->end() || !cursor->is_string()) return all;
+    next = path + std::string(kPage) + "&cursor=" + escape_query(cursor->get<std::string>());
+  }
+}
+
 Error error_from_response(const ApiResponse& response) {
   std::string code_name;
   std::string message;

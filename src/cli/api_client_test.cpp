@@ -45,5 +45,30 @@ TEST(ApiClient, PathsAndQueriesAreEscaped) {
   EXPECT_EQ(escape_query("alice/knapsack"), "alice%2Fknapsack");
 }
 
+TEST(ApiClient, APagedListIsFollowedToItsEndByCursor) {
+  std::vector<std::string> asked;
+  const PageGetter pages = [&](const std::string& path) -> Result<Json> {
+    asked.push_back(path);
+    if (path.find("cursor=") == std::string::npos) {
+      return Json{{"images", {1, 2}}, {"next_cursor", "17.img_a/b"}};
+    }
+    return Json{{"images", {3}}, {"next_cursor", nullptr}};
+  };
+  auto all = fetch_all_pages(pages, "/api/v1/images", "images");
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(*all, Json({1, 2, 3}));
+  EXPECT_EQ(asked, (std::vector<std::string>{"/api/v1/images?limit=500",
+                                             "/api/v1/images?limit=500&cursor=17.img_a%2Fb"}));
+
+  auto capped = fetch_all_pages(pages, "/api/v1/images", "images", 2);
+  ASSERT_FALSE(capped);
+  EXPECT_EQ(capped.error().code, ErrorCode::kTooLarge);
+  EXPECT_FALSE(fetch_all_pages(pages, "/api/v1/images", "projects"));
+  const PageGetter failing = [](const std::string&) -> Result<Json> {
+    return fail(Error::unavailable("connection refused"));
+  };
+  EXPECT_EQ(fetch_all_pages(failing, "/x", "images").error().code, ErrorCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace orsa::cli

@@ -21,14 +21,15 @@ Result<int> images_ls(const Context& ctx) {
   auto client = ctx.client();
   if (!client) return fail(client.error());
   const auto project = optional_project(ctx);
-  auto list = client->call("GET", project ? project->path() + "/images" : "/api/v1/images");
-  if (!list) return fail(list.error());
+  auto images = fetch_all_pages([&](const std::string& path) { return client->call("GET", path); },
+                                project ? project->path() + "/images" : "/api/v1/images", "images");
+  if (!images) return fail(images.error());
   if (ctx.json()) {
-    ctx.print_json(*list);
+    ctx.print_json(Json{{"images", *images}});
     return 0;
   }
   Table table{.headers = {"ID", "REFERENCE", "DIGEST", "SIZE", "CREATED", "DEPLOYED"}};
-  for (const auto& image : (*list)["images"]) {
+  for (const auto& image : *images) {
     table.rows.push_back({cell(image, "id"), cell(image, "reference"),
                           cell(image, "digest").substr(0, 19),
                           human_bytes(image.value("size", std::uint64_t{0})),

@@ -58,13 +58,44 @@ class ImagesTest : public ::testing::Test {
 };
 
 TEST_F(ImagesTest, ListIsOwnerScopedAndNarrowsToAProject) {
-  EXPECT_EQ(images_.list(alice_, std::nullopt).value().size(), 2u);
-  const auto knap = images_.list(alice_, ProjectRef{"alice", "knap"}).value();
-  ASSERT_EQ(knap.size(), 1u);
-  EXPECT_EQ(knap[0].id, image_.id);
-  EXPECT_TRUE(images_.list(bob_, std::nullopt).value().empty());
-  EXPECT_EQ(images_.list(bob_, ProjectRef{"alice", "knap"}).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(images_.list(admin_, std::nullopt).value().size(), 2u);
+  const auto list = [&](const auth::Principal& who, const std::optional<ProjectRef>& ref) {
+    return images_.list(who, ref, {});
+  };
+  EXPECT_EQ(list(alice_, std::nullopt).value().items.size(), 2u);
+  const auto knap = list(alice_, ProjectRef{"alice", "knap"}).value();
+  ASSERT_EQ(knap.items.size(), 1u);
+  EXPECT_EQ(knap.items[0].id, image_.id);
+  EXPECT_FALSE(knap.next_cursor);
+  EXPECT_TRUE(list(bob_, std::nullopt).value().items.empty());
+  EXPECT_EQ(list(bob_, ProjectRef{"alice", "knap"}).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(list(admin_, std::nullopt).value().items.size(), 2u);
+}
+
+TEST_F(ImagesTest, ListIsPagedByTheCursorItGivesOut) {
+  for (int tag = 2; tag <= 5; ++tag) {
+    clock_.advance(1);
+    add_image(knap_, std::to_string(tag));
+  }
+  std::vector<std::string> tags;
+  PageRequest request{.limit = 2};
+  for (int pages = 0; pages < 5; ++pages) {
+    auto page = images_.list(alice_, ProjectRef{"alice", "knap"}, request);
+    ASSERT_TRUE(page) << page.error().message;
+    for (const auto& image : page->items) tags.push_back(image.tag);
+    if (!page->next_cursor) break;
+    request.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(tags, (std::vector<std::string>{"5", "4", "3", "2", "1"}));
+
+  for (const auto* bad : {"", "12", "x.img_1", ".img_1", "12.", "-1.img_1", "1e3.img_1"}) {
+    auto refused = images_.list(alice_, std::nullopt, {.cursor = std::string(bad)});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+  for (const std::size_t limit : {std::size_t{0}, kMaxPageSize + 1}) {
+    EXPECT_EQ(images_.list(alice_, std::nullopt, {.limit = limit}).error().code,
+              ErrorCode::kInvalidArgument);
+  }
 }
 
 TEST_F(ImagesTest, AnotherUsersImageIsNotFoundAndStays) {

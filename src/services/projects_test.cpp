@@ -93,9 +93,45 @@ TEST_F(ProjectsTest, CommitsAndUploadsAreAuditedWithoutTheirContent) {
 TEST_F(ProjectsTest, ListIsOwnerScopedAndAdminsSeeAll) {
   ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
   ASSERT_TRUE(projects_.create(bob_, "other", "python-flask", caller_));
-  EXPECT_EQ(projects_.list(alice_).value().size(), 1u);
-  EXPECT_EQ(projects_.list(bob_).value().size(), 1u);
-  EXPECT_EQ(projects_.list(admin_).value().size(), 2u);
+  EXPECT_EQ(projects_.list(alice_, {}).value().items.size(), 1u);
+  EXPECT_EQ(projects_.list(bob_, {}).value().items.size(), 1u);
+  EXPECT_EQ(projects_.list(admin_, {}).value().items.size(), 2u);
+}
+
+TEST_F(ProjectsTest, ListIsPagedByTheCursorItGivesOut) {
+  // Rows only (the fixture allows two projects per user through create).
+  for (const auto* name : {"delta", "alpha", "charlie", "bravo", "echo"}) {
+    ASSERT_TRUE(store_.projects().create({alice_.user_id, name, "python-flask"}));
+  }
+  ASSERT_TRUE(store_.projects().create({bob_.user_id, "alpha", "python-flask"}));
+  const auto walk = [&](const auth::Principal& who) {
+    std::vector<std::string> names;
+    PageRequest request{.limit = 2};
+    for (int pages = 0; pages < 6; ++pages) {
+      auto page = projects_.list(who, request);
+      EXPECT_TRUE(page) << page.error().message;
+      if (!page) break;
+      for (const auto& p : page->items) names.push_back(p.owner_username + "/" + p.name);
+      if (!page->next_cursor) break;
+      request.cursor = page->next_cursor;
+    }
+    return names;
+  };
+  EXPECT_EQ(walk(alice_), (std::vector<std::string>{"alice/alpha", "alice/bravo", "alice/charlie",
+                                                    "alice/delta", "alice/echo"}));
+  EXPECT_EQ(walk(bob_), std::vector<std::string>{"bob/alpha"});
+  EXPECT_EQ(walk(admin_).size(), 6u);
+  // A cursor naming another owner does not widen a developer's list.
+  auto page = projects_.list(bob_, {.cursor = "alice/alpha"});
+  ASSERT_TRUE(page);
+  for (const auto& p : page->items) EXPECT_EQ(p.owner_username, "bob");
+
+  for (const auto* bad : {"", "alice", "/a", "alice/", "a/b/c"}) {
+    auto refused = projects_.list(alice_, {.cursor = std::string(bad)});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(projects_.list(alice_, {.limit = 0}).error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST_F(ProjectsTest, AnotherUsersProjectIsNotFound) {
@@ -206,7 +242,7 @@ TEST_F(ProjectsTest, AViewerReadsOnlyWhatItSees) {
   ASSERT_TRUE(projects_.create(alice_, "knap", "python-flask", caller_));
   // A viewer's scope is its own rows: another's project stays hidden.
   EXPECT_EQ(projects_.get(viewer_, knap_).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(projects_.list(viewer_).value().empty());
+  EXPECT_TRUE(projects_.list(viewer_, {}).value().items.empty());
 }
 
 // Repository bytes are counted on disk, history included: a user cannot

@@ -33,6 +33,36 @@ struct ImageRow {
   }
 };
 
+// The WHERE clause holds only the filters present, so that a page starts at
+// its cursor in the index of its leading filter (0013_list_pages.sql).
+std::vector<Image> page_images(soci::session& sql, const OwnerScope& scope, const ImageQuery& q) {
+  std::string where;
+  const auto add = [&](std::string_view condition) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += condition;
+  };
+  if (scope.owner_id) add("owner_id = :owner");
+  if (q.project_id) add("project_id = :project");
+  if (q.after) add("(created_at < :at OR (created_at = :at2 AND id < :id))");
+  const auto query =
+      sql::concat(kImageColumns, where + " ORDER BY created_at DESC, id DESC LIMIT :n");
+  const long long at = q.after ? q.after->created_at : 0, n = sql::clamp_limit(q.limit);
+
+  ImageRow row;
+  soci::details::prepare_temp_type p = (sql.prepare << query);
+  row.bind(p);
+  // Bound in the order the conditions were added.
+  if (scope.owner_id) static_cast<void>(p, soci::use(*scope.owner_id));
+  if (q.project_id) static_cast<void>(p, soci::use(*q.project_id));
+  if (q.after) static_cast<void>(p, soci::use(at), soci::use(at), soci::use(q.after->id));
+  static_cast<void>(p, soci::use(n));
+  soci::statement statement(p);
+  statement.execute();
+  std::vector<Image> images;
+  while (statement.fetch()) images.push_back(row.get());
+  return images;
+}
+
 class SqlImageStore final : public ImageStore {
  public:
   explicit SqlImageStore(Database& db) : db_(db) {}
@@ -89,6 +119,13 @@ class SqlImageStore final : public ImageStore {
                           "created_at DESC, id DESC"),
               soci::use(owner), soci::use(owner), soci::use(project), soci::use(project));
         });
+  }
+
+  Result<std::vector<Image>> page(const OwnerScope& scope, const ImageQuery& q) override {
+    return db_.run("page_images", Access::kRead,
+                   [&](soci::session& sql) -> Result<std::vector<Image>> {
+                     return page_images(sql, scope, q);
+                   });
   }
 
   Result<void> remove(const OwnerScope& scope, std::string_view id) override {

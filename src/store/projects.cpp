@@ -85,6 +85,32 @@ class SqlProjectStore final : public ProjectStore {
                    });
   }
 
+  // One owner's projects are in name order, which their unique index
+  // (owner_id, name) walks from the cursor on; everyone's need the join.
+  Result<std::vector<Project>> page(const OwnerScope& scope, const std::optional<ProjectKey>& after,
+                                    std::size_t limit) override {
+    return db_.run(
+        "page_projects", Access::kRead, [&](soci::session& sql) -> Result<std::vector<Project>> {
+          const ProjectKey key = after.value_or(ProjectKey{});
+          const long long n = sql::clamp_limit(limit);
+          if (scope.owner_id) {
+            return select_rows<ProjectRow>(
+                sql,
+                sql::concat(kProjectColumns,
+                            " WHERE p.owner_id = :owner AND p.name > :name ORDER BY p.name "
+                            "LIMIT :n"),
+                soci::use(*scope.owner_id), soci::use(key.name), soci::use(n));
+          }
+          return select_rows<ProjectRow>(
+              sql,
+              sql::concat(kProjectColumns,
+                          " WHERE u.username > :owner OR (u.username = :owner2 AND p.name > "
+                          ":name) ORDER BY u.username, p.name LIMIT :n"),
+              soci::use(key.owner_username), soci::use(key.owner_username), soci::use(key.name),
+              soci::use(n));
+        });
+  }
+
   Result<Project> find(const OwnerScope& scope, std::string_view owner_username,
                        std::string_view name) override {
     return db_.run("find_project", Access::kRead, [&](soci::session& sql) {

@@ -144,5 +144,40 @@ TEST_P(ProjectStoreTest, FindsProjectsByIdWithinTheScope) {
             ErrorCode::kNotFound);
 }
 
+// Pages walk the list in (owner, name) order with no row twice or missed;
+// one owner's pages hold only theirs.
+TEST_P(ProjectStoreTest, PagesWalkTheListFromTheirCursor) {
+  const auto alice = user("alice");
+  const auto bob = user("bob");
+  for (const auto* name : {"k", "b", "z", "a", "m", "c", "y"}) {
+    project(alice, name);
+    project(bob, name);
+  }
+  const auto walk = [&](const OwnerScope& scope) {
+    std::vector<std::string> seen;
+    std::optional<ProjectKey> after;
+    for (int pages = 0; pages < 20; ++pages) {
+      auto page = store_->projects().page(scope, after, 3);
+      EXPECT_TRUE(page) << page.error().message;
+      if (!page || page->empty()) break;
+      EXPECT_LE(page->size(), 3u);
+      for (const auto& p : *page) seen.push_back(p.owner_username + "/" + p.name);
+      after = ProjectKey{page->back().owner_username, page->back().name};
+    }
+    return seen;
+  };
+  const auto all_of = [&](const OwnerScope& scope) {
+    std::vector<std::string> out;
+    for (const auto& p : store_->projects().list(scope).value())
+      out.push_back(p.owner_username + "/" + p.name);
+    return out;
+  };
+  EXPECT_EQ(walk(OwnerScope::of(alice.id)), all_of(OwnerScope::of(alice.id)));
+  EXPECT_EQ(walk(OwnerScope::of(alice.id)).size(), 7u);
+  EXPECT_EQ(walk(OwnerScope::of(bob.id)).front(), "bob/a");
+  EXPECT_EQ(walk(OwnerScope::everyone()), all_of(OwnerScope::everyone()));
+  EXPECT_EQ(walk(OwnerScope::everyone()).size(), 14u);
+}
+
 }  // namespace
 }  // namespace orsa::store

@@ -32,6 +32,17 @@ class MemoryProjects final : public ProjectStore {
         });
   }
 
+  Result<std::vector<Project>> page(const OwnerScope& scope, const std::optional<ProjectKey>& after,
+                                    std::size_t limit) override {
+    auto all = list(scope);
+    if (!all) return all;
+    std::erase_if(*all, [&](const Project& p) {
+      return after &&
+             std::tie(p.owner_username, p.name) <= std::tie(after->owner_username, after->name);
+    });
+    return first_n(std::move(*all), limit);
+  }
+
   Result<Project> find(const OwnerScope& scope, std::string_view owner_username,
                        std::string_view name) override {
     Lock lock(s_.mu);
@@ -188,6 +199,16 @@ class MemoryImages final : public ImageStore {
         [](const Image& a, const Image& b) {
           return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
         });
+  }
+
+  Result<std::vector<Image>> page(const OwnerScope& scope, const ImageQuery& q) override {
+    auto all =
+        list(scope, q.project_id ? std::optional<std::string_view>(*q.project_id) : std::nullopt);
+    if (!all) return all;
+    std::erase_if(*all, [&](const Image& i) {
+      return q.after && std::tie(i.created_at, i.id) >= std::tie(q.after->created_at, q.after->id);
+    });
+    return first_n(std::move(*all), q.limit);
   }
 
   Result<void> remove(const OwnerScope& scope, std::string_view id) override {

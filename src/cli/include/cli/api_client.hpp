@@ -4,6 +4,7 @@
 // server-sent event streams, each under a deadline.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,15 @@ std::string escape_path(std::string_view path);
 
 /// Percent-encodes a query parameter value.
 std::string escape_query(std::string_view value);
+
+/// Fetches a JSON document at a path of the server (ApiClient::call's GET).
+using PageGetter = std::function<Result<Json>(const std::string& path)>;
+
+/// Every item of a paged list (the array under `key` of each page),
+/// following `next_cursor` from `path` (no query of its own) on; kTooLarge
+/// rather than more than `max_items`, so a list cannot grow without bound.
+Result<Json> fetch_all_pages(const PageGetter& get, const std::string& path, std::string_view key,
+                             std::size_t max_items = 100'000);
 
 class ApiClient {
  public:

@@ -8,6 +8,7 @@
 
 #include "auth/policy.hpp"
 #include "core/error.hpp"
+#include "services/page.hpp"
 #include "services/projects.hpp"
 #include "store/deployments.hpp"
 #include "store/images.hpp"
@@ -27,9 +28,10 @@ class Images {
         deployments_(deployments),
         remove_tag_(std::move(remove_tag)) {}
 
-  /// Own images (admins: all); only the project's when `ref` is given.
-  Result<std::vector<store::Image>> list(const auth::Principal& who,
-                                         const std::optional<ProjectRef>& ref);
+  /// Own images (admins: all), newest first, a page at a time; only the
+  /// project's when `ref` is given.
+  Result<Page<store::Image>> list(const auth::Principal& who, const std::optional<ProjectRef>& ref,
+                                  const PageRequest& request);
   Result<store::Image> get(const auth::Principal& who, std::string_view id);
   Result<void> remove(const auth::Principal& who, std::string_view id);
   /// Deletes an image (registry tag, then row) with no caller to check

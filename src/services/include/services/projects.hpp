@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "services/accounts.hpp"
 #include "services/audit.hpp"
+#include "services/page.hpp"
 #include "source/repos.hpp"
 #include "store/projects.hpp"
 #include "store/users.hpp"
@@ -54,7 +55,8 @@ class Projects {
   /// unknown name.
   Result<ProjectView> create_from_example(const auth::Principal& who, std::string_view name,
                                           std::string_view example, const Caller& caller);
-  Result<std::vector<store::Project>> list(const auth::Principal& who);
+  /// Own projects (admins: everyone's) by owner, then name, a page at a time.
+  Result<Page<store::Project>> list(const auth::Principal& who, const PageRequest& request);
   Result<ProjectView> get(const auth::Principal& who, const ProjectRef& ref);
   Result<void> remove(const auth::Principal& who, const ProjectRef& ref, const Caller& caller);
   /// Work that goes with a project's removal: called with the project just

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -9,6 +12,13 @@
 #include "store/models.hpp"
 
 namespace orsa::store {
+
+/// A position in the project list: the owner's username and the name of the
+/// last project of the previous page.
+struct ProjectKey {
+  std::string owner_username;
+  std::string name;
+};
 
 /// Projects, scoped to their owner. Deleting one deletes its builds, images
 /// and deployments.
@@ -21,6 +31,10 @@ class ProjectStore {
   virtual Result<Project> create(const NewProject& project) = 0;
   /// Ordered by owner username, then name.
   virtual Result<std::vector<Project>> list(const OwnerScope& scope) = 0;
+  /// At most `limit` projects in list order, those after `after` when given.
+  virtual Result<std::vector<Project>> page(const OwnerScope& scope,
+                                            const std::optional<ProjectKey>& after,
+                                            std::size_t limit) = 0;
   virtual Result<Project> find(const OwnerScope& scope, std::string_view owner_username,
                                std::string_view name) = 0;
   virtual Result<Project> find_by_id(const OwnerScope& scope, std::string_view id) = 0;

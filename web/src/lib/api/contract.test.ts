@@ -10,6 +10,7 @@ describe('contract types', () => {
     expectTypeOf<JsonResponse<'/api/v1/users', 'get'>>().toEqualTypeOf<{ users: User[] }>();
     expectTypeOf<JsonResponse<'/api/v1/projects', 'get'>>().toEqualTypeOf<{
       projects: Project[];
+      next_cursor: string | null;
     }>();
     // 201 and 202 answers too.
     expectTypeOf<JsonResponse<'/api/v1/builds/{id}/cancel', 'post'>>().toEqualTypeOf<Build>();

@@ -1201,17 +1201,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's projects (all for admins). */
+        /** The caller's projects (all for admins) by owner, then name, a page at a time. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The next_cursor of the previous page. */
+                    cursor?: components["parameters"]["cursor"];
+                    /** @description Items per page (default 100). */
+                    limit?: components["parameters"]["pageLimit"];
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description Projects. */
+                /** @description One page of projects. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1219,9 +1224,12 @@ export interface paths {
                     content: {
                         "application/json": {
                             projects: components["schemas"]["Project"][];
+                            /** @description Pass as `cursor` for the next page; null on the last. */
+                            next_cursor: string | null;
                         };
                     };
                 };
+                400: components["responses"]["Error"];
             };
         };
         put?: never;
@@ -2477,17 +2485,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Own images (all for admins), newest first. */
+        /** Own images (all for admins), newest first, a page at a time. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The next_cursor of the previous page. */
+                    cursor?: components["parameters"]["cursor"];
+                    /** @description Items per page (default 100). */
+                    limit?: components["parameters"]["pageLimit"];
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description Images. */
+                /** @description One page of images. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2495,9 +2508,12 @@ export interface paths {
                     content: {
                         "application/json": {
                             images: components["schemas"]["Image"][];
+                            /** @description Pass as `cursor` for the next page; null on the last. */
+                            next_cursor: string | null;
                         };
                     };
                 };
+                400: components["responses"]["Error"];
             };
         };
         put?: never;
@@ -2518,10 +2534,15 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The project's images, newest first. */
+        /** The project's images, newest first, a page at a time. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The next_cursor of the previous page. */
+                    cursor?: components["parameters"]["cursor"];
+                    /** @description Items per page (default 100). */
+                    limit?: components["parameters"]["pageLimit"];
+                };
                 header?: never;
                 path: {
                     owner: components["parameters"]["owner"];
@@ -2531,7 +2552,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Images. */
+                /** @description One page of images. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2539,9 +2560,12 @@ export interface paths {
                     content: {
                         "application/json": {
                             images: components["schemas"]["Image"][];
+                            /** @description Pass as `cursor` for the next page; null on the last. */
+                            next_cursor: string | null;
                         };
                     };
                 };
+                400: components["responses"]["Error"];
                 404: components["responses"]["Error"];
             };
         };
@@ -4408,6 +4432,8 @@ export interface components {
         runStatus: "queued" | "running" | "succeeded" | "failed" | "invalid_input" | "timed_out" | "canceled";
         /** @description The next_cursor of the previous page. */
         cursor: string;
+        /** @description Items per page (default 100). */
+        pageLimit: number;
     };
     requestBodies: never;
     headers: never;

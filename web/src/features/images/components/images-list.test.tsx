@@ -32,6 +32,21 @@ describe('ImagesList', () => {
     expect(row('0').getByText('no')).toBeInTheDocument();
   });
 
+  it('loads the next page from the cursor the server gave', async () => {
+    const { calls } = mockFetch({
+      'GET /api/v1/projects/alice/knap/images': (call) =>
+        call.url.includes('cursor=')
+          ? json({ images: [unused], next_cursor: null })
+          : json({ images: [running, stoppedOnly], next_cursor: '17.img_1' }),
+    });
+    renderWithProviders(<ImagesList owner="alice" name="knap" />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Load more' }));
+    expect(await screen.findByText('no')).toBeInTheDocument(); // img_0's row
+    expect(document.querySelectorAll('tr[data-image-tag]')).toHaveLength(3);
+    expect(calls.at(-1)?.url).toContain('cursor=17.img_1');
+    expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
+  });
+
   it('warns before deleting an image deployments use, and shows the 409', async () => {
     mockFetch({
       'GET /api/v1/projects/alice/knap/images': () => json({ images: [running] }),

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import Badge from 'react-bootstrap/Badge';
 import Table from 'react-bootstrap/Table';
 import { CopyButton } from '@/components/ui/copy-button';
+import { LoadMore } from '@/components/ui/load-more';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import { formatAge, formatBytes, shortDigest, shortSha } from '@/lib/format';
 import type { Image } from '@/types/api';
@@ -24,53 +25,56 @@ export function ImagesList({
   if (!images.data?.length)
     return <EmptyState title="No images yet">A successful build makes one.</EmptyState>;
   return (
-    <Table hover responsive className="align-middle" aria-label="Images">
-      <thead>
-        <tr>
-          <th scope="col">Tag</th>
-          <th scope="col">Digest</th>
-          <th scope="col">Size</th>
-          <th scope="col">Age</th>
-          <th scope="col">Commit</th>
-          <th scope="col">Deployed</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {images.data.map((image) => (
-          <tr key={image.id} data-image-tag={image.tag}>
-            <td className="fw-semibold">{image.tag}</td>
-            <td>
-              <code title={image.digest}>{shortDigest(image.digest)}</code>{' '}
-              <CopyButton text={image.digest} label="Copy digest" />
-            </td>
-            <td className="small">{formatBytes(image.size)}</td>
-            <td className="small">{formatAge(image.created_at)}</td>
-            <td>
-              <code>{shortSha(image.commit)}</code>
-            </td>
-            <td>
-              {image.deployed ? (
-                <Badge bg="success">✓ deployed</Badge>
-              ) : image.deployments > 0 ? (
-                <span className="small text-secondary">
-                  not running ({image.deployments} deployment{image.deployments === 1 ? '' : 's'})
-                </span>
-              ) : (
-                <span className="small text-secondary">no</span>
-              )}
-            </td>
-            <td className="text-end text-nowrap">
-              <div className="d-inline-flex gap-2">
-                {renderActions ? renderActions(image) : null}
-                <DeleteImageButton image={image} />
-              </div>
-            </td>
+    <>
+      <Table hover responsive className="align-middle" aria-label="Images">
+        <thead>
+          <tr>
+            <th scope="col">Tag</th>
+            <th scope="col">Digest</th>
+            <th scope="col">Size</th>
+            <th scope="col">Age</th>
+            <th scope="col">Commit</th>
+            <th scope="col">Deployed</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
-        ))}
-      </tbody>
-    </Table>
+        </thead>
+        <tbody>
+          {images.data.map((image) => (
+            <tr key={image.id} data-image-tag={image.tag}>
+              <td className="fw-semibold">{image.tag}</td>
+              <td>
+                <code title={image.digest}>{shortDigest(image.digest)}</code>{' '}
+                <CopyButton text={image.digest} label="Copy digest" />
+              </td>
+              <td className="small">{formatBytes(image.size)}</td>
+              <td className="small">{formatAge(image.created_at)}</td>
+              <td>
+                <code>{shortSha(image.commit)}</code>
+              </td>
+              <td>
+                {image.deployed ? (
+                  <Badge bg="success">✓ deployed</Badge>
+                ) : image.deployments > 0 ? (
+                  <span className="small text-secondary">
+                    not running ({image.deployments} deployment{image.deployments === 1 ? '' : 's'})
+                  </span>
+                ) : (
+                  <span className="small text-secondary">no</span>
+                )}
+              </td>
+              <td className="text-end text-nowrap">
+                <div className="d-inline-flex gap-2">
+                  {renderActions ? renderActions(image) : null}
+                  <DeleteImageButton image={image} />
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+      <LoadMore query={images} />
+    </>
   );
 }

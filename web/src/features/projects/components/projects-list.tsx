@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import Button from 'react-bootstrap/Button';
 import Table from 'react-bootstrap/Table';
 import { Link, useNavigate } from 'react-router';
+import { LoadMore } from '@/components/ui/load-more';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import { formatAge, shortSha } from '@/lib/format';
@@ -75,6 +76,7 @@ export function ProjectsList({ renderBuild, renderDeployment }: Props) {
           </tbody>
         </Table>
       ) : null}
+      <LoadMore query={projects} />
       <CreateProjectModal
         show={creating}
         onHide={() => setCreating(false)}

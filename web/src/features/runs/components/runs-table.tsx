@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import Button from 'react-bootstrap/Button';
 import Form from 'react-bootstrap/Form';
 import Table from 'react-bootstrap/Table';
 import { Link } from 'react-router';
+import { LoadMore } from '@/components/ui/load-more';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import {
   formatAge,
@@ -117,16 +117,7 @@ export function RunsTable({
             ))}
           </tbody>
         </Table>
-        {runs.hasNextPage ? (
-          <Button
-            variant="outline-secondary"
-            size="sm"
-            disabled={runs.isFetchingNextPage}
-            onClick={() => void runs.fetchNextPage()}
-          >
-            {runs.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </Button>
-        ) : null}
+        <LoadMore query={runs} />
       </>
     );
   return (
