@@ -93,6 +93,11 @@ Result<Digest> hash_file(const fs::path& path) {
   return hasher.finish();
 }
 
+void sync_file(const fs::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.ok()) ::fsync(fd.get());
+}
+
 // Moves `file` to `dest`; an existing blob of the same digest has the same
 // bytes, so losing a race is harmless. A file on another file system (a
 // spooled request body) is copied next to `dest` first, then renamed.

@@ -57,6 +57,10 @@ Result<void> write_atomic(const fs::path& tmp_dir, const fs::path& dest, std::st
 
 Result<Digest> hash_file(const fs::path& path);
 
+// Flushes a file's data before it is renamed into the blobs, so a blob that a
+// manifest names is whole after a crash.
+void sync_file(const fs::path& path);
+
 // Moves `file` to `dest`; an existing blob of the same digest has the same
 // bytes, so losing a race is harmless. A file on another file system (a
 // spooled request body) is copied next to `dest` first, then renamed.
@@ -252,6 +256,32 @@ struct BlobStore::Impl {
     u.size += length;
     u.touched = SteadyClock::now();
     return u.size.load();
+  }
+
+  // Ends the session: no further chunk, and it is not resumed after a restart.
+  void end_locked(Upload& u, std::string_view id) {
+    u.ended = true;
+    forget_upload(id);
+    ::unlink(session_record(u.file).c_str());
+  }
+
+  // Ends the session and stores its file if it hashes to `expected`; the
+  // file goes either way.
+  Result<Digest> finish_locked(Upload& u, std::string_view id, const Digest& expected) {
+    end_locked(u, id);
+    Result<Digest> actual = u.hasher ? Result<Digest>(u.hasher->finish()) : hash_file(u.file);
+    if (!actual) {
+      ::unlink(u.file.c_str());
+      return fail(actual.error());
+    }
+    if (*actual != expected) {
+      ::unlink(u.file.c_str());
+      return fail(digest_mismatch(expected, *actual));
+    }
+    sync_file(u.file);
+    auto stored = store_verified_file(u.file, *actual, expected);
+    if (!stored) ::unlink(u.file.c_str());
+    return stored;
   }
 
   Result<Digest> store_verified_file(const fs::path& file, const Digest& actual,

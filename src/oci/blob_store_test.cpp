@@ -237,6 +237,43 @@ TEST_F(BlobStoreTest, ChunksFromFilesAndNamespaceUsage) {
   EXPECT_EQ(store_->list_namespaces(), std::vector<std::string>{"alice"});
 }
 
+// POST then one PUT with the whole body: the spooled body is moved into the
+// blobs, not copied; after PATCHes it is appended as any chunk.
+TEST_F(BlobStoreTest, FinishingFromAFileMovesAWholeBlobAndAppendsAFinalChunk) {
+  const fs::path body = dir_.path() / "body";
+  std::ofstream(body) << "whole blob";
+  auto id = store_->start_upload({"alice/app", "alice"}).value();
+  auto wrong = store_->finish_upload_file(id, Digest::of("other"), body);
+  ASSERT_FALSE(wrong);
+  expect_detail(wrong.error(), "DIGEST_INVALID");
+  EXPECT_TRUE(fs::exists(body));  // the caller's file is left alone on mismatch
+  expect_detail(store_->upload_size(id).error(), "BLOB_UPLOAD_UNKNOWN");  // session over
+
+  id = store_->start_upload({"alice/app", "alice"}).value();
+  auto whole = store_->finish_upload_file(id, Digest::of("whole blob"), body);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(store_->read_blob(*whole).value(), "whole blob");
+  EXPECT_FALSE(fs::exists(body));  // moved
+  expect_detail(store_->upload_size(id).error(), "BLOB_UPLOAD_UNKNOWN");
+  EXPECT_EQ(files_under("uploads"), 0u);
+
+  std::ofstream(body) << " end";
+  id = store_->start_upload({"alice/app", "alice"}).value();
+  ASSERT_TRUE(store_->append_upload(id, "the"));
+  auto chunked = store_->finish_upload_file(id, Digest::of("the end"), body);
+  ASSERT_TRUE(chunked) << chunked.error().message;
+  EXPECT_EQ(store_->read_blob(*chunked).value(), "the end");
+  EXPECT_TRUE(fs::exists(body));  // copied from, as any chunk
+  EXPECT_EQ(files_under("uploads"), 0u);
+
+  open({.max_blob_bytes = 3});
+  id = store_->start_upload({"alice/app", "alice"}).value();
+  auto big = store_->finish_upload_file(id, Digest::of(" end"), body);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::kTooLarge);
+  EXPECT_TRUE(fs::exists(body));
+}
+
 TEST_F(BlobStoreTest, ManifestsAndTagsArePerRepository) {
   const Digest m = store_->put_blob("{}").value();
   ASSERT_TRUE(store_->link_manifest("alice/app", m, "application/vnd.oci.image.manifest.v1+json"));

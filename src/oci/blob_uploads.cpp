@@ -79,25 +79,34 @@ Result<Digest> BlobStore::finish_upload(std::string_view id, const Digest& expec
   if (auto appended = impl_->append_locked(u, final_chunk, std::nullopt); !appended) {
     return fail(appended.error());
   }
-  u.ended = true;
-  impl_->forget_upload(id);
-  ::unlink(session_record(u.file).c_str());
-  Result<Digest> actual = u.hasher ? Result<Digest>(u.hasher->finish()) : hash_file(u.file);
-  if (!actual) {
-    ::unlink(u.file.c_str());
-    return fail(actual.error());
+  return impl_->finish_locked(u, id, expected);
+}
+
+Result<Digest> BlobStore::finish_upload_file(std::string_view id, const Digest& expected,
+                                             const fs::path& final_chunk) {
+  auto upload = impl_->find_upload(id);
+  if (!upload) return fail(upload.error());
+  Upload& u = **upload;
+  std::lock_guard lock(u.mu);
+  if (u.size.load() > 0 || u.ended) {
+    if (auto appended = impl_->append_file_locked(u, final_chunk, std::nullopt); !appended) {
+      return fail(appended.error());
+    }
+    return impl_->finish_locked(u, id, expected);
   }
-  if (*actual != expected) {
-    ::unlink(u.file.c_str());
-    return fail(digest_mismatch(expected, *actual));
-  }
-  {
-    UniqueFd fd(::open(u.file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.ok()) ::fsync(fd.get());
-  }
-  auto stored = impl_->store_verified_file(u.file, *actual, expected);
-  if (!stored) ::unlink(u.file.c_str());
-  return stored;
+  // A monolithic upload (POST, then one PUT with the body): the spooled body
+  // is the blob, so the session's empty file is dropped instead of copied into.
+  std::error_code ec;
+  const auto length = static_cast<std::int64_t>(fs::file_size(final_chunk, ec));
+  if (ec) return fail(io_error("cannot read an uploaded chunk"));
+  if (auto ok = impl_->check_append(u, length, std::nullopt); !ok) return fail(ok.error());
+  impl_->end_locked(u, id);
+  ::unlink(u.file.c_str());
+  auto actual = hash_file(final_chunk);
+  if (!actual) return fail(actual.error());
+  if (*actual != expected) return fail(digest_mismatch(expected, *actual));
+  sync_file(final_chunk);
+  return impl_->store_verified_file(final_chunk, *actual, expected);
 }
 
 Result<void> BlobStore::cancel_upload(std::string_view id) {

@@ -254,11 +254,17 @@ Result<Digest> Registry::finish_upload_file(RepoName repo, std::string_view id,
                                             std::string_view digest,
                                             const std::filesystem::path& final_chunk) {
   if (auto ok = check_upload_owner(repo, id); !ok) return fail(ok.error());
-  if (auto ok = parse_digest(digest); !ok) return fail(ok.error());
-  if (auto appended = append_upload_file(repo, id, final_chunk, std::nullopt); !appended) {
-    return fail(appended.error());
-  }
-  return finish_upload(repo, id, digest, {});
+  auto expected = parse_digest(digest);
+  if (!expected) return fail(expected.error());
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(final_chunk, ec);
+  if (ec) return fail(Error::internal("the uploaded chunk is missing"));
+  if (auto ok = check_quota(repo, static_cast<std::int64_t>(size)); !ok) return fail(ok.error());
+  std::shared_lock reachable(store_.reachability_mutex());
+  auto stored = store_.finish_upload_file(id, *expected, final_chunk);
+  if (!stored) return fail(stored.error());
+  if (auto ok = store_.link_blob(repo, *stored); !ok) return fail(ok.error());
+  return stored;
 }
 
 Result<void> Registry::cancel_upload(RepoName repo, std::string_view id) {

@@ -105,6 +105,11 @@ class BlobStore {
   /// and moves it into the blobs. The session ends either way on mismatch.
   Result<Digest> finish_upload(std::string_view id, const Digest& expected,
                                std::string_view final_chunk = {});
+  /// As finish_upload, with the final chunk in a file. When the session is
+  /// still empty the file is the whole blob: it is hashed once and moved
+  /// into the blobs (it is gone afterwards), not copied.
+  Result<Digest> finish_upload_file(std::string_view id, const Digest& expected,
+                                    const std::filesystem::path& final_chunk);
   Result<void> cancel_upload(std::string_view id);
   /// Ends sessions idle for longer than the limit; returns how many.
   std::size_t reap_idle_uploads();
