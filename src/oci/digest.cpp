@@ -63,11 +63,11 @@ Digest Digest::from_raw_sha256(std::string_view raw32) {
 }
 
 // OpenSSL's SHA-256 picks the CPU's SHA extensions (SHA-NI, ARMv8) at run
-// time: ~1.5 GB/s here against libsodium's portable C at ~0.16 GB/s, and
+// time: ~1.5 GB/s on a 2026 x86 VM against libsodium's portable C at ~0.16 GB/s, and
 // every byte pushed, pulled or built is hashed at least once.
 struct Sha256::State {
   struct Free {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
   };
   std::unique_ptr<EVP_MD_CTX, Free> ctx{EVP_MD_CTX_new()};
 };
