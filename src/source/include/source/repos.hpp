@@ -144,7 +144,8 @@ std::unique_ptr<SourceRepos> make_git_repos(std::filesystem::path root, Limits l
 Result<std::vector<File>> extract_tar_gz(std::string_view archive, const Limits& limits = {});
 
 /// Packs files into a .tar.gz that extract_tar_gz accepts: regular files
-/// (mode 0644), sorted by path, every mtime `mtime`, no owner names.
+/// (mode 0644), sorted by path, every mtime `mtime`, no owner names; the
+/// gzip stream is stored, not deflated (it feeds a builder on this host).
 Result<std::string> pack_tar_gz(const std::vector<File>& files, std::int64_t mtime);
 
 }  // namespace orsa::source
