@@ -73,7 +73,7 @@ for n in $SIZES; do
   page=$(( n < 100 ? n : 100 ))
   more=$([ "$n" -gt 100 ] && echo True || echo False)
   first=$(api GET /api/v1/projects "$token" | json_get 'len(d["projects"]), d["next_cursor"] is not None')
-  [ "$first" = "($page, $more)" ] || { echo "the first page does not hold $page of $n projects" >&2; exit 1; }
+  [ "$first" = "$page $more" ] || { echo "the first page does not hold $page of $n projects" >&2; exit 1; }
   read -r p_rps p_p99 <<<"$(wrk_figures /api/v1/projects "$token")"
   read -r i_rps i_p99 <<<"$(wrk_figures /api/v1/images "$token")"
   before=$(images_of)

@@ -2,9 +2,11 @@
 
 #include "api/api.hpp"
 #include "api_support.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "log_stream.hpp"
 #include "services/builds.hpp"
+#include "views.hpp"
 
 namespace orsa::api {
 namespace {
@@ -37,26 +39,40 @@ Json builds_json(const std::vector<store::Build>& builds) {
   return {{"builds", list}};
 }
 
-Json image_json(const store::Image& i) {
-  return {{"id", i.id},
-          {"project_id", i.project_id},
-          {"build_id", i.build_id},
-          {"repository", i.repository},
-          {"tag", i.tag},
-          {"reference", i.repository + ":" + i.tag},
-          {"digest", i.digest},
-          {"size", i.size},
-          {"commit", i.commit_sha},
-          {"created_at", format_rfc3339(i.created_at)},
-          {"deployments", i.deployments},
-          {"deployed", i.running_deployments > 0}};
+void write_json(JsonWriter& out, const store::Image& i) {
+  out.begin_object()
+      .key("id")
+      .value(i.id)
+      .key("project_id")
+      .value(i.project_id)
+      .key("build_id")
+      .value(i.build_id)
+      .key("repository")
+      .value(i.repository)
+      .key("tag")
+      .value(i.tag)
+      .key("reference")
+      .value(i.repository + ":" + i.tag)
+      .key("digest")
+      .value(i.digest)
+      .key("size")
+      .value(i.size)
+      .key("commit")
+      .value(i.commit_sha)
+      .key("created_at")
+      .value(format_rfc3339(i.created_at))
+      .key("deployments")
+      .value(i.deployments)
+      .key("deployed")
+      .value(i.running_deployments > 0)
+      .end_object();
 }
 
-Json images_json(const services::Page<store::Image>& page) {
-  Json list = Json::array();
-  for (const auto& i : page.items) list.push_back(image_json(i));
-  return {{"images", list},
-          {"next_cursor", page.next_cursor ? Json(*page.next_cursor) : Json(nullptr)}};
+http::Response image_response(const Result<store::Image>& image) {
+  if (!image) return http::error_response(image.error());
+  JsonWriter out;
+  write_json(out, *image);
+  return http::json_text_response(200, out.take());
 }
 
 http::Response list_images(services::Images& images, const http::Request& req,
@@ -64,7 +80,8 @@ http::Response list_images(services::Images& images, const http::Request& req,
                            const std::optional<services::ProjectRef>& project) {
   auto page = parse_page(req);
   if (!page) return http::error_response(page.error());
-  return respond(images.list(who, project, *page), 200, images_json);
+  return page_response(images.list(who, project, *page), "images",
+                       [](JsonWriter& out, const store::Image& image) { write_json(out, image); });
 }
 
 http::Response create_build(services::Builds& builds, http::Request& req,
@@ -153,7 +170,7 @@ void register_build_routes(http::Router& router, ApiContext& ctx) {
              {.query = {"cursor", "limit"}});
   router.add("GET", "/api/v1/images/{id}",
              with_auth([&images](http::Request& req, const auth::Principal& who) {
-               return respond(images.get(who, req.param("id")), 200, image_json);
+               return image_response(images.get(who, req.param("id")));
              }));
   router.add("DELETE", "/api/v1/images/{id}",
              with_auth([&images](http::Request& req, const auth::Principal& who) {

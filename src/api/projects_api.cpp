@@ -230,22 +230,6 @@ Json diff_json(const source::CommitDiff& diff) {
   return {{"commit", to_json(diff.commit)}, {"files", files}, {"truncated", diff.truncated}};
 }
 
-// The hottest list of the API: written without a JSON DOM.
-http::Response projects_response(const Result<services::Page<store::Project>>& page) {
-  if (!page) return http::error_response(page.error());
-  JsonWriter out;
-  out.begin_object().key("projects").begin_array();
-  for (const auto& p : page->items) write_json(out, p);
-  out.end_array().key("next_cursor");
-  if (const auto& cursor = page->next_cursor) {
-    out.value(*cursor);
-  } else {
-    out.null();
-  }
-  out.end_object();
-  return http::json_text_response(200, out.take());
-}
-
 // The archive arrives spooled to disk and is read through a mapping, so the
 // compressed bytes never sit on the heap.
 http::Response upload_archive(services::Projects& projects, http::Request& req,
@@ -297,7 +281,11 @@ void register_project_routes(http::Router& router, ApiContext& ctx) {
              with_auth([&projects](http::Request& req, const auth::Principal& who) {
                auto page = parse_page(req);
                if (!page) return http::error_response(page.error());
-               return projects_response(projects.list(who, *page));
+               // The hottest list of the API: written without a JSON DOM.
+               return page_response(projects.list(who, *page), "projects",
+                                    [](JsonWriter& out, const store::Project& project) {
+                                      write_json(out, project);
+                                    });
              }),
              {.query = {"cursor", "limit"}});
   router.add("GET", base, with_auth([&projects](http::Request& req, const auth::Principal& who) {
