@@ -1,47 +1,22 @@
 #include "services/images.hpp"
 
-#include <algorithm>
-#include <charconv>
-#include <cstdint>
-#include <string>
-
 #include "find_authorized.hpp"
+#include "services/list_cursors.hpp"
 
 namespace orsa::services {
-
-namespace {
-
-constexpr std::size_t kMaxCursor = 128;
-
-// An image cursor is "<created_at>.<id>" of the previous page's last image.
-std::string cursor_of(const store::Image& image) {
-  return std::to_string(image.created_at) + "." + image.id;
-}
-
-Result<std::optional<store::ImageKey>> image_key_of(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::optional<store::ImageKey>{};
-  const auto& c = *cursor;
-  const auto dot = c.find('.');
-  std::int64_t created_at = 0;
-  const auto [end, ec] = std::from_chars(c.data(), c.data() + std::min(dot, c.size()), created_at);
-  if (c.size() > kMaxCursor || dot == std::string::npos || ec != std::errc() ||
-      end != c.data() + dot || created_at < 0 || dot + 1 == c.size()) {
-    return fail(Error::invalid_argument("cursor is not one this API gave out"));
-  }
-  return std::optional<store::ImageKey>{{created_at, c.substr(dot + 1)}};
-}
-
-}  // namespace
 
 Result<Page<store::Image>> Images::list(const auth::Principal& who,
                                         const std::optional<ProjectRef>& ref,
                                         const PageRequest& request) {
   auto limit = page_size(request);
   if (!limit) return fail(limit.error());
-  auto after = image_key_of(request.cursor);
-  if (!after) return fail(after.error());
+  store::ImageQuery query{.limit = *limit + 1};
+  if (request.cursor) {
+    auto key = parse_image_cursor(*request.cursor);
+    if (!key) return fail(key.error());
+    query.after = std::move(*key);
+  }
   const auto scope = auth::Policy::scope(who);
-  store::ImageQuery query{.after = *after, .limit = *limit + 1};
   if (ref) {
     auto project = projects_.find(scope, ref->owner, ref->name);
     if (!project) return fail(project.error());
@@ -49,7 +24,7 @@ Result<Page<store::Image>> Images::list(const auth::Principal& who,
   }
   auto rows = images_.page(scope, query);
   if (!rows) return fail(rows.error());
-  return page_of(std::move(*rows), *limit, cursor_of);
+  return page_of(std::move(*rows), *limit, image_cursor);
 }
 
 Result<store::Image> Images::get(const auth::Principal& who, std::string_view id) {

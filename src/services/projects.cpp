@@ -8,6 +8,7 @@
 #include "core/slug.hpp"
 #include "find_authorized.hpp"
 #include "services/examples.hpp"
+#include "services/list_cursors.hpp"
 #include "services/templates.hpp"
 
 namespace orsa::services {
@@ -155,32 +156,19 @@ Result<ProjectView> Projects::create_with(const auth::Principal& who, std::strin
   return ProjectView{std::move(*project), std::move(*head)};
 }
 
-namespace {
-
-constexpr std::size_t kMaxCursor = 256;
-
-// A project cursor is "owner/name" of the previous page's last project.
-Result<std::optional<store::ProjectKey>> project_key_of(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::optional<store::ProjectKey>{};
-  const auto slash = cursor->find('/');
-  if (cursor->size() > kMaxCursor || slash == std::string::npos || slash == 0 ||
-      slash + 1 == cursor->size() || cursor->find('/', slash + 1) != std::string::npos) {
-    return fail(Error::invalid_argument("cursor is not one this API gave out"));
-  }
-  return std::optional<store::ProjectKey>{{cursor->substr(0, slash), cursor->substr(slash + 1)}};
-}
-
-}  // namespace
-
 Result<Page<store::Project>> Projects::list(const auth::Principal& who,
                                             const PageRequest& request) {
   auto limit = page_size(request);
   if (!limit) return fail(limit.error());
-  auto after = project_key_of(request.cursor);
-  if (!after) return fail(after.error());
-  auto rows = projects_.page(auth::Policy::scope(who), *after, *limit + 1);
+  std::optional<store::ProjectKey> after;
+  if (request.cursor) {
+    auto key = parse_project_cursor(*request.cursor);
+    if (!key) return fail(key.error());
+    after = std::move(*key);
+  }
+  auto rows = projects_.page(auth::Policy::scope(who), after, *limit + 1);
   if (!rows) return fail(rows.error());
-  return page_of(std::move(*rows), *limit, [](const store::Project& p) { return full_name(p); });
+  return page_of(std::move(*rows), *limit, project_cursor);
 }
 
 Result<ProjectView> Projects::get(const auth::Principal& who, const ProjectRef& ref) {
