@@ -33,38 +33,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Two free loopback ports in the range this bench may use (others share it).
-read -r port sport < <(python3 - <<'PY'
-import socket
-free = []
-for p in range(19300, 19400):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); free.append(p)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    if len(free) == 2:
-        break
-print(*free)
-PY
-)
-[ -n "${sport:-}" ] || { echo "no two free ports in 19300-19399" >&2; exit 1; }
 # Quotas and the collector off: 50 MB × 6 builds must not hit a limit.
 export ORSA_ADMIN_PASSWORD=bench-admin-password
-"$DEPLOYER" --listen "127.0.0.1:$port" --services-listen "127.0.0.1:$sport" \
-  --data-dir "$work/data" --ready-file "$work/ready" --log-level warn --no-runtime \
-  --builder-bin "$BUILDER" --base-image "orsa/base-$BASE:latest" \
-  --registry-quota-mb 0 --repository-quota-mb 0 --gc-interval 0 >"$work/deployer.log" 2>&1 &
-DEPLOYER_PID=$!
-for _ in $(seq 1 2400); do
-  [ -s "$work/ready" ] && break
-  kill -0 "$DEPLOYER_PID" 2>/dev/null || { cat "$work/deployer.log"; exit 1; }
-  sleep 0.05
-done
-URL=$(cat "$work/ready")
-HOSTPORT=${URL#http://}
+start_deployer "$DEPLOYER" "$work" --no-runtime --builder-bin "$BUILDER" \
+  --base-image "orsa/base-$BASE:latest" --registry-quota-mb 0 --repository-quota-mb 0 \
+  --gc-interval 0
 podman_setup "$work/podman" "$HOSTPORT"
 
 ORSA_REGISTRY_USERNAME=admin ORSA_REGISTRY_PASSWORD=$ORSA_ADMIN_PASSWORD \

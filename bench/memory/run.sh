@@ -17,7 +17,7 @@
 # least-squares slopes, writes bench/results/memory-<time>.csv and
 # bench/figures/memory.png (gnuplot).
 # Usage: bench/memory/run.sh  (DEPLOYMENTS="0 5 10 20" STREAMS="0 100 200 256"
-# SETTLE=2 PORT=19200; PRESET=release; needs the python-or base fixture)
+# SETTLE=2; PRESET=release; needs the python-or base fixture)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 DEPLOYMENTS=${DEPLOYMENTS:-0 5 10 20}
@@ -25,7 +25,6 @@ DEPLOYMENTS=${DEPLOYMENTS:-0 5 10 20}
 # max_streams, no flag); more get 503. One past the last count checks that.
 STREAMS=${STREAMS:-0 100 200 256}
 SETTLE=${SETTLE:-2}
-PORT=${PORT:-19200}  # the API; the services listener (gateway) is PORT+1
 if [ -z "${BASE_DIR:-}" ]; then  # the fixture is built by whichever preset ran its ctest
   for preset in "${PRESET:-release}" debug; do
     BASE_DIR=$root/build/$preset/fixtures/base-python-or
@@ -51,20 +50,6 @@ cleanup() {
   rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
-
-# tests/lib's start_deployer picks free ports; this bench keeps to its own.
-start_at() {  # flags...
-  rm -f "$work/ready"
-  "$DEPLOYER" --listen "127.0.0.1:$PORT" --services-listen "127.0.0.1:$((PORT + 1))" \
-    --data-dir "$DATA" --ready-file "$work/ready" --log-level warn "$@" >"$work/deployer.log" 2>&1 &
-  DEPLOYER_PID=$!
-  for _ in $(seq 1 2400); do
-    [ -s "$work/ready" ] && break
-    kill -0 "$DEPLOYER_PID" 2>/dev/null || { cat "$work/deployer.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  URL=$(cat "$work/ready") HOSTPORT=127.0.0.1:$PORT SERVICES_URL=http://127.0.0.1:$((PORT + 1))
-}
 
 kib_of() { awk -v k="$1" '$1 == k":" {print $2}' "$2"; }
 podman_service_kib() {  # the deployer's own podman service (a child process)
@@ -113,11 +98,11 @@ max_n=$(printf '%s\n' $DEPLOYMENTS | sort -n | tail -n1)
 max_m=$(printf '%s\n' $STREAMS | sort -n | tail -n1)
 echo "series,count,vmrss_kib,rssanon_kib,threads,podman_service_kib,containers_kib" >"$csv"
 
-start_at --no-runtime
+start_deployer "$DEPLOYER" "$work" --no-runtime
 import_base_python_or "$BASE_DIR"
 stop_deployer
-start_at --base-image orsa/base-python-or:latest --builder-bin "$BUILDER" --health-timeout 120s \
-  --pause-idle 0 --gc-interval 0 --max-connections $((max_m + 1024))
+start_deployer "$DEPLOYER" "$work" --base-image orsa/base-python-or:latest \
+  --builder-bin "$BUILDER" --health-timeout 120s --pause-idle 0 --gc-interval 0 --max-connections $((max_m + 1024))
 token=$(register "$OWNER")
 admin=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
   -d "{\"login\":\"admin\",\"password\":\"$ORSA_ADMIN_PASSWORD\"}" | json_get 'd["token"]')
@@ -140,7 +125,7 @@ done
 [ "$running" -ge 1 ] || deploy mem-1 "${images[1]}"
 
 # Streams: one client holds them all; each count is reached from the last.
-coproc SSE { "$ORSA_TEST_PYTHON" "$root/bench/memory/sse_client.py" 127.0.0.1 "$PORT" \
+coproc SSE { "$ORSA_TEST_PYTHON" "$root/bench/memory/sse_client.py" 127.0.0.1 "${HOSTPORT#*:}" \
   "/api/v1/deployments/${deps[0]}/logs?tail=1" "$token"; }
 hold() {  # count → sets open, rejected, last (not in a subshell: it has no coproc fds)
   local reply

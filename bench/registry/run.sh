@@ -13,7 +13,7 @@
 # servers' VmRSS every 20 ms: idle RSS (before a size) and peak (during it).
 # Prints a markdown table, writes bench/results/registry-<time>.csv and the
 # plot bench/figures/registry-throughput.png (gnuplot).
-# SIZES (MiB) and REPS override the defaults. Loopback ports 19100-19110.
+# SIZES (MiB) and REPS override the defaults. Free loopback ports.
 set -euo pipefail
 shopt -s inherit_errexit  # a failed request inside $(…) ends the run
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,14 +22,12 @@ REPS=${REPS:-5}
 DEPLOYER=$root/build/release/apps/orsa-deployer/orsa-deployer
 CNCF=/usr/bin/docker-registry
 PY=/usr/bin/python3  # Debian's, not a version manager's shim: it starts in every step
-ORSA_PORT=19100 SERVICES_PORT=19101 CNCF_PORT=19110
 [ -x "$DEPLOYER" ] || { echo "build the release preset first" >&2; exit 1; }
 for tool in "$CNCF" gnuplot curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
 done
-for port in $ORSA_PORT $SERVICES_PORT $CNCF_PORT; do
-  [ -z "$(ss -Hltn "sport = :$port")" ] || { echo "port $port is in use" >&2; exit 1; }
-done
+. "$root/tests/lib/deployer.sh"
+CNCF_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 work=$(mktemp -d /tmp/bench-registry-XXXXXX)
 pids=()
@@ -55,13 +53,10 @@ wait_http() {  # url pid: any HTTP answer (even 401) means it serves
 # --- ORSA: a user, a project (a repository <owner>/<project> must exist to
 # take blobs) and an API token for HTTP Basic.
 mkdir -p "$work/orsa"
-ORSA_ADMIN_PASSWORD=bench-admin-password "$DEPLOYER" --listen "127.0.0.1:$ORSA_PORT" \
-  --services-listen "127.0.0.1:$SERVICES_PORT" --data-dir "$work/orsa/data" --no-runtime \
-  --log-level warn >"$work/orsa/deployer.log" 2>&1 &
-orsa_pid=$!
+ORSA_ADMIN_PASSWORD=bench-admin-password start_deployer "$DEPLOYER" "$work/orsa" --no-runtime
+orsa_pid=$DEPLOYER_PID
 pids+=("$orsa_pid")
-orsa=http://127.0.0.1:$ORSA_PORT
-wait_http "$orsa/healthz" "$orsa_pid" || { cat "$work/orsa/deployer.log" >&2; exit 1; }
+orsa=$URL
 json() { "$PY" -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 session=$(curl -sSf "$orsa/api/v1/auth/register" -H 'Content-Type: application/json' \
   -d '{"username":"bench","email":"bench@example.org","password":"password-1234"}' | json '["token"]')
