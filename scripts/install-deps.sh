@@ -15,8 +15,9 @@ packages=(
   libsoci-dev libsqlite3-dev libpq-dev libgit2-dev libarchive-dev
   libcurl4-openssl-dev nlohmann-json3-dev libsodium-dev libjwt-dev
   libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev
-  # tests and benchmarks
+  # tests and benchmarks (python3-jsonschema, python3-kubernetes: the Kubernetes contract test)
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk nginx
+  python3-jsonschema python3-kubernetes
   # the plots of bench/ (PNG from each bench's CSV)
   gnuplot-nox
   # the README walkthrough (run by make test) uses jq like its readers will

@@ -86,6 +86,9 @@ TEST(Random, IdsHavePrefixAndAreUnique) {
 
 TEST(Random, EncodersAreCorrect) {
   EXPECT_EQ(hex_encode(std::string("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_EQ(base64_encode("\xfb\xff"), "+/8=");
+  EXPECT_EQ(base64_encode("alice:s3cret"), "YWxpY2U6czNjcmV0");
+  EXPECT_EQ(base64_encode(""), "");
   EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
   EXPECT_EQ(random_hex(16).size(), 32u);
   EXPECT_TRUE(constant_time_equal("abc", "abc"));

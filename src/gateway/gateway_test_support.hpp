@@ -249,7 +249,7 @@ class GatewayTest : public ::testing::Test {
     r.deployment_id = std::move(deployment);
     r.visibility = visibility;
     r.state = state;
-    r.upstream = Upstream{"127.0.0.1", upstream_port};
+    r.upstreams = {Upstream{"127.0.0.1", upstream_port}};
     return r;
   }
 

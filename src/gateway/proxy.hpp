@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "balancer.hpp"
 #include "exchange.hpp"
 #include "gateway/gateway.hpp"
 #include "rewrite.hpp"
@@ -20,7 +21,8 @@ class Gateway::Proxy final : public http::PassthroughHandler {
       : routes_(routes),
         options_(std::move(options)),
         hooks_(std::move(hooks)),
-        pool_(options_.max_idle_per_upstream, options_.idle_timeout) {}
+        pool_(options_.max_idle_per_upstream, options_.idle_timeout),
+        balancer_{.eject_after = options_.eject_after_failures, .ejection = options_.ejection} {}
 
   asio::awaitable<http::PassthroughResult> serve(http::PassthroughExchange ex) override;
   void on_server_stopped() override { pool_.clear(); }
@@ -38,6 +40,10 @@ class Gateway::Proxy final : public http::PassthroughHandler {
   asio::awaitable<Found> wait_for_wake(Call& call, const Target& t, Found found);
   asio::awaitable<http::PassthroughResult> forward(Call& call, const Target& t, Found found,
                                                    Recording& recording);
+  /// The replica for the next attempt of a call (balancer.hpp).
+  static std::optional<std::size_t> next_replica(const ReplicaGauges& gauges, TriedSet tried);
+  /// Counts a failed exchange against a replica (and says when it is ejected).
+  void note_failure(UpstreamGauge& gauge, const Upstream& upstream);
   asio::awaitable<beast::error_code> connect(Call& call, UpstreamConn& conn,
                                              const Upstream& upstream);
   asio::awaitable<Sent> send_request(Call& call, UpstreamConn& up, bool expect_continue,
@@ -52,6 +58,7 @@ class Gateway::Proxy final : public http::PassthroughHandler {
   const Options options_;
   const Hooks hooks_;
   ConnectionPool pool_;
+  const BalancerPolicy balancer_;
 };
 
 }  // namespace orsa::gateway

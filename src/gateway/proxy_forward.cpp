@@ -63,7 +63,11 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
                                                                  Found found,
                                                                  Recording& recording) {
   const Route& route = *found.route;
-  InFlight in_flight(*found.upstream);
+  const ReplicaGauges& gauges = *found.replicas;
+  TriedSet tried = 0;
+  auto replica = next_replica(gauges, tried);
+  if (!replica) co_return co_await reply(call, unavailable());
+  std::optional<InFlight> in_flight(std::in_place, *gauges[*replica]);
   const bool has_body = !call.parser.is_done();
   const bool retry_after_send = idempotent(call.req().method()) && !has_body;
   const bool head = call.head();
@@ -77,25 +81,38 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
   std::optional<ResponseParser> rp;
   ConnPtr up;
   std::optional<Watch> watch;
+  // `attempt` counts the tries on one replica; a replica that refused the
+  // connection hands the call, not yet sent, to the next one (attempt 0 again).
   for (int attempt = 0;; ++attempt) {
+    const Upstream& upstream = route.upstreams[*replica];
+    UpstreamGauge& gauge = *gauges[*replica];
     watch.reset();
     // A retry sends the request header the failed connection sent.
-    std::string head_bytes = up ? std::move(up->head) : std::string();
-    up = pool_.acquire(route.upstream, retry_after_send);
+    std::string head_bytes = up && attempt > 0 ? std::move(up->head) : std::string();
+    up = pool_.acquire(upstream, retry_after_send);
     const bool pooled = up != nullptr;
     if (!pooled) up = std::make_unique<UpstreamConn>(executor);
     watch.emplace(call.ex.deadline, up->socket);
     if (attempt == 0) {
       // `t` views the request target, which stays as the client sent it.
-      write_request_head(up->head, call.req(), t.upstream, t.prefix, route.upstream,
-                         call.ex.remote_ip, call.ex.request_id, framing, length.value_or(0));
+      write_request_head(up->head, call.req(), t.upstream, t.prefix, upstream, call.ex.remote_ip,
+                         call.ex.request_id, framing, length.value_or(0));
     } else {
       up->head = std::move(head_bytes);
     }
     if (!pooled) {
-      if (auto ec = co_await connect(call, *up, route.upstream); ec) {
+      if (auto ec = co_await connect(call, *up, upstream); ec) {
         spdlog::warn("request_id={} gateway: connecting to {}:{} failed: {}", call.ex.request_id,
-                     route.upstream.host, route.upstream.port, ec.message());
+                     upstream.host, upstream.port, ec.message());
+        note_failure(gauge, upstream);
+        tried |= TriedSet{1} << *replica;
+        // Nothing was sent: any call may go to another replica.
+        if (auto other = next_replica(gauges, tried); other && !call.ex.deadline.expired()) {
+          replica = other;
+          in_flight.emplace(*gauges[*replica]);
+          attempt = -1;
+          continue;
+        }
         co_return co_await reply(call, upstream_failed(ec));
       }
     }
@@ -137,6 +154,7 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
       co_return http::PassthroughResult{499, 0, http::PassthroughNext::kClose};
     }
     if (sent != Sent::kOk) {
+      if (!is_timeout(ec)) note_failure(gauge, upstream);
       co_return co_await reply(call, upstream_failed(ec, &route, Clock::now() - call.start));
     }
 
@@ -161,16 +179,33 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
     if (!ec && rp->status == 101) ec = bhttp::error::bad_version;
     if (ec) {
       spdlog::warn("request_id={} gateway: reading the response of {}:{} failed: {}",
-                   call.ex.request_id, route.upstream.host, route.upstream.port, ec.message());
+                   call.ex.request_id, upstream.host, upstream.port, ec.message());
+      if (nothing_received) note_failure(gauge, upstream);
       co_return co_await reply(call, upstream_failed(ec, &route, Clock::now() - call.start));
     }
+    record_success(gauge);
     break;
   }
+  const Upstream& upstream = route.upstreams[*replica];
   bool reusable = false;
-  auto result = co_await relay_response(call, *up, *rp, route.upstream, recording, reusable);
+  auto result = co_await relay_response(call, *up, *rp, upstream, recording, reusable);
   watch.reset();
-  if (reusable) pool_.release(route.upstream, std::move(up));
+  if (reusable) pool_.release(upstream, std::move(up));
   co_return result;
+}
+
+std::optional<std::size_t> Gateway::Proxy::next_replica(const ReplicaGauges& gauges,
+                                                        TriedSet tried) {
+  // Per thread: equal replicas take turns without a shared counter.
+  thread_local std::uint64_t rotation = 0;
+  return pick_replica(gauges, tried, std::chrono::steady_clock::now(), rotation++);
+}
+
+void Gateway::Proxy::note_failure(UpstreamGauge& gauge, const Upstream& upstream) {
+  if (record_failure(gauge, std::chrono::steady_clock::now(), balancer_)) {
+    spdlog::warn("gateway: {}:{} failed {} times in a row; no calls for {} ms", upstream.host,
+                 upstream.port, gauge.consecutive_failures.load(), balancer_.ejection.count());
+  }
 }
 
 asio::awaitable<http::PassthroughResult> Gateway::Proxy::relay_response(

@@ -10,15 +10,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "balancer.hpp"
 #include "gateway/route_table.hpp"
 
 namespace orsa::gateway {
 
-/// Requests in flight to one upstream address.
-struct UpstreamGauge {
-  std::atomic<std::uint64_t> in_flight{0};
-};
+/// The gauges of a route's replicas, in the order of Route::upstreams.
+using ReplicaGauges = std::vector<GaugePtr>;
 
 /// One deployment's counters; lock-free, updated from any network thread.
 struct RouteTable::Recorder {
@@ -37,7 +37,7 @@ struct RouteTable::Recorder {
   struct Found {
     std::shared_ptr<const Route> route;  // null: no such project
     std::shared_ptr<Recorder> recorder;
-    std::shared_ptr<UpstreamGauge> upstream;  // the gauge of route->upstream
+    std::shared_ptr<const ReplicaGauges> replicas;  // the gauges of route->upstreams
   };
   /// Looks up (owner, project) in `table`.
   static Found lookup(RouteTable& table, std::string_view owner, std::string_view project);

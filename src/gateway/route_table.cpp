@@ -45,7 +45,7 @@ struct StringHash {
 
 struct Entry {
   std::shared_ptr<const Route> route;
-  std::shared_ptr<UpstreamGauge> upstream;
+  std::shared_ptr<const ReplicaGauges> replicas;
 };
 
 /// An immutable view of the table; readers load it with one atomic operation
@@ -117,7 +117,10 @@ RouteTable::~RouteTable() = default;
 
 void RouteTable::put(Route route) {
   std::lock_guard lock(impl_->write_mutex);
-  auto gauge = impl_->gauge(route.upstream);
+  if (route.upstreams.size() > kMaxReplicas) route.upstreams.resize(kMaxReplicas);
+  auto gauges = std::make_shared<ReplicaGauges>();
+  gauges->reserve(route.upstreams.size());
+  for (const auto& upstream : route.upstreams) gauges->push_back(impl_->gauge(upstream));
   auto shared = std::make_shared<const Route>(std::move(route));
   impl_->update([&](Snapshot& s) {
     if (!s.recorders.contains(shared->deployment_id)) {
@@ -125,7 +128,7 @@ void RouteTable::put(Route route) {
     }
     s.route_of.insert_or_assign(shared->deployment_id, shared);
     s.routes.insert_or_assign(RouteKey(shared->owner, shared->project),
-                              Entry{shared, std::move(gauge)});
+                              Entry{shared, std::move(gauges)});
   });
 }
 
@@ -325,7 +328,7 @@ RouteTable::Recorder::Found RouteTable::Recorder::lookup(RouteTable& table, std:
   const auto snap = table.impl_->load();
   const auto it = snap->routes.find(RouteKeyView(owner, project));
   if (it == snap->routes.end()) return {};
-  Found found{it->second.route, nullptr, it->second.upstream};
+  Found found{it->second.route, nullptr, it->second.replicas};
   const auto rec = snap->recorders.find(found.route->deployment_id);
   // Absent only after forget() of a deployment whose route is still up.
   found.recorder =

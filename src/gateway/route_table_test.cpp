@@ -22,7 +22,7 @@ Route make_route(std::string owner, std::string project, std::string deployment,
   r.deployment_id = std::move(deployment);
   r.visibility = Visibility::kPublic;
   r.state = RouteState::kServing;
-  r.upstream = Upstream{"127.0.0.1", port};
+  r.upstreams = {Upstream{"127.0.0.1", port}};
   return r;
 }
 
@@ -34,7 +34,7 @@ TEST(RouteTable, PutFindReplaceErase) {
   auto found = table.find("alice", "shop");
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->deployment_id, "dep_1");
-  EXPECT_EQ(found->upstream.port, 1000);
+  EXPECT_EQ(found->upstreams.at(0).port, 1000);
 
   table.put(make_route("alice", "shop", "dep_3", 3000));
   EXPECT_EQ(table.find("alice", "shop")->deployment_id, "dep_3");
@@ -80,9 +80,9 @@ TEST(RouteTable, LookupGivesRecorderAndUpstreamGauge) {
   auto found = RouteTable::Recorder::lookup(table, "alice", "shop");
   ASSERT_NE(found.route, nullptr);
   ASSERT_NE(found.recorder, nullptr);
-  ASSERT_NE(found.upstream, nullptr);
+  ASSERT_NE(found.replicas->at(0), nullptr);
   EXPECT_EQ(found.recorder->deployment_id, "dep_1");
-  found.upstream->in_flight.fetch_add(1);
+  found.replicas->at(0)->in_flight.fetch_add(1);
   EXPECT_EQ(table.in_flight(Upstream{"127.0.0.1", 1000}), 1u);
   // Blue/green: the new route has its own gauge; the old one drains.
   table.put(make_route("alice", "shop", "dep_2", 2000));
@@ -90,7 +90,7 @@ TEST(RouteTable, LookupGivesRecorderAndUpstreamGauge) {
   EXPECT_EQ(next.recorder->deployment_id, "dep_2");
   EXPECT_EQ(table.in_flight(Upstream{"127.0.0.1", 2000}), 0u);
   EXPECT_EQ(table.in_flight(Upstream{"127.0.0.1", 1000}), 1u);
-  found.upstream->in_flight.fetch_sub(1);
+  found.replicas->at(0)->in_flight.fetch_sub(1);
   EXPECT_EQ(table.in_flight(Upstream{"127.0.0.1", 1000}), 0u);
   EXPECT_FALSE(RouteTable::Recorder::lookup(table, "alice", "nope").route);
 }
@@ -153,8 +153,8 @@ TEST(RouteTable, ConcurrentReadersSeeConsistentRoutesWhileWritersReplace) {
       while (!done.load()) {
         auto found = RouteTable::Recorder::lookup(table, "alice", "shop");
         // The deployment and port always come from the same put().
-        if (!found.route ||
-            found.route->upstream.port != 1000 + std::stoi(found.route->deployment_id.substr(4))) {
+        if (!found.route || found.route->upstreams.at(0).port !=
+                                1000 + std::stoi(found.route->deployment_id.substr(4))) {
           ++bad;
         }
         found.recorder->begin();

@@ -4,12 +4,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.hpp"
+#include "json_fields.hpp"
 #include "log_frames.hpp"
 
 namespace orsa::runtime::docker {
 namespace {
 
 using Json = nlohmann::json;
+using detail::string_at;
+using detail::string_map;
+using detail::unix_seconds;
 
 constexpr std::size_t kMaxErrorMessage = 2000;
 
@@ -17,28 +21,6 @@ constexpr std::size_t kMaxErrorMessage = 2000;
 constexpr std::string_view kNonLabelAttributes[] = {
     "image", "name", "exitCode", "containerExitCode", "podId", "signal", "execID",
 };
-
-std::string string_at(const Json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::map<std::string, std::string> string_map(const Json& object) {
-  std::map<std::string, std::string> out;
-  if (!object.is_object()) return out;
-  for (const auto& [key, value] : object.items()) {
-    if (value.is_string()) out.emplace(key, value.get<std::string>());
-  }
-  return out;
-}
-
-std::optional<std::int64_t> unix_seconds(const std::string& text) {
-  const auto at = parse_rfc3339(text);
-  // Docker writes "0001-01-01T00:00:00Z" for a time that has not happened.
-  if (!at || at->seconds <= 0) return std::nullopt;
-  return at->seconds;
-}
 
 std::uint16_t port_number(const Json& value) {
   std::int64_t n = 0;

@@ -31,13 +31,13 @@ gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) co
                                          ? gateway::Visibility::kPublic
                                          : gateway::Visibility::kPrivate,
                        .state = gateway::RouteState::kUnavailable,
-                       .upstream = {}};
+                       .upstreams = {}};
   const auto use = [&](const Deployment& d, gateway::RouteState state) {
     route.deployment_id = d.id;
     route.visibility = d.visibility == store::Visibility::kPublic ? gateway::Visibility::kPublic
                                                                   : gateway::Visibility::kPrivate;
     route.state = state;
-    route.upstream = upstream_of(d);
+    route.upstreams = {upstream_of(d)};
     route.timeout_s = d.timeout_s;
     route.max_body_bytes = d.max_body_bytes;
     route.workers = d.workers;

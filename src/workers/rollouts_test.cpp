@@ -350,7 +350,7 @@ TEST_F(DeploymentsTest, AdoptsARunningContainerAndRoutesToIt) {
   ASSERT_NE(route, nullptr);
   EXPECT_EQ(route->state, gateway::RouteState::kServing);
   EXPECT_EQ(route->deployment_id, d.id);
-  EXPECT_EQ(route->upstream.port, port_);
+  EXPECT_EQ(route->upstreams.at(0).port, port_);
   EXPECT_TRUE(runtime_->exists(container));
   EXPECT_EQ(runtime_->runs(), 0);  // adopted, not recreated
 }

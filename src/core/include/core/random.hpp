@@ -23,6 +23,9 @@ std::string new_id(std::string_view prefix);
 /// Unpadded base64url of arbitrary bytes.
 std::string base64url_encode(std::string_view bytes);
 
+/// Padded base64 (RFC 4648 §4, the standard alphabet) of arbitrary bytes.
+std::string base64_encode(std::string_view bytes);
+
 /// Lower-case hex of arbitrary bytes.
 std::string hex_encode(std::string_view bytes);
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,10 @@ struct Options {
   std::chrono::milliseconds wake_poll{2};
   std::size_t body_limit = 100 * 1024 * 1024;  // request bodies; 413 beyond
   std::size_t header_limit = 16 * 1024;        // upstream response headers; 502 beyond
+  // Passive health of a deployment's replicas: after this many failures in a
+  // row (refused, reset, no answer) a replica gets no calls for `ejection`.
+  std::uint32_t eject_after_failures = 3;
+  std::chrono::milliseconds ejection{5'000};
   /// Host-based routing: "<project>--<owner>.<services_domain>" names the
   /// service (a host name, no port), one origin per service. Empty: the path
   /// does, /<owner>/<project>/…, every service shares the listener's origin

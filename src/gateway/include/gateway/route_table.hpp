@@ -15,7 +15,7 @@ enum class Visibility { kPrivate, kPublic };
 
 /// What the gateway does with a request for a project.
 enum class RouteState {
-  kServing,      // proxy to `upstream`
+  kServing,      // proxy to one of `upstreams`
   kIdle,         // stopped by the collector: wake it, hold the request until serving
   kUnavailable,  // deployed but not healthy (starting, failed, stopped): 503
 };
@@ -35,7 +35,9 @@ struct Route {
   std::string deployment_id;
   Visibility visibility = Visibility::kPrivate;
   RouteState state = RouteState::kUnavailable;
-  Upstream upstream;  // meaningful when serving
+  // The deployment's replicas, where the gateway reaches each (meaningful
+  // when serving); calls go to the least busy healthy one.
+  std::vector<Upstream> upstreams;
   // The service's own limits (orsa.toml's [service] timeout and
   // max_body_bytes); 0 → the gateway's. The gateway enforces them itself,
   // so a caller learns which setting was hit instead of a bare 502.

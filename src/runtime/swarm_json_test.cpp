@@ -1,0 +1,90 @@
+#include "swarm_json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace orsa::runtime::swarm {
+namespace {
+
+using Json = nlohmann::json;
+
+ContainerSpec spec() {
+  ContainerSpec s;
+  s.name = "orsa-dep-1";
+  s.image = "10.0.0.1:8080/alice/knap@sha256:abc";
+  s.labels = {{kLabelManaged, "true"}, {kLabelDeployment, "dep_1"}};
+  s.env = {{"A", "1"}};
+  s.user = "65534:65534";
+  s.network = "orsa-net-dep_1";
+  s.memory_bytes = 256LL * 1024 * 1024;
+  s.cpus = 0.5;
+  return s;
+}
+
+TEST(SwarmJson, AServiceIsHardenedPublishedPerNodeAndRollsStartFirst) {
+  const Json body = Json::parse(service_spec(spec(), {.replicas = 2, .health_command = {"true"}}));
+  EXPECT_EQ(body["Name"], "orsa-dep-1");
+  EXPECT_EQ(body["Mode"]["Replicated"]["Replicas"], 2);
+  EXPECT_EQ(body["UpdateConfig"]["Order"], "start-first");
+  EXPECT_EQ(body["UpdateConfig"]["FailureAction"], "rollback");
+  EXPECT_EQ(body["EndpointSpec"]["Mode"], "dnsrr");
+  EXPECT_EQ(body["EndpointSpec"]["Ports"][0]["PublishMode"], "host");
+  EXPECT_FALSE(body["EndpointSpec"]["Ports"][0].contains("PublishedPort"));
+  const Json& task = body["TaskTemplate"];
+  EXPECT_EQ(task["Networks"][0]["Target"], "orsa-net-dep_1");
+  EXPECT_EQ(task["Resources"]["Limits"]["MemoryBytes"], 256LL * 1024 * 1024);
+  EXPECT_EQ(task["Resources"]["Limits"]["NanoCPUs"], 500'000'000);
+  EXPECT_EQ(task["Resources"]["Limits"]["Pids"], 256);
+  const Json& c = task["ContainerSpec"];
+  EXPECT_EQ(c["ReadOnly"], true);
+  EXPECT_EQ(c["User"], "65534:65534");
+  EXPECT_EQ(c["CapabilityDrop"][0], "ALL");
+  EXPECT_EQ(c["Env"][0], "A=1");
+  EXPECT_EQ(c["Healthcheck"]["Test"], Json::array({"CMD", "true"}));
+  EXPECT_EQ(c["Labels"][kLabelDeployment], "dep_1");
+}
+
+TEST(SwarmJson, NoNetworkMeansNoAttachment) {
+  auto s = spec();
+  s.network = "";
+  EXPECT_FALSE(Json::parse(service_spec(s, {}))["TaskTemplate"].contains("Networks"));
+}
+
+TEST(SwarmJson, AnOverlayIsAttachableAndInternalWithoutEgress) {
+  const Json closed =
+      Json::parse(overlay_network_body({.name = "n", .labels = {}, .egress = false}));
+  EXPECT_EQ(closed["Driver"], "overlay");
+  EXPECT_EQ(closed["Attachable"], true);
+  EXPECT_EQ(closed["Internal"], true);
+  EXPECT_EQ(
+      Json::parse(overlay_network_body({.name = "n", .labels = {}, .egress = true}))["Internal"],
+      false);
+}
+
+TEST(SwarmJson, ScalingKeepsTheRestOfTheSpec) {
+  const std::string body = service_spec(spec(), {.replicas = 2});
+  const auto scaled = with_replicas(body, 0);
+  ASSERT_TRUE(scaled);
+  Json expected = Json::parse(body);
+  expected["Mode"]["Replicated"]["Replicas"] = 0;
+  EXPECT_EQ(Json::parse(*scaled), expected);
+  EXPECT_FALSE(with_replicas("[", 1));
+}
+
+TEST(SwarmJson, MalformedAnswersAreErrors) {
+  EXPECT_FALSE(parse_tasks("{"));
+  EXPECT_FALSE(parse_tasks("{}"));
+  EXPECT_FALSE(parse_service("[]"));
+  EXPECT_FALSE(parse_service("{}"));
+  EXPECT_FALSE(parse_nodes("null"));
+  // Wrongly typed fields read as empty, they do not throw.
+  auto tasks = parse_tasks(R"([{"ID": 7, "Status": {"PortStatus": {"Ports": "x"}}}])");
+  ASSERT_TRUE(tasks);
+  ASSERT_EQ(tasks->size(), 1u);
+  EXPECT_EQ((*tasks)[0].id, "");
+  EXPECT_EQ((*tasks)[0].published_port, 0);
+}
+
+}  // namespace
+}  // namespace orsa::runtime::swarm
