@@ -18,6 +18,9 @@ packages=(
   # tests and benchmarks (python3-jsonschema, python3-kubernetes: the Kubernetes contract test)
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk nginx
   python3-jsonschema python3-kubernetes
+  # integration.swarm: a real two-node Docker Swarm (tests/cluster/lib/swarm.sh);
+  # no daemon is started by the package, the test starts its own
+  docker.io
   # the plots of bench/ (PNG from each bench's CSV)
   gnuplot-nox
   # the README walkthrough (run by make test) uses jq like its readers will

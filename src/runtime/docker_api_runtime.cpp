@@ -134,6 +134,39 @@ Result<void> check_id(const std::string& id) {
   return {};
 }
 
+Result<void> read_logs(const UnixHttp& http, const std::string& object, const LogOptions& options,
+                       const std::function<bool(const LogLine&)>& sink, const LogLimits& limits) {
+  std::string target = object + "/logs?stdout=1&stderr=1&timestamps=1";
+  target += options.follow ? "&follow=1" : "&follow=0";
+  target += "&tail=" + (options.tail ? std::to_string(*options.tail) : std::string("all"));
+  if (options.since) target += "&since=" + std::to_string(*options.since);
+
+  LogFrameDecoder decoder(
+      true, {.max_frame_bytes = limits.max_frame_bytes, .max_line_bytes = limits.max_line_bytes});
+  std::optional<Error> decode_error;
+  bool sink_stopped = false;
+  StreamHandlers handlers;
+  handlers.on_data = [&](std::string_view chunk) {
+    auto more = decoder.feed(chunk, sink);
+    if (!more) decode_error = more.error();
+    sink_stopped = more && !*more;
+    return more && *more;
+  };
+  if (options.follow && options.keep_going) handlers.on_tick = options.keep_going;
+  // Following has no total deadline: the container, the sink or keep_going end it.
+  const auto timeout = options.follow ? std::chrono::milliseconds(0) : limits.call_timeout;
+  auto end = http.stream("GET", target, {}, {}, timeout, handlers);
+  if (!end) return fail(end.error());
+  if (end->status >= 300) {
+    return fail(status_error(end->status, end->error_body, "logs of " + object));
+  }
+  if (decode_error) return fail(*decode_error);
+  if (end->stopped || sink_stopped) return {};
+  auto finished = decoder.finish(sink);
+  if (!finished) return fail(finished.error());
+  return {};
+}
+
 }  // namespace detail
 
 using detail::check_id;
@@ -411,34 +444,11 @@ Result<std::vector<ContainerInfo>> DockerApiRuntime::list(
 Result<void> DockerApiRuntime::logs(const std::string& id, const LogOptions& options,
                                     const std::function<bool(const LogLine&)>& sink) {
   if (auto ok = check_id(id); !ok) return fail(ok.error());
-  std::string target = path("/containers/" + id + "/logs?stdout=1&stderr=1&timestamps=1");
-  target += options.follow ? "&follow=1" : "&follow=0";
-  target += "&tail=" + (options.tail ? std::to_string(*options.tail) : std::string("all"));
-  if (options.since) target += "&since=" + std::to_string(*options.since);
-
-  LogFrameDecoder decoder(true, {.max_frame_bytes = std::max<std::size_t>(
-                                     options_.max_stream_line_bytes, options_.max_log_line_bytes),
-                                 .max_line_bytes = options_.max_log_line_bytes});
-  std::optional<Error> decode_error;
-  bool sink_stopped = false;
-  detail::StreamHandlers handlers;
-  handlers.on_data = [&](std::string_view chunk) {
-    auto more = decoder.feed(chunk, sink);
-    if (!more) decode_error = more.error();
-    sink_stopped = more && !*more;
-    return more && *more;
-  };
-  if (options.follow && options.keep_going) handlers.on_tick = options.keep_going;
-  // Following has no total deadline: the container, the sink or keep_going end it.
-  const auto timeout = options.follow ? std::chrono::milliseconds(0) : options_.call_timeout;
-  auto end = http_->stream("GET", target, {}, {}, timeout, handlers);
-  if (!end) return fail(end.error());
-  if (end->status >= 300) return fail(status_error(end->status, end->error_body, "logs of " + id));
-  if (decode_error) return fail(*decode_error);
-  if (end->stopped || sink_stopped) return {};
-  auto finished = decoder.finish(sink);
-  if (!finished) return fail(finished.error());
-  return {};
+  return detail::read_logs(
+      *http_, path("/containers/" + id), options, sink,
+      {.max_frame_bytes = std::max(options_.max_stream_line_bytes, options_.max_log_line_bytes),
+       .max_line_bytes = options_.max_log_line_bytes,
+       .call_timeout = options_.call_timeout});
 }
 
 Result<void> DockerApiRuntime::events(const std::map<std::string, std::string>& labels,

@@ -23,6 +23,22 @@ Result<Json> parse_json(std::string_view text, const char* what) {
   return doc;
 }
 
+// /tmp as a tmpfs the service's user can write. A "tmpfs" mount of a
+// service is root's 0755 on dockerd 20.10 (its swarm executor drops
+// TmpfsOptions.Mode), so the local volume driver mounts the tmpfs instead,
+// with the mode as a mount option; each task gets its own anonymous volume.
+Json tmp_mount(std::int64_t size_bytes) {
+  return {{"Type", "volume"},
+          {"Target", "/tmp"},
+          {"VolumeOptions",
+           {{"DriverConfig",
+             {{"Name", "local"},
+              {"Options",
+               {{"type", "tmpfs"},
+                {"device", "tmpfs"},
+                {"o", "size=" + std::to_string(size_bytes) + ",mode=1777,nosuid,nodev"}}}}}}}};
+}
+
 Json container_spec(const ContainerSpec& spec, const ServiceOptions& options) {
   Json env = Json::array();
   for (const auto& [key, value] : spec.env) env.push_back(concat({key, "=", value}));
@@ -31,10 +47,7 @@ Json container_spec(const ContainerSpec& spec, const ServiceOptions& options) {
       {"Labels", spec.labels},
       {"Env", std::move(env)},
       {"ReadOnly", spec.read_only_root},
-      {"Mounts",
-       Json::array({{{"Type", "tmpfs"},
-                     {"Target", "/tmp"},
-                     {"TmpfsOptions", {{"SizeBytes", spec.tmp_size_bytes}, {"Mode", 01777}}}}})},
+      {"Mounts", Json::array({tmp_mount(spec.tmp_size_bytes)})},
       // As on docker-api: no capability at all, limits on files and processes.
       {"CapabilityDrop", Json::array({"ALL"})},
       {"Ulimits",
@@ -184,6 +197,14 @@ Result<Service> parse_service(std::string_view json) {
   Service s = service_of(*doc);
   if (s.id.empty()) return fail(Error::internal("a service without an ID"));
   return s;
+}
+
+Result<std::string> parse_created_id(std::string_view json) {
+  auto doc = parse_json(json, "a created service");
+  if (!doc) return fail(doc.error());
+  std::string id = string_at(*doc, "ID");
+  if (id.empty()) return fail(Error::internal("service create answered without an ID"));
+  return id;
 }
 
 Result<std::vector<Service>> parse_services(std::string_view json) {

@@ -46,6 +46,8 @@ struct Service {
 };
 
 Result<Service> parse_service(std::string_view json);
+/// The service id in a `POST /services/create` response.
+Result<std::string> parse_created_id(std::string_view json);
 /// A `GET /services` body.
 Result<std::vector<Service>> parse_services(std::string_view json);
 

@@ -43,6 +43,12 @@ TEST(SwarmJson, AServiceIsHardenedPublishedPerNodeAndRollsStartFirst) {
   EXPECT_EQ(c["Env"][0], "A=1");
   EXPECT_EQ(c["Healthcheck"]["Test"], Json::array({"CMD", "true"}));
   EXPECT_EQ(c["Labels"][kLabelDeployment], "dep_1");
+  // A tmpfs /tmp everyone may write, with its size limit.
+  const Json& tmp = c["Mounts"][0];
+  EXPECT_EQ(tmp["Target"], "/tmp");
+  EXPECT_EQ(tmp["VolumeOptions"]["DriverConfig"]["Options"]["type"], "tmpfs");
+  EXPECT_EQ(tmp["VolumeOptions"]["DriverConfig"]["Options"]["o"],
+            "size=67108864,mode=1777,nosuid,nodev");
 }
 
 TEST(SwarmJson, NoNetworkMeansNoAttachment) {
@@ -70,6 +76,12 @@ TEST(SwarmJson, ScalingKeepsTheRestOfTheSpec) {
   expected["Mode"]["Replicated"]["Replicas"] = 0;
   EXPECT_EQ(Json::parse(*scaled), expected);
   EXPECT_FALSE(with_replicas("[", 1));
+}
+
+TEST(SwarmJson, TheCreatedServiceIdIsItsID) {
+  EXPECT_EQ(parse_created_id(R"({"ID":"094jnbakutzfk2mgo9smsrvke","Warnings":null})").value(),
+            "094jnbakutzfk2mgo9smsrvke");
+  EXPECT_FALSE(parse_created_id(R"({"Id":"x"})"));
 }
 
 TEST(SwarmJson, MalformedAnswersAreErrors) {

@@ -91,6 +91,7 @@ void Rollouts::reconcile() {
     // A task that ended after the snapshot changed the row and the container;
     // the pass it requested on ending sees both fresh.
     if (task_finished_since(d.id, pass_began)) continue;
+    if (const auto c = by_id.find(d.container_id); c != by_id.end()) track_replicas(c->second, d);
     reconcile_deployment(d, by_id);
   }
   if (auto fresh = store_.deployments().list(OwnerScope::everyone(), std::nullopt)) {

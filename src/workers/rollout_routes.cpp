@@ -1,6 +1,7 @@
 // workers::Rollouts, the gateway's side: which deployment of a project
 // serves its route, recomputed after every change of state.
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -16,6 +17,27 @@ using store::DeploymentStatus;
 gateway::Upstream Rollouts::upstream_of(const Deployment& d) {
   return {d.upstream_host.empty() ? "127.0.0.1" : d.upstream_host,
           static_cast<std::uint16_t>(d.host_port)};
+}
+
+std::vector<gateway::Upstream> Rollouts::upstreams_of(const Deployment& d) const {
+  {
+    std::lock_guard lock(mu_);
+    const auto it = replicas_.find(d.id);
+    if (it != replicas_.end()) return it->second;
+  }
+  return {upstream_of(d)};
+}
+
+void Rollouts::track_replicas(const runtime::ContainerInfo& info, const Deployment& d) {
+  std::vector<gateway::Upstream> upstreams;
+  upstreams.reserve(info.endpoints.size());
+  for (const auto& e : info.endpoints) upstreams.push_back({e.host, e.port});
+  std::lock_guard lock(mu_);
+  if (upstreams.empty()) {
+    replicas_.erase(d.id);
+  } else {
+    replicas_.insert_or_assign(d.id, std::move(upstreams));
+  }
 }
 
 gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) const {
@@ -37,7 +59,7 @@ gateway::Route Rollouts::route_for(const std::vector<Deployment>& of_project) co
     route.visibility = d.visibility == store::Visibility::kPublic ? gateway::Visibility::kPublic
                                                                   : gateway::Visibility::kPrivate;
     route.state = state;
-    route.upstreams = {upstream_of(d)};
+    route.upstreams = upstreams_of(d);
     route.timeout_s = d.timeout_s;
     route.max_body_bytes = d.max_body_bytes;
     route.workers = d.workers;

@@ -106,6 +106,7 @@ void Rollouts::forget(const std::string& deployment_id) {
   routes_.forget(deployment_id);
   std::lock_guard lock(mu_);
   crashes_.erase(deployment_id);
+  replicas_.erase(deployment_id);
 }
 
 Result<void> Rollouts::logs(const std::string& container_id, const runtime::LogOptions& options,
@@ -417,8 +418,13 @@ void Rollouts::bring_up(const std::string& deployment_id, bool reuse_container, 
     d->container_id = *id;
   }
   auto info = runtime_->inspect(d->container_id);
-  d->upstream_host = info ? info->ip_address : "";
-  d->host_port = !info ? 0 : info->ip_address.empty() ? info->host_port : options_.container_port;
+  if (info) {
+    record_endpoint(*info, *d);
+    track_replicas(*info, *d);
+  } else {
+    d->upstream_host.clear();
+    d->host_port = 0;
+  }
   if (!save(*d)) return;
   auto healthy = wait_healthy(*d);
   if (healthy) return go_live(*d);
@@ -437,6 +443,21 @@ void Rollouts::bring_up(const std::string& deployment_id, bool reuse_container, 
   fail_rollout(*d, healthy.error().message);
 }
 
+void Rollouts::record_endpoint(const runtime::ContainerInfo& info, Deployment& d) const {
+  if (!info.endpoints.empty()) {
+    d.upstream_host = info.endpoints.front().host;
+    d.host_port = info.endpoints.front().port;
+  } else if (!info.ip_address.empty()) {
+    // On its own network: its address there.
+    d.upstream_host = info.ip_address;
+    d.host_port = options_.container_port;
+  } else {
+    // The port published on loopback.
+    d.upstream_host.clear();
+    d.host_port = info.host_port;
+  }
+}
+
 Result<void> Rollouts::wait_healthy(Deployment& d) {
   const auto deadline = SteadyClock::now() + options_.health_timeout;
   const http::Client client(std::chrono::seconds(2));
@@ -452,12 +473,13 @@ Result<void> Rollouts::wait_healthy(Deployment& d) {
                       ? " (out of memory: its limit is " + std::to_string(d.memory_mb) + " MiB)"
                       : ""))));
     }
-    // On its own network: its address there; else the port published on loopback.
-    const std::string host = info->ip_address;
-    const std::int64_t port = host.empty() ? info->host_port : options_.container_port;
-    if (port != 0 && (port != d.host_port || host != d.upstream_host)) {
-      d.host_port = port;
-      d.upstream_host = host;
+    Deployment seen = d;
+    record_endpoint(*info, seen);
+    track_replicas(*info, d);
+    if (seen.host_port != 0 &&
+        (seen.host_port != d.host_port || seen.upstream_host != d.upstream_host)) {
+      d.host_port = seen.host_port;
+      d.upstream_host = seen.upstream_host;
       if (auto saved = save(d); !saved) return fail(saved.error());
     }
     if (d.host_port != 0) {

@@ -218,6 +218,11 @@ class FakeRuntime final : public runtime::Runtime {
     const auto it = containers_.find(id);
     return it == containers_.end() ? runtime::ContainerState::kUnknown : it->second.state;
   }
+  /// Replicas of a container, as a runtime with several reports them.
+  void set_endpoints(const std::string& id, std::vector<runtime::Endpoint> endpoints) {
+    std::lock_guard lock(mu_);
+    containers_.at(id).endpoints = std::move(endpoints);
+  }
   void forget_container(const std::string& id) {
     std::lock_guard lock(mu_);
     containers_.erase(id);
@@ -353,6 +358,29 @@ TEST_F(DeploymentsTest, AdoptsARunningContainerAndRoutesToIt) {
   EXPECT_EQ(route->upstreams.at(0).port, port_);
   EXPECT_TRUE(runtime_->exists(container));
   EXPECT_EQ(runtime_->runs(), 0);  // adopted, not recreated
+}
+
+TEST_F(DeploymentsTest, TheRouteFollowsEveryReplicaTheRuntimeReports) {
+  const auto d = live();
+  runtime_->set_endpoints(d.container_id, {{"127.0.0.1", port_}, {"127.0.0.2", 9001}});
+  rollouts_->reconcile();
+  auto route = routes_.find("alice", "knap");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->upstreams,
+            (std::vector<gateway::Upstream>{{"127.0.0.1", port_}, {"127.0.0.2", 9001}}));
+  // A replica moved to another node (drain): the next pass routes there.
+  runtime_->set_endpoints(d.container_id, {{"127.0.0.3", 9002}, {"127.0.0.2", 9001}});
+  rollouts_->reconcile();
+  route = routes_.find("alice", "knap");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->upstreams,
+            (std::vector<gateway::Upstream>{{"127.0.0.3", 9002}, {"127.0.0.2", 9001}}));
+  // A runtime that reports none: the row's endpoint again.
+  runtime_->set_endpoints(d.container_id, {});
+  rollouts_->reconcile();
+  route = routes_.find("alice", "knap");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->upstreams, (std::vector<gateway::Upstream>{{"127.0.0.1", port_}}));
 }
 
 // A control plane in a container that was re-created (compose down/up) is on

@@ -68,6 +68,16 @@ struct ContainerSpec {
   // crash-loop detection that work the same on every runtime), so the
   // runtime's own restart policy defaults to none.
   std::string restart_policy = "no";
+  // Copies of the container, on runtimes that run several (swarm); the
+  // others run one.
+  std::int32_t replicas = 1;
+};
+
+/// Where one replica of a workload answers.
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
 };
 
 enum class ContainerState { kCreated, kRunning, kPaused, kRestarting, kExited, kDead, kUnknown };
@@ -86,6 +96,10 @@ struct ContainerInfo {
   std::uint16_t host_port = 0;              // 0 when not (yet) published
   std::string network;                      // ContainerSpec::network when it named an own network
   std::string ip_address;                   // on that network; "" otherwise
+  // Runtimes with replicas (swarm): where each running replica answers, in
+  // a stable order. When set, it is where callers go (not host_port or
+  // ip_address, which then name the first replica).
+  std::vector<Endpoint> endpoints;
 };
 
 /// A private network for the containers of one deployment: reachable from

@@ -126,6 +126,13 @@ class Rollouts final : public services::DeploymentControl {
   void remove_networks(const store::Deployment& d);
   /// Where the gateway and the health check reach the deployment.
   static gateway::Upstream upstream_of(const store::Deployment& d);
+  /// Where each of its replicas answers (runtimes with replicas), else upstream_of.
+  std::vector<gateway::Upstream> upstreams_of(const store::Deployment& d) const;
+  /// Remembers where the replicas of a deployment's workload answer.
+  void track_replicas(const runtime::ContainerInfo& info, const store::Deployment& d);
+  /// The endpoint a deployment's row records: its first replica, its own
+  /// network address, or the port published on the host.
+  void record_endpoint(const runtime::ContainerInfo& info, store::Deployment& d) const;
   std::string image_reference(const store::Deployment& d) const;
   std::string failure_reason(const store::Deployment& d, const std::string& what);
   void refresh_all_routes(const std::vector<store::Deployment>& all);
@@ -148,7 +155,7 @@ class Rollouts final : public services::DeploymentControl {
   runtime::Runtime* runtime_ = nullptr;
   RegistryAccess registry_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool reconcile_requested_ = false;
@@ -156,6 +163,9 @@ class Rollouts final : public services::DeploymentControl {
   // Tasks to run, in order, when the deployment's task ends: (kind, task).
   std::map<std::string, std::vector<std::pair<std::string, Task>>> deferred_;
   std::map<std::string, Crashes> crashes_;
+  // Deployments on runtimes that report endpoints (swarm): where each
+  // replica answers (the row holds the first), from the last inspect.
+  std::map<std::string, std::vector<gateway::Upstream>> replicas_;
   std::uint64_t tasks_finished_ = 0;                    // tasks ended since start
   std::map<std::string, std::uint64_t> last_task_end_;  // deployment → tasks_finished_ then
   std::mutex routes_mu_;              // route recomputations of one project must not interleave
