@@ -306,6 +306,15 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   app.add_option("--runtime-socket", runtime_socket,
                  "Docker Engine API socket (podman or dockerd); default: start podman here")
       ->envname("ORSA_RUNTIME_SOCKET");
+  app.add_option("--runtime", config.runtime_kind,
+                 "docker-api (podman or dockerd, default) or swarm (the --runtime-socket of a "
+                 "swarm manager: deployments are services spread over its nodes)")
+      ->check(CLI::IsMember({"docker-api", "swarm"}))
+      ->envname("ORSA_RUNTIME");
+  app.add_option("--replicas", config.replicas,
+                 "Replicas of each deployment on a runtime that runs several (swarm); 1-16")
+      ->check(CLI::Range(1, 16))
+      ->envname("ORSA_REPLICAS");
   app.add_option("--runtime-attach", config.runtime_attach,
                  "This process's own container (name, id, or self: the one named by the host "
                  "name), which joins each deployment network; for ORSA in a container")
@@ -393,6 +402,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       builder_bin.empty() ? default_builder_bin() : std::filesystem::absolute(builder_bin);
   if (!templates_dir.empty()) config.templates_dir = templates_dir;
   if (!runtime_socket.empty()) config.runtime_socket = runtime_socket;
+  if (config.runtime_kind == "swarm" && !config.runtime_socket) {
+    return fail(Error::invalid_argument("--runtime swarm needs the manager's --runtime-socket"));
+  }
   if (!database_wait.empty()) {
     auto wait = parse_duration(database_wait);
     if (!wait || *wait > std::chrono::minutes(30)) {

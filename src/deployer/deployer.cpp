@@ -35,6 +35,7 @@
 #include "runs/run_data.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/podman_service.hpp"
+#include "runtime/swarm_runtime.hpp"
 #include "services/accounts.hpp"
 #include "services/audit.hpp"
 #include "services/builds.hpp"
@@ -266,7 +267,8 @@ Result<void> build_queue(Deployer::Parts& p) {
       .max_cpu_millis = static_cast<std::int64_t>(p.config.max_cpus * 1000),
       .max_timeout_s = p.config.max_service_timeout.count(),
       .health_timeout = p.config.health_timeout,
-      .pause_idle = p.config.pause_idle};
+      .pause_idle = p.config.pause_idle,
+      .replicas = p.config.replicas};
   p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
                                                    p.clock, deployment_options);
   p.deployments = std::make_unique<services::Deployments>(
@@ -477,6 +479,16 @@ Result<std::string> attach_container(const std::string& flag) {
 // process's registry.
 Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host) {
   if (p.runtime) {
+    p.rollouts->start(*p.runtime, {registry_host});
+    start_prefetch(p, registry_host);
+    return start_runs(p, registry_host);
+  }
+  if (p.config.runtime_kind == "swarm") {
+    auto swarm = std::make_unique<runtime::SwarmRuntime>(
+        runtime::SwarmOptions{.socket_path = p.config.runtime_socket->string()});
+    // A worker node or a lone engine cannot place services: say so at start.
+    if (auto version = swarm->version(); !version) return fail(version.error());
+    p.runtime = std::move(swarm);
     p.rollouts->start(*p.runtime, {registry_host});
     start_prefetch(p, registry_host);
     return start_runs(p, registry_host);

@@ -66,6 +66,23 @@ TEST(Config, InAContainerFlags) {
   EXPECT_FALSE(parse({"--database-wait", "later"}));
 }
 
+TEST(Config, ASwarmRuntimeNeedsItsManagerSocket) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->runtime_kind, "docker-api");
+  EXPECT_EQ(defaults->replicas, 1);
+  auto swarm =
+      parse({"--runtime", "swarm", "--runtime-socket", "/run/docker.sock", "--replicas", "3"});
+  ASSERT_TRUE(swarm) << swarm.error().message;
+  EXPECT_EQ(swarm->runtime_kind, "swarm");
+  EXPECT_EQ(swarm->replicas, 3);
+  EXPECT_NE(parse({"--runtime", "swarm"}).error().message.find("--runtime-socket"),
+            std::string::npos);
+  EXPECT_FALSE(parse({"--runtime", "nomad"}));
+  EXPECT_FALSE(parse({"--replicas", "0"}));
+  EXPECT_FALSE(parse({"--replicas", "17"}));
+}
+
 TEST(Config, ServicesListenOnTheirOwnAddress) {
   auto defaults = parse({});
   ASSERT_TRUE(defaults);

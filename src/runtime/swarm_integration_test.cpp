@@ -95,19 +95,22 @@ TEST_F(SwarmIntegration, OnlyAManagerIsAcceptedAsTheRuntime) {
 }
 
 TEST_F(SwarmIntegration, ReplicasServeOnBothNodesScaleToZeroAndBack) {
-  ASSERT_TRUE(swarm_->create_network(
-      {.name = network_, .labels = {{kLabelManaged, "true"}}, .egress = true}));
-  // Created twice (a retried rollout): the same network is kept.
-  ASSERT_TRUE(swarm_->create_network(
-      {.name = network_, .labels = {{kLabelManaged, "true"}}, .egress = true}));
+  const NetworkSpec closed{.name = network_, .labels = {{kLabelManaged, "true"}}, .egress = false};
+  ASSERT_TRUE(swarm_->create_network(closed));
+  // Created twice (a retried rollout): the same network is kept; asked with
+  // other egress, it is a conflict.
+  ASSERT_TRUE(swarm_->create_network(closed));
+  NetworkSpec open = closed;
+  open.egress = true;
+  EXPECT_EQ(swarm_->create_network(open).error().code, ErrorCode::kConflict);
   ASSERT_TRUE(swarm_->pull(env("ORSA_SWARM_IMAGE"), {}));
-  auto id = swarm_->run(spec("orsa-it-web", 2));
+  auto id = swarm_->run(spec("orsa-it_Web", 2));
   ASSERT_TRUE(id) << id.error().message;
 
   auto info = wait_for_endpoints(*id, 2);
   ASSERT_TRUE(info) << info.error().message;
   EXPECT_EQ(info->state, ContainerState::kRunning);
-  EXPECT_EQ(info->name, "orsa-it-web");
+  EXPECT_EQ(info->name, "orsa-it-web");  // a DNS label
   std::set<std::string> hosts;
   for (const auto& e : info->endpoints) {
     hosts.insert(e.host);

@@ -99,7 +99,7 @@ std::string service_spec(const ContainerSpec& spec, const ServiceOptions& option
                        {"FailureAction", "rollback"},
                        {"Monitor", 5 * kSecondNs}};
   Json body = {
-      {"Name", spec.name},
+      {"Name", service_name(spec.name)},
       {"Labels", spec.labels},
       {"TaskTemplate", std::move(task)},
       {"Mode", {{"Replicated", {{"Replicas", options.replicas}}}}},
@@ -116,9 +116,24 @@ std::string service_spec(const ContainerSpec& spec, const ServiceOptions& option
   return body.dump();
 }
 
+std::string service_name(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c == '_' || c == '.') c = '-';
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string overlay_network_body(const NetworkSpec& spec) {
-  return Json{{"Name", spec.name},  {"Driver", "overlay"},      {"CheckDuplicate", true},
-              {"Attachable", true}, {"Internal", !spec.egress}, {"Labels", spec.labels}}
+  // Never "Internal": dockerd publishes no host-mode port of a task on an
+  // internal overlay (it has no gateway bridge there), so the gateway could
+  // not reach it. A project without egress keeps that intent in a label;
+  // denying it is the nodes' firewall's job on Swarm (docs/cluster.md).
+  auto labels = spec.labels;
+  labels["orsa.egress"] = spec.egress ? "true" : "false";
+  return Json{{"Name", spec.name},  {"Driver", "overlay"}, {"CheckDuplicate", true},
+              {"Attachable", true}, {"Internal", false},   {"Labels", labels}}
       .dump();
 }
 

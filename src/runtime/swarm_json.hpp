@@ -30,8 +30,12 @@ struct ServiceOptions {
 /// engine (a task on a lost node is rescheduled elsewhere).
 std::string service_spec(const ContainerSpec& spec, const ServiceOptions& options);
 
+/// A container name as a service name: a DNS label, as the swarm's DNS
+/// serves it ("orsa-dep_1-ab" → "orsa-dep-1-ab").
+std::string service_name(std::string_view name);
+
 /// Body of `POST /networks/create` for a deployment's overlay network:
-/// attachable (the control plane joins it), internal without egress.
+/// attachable, never internal (see the definition), egress as a label.
 std::string overlay_network_body(const NetworkSpec& spec);
 
 /// What `GET /services/{id}` says that the adapter needs.

@@ -51,21 +51,30 @@ TEST(SwarmJson, AServiceIsHardenedPublishedPerNodeAndRollsStartFirst) {
             "size=67108864,mode=1777,nosuid,nodev");
 }
 
+TEST(SwarmJson, ServiceNamesAreDnsLabels) {
+  EXPECT_EQ(service_name("orsa-dep_3K9x-ab12"), "orsa-dep-3k9x-ab12");
+  auto s = spec();
+  s.name = "orsa-dep_1-ab";
+  EXPECT_EQ(Json::parse(service_spec(s, {}))["Name"], "orsa-dep-1-ab");
+}
+
 TEST(SwarmJson, NoNetworkMeansNoAttachment) {
   auto s = spec();
   s.network = "";
   EXPECT_FALSE(Json::parse(service_spec(s, {}))["TaskTemplate"].contains("Networks"));
 }
 
-TEST(SwarmJson, AnOverlayIsAttachableAndInternalWithoutEgress) {
+TEST(SwarmJson, AnOverlayIsAttachableAndRecordsItsEgress) {
   const Json closed =
       Json::parse(overlay_network_body({.name = "n", .labels = {}, .egress = false}));
   EXPECT_EQ(closed["Driver"], "overlay");
   EXPECT_EQ(closed["Attachable"], true);
-  EXPECT_EQ(closed["Internal"], true);
-  EXPECT_EQ(
-      Json::parse(overlay_network_body({.name = "n", .labels = {}, .egress = true}))["Internal"],
-      false);
+  // Host-mode ports are never published from an internal overlay.
+  EXPECT_EQ(closed["Internal"], false);
+  EXPECT_EQ(closed["Labels"]["orsa.egress"], "false");
+  EXPECT_EQ(Json::parse(overlay_network_body(
+                {.name = "n", .labels = {}, .egress = true}))["Labels"]["orsa.egress"],
+            "true");
 }
 
 TEST(SwarmJson, ScalingKeepsTheRestOfTheSpec) {

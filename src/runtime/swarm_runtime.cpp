@@ -276,7 +276,8 @@ Result<void> SwarmRuntime::create_network(const NetworkSpec& spec) {
   if (!existing) return fail(existing.error());
   const auto it = std::ranges::find(*existing, spec.name, &NetworkInfo::name);
   if (it == existing->end()) return fail(std::move(error));
-  if (it->internal == spec.egress) {
+  const auto egress = it->labels.find("orsa.egress");
+  if (egress == it->labels.end() || (egress->second == "true") != spec.egress) {
     return fail(Error::conflict("network " + spec.name + " exists with other egress"));
   }
   return {};

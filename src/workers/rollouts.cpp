@@ -336,6 +336,7 @@ runtime::ContainerSpec Rollouts::spec_for(const Deployment& d, const std::string
   spec.env["ORSA_IMAGE_DIGEST"] = d.image_digest;
   spec.env["ORSA_DEPLOYMENT"] = d.id;
   spec.container_port = options_.container_port;
+  spec.replicas = options_.replicas;
   spec.memory_bytes = d.memory_mb * 1024 * 1024;
   spec.cpus = static_cast<double>(d.cpu_millis) / 1000.0;
   return spec;

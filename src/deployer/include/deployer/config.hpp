@@ -58,6 +58,11 @@ struct Config {
   std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
   // Deployments. No socket: a private podman service is started under the data dir.
   std::optional<std::filesystem::path> runtime_socket;
+  // "docker-api" (podman or a lone dockerd) or "swarm" (a swarm manager's
+  // dockerd: deployments become replicated services spread over its nodes).
+  std::string runtime_kind = "docker-api";
+  // Replicas of each deployment on runtimes that run several (swarm).
+  std::int32_t replicas = 1;
   // The container this process runs in, when it runs in one (compose): it
   // joins each deployment network to reach the containers there (ADR 0017).
   // "self": the container whose id is this host name.

@@ -51,6 +51,7 @@ struct DeploymentOptions {
   std::chrono::seconds fast_failure{60};  // a run shorter than this is a fast failure
   std::chrono::seconds max_backoff{60};
   std::uint16_t container_port = 8000;  // the service template's gunicorn port
+  std::int32_t replicas = 1;            // on runtimes that run several (swarm)
   std::size_t workers = 4;              // rollouts, restarts and wakes at once
 };
 
