@@ -484,6 +484,9 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     return start_runs(p, registry_host);
   }
   if (p.config.runtime_kind == "swarm") {
+    if (!p.config.runtime_socket) {
+      return fail(Error::invalid_argument("--runtime swarm needs the manager's --runtime-socket"));
+    }
     auto swarm = std::make_unique<runtime::SwarmRuntime>(
         runtime::SwarmOptions{.socket_path = p.config.runtime_socket->string()});
     // A worker node or a lone engine cannot place services: say so at start.
