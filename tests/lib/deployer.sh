@@ -2,12 +2,15 @@
 # port (and its services listener on another) with its own data dir, and
 # small JSON/API helpers (curl + python3). Sets URL (ORSA's origin), HOSTPORT
 # and SERVICES_URL (the services listener, http://127.0.0.1:PORT).
+# ORSA_TEST_LISTEN_HOST: where ORSA itself listens instead of 127.0.0.1 (an
+# address cluster nodes reach, so they pull from its registry).
 start_deployer() {  # bin work_dir [flags...]
   local bin=$1 dir=$2
   shift 2
   rm -f "$dir/ready"  # a restart: the last run's file must not be taken for this one's
   ORSA_ADMIN_PASSWORD=${ORSA_ADMIN_PASSWORD:-admin-password-for-tests} \
-    "$bin" --listen 127.0.0.1:0 --services-listen 127.0.0.1:0 --data-dir "$dir/data" \
+    "$bin" --listen "${ORSA_TEST_LISTEN_HOST:-127.0.0.1}:0" --services-listen 127.0.0.1:0 \
+    --data-dir "$dir/data" \
     --ready-file "$dir/ready" \
     --log-level "${ORSA_TEST_LOG_LEVEL:-warn}" "$@" >"$dir/deployer.log" 2>&1 &
   DEPLOYER_PID=$!

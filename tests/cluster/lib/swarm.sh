@@ -378,6 +378,18 @@ swarm_busybox_image() {
   export SWARM_BUSYBOX_IMAGE=$SWARM_REGISTRY/$name
 }
 
+# swarm_kill_node N: node N dies at once (SIGKILL to its pid namespace's
+# init: dockerd, containerd and its containers go with it; its addresses
+# stay, so calls to it are refused). swarm_down still cleans up after it.
+swarm_kill_node() {
+  local n=${1:?usage: swarm_kill_node 1|2} upid init
+  upid=$(eval echo "\${_SWARM_N${n}_PID:-}")
+  _swarm_is_ours "$upid" "orsa-swarm-$_SWARM_RUN-n$n" || { _swarm_err "node $n is not running"; return 1; }
+  init=$(awk '{print $1}' "/proc/$upid/task/$upid/children" 2>/dev/null)
+  kill -KILL "${init:-$upid}" 2>/dev/null || true
+  _swarm_wait 30 "node $n gone" sh -c "! kill -0 ${init:-$upid} 2>/dev/null"
+}
+
 # _swarm_stop_nodes: TERM the pid-namespace init (tini, which forwards it to
 # dockerd) of each node still running, together; KILL what is left after
 # SWARM_STOP_TIMEOUT (killing the init kills its whole pid namespace).
