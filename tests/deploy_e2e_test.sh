@@ -38,16 +38,7 @@ deploy() {  # image_id → deployment id
   api POST /api/v1/deployments "$alice" "{\"image_id\":\"$1\"}" | json_get 'd["id"]'
 }
 
-wait_status() {  # deployment_id wanted... → final status (waits up to 180 s)
-  local id=$1 status
-  shift
-  for _ in $(seq 1 1800); do
-    status=$(api GET "/api/v1/deployments/$id" "$alice" | json_get 'd["status"]')
-    for want in "$@"; do [ "$status" = "$want" ] && { echo "$status"; return 0; }; done
-    sleep 0.1
-  done
-  echo "$status"
-}
+wait_status() { wait_deployment "$alice" "$@"; }  # deployment_id wanted... → final status
 
 solve() {  # [token] → prints the HTTP status and body "CODE BODY"
   curl -sS -o "$work/solve.out" -w '%{http_code}' -X POST "$SERVICES_URL/alice/knapsack/solve" \

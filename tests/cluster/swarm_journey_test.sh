@@ -51,16 +51,7 @@ alice=$(register alice)
 api POST /api/v1/projects "$alice" '{"name":"knapsack"}' >/dev/null
 image=$(build_head alice knapsack "$alice")
 
-wait_status() {  # deployment_id wanted... → final status (waits up to 180 s)
-  local id=$1 status
-  shift
-  for _ in $(seq 1 1800); do
-    status=$(api GET "/api/v1/deployments/$id" "$alice" | json_get 'd["status"]')
-    for want in "$@"; do [ "$status" = "$want" ] && { echo "$status"; return 0; }; done
-    sleep 0.1
-  done
-  echo "$status"
-}
+wait_status() { wait_deployment "$alice" "$@"; }  # deployment_id wanted... → final status
 solve_status() {  # → the HTTP status of one call through the gateway
   curl -sS -o /dev/null -m 30 -w '%{http_code}' -X POST "$SERVICES_URL/alice/knapsack/solve" \
     -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \

@@ -66,6 +66,17 @@ build_head() {  # owner project token → image id of a new build of head (fails
   api GET "/api/v1/builds/$build" "$3" | json_get 'd["image_id"]'
 }
 
+wait_deployment() {  # token deployment_id wanted... → final status (waits up to 180 s)
+  local token=$1 id=$2 status
+  shift 2
+  for _ in $(seq 1 1800); do
+    status=$(api GET "/api/v1/deployments/$id" "$token" | json_get 'd["status"]')
+    for want in "$@"; do [ "$status" = "$want" ] && { echo "$status"; return 0; }; done
+    sleep 0.1
+  done
+  echo "$status"
+}
+
 # podman on a deployer's own store, exactly as its podman service runs it
 # (PodmanService::cli_command() and cli_environment()): the values are read
 # back from the storage.conf the service wrote, so they cannot drift.
