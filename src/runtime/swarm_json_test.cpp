@@ -93,6 +93,50 @@ TEST(SwarmJson, TheCreatedServiceIdIsItsID) {
   EXPECT_FALSE(parse_created_id(R"({"Id":"x"})"));
 }
 
+// Recorded from dockerd 20.10 on the two-node test swarm (trimmed): a task
+// running on node 2 with its host-mode port, and one that failed.
+constexpr std::string_view kTasks = R"json([
+ {"ID":"0nptazalz78vdx0l494ccqro5","NodeID":"zcw2rgvyu3urp81ht1uopzd47","DesiredState":"running",
+  "Status":{"Timestamp":"2026-12-07T12:45:25.328081304Z","State":"running","Message":"started",
+   "ContainerStatus":{"ContainerID":"4843a3f8d811","PID":226,"ExitCode":0},
+   "PortStatus":{"Ports":[{"Protocol":"tcp","TargetPort":8000,"PublishedPort":32768,"PublishMode":"host"}]}}},
+ {"ID":"392dwlg7qg9twtdbt1aqlspp7","NodeID":"ks7fy43iwujtovbxnsegxmlwt","DesiredState":"shutdown",
+  "Status":{"Timestamp":"2026-12-07T12:50:50.980901441Z","State":"failed","Err":"task: non-zero exit (1)",
+   "ContainerStatus":{"ContainerID":"6c89780140a9","PID":0,"ExitCode":1},"PortStatus":{}}}])json";
+
+TEST(SwarmJson, TasksAndNodesAsTheEngineWritesThem) {
+  auto tasks = parse_tasks(kTasks);
+  ASSERT_TRUE(tasks) << tasks.error().message;
+  ASSERT_EQ(tasks->size(), 2u);
+  const Task& running = (*tasks)[0];
+  EXPECT_EQ(running.node_id, "zcw2rgvyu3urp81ht1uopzd47");
+  EXPECT_EQ(running.state, "running");
+  EXPECT_EQ(running.desired_state, "running");
+  EXPECT_EQ(running.published_port, 32768);
+  EXPECT_EQ(running.updated_at, 1796647525);
+  const Task& failed = (*tasks)[1];
+  EXPECT_EQ(failed.state, "failed");
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_EQ(failed.error, "task: non-zero exit (1)");
+  EXPECT_EQ(failed.published_port, 0);
+
+  auto nodes = parse_nodes(R"([{"ID":"n2","Spec":{"Availability":"drain"},
+                                "Status":{"State":"ready","Addr":"10.213.0.2"}}])");
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].address, "10.213.0.2");
+  EXPECT_EQ((*nodes)[0].availability, "drain");
+
+  auto service = parse_service(R"({"ID":"s1","Version":{"Index":27},"Spec":{"Name":"web",
+      "Labels":{"orsa.replicas":"2"},"TaskTemplate":{"ContainerSpec":{"Image":"r/i@sha256:5d"}},
+      "Mode":{"Replicated":{"Replicas":2}}}})");
+  ASSERT_TRUE(service);
+  EXPECT_EQ(service->version, 27u);
+  EXPECT_EQ(service->replicas, 2);
+  EXPECT_EQ(service->image, "r/i@sha256:5d");
+  EXPECT_EQ(service->labels.at("orsa.replicas"), "2");
+}
+
 TEST(SwarmJson, MalformedAnswersAreErrors) {
   EXPECT_FALSE(parse_tasks("{"));
   EXPECT_FALSE(parse_tasks("{}"));
