@@ -1,5 +1,6 @@
 // The ORSA side of bench/gateway/run.sh: http::Server + Gateway with one
 // route, /bench/ok/ → 127.0.0.1:<upstream-port>. Not a product binary.
+// UPSTREAM_PORT may list several ports ("8001,8002"): the route's replicas.
 // Plain: a public route, no gate. With KEYS_DB (a SQLite file to create):
 // a private route that admits a consumer key, as the deployer wires it
 // (api::admit_consumer_call over services::ConsumerKeys on a real store,
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "api/service_gate.hpp"
@@ -125,7 +127,12 @@ int main(int argc, char** argv) {
   route.deployment_id = "dep_bench";
   route.visibility = gateway::Visibility::kPublic;
   route.state = gateway::RouteState::kServing;
-  route.upstream = gateway::Upstream{"127.0.0.1", static_cast<std::uint16_t>(std::atoi(argv[2]))};
+  for (std::string_view ports = argv[2]; !ports.empty();) {
+    const auto comma = std::min(ports.find(','), ports.size());
+    const std::string port(ports.substr(0, comma));
+    route.upstreams.push_back({"127.0.0.1", static_cast<std::uint16_t>(std::atoi(port.c_str()))});
+    ports.remove_prefix(std::min(comma + 1, ports.size()));
+  }
   std::unique_ptr<KeyedGate> gate;
   if (argc > 4) {
     gate = KeyedGate::open(argv[4]);

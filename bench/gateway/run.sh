@@ -6,6 +6,8 @@
 #   orsa    — http::Server + gateway::Gateway (gateway_bench_server.cpp)
 #   orsa+key — the same on a private route, each call with a consumer key:
 #             checked by the deployer's gate (cache, rate, quota) and metered
+#   orsa×2  — a route with two replicas (the upstream listens on two ports):
+#             what choosing the least busy replica costs
 # Both proxies and the upstream get one worker (process or network thread).
 # Prints a markdown table. Not run in CI. DURATION/CONNECTIONS/THREADS override;
 # ROUTES="10 100 1000 10000" adds the cost curve against the route table's size.
@@ -38,6 +40,8 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 up_port=$(free_port)
+up_port2=$(free_port)
+replicas_port=$(free_port)
 proxy_port=$(free_port)
 orsa_port=$(free_port)
 keyed_port=$(free_port)
@@ -66,7 +70,7 @@ http {
 }
 CONF
 }
-nginx_conf upstream "$up_port" "" 'location / { return 200 "ok\n"; }'
+nginx_conf upstream "$up_port" "" "listen 127.0.0.1:$up_port2; location / { return 200 \"ok\\n\"; }"
 nginx_conf proxy "$proxy_port" \
   "upstream up { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }" \
   'location /s/bench/ok/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }'
@@ -81,6 +85,9 @@ orsa_pid=$!
 "$BIN" "$keyed_port" "$up_port" 1 "$work/keys.db" >"$work/keyed.log" 2>&1 &
 pids+=($!)
 keyed_pid=$!
+"$BIN" "$replicas_port" "$up_port,$up_port2" 1 >"$work/replicas.log" 2>&1 &
+pids+=($!)
+replicas_pid=$!
 
 wait_ok() {  # url
   for _ in $(seq 1 200); do
@@ -93,6 +100,8 @@ wait_ok() {  # url
 wait_ok "http://127.0.0.1:$up_port/"
 wait_ok "http://127.0.0.1:$proxy_port/s/bench/ok/"
 wait_ok "http://127.0.0.1:$orsa_port/bench/ok/"
+wait_ok "http://127.0.0.1:$up_port2/"
+wait_ok "http://127.0.0.1:$replicas_port/bench/ok/"
 for _ in $(seq 1 200); do grep -q '^key ' "$work/keyed.log" && break; sleep 0.05; done
 KEY=$(sed -n 's/^key //p' "$work/keyed.log")
 [ -n "$KEY" ] || { echo "the keyed server did not start: $(cat "$work/keyed.log")" >&2; exit 1; }
@@ -141,6 +150,7 @@ run_wrk nginx "http://127.0.0.1:$proxy_port/s/bench/ok/"
 for round in 1 2; do
   run_wrk "orsa-$round" "http://127.0.0.1:$orsa_port/bench/ok/" "X-Bench: plain" "$orsa_pid"
   run_wrk "orsa+key-$round" "http://127.0.0.1:$keyed_port/bench/ok/" "X-Api-Key: $KEY" "$keyed_pid"
+  run_wrk "orsa×2-$round" "http://127.0.0.1:$replicas_port/bench/ok/" "X-Bench: plain" "$replicas_pid"
 done
 
 echo
@@ -148,7 +158,7 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; upstream: nginx retur
 echo
 echo "| path | req/s | p50 | p99 | req/s vs nginx | p99 added over direct |"
 echo "|---|---|---|---|---|---|"
-for name in direct nginx orsa-1 orsa+key-1 orsa-2 orsa+key-2; do
+for name in direct nginx orsa-1 orsa+key-1 orsa×2-1 orsa-2 orsa+key-2 orsa×2-2; do
   ratio=$(awk -v a="${rps[$name]}" -v b="${rps[nginx]}" 'BEGIN {printf "%.2f×", a / b}')
   added=$(awk -v a="${p99[$name]}" -v b="${p99[direct]}" 'BEGIN {printf "%+.2f ms", a - b}')
   echo "| $name | ${rps[$name]} | ${p50[$name]} ms | ${p99[$name]} ms | $ratio | $added |"
@@ -158,6 +168,11 @@ for round in 1 2; do
   awk -v k="${rps[orsa+key-$round]}" -v o="${rps[orsa-$round]}" -v pk="${p99[orsa+key-$round]}" \
     -v po="${p99[orsa-$round]}" -v ck="${cpu_us[orsa+key-$round]}" -v co="${cpu_us[orsa-$round]}" \
     -v r="$round" 'BEGIN {printf "round %d, keys and metering against none: %+.1f %% req/s, %+.2f ms p99, CPU %s → %s µs/request\n", r, (k / o - 1) * 100, pk - po, co, ck}'
+done
+for round in 1 2; do
+  awk -v m="${rps[orsa×2-$round]}" -v o="${rps[orsa-$round]}" -v pm="${p99[orsa×2-$round]}" \
+    -v po="${p99[orsa-$round]}" -v cm="${cpu_us[orsa×2-$round]}" -v co="${cpu_us[orsa-$round]}" \
+    -v r="$round" 'BEGIN {printf "round %d, two replicas against one: %+.1f %% req/s, %+.2f ms p99, CPU %s → %s µs/request\n", r, (m / o - 1) * 100, pm - po, co, cm}'
 done
 echo "metered: $(sqlite3 "$work/keys.db" 'SELECT SUM(requests_2xx) FROM usage_hourly' 2>/dev/null || echo '?') calls in the store (flushed every 10 s)"
 if [ -n "${BENCH_FIGURES:-}" ]; then

@@ -181,6 +181,18 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
       spdlog::warn("request_id={} gateway: reading the response of {}:{} failed: {}",
                    call.ex.request_id, upstream.host, upstream.port, ec.message());
       if (nothing_received) note_failure(gauge, upstream);
+      // A replica going away (drained, stopped) resets what it had not
+      // answered yet: an idempotent call without a body goes to another
+      // replica; any other may have been acted on and is not resent.
+      if (nothing_received && retry_after_send) {
+        tried |= TriedSet{1} << *replica;
+        if (auto other = next_replica(gauges, tried); other && !call.ex.deadline.expired()) {
+          replica = other;
+          in_flight.emplace(*gauges[*replica]);
+          attempt = -1;
+          continue;
+        }
+      }
       co_return co_await reply(call, upstream_failed(ec, &route, Clock::now() - call.start));
     }
     record_success(gauge);

@@ -157,7 +157,7 @@ std::int64_t Rollouts::last_activity(const Deployment& d) const {
 }
 
 void Rollouts::pause_idle(const std::vector<Deployment>& all) {
-  if (options_.pause_idle.count() <= 0) return;
+  if (options_.pause_idle.count() <= 0 || !runtime_->can_pause()) return;
   const std::int64_t now = clock_.now_unix();
   for (const auto& d : all) {
     if (!is_live(d) || now - last_activity(d) < options_.pause_idle.count()) continue;

@@ -84,6 +84,8 @@ class FakeRuntime final : public runtime::Runtime {
     }
     return {};
   }
+  bool can_pause() const override { return can_pause_; }
+  void set_can_pause(bool can) { can_pause_ = can; }
   Result<void> pause(const std::string& id) override {
     std::unique_lock lock(mu_);
     pauses_released_.wait(lock, [&] { return !hold_pauses_; });
@@ -256,6 +258,7 @@ class FakeRuntime final : public runtime::Runtime {
   bool hold_stops_ = false;
   std::condition_variable stops_released_;
   bool hold_pauses_ = false;
+  bool can_pause_ = true;
   std::condition_variable pauses_released_;
 };
 
@@ -606,6 +609,21 @@ TEST_F(PauseTest, AnIdleDeploymentIsPausedAndARequestThawsTheSameContainer) {
   EXPECT_EQ(thawed.container_id, d.container_id) << "thawed, not started anew";
   EXPECT_EQ(runtime_->state_of(d.container_id), runtime::ContainerState::kRunning);
   EXPECT_EQ(runtime_->runs(), 1);
+}
+
+TEST_F(PauseTest, ARuntimeThatCannotPauseKeepsServingIdleDeployments) {
+  runtime_->set_can_pause(false);
+  const auto d = serving();
+  clock_.advance(kPauseIdle.count() + 1);
+  rollouts_->reconcile();
+  // Never marked paused (which would hold requests for a thaw that cannot
+  // come): the collector's idle stop is what applies on such a runtime.
+  EXPECT_FALSE(orsa::testing::eventually(std::chrono::milliseconds(500), [&] {
+    rollouts_->reconcile();
+    return reload(d.id).status != DeploymentStatus::kHealthy;
+  }));
+  EXPECT_EQ(route_state(), gateway::RouteState::kServing);
+  EXPECT_EQ(runtime_->state_of(d.container_id), runtime::ContainerState::kRunning);
 }
 
 TEST_F(PauseTest, ARequestDuringThePauseIsServedOnceThePauseEnds) {

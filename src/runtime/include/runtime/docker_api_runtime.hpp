@@ -72,6 +72,7 @@ class DockerApiRuntime final : public Runtime, public JobRuntime {
   Result<ContainerInfo> inspect(const std::string& id) override;
   Result<void> start(const std::string& id) override;
   Result<void> stop(const std::string& id, std::chrono::seconds grace) override;
+  bool can_pause() const override { return true; }
   Result<void> pause(const std::string& id) override;
   Result<void> unpause(const std::string& id) override;
   std::optional<std::int64_t> memory_bytes(const std::string& id) override;

@@ -164,6 +164,9 @@ class Runtime {
   virtual Result<void> start(const std::string& id) = 0;
   /// SIGTERM, then SIGKILL after `grace`. A paused container is stopped too.
   virtual Result<void> stop(const std::string& id, std::chrono::seconds grace) = 0;
+  /// Whether pause() can work here: the warm idle tier is skipped where it
+  /// cannot (a cluster engine scales idle deployments to zero instead).
+  virtual bool can_pause() const { return false; }
   /// Freezes every process of a running container (the cgroup freezer): no
   /// CPU, memory kept. Runtimes without a freezer answer kUnavailable.
   virtual Result<void> pause(const std::string& id) {
