@@ -87,6 +87,9 @@ TEST_F(BadInput, MalformedAndMistypedJsonNamesTheProblem) {
   expect_error(
       api_->call("POST", "/api/v1/deployments", Json{{"image_id", "i"}, {"cpus", "two"}}, dev_),
       400, "cpus", "cpus type");
+  expect_error(
+      api_->call("POST", "/api/v1/deployments", Json{{"image_id", "i"}, {"replicas", "2"}}, dev_),
+      400, "replicas", "replicas type");
   expect_error(api_->call("POST", "/api/v1/deployments",
                           Json{{"image_id", "i"}, {"env", Json{{"A", 1}}}}, dev_),
                400, "env.A", "env value type");

@@ -144,6 +144,8 @@ grep -q 'succeeded' "$work/out" || fail "build: $(cat "$work/out")"
 echo "build: $(cat "$work/out") in $(($(date +%s) - started)) s, $(wc -l <"$work/err") log lines"
 
 step "deploy --wait, call"
+expect 1 deploy --replicas 2  # one machine runs one replica: refused, nothing deployed
+grep -q 'one replica per deployment' "$work/err" || fail "deploy --replicas 2: $(cat "$work/err")"
 started=$(date +%s)
 expect 0 deploy --wait
 service=$(cat "$work/out")
@@ -158,7 +160,7 @@ expect 0 images ls --output json
 image=$(jq -r '.images[0].id' "$work/out")
 [ "$(jq '.images | length' "$work/out")" = 1 ] || fail "images: $(cat "$work/out")"
 expect 0 deployments ls --output json
-jq -e '[.deployments[] | select(.live)] | length == 1' "$work/out" >/dev/null || fail "deployments"
+jq -e '([.deployments[] | select(.live)] | length == 1) and (.deployments | length == 1)' "$work/out" >/dev/null || fail "deployments"
 dep=$(jq -r '.deployments[] | select(.live) | .id' "$work/out")
 expect 0 tokens ls --output json
 jq -e '.tokens | length >= 1' "$work/out" >/dev/null || fail "tokens"

@@ -102,6 +102,12 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code -X POST "$URL/api/v1/deployments" -H "Authorization: Bearer $bob" -H 'Content-Type: application/json' \
   -d "{\"image_id\":\"$image1\"}")" = 404 ] || fail "bob deploys alice's image"
 [ "$(api GET /api/v1/deployments "$bob" | json_get 'len(d["deployments"])')" = 0 ] || fail "bob lists it"
+
+step "one machine runs one replica"
+[ "$(api GET "/api/v1/deployments/$dep1" "$alice" | json_get 'd["replicas"]')" = 1 ] || fail "replicas is not 1"
+[ "$(code -X POST "$URL/api/v1/deployments" -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
+  -d "{\"image_id\":\"$image1\",\"replicas\":2}")" = 400 ] || fail "podman accepted 2 replicas"
+[ "$(api GET /api/v1/deployments "$alice" | json_get 'len(d["deployments"])')" = 1 ] || fail "a refused deploy left a row"
 [ "$(solve "$bob" | cut -d' ' -f1)" = 404 ] || fail "bob calls the private deployment"
 [ "$(code -X POST "$SERVICES_URL/alice/knapsack/solve")" = 404 ] || fail "an anonymous caller reaches it"
 [ "$(code "$SERVICES_URL/alice/nothing/")" = 404 ] || fail "an unknown project is not 404"

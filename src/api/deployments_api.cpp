@@ -43,6 +43,7 @@ Json deployment_json(const store::Deployment& d, const ServiceAddress* services)
           {"visibility", store::visibility_name(d.visibility)},
           {"memory_mb", d.memory_mb},
           {"cpus", static_cast<double>(d.cpu_millis) / 1000.0},
+          {"replicas", d.replicas},
           {"env", env},
           {"url", service_url(services, d)},
           {"restarts", d.restarts},
@@ -111,7 +112,9 @@ Result<std::optional<std::map<std::string, std::string>>> optional_env(
 Result<services::DeployRequest> parse_deploy_request(std::string_view text) {
   auto body = JsonObjectReader::parse(text);
   if (!body) return fail(body.error());
-  if (auto ok = body->reject_unknown({"image_id", "memory_mb", "cpus", "env", "visibility"}); !ok) {
+  if (auto ok =
+          body->reject_unknown({"image_id", "memory_mb", "cpus", "replicas", "env", "visibility"});
+      !ok) {
     return fail(ok.error());
   }
   services::DeployRequest request;
@@ -124,6 +127,9 @@ Result<services::DeployRequest> parse_deploy_request(std::string_view text) {
   auto cpus = optional_number(*body, "cpus");
   if (!cpus) return fail(cpus.error());
   request.cpus = *cpus;
+  auto replicas = body->optional_int("replicas");
+  if (!replicas) return fail(replicas.error());
+  request.replicas = *replicas;
   auto env = optional_env(*body);
   if (!env) return fail(env.error());
   request.env = std::move(*env);

@@ -132,10 +132,11 @@ void add_resource_commands(CLI::App& app, Context& ctx) {
   auto* show_cmd = deployments->add_subcommand("show", "One deployment");
   show_cmd->add_option("id", *id, "The deployment id")->required();
   show_cmd->callback([&ctx, id] {
-    ctx.outcome = show(ctx, "/api/v1/deployments/" + escape_path(*id),
-                       {"id", "owner", "project", "image_id", "image_tag", "status",
-                        "status_reason", "desired", "live", "visibility", "memory_mb", "cpus",
-                        "url", "restarts", "created_at", "started_at", "last_request_at"});
+    ctx.outcome =
+        show(ctx, "/api/v1/deployments/" + escape_path(*id),
+             {"id", "owner", "project", "image_id", "image_tag", "status", "status_reason",
+              "desired", "live", "visibility", "memory_mb", "cpus", "replicas", "url", "restarts",
+              "created_at", "started_at", "last_request_at"});
   });
   const std::vector<std::tuple<std::string, std::string, std::string, std::string>> actions = {
       {"stop", "POST", "/stop", "Stop the container (kept for a fast start)"},

@@ -21,6 +21,7 @@ struct ServiceOptions {
   int tag = 0;
   int memory_mb = 0;
   double cpus = 0;
+  int replicas = 0;
   bool is_public = false;
   bool wait = false;
   std::string wait_timeout = "10m";
@@ -115,6 +116,7 @@ Result<int> deploy(const Context& ctx, const ServiceOptions& opts) {
   Json body = {{"image_id", *image}};
   if (opts.memory_mb > 0) body["memory_mb"] = opts.memory_mb;
   if (opts.cpus > 0) body["cpus"] = opts.cpus;
+  if (opts.replicas > 0) body["replicas"] = opts.replicas;
   if (opts.is_public) body["visibility"] = "public";
   auto created = client->call("POST", "/api/v1/deployments", body);
   if (!created) return fail(created.error());
@@ -234,6 +236,10 @@ void add_service_commands(CLI::App& app, Context& ctx) {
   deploy_cmd->add_option("--memory", opts->memory_mb, "Memory in MB")
       ->check(CLI::Range(64, 1 << 20));
   deploy_cmd->add_option("--cpus", opts->cpus, "CPUs")->check(CLI::Range(0.1, 1024.0));
+  deploy_cmd
+      ->add_option("--replicas", opts->replicas,
+                   "Copies serving calls, on an installation whose runtime runs several")
+      ->check(CLI::Range(1, 1024));
   deploy_cmd->add_flag("--public", opts->is_public, "Anyone may call the service");
   deploy_cmd->add_flag("-w,--wait", opts->wait,
                        "Wait until healthy and print the URL; exit 1 if it failed");

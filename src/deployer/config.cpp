@@ -312,9 +312,14 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"docker-api", "swarm"}))
       ->envname("ORSA_RUNTIME");
   app.add_option("--replicas", config.replicas,
-                 "Replicas of each deployment on a runtime that runs several (swarm); 1-16")
+                 "Replicas of a deployment that asks for none, on a runtime that runs several "
+                 "(swarm); 1-16")
       ->check(CLI::Range(1, 16))
       ->envname("ORSA_REPLICAS");
+  app.add_option("--max-replicas", config.max_replicas,
+                 "Most replicas a deployment may ask for (swarm); 1-16")
+      ->check(CLI::Range(1, 16))
+      ->envname("ORSA_MAX_REPLICAS");
   app.add_option("--runtime-attach", config.runtime_attach,
                  "This process's own container (name, id, or self: the one named by the host "
                  "name), which joins each deployment network; for ORSA in a container")
@@ -404,6 +409,12 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (!runtime_socket.empty()) config.runtime_socket = runtime_socket;
   if (config.runtime_kind == "swarm" && !config.runtime_socket) {
     return fail(Error::invalid_argument("--runtime swarm needs the manager's --runtime-socket"));
+  }
+  if (config.replicas > 1 && config.runtime_kind != "swarm") {
+    return fail(Error::invalid_argument("--replicas above 1 needs --runtime swarm"));
+  }
+  if (config.replicas > config.max_replicas) {
+    return fail(Error::invalid_argument("--replicas may not exceed --max-replicas"));
   }
   if (!database_wait.empty()) {
     auto wait = parse_duration(database_wait);

@@ -268,7 +268,8 @@ Result<void> build_queue(Deployer::Parts& p) {
       .max_timeout_s = p.config.max_service_timeout.count(),
       .health_timeout = p.config.health_timeout,
       .pause_idle = p.config.pause_idle,
-      .replicas = p.config.replicas};
+      .replicas = p.config.replicas,
+      .max_replicas = p.config.max_replicas};
   p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
                                                    p.clock, deployment_options);
   p.deployments = std::make_unique<services::Deployments>(

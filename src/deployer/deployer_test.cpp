@@ -83,6 +83,22 @@ TEST(Config, ASwarmRuntimeNeedsItsManagerSocket) {
   EXPECT_FALSE(parse({"--replicas", "17"}));
 }
 
+TEST(Config, ReplicasAboveOneNeedASwarmAndStayUnderTheCap) {
+  const std::vector<const char*> swarm = {"--runtime", "swarm", "--runtime-socket", "/d.sock"};
+  auto with = [&](std::vector<const char*> more) {
+    more.insert(more.begin(), swarm.begin(), swarm.end());
+    return parse(more);
+  };
+  EXPECT_EQ(parse({}).value().max_replicas, 4);
+  EXPECT_EQ(parse({"--replicas", "2"}).error().message, "--replicas above 1 needs --runtime swarm");
+  EXPECT_EQ(with({"--replicas", "6"}).error().message, "--replicas may not exceed --max-replicas");
+  auto raised = with({"--replicas", "6", "--max-replicas", "8"});
+  ASSERT_TRUE(raised) << raised.error().message;
+  EXPECT_EQ(raised->max_replicas, 8);
+  EXPECT_FALSE(with({"--max-replicas", "0"}));
+  EXPECT_FALSE(with({"--max-replicas", "17"}));
+}
+
 TEST(Config, ServicesListenOnTheirOwnAddress) {
   auto defaults = parse({});
   ASSERT_TRUE(defaults);

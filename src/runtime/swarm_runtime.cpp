@@ -257,6 +257,10 @@ Result<void> SwarmRuntime::events(const std::map<std::string, std::string>& labe
   return {};
 }
 
+std::int32_t SwarmRuntime::max_replicas() const {
+  return kMaxReplicas;
+}
+
 Result<void> SwarmRuntime::remove_image(const std::string& image) {
   // Images live on the nodes that ran them; a manager cannot remove them
   // elsewhere. Each node's own image pruning frees them.

@@ -119,9 +119,25 @@ Result<Deployments::Settings> Deployments::settings_for(const store::Image& imag
         " s; this installation allows at most " + std::to_string(options_.max_timeout_s) +
         " s per call (submit a run for longer solves)"));
   }
+  auto replicas = replicas_for(request);
+  if (!replicas) return fail(replicas.error());
   settings.memory_mb = memory;
   settings.cpu_millis = cpu;
+  settings.replicas = *replicas;
   return settings;
+}
+
+Result<std::int64_t> Deployments::replicas_for(const DeployRequest& request) const {
+  const std::int64_t cap = std::min(options_.max_replicas, control_.max_replicas());
+  const std::int64_t wanted =
+      request.replicas.value_or(std::min<std::int64_t>(options_.replicas, cap));
+  if (wanted >= 1 && wanted <= cap) return wanted;
+  if (cap == 1 && wanted > 1) {
+    return fail(Error::invalid_argument(
+        "this installation runs one replica per deployment (its container runtime or its "
+        "admin's cap); replicas must be 1"));
+  }
+  return fail(Error::invalid_argument("replicas must be between 1 and " + std::to_string(cap)));
 }
 
 Result<void> Deployments::check_counts(const auth::Principal& who, const store::Image& image) {
@@ -165,7 +181,8 @@ Result<Deployment> Deployments::validate_and_create(const auth::Principal& who,
        .env_json = *env,
        .timeout_s = settings->timeout_s,
        .max_body_bytes = settings->max_body_bytes,
-       .workers = settings->workers});
+       .workers = settings->workers,
+       .replicas = settings->replicas});
 }
 
 Result<Deployment> Deployments::create(const auth::Principal& who, const DeployRequest& request,

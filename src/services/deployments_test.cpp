@@ -3,6 +3,7 @@
 
 #include "services/deployments.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -23,6 +24,7 @@ using store::DeploymentStatus;
 class FakeControl final : public DeploymentControl {
  public:
   bool attached() const override { return runtime; }
+  std::int32_t max_replicas() const override { return runtime_replicas; }
   bool is_busy(const std::string& id) override { return busy.contains(id); }
   void roll_out(const std::string& id) override { calls.push_back("roll_out " + id); }
   void resume(const std::string& id) override { calls.push_back("resume " + id); }
@@ -40,6 +42,7 @@ class FakeControl final : public DeploymentControl {
   }
 
   bool runtime = true;
+  std::int32_t runtime_replicas = 1;
   std::set<std::string> busy;
   std::vector<std::string> calls;
 };
@@ -156,6 +159,38 @@ TEST_F(ServiceDeploymentsTest, BadRequestsAreRefusedBeforeAnythingIsRecorded) {
       alice_, {.image_id = image_.id, .env = std::map<std::string, std::string>{{"ORSA_X", "1"}}},
       {"ip"}));
   EXPECT_TRUE(control_.calls.empty());
+}
+
+TEST_F(ServiceDeploymentsTest, ReplicasAreAskedForUnderTheAdminsAndTheRuntimesCaps) {
+  control_.runtime_replicas = 16;  // a cluster engine; the admin's cap is 4
+  auto d = deployments_.create(alice_, {.image_id = image_.id, .replicas = 3}, {"127.0.0.1"});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->replicas, 3);
+  EXPECT_EQ(deployments_.get(alice_, d->id).value().replicas, 3);
+  EXPECT_EQ(deployments_.create(alice_, {.image_id = image_.id}, {"127.0.0.1"}).value().replicas,
+            1);
+  control_.calls.clear();
+  for (const std::int64_t bad : {0, -1, 5, 1'000'000}) {
+    auto refused =
+        deployments_.create(alice_, {.image_id = image_.id, .replicas = bad}, {"127.0.0.1"});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(refused.error().message, "replicas must be between 1 and 4");
+  }
+  EXPECT_TRUE(control_.calls.empty());
+  EXPECT_EQ(deployments_.list(alice_, std::nullopt).value().size(), 2U);
+}
+
+TEST_F(ServiceDeploymentsTest, ARuntimeOfOneReplicaRefusesMore) {
+  auto refused = deployments_.create(alice_, {.image_id = image_.id, .replicas = 2}, {"127.0.0.1"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("one replica per deployment"));
+  EXPECT_TRUE(deployments_.list(alice_, std::nullopt).value().empty());
+  EXPECT_EQ(deployments_.create(alice_, {.image_id = image_.id, .replicas = 1}, {"127.0.0.1"})
+                .value()
+                .replicas,
+            1);
 }
 
 TEST_F(ServiceDeploymentsTest, LogsComeFromTheContainerOnceOneRan) {

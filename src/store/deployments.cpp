@@ -14,7 +14,8 @@ constexpr std::string_view kDeploymentColumns =
     "SELECT d.id, d.owner_id, u.username, d.project_id, p.name, d.image_id, COALESCE(i.tag, ''), "
     "COALESCE(i.digest, ''), d.status, d.status_reason, d.desired, d.visibility, d.memory_mb, "
     "d.cpu_millis, d.env, d.container_id, d.host_port, d.restarts, d.created_at, d.updated_at, "
-    "d.started_at, d.last_request_at, d.upstream_host, d.timeout_s, d.max_body_bytes, d.workers "
+    "d.started_at, d.last_request_at, d.upstream_host, d.timeout_s, d.max_body_bytes, d.workers, "
+    "d.replicas "
     "FROM deployments d JOIN projects p ON p.id = d.project_id JOIN users u ON u.id = "
     "p.owner_id LEFT JOIN images i ON i.id = d.image_id";
 
@@ -23,7 +24,7 @@ struct DeploymentRow {
       image_digest, status, status_reason, desired, visibility, env_json, container_id,
       upstream_host;
   long long memory_mb = 0, cpu_millis = 0, host_port = 0, restarts = 0, created_at = 0,
-            updated_at = 0, timeout_s = 0, max_body_bytes = 0, workers = 0;
+            updated_at = 0, timeout_s = 0, max_body_bytes = 0, workers = 0, replicas = 0;
   NullableInt started_at, last_request_at;
 
   void bind(soci::details::prepare_temp_type& p) {
@@ -35,7 +36,8 @@ struct DeploymentRow {
         soci::into(created_at), soci::into(updated_at),
         soci::into(started_at.value, started_at.ind),
         soci::into(last_request_at.value, last_request_at.ind), soci::into(upstream_host),
-        soci::into(timeout_s), soci::into(max_body_bytes), soci::into(workers);
+        soci::into(timeout_s), soci::into(max_body_bytes), soci::into(workers),
+        soci::into(replicas);
   }
   Deployment get() const {
     // CHECK constraints keep the enumerations valid.
@@ -60,6 +62,7 @@ struct DeploymentRow {
             .timeout_s = timeout_s,
             .max_body_bytes = max_body_bytes,
             .workers = workers,
+            .replicas = replicas,
             .restarts = restarts,
             .created_at = created_at,
             .updated_at = updated_at,
@@ -83,20 +86,23 @@ class SqlDeploymentStore final : public DeploymentStore {
     return db_.run(
         "create_deployment", Access::kWrite, [&](soci::session& sql) -> Result<Deployment> {
           const long long now = db_.now(), memory = in.memory_mb, cpu = in.cpu_millis,
-                          timeout = in.timeout_s, body = in.max_body_bytes, workers = in.workers;
+                          timeout = in.timeout_s, body = in.max_body_bytes, workers = in.workers,
+                          replicas = in.replicas;
           const std::string visibility(visibility_name(in.visibility));
           // The owner comes from the project row, so it cannot disagree with it.
           const auto inserted = execute(
               sql,
               "INSERT INTO deployments (id, owner_id, project_id, image_id, status, desired, "
               "visibility, memory_mb, cpu_millis, env, timeout_s, max_body_bytes, workers, "
-              "created_at, updated_at) SELECT :id, owner_id, id, :image_id, 'pending', "
-              "'running', :visibility, :memory, :cpu, :env, :timeout, :body, :workers, "
+              "replicas, created_at, updated_at) SELECT :id, owner_id, id, :image_id, "
+              "'pending', 'running', :visibility, :memory, :cpu, :env, :timeout, :body, "
+              ":workers, :replicas, "
               ":created_at, :updated_at FROM "
               "projects WHERE id = :project_id",
               soci::use(id), soci::use(in.image_id), soci::use(visibility), soci::use(memory),
               soci::use(cpu), soci::use(in.env_json), soci::use(timeout), soci::use(body),
-              soci::use(workers), soci::use(now), soci::use(now), soci::use(in.project_id));
+              soci::use(workers), soci::use(replicas), soci::use(now), soci::use(now),
+              soci::use(in.project_id));
           if (inserted == 0) return fail(Error::not_found("project not found"));
           return one_deployment(sql, id);
         });

@@ -21,7 +21,7 @@ TEST_P(DeploymentStoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
                                "sha256:" + std::string(64, 'e'), 1, std::string(40, 'a')});
   ASSERT_TRUE(image) << image.error().message;
   auto created = store_->deployments().create(
-      {knap.id, image->id, Visibility::kPublic, 256, 500, R"({"MODE":"fast"})", 900, 4096, 3});
+      {knap.id, image->id, Visibility::kPublic, 256, 500, R"({"MODE":"fast"})", 900, 4096, 3, 2});
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_TRUE(created->id.starts_with("dep_"));
   EXPECT_EQ(created->owner_id, alice.id);
@@ -36,6 +36,7 @@ TEST_P(DeploymentStoreTest, DeploymentsAreScopedSavedAndCountedPerImage) {
   EXPECT_EQ(created->timeout_s, 900);
   EXPECT_EQ(created->max_body_bytes, 4096);
   EXPECT_EQ(created->workers, 3);
+  EXPECT_EQ(created->replicas, 2);
   EXPECT_FALSE(created->started_at);
 
   EXPECT_EQ(store_->deployments().create({"prj_missing", image->id}).error().code,

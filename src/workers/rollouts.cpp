@@ -90,6 +90,10 @@ bool Rollouts::attached() const {
   return runtime_ != nullptr;
 }
 
+std::int32_t Rollouts::max_replicas() const {
+  return runtime_ != nullptr ? runtime_->max_replicas() : 1;
+}
+
 void Rollouts::roll_out(const std::string& deployment_id) {
   enqueue(deployment_id, [this, deployment_id] { run_rollout(deployment_id); });
 }
@@ -336,7 +340,7 @@ runtime::ContainerSpec Rollouts::spec_for(const Deployment& d, const std::string
   spec.env["ORSA_IMAGE_DIGEST"] = d.image_digest;
   spec.env["ORSA_DEPLOYMENT"] = d.id;
   spec.container_port = options_.container_port;
-  spec.replicas = options_.replicas;
+  spec.replicas = static_cast<std::int32_t>(d.replicas);
   spec.memory_bytes = d.memory_mb * 1024 * 1024;
   spec.cpus = static_cast<double>(d.cpu_millis) / 1000.0;
   return spec;

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # integration.cluster.swarm: the deployment journey on a real two-node Docker
-# Swarm (lib/swarm.sh): orsa-deployer with --runtime swarm --replicas 2
-# builds the starter, deploys it as a service with a replica on each node,
-# and the gateway spreads calls over both; node 2 is drained while a bounded
-# client keeps making idempotent calls (none may fail); node 2 comes back, the deployment
-# is stopped (scaled to zero) and started (a replica on each node again);
-# node 2 is killed and the replica on node 1 answers every call; deleting
-# the deployment leaves no service. Everything the test started is stopped
-# and removed on exit, also when it fails.
+# Swarm (lib/swarm.sh): orsa-deployer with --runtime swarm builds the
+# starter, deploys it with 2 replicas (asked for in the request, under the
+# admin's cap), one on each node, and the gateway spreads calls over both;
+# node 2 is drained while a bounded client keeps making idempotent calls
+# (none may fail); node 2 comes back, the deployment is stopped (scaled to
+# zero) and started (a replica on each node again); node 2 is killed and the
+# replica on node 1 answers every call; orsa-deployer is killed -9 and
+# restarted, adopts the service, and its collector scales the idle
+# deployment to zero, which the next call wakes; deleting the deployment
+# leaves no service. Everything the test started is stopped and removed on
+# exit, also when it fails.
 #   swarm_journey_test.sh DEPLOYER BUILDER SOURCE_DIR BASE_DIR
 set -euo pipefail
 DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE_DIR=$4
@@ -41,9 +44,9 @@ swarm_up "$work/swarm"
 
 step "orsa-deployer on the swarm, listening where the nodes pull from"
 export ORSA_ADMIN_PASSWORD=admin-password-for-cluster
-ORSA_TEST_LISTEN_HOST=$SWARM_N1_ADDR start_deployer "$DEPLOYER" "$work" \
-  --runtime swarm --runtime-socket "$SWARM_N1_SOCK" --replicas 2 \
-  --base-image orsa/base-python-or:latest --health-timeout 120s --builder-bin "$BUILDER" ||
+FLAGS=(--runtime swarm --runtime-socket "$SWARM_N1_SOCK" --max-replicas 3
+  --base-image orsa/base-python-or:latest --health-timeout 120s --builder-bin "$BUILDER")
+ORSA_TEST_LISTEN_HOST=$SWARM_N1_ADDR start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" ||
   fail "deployer did not start"
 import_base_python_or "$BASE_DIR" || fail "loading the python-or base"
 
@@ -72,9 +75,24 @@ solves_by_node() {  # node hostname → access-log lines of /solve from replicas
   swarm_n1 service logs "$(service_id)" 2>/dev/null | grep -c "@$1 .*POST /solve" || true
 }
 
+step "replicas beyond the admin's cap are refused"
+deploy_code() {  # replicas → the HTTP status of a deploy asking for them
+  curl -sS -o /dev/null -w '%{http_code}' -X POST "$URL/api/v1/deployments" \
+    -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
+    -d "{\"image_id\":\"$image\",\"replicas\":$1}"
+}
+[ "$(deploy_code 4)" = 400 ] || fail "4 replicas were accepted over a cap of 3"
+[ "$(deploy_code 0)" = 400 ] || fail "0 replicas were accepted"
+[ "$(api GET /api/v1/deployments "$alice" | json_get 'len(d["deployments"])')" = 0 ] ||
+  fail "a refused deploy left a row"
+[ -z "$(swarm_n1 service ls -q)" ] || fail "a refused deploy created a service"
+
 step "deploy with 2 replicas"
 started=$(ms)
-dep=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\"}" | json_get 'd["id"]')
+dep=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\",\"replicas\":2}" |
+  json_get 'd["id"]')
+[ "$(api GET "/api/v1/deployments/$dep" "$alice" | json_get 'd["replicas"]')" = 2 ] ||
+  fail "the deployment does not record its 2 replicas"
 status=$(wait_status "$dep" healthy failed)
 [ "$status" = healthy ] || fail "the deployment is $status: $(api GET "/api/v1/deployments/$dep" "$alice")"
 echo "deploy → healthy: $(($(ms) - started)) ms"
@@ -152,6 +170,44 @@ while [ "$calls" -lt 50 ] && [ $(($(ms) - started)) -lt 90000 ]; do
 done
 echo "node 2 killed: $failed of $calls calls failed in $(($(ms) - started)) ms"
 [ "$failed" -eq 0 ] || fail "$failed of $calls calls failed after node 2 died"
+
+step "orsa-deployer killed -9 and restarted: the service is adopted, not duplicated"
+before=$(service_id)
+kill -9 "$DEPLOYER_PID"
+wait "$DEPLOYER_PID" 2>/dev/null || true
+ORSA_TEST_LISTEN_HOST=$SWARM_N1_ADDR start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" \
+  --gc-idle 8s --gc-interval 0 || fail "restart"
+for _ in $(seq 1 300); do [ "$(solve_status)" = 200 ] && break; sleep 0.2; done
+[ "$(solve_status)" = 200 ] || fail "not serving after the restart"
+[ "$(service_id)" = "$before" ] || fail "services before ($before) and after ($(service_id)) differ"
+[ "$(swarm_n1 service ls -q | wc -l)" = 1 ] || fail "duplicate services: $(swarm_n1 service ls)"
+
+step "idle: the collector scales it to zero; the next call wakes it"
+admin=$(curl -sSf "$URL/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d "{\"login\":\"admin\",\"password\":\"$ORSA_ADMIN_PASSWORD\"}" | json_get 'd["token"]')
+sleep 9  # longer than --gc-idle, with no call in between
+api POST /api/v1/admin/gc "$admin" '{"dry_run":false}' >"$work/gc.json"
+python3 - "$work/gc.json" "$dep" <<'PY' || fail "gc report: $(cat "$work/gc.json")"
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert sys.argv[2] in [s["deployment_id"] for s in report["idle_stopped"]], "not stopped as idle"
+PY
+desired_replicas() { swarm_n1 service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$(service_id)"; }
+[ "$(desired_replicas)" = 0 ] || fail "idle, the service still wants $(desired_replicas) replicas"
+# Node 2's task stays "Running" in the manager's view: it died with its node.
+running_on_n1() {
+  swarm_n1 service ps --filter "node=$n1" --format '{{.CurrentState}}' "$(service_id)" |
+    grep -q '^Running'
+}
+for _ in $(seq 1 300); do running_on_n1 || break; sleep 0.2; done
+! running_on_n1 || fail "replicas still run when idle"
+started=$(ms)
+code=$(solve_status)
+echo "woken by a call in $(($(ms) - started)) ms: HTTP $code"
+[ "$code" = 200 ] || fail "the idle deployment did not wake: HTTP $code"
+[ "$(api GET "/api/v1/deployments/$dep" "$alice" | json_get 'd["status"]')" = healthy ] ||
+  fail "not healthy after waking"
+[ "$(desired_replicas)" = 2 ] || fail "woken with $(desired_replicas) replicas, not 2"
 
 step "delete leaves no service"
 api DELETE "/api/v1/deployments/$dep" "$alice" >/dev/null

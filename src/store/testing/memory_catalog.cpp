@@ -240,6 +240,7 @@ class MemoryDeployments final : public DeploymentStore {
                           .timeout_s = in.timeout_s,
                           .max_body_bytes = in.max_body_bytes,
                           .workers = in.workers,
+                          .replicas = in.replicas,
                           .created_at = now,
                           .updated_at = now};
     s_.deployments.emplace(deployment.id, deployment);

@@ -16,6 +16,7 @@ export function deployment(over: Partial<Deployment> = {}): Deployment {
     visibility: 'private',
     memory_mb: 256,
     cpus: 1,
+    replicas: 1,
     env: {},
     url: 'http://127.0.0.1:8081/alice/knap/',
     restarts: 0,

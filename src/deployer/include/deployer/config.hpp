@@ -61,8 +61,10 @@ struct Config {
   // "docker-api" (podman or a lone dockerd) or "swarm" (a swarm manager's
   // dockerd: deployments become replicated services spread over its nodes).
   std::string runtime_kind = "docker-api";
-  // Replicas of each deployment on runtimes that run several (swarm).
+  // Replicas of a deployment that asks for none, and the most one may ask
+  // for, on runtimes that run several (swarm); the others run one.
   std::int32_t replicas = 1;
+  std::int32_t max_replicas = 4;
   // The container this process runs in, when it runs in one (compose): it
   // joins each deployment network to reach the containers there (ADR 0017).
   // "self": the container whose id is this host name.

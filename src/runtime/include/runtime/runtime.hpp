@@ -167,6 +167,9 @@ class Runtime {
   /// Whether pause() can work here: the warm idle tier is skipped where it
   /// cannot (a cluster engine scales idle deployments to zero instead).
   virtual bool can_pause() const { return false; }
+  /// How many replicas one workload may have here (ContainerSpec::replicas):
+  /// a single engine runs one; a cluster engine spreads several over nodes.
+  virtual std::int32_t max_replicas() const { return 1; }
   /// Freezes every process of a running container (the cgroup freezer): no
   /// CPU, memory kept. Runtimes without a freezer answer kUnavailable.
   virtual Result<void> pause(const std::string& id) {

@@ -59,6 +59,7 @@ class SwarmRuntime final : public Runtime {
   Result<void> events(const std::map<std::string, std::string>& labels,
                       const std::function<bool(const Event*)>& sink) override;
   Result<void> remove_image(const std::string& image) override;
+  std::int32_t max_replicas() const override;
   Result<void> create_network(const NetworkSpec& spec) override;
   Result<void> remove_network(const std::string& name) override;
   Result<std::vector<NetworkInfo>> list_networks(

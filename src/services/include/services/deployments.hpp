@@ -51,7 +51,8 @@ struct DeploymentOptions {
   std::chrono::seconds fast_failure{60};  // a run shorter than this is a fast failure
   std::chrono::seconds max_backoff{60};
   std::uint16_t container_port = 8000;  // the service template's gunicorn port
-  std::int32_t replicas = 1;            // on runtimes that run several (swarm)
+  std::int32_t replicas = 1;            // when the request names none
+  std::int32_t max_replicas = 4;        // the admin's cap, under the runtime's own
   std::size_t workers = 4;              // rollouts, restarts and wakes at once
 };
 
@@ -62,6 +63,7 @@ struct DeployRequest {
   std::optional<double> cpus;
   std::optional<std::map<std::string, std::string>> env;
   std::optional<store::Visibility> visibility;
+  std::optional<std::int64_t> replicas;
 };
 
 /// Log lines of a deployment's container.
@@ -88,6 +90,8 @@ class DeploymentControl {
   virtual ~DeploymentControl() = default;
   /// Whether a container runtime is attached; without one deploying is 503.
   virtual bool attached() const = 0;
+  /// Replicas one deployment may have on the attached runtime (1 without one).
+  virtual std::int32_t max_replicas() const = 0;
   /// Whether a task (rollout, start, wake) of the deployment is queued or running.
   virtual bool is_busy(const std::string& deployment_id) = 0;
   /// Queues the rollout of a new deployment: pull, start, health check, go live.
@@ -156,8 +160,10 @@ class Deployments {
     std::int64_t timeout_s = 60;
     std::int64_t max_body_bytes = 1024 * 1024;
     std::int64_t workers = 2;
+    std::int64_t replicas = 1;
   };
   Result<Settings> settings_for(const store::Image& image, const DeployRequest& request);
+  Result<std::int64_t> replicas_for(const DeployRequest& request) const;
   Result<void> check_counts(const auth::Principal& who, const store::Image& image);
   Result<store::Deployment> save(store::Deployment& d);
 

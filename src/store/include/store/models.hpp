@@ -187,6 +187,7 @@ struct Deployment {
   std::int64_t timeout_s = 60;              // [service] timeout: the gateway's limit per call
   std::int64_t max_body_bytes = 1'048'576;  // [service] max_body_bytes: 413 beyond
   std::int64_t workers = 2;                 // [service] workers: calls served at once
+  std::int64_t replicas = 1;                // copies serving calls (runtimes that run several)
   std::int64_t restarts = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
@@ -204,6 +205,7 @@ struct NewDeployment {
   std::int64_t timeout_s = 60;
   std::int64_t max_body_bytes = 1'048'576;
   std::int64_t workers = 2;
+  std::int64_t replicas = 1;
 };
 
 }  // namespace orsa::store

@@ -54,6 +54,7 @@ class Rollouts final : public services::DeploymentControl {
 
   // services::DeploymentControl
   bool attached() const override;
+  std::int32_t max_replicas() const override;
   bool is_busy(const std::string& deployment_id) override;
   void roll_out(const std::string& deployment_id) override;
   void resume(const std::string& deployment_id) override;

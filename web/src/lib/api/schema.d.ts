@@ -2695,6 +2695,8 @@ export interface paths {
                         image_id: string;
                         memory_mb?: number;
                         cpus?: number;
+                        /** @description Copies serving calls; default the installation's `--replicas`. At most the admin's `--max-replicas`, and 1 on a runtime of one machine (400 beyond). */
+                        replicas?: number;
                         /** @description Upper-case names; ORSA_* is reserved; at most 64. */
                         env?: {
                             [key: string]: string;
@@ -4273,6 +4275,8 @@ export interface components {
             visibility: "private" | "public";
             memory_mb: number;
             cpus: number;
+            /** @description Copies serving calls behind the gateway, which sends each call to the least busy one. More than 1 only on a cluster runtime (swarm). */
+            replicas: number;
             env: {
                 [key: string]: string;
             };

@@ -12,16 +12,20 @@ import { FieldError, invalidFieldProps } from '@/components/ui/field-error';
 export interface DeployFormValues {
   memory: string;
   cpus: string;
+  replicas: string; // '' → the installation's default
   visibility: Visibility;
 }
 
 export interface DeployFormErrors {
   memory?: string;
   cpus?: string;
+  replicas?: string;
 }
 
 export const MEMORY_RANGE = { min: 64, max: 16384 } as const;
 export const CPU_RANGE = { min: 0.1, max: 16 } as const;
+// The server holds the installation's cap (and 1 on a runtime of one machine).
+export const REPLICA_RANGE = { min: 1, max: 16 } as const;
 
 /** What is wrong with the values, field by field (empty when valid). */
 export function validateDeployForm(values: DeployFormValues): DeployFormErrors {
@@ -37,10 +41,18 @@ export function validateDeployForm(values: DeployFormValues): DeployFormErrors {
     cpus > CPU_RANGE.max
   )
     errors.cpus = `CPUs must be a number from ${CPU_RANGE.min} to ${CPU_RANGE.max}.`;
+  const replicas = values.replicas.trim();
+  if (
+    replicas !== '' &&
+    (!/^\d+$/.test(replicas) ||
+      Number(replicas) < REPLICA_RANGE.min ||
+      Number(replicas) > REPLICA_RANGE.max)
+  )
+    errors.replicas = `Replicas must be a whole number from ${REPLICA_RANGE.min} to ${REPLICA_RANGE.max}, or empty.`;
   return errors;
 }
 
-/** Memory, CPU and visibility of a new deployment of `imageId`. */
+/** Memory, CPU, replicas and visibility of a new deployment of `imageId`. */
 export function DeployForm({
   imageId,
   imageLabel,
@@ -55,6 +67,7 @@ export function DeployForm({
   const [values, setValues] = useState<DeployFormValues>({
     memory: '512',
     cpus: '1',
+    replicas: '',
     visibility: 'private',
   });
   const [submitted, setSubmitted] = useState(false);
@@ -74,6 +87,7 @@ export function DeployForm({
             image_id: imageId,
             memory_mb: Number(values.memory),
             cpus: Number(values.cpus),
+            ...(values.replicas.trim() === '' ? {} : { replicas: Number(values.replicas) }),
             visibility: values.visibility,
           },
           { onSuccess: onDeployed },
@@ -108,6 +122,20 @@ export function DeployForm({
               onChange={(e) => setValues({ ...values, cpus: e.target.value })}
             />
             <FieldError fieldId="deploy-cpus">{show('cpus')}</FieldError>
+          </Form.Group>
+        </Col>
+        <Col xs={6}>
+          <Form.Group controlId="deploy-replicas">
+            <Form.Label>Replicas</Form.Label>
+            <Form.Control
+              inputMode="numeric"
+              placeholder="default"
+              value={values.replicas}
+              {...invalidFieldProps('deploy-replicas', Boolean(show('replicas')))}
+              onChange={(e) => setValues({ ...values, replicas: e.target.value })}
+            />
+            <Form.Text>Copies behind the gateway, where the installation runs several.</Form.Text>
+            <FieldError fieldId="deploy-replicas">{show('replicas')}</FieldError>
           </Form.Group>
         </Col>
         <Col xs={12}>

@@ -58,8 +58,8 @@ export function DeploymentCard({ id }: { id: string }) {
           {d.visibility}
         </Badge>
         <span className="small text-secondary ms-auto">
-          {d.memory_mb} MB · {d.cpus} CPU · {d.restarts} restarts · updated{' '}
-          {formatAge(d.updated_at)}
+          {d.memory_mb} MB · {d.cpus} CPU · {d.replicas > 1 ? `${d.replicas} replicas · ` : ''}
+          {d.restarts} restarts · updated {formatAge(d.updated_at)}
         </span>
       </Card.Header>
       <Card.Body>
