@@ -89,6 +89,14 @@ std::string consumer_metrics(services::UsageMeter& meter) {
   return requests + refused + bytes + runs;
 }
 
+std::string leader_metrics(const std::string& instance_id, bool leading) {
+  return fmt::format(
+      "# HELP orsa_leader Whether this instance holds the leader lease (the reconciler's "
+      "container changes, the periodic collector).\n# TYPE orsa_leader gauge\n"
+      "orsa_leader{{instance=\"{}\"}} {}\n",
+      instance_id, leading ? 1 : 0);
+}
+
 void register_system_routes(http::Router& router, ApiContext& ctx) {
   // Public by design: liveness, readiness and metrics carry no user data and
   // are what load balancers and Prometheus scrape without credentials.
@@ -117,6 +125,7 @@ void register_system_routes(http::Router& router, ApiContext& ctx) {
                if (ctx.routes != nullptr) text += ctx.routes->render_metrics();
                text += background_failures_metrics();
                if (ctx.meter != nullptr) text += consumer_metrics(*ctx.meter);
+               if (ctx.leading) text += leader_metrics(ctx.instance_id, ctx.leading());
                return http::text_response(200, std::move(text), "text/plain; version=0.0.4");
              }));
   router.add("GET", "/api/openapi.yaml", [](http::Request&) {

@@ -320,6 +320,10 @@ Result<Config> parse_config(int argc, const char* const* argv) {
                  "Most replicas a deployment may ask for (swarm); 1-16")
       ->check(CLI::Range(1, 16))
       ->envname("ORSA_MAX_REPLICAS");
+  app.add_option("--instance-id", config.instance_id,
+                 "This instance's name among several orsa-deployer on one database (default: "
+                 "made once and kept in the data dir)")
+      ->envname("ORSA_INSTANCE_ID");
   app.add_option("--runtime-attach", config.runtime_attach,
                  "This process's own container (name, id, or self: the one named by the host "
                  "name), which joins each deployment network; for ORSA in a container")

@@ -27,6 +27,7 @@
 #include "gateway/route_table.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
+#include "instance_id.hpp"
 #include "metering.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/registry.hpp"
@@ -52,6 +53,7 @@
 #include "workers/build_queue.hpp"
 #include "workers/collector.hpp"
 #include "workers/image_prefetch.hpp"
+#include "workers/lease_keeper.hpp"
 #include "workers/rollouts.hpp"
 #include "workers/run_worker.hpp"
 #include "workers/service_templates.hpp"
@@ -63,6 +65,10 @@ struct Deployer::Parts {
   Config config;
   SystemClock clock;
   std::unique_ptr<store::Store> store;
+  // Of several instances on one database, the one holding it runs the
+  // reconciler's container changes and the periodic collector (ADR 0019).
+  // Before what asks it, so it outlives them.
+  std::unique_ptr<workers::LeaseKeeper> leader;
   std::unique_ptr<source::SourceRepos> repos;
   std::unique_ptr<auth::SessionSigner> signer;
   std::unique_ptr<auth::PushTokenSigner> push_signer;
@@ -272,6 +278,8 @@ Result<void> build_queue(Deployer::Parts& p) {
       .max_replicas = p.config.max_replicas};
   p.rollouts = std::make_unique<workers::Rollouts>(*p.store, *p.accounts, p.routes, *p.audit,
                                                    p.clock, deployment_options);
+  p.rollouts->set_leadership([&leader = *p.leader] { return leader.held(); });
+  p.collector->set_leadership([&leader = *p.leader] { return leader.held(); });
   p.deployments = std::make_unique<services::Deployments>(
       p.store->deployments(), p.store->images(), p.store->projects(), *p.repos, p.routes, *p.audit,
       *p.rollouts, deployment_options);
@@ -313,6 +321,10 @@ Result<void> build_services(Deployer::Parts& p) {
   auto store = open_store_waiting(p.config, p.clock);
   if (!store) return fail(store.error());
   p.store = std::move(*store);
+  auto instance = instance_id(p.config.data_dir, p.config.instance_id);
+  if (!instance) return fail(instance.error());
+  p.leader = std::make_unique<workers::LeaseKeeper>(p.store->leases(), p.clock, "leader",
+                                                    std::move(*instance));
   p.repos = source::make_git_repos(p.config.data_dir / "repos");
   auto key = auth::SessionSigner::load_or_create_key(p.config.data_dir / "secret.key");
   if (!key) return fail(key.error());
@@ -554,6 +566,8 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
   parts->api->runs = parts->runs.get();
   parts->api->routes = &parts->routes;
   parts->api->services = &parts->service_address;
+  parts->api->instance_id = parts->leader->holder();
+  parts->api->leading = [&leader = *parts->leader] { return leader.held(); };
   api::register_routes(parts->router, *parts->api);
   parts->registry_api = std::make_unique<registry::RegistryContext>(
       registry::RegistryContext{*parts->credentials, *parts->accounts, *parts->registry});
@@ -605,6 +619,7 @@ Result<std::uint16_t> Deployer::start() {
     parts_->server->stop();
     return fail(ok.error());
   }
+  parts_->leader->start();
   auto started = parts_->build_queue->start(self);
   if (!started) {
     parts_->server->stop();
@@ -642,6 +657,7 @@ void Deployer::stop() {
   // Containers keep running: the next start adopts them.
   parts_->rollouts->stop();
   parts_->run_worker->stop();  // jobs keep running too
+  parts_->leader->stop();      // released: another instance leads at once
 }
 void Deployer::wait() {
   parts_->server->wait();

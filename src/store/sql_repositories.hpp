@@ -9,6 +9,7 @@
 #include "store/deployments.hpp"
 #include "store/identities.hpp"
 #include "store/images.hpp"
+#include "store/leases.hpp"
 #include "store/projects.hpp"
 #include "store/runs.hpp"
 #include "store/sessions.hpp"
@@ -30,5 +31,6 @@ std::unique_ptr<RunStore> sql_run_store(Database& db);
 std::unique_ptr<ConsumerKeyStore> sql_consumer_key_store(Database& db);
 std::unique_ptr<UsageStore> sql_usage_store(Database& db);
 std::unique_ptr<IdentityStore> sql_identity_store(Database& db);
+std::unique_ptr<LeaseStore> sql_lease_store(Database& db);
 
 }  // namespace orsa::store

@@ -28,7 +28,8 @@ class SqlStore final : public Store {
         runs_(sql_run_store(db_)),
         consumer_keys_(sql_consumer_key_store(db_)),
         usage_(sql_usage_store(db_)),
-        identities_(sql_identity_store(db_)) {}
+        identities_(sql_identity_store(db_)),
+        leases_(sql_lease_store(db_)) {}
 
   Database& database() { return db_; }
 
@@ -45,6 +46,7 @@ class SqlStore final : public Store {
   ConsumerKeyStore& consumer_keys() override { return *consumer_keys_; }
   UsageStore& usage() override { return *usage_; }
   IdentityStore& identities() override { return *identities_; }
+  LeaseStore& leases() override { return *leases_; }
 
  private:
   Database db_;
@@ -60,6 +62,7 @@ class SqlStore final : public Store {
   std::unique_ptr<ConsumerKeyStore> consumer_keys_;
   std::unique_ptr<UsageStore> usage_;
   std::unique_ptr<IdentityStore> identities_;
+  std::unique_ptr<LeaseStore> leases_;
 };
 
 Result<void> create_parent_dir(const std::string& path) {

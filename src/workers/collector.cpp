@@ -219,6 +219,10 @@ void Collector::record(const services::GcReport& report, const std::optional<std
   spdlog::info("collector: {}{}", report.dry_run ? "dry run: " : "", detail);
 }
 
+void Collector::set_leadership(std::function<bool()> leading) {
+  leading_ = std::move(leading);
+}
+
 void Collector::start() {
   if (options_.interval.count() <= 0 || thread_) return;
   thread_ = std::make_unique<BackgroundThread>("collector",
@@ -236,6 +240,7 @@ void Collector::loop(const std::stop_token& stop) {
       loop_cv_.wait_for(lock, stop, options_.interval, [] { return false; });
     }
     if (stop.stop_requested()) return;
+    if (leading_ && !leading_()) continue;
     auto report = run(false);
     if (!report) spdlog::warn("collector: {}", report.error().message);
   }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -432,6 +433,33 @@ TEST_F(CollectorTest, RunsPeriodicallyUntilStopped) {
   periodic->stop();
   EXPECT_TRUE(ran);
   EXPECT_TRUE(store_->audit().list(10).value().size() >= 1u);
+}
+
+// Of two instances on one database, only the leader collects periodically
+// (an admin's POST /admin/gc runs wherever it lands).
+TEST_F(CollectorTest, APeriodicRunWaitsForThisInstanceToLead) {
+  std::atomic<bool> leading{false};
+  std::atomic<int> asked{0};
+  auto periodic =
+      std::make_unique<Collector>(*store_, *images_, *blobs_, *audit_, clock_,
+                                  CollectorOptions{.interval = std::chrono::seconds(1)});
+  periodic->set_leadership([&] {
+    ++asked;
+    return leading.load();
+  });
+  periodic->start();
+  const auto gc_events = [&] {
+    const auto events = store_->audit().list(10).value();
+    return std::count_if(events.begin(), events.end(),
+                         [](const auto& e) { return e.action == "gc"; });
+  };
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(20), [&] { return asked.load() >= 2; }, "two periodic turns"));
+  EXPECT_EQ(gc_events(), 0);  // skipped while another instance leads
+  leading = true;
+  EXPECT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(20), [&] { return gc_events() >= 1; }, "a run once leading"));
+  periodic->stop();
 }
 
 TEST_F(CollectorTest, StopInterruptsTheWait) {

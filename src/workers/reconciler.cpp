@@ -75,13 +75,16 @@ void Rollouts::reconcile() {
     spdlog::warn("reconciler: cannot read deployments: {}", all.error().message);
     return;
   }
+  persist_last_requests(*all);
+  // Another instance leads and changes containers; this one keeps its
+  // gateway's routes in step with the rows.
+  if (leading_ && !leading_()) return refresh_all_routes(*all);
   auto containers = runtime_->list({{runtime::kLabelManaged, "true"}});
   if (!containers) {
     spdlog::warn("reconciler: cannot list containers: {}", containers.error().message);
     return;
   }
   reach_networks(*containers);
-  persist_last_requests(*all);
   pause_idle(*all);
   reconcile_containers(*all, *containers);
   reconcile_networks(*all);

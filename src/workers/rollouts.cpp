@@ -61,6 +61,10 @@ Rollouts::~Rollouts() {
   stop();
 }
 
+void Rollouts::set_leadership(std::function<bool()> leading) {
+  leading_ = std::move(leading);
+}
+
 void Rollouts::start(runtime::Runtime& runtime, RegistryAccess registry) {
   runtime_ = &runtime;
   registry_ = std::move(registry);

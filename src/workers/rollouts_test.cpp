@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <stdexcept>
 #include <thread>
@@ -295,6 +296,7 @@ class DeploymentsTest : public ::testing::Test {
     deployments_ = std::make_unique<services::Deployments>(store_->deployments(), store_->images(),
                                                            store_->projects(), *repos_, routes_,
                                                            *audit_, *rollouts_, options);
+    rollouts_->set_leadership([this] { return leading_.load(); });
     rollouts_->start(*runtime_, {"127.0.0.1:1"});
   }
   void TearDown() override {
@@ -346,6 +348,7 @@ class DeploymentsTest : public ::testing::Test {
   store::User user_;
   store::Project project_;
   store::Image image_;
+  std::atomic<bool> leading_{true};  // this instance holds the leader lease
   std::unique_ptr<Rollouts> rollouts_;
   std::unique_ptr<services::Deployments> deployments_;
 };
@@ -411,6 +414,30 @@ TEST_F(DeploymentsTest, RemovesOrphanedContainers) {
   EXPECT_TRUE(runtime_->exists(kept));
   EXPECT_FALSE(runtime_->exists(unknown));
   EXPECT_FALSE(runtime_->exists(stale));
+}
+
+// Of two instances on one database, the one without the lease changes no
+// container (the leader does) but still routes by the rows.
+TEST_F(DeploymentsTest, AnInstanceThatDoesNotLeadChangesNoContainerButRoutes) {
+  const auto d = live();
+  const auto orphan = runtime_->add("dep_gone", runtime::ContainerState::kRunning);
+  runtime_->crash(d.container_id, false);
+  leading_ = false;
+  rollouts_->reconcile();
+  EXPECT_TRUE(runtime_->exists(orphan));  // not swept
+  EXPECT_EQ(runtime_->runs(), 0);
+  EXPECT_EQ(reload(d.id).restarts, 0);  // not restarted
+  const auto route = routes_.find("alice", "knap");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->deployment_id, d.id);
+  EXPECT_EQ(route->upstreams.at(0).port, port_);
+
+  leading_ = true;  // the lease passed to this instance
+  ASSERT_TRUE(reconcile_until([&] {
+    const auto now = reload(d.id);
+    return now.status == DeploymentStatus::kHealthy && now.restarts == 1;
+  }));
+  EXPECT_FALSE(runtime_->exists(orphan));
 }
 
 TEST_F(DeploymentsTest, RestartsACrashedContainer) {

@@ -17,7 +17,8 @@ struct MemoryStore::Repositories {
         runs(memory::runs(s)),
         consumer_keys(memory::consumer_keys(s)),
         usage(memory::usage(s)),
-        identities(memory::identities(s)) {}
+        identities(memory::identities(s)),
+        leases(memory::leases(s)) {}
 
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
@@ -31,6 +32,7 @@ struct MemoryStore::Repositories {
   std::unique_ptr<ConsumerKeyStore> consumer_keys;
   std::unique_ptr<UsageStore> usage;
   std::unique_ptr<IdentityStore> identities;
+  std::unique_ptr<LeaseStore> leases;
 };
 
 MemoryStore::MemoryStore(const Clock& clock)
@@ -75,6 +77,9 @@ UsageStore& MemoryStore::usage() {
 }
 IdentityStore& MemoryStore::identities() {
   return *repositories_->identities;
+}
+LeaseStore& MemoryStore::leases() {
+  return *repositories_->leases;
 }
 
 }  // namespace orsa::store

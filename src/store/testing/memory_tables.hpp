@@ -45,6 +45,7 @@ struct MemoryStore::State {
   std::map<std::string, ConsumerKey> consumer_keys;
   std::map<UsageKey, UsageCounters> usage;
   std::vector<AuditEvent> audit;
+  std::map<std::string, Lease> leases;
 };
 
 namespace memory {
@@ -161,6 +162,7 @@ std::unique_ptr<RunStore> runs(State& s);
 std::unique_ptr<ConsumerKeyStore> consumer_keys(State& s);
 std::unique_ptr<UsageStore> usage(State& s);
 std::unique_ptr<IdentityStore> identities(State& s);
+std::unique_ptr<LeaseStore> leases(State& s);
 
 }  // namespace memory
 }  // namespace orsa::store

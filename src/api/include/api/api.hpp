@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -70,6 +71,9 @@ struct ApiContext {
   services::FederatedLogin* federated = nullptr;    // null → no sign-in providers
   gateway::RouteTable* routes = nullptr;            // per-deployment series on /metrics
   const ServiceAddress* services = nullptr;         // deployments' "url"; null → none
+  // This instance among several on one database (ADR 0019), on /metrics.
+  std::string instance_id;
+  std::function<bool()> leading;  // holds the leader lease; null → not shown
 };
 
 /// Registers every /api and system route of the HTTP contract

@@ -65,6 +65,9 @@ struct Config {
   // for, on runtimes that run several (swarm); the others run one.
   std::int32_t replicas = 1;
   std::int32_t max_replicas = 4;
+  // This instance's name among several on one database (ADR 0019); "" → the
+  // one kept in the data dir.
+  std::string instance_id;
   // The container this process runs in, when it runs in one (compose): it
   // joins each deployment network to reach the containers there (ADR 0017).
   // "self": the container whose id is this host name.

@@ -12,6 +12,7 @@
 #include "store/deployments.hpp"
 #include "store/identities.hpp"
 #include "store/images.hpp"
+#include "store/leases.hpp"
 #include "store/models.hpp"
 #include "store/projects.hpp"
 #include "store/runs.hpp"
@@ -46,6 +47,7 @@ class Store {
   virtual ConsumerKeyStore& consumer_keys() = 0;
   virtual UsageStore& usage() = 0;
   virtual IdentityStore& identities() = 0;
+  virtual LeaseStore& leases() = 0;
 };
 
 /// Opens `sqlite:PATH` or `postgresql://…` (libpq URI), applies pending

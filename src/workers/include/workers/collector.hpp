@@ -66,6 +66,9 @@ class Collector final : public services::Collection {
   /// (services::Runs::collect); part of every collection but dry runs.
   using RunRetention = std::function<Result<void>()>;
   void set_run_retention(RunRetention retention);
+  /// Before start(): whether this instance leads (LeaseKeeper::held); the
+  /// periodic run is skipped while another does. Unset: always.
+  void set_leadership(std::function<bool()> leading);
 
   /// One collection now; `actor_id` is the admin who asked (none: periodic).
   Result<services::GcReport> run(bool dry_run, std::optional<std::string> actor_id = std::nullopt,
@@ -103,8 +106,9 @@ class Collector final : public services::Collection {
 
   mutable std::mutex hooks_mu_;
   DeploymentHooks hooks_;
-  RunRetention run_retention_;  // under hooks_mu_
-  std::mutex run_mu_;           // held for a whole run
+  RunRetention run_retention_;     // under hooks_mu_
+  std::function<bool()> leading_;  // set before start(), read-only after
+  std::mutex run_mu_;              // held for a whole run
 
   std::mutex loop_mu_;
   std::condition_variable_any loop_cv_;  // only ever woken by the stop token

@@ -49,6 +49,10 @@ class Rollouts final : public services::DeploymentControl {
   /// Attaches the runtime and starts the workers and the reconciler (its
   /// first pass adopts containers that survived a restart).
   void start(runtime::Runtime& runtime, RegistryAccess registry);
+  /// Before start(): whether this instance leads (LeaseKeeper::held). The
+  /// reconciler's passes change containers only while it does; otherwise
+  /// they only follow the database (routes, last requests). Unset: always.
+  void set_leadership(std::function<bool()> leading);
   /// Stops workers and the reconciler; containers keep running.
   void stop();
 
@@ -170,6 +174,7 @@ class Rollouts final : public services::DeploymentControl {
   std::uint64_t tasks_finished_ = 0;                    // tasks ended since start
   std::map<std::string, std::uint64_t> last_task_end_;  // deployment → tasks_finished_ then
   std::mutex routes_mu_;              // route recomputations of one project must not interleave
+  std::function<bool()> leading_;     // set before start(), read-only after
   std::mutex reconcile_mu_;           // one reconcile() pass at a time, whoever calls it
   std::unique_ptr<WorkQueue> tasks_;  // rollouts, stops, wakes: one task per deployment at a time
   std::unique_ptr<BackgroundThread> reconciler_;

@@ -29,6 +29,7 @@ class MemoryStore final : public Store {
   ConsumerKeyStore& consumer_keys() override;
   UsageStore& usage() override;
   IdentityStore& identities() override;
+  LeaseStore& leases() override;
 
   // Defined in the fake's sources; named here so its repositories can share them.
   struct State;
