@@ -81,6 +81,16 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
   std::optional<ResponseParser> rp;
   ConnPtr up;
   std::optional<Watch> watch;
+  // Marks the current replica tried and moves the call to the next one;
+  // false when none is left or the call's time is up.
+  const auto move_to_another_replica = [&] {
+    tried |= TriedSet{1} << *replica;
+    const auto other = next_replica(gauges, tried);
+    if (!other || call.ex.deadline.expired()) return false;
+    replica = other;
+    in_flight.emplace(*gauges[*replica]);
+    return true;
+  };
   // `attempt` counts the tries on one replica; a replica that refused the
   // connection hands the call, not yet sent, to the next one (attempt 0 again).
   for (int attempt = 0;; ++attempt) {
@@ -105,11 +115,8 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
         spdlog::warn("request_id={} gateway: connecting to {}:{} failed: {}", call.ex.request_id,
                      upstream.host, upstream.port, ec.message());
         note_failure(gauge, upstream);
-        tried |= TriedSet{1} << *replica;
         // Nothing was sent: any call may go to another replica.
-        if (auto other = next_replica(gauges, tried); other && !call.ex.deadline.expired()) {
-          replica = other;
-          in_flight.emplace(*gauges[*replica]);
+        if (move_to_another_replica()) {
           attempt = -1;
           continue;
         }
@@ -184,14 +191,9 @@ asio::awaitable<http::PassthroughResult> Gateway::Proxy::forward(Call& call, con
       // A replica going away (drained, stopped) resets what it had not
       // answered yet: an idempotent call without a body goes to another
       // replica; any other may have been acted on and is not resent.
-      if (nothing_received && retry_after_send) {
-        tried |= TriedSet{1} << *replica;
-        if (auto other = next_replica(gauges, tried); other && !call.ex.deadline.expired()) {
-          replica = other;
-          in_flight.emplace(*gauges[*replica]);
-          attempt = -1;
-          continue;
-        }
+      if (nothing_received && retry_after_send && move_to_another_replica()) {
+        attempt = -1;
+        continue;
       }
       co_return co_await reply(call, upstream_failed(ec, &route, Clock::now() - call.start));
     }
