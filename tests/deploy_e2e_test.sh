@@ -238,6 +238,12 @@ echo "requests during the switch: $total, not 200: $bad"
 [ "$total" -ge 10 ] || fail "the client loop made only $total requests"
 [ "$bad" = 0 ] || fail "$bad failed requests during the switch: $(sort "$work/loop.codes" | uniq -c)"
 [ "$(objective)" = 30.0 ] || fail "the new version does not answer"
+# "stopped" is written when the old version leaves the routes; its container
+# then drains, gets its SIGTERM and is removed.
+for _ in $(seq 1 300); do
+  [ -z "$(containers_of "$dep1")" ] && break
+  sleep 0.1
+done
 [ -z "$(containers_of "$dep1")" ] || fail "the old version's container is left"
 # Egress was allowed before this rollout: the new version has a routed network.
 cid2=$(containers_of "$dep2")

@@ -119,6 +119,9 @@ Error status_error(int status, std::string_view body, const std::string& what) {
     default:
       break;
   }
+  // podman answers 500 for a container removed while it was being inspected
+  // (its database lost the row between two lookups); dockerd says 404.
+  if (contains(message, "no such container")) return Error::not_found(std::move(message));
   // podman answers a duplicate name or a network in use with 500, dockerd with 409.
   if (contains(message, "already in use") || contains(message, "already exists") ||
       contains(message, "is being used")) {

@@ -578,10 +578,17 @@ TEST(DockerApiRuntime, ListInspectsEachAndSkipsVanishedContainers) {
   Harness h([](const FakeRequest& r) -> FakeResponse {
     if (r.line.starts_with("GET /v1.41/containers/json?all=1&filters=")) {
       return {200, {R"([{"Id":"b8f5c06f6ef3","Labels":{"k":"v"}},{"Id":"gone","Labels":{"k":"v"}},
-                        {"Id":"other","Labels":{"k":"x"}}])"}};
+                        {"Id":"racing","Labels":{"k":"v"}},{"Id":"other","Labels":{"k":"x"}}])"}};
     }
     if (r.line.starts_with("GET /v1.41/containers/b8f5c06f6ef3/json")) {
       return {200, {fixture("inspect_exited.json")}};
+    }
+    if (r.line.starts_with("GET /v1.41/containers/racing/json")) {
+      // What podman answers for a container removed between the list and this.
+      return {500,
+              {R"({"cause":"no such container","message":"inspect container racing: )"
+               R"(container racing does not exist in database: no such container",)"
+               R"("response":500})"}};
     }
     return {404, {fixture("error_not_found.json")}};
   });
@@ -589,7 +596,7 @@ TEST(DockerApiRuntime, ListInspectsEachAndSkipsVanishedContainers) {
   ASSERT_TRUE(list.has_value()) << list.error().message;
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ(list->front().exit_code, 137);
-  EXPECT_EQ(h.fake->requests().size(), 3u);  // "other" is not inspected
+  EXPECT_EQ(h.fake->requests().size(), 4u);  // "other" is not inspected
 }
 
 TEST(ValidateSpec, AcceptsDefaultsAndRejectsBadValues) {
