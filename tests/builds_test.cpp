@@ -345,14 +345,16 @@ TEST_F(Builds, QueuedBuildCanBeCanceledBeforeItRuns) {
   EXPECT_TRUE(build(alice, second)["started_at"].is_null());
 }
 
-TEST_F(Builds, RestartFailsRunningBuildsAndRunsQueuedOnes) {
+// A build that a killed process left running is run again once (ADR 0019:
+// with several instances, whichever takes it over), then the queued ones.
+TEST_F(Builds, RestartRunsAnInterruptedBuildAgainThenTheQueuedOnes) {
   start({"--max-builds", "1"});
   const auto alice = project("alice", "gated", "gate");
   const std::string running = queue(alice, "alice/gated")["id"];
   const std::string queued = queue(alice, "alice/gated")["id"];
   wait_for(alice, running, "running");
   deployer_->kill();
-  open_gate("gated", 1);  // lets the orphaned fake builder exit
+  open_gate("gated", 1);  // lets the orphaned fake builder exit, and the re-run through
 
   DeployerOptions again;
   again.data_dir = deployer_->data_dir();
@@ -360,12 +362,46 @@ TEST_F(Builds, RestartFailsRunningBuildsAndRunsQueuedOnes) {
   auto first = std::move(deployer_);
   start({"--max-builds", "1"}, again);
   const std::string token = api_->login("alice", "password-1234");
-  const Json interrupted = wait_for(token, running, "failed");
-  EXPECT_EQ(interrupted["error"], "interrupted");
+  const Json rerun = wait_for(token, running, "succeeded");
+  EXPECT_TRUE(rerun["image_id"].is_string()) << rerun.dump();
+  const auto log = api_->call("GET", "/api/v1/builds/" + running + "/logs", std::nullopt, token);
+  EXPECT_NE(
+      log.body.find("queued again: this instance's previous process stopped while building it"),
+      std::string::npos)
+      << log.body;
   wait_for(token, queued, "running");
   open_gate("gated", 2);
   wait_for(token, queued, "succeeded");
   deployer_.reset();  // before `first` removes the shared data directory
+}
+
+// A build that dies with its process every time does not go round forever:
+// the second interrupted start fails it "interrupted".
+TEST_F(Builds, ABuildInterruptedTwiceFails) {
+  start();
+  // A gate never opened while the test runs (TearDown opens it, so the
+  // builders the killed processes left exit).
+  const auto alice = project("alice", "gated", "gate");
+  const std::string id = queue(alice, "alice/gated")["id"];
+  wait_for(alice, id, "running");
+  DeployerOptions again;
+  again.data_dir = deployer_->data_dir();
+  again.database_url = deployer_->database_url();
+  std::vector<std::unique_ptr<DeployerProcess>> killed;
+  for (int restart = 1; restart <= 2; ++restart) {
+    deployer_->kill();
+    killed.push_back(std::move(deployer_));
+    start({}, again);
+    const std::string token = api_->login("alice", "password-1234");
+    if (restart == 1) {
+      wait_for(token, id, "running");  // started again: attempt 2
+    } else {
+      const Json failed = wait_for(token, id, "failed");
+      EXPECT_EQ(failed["error"], "interrupted");
+    }
+  }
+  deployer_.reset();  // before the killed ones remove the shared data directory
+  killed.clear();
 }
 
 TEST_F(Builds, OtherTenantsSeeNothingAndViewersCannotBuild) {

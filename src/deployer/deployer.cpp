@@ -69,6 +69,7 @@ struct Deployer::Parts {
   // reconciler's container changes and the periodic collector (ADR 0019).
   // Before what asks it, so it outlives them.
   std::unique_ptr<workers::LeaseKeeper> leader;
+  std::unique_ptr<workers::LeaseKeeper> heartbeat;  // this instance lives (its builds are its own)
   std::unique_ptr<source::SourceRepos> repos;
   std::unique_ptr<auth::SessionSigner> signer;
   std::unique_ptr<auth::PushTokenSigner> push_signer;
@@ -221,6 +222,19 @@ Result<void> build_runs(Deployer::Parts& p) {
   return {};
 }
 
+// Each instance keeps a lease of its own while it runs (a heartbeat): the
+// instance that claimed a build lives while its lease does (ADR 0019).
+std::string heartbeat_lease(std::string_view instance) {
+  return "instance/" + std::string(instance);
+}
+
+bool instance_alive(Deployer::Parts& p, const std::string& instance) {
+  auto lease = p.store->leases().find(heartbeat_lease(instance));
+  // Unknown: assume it lives rather than take over its work twice.
+  if (!lease) return lease.error().code != ErrorCode::kNotFound;
+  return lease->holder == instance && lease->expires_at > p.clock.now_unix();
+}
+
 Result<void> build_queue(Deployer::Parts& p) {
   auto templates = p.config.templates_dir
                        ? Result<std::filesystem::path>(*p.config.templates_dir)
@@ -244,7 +258,9 @@ Result<void> build_queue(Deployer::Parts& p) {
       .on_image =
           [&p](const store::Image& image) {
             if (p.prefetch) p.prefetch->prefetch(image);
-          }};
+          },
+      .instance_id = p.leader->holder(),
+      .runner_alive = [&p](const std::string& runner) { return instance_alive(p, runner); }};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
   if (p.config.prefetch_images) {
@@ -323,6 +339,8 @@ Result<void> build_services(Deployer::Parts& p) {
   p.store = std::move(*store);
   auto instance = instance_id(p.config.data_dir, p.config.instance_id);
   if (!instance) return fail(instance.error());
+  p.heartbeat = std::make_unique<workers::LeaseKeeper>(p.store->leases(), p.clock,
+                                                       heartbeat_lease(*instance), *instance);
   p.leader = std::make_unique<workers::LeaseKeeper>(p.store->leases(), p.clock, "leader",
                                                     std::move(*instance));
   p.repos = source::make_git_repos(p.config.data_dir / "repos");
@@ -619,6 +637,7 @@ Result<std::uint16_t> Deployer::start() {
     parts_->server->stop();
     return fail(ok.error());
   }
+  parts_->heartbeat->start();
   parts_->leader->start();
   auto started = parts_->build_queue->start(self);
   if (!started) {
@@ -658,6 +677,7 @@ void Deployer::stop() {
   parts_->rollouts->stop();
   parts_->run_worker->stop();  // jobs keep running too
   parts_->leader->stop();      // released: another instance leads at once
+  parts_->heartbeat->stop();
 }
 void Deployer::wait() {
   parts_->server->wait();

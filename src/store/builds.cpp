@@ -13,14 +13,15 @@ using sql::select_rows;
 
 constexpr std::string_view kBuildColumns =
     "SELECT b.id, b.project_id, b.owner_id, u.username, p.name, b.number, b.commit_sha, b.status, "
-    "b.error, b.created_at, b.started_at, b.finished_at, b.image_id "
+    "b.error, b.created_at, b.started_at, b.finished_at, b.image_id, b.runner, b.attempts "
     "FROM builds b JOIN projects p ON p.id = b.project_id JOIN users u ON u.id = p.owner_id";
 // Concurrent inserts on PostgreSQL may pick the same number; the loser retries.
 constexpr int kBuildNumberAttempts = 8;
 
 struct BuildRow {
   std::string id, project_id, owner_id, owner_username, project_name, commit_sha, status, error;
-  long long number = 0, created_at = 0;
+  std::string runner;
+  long long number = 0, created_at = 0, attempts = 0;
   NullableInt started_at, finished_at;
   NullableText image_id;
 
@@ -28,7 +29,8 @@ struct BuildRow {
     p, soci::into(id), soci::into(project_id), soci::into(owner_id), soci::into(owner_username),
         soci::into(project_name), soci::into(number), soci::into(commit_sha), soci::into(status),
         soci::into(error), soci::into(created_at), soci::into(started_at.value, started_at.ind),
-        soci::into(finished_at.value, finished_at.ind), soci::into(image_id.value, image_id.ind);
+        soci::into(finished_at.value, finished_at.ind), soci::into(image_id.value, image_id.ind),
+        soci::into(runner), soci::into(attempts);
   }
   Build get() const {
     // The CHECK constraint keeps statuses valid.
@@ -44,7 +46,9 @@ struct BuildRow {
             created_at,
             started_at.get(),
             finished_at.get(),
-            image_id.get()};
+            image_id.get(),
+            runner,
+            attempts};
   }
 };
 
@@ -110,17 +114,21 @@ class SqlBuildStore final : public BuildStore {
       auto started = NullableInt::of(update.started_at);
       auto finished = NullableInt::of(update.finished_at);
       auto image = NullableText::of(update.image_id);
+      auto runner = NullableText::of(update.runner);
+      const int attempt = update.status == BuildStatus::kRunning ? 1 : 0;
       // COALESCE keeps the stored value where the update leaves a field unset.
       const auto changed =
           execute(sql,
                   "UPDATE builds SET status = :status, error = :error, "
                   "started_at = COALESCE(:started_at, started_at), "
                   "finished_at = COALESCE(:finished_at, finished_at), "
-                  "image_id = COALESCE(:image_id, image_id) "
+                  "image_id = COALESCE(:image_id, image_id), "
+                  "runner = COALESCE(:runner, runner), attempts = attempts + :attempt "
                   "WHERE id = :id AND (CAST(:from AS TEXT) = '' OR status = :from2)",
                   soci::use(status), soci::use(update.error), soci::use(started.value, started.ind),
                   soci::use(finished.value, finished.ind), soci::use(image.value, image.ind),
-                  soci::use(build_id), soci::use(from), soci::use(from));
+                  soci::use(runner.value, runner.ind), soci::use(attempt), soci::use(build_id),
+                  soci::use(from), soci::use(from));
       auto build = one_build(sql, OwnerScope::everyone(), build_id);
       if (!build) return build;
       if (changed == 0) {

@@ -107,6 +107,37 @@ TEST_P(BuildStoreTest, BuildStatusUpdatesKeepUnsetFieldsAndGuardTheSource) {
   EXPECT_TRUE(store_->builds().with_status(BuildStatus::kQueued).value().empty());
 }
 
+// Several instances on one database (ADR 0019): a claim names its runner;
+// a build whose runner died is queued again and claimed by another.
+TEST_P(BuildStoreTest, AClaimNamesItsRunnerAndEachStartCountsAnAttempt) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  const auto build = store_->builds().create({knap.id, std::string(40, 'c')}).value();
+  EXPECT_EQ(build.runner, "");
+  EXPECT_EQ(build.attempts, 0);
+  auto claimed = store_->builds().update(build.id, {.status = BuildStatus::kRunning,
+                                                    .from = BuildStatus::kQueued,
+                                                    .started_at = 10,
+                                                    .runner = "node-a"});
+  ASSERT_TRUE(claimed) << claimed.error().message;
+  EXPECT_EQ(claimed->runner, "node-a");
+  EXPECT_EQ(claimed->attempts, 1);
+
+  auto requeued = store_->builds().update(
+      build.id, {.status = BuildStatus::kQueued, .from = BuildStatus::kRunning});
+  ASSERT_TRUE(requeued) << requeued.error().message;
+  EXPECT_EQ(requeued->runner, "node-a");  // kept: who ran it last
+  EXPECT_EQ(requeued->attempts, 1);
+  auto again = store_->builds().update(build.id, {.status = BuildStatus::kRunning,
+                                                  .from = BuildStatus::kQueued,
+                                                  .started_at = 20,
+                                                  .runner = "node-b"});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->runner, "node-b");
+  EXPECT_EQ(again->attempts, 2);
+  EXPECT_EQ(store_->builds().with_status(BuildStatus::kRunning).value().at(0).runner, "node-b");
+}
+
 TEST_P(BuildStoreTest, BuildsAreScopedToTheirOwner) {
   const auto alice = user("alice");
   const auto bob = user("bob");

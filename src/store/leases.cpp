@@ -60,6 +60,15 @@ class SqlLeaseStore final : public LeaseStore {
     });
   }
 
+  Result<Lease> find(std::string_view name) override {
+    return db_.run("find_lease", Access::kRead, [&](soci::session& sql) -> Result<Lease> {
+      const std::string lease(name);
+      return first_or(select_rows<LeaseRow>(sql, sql::concat(kLeaseColumns, " WHERE name = :name"),
+                                            soci::use(lease)),
+                      "lease not found");
+    });
+  }
+
   Result<std::vector<Lease>> list() override {
     return db_.run(
         "list_leases", Access::kRead, [&](soci::session& sql) -> Result<std::vector<Lease>> {

@@ -63,6 +63,8 @@ TEST_P(LeaseStoreTest, LeasesAreIndependentByName) {
   auto& leases = store_->leases();
   ASSERT_TRUE(leases.acquire("reconciler", "node-a", 15s));
   EXPECT_EQ(leases.acquire("collector", "node-b", 15s)->holder, "node-b");
+  EXPECT_EQ(leases.find("collector")->holder, "node-b");
+  EXPECT_EQ(leases.find("missing").error().code, ErrorCode::kNotFound);
   auto all = leases.list();
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 2u);

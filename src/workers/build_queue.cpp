@@ -195,7 +195,8 @@ struct BuildQueue::Impl {
 
   std::mutex mu;
   std::map<std::string, std::shared_ptr<Job>, std::less<>> jobs;  // queued and running
-  std::unique_ptr<WorkQueue> runners;  // --max-builds threads, made by start()
+  std::unique_ptr<WorkQueue> runners;         // --max-builds threads, made by start()
+  std::unique_ptr<BackgroundThread> sweeper;  // builds of dead instances, made by start()
   bool stopping = false;
 
   std::filesystem::path builds_dir() const { return options.data_dir / "builds"; }
@@ -203,12 +204,13 @@ struct BuildQueue::Impl {
     return builds_dir() / (std::string(id) + ".log");
   }
 
+  /// Once per build: the API and the sweep may both queue the same one.
   void enqueue(const std::string& id) {
     auto job = std::make_shared<Job>();
     job->id = id;
     {
       std::lock_guard lock(mu);
-      jobs.emplace(id, job);
+      if (!jobs.emplace(id, job).second) return;
     }
     runners->post([this, job] { execute(*job); });
   }
@@ -216,7 +218,9 @@ struct BuildQueue::Impl {
   void forget(const Job& job) {
     {
       std::lock_guard lock(mu);
-      jobs.erase(job.id);
+      // Only this job's entry: the build may have been queued anew since.
+      if (const auto it = jobs.find(job.id); it != jobs.end() && it->second.get() == &job)
+        jobs.erase(it);
     }
     job.channel->notify(true);
   }
@@ -263,7 +267,8 @@ struct BuildQueue::Impl {
   void run(Job& job) {
     auto claimed = store.builds().update(job.id, {.status = BuildStatus::kRunning,
                                                   .from = BuildStatus::kQueued,
-                                                  .started_at = clock.now_unix()});
+                                                  .started_at = clock.now_unix(),
+                                                  .runner = options.instance_id});
     if (!claimed) return;  // canceled while queued, or the project is gone
     const auto dir = builds_dir() / job.id;
     LogWriter log(log_path(job.id), options.max_log_bytes, *job.channel);
@@ -399,16 +404,64 @@ struct BuildQueue::Impl {
     return stopping;
   }
 
-  /// Restart recovery: nothing of a previous process is still running.
-  Result<void> recover() {
+  /// Restart recovery: nothing of a previous process of this instance is
+  /// still running, nor anything of a dead instance.
+  Result<void> recover() { return sweep(); }
+
+  /// Takes over what no live instance does: running builds of this
+  /// instance's previous process or of dead instances, and queued builds no
+  /// runner here has. Another instance sweeping at once is harmless: each
+  /// change is conditional on the status it saw.
+  Result<void> sweep() {
     auto running = store.builds().with_status(BuildStatus::kRunning);
     if (!running) return fail(running.error());
-    for (const auto& build : *running)
-      end_without_image(build, BuildStatus::kFailed, std::string(kInterrupted));
+    for (const auto& build : *running) {
+      if (!known(build.id) && !runner_lives(build.runner)) take_over(build);
+    }
     auto queued = store.builds().with_status(BuildStatus::kQueued);
     if (!queued) return fail(queued.error());
-    for (const auto& build : *queued) enqueue(build.id);
+    for (const auto& build : *queued) {
+      if (!known(build.id)) enqueue(build.id);
+    }
     return {};
+  }
+
+  bool known(const std::string& id) {
+    std::lock_guard lock(mu);
+    return jobs.contains(id);
+  }
+
+  /// Whether another instance that lives runs builds under this name. This
+  /// instance's own name is not: its builds in progress are all in `jobs`.
+  bool runner_lives(const std::string& runner) const {
+    if (runner.empty() || runner == options.instance_id || !options.runner_alive) return false;
+    return options.runner_alive(runner);
+  }
+
+  /// A build whose runner died: queued again, or failed once it has been
+  /// started max_attempts times (a build that kills its instance must not
+  /// go round the instances forever).
+  void take_over(const store::Build& build) {
+    const std::string who = build.runner.empty() ? "a previous process"
+                            : build.runner == options.instance_id
+                                ? "this instance's previous process"
+                                : "instance " + build.runner;
+    if (build.attempts >= options.max_attempts) {
+      append_log(build.id, "interrupted: " + who + " stopped while building it, " +
+                               std::to_string(build.attempts) + " times");
+      return end_without_image(build, BuildStatus::kFailed, std::string(kInterrupted));
+    }
+    auto requeued = store.builds().update(
+        build.id, {.status = BuildStatus::kQueued, .from = BuildStatus::kRunning});
+    if (!requeued) return;  // it ended or was taken over meanwhile
+    spdlog::info("builds: {} queued again: {} stopped while building it", build.id, who);
+    append_log(build.id, "queued again: " + who + " stopped while building it");
+    enqueue(build.id);
+  }
+
+  void append_log(const std::string& id, const std::string& line) {
+    std::ofstream out(log_path(id), std::ios::app);
+    out << line << '\n';
   }
 
   /// Releases the followers of a build canceled while queued; its runner
@@ -449,10 +502,24 @@ Result<void> BuildQueue::start(std::string registry_url) {
   if (ec) return fail(Error::unavailable("cannot create the builds directory"));
   impl_->runners = std::make_unique<WorkQueue>("builds", impl_->options.max_concurrent);
   if (auto ok = impl_->recover(); !ok) return fail(ok.error());
+  impl_->sweeper = std::make_unique<BackgroundThread>(
+      "build-sweep", [impl = impl_.get()](const std::stop_token& stop) {
+        std::mutex wait_mu;
+        std::condition_variable_any wake;
+        for (;;) {
+          {
+            std::unique_lock lock(wait_mu);
+            wake.wait_for(lock, stop, impl->options.sweep_interval, [] { return false; });
+          }
+          if (stop.stop_requested()) return;
+          if (auto ok = impl->sweep(); !ok) spdlog::warn("builds: sweep: {}", ok.error().message);
+        }
+      });
   return {};
 }
 
 void BuildQueue::stop() {
+  if (impl_->sweeper) impl_->sweeper->stop();  // before `stopping`: it enqueues
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return;

@@ -22,6 +22,7 @@ class FlakyLeases final : public store::LeaseStore {
     if (broken) return fail(Error::unavailable("database unreachable"));
     return inner_.release(name, holder);
   }
+  Result<store::Lease> find(std::string_view name) override { return inner_.find(name); }
   Result<std::vector<store::Lease>> list() override { return inner_.list(); }
 
   bool broken = false;

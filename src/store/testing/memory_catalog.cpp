@@ -157,6 +157,8 @@ class MemoryBuilds final : public BuildStore {
     if (update.started_at) build.started_at = update.started_at;
     if (update.finished_at) build.finished_at = update.finished_at;
     if (update.image_id) build.image_id = update.image_id;
+    if (update.runner) build.runner = *update.runner;
+    if (update.status == BuildStatus::kRunning) ++build.attempts;
     return joined(s_, build);
   }
 

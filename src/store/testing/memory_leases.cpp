@@ -36,6 +36,13 @@ class MemoryLeases final : public LeaseStore {
     return {};
   }
 
+  Result<Lease> find(std::string_view name) override {
+    Lock lock(s_.mu);
+    const auto it = s_.leases.find(std::string(name));
+    if (it == s_.leases.end()) return fail(not_found("lease"));
+    return it->second;
+  }
+
   Result<std::vector<Lease>> list() override {
     Lock lock(s_.mu);
     std::vector<Lease> out;

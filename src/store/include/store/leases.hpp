@@ -36,6 +36,8 @@ class LeaseStore {
   /// Ends `holder`'s lease now (a clean shutdown), so another instance takes
   /// it at once; nothing when someone else has it.
   virtual Result<void> release(std::string_view name, std::string_view holder) = 0;
+  /// The lease of this name, or kNotFound when nobody ever took it.
+  virtual Result<Lease> find(std::string_view name) = 0;
   /// Every lease, by name.
   virtual Result<std::vector<Lease>> list() = 0;
 };

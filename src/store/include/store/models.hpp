@@ -102,6 +102,8 @@ struct Build {
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> finished_at;
   std::optional<std::string> image_id;
+  std::string runner;         // the instance that last started it ("" before)
+  std::int64_t attempts = 0;  // times it was started: a dead runner's build runs again once
 };
 
 struct NewBuild {
@@ -118,6 +120,9 @@ struct BuildUpdate {
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> finished_at;
   std::optional<std::string> image_id;
+  // Set when the build starts running: the instance running it (ADR 0019).
+  // Each change to running counts an attempt.
+  std::optional<std::string> runner;
 };
 
 struct Image {

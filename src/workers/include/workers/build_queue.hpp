@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -34,6 +35,17 @@ struct BuildQueueOptions {
   std::function<void(const std::string& repository, const std::string& tag)> discard_push;
   /// Told of each image a build records (the prefetcher). May be empty.
   std::function<void(const store::Image&)> on_image;
+  // Several instances on one database (ADR 0019): this instance's id, put on
+  // the builds it claims, and whether the instance that claimed a build
+  // still lives (empty: no other instance does).
+  std::string instance_id;
+  std::function<bool(const std::string& runner)> runner_alive;
+  // A build whose runner died mid-build is queued again until it has
+  // started this many times, then fails "interrupted".
+  std::int64_t max_attempts = 2;
+  // How often running builds of instances that died are looked for, and
+  // queued builds that no instance took.
+  std::chrono::seconds sweep_interval{10};
 };
 
 /// The build queue: queued builds run on a bounded pool (one core::WorkQueue)
@@ -47,8 +59,10 @@ class BuildQueue final : public services::BuildRunner {
   BuildQueue(const BuildQueue&) = delete;
   BuildQueue& operator=(const BuildQueue&) = delete;
 
-  /// Fails builds left running by a previous process ("interrupted"),
-  /// queues the queued ones and starts the pool; builders push to `registry_url`.
+  /// Queues again (or, past max_attempts, fails "interrupted") the builds a
+  /// previous process of this instance or a dead instance left running,
+  /// queues the queued ones and starts the pool and the sweep; builders push
+  /// to `registry_url`.
   Result<void> start(std::string registry_url);
   /// Kills running builders (their builds fail "interrupted") and joins the pool.
   void stop();
