@@ -406,18 +406,30 @@ struct BuildQueue::Impl {
 
   /// Restart recovery: nothing of a previous process of this instance is
   /// still running, nor anything of a dead instance.
-  Result<void> recover() { return sweep(); }
+  Result<void> recover() { return sweep(true); }
 
-  /// Takes over what no live instance does: running builds of this
-  /// instance's previous process or of dead instances, and queued builds no
-  /// runner here has. Another instance sweeping at once is harmless: each
-  /// change is conditional on the status it saw.
-  Result<void> sweep() {
+  /// Takes over what no live instance does: the running builds of this
+  /// instance's previous process, and those of dead instances when
+  /// instances share storage (else they fail "interrupted": their sources
+  /// are not here). The first sweep of a process, and every sweep with
+  /// shared storage, also queues the queued builds no runner here has.
+  /// Another instance sweeping at once is harmless: each change is
+  /// conditional on the status it saw.
+  Result<void> sweep(bool starting) {
     auto running = store.builds().with_status(BuildStatus::kRunning);
     if (!running) return fail(running.error());
     for (const auto& build : *running) {
-      if (!known(build.id) && !runner_lives(build.runner)) take_over(build);
+      if (known(build.id)) continue;
+      if (mine(build.runner)) {
+        take_over(build);
+      } else if (!runner_lives(build.runner)) {
+        if (options.take_over_others)
+          take_over(build);
+        else
+          end_without_image(build, BuildStatus::kFailed, std::string(kInterrupted));
+      }
     }
+    if (!starting && !options.take_over_others) return {};
     auto queued = store.builds().with_status(BuildStatus::kQueued);
     if (!queued) return fail(queued.error());
     for (const auto& build : *queued) {
@@ -426,16 +438,19 @@ struct BuildQueue::Impl {
     return {};
   }
 
+  /// Claimed by this instance (or before builds named their runner).
+  bool mine(const std::string& runner) const {
+    return runner.empty() || runner == options.instance_id;
+  }
+
   bool known(const std::string& id) {
     std::lock_guard lock(mu);
     return jobs.contains(id);
   }
 
-  /// Whether another instance that lives runs builds under this name. This
-  /// instance's own name is not: its builds in progress are all in `jobs`.
+  /// Whether the other instance of this name lives.
   bool runner_lives(const std::string& runner) const {
-    if (runner.empty() || runner == options.instance_id || !options.runner_alive) return false;
-    return options.runner_alive(runner);
+    return options.runner_alive && options.runner_alive(runner);
   }
 
   /// A build whose runner died: queued again, or failed once it has been
@@ -512,7 +527,8 @@ Result<void> BuildQueue::start(std::string registry_url) {
             wake.wait_for(lock, stop, impl->options.sweep_interval, [] { return false; });
           }
           if (stop.stop_requested()) return;
-          if (auto ok = impl->sweep(); !ok) spdlog::warn("builds: sweep: {}", ok.error().message);
+          if (auto ok = impl->sweep(false); !ok)
+            spdlog::warn("builds: sweep: {}", ok.error().message);
         }
       });
   return {};

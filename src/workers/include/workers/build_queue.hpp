@@ -40,6 +40,9 @@ struct BuildQueueOptions {
   // still lives (empty: no other instance does).
   std::string instance_id;
   std::function<bool(const std::string& runner)> runner_alive;
+  // Whether instances share repositories, registry and logs (ADR 0019 step
+  // 3): then any instance runs any queued build, and those of dead ones.
+  bool take_over_others = false;
   // A build whose runner died mid-build is queued again until it has
   // started this many times, then fails "interrupted".
   std::int64_t max_attempts = 2;
