@@ -14,7 +14,7 @@ packages=(
   # libraries
   libsoci-dev libsqlite3-dev libpq-dev libgit2-dev libarchive-dev
   libcurl4-openssl-dev nlohmann-json3-dev libsodium-dev libjwt-dev
-  libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev
+  libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev zlib1g-dev libyaml-cpp-dev
   # tests and benchmarks (python3-jsonschema, python3-kubernetes: the Kubernetes contract test)
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk nginx
   python3-jsonschema python3-kubernetes

@@ -90,6 +90,11 @@ TEST(Random, EncodersAreCorrect) {
   EXPECT_EQ(base64_encode("alice:s3cret"), "YWxpY2U6czNjcmV0");
   EXPECT_EQ(base64_encode(""), "");
   EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(base64_decode("+/8="), "\xfb\xff");
+  EXPECT_EQ(base64_decode("YWxp\nY2U6czNjcmV0"), "alice:s3cret");
+  EXPECT_EQ(base64_decode(""), "");
+  EXPECT_FALSE(base64_decode("YWx!"));
+  EXPECT_FALSE(base64_decode("-_8"));
   EXPECT_EQ(random_hex(16).size(), 32u);
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));

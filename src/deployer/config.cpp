@@ -307,17 +307,30 @@ Result<Config> parse_config(int argc, const char* const* argv) {
                  "Docker Engine API socket (podman or dockerd); default: start podman here")
       ->envname("ORSA_RUNTIME_SOCKET");
   app.add_option("--runtime", config.runtime_kind,
-                 "docker-api (podman or dockerd, default) or swarm (the --runtime-socket of a "
-                 "swarm manager: deployments are services spread over its nodes)")
-      ->check(CLI::IsMember({"docker-api", "swarm"}))
+                 "docker-api (podman or dockerd, default), swarm (the --runtime-socket of a "
+                 "swarm manager: deployments are services spread over its nodes) or kubernetes "
+                 "(Deployments in a cluster: --kubeconfig, or the pod's service account)")
+      ->check(CLI::IsMember({"docker-api", "swarm", "kubernetes"}))
       ->envname("ORSA_RUNTIME");
+  std::string kubeconfig;
+  app.add_option("--kubeconfig", kubeconfig,
+                 "Kubernetes cluster and credential for --runtime kubernetes (token or client "
+                 "certificate; no exec plugins); default: the pod's service account")
+      ->envname("ORSA_KUBECONFIG");
+  app.add_option("--kube-context", config.kube_context,
+                 "Context of --kubeconfig (default: its current-context)")
+      ->envname("ORSA_KUBE_CONTEXT");
+  app.add_option("--kube-namespace", config.kube_namespace,
+                 "Namespace of the workloads (default: the context's, else orsa-workloads); it "
+                 "must exist")
+      ->envname("ORSA_KUBE_NAMESPACE");
   app.add_option("--replicas", config.replicas,
                  "Replicas of a deployment that asks for none, on a runtime that runs several "
-                 "(swarm); 1-16")
+                 "(swarm, kubernetes); 1-16")
       ->check(CLI::Range(1, 16))
       ->envname("ORSA_REPLICAS");
   app.add_option("--max-replicas", config.max_replicas,
-                 "Most replicas a deployment may ask for (swarm); 1-16")
+                 "Most replicas a deployment may ask for (swarm, kubernetes); 1-16")
       ->check(CLI::Range(1, 16))
       ->envname("ORSA_MAX_REPLICAS");
   app.add_option("--instance-id", config.instance_id,
@@ -414,8 +427,18 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (config.runtime_kind == "swarm" && !config.runtime_socket) {
     return fail(Error::invalid_argument("--runtime swarm needs the manager's --runtime-socket"));
   }
-  if (config.replicas > 1 && config.runtime_kind != "swarm") {
-    return fail(Error::invalid_argument("--replicas above 1 needs --runtime swarm"));
+  if (!kubeconfig.empty()) config.kubeconfig = std::filesystem::absolute(kubeconfig);
+  const bool kube = config.runtime_kind == "kubernetes";
+  if (!kube &&
+      (config.kubeconfig || !config.kube_context.empty() || !config.kube_namespace.empty())) {
+    return fail(Error::invalid_argument(
+        "--kubeconfig, --kube-context and --kube-namespace need --runtime kubernetes"));
+  }
+  if (kube && config.runtime_socket) {
+    return fail(Error::invalid_argument("--runtime kubernetes takes no --runtime-socket"));
+  }
+  if (config.replicas > 1 && config.runtime_kind == "docker-api") {
+    return fail(Error::invalid_argument("--replicas above 1 needs --runtime swarm or kubernetes"));
   }
   if (config.replicas > config.max_replicas) {
     return fail(Error::invalid_argument("--replicas may not exceed --max-replicas"));

@@ -35,6 +35,7 @@
 #include "registry/registry_api.hpp"
 #include "runs/run_data.hpp"
 #include "runtime/docker_api_runtime.hpp"
+#include "runtime/kubernetes_runtime.hpp"
 #include "runtime/podman_service.hpp"
 #include "runtime/swarm_runtime.hpp"
 #include "services/accounts.hpp"
@@ -505,6 +506,23 @@ Result<std::string> attach_container(const std::string& flag) {
   return std::string(name.data());
 }
 
+// A cluster that does not answer, refuses the credential or lacks the
+// namespace is reported at start, not at the first deploy.
+Result<std::unique_ptr<runtime::Runtime>> kubernetes_runtime(const Config& config) {
+  auto access = config.kubeconfig
+                    ? runtime::kubeconfig_access(*config.kubeconfig, config.kube_context)
+                    : runtime::in_cluster_access();
+  if (!access) return fail(access.error());
+  std::string ns = config.kube_namespace;
+  if (ns.empty()) ns = access->namespace_.empty() ? "orsa-workloads" : access->namespace_;
+  auto kube = std::make_unique<runtime::KubernetesRuntime>(
+      runtime::KubernetesOptions{.access = std::move(*access), .namespace_ = ns});
+  auto version = kube->version();
+  if (!version) return fail(version.error());
+  spdlog::info("runtime: Kubernetes {} at namespace {}", *version, ns);
+  return std::unique_ptr<runtime::Runtime>(std::move(kube));
+}
+
 // The container runtime: one given ready-made, the given Docker API socket,
 // or a private podman service under the data dir that may pull from this
 // process's registry.
@@ -525,6 +543,13 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     p.runtime = std::move(swarm);
     p.rollouts->start(*p.runtime, {registry_host});
     start_prefetch(p, registry_host);
+    return start_runs(p, registry_host);
+  }
+  if (p.config.runtime_kind == "kubernetes") {
+    auto kube = kubernetes_runtime(p.config);
+    if (!kube) return fail(kube.error());
+    p.runtime = std::move(*kube);
+    p.rollouts->start(*p.runtime, {registry_host});
     return start_runs(p, registry_host);
   }
   std::string socket;

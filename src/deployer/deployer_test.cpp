@@ -83,6 +83,23 @@ TEST(Config, ASwarmRuntimeNeedsItsManagerSocket) {
   EXPECT_FALSE(parse({"--replicas", "17"}));
 }
 
+TEST(Config, AKubernetesRuntimeTakesAKubeconfigContextAndNamespace) {
+  auto kube = parse({"--runtime", "kubernetes", "--kubeconfig", "kube.yaml", "--kube-context",
+                     "prod", "--kube-namespace", "orsa-apps", "--replicas", "2"});
+  ASSERT_TRUE(kube) << kube.error().message;
+  EXPECT_EQ(kube->runtime_kind, "kubernetes");
+  EXPECT_TRUE(kube->kubeconfig->is_absolute());
+  EXPECT_EQ(kube->kubeconfig->filename(), "kube.yaml");
+  EXPECT_EQ(kube->kube_context, "prod");
+  EXPECT_EQ(kube->kube_namespace, "orsa-apps");
+  EXPECT_EQ(kube->replicas, 2);
+  // In a pod: the service account.
+  EXPECT_FALSE(parse({"--runtime", "kubernetes"}).value().kubeconfig);
+  EXPECT_NE(parse({"--kubeconfig", "kube.yaml"}).error().message.find("--runtime kubernetes"),
+            std::string::npos);
+  EXPECT_FALSE(parse({"--runtime", "kubernetes", "--runtime-socket", "/d.sock"}));
+}
+
 TEST(Config, ReplicasAboveOneNeedASwarmAndStayUnderTheCap) {
   const std::vector<const char*> swarm = {"--runtime", "swarm", "--runtime-socket", "/d.sock"};
   auto with = [&](std::vector<const char*> more) {
@@ -90,7 +107,8 @@ TEST(Config, ReplicasAboveOneNeedASwarmAndStayUnderTheCap) {
     return parse(more);
   };
   EXPECT_EQ(parse({}).value().max_replicas, 4);
-  EXPECT_EQ(parse({"--replicas", "2"}).error().message, "--replicas above 1 needs --runtime swarm");
+  EXPECT_EQ(parse({"--replicas", "2"}).error().message,
+            "--replicas above 1 needs --runtime swarm or kubernetes");
   EXPECT_EQ(with({"--replicas", "6"}).error().message, "--replicas may not exceed --max-replicas");
   auto raised = with({"--replicas", "6", "--max-replicas", "8"});
   ASSERT_TRUE(raised) << raised.error().message;

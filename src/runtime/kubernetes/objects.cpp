@@ -139,38 +139,62 @@ bool is_dns_label(std::string_view s) {
          s.back() != '-';
 }
 
-Result<void> check_common(std::string_view name, std::string_view namespace_,
-                          const std::string& image) {
+Result<void> check_names(std::string_view name, std::string_view namespace_) {
   if (!is_dns_label(name)) {
     return fail(Error::invalid_argument("not a Kubernetes object name: " + std::string(name)));
   }
   if (!is_dns_label(namespace_)) {
     return fail(Error::invalid_argument("not a Kubernetes namespace: " + std::string(namespace_)));
   }
+  return {};
+}
+
+Result<void> check_common(std::string_view name, std::string_view namespace_,
+                          const std::string& image) {
+  if (auto ok = check_names(name, namespace_); !ok) return ok;
   if (image.empty()) return fail(Error::invalid_argument("no image"));
   return {};
 }
 
 Json selector(const Workload& w) {
-  return {{kLabelDeployment, w.name}};
+  return {{kLabelWorkload, w.name}};
+}
+
+// The container's labels, and those that tie its pods to the workload and
+// to the NetworkPolicy of its network.
+Result<std::map<std::string, std::string>> pod_labels(const Workload& w) {
+  auto labels = w.container.labels;
+  labels[kLabelWorkload] = w.name;
+  const std::string& network = w.container.network;
+  if (!network.empty() && network != kNoNetwork) {
+    auto policy = to_dns_label(network);
+    if (!policy) return fail(policy.error());
+    labels[kLabelNetwork] = *policy;
+  }
+  return labels;
 }
 
 }  // namespace
 
-Result<std::string> object_name(std::string_view id) {
-  std::string name = "orsa-";
-  for (char c : id) {
+Result<std::string> to_dns_label(std::string_view name) {
+  std::string label;
+  label.reserve(name.size());
+  for (char c : name) {
     if (c == '_') c = '-';
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    name += c;
+    label += c;
   }
-  if (id.empty() || !is_dns_label(name)) {
+  if (!is_dns_label(label)) {
     return fail(Error::invalid_argument(
-        "an id for a Kubernetes name has letters, digits, '-' and '_' only, and at most 58 "
-        "of them: " +
-        std::string(id)));
+        "a Kubernetes name has letters, digits, '-' and '_' only, and at most 63 of them: " +
+        std::string(name)));
   }
-  return name;
+  return label;
+}
+
+Result<std::string> object_name(std::string_view id) {
+  if (id.empty()) return fail(Error::invalid_argument("an empty id names no Kubernetes object"));
+  return to_dns_label("orsa-" + std::string(id));
 }
 
 Result<std::string> deployment_object(const Workload& w) {
@@ -191,9 +215,9 @@ Result<std::string> deployment_object(const Workload& w) {
       {"readinessProbe", probe(w.health_path, c.container_port, 2, 2)},
       {"livenessProbe", probe(w.health_path, c.container_port, 10, 6)}};
   if (!c.command.empty()) container["command"] = c.command;
-  auto labels = c.labels;
-  labels[kLabelDeployment] = w.name;
-  Json meta = metadata(w.name, w.namespace_, labels);
+  auto labels = pod_labels(w);
+  if (!labels) return fail(labels.error());
+  Json meta = metadata(w.name, w.namespace_, *labels);
   Json pod_meta = {{"labels", meta["labels"]}};
   Json doc = {
       {"apiVersion", "apps/v1"},
@@ -217,11 +241,11 @@ Result<std::string> deployment_object(const Workload& w) {
 
 Result<std::string> service_object(const Workload& w) {
   if (auto ok = check_common(w.name, w.namespace_, w.container.image); !ok) return fail(ok.error());
-  auto labels = w.container.labels;
-  labels[kLabelDeployment] = w.name;
+  auto labels = pod_labels(w);
+  if (!labels) return fail(labels.error());
   Json doc = {{"apiVersion", "v1"},
               {"kind", "Service"},
-              {"metadata", metadata(w.name, w.namespace_, labels)},
+              {"metadata", metadata(w.name, w.namespace_, *labels)},
               {"spec",
                {{"type", "ClusterIP"},
                 {"selector", selector(w)},
@@ -232,8 +256,10 @@ Result<std::string> service_object(const Workload& w) {
   return doc.dump();
 }
 
-Result<std::string> network_policy_object(const Workload& w, bool egress) {
-  if (auto ok = check_common(w.name, w.namespace_, w.container.image); !ok) return fail(ok.error());
+Result<std::string> network_policy_object(const Isolation& w) {
+  if (auto ok = check_names(w.name, w.namespace_); !ok) return fail(ok.error());
+  if (w.port == 0) return fail(Error::invalid_argument("a policy needs the port it lets in"));
+  const bool egress = w.egress;
   Json gateway_pods = Json::object();
   for (const auto& [k, v] : w.gateway_labels) gateway_pods[k] = v;
   // Only the gateway's pods may call in; nothing goes out but DNS, unless the
@@ -242,12 +268,12 @@ Result<std::string> network_policy_object(const Workload& w, bool egress) {
       Json::array({{{"namespaceSelector",
                      {{"matchLabels", {{"kubernetes.io/metadata.name", w.gateway_namespace}}}}},
                     {"podSelector", {{"matchLabels", gateway_pods}}}}});
-  Json spec = {{"podSelector", {{"matchLabels", selector(w)}}},
-               {"policyTypes", Json::array({"Ingress", "Egress"})},
-               {"ingress",
-                Json::array({{{"from", from},
-                              {"ports", Json::array({{{"protocol", "TCP"},
-                                                      {"port", w.container.container_port}}})}}})}};
+  Json spec = {
+      {"podSelector", {{"matchLabels", {{kLabelNetwork, w.name}}}}},
+      {"policyTypes", Json::array({"Ingress", "Egress"})},
+      {"ingress",
+       Json::array(
+           {{{"from", from}, {"ports", Json::array({{{"protocol", "TCP"}, {"port", w.port}}})}}})}};
   Json dns = {{"ports", Json::array({{{"protocol", "UDP"}, {"port", 53}},
                                      {{"protocol", "TCP"}, {"port", 53}}})}};
   Json rules = Json::array({dns});
@@ -262,7 +288,7 @@ Result<std::string> network_policy_object(const Workload& w, bool egress) {
   spec["egress"] = std::move(rules);
   Json doc = {{"apiVersion", "networking.k8s.io/v1"},
               {"kind", "NetworkPolicy"},
-              {"metadata", metadata(w.name, w.namespace_, w.container.labels)},
+              {"metadata", metadata(w.name, w.namespace_, w.labels)},
               {"spec", std::move(spec)}};
   return doc.dump();
 }

@@ -25,6 +25,7 @@ Workload workload(std::int32_t replicas, std::string user) {
   w.container.env = {{"ORSA_PROJECT", "alice/knap"}, {"WORKERS", "2"}};
   w.container.command = {"gunicorn", "-b", "0.0.0.0:8000", "app:app"};
   w.container.user = std::move(user);
+  w.container.network = "orsa-net-dep_knap";
   w.replicas = replicas;
   w.pull_secret = "orsa-pull";
   return w;
@@ -47,7 +48,11 @@ int main() {
   for (const auto& w : {workload(2, "65534:65534"), workload(0, "")}) {
     ok = add(items, deployment_object(w)) && ok;
     ok = add(items, service_object(w)) && ok;
-    ok = add(items, network_policy_object(w, w.replicas > 0)) && ok;
+    ok = add(items, network_policy_object({.name = "orsa-net-dep-knap",
+                                           .namespace_ = w.namespace_,
+                                           .labels = w.container.labels,
+                                           .egress = w.replicas > 0})) &&
+         ok;
   }
   RunJob run;
   run.name = "orsa-run-1";

@@ -20,9 +20,17 @@ Workload workload() {
   w.container.user = "65534:65534";
   w.container.memory_bytes = 256LL * 1024 * 1024;
   w.container.cpus = 0.5;
+  w.container.network = "orsa-net-dep_1";
   w.replicas = 2;
   w.pull_secret = "orsa-pull";
   return w;
+}
+
+Isolation isolation(bool egress) {
+  return {.name = "orsa-net-dep-1",
+          .namespace_ = "orsa-tenant-alice",
+          .labels = {{kLabelManaged, "true"}, {kLabelDeployment, "dep_1"}},
+          .egress = egress};
 }
 
 Json parsed(const Result<std::string>& text) {
@@ -38,6 +46,9 @@ TEST(KubernetesObjects, NamesFromIds) {
   EXPECT_FALSE(object_name("dep_"));
   EXPECT_FALSE(object_name(std::string(59, 'a')));
   EXPECT_TRUE(object_name(std::string(58, 'a')));
+  EXPECT_EQ(to_dns_label("orsa-dep_3K9x-ab12").value(), "orsa-dep-3k9x-ab12");
+  EXPECT_FALSE(to_dns_label("orsa-net-dep_1/x"));
+  EXPECT_FALSE(to_dns_label("-a"));
 }
 
 TEST(KubernetesObjects, ADeploymentRunsItsReplicasHardened) {
@@ -61,9 +72,12 @@ TEST(KubernetesObjects, ADeploymentRunsItsReplicasHardened) {
   EXPECT_EQ(c["resources"]["limits"]["cpu"], "500m");
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/healthz");
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["port"], 8000);
-  // The selector matches the pods' own labels.
-  EXPECT_EQ(d["spec"]["selector"]["matchLabels"][kLabelDeployment], "orsa-dep-1");
-  EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"][kLabelDeployment], "orsa-dep-1");
+  // The selector matches the pods' own labels; ORSA's deployment id stays.
+  EXPECT_EQ(d["spec"]["selector"]["matchLabels"][kLabelWorkload], "orsa-dep-1");
+  const Json& pod_labels = d["spec"]["template"]["metadata"]["labels"];
+  EXPECT_EQ(pod_labels[kLabelWorkload], "orsa-dep-1");
+  EXPECT_EQ(pod_labels[kLabelDeployment], "dep_1");
+  EXPECT_EQ(pod_labels[kLabelNetwork], "orsa-net-dep-1");
 }
 
 TEST(KubernetesObjects, ValuesNoLabelMayHoldBecomeAnnotations) {
@@ -93,15 +107,16 @@ TEST(KubernetesObjects, RootAndBadInputAreRefused) {
 }
 
 TEST(KubernetesObjects, OnlyTheGatewayMayCallIn) {
-  const Json p = parsed(network_policy_object(workload(), false));
-  EXPECT_EQ(p["spec"]["podSelector"]["matchLabels"][kLabelDeployment], "orsa-dep-1");
+  const Json p = parsed(network_policy_object(isolation(false)));
+  EXPECT_EQ(p["spec"]["podSelector"]["matchLabels"][kLabelNetwork], "orsa-net-dep-1");
+  EXPECT_EQ(p["spec"]["ingress"][0]["ports"][0]["port"], 8000);
   const Json& from = p["spec"]["ingress"][0]["from"][0];
   EXPECT_EQ(from["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], "orsa");
   EXPECT_EQ(from["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "orsa");
   // Without egress: DNS only.
   ASSERT_EQ(p["spec"]["egress"].size(), 1u);
   EXPECT_FALSE(p["spec"]["egress"][0].contains("to"));
-  const Json open = parsed(network_policy_object(workload(), true));
+  const Json open = parsed(network_policy_object(isolation(true)));
   ASSERT_EQ(open["spec"]["egress"].size(), 2u);
   EXPECT_EQ(open["spec"]["egress"][1]["to"][0]["ipBlock"]["except"].size(), 4u);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,10 @@ std::string base64url_encode(std::string_view bytes);
 
 /// Padded base64 (RFC 4648 §4, the standard alphabet) of arbitrary bytes.
 std::string base64_encode(std::string_view bytes);
+
+/// The bytes of padded standard base64 (whitespace between groups ignored);
+/// nullopt when `text` is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
 
 /// Lower-case hex of arbitrary bytes.
 std::string hex_encode(std::string_view bytes);

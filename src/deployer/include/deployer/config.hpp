@@ -58,9 +58,14 @@ struct Config {
   std::optional<std::filesystem::path> templates_dir;  // else the embedded templates
   // Deployments. No socket: a private podman service is started under the data dir.
   std::optional<std::filesystem::path> runtime_socket;
-  // "docker-api" (podman or a lone dockerd) or "swarm" (a swarm manager's
-  // dockerd: deployments become replicated services spread over its nodes).
+  // "docker-api" (podman or a lone dockerd), "swarm" (a swarm manager's
+  // dockerd: deployments become replicated services spread over its nodes)
+  // or "kubernetes" (Deployments in kube_namespace of the cluster named by
+  // kubeconfig, or the one this process runs in).
   std::string runtime_kind = "docker-api";
+  std::optional<std::filesystem::path> kubeconfig;  // none → the pod's service account
+  std::string kube_context;                         // "" → the kubeconfig's current one
+  std::string kube_namespace;                       // "" → the context's, else orsa-workloads
   // Replicas of a deployment that asks for none, and the most one may ask
   // for, on runtimes that run several (swarm); the others run one.
   std::int32_t replicas = 1;

@@ -19,6 +19,10 @@ namespace orsa::runtime::kubernetes {
 
 /// Label every object carries; the adapter adopts and sweeps by it.
 inline constexpr const char* kManagedBy = "app.kubernetes.io/managed-by";  // value "orsa"
+/// The pods of one workload (the Deployment's selector): its object name.
+inline constexpr const char* kLabelWorkload = "orsa.workload";
+/// The NetworkPolicy a pod is under (ContainerSpec::network, as an object name).
+inline constexpr const char* kLabelNetwork = "orsa.network";
 
 /// Where a run's input Secret is mounted; the runner finds it through
 /// ORSA_INPUT and ORSA_OPTIONS (a Secret volume is read-only, so the output
@@ -40,6 +44,19 @@ struct Workload {
   std::map<std::string, std::string> gateway_labels = {{"app.kubernetes.io/name", "orsa"}};
 };
 
+/// A runtime "network": a NetworkPolicy over the pods labelled with its
+/// name (kLabelNetwork) that lets only the gateway in on `port` and nothing
+/// out but DNS, unless `egress` (then anywhere but private addresses).
+struct Isolation {
+  std::string name;  // to_dns_label(NetworkSpec::name)
+  std::string namespace_;
+  std::map<std::string, std::string> labels;
+  bool egress = false;
+  std::uint16_t port = 8000;
+  std::string gateway_namespace = "orsa";
+  std::map<std::string, std::string> gateway_labels = {{"app.kubernetes.io/name", "orsa"}};
+};
+
 /// One run as a batch/v1 Job: the input and options from a Secret, the
 /// output on an emptyDir capped at max_output_bytes, the time limit as
 /// activeDeadlineSeconds (the cluster stops it even if ORSA is gone).
@@ -57,10 +74,13 @@ struct RunJob {
 /// A DNS-1123 label from an ORSA id: "dep_3k9x" → "orsa-dep-3k9x"; kInvalidArgument
 /// when the id has characters no label may hold or is too long.
 Result<std::string> object_name(std::string_view id);
+/// A DNS-1123 label from an ORSA name ("orsa-dep_3k9x-ab12" → "orsa-dep-3k9x-ab12"):
+/// lower case, '_' as '-'; kInvalidArgument when no label can hold it.
+Result<std::string> to_dns_label(std::string_view name);
 
 Result<std::string> deployment_object(const Workload& workload);
 Result<std::string> service_object(const Workload& workload);
-Result<std::string> network_policy_object(const Workload& workload, bool egress);
+Result<std::string> network_policy_object(const Isolation& isolation);
 Result<std::string> job_object(const RunJob& run);
 /// A kubernetes.io/dockerconfigjson Secret with a pull credential.
 Result<std::string> pull_secret_object(std::string_view name, std::string_view namespace_,

@@ -1,0 +1,541 @@
+#include "runtime/kubernetes_runtime.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <ranges>
+
+#include "core/json.hpp"
+#include "core/strings.hpp"
+#include "core/time.hpp"
+#include "kubernetes/api_client.hpp"
+#include "runtime/docker_api_runtime.hpp"
+#include "runtime/kubernetes/objects.hpp"
+
+namespace orsa::runtime {
+namespace {
+
+using kubernetes::ApiReply;
+using kubernetes::status_error;
+
+// The replicas a Deployment was created with: start() scales back to them.
+constexpr const char* kLabelReplicas = "orsa.replicas";
+// ORSA's own name of a network (the NetworkPolicy's is its DNS form).
+constexpr const char* kLabelNetworkName = "orsa.network-name";
+constexpr const char* kLabelEgress = "orsa.egress";
+// How long a watch lasts before it is made again (the server may end it sooner).
+constexpr int kWatchSeconds = 290;
+
+std::string api_path(std::string_view kind) {
+  if (kind == "deployments") return "/apis/apps/v1";
+  if (kind == "networkpolicies") return "/apis/networking.k8s.io/v1";
+  return "/api/v1";
+}
+
+// What a label value may be: at most 63 of [A-Za-z0-9-_.], alphanumeric at
+// both ends (or empty).
+bool is_label_value(std::string_view v) {
+  const auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  const auto allowed = [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; };
+  return v.empty() ||
+         (v.size() <= 63 && std::ranges::all_of(v, allowed) && alnum(v.front()) && alnum(v.back()));
+}
+
+// "k=v,k2=v2" of the pairs a label selector can carry; the others (values
+// no label may hold, kept as annotations) are checked on the answers.
+std::string label_selector(const std::map<std::string, std::string>& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) {
+    if (!is_label_value(v)) continue;
+    if (!out.empty()) out += ',';
+    out.append(k).append("=").append(v);
+  }
+  return out;
+}
+
+// An object's labels with the annotations that hold values no label may.
+std::map<std::string, std::string> labels_of(const Json& meta) {
+  std::map<std::string, std::string> out;
+  for (const char* key : {"annotations", "labels"}) {
+    if (!meta.contains(key) || !meta[key].is_object()) continue;
+    for (const auto& [k, v] : meta[key].items()) {
+      if (v.is_string()) out.insert_or_assign(k, v.get<std::string>());
+    }
+  }
+  return out;
+}
+
+bool has_labels(const std::map<std::string, std::string>& have,
+                const std::map<std::string, std::string>& wanted) {
+  return std::ranges::all_of(wanted, [&](const auto& kv) {
+    const auto it = have.find(kv.first);
+    return it != have.end() && it->second == kv.second;
+  });
+}
+
+std::int32_t int_at(const Json& doc, const Json::json_pointer& at, std::int32_t otherwise) {
+  return doc.contains(at) && doc.at(at).is_number_integer() ? doc.at(at).get<std::int32_t>()
+                                                            : otherwise;
+}
+
+std::string text_at(const Json& doc, const Json::json_pointer& at) {
+  return doc.contains(at) && doc.at(at).is_string() ? doc.at(at).get<std::string>() : "";
+}
+
+bool pod_ready(const Json& pod) {
+  if (pod["metadata"].contains("deletionTimestamp")) return false;
+  const Json::json_pointer conditions("/status/conditions");
+  if (!pod.contains(conditions) || !pod.at(conditions).is_array()) return false;
+  return std::ranges::any_of(pod.at(conditions), [](const Json& c) {
+    return c.value("type", "") == "Ready" && c.value("status", "") == "True";
+  });
+}
+
+// Why a pod's container is not running, from its status ("" when it is
+// starting normally), with the exit code and OOM kill of its last run.
+struct Trouble {
+  std::string reason;
+  int exit_code = 0;
+  bool oom_killed = false;
+};
+
+Trouble trouble_of(const Json& pod) {
+  static constexpr std::string_view kFailing[] = {
+      "CrashLoopBackOff",           "ErrImagePull",     "ImagePullBackOff", "CreateContainerError",
+      "CreateContainerConfigError", "InvalidImageName", "RunContainerError"};
+  Trouble t;
+  const Json::json_pointer statuses("/status/containerStatuses");
+  if (!pod.contains(statuses) || !pod.at(statuses).is_array()) return t;
+  for (const Json& status : pod.at(statuses)) {
+    const std::string waiting = text_at(status, Json::json_pointer("/state/waiting/reason"));
+    if (std::ranges::find(kFailing, waiting) != std::end(kFailing)) t.reason = waiting;
+    const Json::json_pointer last("/lastState/terminated");
+    if (status.contains(last)) {
+      t.exit_code = int_at(status, last / "exitCode", 0);
+      t.oom_killed = text_at(status, last / "reason") == "OOMKilled";
+      if (t.reason.empty() && int_at(status, Json::json_pointer("/restartCount"), 0) > 0 &&
+          !status.value("ready", false)) {
+        t.reason = "restarted";
+      }
+    }
+  }
+  return t;
+}
+
+// The port's view of a Deployment and its pods: running while a ready pod
+// answers; exited when scaled to zero; restarting while pods fail; created
+// while the first ones start.
+ContainerInfo info_of(const Json& deployment, const Json& pods) {
+  ContainerInfo info;
+  const Json& meta = deployment["metadata"];
+  info.id = meta.value("name", "");
+  info.labels = labels_of(meta);
+  info.name = info.id;
+  const Json::json_pointer container("/spec/template/spec/containers/0");
+  info.image = text_at(deployment, container / "image");
+  const auto port = static_cast<std::uint16_t>(
+      int_at(deployment, container / "ports" / 0 / "containerPort", 8000));
+  info.network =
+      info.labels.contains(kubernetes::kLabelNetwork) ? info.labels[kubernetes::kLabelNetwork] : "";
+  Trouble trouble;
+  for (const Json& pod : pods) {
+    const std::string ip = text_at(pod, Json::json_pointer("/status/podIP"));
+    if (pod_ready(pod) && !ip.empty()) {
+      info.endpoints.push_back({ip, port});
+    } else if (auto t = trouble_of(pod); !t.reason.empty()) {
+      trouble = t;
+    }
+    if (const auto started = parse_rfc3339(text_at(pod, Json::json_pointer("/status/startTime")));
+        started && (!info.started_at || *started < *info.started_at)) {
+      info.started_at = started;
+    }
+  }
+  std::ranges::sort(info.endpoints, {}, [](const Endpoint& e) { return std::tie(e.host, e.port); });
+  if (!info.endpoints.empty()) {
+    info.state = ContainerState::kRunning;
+    info.ip_address = info.endpoints.front().host;
+  } else if (int_at(deployment, Json::json_pointer("/spec/replicas"), 1) == 0) {
+    info.state = ContainerState::kExited;
+  } else if (!trouble.reason.empty()) {
+    info.state = ContainerState::kRestarting;
+    info.exit_code = trouble.exit_code;
+    info.oom_killed = trouble.oom_killed;
+  } else {
+    info.state = ContainerState::kCreated;
+  }
+  return info;
+}
+
+Result<Json> parse(const ApiReply& reply, const std::string& what) {
+  auto doc = Json::parse(reply.body, nullptr, false);
+  if (!doc.is_object()) return fail(Error::unavailable(what + ": the answer is not JSON"));
+  return doc;
+}
+
+std::int32_t replicas_label(const std::map<std::string, std::string>& labels, std::int32_t max) {
+  const auto it = labels.find(kLabelReplicas);
+  if (it == labels.end()) return 1;
+  std::int32_t n = 0;
+  const std::string& text = it->second;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > max) return 1;
+  return n;
+}
+
+}  // namespace
+
+KubernetesRuntime::KubernetesRuntime(KubernetesOptions options)
+    : options_(std::move(options)),
+      api_(std::make_unique<kubernetes::ApiClient>(options_.access, options_.call_timeout)) {}
+
+KubernetesRuntime::~KubernetesRuntime() = default;
+
+std::string KubernetesRuntime::objects(std::string_view kind, std::string_view name) const {
+  std::string path =
+      api_path(kind) + "/namespaces/" + options_.namespace_ + "/" + std::string(kind);
+  if (!name.empty()) path += "/" + std::string(name);
+  return path;
+}
+
+Result<std::string> KubernetesRuntime::version() {
+  auto reply = api_->request("GET", "/version");
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) return fail(status_error(reply->status, reply->body, "version"));
+  auto doc = parse(*reply, "version");
+  if (!doc) return fail(doc.error());
+  // Also proves the namespace is there and ours to use.
+  auto ns = api_->request("GET", "/api/v1/namespaces/" + options_.namespace_);
+  if (!ns) return fail(ns.error());
+  if (ns->status != 200) {
+    return fail(status_error(ns->status, ns->body, "namespace " + options_.namespace_));
+  }
+  return doc->value("gitVersion", "");
+}
+
+Result<void> KubernetesRuntime::pull(const std::string& image, const RegistryAuth& auth) {
+  if (image.empty() || image.find_first_of(" \t\r\n") != std::string::npos) {
+    return fail(Error::invalid_argument("invalid image reference '" + image + "'"));
+  }
+  // The nodes pull when a pod starts there, with the workload's pull Secret.
+  std::lock_guard lock(auth_mutex_);
+  auth_by_image_.insert_or_assign(image, auth);
+  return {};
+}
+
+Result<void> KubernetesRuntime::apply(std::string_view kind, const std::string& name,
+                                      const std::string& body) {
+  auto created = api_->request("POST", objects(kind), body);
+  if (!created) return fail(created.error());
+  if (created->status == 201 || created->status == 200) return {};
+  Error error =
+      status_error(created->status, created->body, "create " + std::string(kind) + " " + name);
+  if (error.code != ErrorCode::kConflict) return fail(std::move(error));
+  // Left by a run() that failed half-way, or a restart of ORSA's: replaced.
+  auto removed = api_->request("DELETE", objects(kind, name));
+  if (!removed) return fail(removed.error());
+  auto again = api_->request("POST", objects(kind), body);
+  if (!again) return fail(again.error());
+  if (again->status == 201 || again->status == 200) return {};
+  return fail(status_error(again->status, again->body, "create " + std::string(kind) + " " + name));
+}
+
+Result<void> KubernetesRuntime::ensure_pull_secret(const std::string& name,
+                                                   const RegistryAuth& auth) {
+  auto body = kubernetes::pull_secret_object(name, options_.namespace_, auth);
+  if (!body) return fail(body.error());
+  return apply("secrets", name, *body);
+}
+
+Result<std::string> KubernetesRuntime::run(const ContainerSpec& spec) {
+  if (auto valid = validate_spec(spec); !valid) return fail(valid.error());
+  if (spec.replicas < 1 || spec.replicas > options_.max_replicas) {
+    return fail(
+        Error::invalid_argument("replicas must be 1 to " + std::to_string(options_.max_replicas)));
+  }
+  auto name = kubernetes::to_dns_label(spec.name);
+  if (!name) return fail(name.error());
+  kubernetes::Workload w{.name = *name,
+                         .namespace_ = options_.namespace_,
+                         .container = spec,
+                         .replicas = spec.replicas,
+                         .gateway_namespace = options_.gateway_namespace,
+                         .gateway_labels = options_.gateway_labels};
+  w.container.labels[kLabelReplicas] = std::to_string(spec.replicas);
+  std::optional<RegistryAuth> auth;
+  {
+    std::lock_guard lock(auth_mutex_);
+    if (const auto it = auth_by_image_.find(spec.image); it != auth_by_image_.end()) {
+      auth = it->second;
+    }
+  }
+  if (auth && !auth->server.empty() && (!auth->username.empty() || !auth->password.empty())) {
+    w.pull_secret = *name + "-pull";
+    if (auto ok = ensure_pull_secret(w.pull_secret, *auth); !ok) return fail(ok.error());
+  }
+  auto deployment = kubernetes::deployment_object(w);
+  if (!deployment) return fail(deployment.error());
+  auto service = kubernetes::service_object(w);
+  if (!service) return fail(service.error());
+  if (auto ok = apply("deployments", *name, *deployment); !ok) {
+    std::ignore = remove(*name);
+    return fail(ok.error());
+  }
+  if (auto ok = apply("services", *name, *service); !ok) {
+    std::ignore = remove(*name);
+    return fail(ok.error());
+  }
+  return *name;
+}
+
+Result<ContainerInfo> KubernetesRuntime::inspect(const std::string& id) {
+  if (auto ok = kubernetes::to_dns_label(id); !ok || *ok != id) {
+    return fail(Error::invalid_argument("invalid workload id '" + id + "'"));
+  }
+  auto reply = api_->request("GET", objects("deployments", id));
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) {
+    return fail(status_error(reply->status, reply->body, "inspect deployment " + id));
+  }
+  return describe(reply->body);
+}
+
+Result<ContainerInfo> KubernetesRuntime::describe(const std::string& deployment_json) {
+  auto deployment = Json::parse(deployment_json, nullptr, false);
+  if (!deployment.is_object() || !deployment.contains("metadata")) {
+    return fail(Error::unavailable("a Deployment answer that is not one"));
+  }
+  const std::string name = deployment["metadata"].value("name", "");
+  auto pods = api_->request(
+      "GET", objects("pods") + "?labelSelector=" +
+                 percent_encode(std::string(kubernetes::kLabelWorkload) + "=" + name));
+  if (!pods) return fail(pods.error());
+  if (pods->status != 200) return fail(status_error(pods->status, pods->body, "pods of " + name));
+  auto list = parse(*pods, "pods of " + name);
+  if (!list) return fail(list.error());
+  const Json items = list->contains("items") ? (*list)["items"] : Json::array();
+  return info_of(deployment, items);
+}
+
+Result<void> KubernetesRuntime::scale(const std::string& id, std::optional<std::int32_t> replicas) {
+  std::int32_t want = 0;
+  if (replicas) {
+    want = *replicas;
+  } else {
+    auto info = inspect(id);
+    if (!info) return fail(info.error());
+    want = replicas_label(info->labels, options_.max_replicas);
+  }
+  const std::string patch = Json{{"spec", {{"replicas", want}}}}.dump();
+  auto reply =
+      api_->request("PATCH", objects("deployments", id), patch, "application/merge-patch+json");
+  if (!reply) return fail(reply.error());
+  if (reply->status == 200) return {};
+  return fail(status_error(reply->status, reply->body, "scale deployment " + id));
+}
+
+Result<void> KubernetesRuntime::start(const std::string& id) {
+  return scale(id, std::nullopt);
+}
+
+Result<void> KubernetesRuntime::stop(const std::string& id, std::chrono::seconds grace) {
+  // Each pod gets its template's terminationGracePeriodSeconds.
+  static_cast<void>(grace);
+  return scale(id, 0);
+}
+
+Result<void> KubernetesRuntime::remove(const std::string& id) {
+  if (auto ok = kubernetes::to_dns_label(id); !ok || *ok != id) {
+    return fail(Error::invalid_argument("invalid workload id '" + id + "'"));
+  }
+  // The pods go with their Deployment (the garbage collector, in background).
+  const std::pair<const char*, std::string> parts[] = {
+      {"deployments", id + "?propagationPolicy=Background"},
+      {"services", id},
+      {"secrets", id + "-pull"}};
+  for (const auto& [kind, rest] : parts) {
+    auto reply = api_->request("DELETE", objects(kind, rest));
+    if (!reply) return fail(reply.error());
+    if (reply->status != 200 && reply->status != 202 && reply->status != 404) {
+      return fail(
+          status_error(reply->status, reply->body, "delete " + std::string(kind) + " " + id));
+    }
+  }
+  return {};
+}
+
+Result<std::vector<ContainerInfo>> KubernetesRuntime::list(
+    const std::map<std::string, std::string>& labels) {
+  auto reply = api_->request(
+      "GET", objects("deployments") + "?labelSelector=" + percent_encode(label_selector(labels)));
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200)
+    return fail(status_error(reply->status, reply->body, "list deployments"));
+  auto doc = parse(*reply, "list deployments");
+  if (!doc) return fail(doc.error());
+  std::vector<ContainerInfo> out;
+  if (!doc->contains("items")) return out;
+  for (const Json& deployment : (*doc)["items"]) {
+    if (!has_labels(labels_of(deployment["metadata"]), labels)) continue;
+    auto info = describe(deployment.dump());
+    if (!info) return fail(info.error());
+    out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+Result<void> KubernetesRuntime::logs(const std::string& id, const LogOptions& options,
+                                     const std::function<bool(const LogLine&)>& sink) {
+  auto info = inspect(id);
+  if (!info) return fail(info.error());
+  auto pods =
+      api_->request("GET", objects("pods") + "?labelSelector=" +
+                               percent_encode(std::string(kubernetes::kLabelWorkload) + "=" + id));
+  if (!pods) return fail(pods.error());
+  if (pods->status != 200) return fail(status_error(pods->status, pods->body, "pods of " + id));
+  auto list = parse(*pods, "pods of " + id);
+  if (!list) return fail(list.error());
+  std::string query = "?timestamps=true";
+  if (options.tail) query += "&tailLines=" + std::to_string(*options.tail);
+  if (options.since) query += "&sinceTime=" + percent_encode(format_rfc3339(*options.since));
+  // Each pod's lines in turn; "2026-12-07T19:00:00.123456789Z text" per line.
+  const auto on_line = [&](std::string_view line) {
+    LogLine out;
+    const auto space = line.find(' ');
+    if (const auto at = parse_rfc3339(line.substr(0, space)); at && space != line.npos) {
+      out.at_ns = *at * 1'000'000'000;
+      line.remove_prefix(space + 1);
+    }
+    out.text = std::string(line);
+    return sink(out);
+  };
+  const std::function<bool()> keep_going =
+      options.keep_going ? options.keep_going : std::function<bool()>([] { return true; });
+  for (const Json& pod : (*list)["items"]) {
+    const std::string pod_name = pod["metadata"].value("name", "");
+    const std::string path = objects("pods", pod_name) + "/log" + query;
+    if (options.follow) {
+      // One pod followed: the stream of a Deployment's first replica.
+      return api_->watch(path + "&follow=true", on_line, keep_going);
+    }
+    auto reply = api_->request("GET", path);
+    if (!reply) return fail(reply.error());
+    if (reply->status != 200) {
+      return fail(status_error(reply->status, reply->body, "logs of " + pod_name));
+    }
+    for (const auto part : std::views::split(std::string_view(reply->body), '\n')) {
+      const std::string_view line(part.begin(), part.end());
+      if (!line.empty() && !on_line(line)) return {};
+    }
+  }
+  return {};
+}
+
+Result<void> KubernetesRuntime::events(const std::map<std::string, std::string>& labels,
+                                       const std::function<bool(const Event*)>& sink) {
+  // Deployments watched from the version their list had: one whose ready
+  // replicas fall short of its spec is a "die" for the reconciler.
+  const std::string selector = "labelSelector=" + percent_encode(label_selector(labels));
+  auto listed = api_->request("GET", objects("deployments") + "?" + selector);
+  if (!listed) return fail(listed.error());
+  if (listed->status != 200) return fail(status_error(listed->status, listed->body, "list"));
+  auto doc = parse(*listed, "list deployments");
+  if (!doc) return fail(doc.error());
+  std::string version = text_at(*doc, Json::json_pointer("/metadata/resourceVersion"));
+  bool keep = true;
+  const auto on_event = [&](std::string_view line) {
+    auto event = Json::parse(line, nullptr, false);
+    if (!event.is_object() || !event.contains("object")) return true;
+    const std::string type = event.value("type", "");
+    const Json& object = event["object"];
+    if (type == "ERROR") return false;  // 410: the version is too old; listed again
+    version = text_at(object, Json::json_pointer("/metadata/resourceVersion"));
+    Event out{.container_id = text_at(object, Json::json_pointer("/metadata/name")),
+              .action = "",
+              .labels = labels_of(object["metadata"])};
+    const std::int32_t wanted = int_at(object, Json::json_pointer("/spec/replicas"), 1);
+    const std::int32_t ready = int_at(object, Json::json_pointer("/status/readyReplicas"), 0);
+    if (type == "DELETED") {
+      out.action = "destroy";
+    } else if (ready < wanted) {
+      out.action = "die";
+    } else {
+      out.action = "start";
+    }
+    keep = sink(&out);
+    return keep;
+  };
+  while (keep) {
+    const std::string path = objects("deployments") + "?watch=1&" + selector +
+                             "&timeoutSeconds=" + std::to_string(kWatchSeconds) +
+                             (version.empty() ? "" : "&resourceVersion=" + version);
+    // Once the sink has said stop, a tick must not undo it.
+    auto watched = api_->watch(path, on_event, [&] { return keep = keep && sink(nullptr); });
+    if (!watched) return fail(watched.error());
+  }
+  return {};
+}
+
+Result<void> KubernetesRuntime::remove_image(const std::string& image) {
+  // Images live on the nodes that ran them; their kubelets collect them.
+  static_cast<void>(image);
+  return {};
+}
+
+Result<void> KubernetesRuntime::create_network(const NetworkSpec& spec) {
+  auto name = kubernetes::to_dns_label(spec.name);
+  if (!name) return fail(name.error());
+  kubernetes::Isolation isolation{.name = *name,
+                                  .namespace_ = options_.namespace_,
+                                  .labels = spec.labels,
+                                  .egress = spec.egress,
+                                  .gateway_namespace = options_.gateway_namespace,
+                                  .gateway_labels = options_.gateway_labels};
+  isolation.labels[kLabelNetworkName] = spec.name;
+  isolation.labels[kLabelEgress] = spec.egress ? "true" : "false";
+  auto body = kubernetes::network_policy_object(isolation);
+  if (!body) return fail(body.error());
+  auto created = api_->request("POST", objects("networkpolicies"), *body);
+  if (!created) return fail(created.error());
+  if (created->status == 201 || created->status == 200) return {};
+  Error error = status_error(created->status, created->body, "create network " + spec.name);
+  if (error.code != ErrorCode::kConflict) return fail(std::move(error));
+  auto existing = list_networks({{kLabelNetworkName, spec.name}});
+  if (!existing) return fail(existing.error());
+  if (existing->empty() || existing->front().internal == spec.egress) {
+    return fail(Error::conflict("network " + spec.name + " exists with other egress"));
+  }
+  return {};
+}
+
+Result<void> KubernetesRuntime::remove_network(const std::string& name) {
+  auto policy = kubernetes::to_dns_label(name);
+  if (!policy) return fail(policy.error());
+  auto reply = api_->request("DELETE", objects("networkpolicies", *policy));
+  if (!reply) return fail(reply.error());
+  if (reply->status == 200 || reply->status == 202 || reply->status == 404) return {};
+  return fail(status_error(reply->status, reply->body, "delete network " + name));
+}
+
+Result<std::vector<NetworkInfo>> KubernetesRuntime::list_networks(
+    const std::map<std::string, std::string>& labels) {
+  auto reply = api_->request("GET", objects("networkpolicies") +
+                                        "?labelSelector=" + percent_encode(label_selector(labels)));
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) return fail(status_error(reply->status, reply->body, "list networks"));
+  auto doc = parse(*reply, "list networks");
+  if (!doc) return fail(doc.error());
+  std::vector<NetworkInfo> out;
+  if (!doc->contains("items")) return out;
+  for (const Json& policy : (*doc)["items"]) {
+    auto found = labels_of(policy["metadata"]);
+    if (!has_labels(found, labels) || !found.contains(kLabelNetworkName)) continue;
+    out.push_back({.id = text_at(policy, Json::json_pointer("/metadata/uid")),
+                   .name = found[kLabelNetworkName],
+                   .labels = found,
+                   .internal = found[kLabelEgress] != "true"});
+  }
+  return out;
+}
+
+}  // namespace orsa::runtime
