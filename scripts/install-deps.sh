@@ -18,6 +18,8 @@ packages=(
   # tests and benchmarks (python3-jsonschema, python3-kubernetes: the Kubernetes contract test)
   libgtest-dev libgmock-dev libbenchmark-dev postgresql curl git wrk nginx
   python3-jsonschema python3-kubernetes
+  # the AWS contract tests (tests/aws): AWS's service models and two signers
+  python3-botocore python3-awscrt
   # integration.swarm: a real two-node Docker Swarm (tests/cluster/lib/swarm.sh);
   # no daemon is started by the package, the test starts its own
   docker.io

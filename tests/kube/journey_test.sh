@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# contract.kubernetes_journey: the deployment journey of orsa-deployer with
+# --runtime kubernetes against the API server stand-in (tests/kube/standin)
+# whose pods really run, as podman containers on a podman network of the
+# test's (`--pods podman`). Over TLS with a token from a kubeconfig, ORSA
+# builds the starter, deploys it with 2 replicas (a Deployment, a Service, a
+# pull Secret and a NetworkPolicy, each validated strictly by the stand-in;
+# the pods pull from ORSA's registry with that Secret), and the gateway calls
+# both pods at their addresses; kubectl sees what ORSA made; a pod kubectl
+# deletes is replaced and followed; stop scales to zero and start back; a
+# kill -9 of orsa-deployer is followed by adoption of the same Deployment;
+# deleting the deployment leaves no object and no container. A contract
+# test: the stand-in is not Kubernetes (no scheduler, no kubelet, no
+# NetworkPolicy enforcement; docs/cluster.md).
+#   journey_test.sh DEPLOYER BUILDER SOURCE_DIR BASE_DIR CACHE_DIR
+set -euo pipefail
+DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE_DIR=$4 CACHE=$5
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/deployer.sh"
+. "$here/../lib/base_python_or.sh"
+
+[ "$(id -u)" = 0 ] || { echo "contract.kubernetes_journey: needs root (podman, runc)" >&2; exit 1; }
+[ -f "$BASE_DIR/recipe.sha256" ] || { echo "no python-or base in '$BASE_DIR'" >&2; exit 1; }
+python=/usr/bin/python3
+work=$(mktemp -d /tmp/orsa-kube-XXXXXX)
+network=orsa-kube-pods-$$
+standin_pid=""
+
+# A private podman store for the pods, as podman_pods_test.sh makes one.
+mkdir -p "$work/podman/root" "$work/podman/runroot"
+cat >"$work/podman/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+cat >"$work/podman/podman" <<SH
+#!/bin/sh
+CONTAINERS_CONF=$work/podman/containers.conf exec podman --root $work/podman/root \
+  --runroot $work/podman/runroot --storage-driver vfs "\$@"
+SH
+chmod +x "$work/podman/podman"
+pods() { "$work/podman/podman" "$@"; }
+
+cleanup() {
+  local rc=$?
+  stop_deployer
+  if [ -n "$standin_pid" ]; then
+    kill "$standin_pid" 2>/dev/null || true  # it removes its containers on SIGTERM
+    wait "$standin_pid" 2>/dev/null || true
+  fi
+  pods rm -f -a -t 0 >/dev/null 2>&1 || true
+  pods network rm -f "$network" >/dev/null 2>&1 || true
+  awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- deployer.log" >&2
+  tail -n 30 "$work/deployer.log" >&2 || true
+  echo "--- standin.log" >&2
+  tail -n 30 "$work/standin.log" >&2 || true
+  exit 1
+}
+step() { echo "--- $*"; }
+ms() { date +%s%3N; }
+
+step "the stand-in API server, its pods on podman"
+"$here/fetch-openapi.sh" "$CACHE"
+"$here/standin/fetch-kubectl.sh" "$CACHE/kubectl-1.20"
+kubectl_bin=$CACHE/kubectl-1.20/kubectl
+pods network create "$network" >/dev/null || fail "podman network"
+token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=orsa-kube-standin -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$work/tls.key" -out "$work/tls.crt" 2>"$work/openssl.log" || fail "openssl"
+"$python" "$here/standin/apiserver.py" --openapi "$CACHE/swagger.json" --port-file "$work/port" \
+  --token "$token" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
+  --pods podman --podman "$work/podman/podman" --pod-network "$network" --max-pods 6 \
+  >"$work/standin.log" 2>&1 &
+standin_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$work/port" ] && break
+  kill -0 "$standin_pid" 2>/dev/null || fail "the stand-in exited"
+  sleep 0.1
+done
+[ -s "$work/port" ] || fail "the stand-in did not listen"
+cat >"$work/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: standin
+clusters:
+- name: standin
+  cluster:
+    server: https://127.0.0.1:$(cat "$work/port")
+    certificate-authority: $work/tls.crt
+users:
+- name: orsa
+  user:
+    token: $token
+contexts:
+- name: standin
+  context: {cluster: standin, user: orsa, namespace: orsa-workloads}
+EOF
+kc() { KUBECONFIG=$work/kubeconfig "$kubectl_bin" "$@"; }
+kc create namespace orsa-workloads >/dev/null || fail "kubectl create namespace"
+
+step "orsa-deployer on the stand-in"
+export ORSA_ADMIN_PASSWORD=admin-password-for-kube
+FLAGS=(--runtime kubernetes --kubeconfig "$work/kubeconfig" --max-replicas 3
+  --base-image orsa/base-python-or:latest --health-timeout 120s --builder-bin "$BUILDER")
+start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" || fail "deployer did not start"
+import_base_python_or "$BASE_DIR" || fail "loading the python-or base"
+alice=$(register alice)
+api POST /api/v1/projects "$alice" '{"name":"knapsack"}' >/dev/null
+image=$(build_head alice knapsack "$alice")
+
+wait_status() { wait_deployment "$alice" "$@"; }
+solve_status() {
+  curl -sS -o /dev/null -m 30 -w '%{http_code}' -X POST "$SERVICES_URL/alice/knapsack/solve" \
+    -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
+    --data-binary @"$SRC/templates/python-flask/starter/input.json" || echo 000
+}
+workload() { kc get deployments -l "orsa.deployment=$dep" -o jsonpath='{.items[*].metadata.name}'; }
+ready_ips() {
+  kc get pods -l "orsa.workload=$(workload)" \
+    -o jsonpath='{range .items[*]}{.status.podIP}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+    awk '$2 == "True" {print $1}' | sort
+}
+
+step "deploy with 2 replicas"
+started=$(ms)
+dep=$(api POST /api/v1/deployments "$alice" "{\"image_id\":\"$image\",\"replicas\":2}" |
+  json_get 'd["id"]')
+status=$(wait_status "$dep" healthy failed)
+[ "$status" = healthy ] || fail "the deployment is $status: $(api GET "/api/v1/deployments/$dep" "$alice")"
+echo "deploy → healthy: $(($(ms) - started)) ms"
+name=$(workload)
+[ -n "$name" ] || fail "kubectl sees no Deployment of $dep"
+[ "$(kc get deployment "$name" -o jsonpath='{.spec.replicas}')" = 2 ] || fail "not 2 replicas"
+kc get service "$name" >/dev/null || fail "no Service"
+kc get secret "$name-pull" -o jsonpath='{.type}' | grep -qx kubernetes.io/dockerconfigjson ||
+  fail "no pull Secret"
+kc get networkpolicies -l "orsa.deployment=$dep" -o name | grep -q networkpolicy || fail "no NetworkPolicy"
+for _ in $(seq 1 600); do [ "$(ready_ips | wc -l)" = 2 ] && break; sleep 0.2; done
+[ "$(ready_ips | wc -l)" = 2 ] || fail "2 ready pods expected: $(kc get pods -o wide)"
+[ "$(pods ps -q --filter label=orsa-standin-pod | wc -l)" = 2 ] || fail "2 pod containers expected"
+
+step "calls through the gateway reach both pods"
+for ip in $(ready_ips); do
+  curl -sSf -m 5 "http://$ip:8000/healthz" >/dev/null || fail "pod $ip does not answer"
+done
+for _ in $(seq 1 40); do [ "$(solve_status)" = 200 ] || fail "a call failed"; done
+answered=0
+for c in $(pods ps -q --filter label=orsa-standin-pod); do
+  pods logs "$c" 2>&1 | grep -q "POST /solve" && answered=$((answered + 1))
+done
+echo "pods that answered /solve: $answered of 2"
+[ "$answered" = 2 ] || fail "the calls did not reach both pods"
+
+step "a pod deleted with kubectl is replaced and the route follows"
+victim=$(kc get pods -l "orsa.workload=$name" -o jsonpath='{.items[0].metadata.name}')
+before=$(ready_ips | tr '\n' ' ')
+kc delete pod "$victim" >/dev/null || fail "kubectl delete pod"
+calls=0 failed=0 started=$(ms)
+while [ $calls -lt 200 ] && [ $(($(ms) - started)) -lt 90000 ]; do
+  code=$(solve_status)
+  calls=$((calls + 1))
+  [ "$code" = 200 ] || failed=$((failed + 1))
+  [ "$(ready_ips | wc -l)" = 2 ] && [ "$(ready_ips | tr '\n' ' ')" != "$before" ] && break
+done
+echo "pod replaced after $(($(ms) - started)) ms; $failed of $calls calls failed meanwhile"
+[ "$(ready_ips | wc -l)" = 2 ] || fail "the deleted pod was not replaced"
+sleep 6  # a reconciler pass routes to the new pod
+for _ in $(seq 1 20); do [ "$(solve_status)" = 200 ] || fail "a call failed after the replacement"; done
+
+step "stop scales to zero, start brings 2 back"
+api POST "/api/v1/deployments/$dep/stop" "$alice" '{}' >/dev/null
+[ "$(wait_status "$dep" stopped)" = stopped ] || fail "stop"
+for _ in $(seq 1 300); do
+  [ "$(pods ps -q --filter label=orsa-standin-pod | wc -l)" = 0 ] && break
+  sleep 0.2
+done
+[ "$(kc get deployment "$name" -o jsonpath='{.spec.replicas}')" = 0 ] || fail "not scaled to zero"
+[ "$(pods ps -q --filter label=orsa-standin-pod | wc -l)" = 0 ] || fail "pods still run"
+[ "$(solve_status)" != 200 ] || fail "a stopped deployment answered"
+api POST "/api/v1/deployments/$dep/start" "$alice" '{}' >/dev/null
+[ "$(wait_status "$dep" healthy failed)" = healthy ] || fail "start"
+[ "$(kc get deployment "$name" -o jsonpath='{.spec.replicas}')" = 2 ] || fail "not 2 after start"
+[ "$(solve_status)" = 200 ] || fail "no answer after the start"
+
+step "orsa-deployer killed -9 and restarted: the Deployment is adopted"
+kill -9 "$DEPLOYER_PID"
+wait "$DEPLOYER_PID" 2>/dev/null || true
+start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" || fail "restart"
+for _ in $(seq 1 300); do [ "$(solve_status)" = 200 ] && break; sleep 0.2; done
+[ "$(solve_status)" = 200 ] || fail "not serving after the restart"
+[ "$(workload)" = "$name" ] || fail "Deployments before ($name) and after ($(workload)) differ"
+[ "$(kc get deployments -o name | wc -l)" = 1 ] || fail "duplicate Deployments: $(kc get deployments)"
+
+step "delete leaves nothing"
+api DELETE "/api/v1/deployments/$dep" "$alice" >/dev/null
+gone() {
+  [ -z "$(kc get deployments,services,networkpolicies -l "orsa.deployment=$dep" -o name)" ] &&
+    ! kc get secret "$name-pull" >/dev/null 2>&1 &&
+    [ "$(pods ps -a -q --filter label=orsa-standin-pod | wc -l)" = 0 ]
+}
+for _ in $(seq 1 300); do gone && break; sleep 0.2; done
+gone || fail "left behind: $(kc get deployments,services,networkpolicies,secrets,pods -o name)"
+echo "PASS"
