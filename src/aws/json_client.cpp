@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 #include <utility>
@@ -117,9 +118,14 @@ Error to_error(const ServiceError& e, std::string_view operation) {
   }
   if (code.find("AlreadyExists") != std::string_view::npos)
     return Error::conflict(std::move(message));
-  if (code == "UnrecognizedClientException" || code == "InvalidSignatureException" ||
-      code == "InvalidClientTokenId" || code == "ExpiredTokenException" ||
-      code == "MissingAuthenticationTokenException") {
+  static constexpr std::string_view kRefusedCredentials[] = {"UnrecognizedClientException",
+                                                             "InvalidSignatureException",
+                                                             "IncompleteSignatureException",
+                                                             "InvalidClientTokenId",
+                                                             "SignatureDoesNotMatch",
+                                                             "ExpiredTokenException",
+                                                             "MissingAuthenticationTokenException"};
+  if (std::ranges::find(kRefusedCredentials, code) != std::end(kRefusedCredentials)) {
     return Error::unauthenticated(std::move(message));
   }
   if (code.starts_with("AccessDenied")) return Error::permission_denied(std::move(message));
