@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "aws/ecr.hpp"
+#include "aws/logs.hpp"
 
 namespace orsa::aws {
 namespace {
@@ -95,6 +96,32 @@ TEST(AwsContract, ThrottledCallsAreRetriedWithBackoff) {
   auto refused = EcrClient(impatient).find_repository("bob/never");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+}
+
+TEST(AwsContract, LogEventsGoInBatchesAndComeBackInOrder) {
+  LogsClient logs(options(good()));
+  ASSERT_TRUE(logs.ensure_group("/orsa/deployments"));
+  ASSERT_TRUE(logs.ensure_group("/orsa/deployments"));  // already there: fine
+  ASSERT_TRUE(logs.ensure_stream("/orsa/deployments", "dep_1"));
+  ASSERT_TRUE(logs.ensure_stream("/orsa/deployments", "dep_1"));
+  // Out of order, an empty line, and more than one batch's worth of bytes.
+  const std::int64_t t0 = 1'796'671'800'000;
+  std::vector<LogEvent> events = {{t0 + 2, "third"}, {t0, "first"}, {t0 + 1, ""}};
+  for (int i = 0; i < 5; ++i) events.push_back({t0 + 10 + i, std::string(300 * 1024, 'x')});
+  auto put = logs.put("/orsa/deployments", "dep_1", events);
+  ASSERT_TRUE(put) << put.error().message;
+  auto page = logs.read("/orsa/deployments", "dep_1", true, "", 3);
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->events.size(), 3u);
+  EXPECT_EQ(page->events[0].message, "first");
+  EXPECT_EQ(page->events[1].message, " ");
+  EXPECT_EQ(page->events[2].message, "third");
+  auto rest = logs.read("/orsa/deployments", "dep_1", true, page->next_token, 100);
+  ASSERT_TRUE(rest) << rest.error().message;
+  ASSERT_EQ(rest->events.size(), 5u);
+  EXPECT_EQ(rest->events[0].message.size(), LogsClient::kMaxMessageBytes);  // cut, not refused
+  EXPECT_EQ(logs.read("/orsa/deployments", "nope", true, "", 10).error().code,
+            ErrorCode::kNotFound);
 }
 
 }  // namespace
