@@ -6,6 +6,7 @@ Usage:
       [--port 0] [--token TOKEN] [--tls-cert PEM --tls-key PEM]
       [--no-controller] [--job-seconds 1] [--history 1000]
       [--max-objects 10000] [--verbose]
+      [--pods simulated|podman] [--pod-network NET] [--podman CMD] [--max-pods 16]
 
 127.0.0.1 only, plain HTTP unless --tls-cert/--tls-key (kubectl sends a
 bearer token only over TLS); the chosen port is written to --port-file once
@@ -21,7 +22,11 @@ Every object written is validated by tests/kube/validate_objects.py.
 It is NOT a cluster: objects live in memory and go with the process, and
 no admission, RBAC or quota applies. Unless --no-controller, a SIMULATED
 controller (simulated_controller.py) writes pods and statuses as the
-Deployment and Job controllers and kubelets would; nothing is ever run.
+Deployment and Job controllers and kubelets would; nothing is run. With
+--pods podman, a Deployment's pods run instead as containers of CMD (podman
+or a wrapper) on the podman network NET, reachable at their pod IPs
+(podman_pods.py); they are removed when their pods go and when the server
+exits (SIGTERM, SIGINT). Jobs stay simulated.
 Run it with Debian's /usr/bin/python3 (python3-jsonschema, python3-kubernetes).
 """
 
@@ -30,6 +35,7 @@ import hmac
 import json
 import os
 import select
+import signal
 import ssl
 import sys
 import threading
@@ -49,6 +55,7 @@ from api_resources import discovery_document, route  # noqa: E402
 from api_selectors import matcher  # noqa: E402
 from object_store import Store  # noqa: E402
 from openapi_schema import Schema, served_document  # noqa: E402
+from podman_pods import PodmanPods  # noqa: E402
 from simulated_controller import SimulatedController  # noqa: E402
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
@@ -301,10 +308,42 @@ def parse_args(argv):
     parser.add_argument("--history", type=int, default=1000, help="events kept for watches to replay")
     parser.add_argument("--max-objects", type=int, default=10000, help="objects stored at most")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--pods", choices=("simulated", "podman"), default="simulated",
+                        help="podman: Deployment pods run as podman containers (Jobs stay simulated)")
+    parser.add_argument("--podman", default="podman", metavar="CMD",
+                        help="the podman to run them with (a wrapper may pick the store)")
+    parser.add_argument("--pod-network", metavar="NET", help="the existing podman network they run on")
+    parser.add_argument("--max-pods", type=int, default=16, help="pods running at once; more stay Pending")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    if args.pods == "podman" and (args.no_controller or not args.pod_network or args.max_pods < 1):
+        parser.error("--pods podman needs the controller, --pod-network and --max-pods of at least 1")
     return args
+
+
+def _exit_on_signal(signum, _frame):
+    """Ends the server through the cleanup that removes its containers.
+
+    Set for SIGINT too: a shell starts a background job with SIGINT ignored,
+    and a server that ignored it would leave its containers behind.
+    """
+    raise SystemExit(128 + signum)
+
+
+def start_podman_pods(args, store):
+    """The podman pod runner of --pods podman (None without); exits if podman has no --pod-network."""
+    if args.pods != "podman":
+        return None
+    pods = PodmanPods(store, args.podman, args.pod_network, args.max_pods)
+    try:
+        pods.check_network()
+    except RuntimeError as e:
+        sys.exit(f"kube stand-in: {e}")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
+    pods.start()
+    return pods
 
 
 def main(argv):
@@ -312,9 +351,10 @@ def main(argv):
     store = Store(history_size=args.history, max_objects=args.max_objects)
     registry = Registry(store, Schema(args.openapi))
     registry.create_default_namespace()
-    if not args.no_controller:
-        SimulatedController(store, args.job_seconds).start()
     server = StandinServer(args.port, registry, served_document(args.openapi), args.token, args.verbose)
+    pods = start_podman_pods(args, store)
+    if not args.no_controller:
+        SimulatedController(store, args.job_seconds, deployment_pods_run_elsewhere=pods is not None).start()
     scheme = "http"
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -325,7 +365,13 @@ def main(argv):
         scheme = "https"
     write_port_file(args.port_file, server.server_address[1])
     print(f"kube stand-in: listening on {scheme}://127.0.0.1:{server.server_address[1]}", file=sys.stderr, flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        if pods is not None:
+            for signum in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut the cleanup short
+                signal.signal(signum, signal.SIG_IGN)
+            pods.shutdown()
 
 
 if __name__ == "__main__":

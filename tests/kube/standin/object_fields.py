@@ -47,3 +47,20 @@ def first_free_address(network, used):
         if str(address) not in used:
             return str(address)
     return None
+
+
+def keep_condition_times(status, previous):
+    """status with the times of each condition that did not change (status, reason, message) kept from previous.
+
+    A controller rewrites a whole status on every pass: without this, every
+    pass would be a change, and a write that wakes the next pass.
+    """
+    old = {c.get("type"): c for c in previous.get("conditions", [])}
+    conditions = []
+    for condition in status.get("conditions", []):
+        before = old.get(condition["type"])
+        same = before and all(before.get(k) == condition.get(k) for k in ("status", "reason", "message"))
+        conditions.append({**condition, **{k: before[k] for k in ("lastUpdateTime", "lastTransitionTime",
+                                                                      "lastProbeTime") if k in before}}
+                          if same else condition)
+    return {**status, "conditions": conditions} if conditions else status

@@ -4,13 +4,16 @@ wait, watches) see a cluster's behaviour.
 
 Nothing runs. No image is pulled, no container or process is started, no
 probe is sent, no address is reachable: a pod is a record whose status this
-module writes. Every pod is Running and Ready as soon as it exists.
+module writes. Every pod is Running and Ready as soon as it exists, unless
+Deployment pods are left to podman_pods.py (apiserver.py --pods podman):
+then they are made Pending and unbound, for it to bind, run and make Ready.
 
 - A Deployment with spec.replicas N gets N pods (the template's labels plus
   pod-template-hash, owned by the Deployment; no ReplicaSet in between). A
   changed template replaces all its pods at once. Its status (replicas,
   readyReplicas, availableReplicas, updatedReplicas, observedGeneration,
-  conditions Available and Progressing) follows, scale to 0 included.
+  conditions Available and Progressing) follows, scale to 0 included; only
+  pods with a Ready condition count as ready and available.
 - A Job gets one pod, Succeeded after `job_seconds`: then the Job has
   succeeded 1, startTime, completionTime and a Complete condition. When its
   activeDeadlineSeconds comes first, the pod is deleted and the Job Failed
@@ -28,8 +31,8 @@ import uuid
 
 import api_errors
 from api_resources import DEPLOYMENTS, JOBS, PODS
-from object_fields import (POD_NETWORK, first_free_address, is_owned_by, labels, now_timestamp, owner_reference,
-                           random_suffix)
+from object_fields import (POD_NETWORK, first_free_address, is_owned_by, keep_condition_times, labels, now_timestamp,
+                           owner_reference, random_suffix)
 
 TEMPLATE_HASH = "pod-template-hash"
 NODE_NAME = "standin-node"
@@ -38,9 +41,10 @@ POD_CONDITIONS = ("Initialized", "Ready", "ContainersReady", "PodScheduled")
 
 
 class SimulatedController:
-    def __init__(self, store, job_seconds):
+    def __init__(self, store, job_seconds, deployment_pods_run_elsewhere=False):
         self._store = store
         self._job_seconds = job_seconds
+        self._deployment_pods_run_elsewhere = deployment_pods_run_elsewhere
         self._job_started = {}  # Job uid -> time.monotonic() when its pod started
 
     def start(self):
@@ -71,9 +75,10 @@ class SimulatedController:
                 self._store.remove(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
             name = deployment["metadata"]["name"]
             for _ in range(wanted - len(current)):
-                self._create_pod(deployment, f"{name}-{revision}-{random_suffix()}", {TEMPLATE_HASH: revision})
+                self._create_pod(deployment, f"{name}-{revision}-{random_suffix()}", {TEMPLATE_HASH: revision},
+                                 runs_here=not self._deployment_pods_run_elsewhere)
             self._set_status(DEPLOYMENTS, deployment, _deployment_status(
-                deployment, len(self._owned_pods(deployment)), revision))
+                deployment, self._owned_pods(deployment), revision))
 
     # --- Jobs ------------------------------------------------------------------
 
@@ -136,22 +141,26 @@ class SimulatedController:
         uid = owner["metadata"]["uid"]
         return [p for p in self._store.items(PODS, owner["metadata"]["namespace"]) if is_owned_by(p, uid)]
 
-    def _create_pod(self, owner, name, extra_labels):
+    def _create_pod(self, owner, name, extra_labels, runs_here=True):
+        """A pod of owner's template: Running and Ready on the simulated node, or (not runs_here) unbound."""
         template = owner["spec"]["template"]
         pod_spec = template.get("spec") or {}
         now = now_timestamp()
-        address = first_free_address(POD_NETWORK, {p["status"].get("podIP") for p in self._store.items(PODS)})
-        if address is None:
-            print(f"simulated controller: pod {name} not created: no address left in {POD_NETWORK}", flush=True)
-            return
+        spec, status = copy.deepcopy(pod_spec), {"phase": "Pending"}
+        if runs_here:
+            address = first_free_address(POD_NETWORK, {p["status"].get("podIP") for p in self._store.items(PODS)})
+            if address is None:
+                print(f"simulated controller: pod {name} not created: no address left in {POD_NETWORK}", flush=True)
+                return
+            spec["nodeName"], status = NODE_NAME, _running_pod_status(pod_spec, address, now)
         pod = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": owner["metadata"]["namespace"], "uid": str(uuid.uuid4()),
                          "creationTimestamp": now,
                          "labels": {**(template.get("metadata") or {}).get("labels", {}), **extra_labels},
                          "ownerReferences": [owner_reference(owner)]},
-            "spec": {**copy.deepcopy(pod_spec), "nodeName": NODE_NAME},
-            "status": _running_pod_status(pod_spec, address, now),
+            "spec": spec,
+            "status": status,
         }
         try:
             self._store.put(PODS, pod)
@@ -160,7 +169,7 @@ class SimulatedController:
 
     def _set_status(self, rtype, obj, status):
         """Writes status, keeping condition timestamps that did not change; no write if equal."""
-        status = _keep_condition_times(status, obj.get("status") or {})
+        status = keep_condition_times(status, obj.get("status") or {})
         if obj.get("status") != status:
             obj["status"] = status
             self._store.put(rtype, obj)
@@ -177,12 +186,14 @@ def _finished(job):
                for c in (job.get("status") or {}).get("conditions", []))
 
 
-def _deployment_status(deployment, pod_count, revision):
+def _deployment_status(deployment, pods, revision):
+    """What the Deployment controller reports for pods (all of the current revision by now)."""
     wanted = deployment["spec"].get("replicas", 1)
     name = deployment["metadata"]["name"]
-    counts = {"replicas": pod_count, "updatedReplicas": pod_count, "readyReplicas": pod_count,
-              "availableReplicas": pod_count}
-    if pod_count >= wanted:
+    ready = sum(1 for pod in pods if _is_ready(pod))
+    counts = {"replicas": len(pods), "updatedReplicas": len(pods), "readyReplicas": ready,
+              "availableReplicas": ready, "unavailableReplicas": max(wanted - ready, 0)}
+    if ready >= wanted:
         available = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
         progressing = ("True", "NewReplicaSetAvailable", f'ReplicaSet "{name}-{revision}" has successfully progressed.')
     else:
@@ -197,16 +208,9 @@ def _deployment_status(deployment, pod_count, revision):
             **{k: v for k, v in counts.items() if v}, "conditions": conditions}
 
 
-def _keep_condition_times(status, previous):
-    old = {c.get("type"): c for c in previous.get("conditions", [])}
-    conditions = []
-    for condition in status.get("conditions", []):
-        before = old.get(condition["type"])
-        same = before and all(before.get(k) == condition.get(k) for k in ("status", "reason", "message"))
-        conditions.append({**condition, **{k: before[k] for k in ("lastUpdateTime", "lastTransitionTime",
-                                                                      "lastProbeTime") if k in before}}
-                          if same else condition)
-    return {**status, "conditions": conditions} if conditions else status
+def _is_ready(pod):
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions", []))
 
 
 def _running_pod_status(pod_spec, address, now):
