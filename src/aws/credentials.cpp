@@ -8,6 +8,7 @@
 #include <ranges>
 #include <sstream>
 
+#include "core/clock.hpp"
 #include "core/json.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
@@ -172,12 +173,6 @@ bool allowed_full_uri(std::string_view uri) {
   return false;
 }
 
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<Credentials> container_credentials(const EnvLookup& env, std::chrono::milliseconds timeout) {
@@ -258,7 +253,8 @@ Result<Credentials> CredentialChain::resolve() const {
 Result<Credentials> CredentialChain::get() {
   constexpr std::int64_t kRefreshMargin = 300;
   std::lock_guard lock(mu_);
-  if (cached_ && (!cached_->expires_at || *cached_->expires_at - kRefreshMargin > now_unix())) {
+  if (cached_ &&
+      (!cached_->expires_at || *cached_->expires_at - kRefreshMargin > SystemClock().now_unix())) {
     return *cached_;
   }
   auto fresh = resolve();

@@ -10,15 +10,11 @@ namespace {
 
 constexpr std::size_t kMaxPages = 1000;  // 1000 images a page: a million images at most
 
-JsonClientOptions with_ecr_endpoint(JsonClientOptions options) {
-  options.endpoint.signing_name = "ecr";
-  options.endpoint.target_prefix = "AmazonEC2ContainerRegistry_V20150921";
-  options.endpoint.json_version = "1.1";
-  if (options.endpoint.url.empty()) {
-    options.endpoint.url = default_url("api.ecr", options.endpoint.region);
-  }
-  return options;
-}
+// From ECR's model (botocore's ecr/2015-09-21).
+constexpr ServiceProtocol kEcr{.signing_name = "ecr",
+                               .target_prefix = "AmazonEC2ContainerRegistry_V20150921",
+                               .json_version = "1.1",
+                               .endpoint_prefix = "api.ecr"};
 
 EcrRepository repository_of(const Json& r) {
   return {.name = r.value("repositoryName", ""),
@@ -41,7 +37,7 @@ Result<void> check_name(std::string_view name) {
 
 }  // namespace
 
-EcrClient::EcrClient(JsonClientOptions options) : client_(with_ecr_endpoint(std::move(options))) {}
+EcrClient::EcrClient(JsonClientOptions options) : client_(for_service(std::move(options), kEcr)) {}
 
 bool EcrClient::valid_repository_name(std::string_view name) {
   if (name.size() < 2 || name.size() > 256) return false;

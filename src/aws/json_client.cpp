@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "aws/sigv4.hpp"
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 #include "libcurl/easy.hpp"
 
@@ -82,13 +83,17 @@ ServiceError parse_error(int status, std::string_view body, std::string request_
   return e;
 }
 
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
+
+JsonClientOptions for_service(JsonClientOptions options, const ServiceProtocol& protocol) {
+  options.endpoint.signing_name = protocol.signing_name;
+  options.endpoint.target_prefix = protocol.target_prefix;
+  options.endpoint.json_version = protocol.json_version;
+  if (options.endpoint.url.empty()) {
+    options.endpoint.url = default_url(protocol.endpoint_prefix, options.endpoint.region);
+  }
+  return options;
+}
 
 std::string default_url(std::string_view endpoint_prefix, std::string_view region) {
   const std::string domain = region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
@@ -138,7 +143,7 @@ Error to_error(const ServiceError& e, std::string_view operation) {
 }
 
 JsonClient::JsonClient(JsonClientOptions options) : options_(std::move(options)) {
-  if (!options_.now) options_.now = system_now;
+  if (!options_.now) options_.now = [] { return SystemClock().now_unix(); };
 }
 
 std::chrono::milliseconds JsonClient::backoff(int attempt) const {

@@ -8,15 +8,11 @@ namespace {
 // One batch may span 24 hours at most.
 constexpr std::int64_t kMaxBatchSpanMs = 24LL * 3600 * 1000;
 
-JsonClientOptions with_logs_endpoint(JsonClientOptions options) {
-  options.endpoint.signing_name = "logs";
-  options.endpoint.target_prefix = "Logs_20140328";
-  options.endpoint.json_version = "1.1";
-  if (options.endpoint.url.empty()) {
-    options.endpoint.url = default_url("logs", options.endpoint.region);
-  }
-  return options;
-}
+// From CloudWatch Logs' model (botocore's logs/2014-03-28).
+constexpr ServiceProtocol kLogs{.signing_name = "logs",
+                                .target_prefix = "Logs_20140328",
+                                .json_version = "1.1",
+                                .endpoint_prefix = "logs"};
 
 // Made now or before: either way there.
 Result<void> made(const Result<Json>& answer) {
@@ -36,7 +32,7 @@ std::string cut_utf8(std::string text, std::size_t max_bytes) {
 }  // namespace
 
 LogsClient::LogsClient(JsonClientOptions options)
-    : client_(with_logs_endpoint(std::move(options))) {}
+    : client_(for_service(std::move(options), kLogs)) {}
 
 Result<void> LogsClient::ensure_group(std::string_view group) {
   return made(client_.call("CreateLogGroup", {{"logGroupName", group}}));

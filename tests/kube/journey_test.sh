@@ -18,38 +18,26 @@ DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE_DIR=$4 CACHE=$5
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/deployer.sh"
 . "$here/../lib/base_python_or.sh"
+. "$here/../lib/podman.sh"
+. "$here/lib/standin.sh"
 
 [ "$(id -u)" = 0 ] || { echo "contract.kubernetes_journey: needs root (podman, runc)" >&2; exit 1; }
 [ -f "$BASE_DIR/recipe.sha256" ] || { echo "no python-or base in '$BASE_DIR'" >&2; exit 1; }
-python=/usr/bin/python3
 work=$(mktemp -d /tmp/orsa-kube-XXXXXX)
 network=orsa-kube-pods-$$
-standin_pid=""
+STANDIN_PID=""
 
-# A private podman store for the pods, as podman_pods_test.sh makes one.
-mkdir -p "$work/podman/root" "$work/podman/runroot"
-cat >"$work/podman/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-cat >"$work/podman/podman" <<SH
-#!/bin/sh
-CONTAINERS_CONF=$work/podman/containers.conf exec podman --root $work/podman/root \
-  --runroot $work/podman/runroot --storage-driver vfs "\$@"
-SH
-chmod +x "$work/podman/podman"
+# A private podman store for the pods.
+podman_setup "$work/podman" 127.0.0.1
+podman_wrapper "$work/podman"
 pods() { "$work/podman/podman" "$@"; }
 
 cleanup() {
   local rc=$?
   stop_deployer
-  if [ -n "$standin_pid" ]; then
-    kill "$standin_pid" 2>/dev/null || true  # it removes its containers on SIGTERM
-    wait "$standin_pid" 2>/dev/null || true
+  if [ -n "$STANDIN_PID" ]; then
+    kill "$STANDIN_PID" 2>/dev/null || true  # it removes its containers on SIGTERM
+    wait "$STANDIN_PID" 2>/dev/null || true
   fi
   pods rm -f -a -t 0 >/dev/null 2>&1 || true
   pods network rm -f "$network" >/dev/null 2>&1 || true
@@ -75,44 +63,14 @@ step "the stand-in API server, its pods on podman"
 "$here/standin/fetch-kubectl.sh" "$CACHE/kubectl-1.20"
 kubectl_bin=$CACHE/kubectl-1.20/kubectl
 pods network create "$network" >/dev/null || fail "podman network"
-token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj /CN=orsa-kube-standin -addext subjectAltName=IP:127.0.0.1 \
-  -keyout "$work/tls.key" -out "$work/tls.crt" 2>"$work/openssl.log" || fail "openssl"
-"$python" "$here/standin/apiserver.py" --openapi "$CACHE/swagger.json" --port-file "$work/port" \
-  --token "$token" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
-  --pods podman --podman "$work/podman/podman" --pod-network "$network" --max-pods 6 \
-  >"$work/standin.log" 2>&1 &
-standin_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/port" ] && break
-  kill -0 "$standin_pid" 2>/dev/null || fail "the stand-in exited"
-  sleep 0.1
-done
-[ -s "$work/port" ] || fail "the stand-in did not listen"
-cat >"$work/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: standin
-clusters:
-- name: standin
-  cluster:
-    server: https://127.0.0.1:$(cat "$work/port")
-    certificate-authority: $work/tls.crt
-users:
-- name: orsa
-  user:
-    token: $token
-contexts:
-- name: standin
-  context: {cluster: standin, user: orsa, namespace: orsa-workloads}
-EOF
-kc() { KUBECONFIG=$work/kubeconfig "$kubectl_bin" "$@"; }
+standin_start "$work" "$CACHE" --pods podman --podman "$work/podman/podman" \
+  --pod-network "$network" --max-pods 6 || fail "the stand-in did not start"
+kc() { KUBECONFIG=$STANDIN_KUBECONFIG "$kubectl_bin" "$@"; }
 kc create namespace orsa-workloads >/dev/null || fail "kubectl create namespace"
 
 step "orsa-deployer on the stand-in"
 export ORSA_ADMIN_PASSWORD=admin-password-for-kube
-FLAGS=(--runtime kubernetes --kubeconfig "$work/kubeconfig" --max-replicas 3
+FLAGS=(--runtime kubernetes --kubeconfig "$STANDIN_KUBECONFIG" --max-replicas 3
   --base-image orsa/base-python-or:latest --health-timeout 120s --builder-bin "$BUILDER")
 start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" || fail "deployer did not start"
 import_base_python_or "$BASE_DIR" || fail "loading the python-or base"

@@ -25,3 +25,15 @@ CONF
 pod() {
   podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot" --storage-driver vfs "$@"
 }
+
+# An executable $1/podman running podman on the private store podman_setup
+# made in $1, for programs that take a podman command (the Kubernetes
+# stand-in's --podman); it carries its configuration, not the caller's env.
+podman_wrapper() {  # dir
+  cat >"$1/podman" <<SH
+#!/bin/sh
+CONTAINERS_CONF=$1/containers.conf CONTAINERS_REGISTRIES_CONF=$1/registries.conf \\
+  exec podman --root $1/root --runroot $1/runroot --storage-driver vfs "\$@"
+SH
+  chmod +x "$1/podman"
+}

@@ -96,20 +96,9 @@ done
 
 work=$(mktemp -d /tmp/standin-pods-XXXXXX)
 dir=$work
-mkdir -p "$dir/root" "$dir/runroot"
-cat >"$dir/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-cat >"$dir/podman" <<EOF
-#!/bin/sh
-CONTAINERS_CONF=$dir/containers.conf exec podman --root $dir/root --runroot $dir/runroot --storage-driver vfs "\$@"
-EOF
-chmod +x "$dir/podman"
+. "$here/../../lib/podman.sh"
+podman_setup "$dir" 127.0.0.1
+podman_wrapper "$dir"
 
 setup_started_ms=$(now_ms)
 "$dir/podman" load -i "$STANDIN_TEST_IMAGE_ARCHIVE" >"$work/load.out" 2>&1 ||

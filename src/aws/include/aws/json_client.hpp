@@ -29,6 +29,15 @@ struct ServiceEndpoint {
 /// https://<prefix>.<region>.amazonaws.com (".com.cn" in the China regions).
 std::string default_url(std::string_view endpoint_prefix, std::string_view region);
 
+/// What a service's model says about its wire: its signing name, target
+/// prefix, JSON version and the host prefix of its endpoints.
+struct ServiceProtocol {
+  std::string_view signing_name;
+  std::string_view target_prefix;
+  std::string_view json_version;
+  std::string_view endpoint_prefix;
+};
+
 /// Credentials for each call (a chain refreshes temporary ones).
 using CredentialSource = std::function<Result<Credentials>()>;
 
@@ -42,6 +51,10 @@ struct JsonClientOptions {
   std::size_t max_response_bytes = 16 * 1024 * 1024;
   std::function<std::int64_t()> now;  // unix seconds; empty → the system clock
 };
+
+/// `options` for `protocol`'s service: its names set, its default URL in
+/// the region unless one is given.
+JsonClientOptions for_service(JsonClientOptions options, const ServiceProtocol& protocol);
 
 /// An error answer, as AWS reports it.
 struct ServiceError {
