@@ -126,6 +126,25 @@ start() {
   echo "pg-test-server: PostgreSQL listening on 127.0.0.1:$port; admin URL in $dir/url"
 }
 
+# An immediate stop normally takes well under a second. On a machine loaded by
+# every other suite it once took over a minute, so the wait is bounded: after
+# 15 s what is left is shown and killed, and the directory goes anyway.
+stop_server() {
+  local dir=$1 pid
+  if as_owner "$BINDIR/pg_ctl" -D "$dir/data" -m immediate -t 15 stop >/dev/null 2>&1; then
+    return
+  fi
+  is_running "$dir" || return 0
+  pid=$(head -1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+  echo "pg-test-server: the server did not stop within 15 s; killing it" >&2
+  ps -o pid,stat,etime,args --ppid "${pid:-0}" -p "${pid:-0}" >&2 || true
+  tail -20 "$dir/server.log" >&2 || true
+  if [ -n "$pid" ]; then
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
+
 stop() {
   local dir=$1
   if [ ! -e "$dir" ]; then
@@ -133,7 +152,7 @@ stop() {
     return
   fi
   if [ -e "$dir/data/PG_VERSION" ]; then
-    as_owner "$BINDIR/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    stop_server "$dir"
   fi
   remove_dir "$dir"
   echo "pg-test-server: stopped and removed $dir"
