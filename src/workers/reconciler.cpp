@@ -180,6 +180,13 @@ void Rollouts::reconcile_deployment(const Deployment& d,
   }
   switch (d.status) {
     case DeploymentStatus::kPending:
+      if (it != by_id.end()) {
+        // Started again by the API (of another instance, or of this process
+        // before a restart): the deployment's own container comes back.
+        enqueue(d.id, [this, id = d.id] { bring_up(id, true, BringUp::kStart); });
+        return;
+      }
+      [[fallthrough]];
     case DeploymentStatus::kPulling:
       // A rollout this process did not finish (it was restarted): start over.
       enqueue(d.id, [this, id = d.id] { run_rollout(id); });

@@ -98,6 +98,16 @@ void Rollouts::refresh_route(const std::string& project_id) {
   routes_.put(route_for(*all));
 }
 
+void Rollouts::route_ahead_of_save(const Deployment& about_to_save) {
+  std::lock_guard lock(routes_mu_);
+  auto all = store_.deployments().list(OwnerScope::everyone(), about_to_save.project_id);
+  if (!all) return;
+  auto same = std::ranges::find(*all, about_to_save.id, &Deployment::id);
+  if (same == all->end()) return;
+  *same = about_to_save;
+  routes_.put(route_for(*all));
+}
+
 void Rollouts::refresh_all_routes(const std::vector<Deployment>& all) {
   std::lock_guard lock(routes_mu_);
   std::map<std::string, std::vector<Deployment>> by_project;

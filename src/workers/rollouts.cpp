@@ -98,11 +98,20 @@ std::int32_t Rollouts::max_replicas() const {
   return runtime_ != nullptr ? runtime_->max_replicas() : 1;
 }
 
+// On an instance that does not lead, the API's row change is all: the
+// leader's next pass applies it (reconcile_deployment), so that only one
+// instance ever creates, starts or stops a deployment's container.
+bool Rollouts::leads() const {
+  return !leading_ || leading_();
+}
+
 void Rollouts::roll_out(const std::string& deployment_id) {
+  if (!leads()) return;
   enqueue(deployment_id, [this, deployment_id] { run_rollout(deployment_id); });
 }
 
 void Rollouts::resume(const std::string& deployment_id) {
+  if (!leads()) return;
   {
     std::lock_guard lock(mu_);
     crashes_.erase(deployment_id);
@@ -411,6 +420,11 @@ void Rollouts::bring_up(const std::string& deployment_id, bool reuse_container, 
     started = runtime_->start(d->container_id).has_value();
   }
   if (!started) {
+    // Not a rollout's first start, which has just pulled: the image may have
+    // been collected since, or be on another node only (a cluster runtime).
+    if (reuse_container && !runtime_->has_image(image_reference(*d))) {
+      if (auto pulled = pull_image(*d); !pulled) return fail_rollout(*d, pulled.error().message);
+    }
     // The old container is replaced; if it cannot be removed the reconciler
     // sweeps it as an orphan.
     if (!d->container_id.empty()) std::ignore = runtime_->remove(d->container_id);
@@ -512,9 +526,10 @@ void Rollouts::go_live(Deployment& d) {
   d.status = DeploymentStatus::kHealthy;
   d.status_reason.clear();
   d.started_at = clock_.now_unix();
-  if (!save(d)) return;
-  // The newest live deployment wins the route: the gateway switches now.
-  refresh_route(d.project_id);
+  // The newest live deployment wins the route. The gateway switches before
+  // the row says healthy, so whoever reads "healthy" can call it at once.
+  route_ahead_of_save(d);
+  if (!save(d)) return refresh_route(d.project_id);
   auto siblings = store_.deployments().list(OwnerScope::everyone(), d.project_id);
   if (!siblings) return;
   for (const auto& old : *siblings) {
@@ -572,7 +587,7 @@ void Rollouts::fail_rollout(Deployment& d, std::string reason) {
 }
 
 void Rollouts::stop_container(Deployment& d, bool remove_container) {
-  if (d.container_id.empty() || runtime_ == nullptr) return;
+  if (d.container_id.empty() || runtime_ == nullptr || !leads()) return;
   if (remove_container) {
     if (auto ok = runtime_->remove(d.container_id); !ok) {
       spdlog::warn("deployment {}: cannot remove container: {}", d.id, ok.error().message);

@@ -45,6 +45,8 @@ class FakeRuntime final : public runtime::Runtime {
   Result<std::string> run(const runtime::ContainerSpec& spec) override {
     std::lock_guard lock(mu_);
     if (throw_on_run_) throw std::runtime_error("a bug in the runtime adapter");
+    if (images_required_ && !images_.contains(spec.image))
+      return fail(Error::not_found("no such image: " + spec.image));
     runtime::ContainerInfo c{.id = "c" + std::to_string(++next_),
                              .name = spec.name,
                              .image = spec.image,
@@ -193,6 +195,13 @@ class FakeRuntime final : public runtime::Runtime {
     std::lock_guard lock(mu_);
     return containers_.contains(id);
   }
+  /// A node that has none of the images (a cluster runtime's other node,
+  /// or an image collected since): run() needs a pull first.
+  void lose_images() {
+    std::lock_guard lock(mu_);
+    images_.clear();
+    images_required_ = true;
+  }
   int runs() {
     std::lock_guard lock(mu_);
     return runs_;
@@ -256,6 +265,7 @@ class FakeRuntime final : public runtime::Runtime {
   bool crash_on_start_ = false;
   bool oom_on_start_ = false;
   bool throw_on_run_ = false;
+  bool images_required_ = false;
   bool hold_stops_ = false;
   std::condition_variable stops_released_;
   bool hold_pauses_ = false;
@@ -438,6 +448,62 @@ TEST_F(DeploymentsTest, AnInstanceThatDoesNotLeadChangesNoContainerButRoutes) {
     return now.status == DeploymentStatus::kHealthy && now.restarts == 1;
   }));
   EXPECT_FALSE(runtime_->exists(orphan));
+}
+
+// Several instances (ADR 0019): the API of one that does not lead only
+// writes the row; the leader's pass applies it, so no two instances create,
+// start or stop the same deployment's container.
+TEST_F(DeploymentsTest, AnInstanceThatDoesNotLeadLeavesContainersToTheLeader) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  leading_ = false;
+  const auto d = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"}).value();
+  rollouts_->reconcile();
+  EXPECT_EQ(runtime_->runs(), 0);
+  EXPECT_EQ(reload(d.id).status, DeploymentStatus::kPending);
+  leading_ = true;
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kHealthy; }));
+  EXPECT_EQ(runtime_->runs(), 1);
+  const auto container = reload(d.id).container_id;
+
+  leading_ = false;
+  ASSERT_TRUE(deployments_->stop_deployment(alice, d.id, {"127.0.0.1"}));
+  rollouts_->reconcile();
+  EXPECT_EQ(runtime_->state_of(container), runtime::ContainerState::kRunning);
+  leading_ = true;
+  ASSERT_TRUE(reconcile_until(
+      [&] { return runtime_->state_of(container) == runtime::ContainerState::kExited; }));
+
+  leading_ = false;
+  ASSERT_TRUE(deployments_->start_deployment(alice, d.id, {"127.0.0.1"}));
+  rollouts_->reconcile();
+  EXPECT_EQ(runtime_->state_of(container), runtime::ContainerState::kExited);
+  leading_ = true;
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kHealthy; }));
+  EXPECT_EQ(reload(d.id).container_id, container) << "started again, not replaced";
+  EXPECT_EQ(runtime_->runs(), 1);
+
+  leading_ = false;
+  ASSERT_TRUE(deployments_->remove(alice, d.id, {"127.0.0.1"}));
+  EXPECT_TRUE(runtime_->exists(container));
+  leading_ = true;
+  ASSERT_TRUE(reconcile_until([&] { return runtime_->container_count() == 0; }));
+  EXPECT_EQ(runtime_->runs(), 1);
+}
+
+// A container that is gone is replaced from the image; where the image is
+// not (a cluster's other node, a collected image) it is pulled again, with
+// a pull credential of its own.
+TEST_F(DeploymentsTest, AReplacedContainerIsGivenItsImageAgain) {
+  const auth::Principal alice{.user_id = user_.id, .username = "alice", .role = Role::kDeveloper};
+  const auto d = deployments_->create(alice, {.image_id = image_.id}, {"127.0.0.1"}).value();
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kHealthy; }));
+  ASSERT_TRUE(deployments_->stop_deployment(alice, d.id, {"127.0.0.1"}));
+  ASSERT_TRUE(runtime_->remove(reload(d.id).container_id));
+  runtime_->lose_images();
+  ASSERT_TRUE(deployments_->start_deployment(alice, d.id, {"127.0.0.1"}));
+  ASSERT_TRUE(reconcile_until([&] { return reload(d.id).status == DeploymentStatus::kHealthy; }));
+  EXPECT_EQ(runtime_->pulled().size(), 2u);
+  EXPECT_EQ(runtime_->runs(), 2);
 }
 
 TEST_F(DeploymentsTest, RestartsACrashedContainer) {

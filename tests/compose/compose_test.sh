@@ -57,7 +57,9 @@ trap teardown EXIT
 fail() {
   echo "FAIL: $*" >&2
   podman ps -a >&2 || true
-  for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project"); do
+  # The compose set's containers and the services ORSA deployed from it.
+  for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project") \
+    $(podman ps -aq --filter label=orsa.managed=true); do
     echo "--- logs of $(podman inspect -f '{{.Name}}' "$c")" >&2
     podman logs --tail 40 "$c" >&2 || true
   done
@@ -135,13 +137,18 @@ wait_healthy() {
 }
 wait_healthy
 solve() {
-  curl -sS -o "$work/solve.out" -w '%{http_code}' -X POST "$SERVICES_URL/alice/knapsack/solve" \
+  curl -sS -o "$work/solve.out" -D "$work/solve.headers" -w '%{http_code}' \
+    -X POST "$SERVICES_URL/alice/knapsack/solve" \
     -H "Authorization: Bearer $alice" -H 'Content-Type: application/json' \
     --data-binary @"$SRC/templates/python-flask/starter/input.json"
   echo " $(cat "$work/solve.out")"
 }
+# Healthy means routable: the route is installed before the status is read
+# as healthy, so the first call must be answered by the service.
 answer=$(solve)
-[ "${answer%% *}" = 200 ] || fail "solve through the gateway: $answer"
+[ "${answer%% *}" = 200 ] || fail "solve through the gateway: $answer
+$(cat "$work/solve.headers")
+the deployment: $(api GET "/api/v1/deployments/$dep" "$alice")"
 [ "$(cut -d' ' -f2- <<<"$answer" | json_get 'd["objective"]')" = 15.0 ] || fail "wrong optimum: $answer"
 echo "solve: $answer"
 

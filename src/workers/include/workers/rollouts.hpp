@@ -141,6 +141,9 @@ class Rollouts final : public services::DeploymentControl {
   std::string image_reference(const store::Deployment& d) const;
   std::string failure_reason(const store::Deployment& d, const std::string& what);
   void refresh_all_routes(const std::vector<store::Deployment>& all);
+  bool leads() const;
+  /// The project's route as it will be once `about_to_save` is saved.
+  void route_ahead_of_save(const store::Deployment& about_to_save);
   gateway::Route route_for(const std::vector<store::Deployment>& of_project) const;
   void persist_last_requests(const std::vector<store::Deployment>& all);
   void reconcile_containers(const std::vector<store::Deployment>& all,
