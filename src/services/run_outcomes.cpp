@@ -73,12 +73,14 @@ Result<store::Run> Runs::complete(std::string_view id, const RunEnd& end) {
 }
 
 Result<std::vector<store::Run>> Runs::fail_orphaned(
-    const std::vector<std::string>& live_containers) {
+    const std::vector<std::string>& live_containers,
+    const std::function<bool(const store::Run&)>& recoverable) {
   auto unfinished = tables_.runs.unfinished();
   if (!unfinished) return fail(unfinished.error());
   std::vector<store::Run> failed;
   for (const auto& run : *unfinished) {
     if (run.status != store::RunStatus::kRunning) continue;  // queued runs stay queued
+    if (recoverable && !recoverable(run)) continue;          // a live instance's
     if (run.container_id &&
         std::ranges::find(live_containers, *run.container_id) != live_containers.end()) {
       continue;  // adopted

@@ -240,7 +240,7 @@ TEST_F(RunsTest, QueuedRunsPerUserAreCappedWithARetryAfter) {
   ASSERT_TRUE(submit(admin_));
   // A run that started frees a place.
   const auto oldest = store_.runs().queued().value().front();
-  ASSERT_TRUE(store_.runs().mark_running(oldest.id, "", clock_.now_unix()));
+  ASSERT_TRUE(store_.runs().mark_running(oldest.id, "", clock_.now_unix(), ""));
   EXPECT_TRUE(submit(alice_));
 }
 
@@ -255,7 +255,7 @@ TEST_F(RunsTest, TheRunDataQuotaRefusesNewRunsOnceTheUsersRunsHoldIt) {
                    options};
   auto first = quota_bound.submit(alice_, {"alice", "knap"}, {.input = R"({"capacity":10})"});
   ASSERT_TRUE(first) << first.error().message;
-  ASSERT_TRUE(store_.runs().mark_running(first->id, "", clock_.now_unix()));
+  ASSERT_TRUE(store_.runs().mark_running(first->id, "", clock_.now_unix(), ""));
   ASSERT_TRUE(store_.runs().finish(
       first->id, {.status = RunStatus::kSucceeded, .log_digest = "sha256:ab", .log_size = 3000},
       clock_.now_unix()));
@@ -281,7 +281,7 @@ TEST_F(RunsTest, QueuePositionsFollowTheFairQueue) {
   EXPECT_EQ(runs_.get(alice_, a1.id)->queue_position, 1u);
   EXPECT_EQ(runs_.get(bob_, b1.id)->queue_position, 2u);  // Bob's turn before Alice's second
   EXPECT_EQ(runs_.get(alice_, a2.id)->queue_position, 3u);
-  ASSERT_TRUE(store_.runs().mark_running(a1.id, "", clock_.now_unix()));
+  ASSERT_TRUE(store_.runs().mark_running(a1.id, "", clock_.now_unix(), ""));
   EXPECT_FALSE(runs_.get(alice_, a1.id)->queue_position);
   EXPECT_EQ(runs_.get(bob_, b1.id)->queue_position, 1u);
 }
@@ -295,7 +295,7 @@ TEST_F(RunsTest, TheNextRunsToStartComeFromTheFairQueue) {
   auto next = next_runs_to_start(store_.runs(), {.max_concurrent = 3, .max_per_user = 2});
   ASSERT_TRUE(next) << next.error().message;
   EXPECT_EQ(*next, (std::vector<std::string>{a2.id, b1.id, a1.id}));
-  for (const auto& id : *next) ASSERT_TRUE(store_.runs().mark_running(id, "", 1));
+  for (const auto& id : *next) ASSERT_TRUE(store_.runs().mark_running(id, "", 1, ""));
   // Full: nothing more until one ends; then Alice is at her cap of two.
   EXPECT_TRUE(next_runs_to_start(store_.runs(), {.max_concurrent = 3, .max_per_user = 2})->empty());
   ASSERT_TRUE(store_.runs().finish(b1.id, {.status = RunStatus::kSucceeded}, 2));
@@ -307,7 +307,7 @@ TEST_F(RunsTest, TheNextRunsToStartComeFromTheFairQueue) {
 TEST_F(RunsTest, ListsPageNewestFirstWithACursorAndAStatusFilter) {
   std::vector<std::string> made;
   for (int i = 0; i < 3; ++i) made.push_back(submit(alice_).value().id);
-  ASSERT_TRUE(store_.runs().mark_running(made[0], "", clock_.now_unix()));
+  ASSERT_TRUE(store_.runs().mark_running(made[0], "", clock_.now_unix(), ""));
   auto first = runs_.list_project(alice_, {"alice", "knap"}, {.limit = 2});
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(ids(*first), (std::vector<std::string>{made[2], made[1]}));
@@ -332,7 +332,7 @@ TEST_F(RunsTest, CancelEndsAQueuedRunAndAsksTheWorkerToStopARunningOne) {
   go_live(image1_, store::Visibility::kPublic);
   const auto queued = submit(bob_).value();
   const auto running = submit(bob_).value();
-  ASSERT_TRUE(store_.runs().mark_running(running.id, "ctr", clock_.now_unix()));
+  ASSERT_TRUE(store_.runs().mark_running(running.id, "ctr", clock_.now_unix(), ""));
 
   auto canceled = runs_.cancel(bob_, queued.id);
   ASSERT_TRUE(canceled) << canceled.error().message;
@@ -432,7 +432,7 @@ class RunEndsTest : public RunsTest {
   // A running run and the result file its container wrote.
   store::Run running(const std::string& container) {
     auto run = submit(alice_).value();
-    return store_.runs().mark_running(run.id, container, clock_.now_unix()).value();
+    return store_.runs().mark_running(run.id, container, clock_.now_unix(), "").value();
   }
   std::filesystem::path result_file(const std::string& content) {
     const auto path = dir_.path() / ("result-" + std::to_string(++files_) + ".json");
@@ -496,7 +496,7 @@ TEST_F(RunEndsTest, AResultOverTheLimitOrNotJsonFailsTheRunSayingSo) {
 
 TEST_F(RunEndsTest, AnEndedRunIsMeteredWithItsWallTimeCpuTimeAndKey) {
   auto run = submit(auth::Principal::consumer("ck_1", knap_.id, "acme")).value();
-  store_.runs().mark_running(run.id, "ctr", clock_.now_unix()).value();
+  store_.runs().mark_running(run.id, "ctr", clock_.now_unix(), "").value();
   clock_.advance(42);
   ASSERT_TRUE(
       runs_.complete(run.id, {.status = RunStatus::kSucceeded, .exit_code = 0, .cpu_ms = 7'250}));
@@ -529,6 +529,19 @@ TEST_F(RunEndsTest, ARestartFailsRunningRunsWhoseContainerIsGone) {
   EXPECT_EQ(runs_.get(alice_, orphan.id)->run.reason, "control plane restarted");
   EXPECT_EQ(runs_.get(alice_, adopted.id)->run.status, RunStatus::kRunning);
   EXPECT_EQ(runs_.get(alice_, queued.id)->run.status, RunStatus::kQueued);
+}
+
+// Several instances: a starting instance fails only the runs it may recover
+// (its own, a dead instance's), never those a live instance is running.
+TEST_F(RunEndsTest, ARestartLeavesTheRunsOfLiveInstancesAlone) {
+  const auto mine = running("c1");
+  const auto theirs = submit(alice_).value();
+  ASSERT_TRUE(store_.runs().mark_running(theirs.id, "c2", clock_.now_unix(), "inst-b"));
+  auto failed = runs_.fail_orphaned({}, [](const store::Run& r) { return r.runner != "inst-b"; });
+  ASSERT_TRUE(failed) << failed.error().message;
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ(failed->front().id, mine.id);
+  EXPECT_EQ(runs_.get(alice_, theirs.id)->run.status, RunStatus::kRunning);
 }
 
 }  // namespace

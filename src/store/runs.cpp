@@ -62,7 +62,8 @@ constexpr std::string_view kRunColumns =
     "r.input_size, r.result_digest, r.result_size, r.log_digest, r.log_size, r.exit_code, "
     "r.reason, r.statistics, "
     "r.container_id, r.cancel_requested, r.created_at, r.started_at, r.finished_at, "
-    "r.consumer_key_id FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = "
+    "r.consumer_key_id, r.runner FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u "
+    "ON u.id = "
     "r.owner_id "
     "JOIN users s ON s.id = r.submitter_id";
 // Concurrent inserts on PostgreSQL may pick the same seq; the loser retries.
@@ -71,7 +72,7 @@ constexpr int kSeqAttempts = 8;
 struct RunRow {
   std::string id, owner_id, owner_username, project_id, project_name, submitter_id,
       submitter_username, image_id, build_id, commit_sha, image_digest, status, options,
-      input_digest, reason, statistics;
+      input_digest, reason, statistics, runner;
   long long seq = 0, priority = 0, time_limit_s = 0, memory_mb = 0, cpu_millis = 0, input_size = 0,
             cancel_requested = 0, created_at = 0;
   NullableText deployment_id, result_digest, log_digest, container_id, consumer_key_id;
@@ -92,7 +93,7 @@ struct RunRow {
         soci::into(container_id.value, container_id.ind), soci::into(cancel_requested),
         soci::into(created_at), soci::into(started_at.value, started_at.ind),
         soci::into(finished_at.value, finished_at.ind),
-        soci::into(consumer_key_id.value, consumer_key_id.ind);
+        soci::into(consumer_key_id.value, consumer_key_id.ind), soci::into(runner);
   }
   Run get() const {
     // The CHECK constraint keeps statuses valid.
@@ -129,7 +130,8 @@ struct RunRow {
             .created_at = created_at,
             .started_at = started_at.get(),
             .finished_at = finished_at.get(),
-            .consumer_key_id = consumer_key_id.get()};
+            .consumer_key_id = consumer_key_id.get(),
+            .runner = runner};
   }
 };
 
@@ -292,17 +294,19 @@ class SqlRunStore final : public RunStore {
 
   Result<std::vector<Run>> unfinished() override { return with_statuses("'queued', 'running'"); }
 
-  Result<Run> mark_running(std::string_view id, std::string_view container_id,
-                           std::int64_t at) override {
+  Result<Run> mark_running(std::string_view id, std::string_view container_id, std::int64_t at,
+                           std::string_view runner) override {
     return db_.run("mark_run_running", Access::kWrite, [&](soci::session& sql) -> Result<Run> {
       const std::string run_id(id);
       auto container = container_text(container_id);
       const long long when = at;
-      const auto changed =
-          execute(sql,
-                  "UPDATE runs SET status = 'running', started_at = :at, "
-                  "container_id = :container WHERE id = :id AND status = 'queued'",
-                  soci::use(when), soci::use(container.value, container.ind), soci::use(run_id));
+      const std::string claimer(runner);
+      const auto changed = execute(
+          sql,
+          "UPDATE runs SET status = 'running', started_at = :at, "
+          "container_id = :container, runner = :runner WHERE id = :id AND status = 'queued'",
+          soci::use(when), soci::use(container.value, container.ind), soci::use(claimer),
+          soci::use(run_id));
       if (changed == 0) return fail(not_changed(sql, run_id));
       return one_run(sql, OwnerScope::everyone(), run_id);
     });

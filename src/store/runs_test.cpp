@@ -156,7 +156,7 @@ TEST_P(RunStoreTest, ListsAreNewestFirstWithFiltersAndACursor) {
   EXPECT_EQ(ids(store_->runs().list(OwnerScope::of(alice.id), {.submitter_id = bob.id})),
             std::vector<std::string>{runs[3].id});
 
-  ASSERT_TRUE(store_->runs().mark_running(runs[1].id, "", kStart + 1));
+  ASSERT_TRUE(store_->runs().mark_running(runs[1].id, "", kStart + 1, ""));
   EXPECT_EQ(ids(store_->runs().list(OwnerScope::of(alice.id), {.status = RunStatus::kRunning})),
             std::vector<std::string>{runs[1].id});
   EXPECT_EQ(ids(store_->runs().list(OwnerScope::of(alice.id), {.project_id = other.id})),
@@ -205,9 +205,9 @@ TEST_P(RunStoreTest, QueueQueriesGiveEachUsersHeadsAndCounts) {
   EXPECT_EQ(ids(store_->runs().queued_heads(1)), (std::vector<std::string>{a2.id, b1.id}));
   EXPECT_EQ(store_->runs().count_queued(alice.id).value_or(-1), 3);
 
-  ASSERT_TRUE(store_->runs().mark_running(a2.id, "ctr1", kStart + 1));
-  ASSERT_TRUE(store_->runs().mark_running(b1.id, "", kStart + 1));
-  ASSERT_TRUE(store_->runs().mark_running(b2.id, "", kStart + 1));
+  ASSERT_TRUE(store_->runs().mark_running(a2.id, "ctr1", kStart + 1, ""));
+  ASSERT_TRUE(store_->runs().mark_running(b1.id, "", kStart + 1, ""));
+  ASSERT_TRUE(store_->runs().mark_running(b2.id, "", kStart + 1, ""));
   auto running = store_->runs().running_per_user();
   ASSERT_TRUE(running) << running.error().message;
   std::map<std::string, std::int64_t> counts;
@@ -224,12 +224,17 @@ TEST_P(RunStoreTest, ARunStartsOnceAndEndsOnce) {
   const auto knap = project(alice, "knap");
   const auto run = submit(knap, alice);
   EXPECT_EQ(store_->runs().set_container(run.id, "ctr").error().code, ErrorCode::kConflict);
-  auto running = store_->runs().mark_running(run.id, "", kStart + 5);
+  EXPECT_EQ(run.runner, "");
+  auto running = store_->runs().mark_running(run.id, "", kStart + 5, "inst-a");
   ASSERT_TRUE(running) << running.error().message;
   EXPECT_EQ(running->status, RunStatus::kRunning);
   EXPECT_EQ(running->started_at, kStart + 5);
+  EXPECT_EQ(running->runner, "inst-a");
   EXPECT_FALSE(running->container_id);
-  EXPECT_EQ(store_->runs().mark_running(run.id, "", kStart + 6).error().code, ErrorCode::kConflict);
+  // Another instance's claim of the same run loses.
+  EXPECT_EQ(store_->runs().mark_running(run.id, "", kStart + 6, "inst-b").error().code,
+            ErrorCode::kConflict);
+  EXPECT_EQ(store_->runs().find(OwnerScope::everyone(), run.id).value().runner, "inst-a");
   EXPECT_EQ(store_->runs().set_container(run.id, "ctr").value().container_id, "ctr");
 
   EXPECT_EQ(store_->runs().finish(run.id, {.status = RunStatus::kRunning}, kStart).error().code,
@@ -266,7 +271,7 @@ TEST_P(RunStoreTest, DataBytesSumInputResultAndLogOfTheSubmittersRuns) {
   const auto run = submit(knap, alice);
   const auto queued = submit(knap, alice);
   submit(knap, bob);
-  ASSERT_TRUE(store_->runs().mark_running(run.id, "", kStart + 1));
+  ASSERT_TRUE(store_->runs().mark_running(run.id, "", kStart + 1, ""));
   ASSERT_TRUE(store_->runs().finish(run.id,
                                     {.status = RunStatus::kSucceeded,
                                      .result_digest = digest('r'),
@@ -284,7 +289,7 @@ TEST_P(RunStoreTest, CancelEndsAQueuedRunAndFlagsARunningOne) {
   const auto knap = project(alice, "knap");
   const auto queued = submit(knap, alice);
   const auto running = submit(knap, alice);
-  ASSERT_TRUE(store_->runs().mark_running(running.id, "ctr", kStart));
+  ASSERT_TRUE(store_->runs().mark_running(running.id, "ctr", kStart, ""));
 
   auto canceled = store_->runs().request_cancel(queued.id, kStart + 3);
   ASSERT_TRUE(canceled) << canceled.error().message;

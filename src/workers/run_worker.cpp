@@ -90,6 +90,16 @@ struct RunWorker::Impl {
 
   void dispatch_loop(const std::stop_token& stop);
   void start_allowed();
+  // Whether this instance may recover the run: its own, or claimed by an
+  // instance that died.
+  bool recoverable(const store::Run& run) const {
+    return run.runner.empty() || run.runner == options.instance_id || !options.runner_alive ||
+           !options.runner_alive(run.runner);
+  }
+  bool of_dead_instance(const store::Run& run) const {
+    return !run.runner.empty() && run.runner != options.instance_id && recoverable(run);
+  }
+  void fail_runs_of_dead_instances();
   std::shared_ptr<std::atomic<bool>> activate(const store::Run& run);
   void deactivate(const std::string& id);
 
@@ -117,11 +127,16 @@ struct RunWorker::Impl {
 // --- Dispatching ---------------------------------------------------------
 
 void RunWorker::Impl::dispatch_loop(const std::stop_token& stop) {
+  auto next_sweep = std::chrono::steady_clock::now() + options.sweep_interval;
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mu);
       wake_cv.wait_for(lock, stop, kDispatchPoll, [this] { return wake_pending; });
       wake_pending = false;
+    }
+    if (options.runner_alive && std::chrono::steady_clock::now() >= next_sweep) {
+      fail_runs_of_dead_instances();
+      next_sweep = std::chrono::steady_clock::now() + options.sweep_interval;
     }
     if (stop.stop_requested()) return;
     start_allowed();
@@ -137,7 +152,7 @@ void RunWorker::Impl::start_allowed() {
   for (const auto& id : *ids) {
     // The row says running before any container exists, so a crash between
     // the two leaves a run that recovery fails, never a lost one.
-    auto run = store.runs().mark_running(id, "", clock.now_unix());
+    auto run = store.runs().mark_running(id, "", clock.now_unix(), options.instance_id);
     if (!run) continue;  // canceled meanwhile
     activate(*run);
     if (!executors->post([this, r = *run] { execute(r, std::nullopt); })) {
@@ -392,17 +407,26 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
   auto unfinished = store.runs().unfinished();
   if (!unfinished) return fail(unfinished.error());
   std::map<std::string, store::Run> running;
+  std::set<std::string> keep;  // runs whose files stay: adopted, or a live instance's
   for (auto& r : *unfinished) {
-    if (r.status == RunStatus::kRunning) running.emplace(r.id, std::move(r));
+    if (r.status != RunStatus::kRunning) continue;
+    if (!recoverable(r)) {
+      keep.insert(r.id);
+      continue;
+    }
+    running.emplace(r.id, std::move(r));
   }
   std::vector<std::pair<store::Run, std::string>> adopted;
   std::vector<std::string> live;
   for (const auto& job : *listed) {
     const auto label = job.labels.find(kLabelRun);
+    if (label != job.labels.end() && keep.contains(label->second)) continue;  // a live instance's
     const auto it = label == job.labels.end() ? running.end() : running.find(label->second);
     const std::optional<std::string> recorded =
         it == running.end() ? std::nullopt : it->second.container_id;
-    const bool ours = it != running.end() && (!recorded || *recorded == job.id);
+    // A dead instance's run is not waited on here: it fails (see below).
+    const bool ours =
+        it != running.end() && !of_dead_instance(it->second) && (!recorded || *recorded == job.id);
     if (!ours) {
       std::ignore = jobs->remove_job(job.id);
       continue;
@@ -411,9 +435,8 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
     live.push_back(job.id);
     adopted.emplace_back(it->second, job.id);
   }
-  auto orphaned = runs->fail_orphaned(live);
+  auto orphaned = runs->fail_orphaned(live, [this](const store::Run& r) { return recoverable(r); });
   if (!orphaned) return fail(orphaned.error());
-  std::set<std::string> keep;
   for (const auto& [run, job] : adopted) keep.insert(run.id);
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(options.work_root, ec)) {
@@ -428,6 +451,24 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
                  orphaned->size());
   }
   return adopted;
+}
+
+// A run whose instance died while running it cannot be waited on here (its
+// time limit, cancel and log were that instance's): it fails, and its job,
+// if this runtime has it, is removed.
+void RunWorker::Impl::fail_runs_of_dead_instances() {
+  auto failed =
+      runs->fail_orphaned({}, [this](const store::Run& r) { return of_dead_instance(r); });
+  if (!failed) {
+    spdlog::warn("runs: cannot look for runs of stopped instances: {}", failed.error().message);
+    return;
+  }
+  for (const auto& run : *failed) {
+    spdlog::info("runs: {} failed: instance {} stopped while running it", run.id, run.runner);
+    if (auto jobs_of = jobs->list_jobs({{kLabelRun, run.id}})) {
+      for (const auto& job : *jobs_of) std::ignore = jobs->remove_job(job.id);
+    }
+  }
 }
 
 // --- RunWorker -----------------------------------------------------------

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 
 #include "auth/rate_limiter.hpp"
@@ -220,7 +222,10 @@ class RunWorkerTest : public ::testing::Test {
         RunWorkerOptions{.work_root = dir_.path() / "work",
                          .live_log_dir = dir_.path() / "live",
                          .limits = {.max_concurrent = max_concurrent, .max_per_user = 2},
-                         .grace = 1s});
+                         .grace = 1s,
+                         .instance_id = instance_id_,
+                         .runner_alive = runner_alive_,
+                         .sweep_interval = 1s});
     services::RunOptions options;
     options.live_log_dir = dir_.path() / "live";
     meter_ = std::make_unique<services::UsageMeter>(store_->usage(), clock_);
@@ -278,6 +283,8 @@ class RunWorkerTest : public ::testing::Test {
   std::unique_ptr<services::Accounts> accounts_;
   auth::Principal alice_;
   FakeJobs jobs_;
+  std::string instance_id_;
+  std::function<bool(const std::string&)> runner_alive_;
   std::unique_ptr<RunWorker> worker_;
   std::unique_ptr<services::UsageMeter> meter_;
   std::unique_ptr<services::Runs> runs_;
@@ -353,8 +360,8 @@ TEST_F(RunWorkerTest, ARestartAdoptsLiveJobsFailsOrphansAndSweepsLeftovers) {
   NoScheduler none;  // the "previous process": queues and marks, never starts
   make_worker(2, &none);
   const auto adopted = submit(), orphaned = submit(), unstarted = submit();
-  ASSERT_TRUE(store_->runs().mark_running(adopted, "job-old", clock_.now_unix()));
-  ASSERT_TRUE(store_->runs().mark_running(orphaned, "job-gone", clock_.now_unix()));
+  ASSERT_TRUE(store_->runs().mark_running(adopted, "job-old", clock_.now_unix(), ""));
+  ASSERT_TRUE(store_->runs().mark_running(orphaned, "job-gone", clock_.now_unix(), ""));
   jobs_.add_running("job-old", adopted);
   jobs_.add_running("job-stray", "run_unknown");
   std::filesystem::create_directories(dir_.path() / "work" / "run_crashed_start");
@@ -371,6 +378,43 @@ TEST_F(RunWorkerTest, ARestartAdoptsLiveJobsFailsOrphansAndSweepsLeftovers) {
   // The queued run was not lost: it starts now.
   jobs_.end(job_of(unstarted), {.exit_code = 0}, "{}");
   EXPECT_EQ(final_status(unstarted), RunStatus::kSucceeded);
+}
+
+// Several instances on one database and one runtime (ADR 0019).
+TEST_F(RunWorkerTest, ALiveInstancesRunsAreLeftAloneAndADeadOnesFail) {
+  NoScheduler none;  // the other instances: they claim runs, this test plays their jobs
+  make_worker(2, &none);
+  const auto of_b = submit(), of_c = submit();
+  ASSERT_TRUE(store_->runs().mark_running(of_b, "job-b", clock_.now_unix(), "inst-b"));
+  ASSERT_TRUE(store_->runs().mark_running(of_c, "job-c", clock_.now_unix(), "inst-c"));
+  jobs_.add_running("job-b", of_b);
+  jobs_.add_running("job-c", of_c);
+  std::atomic<bool> b_lives{true};
+  instance_id_ = "inst-a";
+  runner_alive_ = [&b_lives](const std::string& runner) { return runner == "inst-b" && b_lives; };
+
+  make_worker(2);  // instance a starts
+  ASSERT_TRUE(worker_->start(*runs_, jobs_, jobs_, "registry"));
+  EXPECT_EQ(reload(of_b).status, RunStatus::kRunning) << "b lives: its run is its own";
+  EXPECT_EQ(reload(of_c).status, RunStatus::kFailed) << "c is dead: nobody waits on its run";
+  EXPECT_EQ(jobs_.removed(), std::vector<std::string>{"job-c"});
+  EXPECT_EQ(worker_->running(), 0u);
+
+  b_lives = false;  // b dies: a's next sweep fails its run and removes its job
+  ASSERT_TRUE(orsa::testing::eventually(
+      std::chrono::seconds(20),
+      [&] {
+        worker_->wake();
+        return reload(of_b).status == RunStatus::kFailed;
+      },
+      "the dead instance's run failed"));
+  EXPECT_EQ(jobs_.removed(), (std::vector<std::string>{"job-c", "job-b"}));
+  // A run a claims is its own.
+  const auto mine = submit();
+  jobs_.end(job_of(mine), {.exit_code = 0}, "{}");
+  EXPECT_EQ(final_status(mine), RunStatus::kSucceeded);
+  EXPECT_EQ(reload(mine).runner, "inst-a");
+  worker_->stop();  // before b_lives goes
 }
 
 TEST_F(RunWorkerTest, StoppingLeavesRunningJobsForTheNextStart) {

@@ -128,11 +128,12 @@ class MemoryRuns final : public RunStore {
     return with_status({RunStatus::kQueued, RunStatus::kRunning});
   }
 
-  Result<Run> mark_running(std::string_view id, std::string_view container_id,
-                           std::int64_t at) override {
+  Result<Run> mark_running(std::string_view id, std::string_view container_id, std::int64_t at,
+                           std::string_view runner) override {
     return change(id, {RunStatus::kQueued}, [&](Run& r) {
       r.status = RunStatus::kRunning;
       r.started_at = at;
+      r.runner = runner;
       r.container_id = container_or_null(container_id);
     });
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,8 +191,12 @@ class Runs {
   Result<store::Run> complete(std::string_view id, const RunEnd& end);
   /// After a restart: every run left running whose container is not among
   /// `live_containers` (the ones the worker adopts) fails with the reason
-  /// "control plane restarted". Returns those runs.
-  Result<std::vector<store::Run>> fail_orphaned(const std::vector<std::string>& live_containers);
+  /// "control plane restarted". With several instances only the runs
+  /// `recoverable` accepts (this instance's, and dead instances') are
+  /// looked at; empty accepts all. Returns those runs.
+  Result<std::vector<store::Run>> fail_orphaned(
+      const std::vector<std::string>& live_containers,
+      const std::function<bool(const store::Run&)>& recoverable = {});
 
   /// The run data a project's runs hold: read before the project is
   /// deleted, released after (release_data).

@@ -68,6 +68,9 @@ struct Run {
   std::optional<std::int64_t> finished_at;
   /// The consumer key it was submitted with (the owner is then its submitter).
   std::optional<std::string> consumer_key_id;
+  /// The control-plane instance that claimed it ("" before it ran, and for
+  /// runs claimed before instances named themselves).
+  std::string runner;
 };
 
 struct NewRun {
@@ -147,10 +150,10 @@ class RunStore {
   virtual Result<std::int64_t> count_queued(std::string_view submitter_id) = 0;
   /// Every queued run, oldest first (queue positions).
   virtual Result<std::vector<Run>> queued() = 0;
-  /// queued → running at `at`, with the container if one exists yet;
-  /// kConflict when the run is no longer queued.
+  /// queued → running at `at`, claimed by the instance `runner`, with the
+  /// container if one exists yet; kConflict when the run is no longer queued.
   virtual Result<Run> mark_running(std::string_view id, std::string_view container_id,
-                                   std::int64_t at) = 0;
+                                   std::int64_t at, std::string_view runner) = 0;
   /// Records the container of a running run (kConflict when it is not running).
   virtual Result<Run> set_container(std::string_view id, std::string_view container_id) = 0;
   /// queued | running → the outcome at `at`; kConflict when the run had already ended.

@@ -31,6 +31,14 @@ struct RunWorkerOptions {
   // The template's runner (templates/python-flask, orsa_service/run.py).
   std::vector<std::string> command = {"python3", "-m", "orsa_service.run"};
   std::string user = "65534:65534";
+  // Several instances on one database (ADR 0019): this instance's id, put on
+  // the runs it claims, and whether the instance that claimed a run still
+  // lives (empty: no other instance does). A live instance's runs are left
+  // alone; a dead one's fail, and their jobs go if this runtime has them.
+  std::string instance_id;
+  std::function<bool(const std::string& runner)> runner_alive;
+  // How often the runs of instances that died are looked for.
+  std::chrono::seconds sweep_interval{10};
 };
 
 /// The label a run's job carries: the run's id.
