@@ -3,6 +3,7 @@
 #include <jwt.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -186,11 +187,20 @@ Result<std::string> SessionSigner::load_or_create_key(const std::filesystem::pat
     return fail(
         Error::internal("cannot stat session key " + path.string() + ": " + errno_message(errno)));
   }
+  // Instances sharing one directory may start at once: the first key made
+  // wins (link() never replaces a file) and the others read that one.
   std::string key = random_bytes(kKeyBytes);
-  if (auto written = write_file_atomic(path, base64url_encode(key) + "\n", 0600); !written) {
+  const std::filesystem::path made = path.string() + ".new-" + random_hex(8);
+  if (auto written = write_file_atomic(made, base64url_encode(key) + "\n", 0600); !written) {
     return fail(written.error());
   }
-  return key;
+  const int linked = ::link(made.c_str(), path.c_str());
+  const int link_errno = errno;
+  ::unlink(made.c_str());
+  if (linked == 0) return key;
+  if (link_errno == EEXIST && ::stat(path.c_str(), &st) == 0) return read_existing_key(path, st);
+  return fail(Error::internal("cannot create session key " + path.string() + ": " +
+                              errno_message(link_errno)));
 }
 
 std::string derive_token_key(std::string_view master_key, std::string_view purpose) {

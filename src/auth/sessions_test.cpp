@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/files.hpp"
 #include "core/random.hpp"
@@ -224,6 +226,24 @@ TEST(SessionKey, ShortOrMalformedKeyIsRefused) {
   ASSERT_TRUE(write_file_atomic(garbage, "not base64 at all!!", 0600));
   EXPECT_FALSE(SessionSigner::load_or_create_key(garbage));
   EXPECT_FALSE(SessionSigner::load_or_create_key(dir.path()));  // a directory
+}
+
+// Instances sharing one directory that start at once end up with one key.
+TEST(SessionKey, MadeOnceWhenSeveralStartAtOnce) {
+  TempDir dir;
+  const auto path = dir.path() / "secret.key";
+  constexpr int kInstances = 8;
+  std::vector<std::string> keys(kInstances);
+  {
+    std::vector<std::jthread> instances;
+    for (int i = 0; i < kInstances; ++i) {
+      instances.emplace_back([&, i] { keys[i] = SessionSigner::load_or_create_key(path).value(); });
+    }
+  }
+  for (const auto& key : keys) EXPECT_EQ(key, keys.front());
+  EXPECT_EQ(*SessionSigner::load_or_create_key(path), keys.front());
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1)
+      << "no temporary file is left";
 }
 
 TEST(SessionKey, MissingDirectoryIsAnError) {

@@ -98,7 +98,7 @@ int run_check(const Config& config, const CheckCommand& command) {
   SystemClock clock;
   auto store = store::open_store(config.effective_database_url(), clock);
   if (!store) return error_exit("cannot open the database: " + store.error().message);
-  auto blobs = oci::BlobStore::inspect(config.data_dir / "registry");
+  auto blobs = oci::BlobStore::inspect(config.storage_dir() / "registry");
   if (!blobs) return error_exit(blobs.error().message);
   CheckRuntime rt;
   if (!holder) rt = attach_runtime(config);

@@ -195,6 +195,17 @@ std::size_t Config::effective_max_concurrent_runs() const {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+namespace {
+
+/// Absolute, without "." or ".." or a trailing slash: comparable.
+std::filesystem::path normal_path(const std::filesystem::path& path) {
+  auto normal = std::filesystem::absolute(path).lexically_normal();
+  if (!normal.has_filename() && normal != normal.root_path()) normal = normal.parent_path();
+  return normal;
+}
+
+}  // namespace
+
 std::string Config::effective_database_url() const {
   if (!database_url.empty()) return database_url;
   return "sqlite:" + (data_dir / "orsa.db").string();
@@ -265,6 +276,11 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->envname("ORSA_DATA_DIR");
   app.add_option("--database", config.database_url, "sqlite:PATH or postgresql://… URL")
       ->envname("ORSA_DATABASE_URL");
+  std::string shared_dir;
+  app.add_option("--shared-dir", shared_dir,
+                 "Directory every instance on the database shares (repositories, registry, keys, "
+                 "build logs, run data); the data dir keeps this instance's own files")
+      ->envname("ORSA_SHARED_DIR");
   std::string database_wait;
   app.add_option("--database-wait", database_wait,
                  "Wait this long for a database that refuses connections at start (e.g. 60s)")
@@ -414,6 +430,17 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   if (!ttl) return fail(Error::invalid_argument("--session-ttl: " + ttl.error().message));
   config.session_ttl = *ttl;
   config.data_dir = data_dir;
+  if (!shared_dir.empty()) {
+    config.shared_dir = normal_path(shared_dir);
+    const auto own = normal_path(config.data_dir);
+    if (config.shared_dir == own)
+      return fail(Error::invalid_argument("--shared-dir must not be the --data-dir"));
+    // SQLite is one file of one instance; shared storage is for several.
+    if (!config.database_url.starts_with("postgresql://") &&
+        !config.database_url.starts_with("postgres://")) {
+      return fail(Error::invalid_argument("--shared-dir needs a PostgreSQL --database"));
+    }
+  }
   auto timeout = parse_duration(build_timeout);
   if (!timeout || *timeout > std::chrono::hours(1)) {
     return fail(Error::invalid_argument("--build-timeout must be a duration of at most 1h"));

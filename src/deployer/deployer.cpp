@@ -140,9 +140,10 @@ oci::QuotaLookup registry_quota(const Config& config) {
   };
 }
 
-Result<void> prepare_data_dir(const std::filesystem::path& dir) {
+Result<void> prepare_data_dir(const Config& config) {
+  const auto& dir = config.data_dir;
   std::error_code ec;
-  std::filesystem::create_directories(dir / "repos", ec);
+  std::filesystem::create_directories(config.storage_dir() / "repos", ec);
   if (!ec) std::filesystem::create_directories(spool_dir(dir), ec);
   if (ec) {
     return fail(
@@ -152,8 +153,9 @@ Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(spool_dir(dir), ec)) {
     std::filesystem::remove(entry.path(), ec);
   }
-  // The data dir holds the signing key and password hashes: owner only.
+  // They hold the signing key and password hashes: owner only.
   ::chmod(dir.c_str(), 0700);
+  ::chmod(config.storage_dir().c_str(), 0700);
   return {};
 }
 
@@ -168,11 +170,24 @@ Result<void> remove_image_tag(oci::BlobStore& blobs, const store::Image& image) 
   return oci::remove_tag_and_unshared_manifest(blobs, image.repository, image.tag, *digest);
 }
 
+// Each instance keeps a lease of its own while it runs (a heartbeat): the
+// instance that claimed a build lives while its lease does (ADR 0019).
+std::string heartbeat_lease(std::string_view instance) {
+  return "instance/" + std::string(instance);
+}
+
+bool instance_alive(Deployer::Parts& p, const std::string& instance) {
+  auto lease = p.store->leases().find(heartbeat_lease(instance));
+  // Unknown: assume it lives rather than take over its work twice.
+  if (!lease) return lease.error().code != ErrorCode::kNotFound;
+  return lease->holder == instance && lease->expires_at > p.clock.now_unix();
+}
+
 Result<void> build_runs(Deployer::Parts& p) {
-  auto data = runs::RunData::open(p.config.data_dir / "runs");
+  auto data = runs::RunData::open(p.config.storage_dir() / "runs");
   if (!data) return fail(data.error());
   p.run_data = std::move(*data);
-  const std::filesystem::path live_logs = p.config.data_dir / "runs" / "live";
+  const std::filesystem::path live_logs = p.config.storage_dir() / "runs" / "live";
   // Until the runtime is attached, runs wait queued.
   p.run_worker = std::make_unique<workers::RunWorker>(
       *p.store, *p.run_data, *p.accounts, p.clock,
@@ -181,7 +196,9 @@ Result<void> build_runs(Deployer::Parts& p) {
           .live_log_dir = live_logs,
           .limits = {.max_concurrent = p.config.effective_max_concurrent_runs(),
                      .max_per_user = p.config.max_runs_per_user},
-          .max_result_bytes = p.config.max_run_result_mb * runs::kMiB});
+          .max_result_bytes = p.config.max_run_result_mb * runs::kMiB,
+          .instance_id = p.leader->holder(),
+          .runner_alive = [&p](const std::string& runner) { return instance_alive(p, runner); }});
   services::RunOptions options;
   options.live_log_dir = live_logs;
   options.max_time_limit_s = p.config.max_run_time.count();
@@ -223,26 +240,13 @@ Result<void> build_runs(Deployer::Parts& p) {
   return {};
 }
 
-// Each instance keeps a lease of its own while it runs (a heartbeat): the
-// instance that claimed a build lives while its lease does (ADR 0019).
-std::string heartbeat_lease(std::string_view instance) {
-  return "instance/" + std::string(instance);
-}
-
-bool instance_alive(Deployer::Parts& p, const std::string& instance) {
-  auto lease = p.store->leases().find(heartbeat_lease(instance));
-  // Unknown: assume it lives rather than take over its work twice.
-  if (!lease) return lease.error().code != ErrorCode::kNotFound;
-  return lease->holder == instance && lease->expires_at > p.clock.now_unix();
-}
-
 Result<void> build_queue(Deployer::Parts& p) {
   auto templates = p.config.templates_dir
                        ? Result<std::filesystem::path>(*p.config.templates_dir)
                        : workers::install_service_templates(p.config.data_dir / "templates");
   if (!templates) return fail(templates.error());
   workers::BuildQueueOptions options{
-      .data_dir = p.config.data_dir,
+      .data_dir = p.config.storage_dir(),
       .builder_bin = p.config.builder_bin,
       .template_dir = *templates / "python-flask",
       .base_image = p.config.base_image,
@@ -261,7 +265,8 @@ Result<void> build_queue(Deployer::Parts& p) {
             if (p.prefetch) p.prefetch->prefetch(image);
           },
       .instance_id = p.leader->holder(),
-      .runner_alive = [&p](const std::string& runner) { return instance_alive(p, runner); }};
+      .runner_alive = [&p](const std::string& runner) { return instance_alive(p, runner); },
+      .take_over_others = p.config.shares_storage()};
   p.build_queue = std::make_unique<workers::BuildQueue>(*p.store, *p.repos, *p.accounts, p.clock,
                                                         std::move(options));
   if (p.config.prefetch_images) {
@@ -344,8 +349,8 @@ Result<void> build_services(Deployer::Parts& p) {
                                                        heartbeat_lease(*instance), *instance);
   p.leader = std::make_unique<workers::LeaseKeeper>(p.store->leases(), p.clock, "leader",
                                                     std::move(*instance));
-  p.repos = source::make_git_repos(p.config.data_dir / "repos");
-  auto key = auth::SessionSigner::load_or_create_key(p.config.data_dir / "secret.key");
+  p.repos = source::make_git_repos(p.config.storage_dir() / "repos");
+  auto key = auth::SessionSigner::load_or_create_key(p.config.storage_dir() / "secret.key");
   if (!key) return fail(key.error());
   // One key per token type, derived from the one key file.
   p.push_signer =
@@ -385,7 +390,7 @@ Result<void> build_services(Deployer::Parts& p) {
       p.store->consumer_keys(), p.store->projects(), *p.meter, *p.audit, p.clock);
   p.system = std::make_unique<services::System>([&store = *p.store] { return store.ping(); },
                                                 p.store->audit());
-  auto blobs = oci::BlobStore::open(p.config.data_dir / "registry",
+  auto blobs = oci::BlobStore::open(p.config.storage_dir() / "registry",
                                     {.max_open_uploads_per_user = p.config.max_uploads_per_user,
                                      .upload_idle_timeout = p.config.upload_idle_timeout});
   if (!blobs) return fail(blobs.error());
@@ -591,7 +596,7 @@ Result<std::unique_ptr<Deployer>> Deployer::create(const Config& config, Adapter
   auto lock = DataDirLock::acquire(config.data_dir);
   if (!lock) return fail(lock.error());
   parts->lock.emplace(std::move(*lock));
-  if (auto ok = prepare_data_dir(config.data_dir); !ok) return fail(ok.error());
+  if (auto ok = prepare_data_dir(config); !ok) return fail(ok.error());
   if (auto ok = build_services(*parts); !ok) return fail(ok.error());
   auto generated = parts->accounts->bootstrap_admin(config.admin_username, config.admin_email,
                                                     config.admin_password);

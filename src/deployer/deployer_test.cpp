@@ -100,6 +100,26 @@ TEST(Config, AKubernetesRuntimeTakesAKubeconfigContextAndNamespace) {
   EXPECT_FALSE(parse({"--runtime", "kubernetes", "--runtime-socket", "/d.sock"}));
 }
 
+TEST(Config, SharedStorageIsForSeveralInstancesOnPostgreSQL) {
+  auto alone = parse({"--data-dir", "/srv/orsa"});
+  ASSERT_TRUE(alone);
+  EXPECT_FALSE(alone->shares_storage());
+  EXPECT_EQ(alone->storage_dir(), "/srv/orsa");
+  auto shared = parse({"--data-dir", "/srv/orsa", "--shared-dir", "/mnt/orsa//shared/",
+                       "--database", "postgresql://db/orsa"});
+  ASSERT_TRUE(shared) << shared.error().message;
+  EXPECT_TRUE(shared->shares_storage());
+  EXPECT_EQ(shared->storage_dir(), "/mnt/orsa/shared");
+  EXPECT_EQ(shared->data_dir, "/srv/orsa");
+  EXPECT_EQ(parse({"--shared-dir", "/mnt/orsa"}).error().message,
+            "--shared-dir needs a PostgreSQL --database");
+  EXPECT_EQ(parse({"--data-dir", "/srv/orsa", "--shared-dir", "/srv/orsa/", "--database",
+                   "postgresql://db/orsa"})
+                .error()
+                .message,
+            "--shared-dir must not be the --data-dir");
+}
+
 TEST(Config, ReplicasAboveOneNeedASwarmAndStayUnderTheCap) {
   const std::vector<const char*> swarm = {"--runtime", "swarm", "--runtime-socket", "/d.sock"};
   auto with = [&](std::vector<const char*> more) {

@@ -318,6 +318,7 @@ struct BuildQueue::Impl {
 
   Result<ProcessSpec> prepare(const store::Build& build, const std::filesystem::path& dir) {
     std::error_code ec;
+    std::filesystem::remove_all(dir, ec);  // what an interrupted attempt left
     std::filesystem::create_directories(dir, ec);
     if (ec) return fail(Error::unavailable("cannot create the build directory"));
     const std::string repository = build.owner_username + "/" + build.project_name;

@@ -40,6 +40,10 @@ struct Config {
   std::string public_url;
   std::filesystem::path data_dir = "orsa-data";
   std::string database_url;  // empty → sqlite:<data_dir>/orsa.db
+  // What several instances on one database share (ADR 0019): repositories,
+  // registry blobs, the signing key, build logs and run data. Empty: all of
+  // it lives in data_dir, which then holds only this instance's own files.
+  std::filesystem::path shared_dir;
   Registration registration = Registration::kOpen;
   std::chrono::seconds session_ttl = std::chrono::hours(12);
   std::string log_level = "info";
@@ -128,6 +132,13 @@ struct Config {
 
   /// The database URL with the default applied.
   std::string effective_database_url() const;
+  /// Where the shared files live: shared_dir, else data_dir.
+  const std::filesystem::path& storage_dir() const {
+    return shared_dir.empty() ? data_dir : shared_dir;
+  }
+  /// Whether instances share storage: then any of them takes over the
+  /// builds of one that died.
+  bool shares_storage() const { return !shared_dir.empty(); }
   /// Whether browsers reach ORSA over TLS (public_url is https).
   bool tls() const { return public_url.starts_with("https://"); }
 };
