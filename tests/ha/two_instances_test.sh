@@ -39,8 +39,7 @@ cleanup() {
     wait "$service_pid" 2>/dev/null || true
   fi
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-  awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
-    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  unmount_under "$work"
   rm -rf "$work"
   exit "$rc"
 }

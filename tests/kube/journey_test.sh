@@ -41,8 +41,7 @@ cleanup() {
   fi
   pods rm -f -a -t 0 >/dev/null 2>&1 || true
   pods network rm -f "$network" >/dev/null 2>&1 || true
-  awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
-    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  unmount_under "$work"
   rm -rf "$work"
   exit "$rc"
 }

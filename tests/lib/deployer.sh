@@ -102,7 +102,13 @@ remove_deployer_containers() {  # data_dir work_dir
     # Bridges of the deployments' networks are host interfaces.
     deployer_podman "$1" network prune -f >/dev/null 2>&1 || true
   fi
-  awk -v w="$2" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
+  unmount_under "$2"
+}
+
+# Unmounts what containers left mounted under a test's work dir (overlay
+# layers, tmpfs outputs), deepest first, so the dir can be deleted.
+unmount_under() {  # dir
+  awk -v w="$1" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 }
 
