@@ -45,6 +45,10 @@ TEST(AwsContract, ARepositoryIsMadeOnceFoundListedAndDeleted) {
   auto images = ecr.images("alice/knapsack");
   ASSERT_TRUE(images) << images.error().message;
   EXPECT_TRUE(images->empty());
+  // Deleting is idempotent: an image ECR no longer holds (ImageNotFound) is
+  // what the caller wanted.
+  const auto deleted = ecr.delete_images("alice/knapsack", {"sha256:" + std::string(64, 'a')});
+  EXPECT_TRUE(deleted) << deleted.error().message;
   ASSERT_TRUE(ecr.delete_repository("alice/knapsack", true));
   const auto gone = ecr.find_repository("alice/knapsack");
   ASSERT_FALSE(gone);

@@ -3,6 +3,8 @@
 # stand-ins (tests/aws/standin) on loopback that validate every request
 # with botocore's service models and re-sign it with botocore and the AWS C
 # runtime; the second throttles the first two calls of each operation.
+# Then the IAM policy ORSA documents (deploy/aws/control-plane-policy.json)
+# is held to the calls the stand-ins saw: each allowed, nothing more.
 # Nothing here reaches AWS.
 #   client_contract_test.sh TEST_BINARY
 set -euo pipefail
@@ -40,7 +42,8 @@ start() {  # name args...
   local name=$1
   shift
   "$python" "$here/standin/awsserver.py" --credentials "$work/credentials.json" \
-    --port-file "$work/$name.port" "$@" >"$work/$name.log" 2>&1 &
+    --port-file "$work/$name.port" --request-log "$work/$name.requests" "$@" \
+    >"$work/$name.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 300); do
     [ -s "$work/$name.port" ] && return 0
@@ -55,3 +58,5 @@ ORSA_TEST_AWS_URL=http://127.0.0.1:$(cat "$work/plain.port") \
   ORSA_TEST_AWS_THROTTLING_URL=http://127.0.0.1:$(cat "$work/throttling.port") \
   ORSA_TEST_AWS_SECRET=$secret ORSA_TEST_AWS_TEMP_SECRET=$temp_secret \
   ORSA_TEST_AWS_TEMP_TOKEN=$temp_token "$binary" || fail "the clients' contract tests failed"
+"$python" "$here/iam_policy_check.py" "$here/../../deploy/aws/control-plane-policy.json" \
+  "$work/plain.requests" "$work/throttling.requests" || fail "the IAM policy"
