@@ -61,9 +61,10 @@ database=${admin_url%/*}/$db
 shared=$work/shared
 mkdir -p "$shared"
 podman_setup "$work/podman" "127.0.0.1"
-# Its networks in a directory of its own, never beside another test's.
-printf '[network]\nnetwork_config_dir = "%s"\n' "$work/podman/networks" \
-  >>"$work/podman/containers.conf"
+# Its networks in a directory of its own, never beside another test's, and
+# on subnets no other test's podman picks (they use 10.88 and 10.89).
+printf '[network]\nnetwork_config_dir = "%s"\n%s\n' "$work/podman/networks" \
+  'default_subnet_pools = [{"base" = "10.213.0.0/16", "size" = 24}]' >>"$work/podman/containers.conf"
 mkdir -p "$work/podman/networks"
 socket=$work/podman/podman.sock
 pod system service --time=0 "unix://$socket" >"$work/podman/service.log" 2>&1 &
