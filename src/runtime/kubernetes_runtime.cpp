@@ -173,6 +173,20 @@ Result<Json> parse(const ApiReply& reply, const std::string& what) {
   return doc;
 }
 
+/// The items of a list answer (none when it has none).
+Result<Json> read_list(kubernetes::ApiClient& api, const std::string& path,
+                       const std::string& what) {
+  auto reply = api.request("GET", path);
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) return fail(status_error(reply->status, reply->body, what));
+  auto doc = parse(*reply, what);
+  if (!doc) return fail(doc.error());
+  if (!doc->contains("items")) return Json::array();
+  Json items = std::move((*doc)["items"]);
+  if (!items.is_array()) return fail(Error::unavailable(what + ": items is not a list"));
+  return items;
+}
+
 std::int32_t replicas_label(const std::map<std::string, std::string>& labels, std::int32_t max) {
   const auto it = labels.find(kLabelReplicas);
   if (it == labels.end()) return 1;
@@ -366,20 +380,29 @@ Result<void> KubernetesRuntime::remove(const std::string& id) {
 
 Result<std::vector<ContainerInfo>> KubernetesRuntime::list(
     const std::map<std::string, std::string>& labels) {
-  auto reply = api_->request(
-      "GET", objects("deployments") + "?labelSelector=" + percent_encode(label_selector(labels)));
-  if (!reply) return fail(reply.error());
-  if (reply->status != 200)
-    return fail(status_error(reply->status, reply->body, "list deployments"));
-  auto doc = parse(*reply, "list deployments");
-  if (!doc) return fail(doc.error());
+  auto deployments = read_list(
+      *api_, objects("deployments") + "?labelSelector=" + percent_encode(label_selector(labels)),
+      "list deployments");
+  if (!deployments) return fail(deployments.error());
+  // Every workload's pods in one read: the reconciler lists each pass, and a
+  // read per deployment would grow with them.
+  auto pods = read_list(*api_, objects("pods") + "?labelSelector=" + kubernetes::kLabelWorkload,
+                        "list pods");
+  if (!pods) return fail(pods.error());
+  std::map<std::string, Json> pods_of;
+  for (const Json& pod : *pods) {
+    const auto pod_labels = labels_of(pod.value("metadata", Json::object()));
+    const auto workload = pod_labels.find(kubernetes::kLabelWorkload);
+    if (workload == pod_labels.end()) continue;
+    auto [it, added] = pods_of.try_emplace(workload->second, Json::array());
+    it->second.push_back(pod);
+  }
   std::vector<ContainerInfo> out;
-  if (!doc->contains("items")) return out;
-  for (const Json& deployment : (*doc)["items"]) {
+  for (const Json& deployment : *deployments) {
+    if (!deployment.contains("metadata") || !deployment["metadata"].is_object()) continue;
     if (!has_labels(labels_of(deployment["metadata"]), labels)) continue;
-    auto info = describe(deployment.dump());
-    if (!info) return fail(info.error());
-    out.push_back(std::move(*info));
+    const auto it = pods_of.find(deployment["metadata"].value("name", ""));
+    out.push_back(info_of(deployment, it == pods_of.end() ? Json::array() : it->second));
   }
   return out;
 }
