@@ -198,7 +198,8 @@ Result<void> build_runs(Deployer::Parts& p) {
                      .max_per_user = p.config.max_runs_per_user},
           .max_result_bytes = p.config.max_run_result_mb * runs::kMiB,
           .instance_id = p.leader->holder(),
-          .runner_alive = [&p](const std::string& runner) { return instance_alive(p, runner); }});
+          .runner_alive = [&p](const std::string& runner) { return instance_alive(p, runner); },
+          .take_over_others = p.config.shares_storage()});
   services::RunOptions options;
   options.live_log_dir = live_logs;
   options.max_time_limit_s = p.config.max_run_time.count();

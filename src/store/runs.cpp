@@ -62,7 +62,8 @@ constexpr std::string_view kRunColumns =
     "r.input_size, r.result_digest, r.result_size, r.log_digest, r.log_size, r.exit_code, "
     "r.reason, r.statistics, "
     "r.container_id, r.cancel_requested, r.created_at, r.started_at, r.finished_at, "
-    "r.consumer_key_id, r.runner FROM runs r JOIN projects p ON p.id = r.project_id JOIN users u "
+    "r.consumer_key_id, r.runner, r.attempts FROM runs r JOIN projects p ON p.id = r.project_id "
+    "JOIN users u "
     "ON u.id = "
     "r.owner_id "
     "JOIN users s ON s.id = r.submitter_id";
@@ -74,7 +75,7 @@ struct RunRow {
       submitter_username, image_id, build_id, commit_sha, image_digest, status, options,
       input_digest, reason, statistics, runner;
   long long seq = 0, priority = 0, time_limit_s = 0, memory_mb = 0, cpu_millis = 0, input_size = 0,
-            cancel_requested = 0, created_at = 0;
+            cancel_requested = 0, created_at = 0, attempts = 0;
   NullableText deployment_id, result_digest, log_digest, container_id, consumer_key_id;
   NullableInt result_size, log_size, exit_code, started_at, finished_at;
 
@@ -93,7 +94,8 @@ struct RunRow {
         soci::into(container_id.value, container_id.ind), soci::into(cancel_requested),
         soci::into(created_at), soci::into(started_at.value, started_at.ind),
         soci::into(finished_at.value, finished_at.ind),
-        soci::into(consumer_key_id.value, consumer_key_id.ind), soci::into(runner);
+        soci::into(consumer_key_id.value, consumer_key_id.ind), soci::into(runner),
+        soci::into(attempts);
   }
   Run get() const {
     // The CHECK constraint keeps statuses valid.
@@ -131,7 +133,8 @@ struct RunRow {
             .started_at = started_at.get(),
             .finished_at = finished_at.get(),
             .consumer_key_id = consumer_key_id.get(),
-            .runner = runner};
+            .runner = runner,
+            .attempts = attempts};
   }
 };
 
@@ -301,12 +304,27 @@ class SqlRunStore final : public RunStore {
       auto container = container_text(container_id);
       const long long when = at;
       const std::string claimer(runner);
-      const auto changed = execute(
-          sql,
-          "UPDATE runs SET status = 'running', started_at = :at, "
-          "container_id = :container, runner = :runner WHERE id = :id AND status = 'queued'",
-          soci::use(when), soci::use(container.value, container.ind), soci::use(claimer),
-          soci::use(run_id));
+      const auto changed =
+          execute(sql,
+                  "UPDATE runs SET status = 'running', started_at = :at, "
+                  "container_id = :container, runner = :runner, attempts = attempts + 1 "
+                  "WHERE id = :id AND status = 'queued'",
+                  soci::use(when), soci::use(container.value, container.ind), soci::use(claimer),
+                  soci::use(run_id));
+      if (changed == 0) return fail(not_changed(sql, run_id));
+      return one_run(sql, OwnerScope::everyone(), run_id);
+    });
+  }
+
+  Result<Run> requeue(std::string_view id, std::string_view runner) override {
+    return db_.run("requeue_run", Access::kWrite, [&](soci::session& sql) -> Result<Run> {
+      const std::string run_id(id);
+      const std::string claimer(runner);
+      const auto changed = execute(sql,
+                                   "UPDATE runs SET status = 'queued', started_at = NULL, "
+                                   "container_id = NULL, runner = '' "
+                                   "WHERE id = :id AND status = 'running' AND runner = :runner",
+                                   soci::use(run_id), soci::use(claimer));
       if (changed == 0) return fail(not_changed(sql, run_id));
       return one_run(sql, OwnerScope::everyone(), run_id);
     });

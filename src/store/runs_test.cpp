@@ -219,6 +219,29 @@ TEST_P(RunStoreTest, QueueQueriesGiveEachUsersHeadsAndCounts) {
             (std::vector<std::string>{a1.id, a2.id, a3.id, b1.id, b2.id}));
 }
 
+// An instance that died while running a run: the run goes back to the
+// queue (only from that instance, only while running), counting its starts.
+TEST_P(RunStoreTest, ARunOfADeadInstanceIsQueuedAgain) {
+  const auto alice = user("alice");
+  const auto knap = project(alice, "knap");
+  const auto run = submit(knap, alice);
+  EXPECT_EQ(store_->runs().requeue(run.id, "inst-a").error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(store_->runs().mark_running(run.id, "ctr", kStart + 1, "inst-a"));
+  EXPECT_EQ(store_->runs().requeue(run.id, "inst-b").error().code, ErrorCode::kConflict);
+  auto queued = store_->runs().requeue(run.id, "inst-a");
+  ASSERT_TRUE(queued) << queued.error().message;
+  EXPECT_EQ(queued->status, RunStatus::kQueued);
+  EXPECT_FALSE(queued->started_at);
+  EXPECT_FALSE(queued->container_id);
+  EXPECT_EQ(queued->runner, "");
+  EXPECT_EQ(queued->attempts, 1);
+  auto again = store_->runs().mark_running(run.id, "", kStart + 2, "inst-b");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->attempts, 2);
+  EXPECT_EQ(again->runner, "inst-b");
+  EXPECT_EQ(store_->runs().requeue("run_missing", "inst-b").error().code, ErrorCode::kNotFound);
+}
+
 TEST_P(RunStoreTest, ARunStartsOnceAndEndsOnce) {
   const auto alice = user("alice");
   const auto knap = project(alice, "knap");

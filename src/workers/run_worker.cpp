@@ -99,7 +99,8 @@ struct RunWorker::Impl {
   bool of_dead_instance(const store::Run& run) const {
     return !run.runner.empty() && run.runner != options.instance_id && recoverable(run);
   }
-  void fail_runs_of_dead_instances();
+  void take_over_runs_of_dead_instances();
+  bool queue_again(const store::Run& run);
   std::shared_ptr<std::atomic<bool>> activate(const store::Run& run);
   void deactivate(const std::string& id);
 
@@ -135,7 +136,7 @@ void RunWorker::Impl::dispatch_loop(const std::stop_token& stop) {
       wake_pending = false;
     }
     if (options.runner_alive && std::chrono::steady_clock::now() >= next_sweep) {
-      fail_runs_of_dead_instances();
+      take_over_runs_of_dead_instances();
       next_sweep = std::chrono::steady_clock::now() + options.sweep_interval;
     }
     if (stop.stop_requested()) return;
@@ -435,6 +436,10 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
     live.push_back(job.id);
     adopted.emplace_back(it->second, job.id);
   }
+  // A dead instance's runs, their jobs removed above, start again here.
+  for (const auto& [id, run] : running) {
+    if (of_dead_instance(run)) queue_again(run);
+  }
   auto orphaned = runs->fail_orphaned(live, [this](const store::Run& r) { return recoverable(r); });
   if (!orphaned) return fail(orphaned.error());
   for (const auto& [run, job] : adopted) keep.insert(run.id);
@@ -454,21 +459,39 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
 }
 
 // A run whose instance died while running it cannot be waited on here (its
-// time limit, cancel and log were that instance's): it fails, and its job,
-// if this runtime has it, is removed.
-void RunWorker::Impl::fail_runs_of_dead_instances() {
-  auto failed =
-      runs->fail_orphaned({}, [this](const store::Run& r) { return of_dead_instance(r); });
-  if (!failed) {
-    spdlog::warn("runs: cannot look for runs of stopped instances: {}", failed.error().message);
+// time limit, cancel and log were that instance's): its job, if this runtime
+// has it, is removed, and the run starts again from its input or fails.
+void RunWorker::Impl::take_over_runs_of_dead_instances() {
+  auto unfinished = store.runs().unfinished();
+  if (!unfinished) {
+    spdlog::warn("runs: cannot look for runs of stopped instances: {}", unfinished.error().message);
     return;
   }
+  for (const auto& run : *unfinished) {
+    if (run.status != RunStatus::kRunning || !of_dead_instance(run)) continue;
+    auto jobs_of = jobs->list_jobs({{kLabelRun, run.id}});
+    if (!jobs_of) continue;  // not knowing whether it still runs: the next sweep
+    for (const auto& job : *jobs_of) std::ignore = jobs->remove_job(job.id);
+    queue_again(run);
+  }
+  auto failed =
+      runs->fail_orphaned({}, [this](const store::Run& r) { return of_dead_instance(r); });
+  if (!failed) return;
   for (const auto& run : *failed) {
     spdlog::info("runs: {} failed: instance {} stopped while running it", run.id, run.runner);
-    if (auto jobs_of = jobs->list_jobs({{kLabelRun, run.id}})) {
-      for (const auto& job : *jobs_of) std::ignore = jobs->remove_job(job.id);
-    }
   }
+}
+
+// Where instances share run data, a dead instance's run goes back to the
+// queue (its input is here too), at most max_attempts starts in all, so a
+// run that kills its instance cannot go round the instances forever.
+bool RunWorker::Impl::queue_again(const store::Run& run) {
+  if (!options.take_over_others || run.attempts >= options.max_attempts) return false;
+  if (!store.runs().requeue(run.id, run.runner)) return false;  // taken meanwhile
+  std::error_code ec;
+  fs::remove(live_log(run.id), ec);  // the next start writes its own
+  spdlog::info("runs: {} queued again: instance {} stopped while running it", run.id, run.runner);
+  return true;
 }
 
 // --- RunWorker -----------------------------------------------------------

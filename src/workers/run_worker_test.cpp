@@ -225,6 +225,7 @@ class RunWorkerTest : public ::testing::Test {
                          .grace = 1s,
                          .instance_id = instance_id_,
                          .runner_alive = runner_alive_,
+                         .take_over_others = take_over_others_,
                          .sweep_interval = 1s});
     services::RunOptions options;
     options.live_log_dir = dir_.path() / "live";
@@ -285,6 +286,7 @@ class RunWorkerTest : public ::testing::Test {
   FakeJobs jobs_;
   std::string instance_id_;
   std::function<bool(const std::string&)> runner_alive_;
+  bool take_over_others_ = false;
   std::unique_ptr<RunWorker> worker_;
   std::unique_ptr<services::UsageMeter> meter_;
   std::unique_ptr<services::Runs> runs_;
@@ -415,6 +417,35 @@ TEST_F(RunWorkerTest, ALiveInstancesRunsAreLeftAloneAndADeadOnesFail) {
   EXPECT_EQ(final_status(mine), RunStatus::kSucceeded);
   EXPECT_EQ(reload(mine).runner, "inst-a");
   worker_->stop();  // before b_lives goes
+}
+
+// With shared run data a dead instance's run starts again here, once: a run
+// already started twice fails.
+TEST_F(RunWorkerTest, ADeadInstancesRunsAreQueuedAgainWhereRunDataIsShared) {
+  NoScheduler none;
+  make_worker(2, &none);
+  const auto again = submit(), twice = submit();
+  ASSERT_TRUE(store_->runs().mark_running(again, "job-c1", clock_.now_unix(), "inst-c"));
+  ASSERT_TRUE(store_->runs().mark_running(twice, "", clock_.now_unix(), "inst-x"));
+  ASSERT_TRUE(store_->runs().requeue(twice, "inst-x"));
+  ASSERT_TRUE(store_->runs().mark_running(twice, "job-c2", clock_.now_unix(), "inst-c"));
+  jobs_.add_running("job-c1", again);
+  jobs_.add_running("job-c2", twice);
+  instance_id_ = "inst-a";
+  runner_alive_ = [](const std::string&) { return false; };
+  take_over_others_ = true;
+
+  make_worker(2);
+  ASSERT_TRUE(worker_->start(*runs_, jobs_, jobs_, "registry"));
+  EXPECT_EQ(jobs_.removed(), (std::vector<std::string>{"job-c1", "job-c2"}));
+  EXPECT_EQ(reload(twice).status, RunStatus::kFailed) << "started twice already";
+  const auto job = job_of(again);
+  EXPECT_NE(job, "job-c1");
+  jobs_.end(job, {.exit_code = 0}, R"({"objective":2})");
+  EXPECT_EQ(final_status(again), RunStatus::kSucceeded);
+  EXPECT_EQ(reload(again).runner, "inst-a");
+  EXPECT_EQ(reload(again).attempts, 2);
+  worker_->stop();
 }
 
 TEST_F(RunWorkerTest, StoppingLeavesRunningJobsForTheNextStart) {

@@ -134,8 +134,24 @@ class MemoryRuns final : public RunStore {
       r.status = RunStatus::kRunning;
       r.started_at = at;
       r.runner = runner;
+      ++r.attempts;
       r.container_id = container_or_null(container_id);
     });
+  }
+
+  Result<Run> requeue(std::string_view id, std::string_view runner) override {
+    Lock lock(s_.mu);
+    const auto it = s_.runs.find(std::string(id));
+    if (it == s_.runs.end()) return fail(not_found("run"));
+    Run& run = it->second;
+    if (run.status != RunStatus::kRunning || run.runner != runner) {
+      return fail(Error::conflict("run is not running on " + std::string(runner)));
+    }
+    run.status = RunStatus::kQueued;
+    run.started_at.reset();
+    run.container_id.reset();
+    run.runner.clear();
+    return joined(s_, run);
   }
 
   Result<Run> set_container(std::string_view id, std::string_view container_id) override {

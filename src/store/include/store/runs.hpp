@@ -71,6 +71,7 @@ struct Run {
   /// The control-plane instance that claimed it ("" before it ran, and for
   /// runs claimed before instances named themselves).
   std::string runner;
+  std::int64_t attempts = 0;  // how often it was started (mark_running)
 };
 
 struct NewRun {
@@ -154,6 +155,9 @@ class RunStore {
   /// container if one exists yet; kConflict when the run is no longer queued.
   virtual Result<Run> mark_running(std::string_view id, std::string_view container_id,
                                    std::int64_t at, std::string_view runner) = 0;
+  /// running → queued, when `runner` still has it (its instance died): no
+  /// start time, container or runner any more; kConflict otherwise.
+  virtual Result<Run> requeue(std::string_view id, std::string_view runner) = 0;
   /// Records the container of a running run (kConflict when it is not running).
   virtual Result<Run> set_container(std::string_view id, std::string_view container_id) = 0;
   /// queued | running → the outcome at `at`; kConflict when the run had already ended.

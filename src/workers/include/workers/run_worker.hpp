@@ -34,9 +34,13 @@ struct RunWorkerOptions {
   // Several instances on one database (ADR 0019): this instance's id, put on
   // the runs it claims, and whether the instance that claimed a run still
   // lives (empty: no other instance does). A live instance's runs are left
-  // alone; a dead one's fail, and their jobs go if this runtime has them.
+  // alone; a dead one's jobs go if this runtime has them, and its runs are
+  // queued again when instances share run data (take_over_others), up to
+  // max_attempts starts, else fail.
   std::string instance_id;
   std::function<bool(const std::string& runner)> runner_alive;
+  bool take_over_others = false;
+  std::int64_t max_attempts = 2;
   // How often the runs of instances that died are looked for.
   std::chrono::seconds sweep_interval{10};
 };
