@@ -486,7 +486,8 @@ TEST_F(DeploymentsTest, AnInstanceThatDoesNotLeadLeavesContainersToTheLeader) {
   ASSERT_TRUE(deployments_->remove(alice, d.id, {"127.0.0.1"}));
   EXPECT_TRUE(runtime_->exists(container));
   leading_ = true;
-  ASSERT_TRUE(reconcile_until([&] { return runtime_->container_count() == 0; }));
+  ASSERT_TRUE(reconcile_until(
+      [&] { return runtime_->container_count() == 0 && runtime_->networks().empty(); }));
   EXPECT_EQ(runtime_->runs(), 1);
 }
 
