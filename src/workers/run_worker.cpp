@@ -425,7 +425,8 @@ Result<std::vector<std::pair<store::Run, std::string>>> RunWorker::Impl::recover
     const auto it = label == job.labels.end() ? running.end() : running.find(label->second);
     const std::optional<std::string> recorded =
         it == running.end() ? std::nullopt : it->second.container_id;
-    // A dead instance's run is not waited on here: it fails (see below).
+    // A dead instance's run is not waited on here: it starts again or fails
+    // (below).
     const bool ours =
         it != running.end() && !of_dead_instance(it->second) && (!recorded || *recorded == job.id);
     if (!ours) {
@@ -467,15 +468,19 @@ void RunWorker::Impl::take_over_runs_of_dead_instances() {
     spdlog::warn("runs: cannot look for runs of stopped instances: {}", unfinished.error().message);
     return;
   }
+  std::set<std::string> unsure;  // whether their job still runs is not known: the next sweep
   for (const auto& run : *unfinished) {
     if (run.status != RunStatus::kRunning || !of_dead_instance(run)) continue;
     auto jobs_of = jobs->list_jobs({{kLabelRun, run.id}});
-    if (!jobs_of) continue;  // not knowing whether it still runs: the next sweep
+    if (!jobs_of) {
+      unsure.insert(run.id);
+      continue;
+    }
     for (const auto& job : *jobs_of) std::ignore = jobs->remove_job(job.id);
     queue_again(run);
   }
-  auto failed =
-      runs->fail_orphaned({}, [this](const store::Run& r) { return of_dead_instance(r); });
+  auto failed = runs->fail_orphaned(
+      {}, [&](const store::Run& r) { return !unsure.contains(r.id) && of_dead_instance(r); });
   if (!failed) return;
   for (const auto& run : *failed) {
     spdlog::info("runs: {} failed: instance {} stopped while running it", run.id, run.runner);
