@@ -6,6 +6,12 @@ PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
+# ccache hits across checkouts (a fresh clone takes from the cache what it
+# did not change): paths under the checkout are hashed relative to it, and
+# the working directory a debug build records is left out of the hash.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: deps configure build run test unit web format format-check bench bench-quick fuzz images clean
 
 deps:
