@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <ranges>
+#include <tuple>
 
 #include "core/json.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
+#include "kubernetes/answers.hpp"
 #include "kubernetes/api_client.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/kubernetes/objects.hpp"
@@ -15,7 +17,10 @@ namespace orsa::runtime {
 namespace {
 
 using kubernetes::ApiReply;
+using kubernetes::info_of;
+using kubernetes::labels_of;
 using kubernetes::status_error;
+using kubernetes::text_at;
 
 // The replicas a Deployment was created with: start() scales back to them.
 constexpr const char* kLabelReplicas = "orsa.replicas";
@@ -54,117 +59,12 @@ std::string label_selector(const std::map<std::string, std::string>& labels) {
   return out;
 }
 
-// An object's labels with the annotations that hold values no label may.
-std::map<std::string, std::string> labels_of(const Json& meta) {
-  std::map<std::string, std::string> out;
-  for (const char* key : {"annotations", "labels"}) {
-    if (!meta.contains(key) || !meta[key].is_object()) continue;
-    for (const auto& [k, v] : meta[key].items()) {
-      if (v.is_string()) out.insert_or_assign(k, v.get<std::string>());
-    }
-  }
-  return out;
-}
-
 bool has_labels(const std::map<std::string, std::string>& have,
                 const std::map<std::string, std::string>& wanted) {
   return std::ranges::all_of(wanted, [&](const auto& kv) {
     const auto it = have.find(kv.first);
     return it != have.end() && it->second == kv.second;
   });
-}
-
-std::int32_t int_at(const Json& doc, const Json::json_pointer& at, std::int32_t otherwise) {
-  return doc.contains(at) && doc.at(at).is_number_integer() ? doc.at(at).get<std::int32_t>()
-                                                            : otherwise;
-}
-
-std::string text_at(const Json& doc, const Json::json_pointer& at) {
-  return doc.contains(at) && doc.at(at).is_string() ? doc.at(at).get<std::string>() : "";
-}
-
-bool pod_ready(const Json& pod) {
-  if (pod["metadata"].contains("deletionTimestamp")) return false;
-  const Json::json_pointer conditions("/status/conditions");
-  if (!pod.contains(conditions) || !pod.at(conditions).is_array()) return false;
-  return std::ranges::any_of(pod.at(conditions), [](const Json& c) {
-    return c.value("type", "") == "Ready" && c.value("status", "") == "True";
-  });
-}
-
-// Why a pod's container is not running, from its status ("" when it is
-// starting normally), with the exit code and OOM kill of its last run.
-struct Trouble {
-  std::string reason;
-  int exit_code = 0;
-  bool oom_killed = false;
-};
-
-Trouble trouble_of(const Json& pod) {
-  static constexpr std::string_view kFailing[] = {
-      "CrashLoopBackOff",           "ErrImagePull",     "ImagePullBackOff", "CreateContainerError",
-      "CreateContainerConfigError", "InvalidImageName", "RunContainerError"};
-  Trouble t;
-  const Json::json_pointer statuses("/status/containerStatuses");
-  if (!pod.contains(statuses) || !pod.at(statuses).is_array()) return t;
-  for (const Json& status : pod.at(statuses)) {
-    const std::string waiting = text_at(status, Json::json_pointer("/state/waiting/reason"));
-    if (std::ranges::find(kFailing, waiting) != std::end(kFailing)) t.reason = waiting;
-    const Json::json_pointer last("/lastState/terminated");
-    if (status.contains(last)) {
-      t.exit_code = int_at(status, last / "exitCode", 0);
-      t.oom_killed = text_at(status, last / "reason") == "OOMKilled";
-      if (t.reason.empty() && int_at(status, Json::json_pointer("/restartCount"), 0) > 0 &&
-          !status.value("ready", false)) {
-        t.reason = "restarted";
-      }
-    }
-  }
-  return t;
-}
-
-// The port's view of a Deployment and its pods: running while a ready pod
-// answers; exited when scaled to zero; restarting while pods fail; created
-// while the first ones start.
-ContainerInfo info_of(const Json& deployment, const Json& pods) {
-  ContainerInfo info;
-  const Json& meta = deployment["metadata"];
-  info.id = meta.value("name", "");
-  info.labels = labels_of(meta);
-  info.name = info.id;
-  const Json::json_pointer container("/spec/template/spec/containers/0");
-  info.image = text_at(deployment, container / "image");
-  const auto port = static_cast<std::uint16_t>(
-      int_at(deployment, container / "ports" / 0 / "containerPort", 8000));
-  info.network =
-      info.labels.contains(kubernetes::kLabelNetwork) ? info.labels[kubernetes::kLabelNetwork] : "";
-  Trouble trouble;
-  for (const Json& pod : pods) {
-    const std::string ip = text_at(pod, Json::json_pointer("/status/podIP"));
-    if (pod_ready(pod) && !ip.empty()) {
-      info.endpoints.push_back({ip, port});
-    } else if (auto t = trouble_of(pod); !t.reason.empty()) {
-      trouble = t;
-    }
-    if (const auto started = parse_rfc3339(text_at(pod, Json::json_pointer("/status/startTime")));
-        started && (!info.started_at || *started < *info.started_at)) {
-      info.started_at = started;
-    }
-  }
-  std::ranges::sort(info.endpoints, {}, [](const Endpoint& e) { return std::tie(e.host, e.port); });
-  if (!info.endpoints.empty()) {
-    info.state = ContainerState::kRunning;
-    info.ip_address = info.endpoints.front().host;
-  } else if (int_at(deployment, Json::json_pointer("/spec/replicas"), 1) == 0) {
-    info.state = ContainerState::kExited;
-  } else if (!trouble.reason.empty()) {
-    info.state = ContainerState::kRestarting;
-    info.exit_code = trouble.exit_code;
-    info.oom_killed = trouble.oom_killed;
-  } else {
-    info.state = ContainerState::kCreated;
-  }
-  return info;
 }
 
 Result<Json> parse(const ApiReply& reply, const std::string& what) {
@@ -208,7 +108,8 @@ KubernetesRuntime::~KubernetesRuntime() = default;
 std::string KubernetesRuntime::objects(std::string_view kind, std::string_view name) const {
   std::string path =
       api_path(kind) + "/namespaces/" + options_.namespace_ + "/" + std::string(kind);
-  if (!name.empty()) path += "/" + std::string(name);
+  // Names come from answers too (a pod's): one segment, whatever it holds.
+  if (!name.empty()) path += "/" + percent_encode(name);
   return path;
 }
 
@@ -316,10 +217,8 @@ Result<ContainerInfo> KubernetesRuntime::inspect(const std::string& id) {
 
 Result<ContainerInfo> KubernetesRuntime::describe(const std::string& deployment_json) {
   auto deployment = Json::parse(deployment_json, nullptr, false);
-  if (!deployment.is_object() || !deployment.contains("metadata")) {
-    return fail(Error::unavailable("a Deployment answer that is not one"));
-  }
-  const std::string name = deployment["metadata"].value("name", "");
+  const std::string name = text_at(deployment, Json::json_pointer("/metadata/name"));
+  if (name.empty()) return fail(Error::unavailable("a Deployment answer that is not one"));
   auto pods = api_->request(
       "GET", objects("pods") + "?labelSelector=" +
                  percent_encode(std::string(kubernetes::kLabelWorkload) + "=" + name));
@@ -363,12 +262,12 @@ Result<void> KubernetesRuntime::remove(const std::string& id) {
     return fail(Error::invalid_argument("invalid workload id '" + id + "'"));
   }
   // The pods go with their Deployment (the garbage collector, in background).
-  const std::pair<const char*, std::string> parts[] = {
-      {"deployments", id + "?propagationPolicy=Background"},
-      {"services", id},
-      {"secrets", id + "-pull"}};
-  for (const auto& [kind, rest] : parts) {
-    auto reply = api_->request("DELETE", objects(kind, rest));
+  const std::tuple<const char*, std::string, const char*> parts[] = {
+      {"deployments", id, "?propagationPolicy=Background"},
+      {"services", id, ""},
+      {"secrets", id + "-pull", ""}};
+  for (const auto& [kind, name, query] : parts) {
+    auto reply = api_->request("DELETE", objects(kind, name) + query);
     if (!reply) return fail(reply.error());
     if (reply->status != 200 && reply->status != 202 && reply->status != 404) {
       return fail(
@@ -391,7 +290,7 @@ Result<std::vector<ContainerInfo>> KubernetesRuntime::list(
   if (!pods) return fail(pods.error());
   std::map<std::string, Json> pods_of;
   for (const Json& pod : *pods) {
-    const auto pod_labels = labels_of(pod.value("metadata", Json::object()));
+    const auto pod_labels = labels_of(pod);
     const auto workload = pod_labels.find(kubernetes::kLabelWorkload);
     if (workload == pod_labels.end()) continue;
     auto [it, added] = pods_of.try_emplace(workload->second, Json::array());
@@ -399,9 +298,8 @@ Result<std::vector<ContainerInfo>> KubernetesRuntime::list(
   }
   std::vector<ContainerInfo> out;
   for (const Json& deployment : *deployments) {
-    if (!deployment.contains("metadata") || !deployment["metadata"].is_object()) continue;
-    if (!has_labels(labels_of(deployment["metadata"]), labels)) continue;
-    const auto it = pods_of.find(deployment["metadata"].value("name", ""));
+    if (!has_labels(labels_of(deployment), labels)) continue;
+    const auto it = pods_of.find(text_at(deployment, Json::json_pointer("/metadata/name")));
     out.push_back(info_of(deployment, it == pods_of.end() ? Json::array() : it->second));
   }
   return out;
@@ -434,8 +332,10 @@ Result<void> KubernetesRuntime::logs(const std::string& id, const LogOptions& op
   };
   const std::function<bool()> keep_going =
       options.keep_going ? options.keep_going : std::function<bool()>([] { return true; });
-  for (const Json& pod : (*list)["items"]) {
-    const std::string pod_name = pod["metadata"].value("name", "");
+  const Json& items = (*list)["items"];
+  for (const Json& pod : items.is_array() ? items : Json::array()) {
+    const std::string pod_name = text_at(pod, Json::json_pointer("/metadata/name"));
+    if (pod_name.empty()) continue;
     const std::string path = objects("pods", pod_name) + "/log" + query;
     if (options.follow) {
       // One pod followed: the stream of a Deployment's first replica.
@@ -467,20 +367,14 @@ Result<void> KubernetesRuntime::events(const std::map<std::string, std::string>&
   std::string version = text_at(*doc, Json::json_pointer("/metadata/resourceVersion"));
   bool keep = true;
   const auto on_event = [&](std::string_view line) {
-    auto event = Json::parse(line, nullptr, false);
-    if (!event.is_object() || !event.contains("object")) return true;
-    const std::string type = event.value("type", "");
-    const Json& object = event["object"];
-    if (type == "ERROR") return false;  // 410: the version is too old; listed again
-    version = text_at(object, Json::json_pointer("/metadata/resourceVersion"));
-    Event out{.container_id = text_at(object, Json::json_pointer("/metadata/name")),
-              .action = "",
-              .labels = labels_of(object["metadata"])};
-    const std::int32_t wanted = int_at(object, Json::json_pointer("/spec/replicas"), 1);
-    const std::int32_t ready = int_at(object, Json::json_pointer("/status/readyReplicas"), 0);
-    if (type == "DELETED") {
+    auto event = kubernetes::parse_watch_event(line);
+    if (!event) return true;
+    if (event->type == "ERROR") return false;  // 410: the version is too old; listed again
+    version = event->resource_version;
+    Event out{.container_id = event->name, .action = "", .labels = std::move(event->labels)};
+    if (event->type == "DELETED") {
       out.action = "destroy";
-    } else if (ready < wanted) {
+    } else if (event->ready < event->wanted) {
       out.action = "die";
     } else {
       out.action = "start";
@@ -550,8 +444,9 @@ Result<std::vector<NetworkInfo>> KubernetesRuntime::list_networks(
   if (!doc) return fail(doc.error());
   std::vector<NetworkInfo> out;
   if (!doc->contains("items")) return out;
-  for (const Json& policy : (*doc)["items"]) {
-    auto found = labels_of(policy["metadata"]);
+  const Json& items = (*doc)["items"];
+  for (const Json& policy : items.is_array() ? items : Json::array()) {
+    auto found = labels_of(policy);
     if (!has_labels(found, labels) || !found.contains(kLabelNetworkName)) continue;
     out.push_back({.id = text_at(policy, Json::json_pointer("/metadata/uid")),
                    .name = found[kLabelNetworkName],
