@@ -529,7 +529,11 @@ void Rollouts::go_live(Deployment& d) {
   // The newest live deployment wins the route. The gateway switches before
   // the row says healthy, so whoever reads "healthy" can call it at once.
   route_ahead_of_save(d);
-  if (!save(d)) return refresh_route(d.project_id);
+  const bool saved = static_cast<bool>(save(d));
+  // From the rows as they now are: also what the early route could not be
+  // (its read failed), or undoing it when the save did.
+  refresh_route(d.project_id);
+  if (!saved) return;
   auto siblings = store_.deployments().list(OwnerScope::everyone(), d.project_id);
   if (!siblings) return;
   for (const auto& old : *siblings) {
