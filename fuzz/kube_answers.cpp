@@ -3,7 +3,9 @@
 // any JSON as both) and a watch line. Whatever the bytes, the readers answer
 // without throwing, and the view they give holds together: running exactly
 // when a ready pod has an address, the first of the sorted endpoints being
-// the address, ports never 0.
+// the address, ports never 0. A Job with its pods (the same input) reads
+// likewise: an exit code only from a terminated container, a deadline only
+// on a finished Job.
 
 #include <algorithm>
 #include <string_view>
@@ -31,6 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ORSA_FUZZ_CHECK(std::ranges::none_of(
       info.endpoints, [](const Endpoint& e) { return e.port == 0 || e.host.empty(); }));
   (void)kube::labels_of(doc);
+  const auto job = kube::job_state_of(deployment, pods);
+  ORSA_FUZZ_CHECK(!job.deadline_exceeded || job.finished);
+  ORSA_FUZZ_CHECK(job.exit_known || (job.exit_code == 0 && !job.oom_killed));
+  ORSA_FUZZ_CHECK(!job.exit_known || job.pod_started);
+  const auto job_info = kube::job_info_of(deployment);
+  ORSA_FUZZ_CHECK(job_info.state == ContainerState::kRunning ||
+                  job_info.state == ContainerState::kExited);
   if (const auto event = kube::parse_watch_event(bytes)) {
     ORSA_FUZZ_CHECK(doc.is_object() && doc.contains("object"));
   }

@@ -19,7 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import threading
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BUILDER, TEMPLATE, STARTER = sys.argv[1:4]
 CONTEXT = {"project_name": "knapsack", "owner": "ada", "version": "3",
@@ -177,9 +179,9 @@ class FlaskService(unittest.TestCase):
         self.assertTrue(os.access(os.path.join(self.app_dir, "orsa_service", "serve"), os.X_OK))
 
 
-class RunEntryPoint(unittest.TestCase):
-    """`python -m orsa_service.run` as a run's container starts it, with the
-    job's paths given by environment variables."""
+class RunnerFixture(unittest.TestCase):
+    """The rendered app with the starter, and a job directory per test; no
+    tests of its own."""
 
     @classmethod
     def setUpClass(cls):
@@ -230,6 +232,11 @@ class RunEntryPoint(unittest.TestCase):
         finally:
             sys.stderr = saved
         return code, stderr.getvalue()
+
+
+class RunEntryPoint(RunnerFixture):
+    """`python -m orsa_service.run` as a run's container starts it, with the
+    job's paths given by environment variables."""
 
     def test_the_starter_succeeds_with_objective_15_and_logs_cbc(self):
         self.write("input.json", self.example)
@@ -365,6 +372,103 @@ class RunEntryPoint(unittest.TestCase):
             process.wait()
             process.stdout.close()
             process.stderr.close()
+
+
+class FakeJobsListener:
+    """A jobs listener for the runner's side of the exchange (the real one is
+    orsa-deployer's, exercised by the Kubernetes journey): serves one job's
+    input and options for one token, keeps what is PUT, and can answer the
+    first few requests with 503."""
+
+    def __init__(self, token, files, failures=0):
+        self.token, self.files, self.failures = token, dict(files), failures
+        self.uploads, self.requests = {}, []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _refuse(self):
+                listener.requests.append((self.command, self.path))
+                if listener.failures > 0:
+                    listener.failures -= 1
+                    self.send_response(503)
+                elif self.headers.get("Authorization") != f"Bearer {listener.token}":
+                    self.send_response(401)
+                else:
+                    return False
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+
+            def do_GET(self):
+                if self._refuse():
+                    return
+                body = listener.files.get(self.path.rsplit("/", 1)[-1])
+                self.send_response(200 if body is not None else 404)
+                body = (body or "").encode()
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_PUT(self):
+                if self._refuse():
+                    return
+                length = int(self.headers["Content-Length"])
+                listener.uploads[self.path.rsplit("/", 1)[-1]] = self.rfile.read(length).decode()
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jobs/run_1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RunOverTheJobsListener(RunnerFixture):
+    """ORSA_JOB_URL set: the files come from and go to the jobs listener."""
+
+    def listen(self, token="t0ken-of-run-1", failures=0, files=None):
+        files = files if files is not None else {"input.json": json.dumps(self.example),
+                                                 "options.json": "{}"}
+        listener = FakeJobsListener("t0ken-of-run-1", files, failures)
+        self.addCleanup(listener.close)
+        self.env.update(ORSA_JOB_URL=listener.url, ORSA_JOB_TOKEN=token)
+        return listener
+
+    def test_the_input_is_fetched_and_the_result_uploaded(self):
+        listener = self.listen()
+        code, _, stderr = self.run_process()
+        self.assertEqual(code, 0, stderr)
+        self.assertEqual(json.loads(listener.uploads["result.json"])["objective"], 15)
+        self.assertNotIn("error.json", listener.uploads)
+
+    def test_a_refused_input_is_the_error_uploaded_by_the_runner(self):
+        listener = self.listen(files={"input.json": "[1, 2]"})
+        code, _, _ = self.run_process()
+        self.assertEqual(code, 3)
+        self.assertEqual(json.loads(listener.uploads["error.json"])["status"], "invalid_input")
+
+    def test_unavailable_answers_are_tried_again(self):
+        listener = self.listen(failures=2)
+        code, _, stderr = self.run_process()
+        self.assertEqual(code, 0, stderr)
+        self.assertIn("trying again", stderr)
+        self.assertIn("result.json", listener.uploads)
+
+    def test_a_refused_token_fails_the_run_without_showing_the_token(self):
+        listener = self.listen(token="wrong-token")
+        code, stdout, stderr = self.run_process()
+        self.assertEqual(code, 1)
+        self.assertIn("fetching input.json: HTTP 401", stderr)
+        self.assertNotIn("wrong-token", stdout + stderr)
+        self.assertEqual(listener.uploads, {})
+        # Refusals are not retried.
+        self.assertEqual(len(listener.requests), 1)
 
 
 class BuilderCli(unittest.TestCase):

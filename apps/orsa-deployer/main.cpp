@@ -33,6 +33,9 @@ void announce(const orsa::deployer::Config& config, std::uint16_t port,
   const std::string url = "http://" + config.listen_host + ":" + std::to_string(port);
   std::printf("ORSA control plane serving at %s\n", url.c_str());
   std::printf("ORSA services serving at %s\n", deployer.services_listen_url().c_str());
+  if (!deployer.jobs_url().empty()) {
+    std::printf("ORSA jobs listener serving at %s\n", deployer.jobs_url().c_str());
+  }
   if (const auto& password = deployer.generated_admin_password()) {
     std::printf("Bootstrap admin created: username '%s', password '%s'\n",
                 config.admin_username.c_str(), password->c_str());

@@ -1,9 +1,12 @@
 #include "api_support.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <memory>
 #include <optional>
 
+#include "core/files.hpp"
 #include "core/random.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
@@ -221,6 +224,22 @@ std::optional<std::string_view> if_match(const http::Request& req) {
   std::string_view v = *value;
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   return v;
+}
+
+http::Response file_response(const std::filesystem::path& path, std::string content_type) {
+  static constexpr std::size_t kChunk = 256 * 1024;
+  auto mapped = MappedFile::open(path);
+  if (!mapped) return http::error_response(mapped.error());
+  http::Response res = http::text_response(200, "", std::move(content_type));
+  res.stream = [file = std::make_shared<MappedFile>(std::move(*mapped))](http::BodyWriter& out) {
+    std::string_view rest = file->bytes();
+    while (!rest.empty() && !out.closed()) {
+      const auto n = std::min(rest.size(), kChunk);
+      if (!out.write(rest.substr(0, n))) return;
+      rest.remove_prefix(n);
+    }
+  };
+  return res;
 }
 
 }  // namespace orsa::api

@@ -4,6 +4,7 @@
 // public surface.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -98,5 +99,9 @@ Result<services::PageRequest> parse_page(const http::Request& req);
 
 /// The head sha from If-Match (quotes stripped), if given.
 std::optional<std::string_view> if_match(const http::Request& req);
+
+/// A 200 streaming the file at `path` (mapped, sent in chunks) as
+/// `content_type`; the error's response when it cannot be opened.
+http::Response file_response(const std::filesystem::path& path, std::string content_type);
 
 }  // namespace orsa::api

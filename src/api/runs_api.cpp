@@ -16,7 +16,6 @@ namespace {
 constexpr std::size_t kCancelBodyLimit = 4 * 1024;
 // The request's fields besides the input: options, limits, image.
 constexpr std::size_t kSubmitOverhead = 128 * 1024;
-constexpr std::size_t kDownloadChunk = 256 * 1024;
 
 // Stored JSON text as a value (the service wrote it, so it parses).
 Json stored_json(const std::string& text) {
@@ -147,19 +146,10 @@ Result<services::RunFilter> parse_filter(const http::Request& req) {
 // The stored bytes, streamed from the mapped file.
 http::Response blob_response(const Result<services::RunBlob>& blob) {
   if (!blob) return http::error_response(blob.error());
-  auto mapped = MappedFile::open(blob->path);
-  if (!mapped) return http::error_response(mapped.error());
-  http::Response res = http::text_response(200, "", "application/json");
+  http::Response res = file_response(blob->path, "application/json");
+  if (res.status != 200) return res;
   res.set_header("Cache-Control", "private, max-age=31536000, immutable");  // content-addressed
   res.set_header("ETag", "\"" + blob->digest + "\"");
-  res.stream = [file = std::make_shared<MappedFile>(std::move(*mapped))](http::BodyWriter& out) {
-    std::string_view rest = file->bytes();
-    while (!rest.empty() && !out.closed()) {
-      const auto n = std::min(rest.size(), kDownloadChunk);
-      if (!out.write(rest.substr(0, n))) return;
-      rest.remove_prefix(n);
-    }
-  };
   return res;
 }
 

@@ -183,6 +183,16 @@ Result<void> Policy::authorize_run(const Principal& who, Action action, const Ru
   return fail(read_only());
 }
 
+Result<void> Policy::authorize_job_file(std::string_view token_job, Action action,
+                                        std::string_view job, JobFile file) {
+  if (token_job.empty() || token_job != job) return fail(Error::not_found("not found"));
+  const bool input = file == JobFile::kInput || file == JobFile::kOptions;
+  if (action == Action::kRead && input) return {};
+  if (action == Action::kWrite && !input) return {};
+  return fail(Error::permission_denied(input ? "a job's input is read-only"
+                                             : "a job's output is for the control plane to read"));
+}
+
 Result<void> Policy::authorize_sign_in_methods(const Principal& who, Action action) {
   if (auto ok = not_a_consumer(who); !ok) return ok;
   if (!who.repository_scope.empty())

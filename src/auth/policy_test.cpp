@@ -345,5 +345,29 @@ TEST(Policy, SignInMethodsAreChangedFromASessionOnly) {
             kUnauthenticated);
 }
 
+TEST(Policy, AJobTokenOpensItsOwnJobsFilesOnly) {
+  using enum JobFile;
+  for (const JobFile file : {kInput, kOptions}) {
+    EXPECT_TRUE(Policy::authorize_job_file("run_1", Action::kRead, "run_1", file));
+    const auto write = Policy::authorize_job_file("run_1", Action::kWrite, "run_1", file);
+    ASSERT_FALSE(write);
+    EXPECT_EQ(write.error().code, ErrorCode::kPermissionDenied);
+  }
+  for (const JobFile file : {kResult, kError}) {
+    EXPECT_TRUE(Policy::authorize_job_file("run_1", Action::kWrite, "run_1", file));
+    const auto read = Policy::authorize_job_file("run_1", Action::kRead, "run_1", file);
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, ErrorCode::kPermissionDenied);
+  }
+  for (const JobFile file : {kInput, kOptions, kResult, kError}) {
+    for (const Action action : {Action::kRead, Action::kWrite}) {
+      const auto other = Policy::authorize_job_file("run_1", action, "run_2", file);
+      ASSERT_FALSE(other);
+      EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+      EXPECT_FALSE(Policy::authorize_job_file("", action, "", file));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace orsa::auth

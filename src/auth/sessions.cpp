@@ -29,6 +29,9 @@ constexpr const char* kPullType = "pull";
 constexpr std::string_view kPullScopeSuffix = ":pull";
 constexpr std::size_t kSessionIdBytes = 16;
 constexpr const char* kRegistryAudience = "orsa-registry";
+constexpr const char* kJobType = "job";
+constexpr const char* kJobAudience = "orsa-jobs";
+constexpr std::size_t kMaxJobNameLength = 128;
 constexpr std::string_view kScopePrefix = "repository:";
 constexpr std::string_view kPushScopeSuffix = ":push,pull";
 constexpr std::size_t kMaxTokenLength = 4096;
@@ -308,6 +311,62 @@ Result<PushClaims> PushTokenSigner::verify(std::string_view token) const {
   std::string repository(
       s.substr(kScopePrefix.size(), s.size() - kScopePrefix.size() - suffix.size()));
   return PushClaims{*subject, std::move(repository), *expires_at, push};
+}
+
+namespace {
+
+// One path segment of the jobs listener, and a directory name of its own.
+bool is_job_name(std::string_view job) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  };
+  return !job.empty() && job.size() <= kMaxJobNameLength && std::ranges::all_of(job, allowed);
+}
+
+}  // namespace
+
+JobTokenSigner::JobTokenSigner(std::string key, const Clock& clock)
+    : key_(std::move(key)), clock_(clock) {}
+
+Result<std::string> JobTokenSigner::issue(std::string_view job, std::uint64_t max_output_bytes,
+                                          std::chrono::seconds ttl) const {
+  if (!is_job_name(job)) return fail(Error::invalid_argument("invalid job name"));
+  if (ttl.count() <= 0) return fail(Error::invalid_argument("a job token needs a lifetime"));
+  const std::int64_t now = clock_.now_unix();
+  const std::string subject(job);
+  const auto max_output = static_cast<long>(max_output_bytes);
+  if (max_output < 0) return fail(Error::invalid_argument("output limit out of range"));
+  return sign_token(key_, [&](jwt_t* jwt) {
+    int rc = jwt_add_grant(jwt, "iss", kIssuer);
+    rc = rc ? rc : jwt_add_grant(jwt, "typ", kJobType);
+    rc = rc ? rc : jwt_add_grant(jwt, "aud", kJobAudience);
+    rc = rc ? rc : jwt_add_grant(jwt, "sub", subject.c_str());
+    rc = rc ? rc : jwt_add_grant_int(jwt, "max", max_output);
+    rc = rc ? rc : jwt_add_grant_int(jwt, "iat", now);
+    return rc ? rc : jwt_add_grant_int(jwt, "exp", now + ttl.count());
+  });
+}
+
+Result<JobClaims> JobTokenSigner::verify(std::string_view token) const {
+  const auto invalid = [] { return fail(Error::unauthenticated("invalid or expired job token")); };
+  const JwtPtr jwt = decode_verified(key_, token);
+  if (!jwt) return invalid();
+  const auto issuer = string_grant(jwt.get(), "iss");
+  const auto type = string_grant(jwt.get(), "typ");
+  const auto audience = string_grant(jwt.get(), "aud");
+  const auto subject = string_grant(jwt.get(), "sub");
+  const auto max_output = int_grant(jwt.get(), "max");
+  const auto issued_at = int_grant(jwt.get(), "iat");
+  const auto expires_at = int_grant(jwt.get(), "exp");
+  if (!issuer || *issuer != kIssuer || !type || *type != kJobType || !audience ||
+      *audience != kJobAudience || !subject || !is_job_name(*subject) || !max_output ||
+      *max_output < 0 || !issued_at || !expires_at) {
+    return invalid();
+  }
+  const std::int64_t now = clock_.now_unix();
+  if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid();
+  return JobClaims{*subject, static_cast<std::uint64_t>(*max_output), *expires_at};
 }
 
 }  // namespace orsa::auth

@@ -396,3 +396,77 @@ TEST(TokenKeys, EachTypeHasItsOwnKey) {
 
 }  // namespace
 }  // namespace orsa::auth
+
+namespace orsa::auth {
+namespace {
+
+TEST(JobTokenSigner, IssueThenVerifyRoundTrips) {
+  ManualClock clock(kStart);
+  JobTokenSigner signer(kKey, clock);
+  const auto token = signer.issue("run_abc-1", 1024, std::chrono::seconds(90));
+  ASSERT_TRUE(token) << token.error().message;
+  const auto claims = signer.verify(*token);
+  ASSERT_TRUE(claims) << claims.error().message;
+  EXPECT_EQ(claims->job, "run_abc-1");
+  EXPECT_EQ(claims->max_output_bytes, 1024U);
+  EXPECT_EQ(claims->expires_at, kStart + 90);
+  clock.advance(89);
+  EXPECT_TRUE(signer.verify(*token));
+  clock.advance(1);
+  const auto expired = signer.verify(*token);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST(JobTokenSigner, ANameThatIsNotOneSegmentIsRefused) {
+  ManualClock clock(kStart);
+  JobTokenSigner signer(kKey, clock);
+  for (const std::string_view job : {"", "..", "a/b", "a b", "a.b", "é"}) {
+    SCOPED_TRACE(job);
+    const auto token = signer.issue(job, 1, std::chrono::seconds(60));
+    ASSERT_FALSE(token);
+    EXPECT_EQ(token.error().code, ErrorCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(signer.issue("run_1", 1, std::chrono::seconds(0)));
+}
+
+TEST(JobTokenSigner, NoOtherTokenOpensAJobAndAJobTokenOpensNothingElse) {
+  ManualClock clock(kStart);
+  SessionSigner sessions(kKey, kTtl, clock);
+  PushTokenSigner pushes(kKey, clock);
+  JobTokenSigner jobs(kKey, clock);
+  const auto job = jobs.issue("run_1", 1, std::chrono::seconds(60));
+  ASSERT_TRUE(job);
+  expect_rejected(sessions.verify(*job));
+  EXPECT_FALSE(pushes.verify(*job));
+  EXPECT_FALSE(jobs.verify(sessions.issue("usr_1").token));
+  EXPECT_FALSE(jobs.verify(pushes.issue("usr_1", "alice/app")));
+  EXPECT_FALSE(jobs.verify(pushes.issue_pull("usr_1", "alice/app")));
+}
+
+TEST(JobTokenSigner, ForgedOrMalformedClaimsFail) {
+  ManualClock clock(kStart);
+  JobTokenSigner signer(kKey, clock);
+  const std::string times =
+      R"("iat":)" + std::to_string(kStart) + R"(,"exp":)" + std::to_string(kStart + 60);
+  const std::string good =
+      R"({"iss":"orsa","typ":"job","aud":"orsa-jobs","sub":"run_1","max":10,)" + times + "}";
+  ASSERT_TRUE(signer.verify(sign(JWT_ALG_HS256, kKey, good)));
+  for (const std::string& claims : {
+           R"({"iss":"orsa","typ":"push","aud":"orsa-jobs","sub":"run_1","max":10,)" + times + "}",
+           R"({"iss":"orsa","typ":"job","aud":"orsa-registry","sub":"run_1","max":10,)" + times +
+               "}",
+           R"({"iss":"orsa","typ":"job","aud":"orsa-jobs","sub":"../x","max":10,)" + times + "}",
+           R"({"iss":"orsa","typ":"job","aud":"orsa-jobs","sub":"run_1",)" + times + "}",
+           R"({"iss":"orsa","typ":"job","aud":"orsa-jobs","sub":"run_1","max":-1,)" + times + "}",
+           R"({"iss":"other","typ":"job","aud":"orsa-jobs","sub":"run_1","max":10,)" + times + "}",
+       }) {
+    SCOPED_TRACE(claims);
+    EXPECT_FALSE(signer.verify(sign(JWT_ALG_HS256, kKey, claims)));
+  }
+  EXPECT_FALSE(signer.verify(sign(JWT_ALG_HS256, std::string(32, 'x'), good)));
+  EXPECT_FALSE(signer.verify(sign(JWT_ALG_NONE, "", good)));
+}
+
+}  // namespace
+}  // namespace orsa::auth

@@ -349,6 +349,15 @@ Result<Config> parse_config(int argc, const char* const* argv) {
                  "Most replicas a deployment may ask for (swarm, kubernetes); 1-16")
       ->check(CLI::Range(1, 16))
       ->envname("ORSA_MAX_REPLICAS");
+  std::string jobs_listen;
+  app.add_option("--jobs-listen", jobs_listen,
+                 "HOST:PORT of the jobs listener, where runs on --runtime kubernetes fetch their "
+                 "input and upload their result with a token for their run alone (default: none; "
+                 "runs then stay queued on kubernetes)")
+      ->envname("ORSA_JOBS_LISTEN");
+  app.add_option("--jobs-url", config.jobs_url,
+                 "The jobs listener's URL as the jobs reach it (default: http://<--jobs-listen>)")
+      ->envname("ORSA_JOBS_URL");
   app.add_option("--instance-id", config.instance_id,
                  "This instance's name among several orsa-deployer on one database (default: "
                  "made once and kept in the data dir)")
@@ -463,6 +472,24 @@ Result<Config> parse_config(int argc, const char* const* argv) {
   }
   if (kube && config.runtime_socket) {
     return fail(Error::invalid_argument("--runtime kubernetes takes no --runtime-socket"));
+  }
+  if (!jobs_listen.empty()) {
+    if (!kube) {
+      return fail(Error::invalid_argument(
+          "--jobs-listen is for a runtime whose jobs run on other machines (kubernetes)"));
+    }
+    if (auto ok = parse_host_port("--jobs-listen", jobs_listen, config.jobs_listen_host,
+                                  config.jobs_listen_port);
+        !ok) {
+      return fail(ok.error());
+    }
+  }
+  if (!config.jobs_url.empty()) {
+    if (jobs_listen.empty()) return fail(Error::invalid_argument("--jobs-url needs --jobs-listen"));
+    if (!config.jobs_url.starts_with("http://") && !config.jobs_url.starts_with("https://")) {
+      return fail(Error::invalid_argument("--jobs-url must be an http:// or https:// URL"));
+    }
+    while (config.jobs_url.ends_with('/')) config.jobs_url.pop_back();
   }
   if (config.replicas > 1 && config.runtime_kind == "docker-api") {
     return fail(Error::invalid_argument("--replicas above 1 needs --runtime swarm or kubernetes"));

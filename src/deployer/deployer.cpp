@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "api/api.hpp"
+#include "api/job_files_api.hpp"
 #include "api/request_auth.hpp"
 #include "api/service_gate.hpp"
 #include "api/static_site.hpp"
@@ -74,6 +75,7 @@ struct Deployer::Parts {
   std::unique_ptr<source::SourceRepos> repos;
   std::unique_ptr<auth::SessionSigner> signer;
   std::unique_ptr<auth::PushTokenSigner> push_signer;
+  std::unique_ptr<auth::JobTokenSigner> job_signer;
   std::unique_ptr<auth::LoginRateLimiter> limiter;
   std::unique_ptr<services::Audit> audit;
   // Before what counts into it (runs, the gateway), so it outlives them.
@@ -118,6 +120,11 @@ struct Deployer::Parts {
   http::Router services_router;  // empty: every path is the gateway's
   std::unique_ptr<http::Server> services_server;
   std::string services_listen_url;
+  // The jobs listener (ADR 0021): a running job's own files, nothing else.
+  http::Router jobs_router;
+  std::unique_ptr<http::Server> jobs_server;
+  std::string jobs_url;         // as the jobs reach it
+  std::uint16_t jobs_port = 0;  // the bound port (--jobs-listen may say 0)
   std::optional<std::string> generated_admin_password;
 };
 
@@ -128,6 +135,11 @@ constexpr std::chrono::seconds kAddressWindow = std::chrono::minutes(5);
 
 std::filesystem::path spool_dir(const std::filesystem::path& data_dir) {
   return data_dir / "spool";
+}
+
+// A job's work_dir is <run work root>/<run id>: the jobs listener serves it.
+std::filesystem::path run_work_root(const Config& config) {
+  return config.data_dir / "runs" / "work";
 }
 
 // Per-namespace registry quotas; the reserved namespace of base images has none.
@@ -192,7 +204,7 @@ Result<void> build_runs(Deployer::Parts& p) {
   p.run_worker = std::make_unique<workers::RunWorker>(
       *p.store, *p.run_data, *p.accounts, p.clock,
       workers::RunWorkerOptions{
-          .work_root = p.config.data_dir / "runs" / "work",
+          .work_root = run_work_root(p.config),
           .live_log_dir = live_logs,
           .limits = {.max_concurrent = p.config.effective_max_concurrent_runs(),
                      .max_per_user = p.config.max_runs_per_user},
@@ -356,6 +368,8 @@ Result<void> build_services(Deployer::Parts& p) {
   // One key per token type, derived from the one key file.
   p.push_signer =
       std::make_unique<auth::PushTokenSigner>(auth::derive_token_key(*key, "registry"), p.clock);
+  p.job_signer =
+      std::make_unique<auth::JobTokenSigner>(auth::derive_token_key(*key, "jobs"), p.clock);
   p.signer = std::make_unique<auth::SessionSigner>(auth::derive_token_key(*key, "session"),
                                                    p.config.session_ttl, p.clock);
   // Failed logins per client address: generous for people behind one NAT,
@@ -468,11 +482,16 @@ void start_prefetch(Deployer::Parts& p, const std::string& registry_host) {
   p.prefetch->start(*p.runtime, registry_host);
 }
 
-// Runs need the job half of the runtime port; without it they wait queued.
+// Runs need the job half of the runtime port (and, on a runtime whose jobs
+// run elsewhere, the jobs listener); without it they wait queued.
 Result<void> start_runs(Deployer::Parts& p, const std::string& registry_host) {
   auto* jobs = dynamic_cast<runtime::JobRuntime*>(p.runtime.get());
   if (jobs == nullptr) {
     spdlog::warn("runs: the runtime cannot run jobs; runs stay queued");
+    return {};
+  }
+  if (p.config.runtime_kind == "kubernetes" && !p.jobs_server) {
+    spdlog::warn("runs: Kubernetes jobs need the jobs listener (--jobs-listen); runs stay queued");
     return {};
   }
   return p.run_worker->start(*p.runs, *p.runtime, *jobs, registry_host);
@@ -512,9 +531,53 @@ Result<std::string> attach_container(const std::string& flag) {
   return std::string(name.data());
 }
 
+// The jobs listener (ADR 0021), for a runtime whose jobs run on other
+// machines: it serves each job its own files under the run work root.
+Result<void> start_jobs_listener(Deployer::Parts& p) {
+  if (p.config.jobs_listen_host.empty()) return {};
+  const auto max_upload = static_cast<std::uint64_t>(p.config.max_run_result_mb + 1) * runs::kMiB;
+  api::register_job_file_routes(
+      p.jobs_router, *p.job_signer,
+      {.work_root = run_work_root(p.config), .max_upload_bytes = max_upload});
+  http::ServerOptions options;
+  options.address = p.config.jobs_listen_host;
+  options.port = p.config.jobs_listen_port;
+  options.worker_threads = 2;
+  options.max_connections = 256;
+  options.spool_dir = spool_dir(p.config.data_dir);
+  p.jobs_server = std::make_unique<http::Server>(options, p.jobs_router, p.metrics);
+  auto port = p.jobs_server->start();
+  if (!port) {
+    return fail(Error::unavailable("cannot listen on " + p.config.jobs_listen_host + ":" +
+                                   std::to_string(p.config.jobs_listen_port) +
+                                   " for jobs: " + port.error().message));
+  }
+  p.jobs_port = *port;
+  p.jobs_url = p.config.jobs_url.empty() ? reachable_origin(p.config.jobs_listen_host, *port)
+                                         : p.config.jobs_url;
+  return {};
+}
+
+// What a job is handed to reach its files: this listener's URL of it and a
+// token for it alone; none without the listener.
+runtime::JobFilesGrant job_files_grant(Deployer::Parts& p) {
+  if (!p.jobs_server) return {};
+  return [&p](const std::filesystem::path& work_dir, std::uint64_t max_output_bytes,
+              std::chrono::seconds ttl) -> Result<runtime::JobFilesAccess> {
+    if (work_dir.parent_path() != run_work_root(p.config)) {
+      return fail(Error::invalid_argument("a job's files must be under the run work root"));
+    }
+    const std::string job = work_dir.filename().string();
+    auto token = p.job_signer->issue(job, max_output_bytes, ttl);
+    if (!token) return fail(token.error());
+    return runtime::JobFilesAccess{.url = p.jobs_url + "/jobs/" + job, .token = std::move(*token)};
+  };
+}
+
 // A cluster that does not answer, refuses the credential or lacks the
 // namespace is reported at start, not at the first deploy.
-Result<std::unique_ptr<runtime::Runtime>> kubernetes_runtime(const Config& config) {
+Result<std::unique_ptr<runtime::Runtime>> kubernetes_runtime(Deployer::Parts& p) {
+  const Config& config = p.config;
   auto access = config.kubeconfig
                     ? runtime::kubeconfig_access(*config.kubeconfig, config.kube_context)
                     : runtime::in_cluster_access();
@@ -522,7 +585,10 @@ Result<std::unique_ptr<runtime::Runtime>> kubernetes_runtime(const Config& confi
   std::string ns = config.kube_namespace;
   if (ns.empty()) ns = access->namespace_.empty() ? "orsa-workloads" : access->namespace_;
   auto kube = std::make_unique<runtime::KubernetesRuntime>(
-      runtime::KubernetesOptions{.access = std::move(*access), .namespace_ = ns});
+      runtime::KubernetesOptions{.access = std::move(*access),
+                                 .namespace_ = ns,
+                                 .job_files = job_files_grant(p),
+                                 .jobs_port = p.jobs_port});
   auto version = kube->version();
   if (!version) return fail(version.error());
   spdlog::info("runtime: Kubernetes {} at namespace {}", *version, ns);
@@ -552,7 +618,7 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     return start_runs(p, registry_host);
   }
   if (p.config.runtime_kind == "kubernetes") {
-    auto kube = kubernetes_runtime(p.config);
+    auto kube = kubernetes_runtime(p);
     if (!kube) return fail(kube.error());
     p.runtime = std::move(*kube);
     p.rollouts->start(*p.runtime, {registry_host});
@@ -668,12 +734,18 @@ Result<std::uint16_t> Deployer::start() {
     parts_->server->stop();
     return fail(ok.error());
   }
+  if (auto ok = start_jobs_listener(*parts_); !ok) {
+    parts_->server->stop();
+    parts_->services_server->stop();
+    return fail(ok.error());
+  }
   parts_->heartbeat->start();
   parts_->leader->start();
   auto started = parts_->build_queue->start(self);
   if (!started) {
     parts_->server->stop();
     parts_->services_server->stop();
+    if (parts_->jobs_server) parts_->jobs_server->stop();
     return fail(started.error());
   }
   parts_->collector->start();
@@ -696,6 +768,7 @@ Result<std::uint16_t> Deployer::start() {
 void Deployer::stop() {
   parts_->server->stop();
   if (parts_->services_server) parts_->services_server->stop();
+  if (parts_->jobs_server) parts_->jobs_server->stop();
   // Every call has been counted now: write the last counts.
   if (parts_->usage_flusher) parts_->usage_flusher->stop();
   if (auto ok = parts_->meter->flush(); !ok) {
@@ -713,9 +786,13 @@ void Deployer::stop() {
 void Deployer::wait() {
   parts_->server->wait();
   if (parts_->services_server) parts_->services_server->wait();
+  if (parts_->jobs_server) parts_->jobs_server->wait();
 }
 const std::string& Deployer::services_listen_url() const {
   return parts_->services_listen_url;
+}
+const std::string& Deployer::jobs_url() const {
+  return parts_->jobs_url;
 }
 const http::Router& Deployer::router() const {
   return parts_->router;

@@ -83,6 +83,27 @@ TEST(Config, ASwarmRuntimeNeedsItsManagerSocket) {
   EXPECT_FALSE(parse({"--replicas", "17"}));
 }
 
+TEST(Config, TheJobsListenerIsForKubernetesAndItsUrlDefaultsToItself) {
+  auto none = parse({"--runtime", "kubernetes"});
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->jobs_listen_host.empty());
+  auto set = parse({"--runtime", "kubernetes", "--jobs-listen", "10.0.0.5:8082", "--jobs-url",
+                    "http://orsa-jobs.orsa.svc:8082/"});
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->jobs_listen_host, "10.0.0.5");
+  EXPECT_EQ(set->jobs_listen_port, 8082);
+  EXPECT_EQ(set->jobs_url, "http://orsa-jobs.orsa.svc:8082");
+  EXPECT_NE(parse({"--jobs-listen", "127.0.0.1:8082"}).error().message.find("kubernetes"),
+            std::string::npos);
+  EXPECT_NE(parse({"--runtime", "kubernetes", "--jobs-url", "http://x"})
+                .error()
+                .message.find("--jobs-listen"),
+            std::string::npos);
+  EXPECT_FALSE(parse(
+      {"--runtime", "kubernetes", "--jobs-listen", "127.0.0.1:8082", "--jobs-url", "ftp://x"}));
+  EXPECT_FALSE(parse({"--runtime", "kubernetes", "--jobs-listen", "nohost"}));
+}
+
 TEST(Config, AKubernetesRuntimeTakesAKubeconfigContextAndNamespace) {
   auto kube = parse({"--runtime", "kubernetes", "--kubeconfig", "kube.yaml", "--kube-context",
                      "prod", "--kube-namespace", "orsa-apps", "--replicas", "2"});

@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <system_error>
+#include <tuple>
 
 #include "core/files.hpp"
 #include "core/random.hpp"
@@ -99,6 +100,25 @@ Result<docker::JobMounts> prepare_job_files(const JobSpec& spec) {
     return fail(mounts.error());
   }
   return mounts;
+}
+
+Result<std::uint64_t> prepare_served_job_files(const JobSpec& spec) {
+  if (auto ok = validate_job_files(spec); !ok) return fail(ok.error());
+  if (auto ok = make_dir(spec.work_dir, 0700); !ok) return fail(ok.error());
+  const auto filled = [&]() -> Result<std::uint64_t> {
+    const fs::path input = spec.work_dir / "input.json";
+    if (auto ok = copy_input(spec.input_file, input); !ok) return fail(ok.error());
+    if (auto ok = write_file_atomic(spec.work_dir / "options.json", spec.options_json, 0444); !ok) {
+      return fail(ok.error());
+    }
+    if (auto ok = make_dir(spec.work_dir / "out", 0700); !ok) return fail(ok.error());
+    std::error_code ec;
+    const auto size = fs::file_size(input, ec);
+    if (ec) return fail(io_error("cannot read the job input's size", ec.value()));
+    return size + spec.options_json.size();
+  }();
+  if (!filled) std::ignore = remove_job_files(spec.work_dir);
+  return filled;
 }
 
 Result<void> remove_job_files(const fs::path& work_dir) {

@@ -27,6 +27,12 @@ Result<void> validate_job_files(const JobSpec& spec);
 /// Leaves nothing behind on failure.
 Result<docker::JobMounts> prepare_job_files(const JobSpec& spec);
 
+/// The same layout for a job that fetches and uploads its files over the
+/// jobs listener (ADR 0021): no tmpfs (the listener caps each upload), the
+/// output directory the control plane's alone. Returns the bytes of the
+/// input and options; leaves nothing behind on failure.
+Result<std::uint64_t> prepare_served_job_files(const JobSpec& spec);
+
 /// Unmounts the output tmpfs and removes `work_dir`; a missing one is fine.
 Result<void> remove_job_files(const std::filesystem::path& work_dir);
 

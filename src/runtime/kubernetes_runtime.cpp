@@ -10,15 +10,19 @@
 #include "core/time.hpp"
 #include "kubernetes/answers.hpp"
 #include "kubernetes/api_client.hpp"
+#include "kubernetes/requests.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/kubernetes/objects.hpp"
 
 namespace orsa::runtime {
 namespace {
 
-using kubernetes::ApiReply;
+using kubernetes::has_labels;
 using kubernetes::info_of;
+using kubernetes::label_selector;
 using kubernetes::labels_of;
+using kubernetes::parse;
+using kubernetes::read_list;
 using kubernetes::status_error;
 using kubernetes::text_at;
 
@@ -33,58 +37,8 @@ constexpr int kWatchSeconds = 290;
 std::string api_path(std::string_view kind) {
   if (kind == "deployments") return "/apis/apps/v1";
   if (kind == "networkpolicies") return "/apis/networking.k8s.io/v1";
+  if (kind == "jobs") return "/apis/batch/v1";
   return "/api/v1";
-}
-
-// What a label value may be: at most 63 of [A-Za-z0-9-_.], alphanumeric at
-// both ends (or empty).
-bool is_label_value(std::string_view v) {
-  const auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  const auto allowed = [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; };
-  return v.empty() ||
-         (v.size() <= 63 && std::ranges::all_of(v, allowed) && alnum(v.front()) && alnum(v.back()));
-}
-
-// "k=v,k2=v2" of the pairs a label selector can carry; the others (values
-// no label may hold, kept as annotations) are checked on the answers.
-std::string label_selector(const std::map<std::string, std::string>& labels) {
-  std::string out;
-  for (const auto& [k, v] : labels) {
-    if (!is_label_value(v)) continue;
-    if (!out.empty()) out += ',';
-    out.append(k).append("=").append(v);
-  }
-  return out;
-}
-
-bool has_labels(const std::map<std::string, std::string>& have,
-                const std::map<std::string, std::string>& wanted) {
-  return std::ranges::all_of(wanted, [&](const auto& kv) {
-    const auto it = have.find(kv.first);
-    return it != have.end() && it->second == kv.second;
-  });
-}
-
-Result<Json> parse(const ApiReply& reply, const std::string& what) {
-  auto doc = Json::parse(reply.body, nullptr, false);
-  if (!doc.is_object()) return fail(Error::unavailable(what + ": the answer is not JSON"));
-  return doc;
-}
-
-/// The items of a list answer (none when it has none).
-Result<Json> read_list(kubernetes::ApiClient& api, const std::string& path,
-                       const std::string& what) {
-  auto reply = api.request("GET", path);
-  if (!reply) return fail(reply.error());
-  if (reply->status != 200) return fail(status_error(reply->status, reply->body, what));
-  auto doc = parse(*reply, what);
-  if (!doc) return fail(doc.error());
-  if (!doc->contains("items")) return Json::array();
-  Json items = std::move((*doc)["items"]);
-  if (!items.is_array()) return fail(Error::unavailable(what + ": items is not a list"));
-  return items;
 }
 
 std::int32_t replicas_label(const std::map<std::string, std::string>& labels, std::int32_t max) {
@@ -309,12 +263,17 @@ Result<void> KubernetesRuntime::logs(const std::string& id, const LogOptions& op
                                      const std::function<bool(const LogLine&)>& sink) {
   auto info = inspect(id);
   if (!info) return fail(info.error());
-  auto pods =
-      api_->request("GET", objects("pods") + "?labelSelector=" +
-                               percent_encode(std::string(kubernetes::kLabelWorkload) + "=" + id));
+  return pod_logs(std::string(kubernetes::kLabelWorkload) + "=" + id, options, sink);
+}
+
+Result<void> KubernetesRuntime::pod_logs(const std::string& selector, const LogOptions& options,
+                                         const std::function<bool(const LogLine&)>& sink) {
+  auto pods = api_->request("GET", objects("pods") + "?labelSelector=" + percent_encode(selector));
   if (!pods) return fail(pods.error());
-  if (pods->status != 200) return fail(status_error(pods->status, pods->body, "pods of " + id));
-  auto list = parse(*pods, "pods of " + id);
+  if (pods->status != 200) {
+    return fail(status_error(pods->status, pods->body, "pods of " + selector));
+  }
+  auto list = parse(*pods, "pods of " + selector);
   if (!list) return fail(list.error());
   std::string query = "?timestamps=true";
   if (options.tail) query += "&tailLines=" + std::to_string(*options.tail);

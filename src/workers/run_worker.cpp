@@ -33,6 +33,7 @@ constexpr auto kDispatchPoll = std::chrono::seconds(5);
 constexpr std::int64_t kRuntimeLogBytes = 64 * runs::kMiB;
 constexpr std::uint64_t kMaxErrorFileBytes = 64 * 1024;
 constexpr std::int64_t kOutputSlackBytes = runs::kMiB;  // error.json beside a full result
+constexpr auto kEngineDeadlineMargin = std::chrono::seconds(30);
 
 std::string mib(std::int64_t bytes) {
   return std::to_string(bytes / runs::kMiB) + " MiB";
@@ -256,6 +257,10 @@ runtime::JobSpec RunWorker::Impl::job_spec(const store::Run& run, const std::str
   spec.log_max_bytes = kRuntimeLogBytes;
   spec.max_output_bytes = options.max_result_bytes + kOutputSlackBytes;
   spec.user = options.user;
+  // Past the caller's own stop (time limit, then grace), for when no
+  // instance waits on the job any more.
+  spec.deadline = std::chrono::seconds(run.time_limit_s) +
+                  std::chrono::ceil<std::chrono::seconds>(options.grace) + kEngineDeadlineMargin;
   return spec;
 }
 

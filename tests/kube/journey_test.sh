@@ -9,7 +9,10 @@
 # both pods at their addresses; kubectl sees what ORSA made; a pod kubectl
 # deletes is replaced and followed; stop scales to zero and start back; a
 # kill -9 of orsa-deployer is followed by adoption of the same Deployment;
-# deleting the deployment leaves no object and no container. A contract
+# the restarted orsa-deployer serves its jobs listener (ADR 0021) on the pod
+# network and a run of the starter is a Job whose pod fetches its input
+# there and uploads its result, with a token no other caller has; deleting
+# the deployment leaves no object and no container. A contract
 # test: the stand-in is not Kubernetes (no scheduler, no kubelet, no
 # NetworkPolicy enforcement; docs/cluster.md).
 #   journey_test.sh DEPLOYER BUILDER SOURCE_DIR BASE_DIR CACHE_DIR
@@ -167,11 +170,58 @@ api POST "/api/v1/deployments/$dep/start" "$alice" '{}' >/dev/null
 step "orsa-deployer killed -9 and restarted: the Deployment is adopted"
 kill -9 "$DEPLOYER_PID"
 wait "$DEPLOYER_PID" 2>/dev/null || true
-start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" || fail "restart"
+# Now with the jobs listener on the pods' network (its bridge exists while
+# pods run): the address jobs reach, and nothing beyond the host's own.
+gateway=$(pods network inspect "$network" -f '{{range .Subnets}}{{.Gateway}}{{end}}')
+[ -n "$gateway" ] || fail "no gateway address of $network"
+start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" --jobs-listen "$gateway:0" || fail "restart"
 for _ in $(seq 1 300); do [ "$(solve_status)" = 200 ] && break; sleep 0.2; done
 [ "$(solve_status)" = 200 ] || fail "not serving after the restart"
 [ "$(workload)" = "$name" ] || fail "Deployments before ($name) and after ($(workload)) differ"
 [ "$(kc get deployments -o name | wc -l)" = 1 ] || fail "duplicate Deployments: $(kc get deployments)"
+
+step "a run is a Job: input fetched from the jobs listener, result uploaded there"
+run_field() { api GET "/api/v1/runs/$1" "$alice" | json_get "$2"; }
+wait_run() {  # id → final status (up to 180 s)
+  local status=queued
+  for _ in $(seq 1 1800); do
+    status=$(run_field "$1" 'd["status"]')
+    case $status in queued | running) sleep 0.1 ;; *) break ;; esac
+  done
+  echo "$status"
+}
+started=$(ms)
+run=$(api POST /api/v1/projects/alice/knapsack/runs "$alice" \
+  "{\"input\":$(cat "$SRC/templates/python-flask/starter/input.json"),\"time_limit_s\":90}" |
+  json_get 'd["id"]') || fail "submit"
+job=""
+for _ in $(seq 1 300); do
+  job=$(kc get jobs -l "orsa.run=$run" -o jsonpath='{.items[*].metadata.name}')
+  [ -n "$job" ] && break
+  sleep 0.2
+done
+[ -n "$job" ] || fail "no Job for run $run: $(api GET "/api/v1/runs/$run" "$alice")"
+kc get job "$job" -o json | grep -q '"secretKeyRef"' || fail "the Job's token is not from its Secret"
+status=$(wait_run "$run")
+[ "$status" = succeeded ] || fail "the run is $status: $(api GET "/api/v1/runs/$run" "$alice")"
+echo "run on Kubernetes: submit → succeeded in $(($(ms) - started)) ms (Job $job)"
+api GET "/api/v1/runs/$run/result" "$alice" | json_get 'd["objective"] == 15' | grep -qx True ||
+  fail "unexpected result: $(api GET "/api/v1/runs/$run/result" "$alice")"
+api GET "/api/v1/runs/$run/log" "$alice" | grep -q "Result - Optimal solution found" ||
+  fail "CBC's log is not the run's log: $(api GET "/api/v1/runs/$run/log" "$alice" | head -n5)"
+jobs_url=$(sed -n 's/^ORSA jobs listener serving at //p' "$work/deployer.log" | tail -n1)
+[ -n "$jobs_url" ] || fail "the jobs listener's URL is not in the log"
+for token in "$alice" not-a-token; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -m 5 -H "Authorization: Bearer $token" \
+    "$jobs_url/jobs/$run/input.json")
+  [ "$code" = 401 ] || fail "the jobs listener answered $code to a token that is not the job's"
+done
+for _ in $(seq 1 100); do
+  [ -z "$(kc get jobs,secrets -l "orsa.job=true" -o name)" ] && break
+  sleep 0.2
+done
+[ -z "$(kc get jobs,secrets -l "orsa.job=true" -o name)" ] ||
+  fail "left after the run: $(kc get jobs,secrets -l orsa.job=true -o name)"
 
 step "delete leaves nothing"
 api DELETE "/api/v1/deployments/$dep" "$alice" >/dev/null
@@ -181,5 +231,6 @@ gone() {
     [ "$(pods ps -a -q --filter label=orsa-standin-pod | wc -l)" = 0 ]
 }
 for _ in $(seq 1 300); do gone && break; sleep 0.2; done
-gone || fail "left behind: $(kc get deployments,services,networkpolicies,secrets,pods -o name)"
+gone || fail "left behind: $(kc get deployments,services,networkpolicies,secrets,pods -o name)" \
+  "$(pods ps -a --format '{{.Names}} {{.Status}}')"
 echo "PASS"

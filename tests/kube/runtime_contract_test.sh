@@ -26,6 +26,7 @@ fail() {
 }
 
 "$here/fetch-openapi.sh" "$cache"
-standin_start "$work" "$cache" --verbose || fail "the stand-in did not start"
+# Simulated Jobs take 5 s: long enough for a caller to stop one first.
+standin_start "$work" "$cache" --verbose --job-seconds 5 || fail "the stand-in did not start"
 standin_create_namespace || fail "could not create the namespace"
 ORSA_TEST_KUBECONFIG=$STANDIN_KUBECONFIG "$binary" || fail "the adapter's contract tests failed"

@@ -133,6 +133,54 @@ ContainerInfo info_of(const Json& deployment, const Json& pods) {
   return info;
 }
 
+JobState job_state_of(const Json& job, const Json& pods) {
+  JobState state;
+  const Json& conditions = member(member(job, "status"), "conditions");
+  for (const Json& c : conditions.is_array() ? conditions : Json::array()) {
+    const std::string type = text_at(c, Json::json_pointer("/type"));
+    if ((type != "Complete" && type != "Failed") ||
+        text_at(c, Json::json_pointer("/status")) != "True") {
+      continue;
+    }
+    state.finished = true;
+    state.deadline_exceeded =
+        type == "Failed" && text_at(c, Json::json_pointer("/reason")) == "DeadlineExceeded";
+  }
+  state.started_at = parse_rfc3339(text_at(job, Json::json_pointer("/status/startTime")));
+  state.finished_at = parse_rfc3339(text_at(job, Json::json_pointer("/status/completionTime")));
+  for (const Json& pod : pods.is_array() ? pods : Json::array()) {
+    const Json& statuses = member(member(pod, "status"), "containerStatuses");
+    for (const Json& status : statuses.is_array() ? statuses : Json::array()) {
+      if (status.contains(Json::json_pointer("/state/running"))) state.pod_started = true;
+      const Json::json_pointer ended("/state/terminated");
+      if (status.contains(ended)) {
+        state.pod_started = true;
+        state.exit_known = true;
+        state.exit_code = int_at(status, ended / "exitCode", 0);
+        state.oom_killed = text_at(status, ended / "reason") == "OOMKilled";
+        if (const auto at = parse_rfc3339(text_at(status, ended / "finishedAt"))) {
+          state.finished_at = state.finished_at ? std::max(*state.finished_at, *at) : *at;
+        }
+      }
+    }
+    if (auto t = trouble_of(pod); !t.reason.empty()) state.failure = t.reason;
+  }
+  return state;
+}
+
+ContainerInfo job_info_of(const Json& job) {
+  ContainerInfo info;
+  info.id = text_at(job, Json::json_pointer("/metadata/name"));
+  info.name = info.id;
+  info.labels = labels_of(job);
+  info.image = text_at(job, Json::json_pointer("/spec/template/spec/containers/0/image"));
+  const JobState state = job_state_of(job, Json::array());
+  info.state = state.finished ? ContainerState::kExited : ContainerState::kRunning;
+  info.started_at = state.started_at;
+  info.finished_at = state.finished_at;
+  return info;
+}
+
 std::optional<WatchEvent> parse_watch_event(std::string_view line) {
   const Json event = Json::parse(line, nullptr, false);
   if (!event.is_object()) return std::nullopt;

@@ -27,6 +27,25 @@ std::map<std::string, std::string> labels_of(const Json& object);
 /// while the first ones start.
 ContainerInfo info_of(const Json& deployment, const Json& pods);
 
+/// A run's Job as the port sees it, from the Job and its pods.
+struct JobState {
+  bool finished = false;           // Complete or Failed
+  bool deadline_exceeded = false;  // the cluster stopped it at activeDeadlineSeconds
+  bool pod_started = false;        // a pod's container has run or runs (its log exists)
+  int exit_code = 0;               // the run container's, when it terminated
+  bool exit_known = false;
+  bool oom_killed = false;
+  std::optional<std::int64_t> started_at;   // unix seconds: the Job's startTime
+  std::optional<std::int64_t> finished_at;  // completionTime, or the container's end
+  std::string failure;                      // why a pod cannot start (ErrImagePull, …)
+};
+
+/// How a Job stands; never throws, whatever the answers hold.
+JobState job_state_of(const Json& job, const Json& pods);
+
+/// The port's view of a Job: running until it finishes, then exited.
+ContainerInfo job_info_of(const Json& job);
+
 /// One line of a Deployment watch.
 struct WatchEvent {
   std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR

@@ -98,5 +98,64 @@ TEST(KubernetesAnswers, WatchLines) {
   EXPECT_EQ(odd->wanted, 1);
 }
 
+Json job(const std::string& condition, const std::string& reason = "") {
+  Json j = {{"metadata", {{"name", "orsa-run-1"}, {"labels", {{kLabelJob, "true"}}}}},
+            {"status", {{"startTime", "2026-12-08T01:00:00Z"}}}};
+  if (!condition.empty()) {
+    j["status"]["completionTime"] = "2026-12-08T01:00:09Z";
+    j["status"]["conditions"] =
+        Json::array({{{"type", condition}, {"status", "True"}, {"reason", reason}}});
+  }
+  return j;
+}
+
+Json job_pod(const Json& state) {
+  return {{"status", {{"containerStatuses", Json::array({{{"name", "run"}, {"state", state}}})}}}};
+}
+
+TEST(KubernetesAnswers, AJobRunsUntilItsControllerSaysItFinished) {
+  auto running = job_state_of(job(""), Json::array({job_pod({{"running", Json::object()}})}));
+  EXPECT_FALSE(running.finished);
+  EXPECT_TRUE(running.pod_started);
+  EXPECT_FALSE(running.exit_known);
+  EXPECT_EQ(running.started_at, 1796691600);
+  auto waiting = job_state_of(
+      job(""), Json::array({job_pod({{"waiting", {{"reason", "ImagePullBackOff"}}}})}));
+  EXPECT_FALSE(waiting.pod_started);
+  EXPECT_EQ(job_info_of(job("")).state, ContainerState::kRunning);
+}
+
+TEST(KubernetesAnswers, AFinishedJobGivesItsContainersExitAndWhy) {
+  const Json oom = job_pod(
+      {{"terminated",
+        {{"exitCode", 137}, {"reason", "OOMKilled"}, {"finishedAt", "2026-12-08T01:00:08Z"}}}});
+  auto failed = job_state_of(job("Failed", "BackoffLimitExceeded"), Json::array({oom}));
+  EXPECT_TRUE(failed.finished);
+  EXPECT_FALSE(failed.deadline_exceeded);
+  EXPECT_TRUE(failed.exit_known);
+  EXPECT_EQ(failed.exit_code, 137);
+  EXPECT_TRUE(failed.oom_killed);
+  EXPECT_EQ(failed.finished_at, 1796691609);
+  auto deadline = job_state_of(job("Failed", "DeadlineExceeded"), Json::array());
+  EXPECT_TRUE(deadline.deadline_exceeded);
+  EXPECT_FALSE(deadline.exit_known);  // its pod went with the deadline
+  auto done =
+      job_state_of(job("Complete"), Json::array({job_pod({{"terminated", {{"exitCode", 0}}}})}));
+  EXPECT_TRUE(done.finished);
+  EXPECT_EQ(done.exit_code, 0);
+  const auto info = job_info_of(job("Complete"));
+  EXPECT_EQ(info.state, ContainerState::kExited);
+  EXPECT_EQ(info.labels.at(kLabelJob), "true");
+}
+
+TEST(KubernetesAnswers, AJobAnswerOfAnotherShapeReadsAsRunning) {
+  for (const Json& odd : {Json(), Json(3), Json::array(), Json{{"status", "x"}},
+                          Json{{"status", {{"conditions", "Complete"}}}}}) {
+    const auto state = job_state_of(odd, odd);
+    EXPECT_FALSE(state.finished);
+    EXPECT_FALSE(state.exit_known);
+  }
+}
+
 }  // namespace
 }  // namespace orsa::runtime::kubernetes

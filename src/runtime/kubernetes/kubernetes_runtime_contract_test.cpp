@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "api_client.hpp"
+#include "core/files.hpp"
 #include "core/json.hpp"
+#include "core/temp_dir.hpp"
 #include "runtime/kubernetes_runtime.hpp"
 #include "testing/eventually.hpp"
 
@@ -227,6 +230,139 @@ TEST_F(KubernetesRuntimeContract, AWrongTokenOrAnotherCaIsRefused) {
   opts = options();
   opts.namespace_ = "nowhere";
   EXPECT_EQ(KubernetesRuntime(opts).version().error().code, ErrorCode::kNotFound);
+}
+
+// Runs as Jobs (ADR 0021). The stand-in's Jobs are simulated: a pod that
+// "runs" a second and succeeds, with nothing uploaded; an upload is what
+// the test writes into the work directory, as the jobs listener would.
+class KubernetesJobsContract : public KubernetesRuntimeContract {
+ protected:
+  KubernetesJobsContract() {
+    std::ofstream(dir_.path() / "input.json") << R"({"n":3})";
+    std::filesystem::create_directories(dir_.path() / "work");
+  }
+
+  static KubernetesOptions job_options(std::vector<std::string>* granted) {
+    auto o = options();
+    o.jobs_port = 8082;
+    o.job_files = [granted](const std::filesystem::path& work_dir, std::uint64_t max,
+                            std::chrono::seconds ttl) -> Result<JobFilesAccess> {
+      if (granted != nullptr) {
+        granted->push_back(work_dir.filename().string() + " " + std::to_string(max) + " " +
+                           std::to_string(ttl.count()));
+      }
+      return JobFilesAccess{.url = "http://10.0.0.5:8082/jobs/" + work_dir.filename().string(),
+                            .token = "token-of-" + work_dir.filename().string()};
+    };
+    return o;
+  }
+
+  JobSpec job_of(const std::string& run) {
+    JobSpec spec;
+    spec.name = "orsa-" + run;
+    spec.image = kImage;
+    spec.labels = {{"orsa.run", run}, {kLabelOwner, "usr_alice"}};
+    spec.input_file = dir_.path() / "input.json";
+    spec.options_json = R"({"time_limit_s":60})";
+    spec.work_dir = dir_.path() / "work" / run;
+    spec.user = "65534:65534";
+    spec.deadline = 90s;
+    return spec;
+  }
+
+  TempDir dir_{"orsa-kube-jobs"};
+  std::vector<std::string> granted_;
+  KubernetesRuntime jobs{job_options(&granted_)};
+};
+
+TEST_F(KubernetesJobsContract, AJobRunsWithItsFilesTokenAndLeavesNothingWhenRemoved) {
+  ASSERT_TRUE(jobs.pull(kImage, {"127.0.0.1:8080", "alice", "pull-token"}));
+  const auto spec = job_of("run_k1");
+  auto id = jobs.start_job(spec);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "orsa-run-k1");
+  ASSERT_EQ(granted_.size(), 1u);
+  EXPECT_EQ(granted_.front(), "run_k1 209715200 390");  // the deadline and five minutes more
+  // The files the jobs listener serves, and the objects: a Job, its token's
+  // Secret, its pull Secret and the policy every job is under.
+  EXPECT_EQ(read_file(spec.work_dir / "input.json").value_or(""), R"({"n":3})");
+  EXPECT_EQ(read_file(spec.work_dir / "options.json").value_or(""), R"({"time_limit_s":60})");
+  EXPECT_TRUE(std::filesystem::is_directory(spec.work_dir / "out"));
+  EXPECT_EQ(status_of(in_namespace("/apis/batch/v1", "jobs/orsa-run-k1")), 200);
+  EXPECT_EQ(status_of(in_namespace("/api/v1", "secrets/orsa-run-k1-files")), 200);
+  EXPECT_EQ(status_of(in_namespace("/api/v1", "secrets/orsa-run-k1-pull")), 200);
+  EXPECT_EQ(status_of(in_namespace("/apis/networking.k8s.io/v1", "networkpolicies/orsa-jobs")),
+            200);
+  const auto listed = jobs.list_jobs({{"orsa.run", "run_k1"}});
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, "orsa-run-k1");
+  EXPECT_TRUE(jobs.list_jobs({{"orsa.run", "run_other"}}).value().empty());
+
+  const auto outcome = jobs.wait_job(*id, {.time_limit = 30s});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(outcome->exit_code, 0);
+  EXPECT_FALSE(outcome->timed_out);
+  EXPECT_TRUE(outcome->started_at_ms.has_value());
+  EXPECT_EQ(jobs.list_jobs({{"orsa.run", "run_k1"}}).value().front().state,
+            ContainerState::kExited);
+  // Nothing uploaded yet: no result. Then as the listener stores one.
+  const auto dest = dir_.path() / "result.json";
+  EXPECT_EQ(jobs.copy_job_output(*id, JobOutput::kResult, dest, 1024).error().code,
+            ErrorCode::kNotFound);
+  ASSERT_TRUE(write_file_atomic(spec.work_dir / "out" / "result.json", R"({"x":1})"));
+  EXPECT_EQ(jobs.copy_job_output(*id, JobOutput::kResult, dest, 1024).value_or(0), 7u);
+  EXPECT_EQ(jobs.copy_job_output(*id, JobOutput::kResult, dest, 3).error().code,
+            ErrorCode::kTooLarge);
+  // The simulated pod ran nothing: its log is empty, and reading it works.
+  std::size_t lines = 0;
+  EXPECT_TRUE(jobs.job_logs(*id, {}, [&](const LogLine&) { return ++lines > 0; }));
+
+  ASSERT_TRUE(jobs.remove_job(*id));
+  EXPECT_FALSE(std::filesystem::exists(spec.work_dir));
+  EXPECT_EQ(status_of(in_namespace("/apis/batch/v1", "jobs/orsa-run-k1")), 404);
+  EXPECT_EQ(status_of(in_namespace("/api/v1", "secrets/orsa-run-k1-files")), 404);
+  EXPECT_EQ(status_of(in_namespace("/api/v1", "secrets/orsa-run-k1-pull")), 404);
+  EXPECT_TRUE(jobs.remove_job(*id));  // idempotent
+  EXPECT_EQ(jobs.wait_job(*id, {}).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(KubernetesJobsContract, TheTimeLimitAndACancelStopTheJobThroughItsDeadline) {
+  auto id = jobs.start_job(job_of("run_k2"));
+  ASSERT_TRUE(id) << id.error().message;
+  // The simulated pod takes a second; the caller's limit is shorter.
+  auto timed_out = jobs.wait_job(*id, {.time_limit = 1ms});
+  ASSERT_TRUE(timed_out) << timed_out.error().message;
+  EXPECT_TRUE(timed_out->timed_out);
+  EXPECT_FALSE(timed_out->canceled);
+  EXPECT_TRUE(jobs.remove_job(*id));
+
+  id = jobs.start_job(job_of("run_k3"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto canceled = jobs.wait_job(*id, {.time_limit = 60s, .cancel = [] { return true; }});
+  ASSERT_TRUE(canceled) << canceled.error().message;
+  EXPECT_TRUE(canceled->canceled);
+  EXPECT_FALSE(canceled->timed_out);
+  EXPECT_TRUE(jobs.remove_job(*id));
+}
+
+TEST_F(KubernetesJobsContract, WithoutTheJobsListenerOrWithBadInputNothingIsMade) {
+  auto no_listener = runtime.start_job(job_of("run_k4"));
+  ASSERT_FALSE(no_listener);
+  EXPECT_EQ(no_listener.error().code, ErrorCode::kUnavailable);
+  auto spec = job_of("run_k4");
+  spec.deadline = 0s;
+  EXPECT_EQ(jobs.start_job(spec).error().code, ErrorCode::kInvalidArgument);
+  spec = job_of("run_k4");
+  spec.user = "0";
+  EXPECT_EQ(jobs.start_job(spec).error().code, ErrorCode::kInvalidArgument);
+  spec = job_of("run_k4");
+  spec.labels[kLabelManaged] = "true";
+  EXPECT_EQ(jobs.start_job(spec).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(job_of("run_k4").work_dir));
+  EXPECT_TRUE(jobs.list_jobs({{"orsa.run", "run_k4"}}).value().empty());
+  EXPECT_EQ(status_of(in_namespace("/api/v1", "secrets/orsa-run-k4-files")), 404);
+  EXPECT_EQ(jobs.wait_job("../secrets", {}).error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ namespace orsa::runtime::kubernetes {
 namespace {
 
 constexpr std::size_t kMaxLabel = 63;
+constexpr const char* kJobsPolicyName = "orsa-jobs";
 
 bool is_label_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -296,7 +297,9 @@ Result<std::string> network_policy_object(const Isolation& w) {
 Result<std::string> job_object(const RunJob& r) {
   const JobSpec& j = r.job;
   if (auto ok = check_common(r.name, r.namespace_, j.image); !ok) return fail(ok.error());
-  if (r.input_secret.empty()) return fail(Error::invalid_argument("a run needs its input Secret"));
+  if (r.job_url.empty() || r.files_secret.empty()) {
+    return fail(Error::invalid_argument("a run needs the jobs listener's URL and its token"));
+  }
   if (r.time_limit.count() <= 0) return fail(Error::invalid_argument("a run needs a time limit"));
   auto security = container_security(j.user, true);
   if (!security) return fail(security.error());
@@ -305,25 +308,34 @@ Result<std::string> job_object(const RunJob& r) {
   env["ORSA_INPUT"] = in + "/input.json";
   env["ORSA_OPTIONS"] = in + "/options.json";
   env["ORSA_OUTPUT_DIR"] = kJobOutputDir;
+  env["ORSA_JOB_URL"] = r.job_url;
+  Json env_vars = env_list(env);
+  // The token from the Secret: a Job's spec is readable where its Secrets are not.
+  env_vars.push_back(
+      {{"name", "ORSA_JOB_TOKEN"},
+       {"valueFrom", {{"secretKeyRef", {{"name", r.files_secret}, {"key", kJobTokenKey}}}}}});
   Json container = {
       {"name", "run"},
       {"image", j.image},
       {"imagePullPolicy", "IfNotPresent"},
-      {"env", env_list(env)},
+      {"env", std::move(env_vars)},
       {"resources", resources(j.memory_bytes, j.cpus)},
       {"securityContext", *security},
       {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}},
-                                    {{"name", "input"}, {"mountPath", in}, {"readOnly", true}},
+                                    {{"name", "input"}, {"mountPath", in}},
                                     {{"name", "output"}, {"mountPath", kJobOutputDir}}})}};
   if (!j.command.empty()) container["command"] = j.command;
+  // Room for the input twice over: the runner writes a temporary copy first.
+  const std::uint64_t input_room = 2 * r.input_bytes + 1024 * 1024;
   Json volumes = Json::array(
       {tmp_volume(j.tmp_size_bytes),
-       {{"name", "input"}, {"secret", {{"secretName", r.input_secret}, {"defaultMode", 0444}}}},
+       {{"name", "input"}, {"emptyDir", {{"sizeLimit", std::to_string(input_room)}}}},
        {{"name", "output"}, {"emptyDir", {{"sizeLimit", std::to_string(j.max_output_bytes)}}}}});
   Json pod = pod_spec(std::move(container), std::move(volumes), r.pull_secret);
   pod["restartPolicy"] = "Never";
   auto labels = j.labels;
   labels[kLabelJob] = "true";
+  labels[kLabelJobName] = r.name;
   Json meta = metadata(r.name, r.namespace_, labels);
   Json doc = {{"apiVersion", "batch/v1"},
               {"kind", "Job"},
@@ -353,16 +365,41 @@ Result<std::string> pull_secret_object(std::string_view name, std::string_view n
   return doc.dump();
 }
 
-Result<std::string> input_secret_object(std::string_view name, std::string_view namespace_,
-                                        std::string_view input_json,
-                                        std::string_view options_json) {
-  Json doc = {
-      {"apiVersion", "v1"},
-      {"kind", "Secret"},
-      {"metadata", metadata(name, namespace_, {{kLabelJob, "true"}})},
-      {"type", "Opaque"},
-      {"data",
-       {{"input.json", base64_encode(input_json)}, {"options.json", base64_encode(options_json)}}}};
+Result<std::string> job_files_secret_object(std::string_view name, std::string_view namespace_,
+                                            std::string_view job_name, std::string_view token) {
+  if (auto ok = check_names(name, namespace_); !ok) return fail(ok.error());
+  if (token.empty()) return fail(Error::invalid_argument("a run's Secret needs its token"));
+  Json doc = {{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", metadata(name, namespace_,
+                                    {{kLabelJob, "true"}, {kLabelJobName, std::string(job_name)}})},
+              {"type", "Opaque"},
+              {"data", {{kJobTokenKey, base64_encode(token)}}}};
+  return doc.dump();
+}
+
+Result<std::string> jobs_network_policy_object(
+    std::string_view namespace_, std::string_view gateway_namespace,
+    const std::map<std::string, std::string>& gateway_labels, std::uint16_t jobs_port) {
+  if (auto ok = check_names(kJobsPolicyName, namespace_); !ok) return fail(ok.error());
+  if (jobs_port == 0) return fail(Error::invalid_argument("the jobs listener needs its port"));
+  Json gateway_pods = Json::object();
+  for (const auto& [k, v] : gateway_labels) gateway_pods[k] = v;
+  Json to = Json::array(
+      {{{"namespaceSelector",
+         {{"matchLabels", {{"kubernetes.io/metadata.name", std::string(gateway_namespace)}}}}},
+        {"podSelector", {{"matchLabels", gateway_pods}}}}});
+  Json dns = {{"ports", Json::array({{{"protocol", "UDP"}, {"port", 53}},
+                                     {{"protocol", "TCP"}, {"port", 53}}})}};
+  Json jobs = {{"to", to}, {"ports", Json::array({{{"protocol", "TCP"}, {"port", jobs_port}}})}};
+  Json doc = {{"apiVersion", "networking.k8s.io/v1"},
+              {"kind", "NetworkPolicy"},
+              {"metadata", metadata(kJobsPolicyName, namespace_, {})},
+              {"spec",
+               {{"podSelector", {{"matchLabels", {{kLabelJob, "true"}}}}},
+                {"policyTypes", Json::array({"Ingress", "Egress"})},
+                {"ingress", Json::array()},
+                {"egress", Json::array({dns, jobs})}}}};
   return doc.dump();
 }
 

@@ -61,10 +61,15 @@ int main() {
   run.job.labels = {{"orsa.run", "run_1"}};
   run.job.user = "65534:65534";
   run.job.command = {"python3", "-m", "orsa_service.run"};
-  run.input_secret = "orsa-run-1-input";
+  run.job_url = "http://10.0.0.5:8082/jobs/run_1";
+  run.files_secret = "orsa-run-1-files";
+  run.input_bytes = 1024;
   ok = add(items, job_object(run)) && ok;
-  ok = add(items, input_secret_object("orsa-run-1-input", "orsa-tenant-alice", R"({"n":3})",
-                                      R"({"time_limit_s":90})")) &&
+  ok = add(items, job_files_secret_object("orsa-run-1-files", "orsa-tenant-alice", "orsa-run-1",
+                                          "a-job-token")) &&
+       ok;
+  ok = add(items, jobs_network_policy_object("orsa-tenant-alice", "orsa",
+                                             {{"app.kubernetes.io/name", "orsa"}}, 8082)) &&
        ok;
   ok = add(items, pull_secret_object("orsa-pull", "orsa-tenant-alice",
                                      {"127.0.0.1:8080", "alice", "pull-token"})) &&

@@ -121,30 +121,59 @@ TEST(KubernetesObjects, OnlyTheGatewayMayCallIn) {
   EXPECT_EQ(open["spec"]["egress"][1]["to"][0]["ipBlock"]["except"].size(), 4u);
 }
 
-TEST(KubernetesObjects, ARunIsAJobWithItsDeadline) {
+TEST(KubernetesObjects, ARunIsAJobWithItsDeadlineThatFetchesItsFilesWithItsToken) {
   RunJob r;
   r.name = "orsa-run-1";
   r.namespace_ = "orsa-tenant-alice";
   r.job.image = "registry.example:5000/alice/knap@sha256:abc";
   r.job.user = "65534:65534";
   r.job.labels = {{"orsa.run", "run_1"}};
-  r.input_secret = "orsa-run-1-input";
+  r.job_url = "http://10.0.0.5:8082/jobs/run_1";
+  r.files_secret = "orsa-run-1-files";
+  r.input_bytes = 10 * 1024 * 1024;
   r.time_limit = std::chrono::seconds(90);
   const Json j = parsed(job_object(r));
   EXPECT_EQ(j["apiVersion"], "batch/v1");
   EXPECT_EQ(j["spec"]["activeDeadlineSeconds"], 90);
   EXPECT_EQ(j["spec"]["backoffLimit"], 0);
   EXPECT_EQ(j["metadata"]["labels"][kLabelJob], "true");
+  EXPECT_EQ(j["spec"]["template"]["metadata"]["labels"][kLabelJobName], "orsa-run-1");
   const Json& pod = j["spec"]["template"]["spec"];
   EXPECT_EQ(pod["restartPolicy"], "Never");
-  EXPECT_EQ(pod["volumes"][1]["secret"]["secretName"], "orsa-run-1-input");
+  EXPECT_EQ(pod["automountServiceAccountToken"], false);
+  EXPECT_EQ(pod["volumes"][1]["emptyDir"]["sizeLimit"], std::to_string(21 * 1024 * 1024));
   EXPECT_EQ(pod["volumes"][2]["emptyDir"]["sizeLimit"], std::to_string(r.job.max_output_bytes));
   Json env = Json::object();
-  for (const auto& e : pod["containers"][0]["env"]) env[e["name"].get<std::string>()] = e["value"];
+  for (const auto& e : pod["containers"][0]["env"]) {
+    env[e["name"].get<std::string>()] = e.contains("value") ? e["value"] : e["valueFrom"];
+  }
   EXPECT_EQ(env["ORSA_INPUT"], "/job/in/input.json");
   EXPECT_EQ(env["ORSA_OUTPUT_DIR"], "/job/out");
+  EXPECT_EQ(env["ORSA_JOB_URL"], r.job_url);
+  // The token is not in the Job: it comes from the Secret.
+  EXPECT_EQ(env["ORSA_JOB_TOKEN"]["secretKeyRef"]["name"], "orsa-run-1-files");
+  EXPECT_EQ(j.dump().find("token-value"), std::string::npos);
   r.time_limit = std::chrono::seconds(0);
   EXPECT_FALSE(job_object(r));
+  r.time_limit = std::chrono::seconds(90);
+  r.job_url.clear();
+  EXPECT_FALSE(job_object(r));
+}
+
+TEST(KubernetesObjects, ARunsTokenSecretAndTheJobsPolicy) {
+  const Json s =
+      parsed(job_files_secret_object("orsa-run-1-files", "ns", "orsa-run-1", "token-value"));
+  EXPECT_EQ(s["type"], "Opaque");
+  EXPECT_EQ(s["metadata"]["labels"][kLabelJobName], "orsa-run-1");
+  EXPECT_EQ(s["data"][kJobTokenKey], "dG9rZW4tdmFsdWU=");
+  EXPECT_FALSE(job_files_secret_object("orsa-run-1-files", "ns", "orsa-run-1", ""));
+  const Json p = parsed(jobs_network_policy_object("ns", "orsa", {{"app", "orsa"}}, 8082));
+  EXPECT_EQ(p["spec"]["podSelector"]["matchLabels"][kLabelJob], "true");
+  EXPECT_TRUE(p["spec"]["ingress"].empty());
+  ASSERT_EQ(p["spec"]["egress"].size(), 2u);
+  EXPECT_EQ(p["spec"]["egress"][1]["ports"][0]["port"], 8082);
+  EXPECT_EQ(p["spec"]["egress"][1]["to"][0]["podSelector"]["matchLabels"]["app"], "orsa");
+  EXPECT_FALSE(jobs_network_policy_object("ns", "orsa", {}, 0));
 }
 
 TEST(KubernetesObjects, APullSecretHoldsADockerConfig) {

@@ -46,7 +46,8 @@ class ResourceType:
 NAMESPACES = ResourceType("", "namespaces", "Namespace", namespaced=False,
                           verbs=("create", "delete", "get", "list", "watch"), short_names=("ns",))
 # Pods are made by the simulated controller only: clients read, watch, delete.
-PODS = ResourceType("", "pods", "Pod", verbs=("delete", "get", "list", "watch"), short_names=("po",))
+PODS = ResourceType("", "pods", "Pod", verbs=("delete", "get", "list", "watch"), short_names=("po",),
+                    subresources=("log",))
 SECRETS = ResourceType("", "secrets", "Secret")
 SERVICES = ResourceType("", "services", "Service", short_names=("svc",))
 DEPLOYMENTS = ResourceType("apps", "deployments", "Deployment", short_names=("deploy",),
@@ -150,4 +151,6 @@ def _subresource_entry(r, sub):
              "kind": r.kind, "verbs": list(SUBRESOURCE_VERBS)}
     if sub == "scale":
         entry.update(group="autoscaling", version="v1", kind="Scale")
+    if sub == "log":
+        entry.update(kind="Pod", verbs=["get"])
     return entry

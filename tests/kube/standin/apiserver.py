@@ -26,7 +26,9 @@ Deployment and Job controllers and kubelets would; nothing is run. With
 --pods podman, a Deployment's pods run instead as containers of CMD (podman
 or a wrapper) on the podman network NET, reachable at their pod IPs
 (podman_pods.py); they are removed when their pods go and when the server
-exits (SIGTERM, SIGINT). Jobs stay simulated.
+exits (SIGTERM, SIGINT). A Job's pod runs there too, once, and the Job
+follows it. A pod's log (pods/NAME/log, with follow, timestamps,
+tailLines and sinceTime) is its container's; a simulated pod's is empty.
 Run it with Debian's /usr/bin/python3 (python3-jsonschema, python3-kubernetes).
 """
 
@@ -76,6 +78,7 @@ class StandinServer(ThreadingHTTPServer):
         self.openapi_json = json.dumps(openapi_doc).encode()
         self.openapi_protobuf = openapi_proto.encode_document(openapi_doc)
         self.watch_slots = threading.BoundedSemaphore(MAX_WATCHES)
+        self.pods = None  # the PodmanPods of --pods podman: pod logs
 
     def handle_error(self, request, client_address):
         # A client that hangs up between requests is no error of the server's.
@@ -156,6 +159,8 @@ class Handler(BaseHTTPRequestHandler):
         if document is not None:
             return self._send_json(200, document)
         target = _resource_route(path)
+        if target.subresource == "log":
+            return self._send_pod_log(target, query)
         if target.name is not None:
             return self._send_json(200, self.server.registry.read(target))
         matches = matcher(query.get("labelSelector", ""), query.get("fieldSelector", ""), target.rtype)
@@ -230,6 +235,30 @@ class Handler(BaseHTTPRequestHandler):
             self._write_chunk(b"")  # the last chunk: the stream ends, the connection stays
         finally:
             self.server.watch_slots.release()
+
+    def _send_pod_log(self, target, query):
+        """A pod's log as text: its container's (with --pods podman), followed in chunks if asked.
+
+        A simulated pod runs nothing and has an empty log."""
+        pod = self.server.registry.read(target)
+        pods = self.server.pods
+        if pods is None or not pods.has_container(pod):
+            if pods is not None and pod.get("spec", {}).get("nodeName"):
+                raise api_errors.bad_request(f'container "{pod["spec"]["containers"][0]["name"]}" in pod '
+                                             f'"{pod["metadata"]["name"]}" is waiting to start: ContainerCreating')
+            return self._send(200, "text/plain", b"")
+        follow = query.get("follow") in TRUE_VALUES
+        lines = pods.log_lines(pod, follow=follow, timestamps=query.get("timestamps") in TRUE_VALUES,
+                               tail=query.get("tailLines"), since=query.get("sinceTime"))
+        if not follow:
+            return self._send(200, "text/plain", b"".join(line.encode() for line in lines))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for line in lines:
+            self._write_chunk(line.encode())
+        self._write_chunk(b"")
 
     def _client_gone(self):
         # A watching client sends nothing more on its connection (no HTTP
@@ -309,7 +338,7 @@ def parse_args(argv):
     parser.add_argument("--max-objects", type=int, default=10000, help="objects stored at most")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--pods", choices=("simulated", "podman"), default="simulated",
-                        help="podman: Deployment pods run as podman containers (Jobs stay simulated)")
+                        help="podman: Deployment and Job pods run as podman containers")
     parser.add_argument("--podman", default="podman", metavar="CMD",
                         help="the podman to run them with (a wrapper may pick the store)")
     parser.add_argument("--pod-network", metavar="NET", help="the existing podman network they run on")
@@ -353,8 +382,9 @@ def main(argv):
     registry.create_default_namespace()
     server = StandinServer(args.port, registry, served_document(args.openapi), args.token, args.verbose)
     pods = start_podman_pods(args, store)
+    server.pods = pods
     if not args.no_controller:
-        SimulatedController(store, args.job_seconds, deployment_pods_run_elsewhere=pods is not None).start()
+        SimulatedController(store, args.job_seconds, pods_run_elsewhere=pods is not None).start()
     scheme = "http"
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

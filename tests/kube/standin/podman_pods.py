@@ -30,8 +30,12 @@ first and init containers, volumes other than emptyDir (podman_spec.py).
 Probe periods are capped at 1 s, so a test waits no longer than it must.
 """
 
+import base64
+import datetime
 import http.client
 import json
+import os
+import re
 import ssl
 import subprocess
 import threading
@@ -40,6 +44,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 
+import api_errors
 import podman_spec
 from api_resources import PODS, SECRETS
 from object_fields import keep_condition_times, now_timestamp
@@ -50,6 +55,7 @@ SERVER_LABEL = "orsa-standin-server"  # which stand-in started it: shutdown remo
 PULL_SECONDS = 300                    # a pull or a run (which may copy a large image) at most
 COMMAND_SECONDS = 30                  # any other podman command at most
 REMOVE_GRACE_SECONDS = 2              # between SIGTERM and SIGKILL when a pod's container goes
+REMOVE_ATTEMPTS = 3
 SHUTDOWN_SECONDS = 60                 # for all workers to remove their containers on shutdown
 POLL_SECONDS = 0.2                    # how often a running podman command checks for its pod's end
 SLOT_POLL_SECONDS = 1.0               # how often pods waiting for a slot are looked at
@@ -78,12 +84,14 @@ class Podman:
     def __init__(self, command):
         self.command = command
 
-    def __call__(self, args, seconds=COMMAND_SECONDS, stopped=None):
-        """Runs CMD args; kills it after seconds, or as soon as the event stopped is set."""
+    def __call__(self, args, seconds=COMMAND_SECONDS, stopped=None, environment=None):
+        """Runs CMD args (with environment added to the stand-in's); kills it after seconds, or as soon
+        as the event stopped is set."""
         try:
             # Its own session: a Ctrl-C at the terminal leaves podman to the cleanup.
             process = subprocess.Popen([self.command, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                       stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                       env={**os.environ, **environment} if environment else None)
         except OSError as e:
             return Result(False, "", f"{self.command}: {e.strerror}")
         deadline = time.monotonic() + seconds
@@ -159,6 +167,36 @@ class PodmanPods:
         if ids:
             removed = self._podman(["rm", "-f", "-t", "0", *ids])
             log(f"removed {len(ids)} containers left at shutdown" + ("" if removed.ok else f": {removed.error}"))
+
+    def has_container(self, pod):
+        """Whether a container of the pod has run here (it may have exited since)."""
+        with self._store.lock:
+            worker = self._workers.get(pod["metadata"]["uid"])
+        return worker is not None and worker.started
+
+    def log_lines(self, pod, follow, timestamps, tail, since):
+        """The lines of the pod's container's log, as `podman logs` gives them (timestamps in the
+        kubelet's form: UTC, "Z"); followed until the container exits."""
+        if tail is not None and not tail.isdigit():
+            raise api_errors.bad_request(f"tailLines {tail!r} is not a whole number")
+        args = [self._podman.command, "logs", "--timestamps"]
+        args += ["--follow"] if follow else []
+        args += ["--tail", tail] if tail is not None else []
+        args += ["--since", since] if since else []
+        args.append(podman_spec.container_name(pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+
+        def lines():
+            try:
+                for raw in process.stdout:
+                    stamp, _, text = raw.partition(" ")
+                    yield f"{_kube_time(stamp)} {text}" if timestamps else text
+            finally:
+                process.kill()
+                process.wait()
+                process.stdout.close()
+        return lines()
 
     def _run(self):
         seen, timeout = 0, None
@@ -300,6 +338,10 @@ class PodWorker:
     def start(self):
         self._thread.start()
 
+    @property
+    def started(self):
+        return self._started
+
     def stop(self):
         self._stopped.set()
 
@@ -314,6 +356,11 @@ class PodWorker:
             while (running := self._start()) is not None:
                 terminated = self._watch(running)
                 if terminated is None:
+                    break
+                if self._pod["spec"].get("restartPolicy") == "Never":
+                    # Done: the container (and its log) stays until the pod goes.
+                    self._show("Succeeded" if terminated["exitCode"] == 0 else "Failed", {"terminated": terminated})
+                    self._stopped.wait()
                     break
                 self._crash_back_off(terminated)
                 self._restarts += 1
@@ -385,15 +432,25 @@ class PodWorker:
                 return credentials
         return None
 
+    def _secret_value(self, name, key):
+        """A key of a Secret in the pod's namespace, decoded; None when there is no such key."""
+        secret = self._store.get(SECRETS, self._pod["metadata"]["namespace"], name) or {}
+        encoded = (secret.get("data") or {}).get(key)
+        try:
+            return base64.b64decode(encoded).decode("utf-8") if encoded is not None else None
+        except ValueError:
+            return None
+
     def _run_container(self):
         """(the started Container, None), or (None, the waiting states to show) when podman run failed."""
         self._remove()  # what a failed attempt or an exited container left under the name
-        args, notes = podman_spec.run_arguments(self._pod, self._network, self._labels)
+        args, notes, environment = podman_spec.run_arguments(self._pod, self._network, self._labels,
+                                                             self._secret_value)
         if not self._tried:
             for note in notes:
                 log(f"{self._what}: {note}")
         self._tried = True
-        started = self._podman(args, PULL_SECONDS, self._stopped)
+        started = self._podman(args, PULL_SECONDS, self._stopped, environment)
         running = self._inspect() if started.ok else None
         if running is None:
             error = started.error if not started.ok else "podman could not inspect the container it ran"
@@ -491,11 +548,16 @@ class PodWorker:
         write_status(self._store, self._pod, pod_status(self._base, phase, status, self._pod_ip))
 
     def _remove(self):
-        removed = self._podman(["rm", "-f", "-t", str(REMOVE_GRACE_SECONDS), self._name])
-        if not removed.ok:
+        # A container that stops on its own while `rm -f` kills it makes
+        # podman fail ("container state improper: stopped"): asked again.
+        for attempt in range(REMOVE_ATTEMPTS):
+            removed = self._podman(["rm", "-f", "-t", str(REMOVE_GRACE_SECONDS), self._name])
+            if removed.ok:
+                if self._stopped.is_set():
+                    log(f"{self._what}: removed {self._name}")
+                return
             log(f"{self._what}: podman rm {self._name} failed: {removed.error}")
-        elif self._stopped.is_set():
-            log(f"{self._what}: removed {self._name}")
+            time.sleep(0.5 * (attempt + 1))
 
 
 class ReadinessProbe:
@@ -568,6 +630,16 @@ def _process_start(pid):
             return f.read().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return None
+
+
+def _kube_time(stamp):
+    """podman's log timestamp ("…T01:40:00.123456789+01:00") as the kubelet writes it, in UTC with "Z"."""
+    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", stamp)
+    if match is None:
+        return stamp
+    offset = "+00:00" if match[3] == "Z" else match[3]
+    at = datetime.datetime.fromisoformat(match[1] + offset).astimezone(datetime.timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + (match[2] or "") + "Z"
 
 
 def _seconds(podman_time):

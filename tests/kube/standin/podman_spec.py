@@ -33,8 +33,10 @@ def container_name(namespace, pod_name):
     return f"standin-{namespace}-{pod_name}"
 
 
-def run_arguments(pod, network, labels):
-    """`podman run` arguments for the pod's first container, and notes on what they leave out."""
+def run_arguments(pod, network, labels, secret_value=None):
+    """`podman run` arguments for the pod's first container, notes on what they leave out, and the
+    environment podman must run with: a variable from a Secret (secret_value(name, key) gives it,
+    or None) is passed by name only, so that its value is never on a command line."""
     meta, spec = pod["metadata"], pod["spec"]
     container = spec["containers"][0]
     notes = [f"container {c['name']!r} not run: only the first container runs" for c in spec["containers"][1:]]
@@ -43,7 +45,8 @@ def run_arguments(pod, network, labels):
             "--hostname", meta["name"], "--pull", "never"]  # pulled before, as the pull policy says
     for key, value in labels.items():
         args += ["--label", f"{key}={value}"]
-    args += _env_arguments(container, notes)
+    environment = {}
+    args += _env_arguments(container, notes, secret_value, environment)
     args += _security_arguments(spec.get("securityContext") or {}, container.get("securityContext") or {}, notes)
     args += _resource_arguments((container.get("resources") or {}).get("limits") or {}, notes)
     args += _volume_arguments(spec.get("volumes") or [], container.get("volumeMounts") or [], notes)
@@ -51,14 +54,23 @@ def run_arguments(pod, network, labels):
         args += ["--workdir", container["workingDir"]]
     if container.get("command"):
         args += ["--entrypoint", json.dumps(container["command"])]
-    return args + [normalized_image(container["image"]), *(container.get("args") or [])], notes
+    return args + [normalized_image(container["image"]), *(container.get("args") or [])], notes, environment
 
 
-def _env_arguments(container, notes):
+def _env_arguments(container, notes, secret_value, environment):
     args = []
     for variable in container.get("env") or []:
-        if "valueFrom" in variable:
-            notes.append(f"env {variable['name']}: valueFrom is not supported, the variable is left out")
+        reference = (variable.get("valueFrom") or {}).get("secretKeyRef")
+        if reference is not None and secret_value is not None:
+            value = secret_value(reference.get("name", ""), reference.get("key", ""))
+            if value is None:
+                notes.append(f"env {variable['name']}: Secret {reference.get('name')!r} has no key "
+                             f"{reference.get('key')!r}; the variable is left out")
+            else:
+                environment[variable["name"]] = value
+                args += ["-e", variable["name"]]
+        elif "valueFrom" in variable:
+            notes.append(f"env {variable['name']}: only valueFrom.secretKeyRef is supported, the variable is left out")
         else:  # always NAME=VALUE: a bare `-e NAME` would pass the stand-in's own environment on
             args += ["-e", f"{variable['name']}={variable.get('value', '')}"]
     if container.get("envFrom"):

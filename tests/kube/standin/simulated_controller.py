@@ -5,8 +5,8 @@ wait, watches) see a cluster's behaviour.
 Nothing runs. No image is pulled, no container or process is started, no
 probe is sent, no address is reachable: a pod is a record whose status this
 module writes. Every pod is Running and Ready as soon as it exists, unless
-Deployment pods are left to podman_pods.py (apiserver.py --pods podman):
-then they are made Pending and unbound, for it to bind, run and make Ready.
+pods are left to podman_pods.py (apiserver.py --pods podman): then they are
+made Pending and unbound, for it to bind, run and make Ready.
 
 - A Deployment with spec.replicas N gets N pods (the template's labels plus
   pod-template-hash, owned by the Deployment; no ReplicaSet in between). A
@@ -14,11 +14,14 @@ then they are made Pending and unbound, for it to bind, run and make Ready.
   readyReplicas, availableReplicas, updatedReplicas, observedGeneration,
   conditions Available and Progressing) follows, scale to 0 included; only
   pods with a Ready condition count as ready and available.
-- A Job gets one pod, Succeeded after `job_seconds`: then the Job has
+- A Job gets one pod, Succeeded after `job_seconds` (or, with pods run by
+  podman, when its container exits 0; Failed when it exits otherwise, then
+  the Job Failed with reason BackoffLimitExceeded): then the Job has
   succeeded 1, startTime, completionTime and a Complete condition. When its
-  activeDeadlineSeconds comes first, the pod is deleted and the Job Failed
-  with reason DeadlineExceeded. completions, parallelism, backoffLimit and
-  ttlSecondsAfterFinished are ignored.
+  activeDeadlineSeconds comes first (counted from the Job's start; a patch
+  that shortens it applies at once), the pod is deleted and the Job Failed
+  with reason DeadlineExceeded. completions, parallelism, backoffLimit
+  (taken as 0) and ttlSecondsAfterFinished are ignored.
 """
 
 import copy
@@ -41,10 +44,10 @@ POD_CONDITIONS = ("Initialized", "Ready", "ContainersReady", "PodScheduled")
 
 
 class SimulatedController:
-    def __init__(self, store, job_seconds, deployment_pods_run_elsewhere=False):
+    def __init__(self, store, job_seconds, pods_run_elsewhere=False):
         self._store = store
         self._job_seconds = job_seconds
-        self._deployment_pods_run_elsewhere = deployment_pods_run_elsewhere
+        self._pods_run_elsewhere = pods_run_elsewhere
         self._job_started = {}  # Job uid -> time.monotonic() when its pod started
 
     def start(self):
@@ -76,7 +79,7 @@ class SimulatedController:
             name = deployment["metadata"]["name"]
             for _ in range(wanted - len(current)):
                 self._create_pod(deployment, f"{name}-{revision}-{random_suffix()}", {TEMPLATE_HASH: revision},
-                                 runs_here=not self._deployment_pods_run_elsewhere)
+                                 runs_here=not self._pods_run_elsewhere)
             self._set_status(DEPLOYMENTS, deployment, _deployment_status(
                 deployment, self._owned_pods(deployment), revision))
 
@@ -95,9 +98,12 @@ class SimulatedController:
                 self._start_job(job)
                 self._job_started[uid] = now
             ends, deadline = self._job_times(job, self._job_started[uid])
-            if now >= deadline and deadline < ends:
+            phase = self._pod_phase(job) if self._pods_run_elsewhere else None
+            if now >= deadline and deadline < ends and phase not in ("Succeeded", "Failed"):
                 self._fail_job(job)
-            elif now >= ends:
+            elif phase == "Failed":
+                self._fail_job(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+            elif phase == "Succeeded" or (not self._pods_run_elsewhere and now >= ends):
                 self._complete_job(job)
             else:
                 due.append(min(ends, deadline))
@@ -108,32 +114,39 @@ class SimulatedController:
     def _job_times(self, job, started):
         """(when the simulated run ends, when its activeDeadlineSeconds does)."""
         limit = job["spec"].get("activeDeadlineSeconds")
-        return started + self._job_seconds, (started + limit if limit is not None else float("inf"))
+        ends = float("inf") if self._pods_run_elsewhere else started + self._job_seconds
+        return ends, (started + limit if limit is not None else float("inf"))
+
+    def _pod_phase(self, job):
+        """The phase of the Job's pod run elsewhere; Failed when it went (deleted under the Job)."""
+        pods = self._owned_pods(job)
+        return pods[0]["status"].get("phase") if pods else "Failed"
 
     def _start_job(self, job):
         meta = job["metadata"]
         self._create_pod(job, f"{meta['name']}-{random_suffix()}",
-                         {"controller-uid": meta["uid"], "job-name": meta["name"]})
+                         {"controller-uid": meta["uid"], "job-name": meta["name"]},
+                         runs_here=not self._pods_run_elsewhere)
         self._set_status(JOBS, job, {"startTime": now_timestamp(), "active": 1})
 
     def _complete_job(self, job):
         now = now_timestamp()
-        for pod in self._owned_pods(job):
+        for pod in self._owned_pods(job) if not self._pods_run_elsewhere else []:
             pod["status"] = _succeeded_pod_status(pod, now)
             self._store.put(PODS, pod)
         self._set_status(JOBS, job, {
             "startTime": job["status"].get("startTime", now), "completionTime": now, "succeeded": 1,
             "conditions": [{"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now}]})
 
-    def _fail_job(self, job):
+    def _fail_job(self, job, reason="DeadlineExceeded", message="Job was active longer than specified deadline"):
         now = now_timestamp()
-        for pod in self._owned_pods(job):
-            self._store.remove(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if reason == "DeadlineExceeded":  # a pod that ended stays, with its log
+            for pod in self._owned_pods(job):
+                self._store.remove(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
         self._set_status(JOBS, job, {
             "startTime": job["status"].get("startTime", now), "failed": 1,
             "conditions": [{"type": "Failed", "status": "True", "lastProbeTime": now, "lastTransitionTime": now,
-                            "reason": "DeadlineExceeded",
-                            "message": "Job was active longer than specified deadline"}]})
+                            "reason": reason, "message": message}]})
 
     # --- pods ----------------------------------------------------------------
 

@@ -79,6 +79,14 @@ struct RunParties {
   std::string_view consumer_key_id = {};  // the key it was submitted with, if any
 };
 
+/// The files of one running job on the jobs listener (ADR 0021).
+enum class JobFile {
+  kInput,    // input.json: the job reads it
+  kOptions,  // options.json: the job reads it
+  kResult,   // out/result.json: the job writes it
+  kError,    // out/error.json: the job writes it
+};
+
 enum class Action {
   kRead,    // view a resource
   kWrite,   // create, change or delete a resource
@@ -132,6 +140,13 @@ class Policy {
   /// consumer key the runs submitted with it; anyone else gets kNotFound, a
   /// viewer cancelling kPermissionDenied.
   static Result<void> authorize_run(const Principal& who, Action action, const RunParties& run);
+
+  /// May the holder of a job token for `token_job` do `action` on `file` of
+  /// `job`? Its own job's input and options are read and its result and
+  /// error written, nothing else: another job is kNotFound, writing an input
+  /// or reading an output kPermissionDenied.
+  static Result<void> authorize_job_file(std::string_view token_job, Action action,
+                                         std::string_view job, JobFile file);
 
   /// Is `name` the reserved registry namespace (also refused as a username)?
   static bool is_reserved_namespace(std::string_view name);

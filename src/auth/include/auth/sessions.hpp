@@ -88,4 +88,30 @@ class PushTokenSigner {
   std::chrono::seconds ttl_;
 };
 
+/// What a valid job token says (ADR 0021): the one job whose files it opens.
+struct JobClaims {
+  std::string job;  // the job's directory name under the run worker's work root
+  std::uint64_t max_output_bytes = 0;
+  std::int64_t expires_at = 0;
+};
+
+/// Issues and verifies job tokens: HS256 JWTs with the session key, typed
+/// "job" for the audience "orsa-jobs", so a job token is neither a session
+/// nor a registry token, and neither of those opens a job's files.
+class JobTokenSigner {
+ public:
+  JobTokenSigner(std::string key, const Clock& clock);
+
+  /// A token for `job` (one path segment of [A-Za-z0-9_-]) that may upload
+  /// up to `max_output_bytes` per file, valid for `ttl`.
+  Result<std::string> issue(std::string_view job, std::uint64_t max_output_bytes,
+                            std::chrono::seconds ttl) const;
+  /// kUnauthenticated for a bad signature, another token type, expiry or garbage.
+  Result<JobClaims> verify(std::string_view token) const;
+
+ private:
+  std::string key_;
+  const Clock& clock_;
+};
+
 }  // namespace orsa::auth

@@ -32,6 +32,13 @@ struct Config {
   // Deployed services never run on ORSA's origin: they get their own listener.
   std::string services_listen_host = "127.0.0.1";
   std::uint16_t services_listen_port = 8081;
+  // The jobs listener (ADR 0021): where a run on a runtime without this
+  // machine's disk (kubernetes) fetches its input and uploads its result.
+  // Empty host: none, and runs on such a runtime stay queued.
+  std::string jobs_listen_host;
+  std::uint16_t jobs_listen_port = 0;
+  // The jobs listener as the jobs reach it; empty → "http://<jobs listen>".
+  std::string jobs_url;
   // Host-based routing, one origin per service: <project>--<owner>.<services_domain>
   // (may end in ":port" for the URLs handed out). Empty: paths on the services listener.
   std::string services_domain;

@@ -39,6 +39,8 @@ class Deployer {
   void wait();
   /// "http://HOST:PORT" of the services listener, once started.
   const std::string& services_listen_url() const;
+  /// The jobs listener's URL as jobs reach it, once started; "" without one.
+  const std::string& jobs_url() const;
 
   const http::Router& router() const;
 

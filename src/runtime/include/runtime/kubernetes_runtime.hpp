@@ -14,7 +14,8 @@ namespace orsa::runtime {
 
 namespace kubernetes {
 class ApiClient;
-}
+struct JobState;
+}  // namespace kubernetes
 
 /// Where a Kubernetes API server is and how ORSA proves who it is. Holds
 /// secrets (token, client key): never logged, never in an error message.
@@ -47,6 +48,12 @@ struct KubernetesOptions {
   std::map<std::string, std::string> gateway_labels = {{"app.kubernetes.io/name", "orsa"}};
   std::chrono::milliseconds call_timeout{std::chrono::seconds(30)};
   std::int32_t max_replicas = 64;
+  // Runs (ADR 0021): the jobs listener that serves their files, and its port
+  // for the NetworkPolicy that lets their pods reach it. Without a grant,
+  // start_job refuses and runs stay queued.
+  JobFilesGrant job_files;
+  std::uint16_t jobs_port = 0;
+  std::chrono::milliseconds job_poll{std::chrono::seconds(1)};  // how often wait_job reads a Job
 };
 
 /// The Runtime port on Kubernetes: a "container" of the port is a Deployment
@@ -58,7 +65,13 @@ struct KubernetesOptions {
 /// unless egress is allowed. Stop scales to zero, start back to the replicas
 /// it was created with. The cluster restarts crashed pods itself; status
 /// changes reach the reconciler through a watch, not polling.
-class KubernetesRuntime final : public Runtime {
+///
+/// A job is a batch/v1 Job (ADR 0021) with a Secret holding its token for
+/// the jobs listener: its input and options are copied into its work_dir,
+/// which the listener serves, and its result lands in work_dir/out. The time
+/// limit and cancel become the Job's activeDeadlineSeconds, so the Job
+/// controller stops its pod and starts no other.
+class KubernetesRuntime final : public Runtime, public JobRuntime {
  public:
   explicit KubernetesRuntime(KubernetesOptions options);
   ~KubernetesRuntime() override;
@@ -88,7 +101,26 @@ class KubernetesRuntime final : public Runtime {
   Result<std::vector<NetworkInfo>> list_networks(
       const std::map<std::string, std::string>& labels) override;
 
+  Result<std::string> start_job(const JobSpec& spec) override;
+  Result<JobOutcome> wait_job(const std::string& id, const JobWait& wait) override;
+  Result<std::uint64_t> copy_job_output(const std::string& id, JobOutput which,
+                                        const std::filesystem::path& destination,
+                                        std::uint64_t max_bytes) override;
+  Result<void> job_logs(const std::string& id, const LogOptions& options,
+                        const std::function<bool(const LogLine&)>& sink) override;
+  Result<void> remove_job(const std::string& id) override;
+  Result<void> discard_work_dir(const std::filesystem::path& work_dir) override;
+  Result<std::vector<ContainerInfo>> list_jobs(
+      const std::map<std::string, std::string>& labels) override;
+
  private:
+  Result<void> pod_logs(const std::string& selector, const LogOptions& options,
+                        const std::function<bool(const LogLine&)>& sink);
+  Result<std::string> read_job(const std::string& id);
+  Result<kubernetes::JobState> job_state(const std::string& id);
+  Result<std::filesystem::path> job_work_dir(const std::string& id);
+  Result<void> stop_job_now(const std::string& id, std::int64_t after_seconds);
+  Result<void> ensure_jobs_policy();
   std::string objects(std::string_view kind, std::string_view name = {}) const;
   Result<void> scale(const std::string& id, std::optional<std::int32_t> replicas);
   Result<ContainerInfo> describe(const std::string& deployment_json);
@@ -100,6 +132,7 @@ class KubernetesRuntime final : public Runtime {
   std::mutex auth_mutex_;
   std::map<std::string, RegistryAuth> auth_by_image_;  // from pull(), for run()
   std::map<std::string, std::string> egress_by_network_;
+  bool jobs_policy_ready_ = false;  // under auth_mutex_
 };
 
 }  // namespace orsa::runtime

@@ -257,7 +257,25 @@ struct JobSpec {
   // adapter backs it with storage of that size, not the host's disk).
   std::int64_t max_output_bytes = 200LL * 1024 * 1024;
   std::string user;  // "uid[:gid]"; "" → the image's user
+  // The engine's own stop for a job no caller waits on any more (Kubernetes
+  // activeDeadlineSeconds); JobWait::time_limit stays the caller's. 0: none.
+  std::chrono::seconds deadline{0};
 };
+
+/// How a job on a runtime without the control plane's disk reaches its
+/// files over the jobs listener (ADR 0021): the listener's URL of the job
+/// and a bearer token that opens that job's files alone.
+struct JobFilesAccess {
+  std::string url;  // "http://10.0.0.5:8082/jobs/<name>"
+  std::string token;
+};
+
+/// Grants that access for a job's work_dir (its name under the run
+/// worker's work root), with the most the job may upload per file and how
+/// long the token lives.
+using JobFilesGrant =
+    std::function<Result<JobFilesAccess>(const std::filesystem::path& work_dir,
+                                         std::uint64_t max_output_bytes, std::chrono::seconds ttl)>;
 
 /// How the caller waits: the limits are enforced here, by the caller's side,
 /// whatever the job does with its signals.

@@ -11,6 +11,12 @@ Files (environment variables override the paths):
   ORSA_OUTPUT_DIR  /job/out            result.json or error.json is written here,
                                        atomically (temporary file, then rename)
 
+On a cluster (Kubernetes) the files are not on the machine: with
+  ORSA_JOB_URL     the jobs listener's URL of this run
+  ORSA_JOB_TOKEN   a bearer token for this run's files alone
+the input and options are fetched to the paths above first, and the
+result.json or error.json written is uploaded to it at the end.
+
 The entrypoint gets the options as a second argument when it takes two
 (`solve(data, options)`); `solve(data)` is called with the input alone.
 `seed` (an integer), when given, seeds Python's `random` first.
@@ -27,9 +33,13 @@ Exit codes:
 import json
 import os
 import random
+import shutil
 import signal
 import sys
+import time
 import traceback
+import urllib.error
+import urllib.request
 
 from orsa_service import entrypoint
 
@@ -39,6 +49,8 @@ EXIT_INVALID_INPUT = 3
 EXIT_STOPPED = 143
 
 MAX_MESSAGE_CHARS = 4096
+EXCHANGE_TIMEOUT_S = 60
+EXCHANGE_ATTEMPTS = 5
 
 
 class InvalidInput(Exception):
@@ -106,9 +118,108 @@ def _solve(function, input_path, options_path):
     return entrypoint.call(function, data, options)
 
 
-def main(function=None, env=None):
+class ExchangeError(Exception):
+    """The jobs listener could not be reached or refused a file."""
+
+
+class JobExchange:
+    """The run's files over HTTP, for a run whose machine does not hold them."""
+
+    def __init__(self, url, token, opener=urllib.request.urlopen):
+        self._url = url.rstrip("/")
+        self._token = token
+        self._open = opener
+
+    @classmethod
+    def from_env(cls, env):
+        url = env.get("ORSA_JOB_URL")
+        if not url:
+            return None
+        return cls(url, env.get("ORSA_JOB_TOKEN", ""))
+
+    def fetch(self, input_path, options_path):
+        self._download("input.json", input_path, missing_ok=False)
+        self._download("options.json", options_path, missing_ok=True)
+
+    def upload(self, output_dir):
+        """Sends result.json or error.json, whichever the run wrote."""
+        for name in ("result.json", "error.json"):
+            path = os.path.join(output_dir, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                self._upload(name, path)
+
+    def _request(self, method, name, **kwargs):
+        return urllib.request.Request(f"{self._url}/{name}", method=method,
+                                      headers={"Authorization": f"Bearer {self._token}",
+                                               **kwargs.pop("headers", {})}, **kwargs)
+
+    def _with_retries(self, what, attempt):
+        """Calls attempt() until it succeeds; 5xx, 429 and network errors are tried again."""
+        delay = 0.5
+        for n in range(EXCHANGE_ATTEMPTS):
+            try:
+                return attempt()
+            except urllib.error.HTTPError as error:
+                if error.code < 500 and error.code != 429:
+                    raise ExchangeError(f"{what}: HTTP {error.code}") from None
+                reason = f"HTTP {error.code}"
+            except (urllib.error.URLError, OSError) as error:
+                reason = str(getattr(error, "reason", error))
+            if n + 1 == EXCHANGE_ATTEMPTS:
+                raise ExchangeError(f"{what}: {reason}")
+            print(f"orsa run: {what}: {reason}; trying again", file=sys.stderr)
+            time.sleep(delay)
+            delay *= 2
+
+    def _download(self, name, path, missing_ok):
+        def attempt():
+            with self._open(self._request("GET", name), timeout=EXCHANGE_TIMEOUT_S) as answer:
+                temporary = f"{path}.part"
+                with open(temporary, "wb") as f:
+                    shutil.copyfileobj(answer, f)
+                os.replace(temporary, path)
+        try:
+            self._with_retries(f"fetching {name}", attempt)
+        except ExchangeError as error:
+            if missing_ok and str(error).endswith("HTTP 404"):
+                return
+            raise
+
+    def _upload(self, name, path):
+        def attempt():
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                request = self._request("PUT", f"out/{name}", data=f,
+                                        headers={"Content-Length": str(size),
+                                                 "Content-Type": "application/json"})
+                with self._open(request, timeout=EXCHANGE_TIMEOUT_S):
+                    pass
+        self._with_retries(f"uploading {name}", attempt)
+
+
+def main(function=None, env=None, exchange=None):
     """Runs once; returns the exit code."""
-    input_path, options_path, output_dir = _paths(os.environ if env is None else env)
+    env = os.environ if env is None else env
+    input_path, options_path, output_dir = _paths(env)
+    exchange = exchange or JobExchange.from_env(env)
+    if exchange is not None:
+        try:
+            exchange.fetch(input_path, options_path)
+        except ExchangeError as error:
+            print(f"orsa run: {error}", file=sys.stderr)
+            return EXIT_FAILED
+    code = _run(function, input_path, options_path, output_dir)
+    if exchange is not None:
+        try:
+            exchange.upload(output_dir)
+        except ExchangeError as error:
+            print(f"orsa run: the run ended but its output was not delivered: {error}",
+                  file=sys.stderr)
+            return EXIT_FAILED
+    return code
+
+
+def _run(function, input_path, options_path, output_dir):
     try:
         function = function or entrypoint.load_entrypoint()
     except Exception:  # an import error in the project is its bug, whatever its type

@@ -24,10 +24,14 @@ inline constexpr const char* kLabelWorkload = "orsa.workload";
 /// The NetworkPolicy a pod is under (ContainerSpec::network, as an object name).
 inline constexpr const char* kLabelNetwork = "orsa.network";
 
-/// Where a run's input Secret is mounted; the runner finds it through
-/// ORSA_INPUT and ORSA_OPTIONS (a Secret volume is read-only, so the output
-/// directory cannot sit inside it).
+/// Where a run's pod fetches its input and options (a scratch volume of
+/// its own; the runner finds the files through ORSA_INPUT and ORSA_OPTIONS).
 inline constexpr const char* kJobInputDir = "/job/in";
+/// The pods of one run's Job: the Job's name (the Job controller's own
+/// job-name label is not the same on every version).
+inline constexpr const char* kLabelJobName = "orsa.job-name";
+/// The key of a run's token in its files Secret.
+inline constexpr const char* kJobTokenKey = "token";
 
 /// One ORSA deployment as a Deployment (its replicas), a Service in front of
 /// them and a NetworkPolicy that lets only the gateway in.
@@ -57,14 +61,18 @@ struct Isolation {
   std::map<std::string, std::string> gateway_labels = {{"app.kubernetes.io/name", "orsa"}};
 };
 
-/// One run as a batch/v1 Job: the input and options from a Secret, the
-/// output on an emptyDir capped at max_output_bytes, the time limit as
-/// activeDeadlineSeconds (the cluster stops it even if ORSA is gone).
+/// One run as a batch/v1 Job (ADR 0021): the runner fetches its input and
+/// options from the jobs listener into a scratch volume and uploads its
+/// result or error from an output volume capped at max_output_bytes, with
+/// the token of its files Secret; the time limit is activeDeadlineSeconds
+/// (the cluster stops it even if ORSA is gone).
 struct RunJob {
   std::string name;
   std::string namespace_;
-  JobSpec job;               // image, env, labels, limits, user; files are not used
-  std::string input_secret;  // holds input.json and options.json
+  JobSpec job;                    // image, env, labels, limits, user; files are not used
+  std::string job_url;            // JobFilesAccess::url
+  std::string files_secret;       // a Secret of job_files_secret_object
+  std::uint64_t input_bytes = 0;  // input.json and options.json: sizes the scratch volume
   std::chrono::seconds time_limit{300};
   std::string pull_secret;
   // How long the finished Job stays for ORSA to read its log and result.
@@ -85,8 +93,14 @@ Result<std::string> job_object(const RunJob& run);
 /// A kubernetes.io/dockerconfigjson Secret with a pull credential.
 Result<std::string> pull_secret_object(std::string_view name, std::string_view namespace_,
                                        const RegistryAuth& auth);
-/// An Opaque Secret with a run's input and options files.
-Result<std::string> input_secret_object(std::string_view name, std::string_view namespace_,
-                                        std::string_view input_json, std::string_view options_json);
+/// An Opaque Secret with a run's token for the jobs listener (kJobTokenKey),
+/// labelled with its Job's name.
+Result<std::string> job_files_secret_object(std::string_view name, std::string_view namespace_,
+                                            std::string_view job_name, std::string_view token);
+/// The NetworkPolicy every run's pod is under: nothing in; out, DNS and the
+/// jobs listener (the gateway's pods on `jobs_port`) only.
+Result<std::string> jobs_network_policy_object(
+    std::string_view namespace_, std::string_view gateway_namespace,
+    const std::map<std::string, std::string>& gateway_labels, std::uint16_t jobs_port);
 
 }  // namespace orsa::runtime::kubernetes
