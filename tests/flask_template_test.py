@@ -460,6 +460,16 @@ class RunOverTheJobsListener(RunnerFixture):
         self.assertIn("trying again", stderr)
         self.assertIn("result.json", listener.uploads)
 
+    def test_the_token_may_come_from_a_file(self):
+        listener = self.listen(token="")
+        token_file = os.path.join(self.job, "token")
+        with open(token_file, "w") as f:
+            f.write("t0ken-of-run-1\n")
+        self.env["ORSA_JOB_TOKEN_FILE"] = token_file
+        code, _, stderr = self.run_process()
+        self.assertEqual(code, 0, stderr)
+        self.assertIn("result.json", listener.uploads)
+
     def test_a_refused_token_fails_the_run_without_showing_the_token(self):
         listener = self.listen(token="wrong-token")
         code, stdout, stderr = self.run_process()

@@ -351,9 +351,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
       ->envname("ORSA_MAX_REPLICAS");
   std::string jobs_listen;
   app.add_option("--jobs-listen", jobs_listen,
-                 "HOST:PORT of the jobs listener, where runs on --runtime kubernetes fetch their "
-                 "input and upload their result with a token for their run alone (default: none; "
-                 "runs then stay queued on kubernetes)")
+                 "HOST:PORT of the jobs listener, where runs on --runtime kubernetes or swarm "
+                 "fetch their input and upload their result with a token for their run alone "
+                 "(default: none; runs then stay queued there)")
       ->envname("ORSA_JOBS_LISTEN");
   app.add_option("--jobs-url", config.jobs_url,
                  "The jobs listener's URL as the jobs reach it (default: http://<--jobs-listen>)")
@@ -474,9 +474,9 @@ Result<Config> parse_config(int argc, const char* const* argv) {
     return fail(Error::invalid_argument("--runtime kubernetes takes no --runtime-socket"));
   }
   if (!jobs_listen.empty()) {
-    if (!kube) {
+    if (!kube && config.runtime_kind != "swarm") {
       return fail(Error::invalid_argument(
-          "--jobs-listen is for a runtime whose jobs run on other machines (kubernetes)"));
+          "--jobs-listen is for a runtime whose jobs run on other machines (kubernetes, swarm)"));
     }
     if (auto ok = parse_host_port("--jobs-listen", jobs_listen, config.jobs_listen_host,
                                   config.jobs_listen_port);

@@ -490,8 +490,9 @@ Result<void> start_runs(Deployer::Parts& p, const std::string& registry_host) {
     spdlog::warn("runs: the runtime cannot run jobs; runs stay queued");
     return {};
   }
-  if (p.config.runtime_kind == "kubernetes" && !p.jobs_server) {
-    spdlog::warn("runs: Kubernetes jobs need the jobs listener (--jobs-listen); runs stay queued");
+  if (p.config.runtime_kind != "docker-api" && !p.jobs_server) {
+    spdlog::warn("runs: jobs on {} need the jobs listener (--jobs-listen); runs stay queued",
+                 p.config.runtime_kind);
     return {};
   }
   return p.run_worker->start(*p.runs, *p.runtime, *jobs, registry_host);
@@ -608,8 +609,8 @@ Result<void> attach_runtime(Deployer::Parts& p, const std::string& registry_host
     if (!p.config.runtime_socket) {
       return fail(Error::invalid_argument("--runtime swarm needs the manager's --runtime-socket"));
     }
-    auto swarm = std::make_unique<runtime::SwarmRuntime>(
-        runtime::SwarmOptions{.socket_path = p.config.runtime_socket->string()});
+    auto swarm = std::make_unique<runtime::SwarmRuntime>(runtime::SwarmOptions{
+        .socket_path = p.config.runtime_socket->string(), .job_files = job_files_grant(p)});
     // A worker node or a lone engine cannot place services: say so at start.
     if (auto version = swarm->version(); !version) return fail(version.error());
     p.runtime = std::move(swarm);

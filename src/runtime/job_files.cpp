@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <system_error>
+#include <thread>
 #include <tuple>
 
 #include "core/files.hpp"
@@ -119,6 +120,46 @@ Result<std::uint64_t> prepare_served_job_files(const JobSpec& spec) {
   }();
   if (!filled) std::ignore = remove_job_files(spec.work_dir);
   return filled;
+}
+
+Result<PolledJob> poll_job(const JobWait& wait, std::chrono::milliseconds poll,
+                           std::chrono::milliseconds unreachable,
+                           const std::function<Result<JobLook>()>& look,
+                           const std::function<Result<void>(std::chrono::milliseconds)>& stop) {
+  static constexpr auto kCheckInterval = std::chrono::milliseconds(250);
+  PolledJob out;
+  auto next_look = std::chrono::steady_clock::now();
+  auto last_seen = next_look;
+  std::optional<std::int64_t> started_at_ms;
+  for (;;) {
+    if (wait.abandon && wait.abandon()) return fail(Error::unavailable("stopped waiting"));
+    const bool cancel = !out.stop_asked && wait.cancel && wait.cancel();
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_look || cancel) {
+      next_look = now + poll;
+      auto seen = look();
+      if (seen) {
+        if (seen->ended) return out;
+        if (seen->started_at_ms) started_at_ms = seen->started_at_ms;
+        last_seen = now;
+      } else if (seen.error().code == ErrorCode::kNotFound || now - last_seen > unreachable) {
+        return fail(seen.error());  // removed underneath, or the engine gone for too long
+      }
+      const auto elapsed = std::chrono::milliseconds(
+          started_at_ms ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                                  .count() -
+                              *started_at_ms
+                        : 0);
+      const bool over = started_at_ms && elapsed >= wait.time_limit;
+      if (!out.stop_asked && (over || cancel)) {
+        out.canceled = cancel && !over;
+        out.timed_out = over;
+        out.stop_asked = static_cast<bool>(stop(elapsed));  // asked again on the next look if not
+      }
+    }
+    std::this_thread::sleep_for(kCheckInterval);
+  }
 }
 
 Result<void> remove_job_files(const fs::path& work_dir) {

@@ -10,8 +10,11 @@
 // disk, and world-writable because the job's user is whatever the image and
 // the user namespace make it (a uid the host does not know in advance).
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -32,6 +35,29 @@ Result<docker::JobMounts> prepare_job_files(const JobSpec& spec);
 /// output directory the control plane's alone. Returns the bytes of the
 /// input and options; leaves nothing behind on failure.
 Result<std::uint64_t> prepare_served_job_files(const JobSpec& spec);
+
+/// What a polled engine (Kubernetes, Swarm) says of a job at one look.
+struct JobLook {
+  bool ended = false;
+  std::optional<std::int64_t> started_at_ms;  // unix milliseconds, when known
+};
+
+/// How a poll_job ended.
+struct PolledJob {
+  bool timed_out = false;   // stopped at the time limit
+  bool canceled = false;    // stopped on cancel (and not the time limit first)
+  bool stop_asked = false;  // `stop` was asked and accepted
+};
+
+/// The caller's side of JobWait for an engine that is polled: looks every
+/// `poll` (at once on cancel), asks `stop(elapsed)` once at the time limit
+/// or on cancel, and returns once a look says the job ended. kUnavailable
+/// when `abandon` says so; a look's kNotFound at once, its other errors
+/// once none has succeeded for `unreachable`.
+Result<PolledJob> poll_job(const JobWait& wait, std::chrono::milliseconds poll,
+                           std::chrono::milliseconds unreachable,
+                           const std::function<Result<JobLook>()>& look,
+                           const std::function<Result<void>(std::chrono::milliseconds)>& stop);
 
 /// Unmounts the output tmpfs and removes `work_dir`; a missing one is fine.
 Result<void> remove_job_files(const std::filesystem::path& work_dir);

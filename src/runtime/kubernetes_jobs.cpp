@@ -27,7 +27,6 @@ constexpr const char* kLabelWorkDir = "orsa.work-dir";
 // The token outlives the Job's own deadline by this much: an upload at the
 // last moment still gets in.
 constexpr auto kTokenMargin = std::chrono::minutes(5);
-constexpr auto kCheckInterval = std::chrono::milliseconds(250);
 // A wait that cannot read its Job for this long gives up (the Job's own
 // deadline still stops it).
 constexpr auto kUnreachableLimit = std::chrono::minutes(2);
@@ -45,12 +44,6 @@ Result<void> check_job_id(const std::string& id) {
     return fail(Error::invalid_argument("invalid job id '" + id + "'"));
   }
   return {};
-}
-
-std::int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -158,43 +151,27 @@ Result<void> KubernetesRuntime::stop_job_now(const std::string& id, std::int64_t
 
 Result<JobOutcome> KubernetesRuntime::wait_job(const std::string& id, const JobWait& wait) {
   if (auto ok = check_job_id(id); !ok) return fail(ok.error());
-  JobOutcome out;
-  bool stop_asked = false;
-  auto next_read = std::chrono::steady_clock::now();
-  auto last_read = next_read;
   kubernetes::JobState state;
-  for (;;) {
-    if (wait.abandon && wait.abandon()) {
-      return fail(Error::unavailable("stopped waiting for job " + id));
-    }
-    const bool cancel = !stop_asked && wait.cancel && wait.cancel();
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_read || cancel) {
-      next_read = now + options_.job_poll;
-      auto read = job_state(id);
-      if (read) {
-        state = *read;
-        last_read = now;
-      } else if (read.error().code == ErrorCode::kNotFound || now - last_read > kUnreachableLimit) {
-        return fail(read.error());  // removed underneath, or the server gone for too long
-      }
-      if (state.finished) break;
-      const std::int64_t elapsed_ms =
-          state.started_at ? now_unix_ms() - *state.started_at * 1000 : 0;
-      const bool over = state.started_at && elapsed_ms >= wait.time_limit.count();
-      if (!stop_asked && (over || cancel)) {
-        out.canceled = cancel && !over;
-        out.timed_out = over;
-        if (auto stopped = stop_job_now(id, elapsed_ms / 1000); stopped) stop_asked = true;
-      }
-    }
-    std::this_thread::sleep_for(kCheckInterval);
-  }
-  out.timed_out = out.timed_out || (state.deadline_exceeded && !out.canceled);
+  auto polled = detail::poll_job(
+      wait, options_.job_poll, kUnreachableLimit,
+      [&]() -> Result<detail::JobLook> {
+        auto read = job_state(id);
+        if (!read) return fail(read.error());
+        state = std::move(*read);
+        detail::JobLook look{.ended = state.finished};
+        if (state.started_at) look.started_at_ms = *state.started_at * 1000;
+        return look;
+      },
+      [&](std::chrono::milliseconds elapsed) {
+        return stop_job_now(id, std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
+      });
+  if (!polled) return fail(polled.error());
+  JobOutcome out{.canceled = polled->canceled};
+  out.timed_out = polled->timed_out || (state.deadline_exceeded && !polled->canceled);
   // A pod the controller stopped may be gone before its status was read.
   out.exit_code = state.exit_known ? state.exit_code : (state.deadline_exceeded ? 143 : 1);
   out.oom_killed = state.oom_killed;
-  out.killed = stop_asked && state.exit_known && state.exit_code == 137;
+  out.killed = polled->stop_asked && state.exit_known && state.exit_code == 137;
   if (state.started_at) out.started_at_ms = *state.started_at * 1000;
   if (state.finished_at) out.finished_at_ms = *state.finished_at * 1000;
   return out;

@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
+#include "core/files.hpp"
+#include "core/temp_dir.hpp"
 #include "runtime/swarm_runtime.hpp"
 #include "testing/child_process.hpp"
 #include "testing/eventually.hpp"
@@ -180,6 +184,113 @@ TEST_F(SwarmIntegration, BadSpecsAreRefusedAndLeaveNothing) {
   EXPECT_TRUE(listed->empty());
   EXPECT_EQ(swarm_->inspect("no-such-service").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(swarm_->inspect("../x").error().code, ErrorCode::kInvalidArgument);
+}
+
+// Runs (ADR 0021) as one-shot services. The busybox task fetches nothing:
+// it shows the token it was given as a secret file, prints and exits; what
+// it would upload is written into its work directory as the jobs listener
+// would.
+class SwarmJobs : public SwarmIntegration {
+ protected:
+  void SetUp() override {
+    SwarmIntegration::SetUp();
+    std::ofstream(dir_.path() / "input.json") << R"({"n":3})";
+    std::filesystem::create_directories(dir_.path() / "work");
+    auto o = options(env("ORSA_SWARM_SOCK"));
+    o.job_poll = 250ms;
+    o.job_files = [](const std::filesystem::path& work_dir, std::uint64_t,
+                     std::chrono::seconds) -> Result<JobFilesAccess> {
+      return JobFilesAccess{.url = "http://192.0.2.1:8082/jobs/" + work_dir.filename().string(),
+                            .token = "token-of-" + work_dir.filename().string()};
+    };
+    jobs_ = std::make_unique<SwarmRuntime>(o);
+    ASSERT_TRUE(jobs_->pull(env("ORSA_SWARM_IMAGE"), {}));
+  }
+
+  JobSpec job(const std::string& run, const std::string& script) {
+    JobSpec spec;
+    spec.name = "orsa-it-" + run;
+    spec.image = env("ORSA_SWARM_IMAGE");
+    spec.labels = {{"orsa.run", run}};
+    spec.input_file = dir_.path() / "input.json";
+    spec.work_dir = dir_.path() / "work" / run;
+    spec.user = "65534:65534";
+    spec.memory_bytes = 64LL * 1024 * 1024;
+    spec.cpus = 0.25;
+    spec.deadline = 60s;
+    spec.command = {"/bin/sh", "-c", script};
+    return spec;
+  }
+
+  std::string log_of(const std::string& id) {
+    std::string log;
+    std::ignore = jobs_->job_logs(id, {}, [&](const LogLine& line) {
+      log += line.text + "\n";
+      return true;
+    });
+    return log;
+  }
+
+  TempDir dir_{"orsa-swarm-jobs"};
+  std::unique_ptr<SwarmRuntime> jobs_;
+};
+
+TEST_F(SwarmJobs, AJobRunsOnceWithItsTokenAndLeavesNothingWhenRemoved) {
+  const auto spec =
+      job("run_s1", "cat /run/secrets/orsa-job-token; echo; echo $ORSA_JOB_URL; exit 3");
+  auto id = jobs_->start_job(spec);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "orsa-it-run-s1");
+  EXPECT_EQ(read_file(spec.work_dir / "input.json").value_or(""), R"({"n":3})");
+  const auto outcome = jobs_->wait_job(*id, {.time_limit = 120s});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(outcome->exit_code, 3);  // once: a failed run is not restarted
+  EXPECT_FALSE(outcome->timed_out);
+  EXPECT_TRUE(eventually(
+      10s, [&] { return log_of(*id).find("token-of-run_s1") != std::string::npos; },
+      "the token file and the URL in the log"))
+      << log_of(*id);
+  EXPECT_NE(log_of(*id).find("http://192.0.2.1:8082/jobs/run_s1"), std::string::npos);
+  ASSERT_EQ(jobs_->list_jobs({{"orsa.run", "run_s1"}}).value().size(), 1u);
+  const auto dest = dir_.path() / "result.json";
+  EXPECT_EQ(jobs_->copy_job_output(*id, JobOutput::kResult, dest, 1024).error().code,
+            ErrorCode::kNotFound);
+  ASSERT_TRUE(write_file_atomic(spec.work_dir / "out" / "result.json", R"({"x":1})"));
+  EXPECT_EQ(jobs_->copy_job_output(*id, JobOutput::kResult, dest, 1024).value_or(0), 7u);
+
+  ASSERT_TRUE(jobs_->remove_job(*id));
+  EXPECT_FALSE(std::filesystem::exists(spec.work_dir));
+  EXPECT_TRUE(jobs_->list_jobs({{"orsa.run", "run_s1"}}).value().empty());
+  EXPECT_TRUE(jobs_->remove_job(*id));  // idempotent
+  EXPECT_EQ(jobs_->wait_job(*id, {}).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(eventually(
+      60s,
+      [&] {
+        auto networks = jobs_->list_networks({{kLabelJob, "true"}});
+        return networks && networks->empty();
+      },
+      "the job's network removed"));
+}
+
+TEST_F(SwarmJobs, TheTimeLimitStopsTheTaskAndWithoutAListenerNothingStarts) {
+  auto id = jobs_->start_job(job("run_s2", "trap 'exit 143' TERM; echo started; sleep 60 & wait"));
+  ASSERT_TRUE(id) << id.error().message;
+  const auto began = std::chrono::steady_clock::now();
+  const auto outcome = jobs_->wait_job(*id, {.time_limit = 3s});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_TRUE(outcome->timed_out);
+  EXPECT_EQ(outcome->exit_code, 143);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 60s);
+  EXPECT_TRUE(jobs_->remove_job(*id));
+
+  auto no_listener = swarm_->start_job(job("run_s3", "exit 0"));
+  ASSERT_FALSE(no_listener);
+  EXPECT_EQ(no_listener.error().code, ErrorCode::kUnavailable);
+  auto managed = job("run_s3", "exit 0");
+  managed.labels[kLabelManaged] = "true";
+  EXPECT_EQ(jobs_->start_job(managed).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(managed.work_dir));
+  EXPECT_TRUE(jobs_->list_jobs({}).value().empty());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/random.hpp"
 #include "core/strings.hpp"
 #include "json_fields.hpp"
 
@@ -27,9 +28,9 @@ Result<Json> parse_json(std::string_view text, const char* what) {
 // service is root's 0755 on dockerd 20.10 (its swarm executor drops
 // TmpfsOptions.Mode), so the local volume driver mounts the tmpfs instead,
 // with the mode as a mount option; each task gets its own anonymous volume.
-Json tmp_mount(std::int64_t size_bytes) {
+Json tmpfs_volume(const std::string& target, std::int64_t size_bytes) {
   return {{"Type", "volume"},
-          {"Target", "/tmp"},
+          {"Target", target},
           {"VolumeOptions",
            {{"DriverConfig",
              {{"Name", "local"},
@@ -37,6 +38,23 @@ Json tmp_mount(std::int64_t size_bytes) {
                {{"type", "tmpfs"},
                 {"device", "tmpfs"},
                 {"o", "size=" + std::to_string(size_bytes) + ",mode=1777,nosuid,nodev"}}}}}}}};
+}
+
+Json tmp_mount(std::int64_t size_bytes) {
+  return tmpfs_volume("/tmp", size_bytes);
+}
+
+Json limits(std::int64_t memory_bytes, double cpus, std::int64_t pids) {
+  const auto nano_cpus = static_cast<std::int64_t>(std::llround(cpus * 1e9));
+  // Reserved as much as limited: the scheduler places a task only on a node
+  // that has room for it.
+  return {{"Limits", {{"NanoCPUs", nano_cpus}, {"MemoryBytes", memory_bytes}, {"Pids", pids}}},
+          {"Reservations", {{"NanoCPUs", nano_cpus}, {"MemoryBytes", memory_bytes}}}};
+}
+
+Json json_file_log(std::int64_t max_bytes) {
+  return {{"Name", "json-file"},
+          {"Options", {{"max-size", std::to_string(max_bytes)}, {"max-file", "1"}}}};
 }
 
 Json container_spec(const ContainerSpec& spec, const ServiceOptions& options) {
@@ -75,21 +93,10 @@ Json container_spec(const ContainerSpec& spec, const ServiceOptions& options) {
 std::string service_spec(const ContainerSpec& spec, const ServiceOptions& options) {
   Json task = {
       {"ContainerSpec", container_spec(spec, options)},
-      {"Resources",
-       {{"Limits",
-         {{"NanoCPUs", static_cast<std::int64_t>(std::llround(spec.cpus * 1e9))},
-          {"MemoryBytes", spec.memory_bytes},
-          {"Pids", spec.pids_limit}}},
-        // Reserved as much as limited: the scheduler places a replica only
-        // on a node that has room for it.
-        {"Reservations",
-         {{"NanoCPUs", static_cast<std::int64_t>(std::llround(spec.cpus * 1e9))},
-          {"MemoryBytes", spec.memory_bytes}}}}},
+      {"Resources", limits(spec.memory_bytes, spec.cpus, spec.pids_limit)},
       // The engine restarts a failed task, on another node if its own is lost.
       {"RestartPolicy", {{"Condition", "on-failure"}, {"Delay", kSecondNs}, {"MaxAttempts", 0}}},
-      {"LogDriver",
-       {{"Name", "json-file"},
-        {"Options", {{"max-size", std::to_string(spec.log_max_bytes)}, {"max-file", "1"}}}}},
+      {"LogDriver", json_file_log(spec.log_max_bytes)},
   };
   if (!spec.network.empty() && spec.network != kNoNetwork) {
     task["Networks"] = Json::array({{{"Target", spec.network}}});
@@ -114,6 +121,56 @@ std::string service_spec(const ContainerSpec& spec, const ServiceOptions& option
                                 {"PublishMode", "host"}}})}}},
   };
   return body.dump();
+}
+
+std::string job_service_spec(const JobSpec& spec, const JobServiceOptions& options) {
+  auto env = spec.env;
+  env["ORSA_INPUT"] = "/job/in/input.json";
+  env["ORSA_OPTIONS"] = "/job/in/options.json";
+  env["ORSA_OUTPUT_DIR"] = kJobOutputDir;
+  env["ORSA_JOB_URL"] = options.job_url;
+  env["ORSA_JOB_TOKEN_FILE"] = kJobTokenFile;
+  Json env_list = Json::array();
+  for (const auto& [key, value] : env) env_list.push_back(concat({key, "=", value}));
+  // Room for the input twice over: the runner writes a temporary copy first.
+  const auto input_room = static_cast<std::int64_t>(2 * options.input_bytes + 1024 * 1024);
+  Json c = {
+      {"Image", spec.image},
+      {"Labels", spec.labels},
+      {"Env", std::move(env_list)},
+      {"ReadOnly", true},
+      {"Mounts", Json::array({tmp_mount(spec.tmp_size_bytes), tmpfs_volume("/job/in", input_room),
+                              tmpfs_volume(kJobOutputDir, spec.max_output_bytes)})},
+      {"CapabilityDrop", Json::array({"ALL"})},
+      {"Ulimits",
+       Json::array(
+           {{{"Name", "nofile"}, {"Soft", spec.open_files_limit}, {"Hard", spec.open_files_limit}},
+            {{"Name", "nproc"}, {"Soft", spec.processes_limit}, {"Hard", spec.processes_limit}}})},
+      {"StopGracePeriod", 10 * kSecondNs},
+      {"Secrets",
+       Json::array(
+           {{{"File", {{"Name", "orsa-job-token"}, {"UID", "0"}, {"GID", "0"}, {"Mode", 0444}}},
+             {"SecretID", options.token_secret_id},
+             {"SecretName", options.token_secret}}})},
+  };
+  if (!spec.user.empty()) c["User"] = spec.user;
+  if (!spec.command.empty()) c["Command"] = spec.command;
+  Json task = {{"ContainerSpec", std::move(c)},
+               {"Resources", limits(spec.memory_bytes, spec.cpus, spec.pids_limit)},
+               // A run is tried once: a model that fails fails the run.
+               {"RestartPolicy", {{"Condition", "none"}}},
+               {"LogDriver", json_file_log(spec.log_max_bytes)},
+               {"Networks", Json::array({{{"Target", options.network}}})}};
+  Json body = {{"Name", service_name(spec.name)},
+               {"Labels", spec.labels},
+               {"TaskTemplate", std::move(task)},
+               {"Mode", {{"Replicated", {{"Replicas", 1}}}}}};
+  return body.dump();
+}
+
+std::string secret_body(std::string_view name, const std::map<std::string, std::string>& labels,
+                        std::string_view data) {
+  return Json{{"Name", name}, {"Labels", labels}, {"Data", base64_encode(data)}}.dump();
 }
 
 std::string service_name(std::string_view name) {
@@ -150,6 +207,7 @@ Service service_of(const Json& s) {
   out.spec = spec.dump();
   out.name = string_at(spec, "Name");
   out.labels = string_map(spec.value("Labels", Json::object()));
+  out.created_at = detail::unix_seconds(string_at(s, "CreatedAt")).value_or(0);
   const Json task = spec.value("TaskTemplate", Json::object());
   out.image = string_at(task.value("ContainerSpec", Json::object()), "Image");
   const Json replicated = spec.value("Mode", Json::object()).value("Replicated", Json::object());

@@ -38,6 +38,28 @@ std::string service_name(std::string_view name);
 /// attachable, never internal (see the definition), egress as a label.
 std::string overlay_network_body(const NetworkSpec& spec);
 
+/// How a run becomes a one-shot service (ADR 0021): its pod-like task
+/// fetches its input from the jobs listener and uploads its output there.
+struct JobServiceOptions {
+  std::string job_url;       // JobFilesAccess::url
+  std::string token_secret;  // the Swarm secret holding the token (name and ID)
+  std::string token_secret_id;
+  std::string network;            // its own overlay, the way to the jobs listener
+  std::uint64_t input_bytes = 0;  // input.json and options.json: sizes their tmpfs
+};
+
+/// Where the token's secret appears in a job's container.
+inline constexpr const char* kJobTokenFile = "/run/secrets/orsa-job-token";
+
+/// Body of `POST /services/create` for a job: one task, never restarted,
+/// hardened as a deployment's container, the input and output on tmpfs
+/// volumes of their capacity, the token as a secret file.
+std::string job_service_spec(const JobSpec& spec, const JobServiceOptions& options);
+
+/// Body of `POST /secrets/create`.
+std::string secret_body(std::string_view name, const std::map<std::string, std::string>& labels,
+                        std::string_view data);
+
 /// What `GET /services/{id}` says that the adapter needs.
 struct Service {
   std::string id;
@@ -47,6 +69,7 @@ struct Service {
   std::int32_t replicas = 0;
   std::string image;
   std::map<std::string, std::string> labels;
+  std::int64_t created_at = 0;  // unix seconds
 };
 
 Result<Service> parse_service(std::string_view json);

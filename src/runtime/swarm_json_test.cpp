@@ -51,6 +51,42 @@ TEST(SwarmJson, AServiceIsHardenedPublishedPerNodeAndRollsStartFirst) {
             "size=67108864,mode=1777,nosuid,nodev");
 }
 
+TEST(SwarmJson, AJobIsOneTaskNeverRestartedWithItsTokenAsASecretFile) {
+  JobSpec job;
+  job.name = "orsa-run-1";
+  job.image = "10.0.0.1:8080/alice/knap@sha256:abc";
+  job.labels = {{"orsa.run", "run_1"}, {kLabelJob, "true"}};
+  job.user = "65534:65534";
+  job.max_output_bytes = 4096;
+  const Json body = Json::parse(job_service_spec(job, {.job_url = "http://10.0.0.1:8082/jobs/run_1",
+                                                       .token_secret = "orsa-run-1-token",
+                                                       .token_secret_id = "s3cr3tid",
+                                                       .network = "orsa-run-1-net",
+                                                       .input_bytes = 1024 * 1024}));
+  EXPECT_EQ(body["Mode"]["Replicated"]["Replicas"], 1);
+  const Json& task = body["TaskTemplate"];
+  EXPECT_EQ(task["RestartPolicy"]["Condition"], "none");
+  EXPECT_EQ(task["Networks"][0]["Target"], "orsa-run-1-net");
+  const Json& c = task["ContainerSpec"];
+  EXPECT_EQ(c["ReadOnly"], true);
+  EXPECT_EQ(c["CapabilityDrop"][0], "ALL");
+  EXPECT_EQ(c["User"], "65534:65534");
+  EXPECT_EQ(c["Secrets"][0]["SecretID"], "s3cr3tid");
+  EXPECT_EQ(c["Secrets"][0]["File"]["Name"], "orsa-job-token");
+  const std::string env = c["Env"].dump();
+  EXPECT_NE(env.find("ORSA_JOB_URL=http://10.0.0.1:8082/jobs/run_1"), std::string::npos);
+  EXPECT_NE(env.find(std::string("ORSA_JOB_TOKEN_FILE=") + kJobTokenFile), std::string::npos);
+  EXPECT_EQ(env.find("ORSA_JOB_TOKEN="), std::string::npos);  // the token is never in the spec
+  ASSERT_EQ(c["Mounts"].size(), 3u);
+  EXPECT_EQ(c["Mounts"][1]["Target"], "/job/in");
+  EXPECT_NE(c["Mounts"][1].dump().find("size=3145728"), std::string::npos);  // twice, plus 1 MiB
+  EXPECT_EQ(c["Mounts"][2]["Target"], "/job/out");
+  EXPECT_NE(c["Mounts"][2].dump().find("size=4096"), std::string::npos);
+  const Json secret =
+      Json::parse(secret_body("orsa-run-1-token", {{kLabelJob, "true"}}, "the-token"));
+  EXPECT_EQ(secret["Data"], "dGhlLXRva2Vu");
+}
+
 TEST(SwarmJson, ServiceNamesAreDnsLabels) {
   EXPECT_EQ(service_name("orsa-dep_3K9x-ab12"), "orsa-dep-3k9x-ab12");
   auto s = spec();

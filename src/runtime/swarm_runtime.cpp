@@ -128,16 +128,7 @@ Result<std::string> SwarmRuntime::run(const ContainerSpec& spec) {
   }
   ContainerSpec service = spec;
   service.labels[kLabelReplicas] = std::to_string(spec.replicas);
-  std::vector<std::string> headers;
-  {
-    std::lock_guard lock(auth_mutex_);
-    const auto auth = auth_by_image_.find(spec.image);
-    // Carries the password: never logged, never part of an error message.
-    if (auth != auth_by_image_.end() &&
-        (!auth->second.username.empty() || !auth->second.password.empty())) {
-      headers.push_back("X-Registry-Auth: " + docker::registry_auth(auth->second));
-    }
-  }
+  const auto headers = registry_auth_headers(spec.image);
   const swarm::ServiceOptions service_options{.replicas = spec.replicas,
                                               .health_command = options_.health_command};
   auto created =
@@ -148,6 +139,17 @@ Result<std::string> SwarmRuntime::run(const ContainerSpec& spec) {
     return fail(status_error(created->status, created->body, "create service " + spec.name));
   }
   return swarm::parse_created_id(created->body);
+}
+
+std::vector<std::string> SwarmRuntime::registry_auth_headers(const std::string& image) {
+  std::lock_guard lock(auth_mutex_);
+  const auto auth = auth_by_image_.find(image);
+  // Carries the password: never logged, never part of an error message.
+  if (auth == auth_by_image_.end() ||
+      (auth->second.username.empty() && auth->second.password.empty())) {
+    return {};
+  }
+  return {"X-Registry-Auth: " + docker::registry_auth(auth->second)};
 }
 
 Result<ContainerInfo> SwarmRuntime::inspect(const std::string& id) {

@@ -529,7 +529,12 @@ void Rollouts::go_live(Deployment& d) {
   // The newest live deployment wins the route. The gateway switches before
   // the row says healthy, so whoever reads "healthy" can call it at once.
   route_ahead_of_save(d);
-  const bool saved = static_cast<bool>(save(d));
+  auto save_result = save(d);
+  const bool saved = static_cast<bool>(save_result);
+  if (!saved) {
+    // The reconciler's next pass health-checks it again and goes live then.
+    spdlog::warn("deployment {}: cannot record it healthy: {}", d.id, save_result.error().message);
+  }
   // From the rows as they now are: also what the early route could not be
   // (its read failed), or undoing it when the save did.
   refresh_route(d.project_id);

@@ -6,8 +6,10 @@
 # node 2 is drained while a bounded client keeps making idempotent calls
 # (none may fail); node 2 comes back, the deployment is stopped (scaled to
 # zero) and started (a replica on each node again); node 2 is killed and the
-# replica on node 1 answers every call; orsa-deployer is killed -9 and
-# restarted, adopts the service, and its collector scales the idle
+# replica on node 1 answers every call; a run is a one-shot service whose
+# task fetches its input from the jobs listener (ADR 0021) and uploads its
+# result there, leaving no service, secret or network; orsa-deployer is
+# killed -9 and restarted, adopts the service, and its collector scales the idle
 # deployment to zero, which the next call wakes; deleting the deployment
 # leaves no service. Everything the test started is stopped and removed on
 # exit, also when it fails.
@@ -17,6 +19,7 @@ DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE_DIR=$4
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/deployer.sh"
 . "$here/../lib/base_python_or.sh"
+. "$here/../lib/cluster_runs.sh"
 # shellcheck source=lib/swarm.sh
 . "$here/lib/swarm.sh"
 
@@ -45,7 +48,8 @@ swarm_up "$work/swarm"
 step "orsa-deployer on the swarm, listening where the nodes pull from"
 export ORSA_ADMIN_PASSWORD=admin-password-for-cluster
 FLAGS=(--runtime swarm --runtime-socket "$SWARM_N1_SOCK" --max-replicas 3
-  --base-image orsa/base-python-or:latest --health-timeout 120s --builder-bin "$BUILDER")
+  --base-image orsa/base-python-or:latest --health-timeout 120s --builder-bin "$BUILDER"
+  --jobs-listen "$SWARM_N1_ADDR:0")
 ORSA_TEST_LISTEN_HOST=$SWARM_N1_ADDR start_deployer "$DEPLOYER" "$work" "${FLAGS[@]}" ||
   fail "deployer did not start"
 import_base_python_or "$BASE_DIR" || fail "loading the python-or base"
@@ -112,6 +116,28 @@ sleep 2  # the service logs reach the manager asynchronously
 on1=$(solves_by_node "$n1") on2=$(solves_by_node "$n2")
 echo "calls answered: $on1 on $n1, $on2 on $n2"
 [ "$on1" -gt 0 ] && [ "$on2" -gt 0 ] || fail "calls were not spread over both nodes"
+
+step "a run is a one-shot service: input from the jobs listener, result uploaded there"
+job_objects() { swarm_n1 "$@" ls -q --filter label=orsa.job=true; }
+started=$(ms)
+run=$(submit_starter_run alice "$alice") || fail "submit"
+job=""
+for _ in $(seq 1 300); do
+  job=$(swarm_n1 service ls -q --filter "label=orsa.run=$run")
+  [ -n "$job" ] && break
+  sleep 0.2
+done
+[ -n "$job" ] || fail "no service for run $run: $(api GET "/api/v1/runs/$run" "$alice")"
+swarm_n1 service inspect "$job" | grep -q 'ORSA_JOB_TOKEN=' && fail "the token is in the service's spec"
+check_starter_run "$run" "$alice"
+echo "run on the swarm: submit → succeeded in $(($(ms) - started)) ms"
+check_jobs_listener_refuses "$work/deployer.log" "$run" "$alice"
+for _ in $(seq 1 100); do
+  [ -z "$(job_objects service)$(job_objects secret)$(job_objects network)" ] && break
+  sleep 0.2
+done
+[ -z "$(job_objects service)$(job_objects secret)$(job_objects network)" ] ||
+  fail "left after the run: $(job_objects service) $(job_objects secret) $(job_objects network)"
 
 # Idempotent calls: one that a stopping replica resets unanswered goes to
 # the other replica. (A POST in flight at that moment is not resent: it may

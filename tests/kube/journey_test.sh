@@ -21,6 +21,7 @@ DEPLOYER=$1 BUILDER=$2 SRC=$3 BASE_DIR=$4 CACHE=$5
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/deployer.sh"
 . "$here/../lib/base_python_or.sh"
+. "$here/../lib/cluster_runs.sh"
 . "$here/../lib/podman.sh"
 . "$here/lib/standin.sh"
 
@@ -181,19 +182,8 @@ for _ in $(seq 1 300); do [ "$(solve_status)" = 200 ] && break; sleep 0.2; done
 [ "$(kc get deployments -o name | wc -l)" = 1 ] || fail "duplicate Deployments: $(kc get deployments)"
 
 step "a run is a Job: input fetched from the jobs listener, result uploaded there"
-run_field() { api GET "/api/v1/runs/$1" "$alice" | json_get "$2"; }
-wait_run() {  # id → final status (up to 180 s)
-  local status=queued
-  for _ in $(seq 1 1800); do
-    status=$(run_field "$1" 'd["status"]')
-    case $status in queued | running) sleep 0.1 ;; *) break ;; esac
-  done
-  echo "$status"
-}
 started=$(ms)
-run=$(api POST /api/v1/projects/alice/knapsack/runs "$alice" \
-  "{\"input\":$(cat "$SRC/templates/python-flask/starter/input.json"),\"time_limit_s\":90}" |
-  json_get 'd["id"]') || fail "submit"
+run=$(submit_starter_run alice "$alice") || fail "submit"
 job=""
 for _ in $(seq 1 300); do
   job=$(kc get jobs -l "orsa.run=$run" -o jsonpath='{.items[*].metadata.name}')
@@ -202,20 +192,9 @@ for _ in $(seq 1 300); do
 done
 [ -n "$job" ] || fail "no Job for run $run: $(api GET "/api/v1/runs/$run" "$alice")"
 kc get job "$job" -o json | grep -q '"secretKeyRef"' || fail "the Job's token is not from its Secret"
-status=$(wait_run "$run")
-[ "$status" = succeeded ] || fail "the run is $status: $(api GET "/api/v1/runs/$run" "$alice")"
+check_starter_run "$run" "$alice"
 echo "run on Kubernetes: submit → succeeded in $(($(ms) - started)) ms (Job $job)"
-api GET "/api/v1/runs/$run/result" "$alice" | json_get 'd["objective"] == 15' | grep -qx True ||
-  fail "unexpected result: $(api GET "/api/v1/runs/$run/result" "$alice")"
-api GET "/api/v1/runs/$run/log" "$alice" | grep -q "Result - Optimal solution found" ||
-  fail "CBC's log is not the run's log: $(api GET "/api/v1/runs/$run/log" "$alice" | head -n5)"
-jobs_url=$(sed -n 's/^ORSA jobs listener serving at //p' "$work/deployer.log" | tail -n1)
-[ -n "$jobs_url" ] || fail "the jobs listener's URL is not in the log"
-for token in "$alice" not-a-token; do
-  code=$(curl -sS -o /dev/null -w '%{http_code}' -m 5 -H "Authorization: Bearer $token" \
-    "$jobs_url/jobs/$run/input.json")
-  [ "$code" = 401 ] || fail "the jobs listener answered $code to a token that is not the job's"
-done
+check_jobs_listener_refuses "$work/deployer.log" "$run" "$alice"
 for _ in $(seq 1 100); do
   [ -z "$(kc get jobs,secrets -l "orsa.job=true" -o name)" ] && break
   sleep 0.2

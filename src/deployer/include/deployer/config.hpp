@@ -33,8 +33,8 @@ struct Config {
   std::string services_listen_host = "127.0.0.1";
   std::uint16_t services_listen_port = 8081;
   // The jobs listener (ADR 0021): where a run on a runtime without this
-  // machine's disk (kubernetes) fetches its input and uploads its result.
-  // Empty host: none, and runs on such a runtime stay queued.
+  // machine's disk (kubernetes, swarm) fetches its input and uploads its
+  // result. Empty host: none, and runs on such a runtime stay queued.
   std::string jobs_listen_host;
   std::uint16_t jobs_listen_port = 0;
   // The jobs listener as the jobs reach it; empty → "http://<jobs listen>".

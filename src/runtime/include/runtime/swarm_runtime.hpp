@@ -26,6 +26,10 @@ struct SwarmOptions {
   std::vector<std::string> health_command = {
       "python3", "-c",
       "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"};
+  // Runs (ADR 0021): the jobs listener that serves their files. Without a
+  // grant, start_job refuses and runs stay queued.
+  JobFilesGrant job_files;
+  std::chrono::milliseconds job_poll{std::chrono::seconds(1)};  // how often wait_job reads a task
 };
 
 /// The Runtime port on Docker Swarm mode: a "container" of the port is a
@@ -36,7 +40,13 @@ struct SwarmOptions {
 /// tasks and moves them off drained or lost nodes itself. Networks are
 /// attachable overlays. Images are pulled by the nodes when a task starts,
 /// with the credentials given to pull() for that image.
-class SwarmRuntime final : public Runtime {
+///
+/// A job is a one-shot service (one task, restart condition none) on an
+/// overlay network of its own, with its token for the jobs listener as a
+/// Swarm secret: its input and options are copied into its work_dir, which
+/// the listener serves, and its result lands in work_dir/out. A time limit
+/// or cancel scales it to zero (SIGTERM, SIGKILL after the stop grace).
+class SwarmRuntime final : public Runtime, public JobRuntime {
  public:
   explicit SwarmRuntime(SwarmOptions options);
   ~SwarmRuntime() override;
@@ -65,10 +75,26 @@ class SwarmRuntime final : public Runtime {
   Result<std::vector<NetworkInfo>> list_networks(
       const std::map<std::string, std::string>& labels) override;
 
+  Result<std::string> start_job(const JobSpec& spec) override;
+  Result<JobOutcome> wait_job(const std::string& id, const JobWait& wait) override;
+  Result<std::uint64_t> copy_job_output(const std::string& id, JobOutput which,
+                                        const std::filesystem::path& destination,
+                                        std::uint64_t max_bytes) override;
+  Result<void> job_logs(const std::string& id, const LogOptions& options,
+                        const std::function<bool(const LogLine&)>& sink) override;
+  Result<void> remove_job(const std::string& id) override;
+  Result<void> discard_work_dir(const std::filesystem::path& work_dir) override;
+  Result<std::vector<ContainerInfo>> list_jobs(
+      const std::map<std::string, std::string>& labels) override;
+
  private:
+  Result<std::string> create_job_secret(const std::string& name, const JobSpec& spec,
+                                        const std::string& token);
+  Result<void> delete_object(const std::string& kind, const std::string& name);
   std::string path(std::string_view rest) const;
   Result<std::string> get(const std::string& rest, const std::string& what) const;
   Result<void> scale(const std::string& id, std::optional<std::int32_t> replicas);
+  std::vector<std::string> registry_auth_headers(const std::string& image);
   Result<ContainerInfo> describe(const std::string& service_json);
 
   SwarmOptions options_;

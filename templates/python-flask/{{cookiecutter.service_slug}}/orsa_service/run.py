@@ -13,7 +13,8 @@ Files (environment variables override the paths):
 
 On a cluster (Kubernetes) the files are not on the machine: with
   ORSA_JOB_URL     the jobs listener's URL of this run
-  ORSA_JOB_TOKEN   a bearer token for this run's files alone
+  ORSA_JOB_TOKEN   a bearer token for this run's files alone (or
+  ORSA_JOB_TOKEN_FILE  a file holding it, such as a Swarm secret)
 the input and options are fetched to the paths above first, and the
 result.json or error.json written is uploaded to it at the end.
 
@@ -135,7 +136,14 @@ class JobExchange:
         url = env.get("ORSA_JOB_URL")
         if not url:
             return None
-        return cls(url, env.get("ORSA_JOB_TOKEN", ""))
+        token = env.get("ORSA_JOB_TOKEN", "")
+        if not token and env.get("ORSA_JOB_TOKEN_FILE"):
+            try:
+                with open(env["ORSA_JOB_TOKEN_FILE"], encoding="ascii") as f:
+                    token = f.read().strip()
+            except (OSError, ValueError) as error:
+                raise ExchangeError(f"cannot read the job's token: {error.__class__.__name__}") from None
+        return cls(url, token)
 
     def fetch(self, input_path, options_path):
         self._download("input.json", input_path, missing_ok=False)
@@ -201,13 +209,13 @@ def main(function=None, env=None, exchange=None):
     """Runs once; returns the exit code."""
     env = os.environ if env is None else env
     input_path, options_path, output_dir = _paths(env)
-    exchange = exchange or JobExchange.from_env(env)
-    if exchange is not None:
-        try:
+    try:
+        exchange = exchange or JobExchange.from_env(env)
+        if exchange is not None:
             exchange.fetch(input_path, options_path)
-        except ExchangeError as error:
-            print(f"orsa run: {error}", file=sys.stderr)
-            return EXIT_FAILED
+    except ExchangeError as error:
+        print(f"orsa run: {error}", file=sys.stderr)
+        return EXIT_FAILED
     code = _run(function, input_path, options_path, output_dir)
     if exchange is not None:
         try:
