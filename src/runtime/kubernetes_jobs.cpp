@@ -11,6 +11,7 @@
 #include "job_files.hpp"
 #include "kubernetes/answers.hpp"
 #include "kubernetes/api_client.hpp"
+#include "kubernetes/job_watch.hpp"
 #include "kubernetes/requests.hpp"
 #include "runtime/kubernetes/objects.hpp"
 #include "runtime/kubernetes_runtime.hpp"
@@ -155,6 +156,17 @@ Result<JobOutcome> KubernetesRuntime::wait_job(const std::string& id, const JobW
   auto polled = detail::poll_job(
       wait, options_.job_poll, kUnreachableLimit,
       [&]() -> Result<detail::JobLook> {
+        // While it runs, as the watch last saw it (no request); once it has
+        // ended, read with its pods: the exit code is the pod's.
+        if (auto cached = job_watch_->find(id)) {
+          auto seen = kubernetes::job_state_of(*cached, Json::array());
+          if (!seen.finished) {
+            detail::JobLook look;
+            if (seen.started_at) look.started_at_ms = *seen.started_at * 1000;
+            state = std::move(seen);
+            return look;
+          }
+        }
         auto read = job_state(id);
         if (!read) return fail(read.error());
         state = std::move(*read);

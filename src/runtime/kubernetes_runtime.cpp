@@ -10,6 +10,7 @@
 #include "core/time.hpp"
 #include "kubernetes/answers.hpp"
 #include "kubernetes/api_client.hpp"
+#include "kubernetes/job_watch.hpp"
 #include "kubernetes/requests.hpp"
 #include "runtime/docker_api_runtime.hpp"
 #include "runtime/kubernetes/objects.hpp"
@@ -55,7 +56,9 @@ std::int32_t replicas_label(const std::map<std::string, std::string>& labels, st
 
 KubernetesRuntime::KubernetesRuntime(KubernetesOptions options)
     : options_(std::move(options)),
-      api_(std::make_unique<kubernetes::ApiClient>(options_.access, options_.call_timeout)) {}
+      api_(std::make_unique<kubernetes::ApiClient>(options_.access, options_.call_timeout)),
+      job_watch_(std::make_unique<kubernetes::JobWatch>(*api_, objects("jobs"),
+                                                        std::string(kLabelJob) + "=true")) {}
 
 KubernetesRuntime::~KubernetesRuntime() = default;
 

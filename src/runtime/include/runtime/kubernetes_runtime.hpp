@@ -14,6 +14,7 @@ namespace orsa::runtime {
 
 namespace kubernetes {
 class ApiClient;
+class JobWatch;
 struct JobState;
 }  // namespace kubernetes
 
@@ -133,6 +134,8 @@ class KubernetesRuntime final : public Runtime, public JobRuntime {
   std::map<std::string, RegistryAuth> auth_by_image_;  // from pull(), for run()
   std::map<std::string, std::string> egress_by_network_;
   bool jobs_policy_ready_ = false;  // under auth_mutex_
+  // Declared after api_, which it uses: destroyed (its thread stopped) first.
+  std::unique_ptr<kubernetes::JobWatch> job_watch_;
 };
 
 }  // namespace orsa::runtime
