@@ -149,13 +149,15 @@ Result<JobOutcome> SwarmRuntime::wait_job(const std::string& id, const JobWait& 
       // The task gets SIGTERM, then SIGKILL after the stop grace period.
       [&](std::chrono::milliseconds) { return scale(service ? service->id : id, 0); });
   if (!polled) return fail(polled.error());
-  JobOutcome out{.exit_code = task->exit_code,
+  if (!task || !service) return fail(Error::internal("job " + id + " ended without a task"));
+  const swarm::Task& ended = *task;
+  JobOutcome out{.exit_code = ended.exit_code,
                  .timed_out = polled->timed_out,
                  .canceled = polled->canceled,
-                 .killed = polled->stop_asked && task->exit_code == 137};
-  if (task->state == "rejected" && out.exit_code == 0) out.exit_code = 1;  // it never ran
-  if (service && service->created_at > 0) out.started_at_ms = service->created_at * 1000;
-  if (task->updated_at > 0) out.finished_at_ms = task->updated_at * 1000;
+                 .killed = polled->stop_asked && ended.exit_code == 137};
+  if (ended.state == "rejected" && out.exit_code == 0) out.exit_code = 1;  // it never ran
+  if (service->created_at > 0) out.started_at_ms = service->created_at * 1000;
+  if (ended.updated_at > 0) out.finished_at_ms = ended.updated_at * 1000;
   return out;
 }
 
