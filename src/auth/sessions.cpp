@@ -253,6 +253,34 @@ Result<SessionClaims> SessionSigner::verify(std::string_view token) const {
   return SessionClaims{*subject, *csrf, *issued_at, *expires_at, *session_id, *epoch};
 }
 
+namespace {
+
+// What every typed token (push, pull, job) carries besides its own claims.
+struct TypedClaims {
+  std::string type;
+  std::string subject;
+  std::int64_t expires_at = 0;
+};
+
+// The common claims of a verified token for `audience`: issuer ORSA, a type,
+// a subject, issued not in the future and not expired. None otherwise.
+std::optional<TypedClaims> typed_claims(jwt_t* jwt, std::string_view audience, std::int64_t now) {
+  const auto issuer = string_grant(jwt, "iss");
+  const auto type = string_grant(jwt, "typ");
+  const auto aud = string_grant(jwt, "aud");
+  const auto subject = string_grant(jwt, "sub");
+  const auto issued_at = int_grant(jwt, "iat");
+  const auto expires_at = int_grant(jwt, "exp");
+  if (!issuer || *issuer != kIssuer || !type || !aud || *aud != audience || !subject ||
+      !issued_at || !expires_at) {
+    return std::nullopt;
+  }
+  if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return std::nullopt;
+  return TypedClaims{*type, *subject, *expires_at};
+}
+
+}  // namespace
+
 PushTokenSigner::PushTokenSigner(std::string key, const Clock& clock, std::chrono::seconds ttl)
     : key_(std::move(key)), clock_(clock), ttl_(ttl) {}
 
@@ -286,19 +314,11 @@ Result<PushClaims> PushTokenSigner::verify(std::string_view token) const {
   const auto invalid = [] { return fail(Error::unauthenticated("invalid or expired push token")); };
   const JwtPtr jwt = decode_verified(key_, token);
   if (!jwt) return invalid();
-  const auto issuer = string_grant(jwt.get(), "iss");
-  const auto type = string_grant(jwt.get(), "typ");
-  const auto audience = string_grant(jwt.get(), "aud");
-  const auto subject = string_grant(jwt.get(), "sub");
+  const auto claims = typed_claims(jwt.get(), kRegistryAudience, clock_.now_unix());
   const auto scope = string_grant(jwt.get(), "scope");
-  const auto issued_at = int_grant(jwt.get(), "iat");
-  const auto expires_at = int_grant(jwt.get(), "exp");
-  const bool push = type && *type == kPushType;
-  const bool pull = type && *type == kPullType;
-  if (!issuer || *issuer != kIssuer || !(push || pull) || !audience ||
-      *audience != kRegistryAudience || !subject || !scope || !issued_at || !expires_at) {
-    return invalid();
-  }
+  if (!claims || !scope) return invalid();
+  const bool push = claims->type == kPushType;
+  if (!push && claims->type != kPullType) return invalid();
   const std::string_view s = *scope;
   // The scope must say what the type says: a pull token cannot claim pushes.
   const std::string_view suffix = push ? kPushScopeSuffix : kPullScopeSuffix;
@@ -306,11 +326,9 @@ Result<PushClaims> PushTokenSigner::verify(std::string_view token) const {
       s.size() <= kScopePrefix.size() + suffix.size()) {
     return invalid();
   }
-  const std::int64_t now = clock_.now_unix();
-  if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid();
   std::string repository(
       s.substr(kScopePrefix.size(), s.size() - kScopePrefix.size() - suffix.size()));
-  return PushClaims{*subject, std::move(repository), *expires_at, push};
+  return PushClaims{claims->subject, std::move(repository), claims->expires_at, push};
 }
 
 namespace {
@@ -352,21 +370,13 @@ Result<JobClaims> JobTokenSigner::verify(std::string_view token) const {
   const auto invalid = [] { return fail(Error::unauthenticated("invalid or expired job token")); };
   const JwtPtr jwt = decode_verified(key_, token);
   if (!jwt) return invalid();
-  const auto issuer = string_grant(jwt.get(), "iss");
-  const auto type = string_grant(jwt.get(), "typ");
-  const auto audience = string_grant(jwt.get(), "aud");
-  const auto subject = string_grant(jwt.get(), "sub");
+  const auto claims = typed_claims(jwt.get(), kJobAudience, clock_.now_unix());
   const auto max_output = int_grant(jwt.get(), "max");
-  const auto issued_at = int_grant(jwt.get(), "iat");
-  const auto expires_at = int_grant(jwt.get(), "exp");
-  if (!issuer || *issuer != kIssuer || !type || *type != kJobType || !audience ||
-      *audience != kJobAudience || !subject || !is_job_name(*subject) || !max_output ||
-      *max_output < 0 || !issued_at || !expires_at) {
+  if (!claims || claims->type != kJobType || !is_job_name(claims->subject) || !max_output ||
+      *max_output < 0) {
     return invalid();
   }
-  const std::int64_t now = clock_.now_unix();
-  if (*expires_at <= now || *issued_at > now + kMaxIssuedInFuture) return invalid();
-  return JobClaims{*subject, static_cast<std::uint64_t>(*max_output), *expires_at};
+  return JobClaims{claims->subject, static_cast<std::uint64_t>(*max_output), claims->expires_at};
 }
 
 }  // namespace orsa::auth
