@@ -2,6 +2,9 @@
 // tests/kube/runtime_contract_test.sh starts (TLS, a bearer token, strict
 // validation of every object, simulated controllers: pods are records with
 // addresses nothing answers on). A contract test, not a test on Kubernetes.
+// tests/kube/live_test.sh runs the tests that hold on any cluster against a
+// real one, opt-in, with its own namespace (ORSA_TEST_NAMESPACE) and an
+// image that serves /healthz on 8000 (ORSA_TEST_IMAGE).
 
 #include <gtest/gtest.h>
 
@@ -33,11 +36,18 @@ ClusterAccess access() {
   return found ? *found : ClusterAccess{};
 }
 
-KubernetesOptions options() {
-  return {.access = access(), .namespace_ = "orsa-workloads", .call_timeout = 10s};
+std::string env_or(const char* name, std::string otherwise) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : otherwise;
 }
 
-const std::string kImage = "127.0.0.1:8080/alice/knap@sha256:" + std::string(64, 'a');
+const std::string kNamespace = env_or("ORSA_TEST_NAMESPACE", "orsa-workloads");
+const std::string kImage =
+    env_or("ORSA_TEST_IMAGE", "127.0.0.1:8080/alice/knap@sha256:" + std::string(64, 'a'));
+
+KubernetesOptions options() {
+  return {.access = access(), .namespace_ = kNamespace, .call_timeout = 10s};
+}
 
 std::map<std::string, std::string> labels_of(const std::string& deployment) {
   return {{kLabelManaged, "true"},
@@ -66,7 +76,7 @@ int status_of(const std::string& path) {
 }
 
 std::string in_namespace(const std::string& api, const std::string& rest) {
-  return api + "/namespaces/orsa-workloads/" + rest;
+  return api + "/namespaces/" + kNamespace + "/" + rest;
 }
 
 // The stand-in's controller acts within moments; asked gently until then.
