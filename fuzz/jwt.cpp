@@ -44,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const orsa::ManualClock clock(kNow);
   static const orsa::auth::SessionSigner sessions(kKey, std::chrono::hours(1), clock);
   static const orsa::auth::PushTokenSigner push(kKey, clock);
+  static const orsa::auth::JobTokenSigner jobs(kKey, clock);
   const auto [control, rest] = orsa::fuzz::split_control(data, size);
   const std::string token = (control & 1) != 0 ? sign(std::string(rest)) : std::string(rest);
   if (auto session = sessions.verify(token)) {
@@ -57,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ORSA_FUZZ_CHECK(claims->expires_at > kNow);
   } else {
     ORSA_FUZZ_CHECK(claims.error().code == orsa::ErrorCode::kUnauthenticated);
+  }
+  // A job token opens one path segment's files: never a name that leaves it.
+  if (auto job = jobs.verify(token)) {
+    ORSA_FUZZ_CHECK(!job->job.empty() && job->job.find_first_of("/.") == std::string::npos);
+    ORSA_FUZZ_CHECK(job->expires_at > kNow);
+  } else {
+    ORSA_FUZZ_CHECK(job.error().code == orsa::ErrorCode::kUnauthenticated);
   }
   return 0;
 }

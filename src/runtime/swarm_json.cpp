@@ -57,6 +57,12 @@ Json json_file_log(std::int64_t max_bytes) {
           {"Options", {{"max-size", std::to_string(max_bytes)}, {"max-file", "1"}}}};
 }
 
+// As on docker-api: limits on open files and processes.
+Json ulimits(std::int64_t open_files, std::int64_t processes) {
+  return Json::array({{{"Name", "nofile"}, {"Soft", open_files}, {"Hard", open_files}},
+                      {{"Name", "nproc"}, {"Soft", processes}, {"Hard", processes}}});
+}
+
 Json container_spec(const ContainerSpec& spec, const ServiceOptions& options) {
   Json env = Json::array();
   for (const auto& [key, value] : spec.env) env.push_back(concat({key, "=", value}));
@@ -66,12 +72,9 @@ Json container_spec(const ContainerSpec& spec, const ServiceOptions& options) {
       {"Env", std::move(env)},
       {"ReadOnly", spec.read_only_root},
       {"Mounts", Json::array({tmp_mount(spec.tmp_size_bytes)})},
-      // As on docker-api: no capability at all, limits on files and processes.
+      // As on docker-api: no capability at all.
       {"CapabilityDrop", Json::array({"ALL"})},
-      {"Ulimits",
-       Json::array(
-           {{{"Name", "nofile"}, {"Soft", spec.open_files_limit}, {"Hard", spec.open_files_limit}},
-            {{"Name", "nproc"}, {"Soft", spec.processes_limit}, {"Hard", spec.processes_limit}}})},
+      {"Ulimits", ulimits(spec.open_files_limit, spec.processes_limit)},
       {"StopGracePeriod", 10 * kSecondNs},
   };
   if (!spec.user.empty()) c["User"] = spec.user;
@@ -142,10 +145,7 @@ std::string job_service_spec(const JobSpec& spec, const JobServiceOptions& optio
       {"Mounts", Json::array({tmp_mount(spec.tmp_size_bytes), tmpfs_volume("/job/in", input_room),
                               tmpfs_volume(kJobOutputDir, spec.max_output_bytes)})},
       {"CapabilityDrop", Json::array({"ALL"})},
-      {"Ulimits",
-       Json::array(
-           {{{"Name", "nofile"}, {"Soft", spec.open_files_limit}, {"Hard", spec.open_files_limit}},
-            {{"Name", "nproc"}, {"Soft", spec.processes_limit}, {"Hard", spec.processes_limit}}})},
+      {"Ulimits", ulimits(spec.open_files_limit, spec.processes_limit)},
       {"StopGracePeriod", 10 * kSecondNs},
       {"Secrets",
        Json::array(
